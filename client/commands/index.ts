@@ -1,0 +1,13 @@
+/**
+ * The command registry. Each module exports `register(program)`; add a line here for a new command.
+ * Exit codes: 0 ok, 1 the work failed (bad dataset, failed workflow), 2 usage or configuration error.
+ */
+import type { Command } from 'commander';
+
+type Registrar = (program: Command) => void;
+const modules: Array<{ register: Registrar }> = [
+];
+
+export function registerAll(program: Command): void {
+  for (const m of modules) m.register(program);
+}

@@ -1,0 +1,44 @@
+/**
+ * The task workflow's observable state (query `state`): one node per DAG step. Pure types, shared by the
+ * workflow (which maintains it) and the client (which renders it).
+ */
+import type { Configuration, Fold, TrainProgress, FindBestOutput, PostprocessOutput } from '../activities/contract';
+
+export type NodeStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'cancelled';
+
+export type NodeKind = 'verify' | 'fingerprint' | 'plan' | 'preprocess' | 'train' | 'findBest' | 'postprocess';
+
+export interface DagNode {
+  /** Stable id: `verify`, `preprocess/3d_fullres`, `train/3d_lowres/2`, ... */
+  id: string;
+  kind: NodeKind;
+  configuration?: Configuration;
+  fold?: Fold;
+  status: NodeStatus;
+  attempt: number;
+  /** ISO times (workflow time, deterministic). */
+  startedAt?: string;
+  endedAt?: string;
+  error?: string;
+  /** Training nodes only: the latest heartbeat details. */
+  progress?: TrainProgress;
+}
+
+export interface TaskState {
+  workflowId: string;
+  task: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  nodes: DagNode[];
+  result?: TaskResult;
+}
+
+export interface TaskResult {
+  task: string;
+  configurations: Configuration[];
+  best?: FindBestOutput;
+  postprocessing?: PostprocessOutput;
+}
+
+export const taskWorkflowId = (taskId: number | string): string =>
+  typeof taskId === 'number' ? `nnunet-task-${String(taskId).padStart(3, '0')}` : `nnunet-task-${taskId}`;
+export const sweepWorkflowId = (name: string): string => `nnunet-sweep-${name}`;
