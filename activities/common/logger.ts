@@ -1,0 +1,72 @@
+/**
+ * Logging: pino, JSON lines by default (for machines and log collectors), pino-pretty when the log goes to a
+ * terminal. Activity log lines always carry task, configuration, fold and attempt (null where they do not apply)
+ * so one grep finds everything a fold did across retries and workers.
+ */
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { StepContext } from '../contract';
+
+export type { Logger } from 'pino';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** 'stdout' (default), 'stderr' or a file path (appended; folders created). */
+  destination?: 'stdout' | 'stderr' | string;
+  /** Human-readable output; default: when the destination is a terminal. */
+  pretty?: boolean;
+  name?: string;
+}
+
+function isTerminal(destination: string): boolean {
+  if (destination === 'stdout') return process.stdout.isTTY === true;
+  if (destination === 'stderr') return process.stderr.isTTY === true;
+  return false;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const destination = opts.destination ?? 'stdout';
+  const level = opts.level ?? (process.env.NNUNET_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const fd = destination === 'stdout' ? 1 : destination === 'stderr' ? 2 : undefined;
+  const base = { level, name: opts.name ?? 'nnunet' };
+  if (opts.pretty ?? isTerminal(destination)) {
+    // pino-pretty as an in-process stream (no worker thread): simple, and lines are never lost on exit.
+    return pino(base, pretty({ colorize: isTerminal(destination), sync: true, destination: fd ?? destination, mkdir: true }));
+  }
+  // Synchronous writes: a worker killed mid-activity still leaves its last lines on disk.
+  return pino(base, pino.destination({ dest: fd ?? destination, sync: true, mkdir: true }));
+}
+
+let root: Logger | undefined;
+
+/** The process-wide logger (created on first use with the defaults). */
+export function rootLogger(): Logger {
+  return (root ??= createLogger());
+}
+
+/** Replaces the process-wide logger, e.g. to send logs to a file while the CLI draws its live view. */
+export function configureLogging(opts: LoggerOptions): Logger {
+  root = createLogger(opts);
+  return root;
+}
+
+export interface ActivityLogContext extends StepContext {
+  /** Temporal's attempt number (1 = first try). */
+  attempt: number;
+  activity?: string;
+  workflowId?: string;
+}
+
+/** A child logger whose every line carries task, configuration, fold and attempt. */
+export function activityLogger(ctx: ActivityLogContext, parent: Logger = rootLogger()): Logger {
+  return parent.child({
+    task: ctx.task,
+    configuration: ctx.configuration ?? null,
+    fold: ctx.fold ?? null,
+    attempt: ctx.attempt,
+    ...(ctx.activity ? { activity: ctx.activity } : {}),
+    ...(ctx.workflowId ? { workflowId: ctx.workflowId } : {}),
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * The shape of nnunet-ts configuration. Strict objects: a misspelt key is an error, not a silent default.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const nonEmpty = z.string().min(1);
+
+export const TlsSchema = z
+  .object({
+    certPath: nonEmpty.optional(),
+    keyPath: nonEmpty.optional(),
+    caPath: nonEmpty.optional(),
+    serverName: nonEmpty.optional(),
+  })
+  .strict()
+  .refine((t) => (t.certPath === undefined) === (t.keyPath === undefined), {
+    message: 'certPath and keyPath go together (a client certificate needs its key)',
+  });
+
+export const ConfigSchema = z
+  .object({
+    paths: z
+      .object({
+        rawDataBase: nonEmpty,
+        preprocessed: nonEmpty,
+        results: nonEmpty,
+      })
+      .strict(),
+    temporal: z
+      .object({
+        /** host:port of a Temporal cluster; absent = the embedded dev server. */
+        address: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+        namespace: nonEmpty,
+        tls: TlsSchema.optional(),
+        serverReadyTimeoutSeconds: positiveInt,
+      })
+      .strict(),
+    worker: z
+      .object({
+        maxConcurrentTraining: positiveInt,
+        maxConcurrentCpuActivities: positiveInt,
+      })
+      .strict(),
+    training: z
+      .object({
+        trainer: nonEmpty,
+        epochs: positiveInt,
+        iterationsPerEpoch: positiveInt,
+        heartbeatTimeoutSeconds: positiveInt,
+      })
+      .strict(),
+    planning: z.object({ gpuMemoryTargetGb: z.number().positive() }).strict(),
+    numProcesses: positiveInt,
+    logging: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) })
+      .strict(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type TemporalConfig = Config['temporal'];
+export type TlsConfig = z.infer<typeof TlsSchema>;
