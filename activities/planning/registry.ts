@@ -1,0 +1,69 @@
+/**
+ * Planner registry: name -> planner, as nnU-Net finds planners by class name (-pl3d / -pl2d). Custom planners
+ * register themselves with registerPlanner and are then selectable by name everywhere (CLI, activity).
+ */
+import { BadInputError } from '../common/errors';
+import { DATA_IDENTIFIER_V21, PLANNING, PLANS_IDENTIFIER_V21 } from './constants';
+import { planExperiment2d, planExperiment3d, type PlanContext } from './experiment';
+import type { DatasetProperties } from './fingerprint';
+import type { PlanKind, Plans } from './plans';
+import { vramReference3d } from './stage';
+
+export interface ExperimentPlanner {
+  name: string;
+  kind: PlanKind;
+  /** e.g. nnUNetPlansv2.1; the file is <plansIdentifier>_plans_3D.json / _2D.json. */
+  plansIdentifier: string;
+  dataIdentifier: string;
+  plan(props: DatasetProperties, ctx?: PlanContext): Plans;
+}
+
+const registry = new Map<string, ExperimentPlanner>();
+
+export function registerPlanner(p: ExperimentPlanner): void {
+  registry.set(p.name, p);
+}
+
+export function plannerNames(): string[] {
+  return [...registry.keys()].sort();
+}
+
+export function getPlanner(name: string): ExperimentPlanner {
+  const p = registry.get(name);
+  if (!p) throw new BadInputError(`unknown planner "${name}"; known planners: ${plannerNames().join(', ')}`);
+  return p;
+}
+
+export function plansFileName(p: ExperimentPlanner): string {
+  return `${p.plansIdentifier}_plans_${p.kind === '3d' ? '3D' : '2D'}.json`;
+}
+
+const GB_SUFFIX: Record<number, string> = { 11: '_big', 32: '_verybig' };
+
+/** A 3D v2.1 planner whose memory proxy budget stands for `gb` GB (8 = nnU-Net's default planner). */
+export function planner3dForMemory(gb: number): ExperimentPlanner {
+  if (!(gb > 0) || !Number.isFinite(gb)) throw new BadInputError(`GPU memory target must be a positive number of GB, got ${gb}`);
+  if (gb === PLANNING.defaultGpuMemoryGb) return getPlanner('ExperimentPlanner3D_v21');
+  const existing = registry.get(`ExperimentPlanner3D_v21_${gb}GB`);
+  if (existing) return existing;
+  const suffix = GB_SUFFIX[gb] ?? `_${gb}GB`;
+  const p = v21Planner3d(`ExperimentPlanner3D_v21_${gb}GB`, suffix, vramReference3d(gb));
+  registerPlanner(p);
+  return p;
+}
+
+function v21Planner3d(name: string, suffix: string, reference: number): ExperimentPlanner {
+  const who = { name, kind: '3d' as const, plansIdentifier: PLANS_IDENTIFIER_V21 + suffix, dataIdentifier: DATA_IDENTIFIER_V21 + suffix };
+  return { ...who, plan: (props, ctx) => planExperiment3d(props, reference, who, ctx) };
+}
+
+registerPlanner(v21Planner3d('ExperimentPlanner3D_v21', '', vramReference3d()));
+registerPlanner(v21Planner3d('ExperimentPlanner3D_v21_11GB', '_big', vramReference3d(11)));
+registerPlanner(v21Planner3d('ExperimentPlanner3D_v21_32GB', '_verybig', vramReference3d(32)));
+{
+  const who = { name: 'ExperimentPlanner2D_v21', kind: '2d' as const, plansIdentifier: PLANS_IDENTIFIER_V21, dataIdentifier: `${DATA_IDENTIFIER_V21}_2D` };
+  registerPlanner({ ...who, plan: (props, ctx) => planExperiment2d(props, who, ctx) });
+}
+
+export const DEFAULT_PLANNER_3D = 'ExperimentPlanner3D_v21';
+export const DEFAULT_PLANNER_2D = 'ExperimentPlanner2D_v21';

@@ -1,0 +1,49 @@
+/** Target spacing, transposition and median shape (spec §3.2, §3.3). */
+import { argmax, columnwise, median, percentile } from '../common/numeric';
+import type { DatasetProperties } from './fingerprint';
+import { PLANNING } from './constants';
+
+/** ExperimentPlanner.get_target_spacing (used by the 2D planner): per-axis 50th percentile of the spacings. */
+export function medianTargetSpacing(props: DatasetProperties): number[] {
+  return columnwise(props.all_spacings, (c) => percentile(c, PLANNING.targetSpacingPercentile));
+}
+
+/**
+ * ExperimentPlanner3D_v21.get_target_spacing: the median spacing, except that for anisotropic data (worst axis
+ * > 3x coarser AND > 3x fewer voxels) the worst axis takes the 10th percentile of its spacings, but never finer
+ * than the other axes. Sizes are the cropped sizes at their own spacing (quirk §12.1, reproduced).
+ */
+export function anisotropyAwareTargetSpacing(props: DatasetProperties): number[] {
+  const target = medianTargetSpacing(props);
+  const targetSize = columnwise(props.all_sizes, (c) => percentile(c, PLANNING.targetSpacingPercentile));
+  const worst = argmax(target);
+  const others = [0, 1, 2].filter((i) => i !== worst);
+  const maxOtherSpacing = Math.max(...others.map((i) => target[i]!));
+  const minOtherSize = Math.min(...others.map((i) => targetSize[i]!));
+  const anisoSpacing = target[worst]! > PLANNING.anisotropyThreshold * maxOtherSpacing;
+  const anisoVoxels = targetSize[worst]! * PLANNING.anisotropyThreshold < minOtherSize;
+  if (anisoSpacing && anisoVoxels) {
+    let t = percentile(props.all_spacings.map((s) => s[worst]!), 10);
+    if (t < maxOtherSpacing) t = Math.max(maxOtherSpacing, t) + 1e-5;
+    target[worst] = t;
+  }
+  return target;
+}
+
+/** Worst (largest-spacing) axis first, the rest in order; and its inverse. */
+export function transposition(targetSpacing: readonly number[]): { forward: number[]; backward: number[] } {
+  const worst = argmax(targetSpacing);
+  const forward = [worst, ...[0, 1, 2].filter((i) => i !== worst)];
+  const backward = [0, 1, 2].map((i) => forward.indexOf(i));
+  return { forward, backward };
+}
+
+/** Per-axis np.median of every case's shape resampled to the target spacing (floats, not rounded). */
+export function medianShapeAtSpacing(props: DatasetProperties, targetSpacing: readonly number[]): number[] {
+  const shapes = props.all_spacings.map((sp, c) => sp.map((s, a) => (s / targetSpacing[a]!) * props.all_sizes[c]![a]!));
+  return columnwise(shapes, median);
+}
+
+export function permute<T>(values: readonly T[], order: readonly number[]): T[] {
+  return order.map((i) => values[i]!);
+}
