@@ -164,12 +164,12 @@ export function geometryFromNifti(h: NiftiXformFields): { geometry: Geometry; so
   const spacing: Vec3 = [Math.abs(h.pixdim[0]) || 1, Math.abs(h.pixdim[1]) || 1, Math.abs(h.pixdim[2]) || 1];
   const { source, matrix } = chooseXform(h);
   if (!matrix) return { geometry: { spacing, origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] }, source };
-  const origin: Vec3 = [-matrix[0][3], -matrix[1][3], matrix[2][3]];
+  const origin: Vec3 = [-matrix[0][3] + 0, -matrix[1][3] + 0, matrix[2][3]];
   const direction = [0, 0, 0, 0, 0, 0, 0, 0, 0] as Mat3;
   for (let c = 0; c < 3; c++) {
     const v = [-matrix[0][c], -matrix[1][c], matrix[2][c]];
     const n = norm(v);
-    for (let r = 0; r < 3; r++) direction[3 * r + c] = v[r] / n;
+    for (let r = 0; r < 3; r++) direction[3 * r + c] = v[r] / n + 0; // + 0 turns -0 into 0
   }
   return { geometry: { spacing, origin, direction }, source };
 }
