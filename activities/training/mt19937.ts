@@ -15,11 +15,14 @@ const LOWER_MASK = 0x7fffffff;
 export interface MT19937State {
   key: number[];
   pos: number;
+  /** The second normal deviate of the last polar draw, kept as numpy keeps it. */
+  gauss?: number | null;
 }
 
 export class MT19937 {
   private readonly key = new Uint32Array(N);
   private pos = N;
+  private gauss: number | null = null;
 
   /** `RandomState(seed)`: an integer seed in [0, 2^32) uses init_genrand; an array uses init_by_array. */
   constructor(seed: number | readonly number[]) {
@@ -32,11 +35,12 @@ export class MT19937 {
     const rng = new MT19937(0);
     rng.key.set(state.key);
     rng.pos = state.pos;
+    rng.gauss = state.gauss ?? null;
     return rng;
   }
 
   getState(): MT19937State {
-    return { key: Array.from(this.key), pos: this.pos };
+    return { key: Array.from(this.key), pos: this.pos, gauss: this.gauss };
   }
 
   private initGenrand(seed: number): void {
@@ -48,6 +52,7 @@ export class MT19937 {
       s = (Math.imul(1812433253, (s ^ (s >>> 30)) >>> 0) + i + 1) >>> 0;
     }
     this.pos = N;
+    this.gauss = null;
   }
 
   /** numpy seeds with init_by_array when the seed is an array of uint32 words. */
@@ -107,6 +112,26 @@ export class MT19937 {
     const a = this.nextUint32() >>> 5;
     const b = this.nextUint32() >>> 6;
     return (a * 67108864.0 + b) / 9007199254740992.0;
+  }
+
+  /** `standard_normal()`: numpy's legacy polar (Marsaglia) method, which yields deviates in pairs. */
+  standardNormal(): number {
+    if (this.gauss !== null) {
+      const g = this.gauss;
+      this.gauss = null;
+      return g;
+    }
+    let x1: number;
+    let x2: number;
+    let r2: number;
+    do {
+      x1 = 2.0 * this.randomSample() - 1.0;
+      x2 = 2.0 * this.randomSample() - 1.0;
+      r2 = x1 * x1 + x2 * x2;
+    } while (r2 >= 1.0 || r2 === 0.0);
+    const f = Math.sqrt((-2.0 * Math.log(r2)) / r2);
+    this.gauss = f * x1;
+    return f * x2;
   }
 
   /** numpy's `random_interval(max)`: uniform integer in [0, max] by masked rejection (max < 2^32). */

@@ -21,6 +21,8 @@ test('MT19937 reproduces numpy legacy RandomState', () => {
   assert.deepEqual(a.getState().key.slice(0, 3), [2147483648, 188977461, 1294596893]);
   assert.deepEqual([a.randomSample(), a.randomSample()], [0.6098612722867289, 0.8866970434146851]);
   assert.deepEqual(new MT19937(12350).choiceWithoutReplacement(30, 24), [9, 23, 4, 14, 13, 1, 26, 27, 28, 0, 10, 6, 3, 15, 20, 25, 5, 12, 19, 21, 7, 24, 8, 11]);
+  const g = new MT19937(12345);
+  assert.deepEqual([g.standardNormal(), g.standardNormal(), g.standardNormal()], [-0.20470765948471295, 0.47894333805754824, -0.5194387150567381]);
   const big = Array.from({ length: 1000 }, (_, i) => i);
   new MT19937(7).shuffle(big);
   assert.deepEqual(big.slice(0, 10), [778, 334, 271, 802, 216, 408, 812, 94, 487, 170]);
