@@ -6,6 +6,9 @@ import type { Command } from 'commander';
 
 type Registrar = (program: Command) => void;
 const modules: Array<{ register: Registrar }> = [
+  require('./doctor'),
+  require('./server'),
+  require('./evaluate'),
 ];
 
 export function registerAll(program: Command): void {
