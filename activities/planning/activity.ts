@@ -1,7 +1,46 @@
-import type { PlanInput, PlanOutput } from '../contract';
-import { NotImplementedError } from '../common/errors';
+import * as path from 'node:path';
+import type { Configuration, PlanInput, PlanOutput } from '../contract';
+import { readDatasetProperties } from './fingerprint';
+import { hasLowresStage, type Plans } from './plans';
+import { writePlansFile } from './plans-file';
+import { plansFileName, type ExperimentPlanner } from './registry';
+import { parsePlannerList, selectPlanners } from './select';
 
-/** Activity `plan`: the stage's algorithm lands in its own issue; until then it fails loudly. */
-export async function plan(_input: PlanInput): Promise<PlanOutput> {
-  throw new NotImplementedError('plan');
+export interface PlannedFile { planner: ExperimentPlanner; plans: Plans; file: string }
+
+/** Plans every selected configuration kind from the fingerprint; pure apart from reading the fingerprint. */
+export function planTask(input: PlanInput): PlannedFile[] {
+  const props = readDatasetProperties(input.fingerprintFile);
+  const planners = selectPlanners({ ...parsePlannerList(input.planner), gpuMemoryTargetGb: input.gpuMemoryTargetGb });
+  const ctx = { preprocessedDir: input.paths.preprocessedDir, croppedDir: input.paths.croppedDir };
+  return planners.map((planner) => ({
+    planner,
+    plans: planner.plan(props, ctx),
+    file: path.join(input.paths.preprocessedDir, plansFileName(planner)),
+  }));
+}
+
+/** The configurations a set of plans makes possible (the cascade only with a lowres stage). */
+export function configurationsOf(planned: readonly PlannedFile[]): Configuration[] {
+  const out: Configuration[] = [];
+  for (const { plans } of planned) {
+    if (plans.plans_kind === '2d') out.push('2d');
+    else out.push('3d_fullres', ...(hasLowresStage(plans) ? (['3d_lowres', '3d_cascade_fullres'] as const) : []));
+  }
+  return out;
+}
+
+/**
+ * Activity `plan`: writes <plansIdentifier>_plans_3D.json / _2D.json into the preprocessed folder. Idempotent:
+ * the same fingerprint and planners give byte-identical files, which are then left untouched.
+ */
+export async function plan(input: PlanInput): Promise<PlanOutput> {
+  const planned = planTask(input);
+  const plansFiles: PlanOutput['plansFiles'] = {};
+  for (const p of planned) {
+    writePlansFile(p.file, p.plans);
+    plansFiles[p.plans.plans_kind] = p.file;
+  }
+  const main = planned.find((p) => p.plans.plans_kind === '3d') ?? planned[0];
+  return { plansFiles, plansIdentifier: main ? main.planner.plansIdentifier : '', configurations: configurationsOf(planned) };
 }

@@ -1,0 +1,67 @@
+/**
+ * `nnunet plan --fingerprint FILE.json [--json]` plans from a fingerprint alone (nnU-Net's dataset_properties as
+ * JSON) and prints, per configuration, spacing, median shape, patch, batch, pooling, kernels and normalization.
+ * `nnunet plan -t TASK` reads <preprocessed>/<task>/dataset_properties.json and writes the plans files there.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { configurationsOf, planTask } from '../../activities/planning/activity';
+import { findFingerprint, writePlansFile } from '../../activities/planning/plans-file';
+import { plannerNames } from '../../activities/planning/registry';
+import { formatSummary, summarizePlans } from '../../activities/planning/summary';
+import { configFor, printJson, UsageError } from '../context';
+import { resolveTask } from '../task-ref';
+import type { TaskPaths } from '../../activities/contract';
+
+interface PlanOpts { fingerprint?: string; task?: string; json?: boolean; pl3d?: string; pl2d?: string; gpuMemory?: number }
+
+function gb(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--gpu-memory must be a positive number of GB, got '${value}'`);
+  return n;
+}
+
+function fromFingerprintOnly(file: string): TaskPaths {
+  if (!fs.existsSync(file)) throw new UsageError(`--fingerprint ${file}: no such file`);
+  const dir = path.dirname(path.resolve(file));
+  return { taskName: path.basename(file, '.json'), rawDir: '', croppedDir: '', preprocessedDir: dir, resultsDir: '' };
+}
+
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description('plan 2d / 3d_fullres / 3d_lowres configurations from a dataset fingerprint (nnU-Net v1 v2.1 planners)')
+    .option('--fingerprint <file>', 'a fingerprint JSON (nnU-Net dataset_properties form); prints the plans, writes nothing')
+    .option('-t, --task <task>', 'task id or folder name: read its fingerprint and write the plans into its preprocessed folder')
+    .option('--pl3d <name>', '3D planner by name, or None (default ExperimentPlanner3D_v21)')
+    .option('--pl2d <name>', '2D planner by name, or None (default ExperimentPlanner2D_v21)')
+    .option('--gpu-memory <GB>', 'GPU memory target for the 3D planner: 8 (default), 11, 32, ...', gb)
+    .option('--json', 'print the per-configuration summary as JSON')
+    .addHelpText('after', () => `\nplanners: ${plannerNames().join(', ')}`)
+    .action(async (opts: PlanOpts, cmd: Command) => {
+      if ((opts.fingerprint === undefined) === (opts.task === undefined)) throw new UsageError('pass exactly one of --fingerprint FILE or -t TASK');
+      let paths: TaskPaths;
+      let fingerprintFile: string;
+      if (opts.fingerprint !== undefined) {
+        paths = fromFingerprintOnly(opts.fingerprint);
+        fingerprintFile = opts.fingerprint;
+      } else {
+        paths = resolveTask(configFor(cmd), opts.task!).paths;
+        const found = findFingerprint([paths.preprocessedDir, paths.croppedDir]);
+        if (!found) throw new UsageError(`task ${opts.task}: no dataset_properties.json in ${paths.preprocessedDir} or ${paths.croppedDir}; run \`nnunet fingerprint -t ${opts.task}\` first`);
+        fingerprintFile = found;
+      }
+      const planner = [opts.pl3d, opts.pl2d].filter((n) => n && n !== 'None' && n !== 'none').join(',');
+      const input = { paths, fingerprintFile, planner: planner || undefined, gpuMemoryTargetGb: opts.gpuMemory };
+      const skip = { '3d': opts.pl3d === 'None' || opts.pl3d === 'none', '2d': opts.pl2d === 'None' || opts.pl2d === 'none' };
+      const planned = planTask(input).filter((p) => !skip[p.plans.plans_kind]);
+      const written = opts.task !== undefined;
+      if (written) for (const p of planned) writePlansFile(p.file, p.plans);
+      const rows = planned.flatMap((p) => summarizePlans(p.plans, written ? p.file : undefined));
+      const configurations = configurationsOf(planned);
+      const cascade = configurations.includes('3d_lowres');
+      if (opts.json) printJson({ configurations, cascade, plans: rows });
+      else console.log(formatSummary(rows, cascade));
+    });
+}
