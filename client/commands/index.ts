@@ -9,6 +9,7 @@ const modules: Array<{ register: Registrar }> = [
   require('./doctor'),
   require('./server'),
   require('./evaluate'),
+  require('./plan'),
 ];
 
 export function registerAll(program: Command): void {
