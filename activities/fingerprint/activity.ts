@@ -1,7 +1,21 @@
+import { Context } from '@temporalio/activity';
 import type { FingerprintInput, FingerprintOutput } from '../contract';
-import { NotImplementedError } from '../common/errors';
+import { runFingerprint } from './fingerprint';
 
-/** Activity `fingerprint`: the stage's algorithm lands in its own issue; until then it fails loudly. */
-export async function fingerprint(_input: FingerprintInput): Promise<FingerprintOutput> {
-  throw new NotImplementedError('fingerprint');
+/** Heartbeats when running as a Temporal activity; a no-op when called directly (CLI without Temporal, tests). */
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not inside an activity
+  }
+}
+
+/** Activity `fingerprint`: crop every case and write dataset_properties.json (idempotent). */
+export async function fingerprint(input: FingerprintInput): Promise<FingerprintOutput> {
+  const r = await runFingerprint(input.paths, {
+    numProcesses: input.numProcesses,
+    onProgress: (done, total) => heartbeat({ done, total }),
+  });
+  return { fingerprintFile: r.fingerprintFile, numCases: r.numCases };
 }

@@ -1,0 +1,72 @@
+/**
+ * The fingerprint stage (nnU-Net v1's crop + DatasetAnalyzer): crops every training case in parallel worker
+ * threads into the cropped folder, then writes <preprocessed>/<task>/dataset_properties.json. Idempotent:
+ * returns at once when the fingerprint exists for the same inputs; reuses cropped cases made from the same
+ * files. Also mirrors nnU-Net's side outputs: dataset.json and gt_segmentations/ in the cropped folder, and
+ * dataset.json in the preprocessed folder.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TaskPaths } from '../contract';
+import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
+import { describeTask, foregroundClasses, type TrainingCase } from './cases';
+import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
+import { inputSignature } from './cropped-store';
+import { assembleDatasetProperties, datasetSignature, DATASET_PROPERTIES_FILE, type DatasetPropertiesJson } from './dataset-properties';
+import { runPool, siblingModule } from './worker-pool';
+
+export interface FingerprintOptions {
+  numProcesses: number;
+  /** Progress callback (cases done, total), e.g. for activity heartbeats. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface FingerprintResult {
+  fingerprintFile: string;
+  numCases: number;
+  /** False when an up-to-date fingerprint already existed. */
+  computed: boolean;
+}
+
+function readExisting(file: string): DatasetPropertiesJson | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as DatasetPropertiesJson;
+  } catch {
+    return null;
+  }
+}
+
+function copyAtomic(src: string, dst: string): void {
+  writeFileAtomic(dst, fs.readFileSync(src));
+}
+
+function caseFiles(c: TrainingCase): string[] {
+  return [...c.images, c.label];
+}
+
+export async function runFingerprint(paths: TaskPaths, options: FingerprintOptions): Promise<FingerprintResult> {
+  const task = describeTask(paths.rawDir);
+  const fingerprintFile = path.join(paths.preprocessedDir, DATASET_PROPERTIES_FILE);
+  const signature = datasetSignature(task.cases.map((c) => inputSignature(caseFiles(c))), task.modalities, task.labels);
+  const existing = readExisting(fingerprintFile);
+  if (existing?.input_signature === signature) {
+    return { fingerprintFile, numCases: existing.case_identifiers.length, computed: false };
+  }
+
+  fs.mkdirSync(paths.croppedDir, { recursive: true });
+  const inputs: CropCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, croppedDir: paths.croppedDir }));
+  let done = 0;
+  const results: CropCaseOutput[] = await runPool(siblingModule(__filename, 'crop-case'), cropCase, inputs, {
+    concurrency: options.numProcesses,
+    onResult: () => options.onProgress?.(++done, inputs.length),
+  });
+
+  const properties = assembleDatasetProperties(results, task.modalities, foregroundClasses(task.labels), signature);
+  const datasetJson = path.join(paths.rawDir, 'dataset.json');
+  copyAtomic(datasetJson, path.join(paths.croppedDir, 'dataset.json'));
+  for (const c of task.cases) copyAtomic(c.label, path.join(paths.croppedDir, 'gt_segmentations', `${c.id}.nii.gz`));
+  copyAtomic(datasetJson, path.join(paths.preprocessedDir, 'dataset.json'));
+  writeJsonAtomic(path.join(paths.croppedDir, DATASET_PROPERTIES_FILE), properties);
+  writeJsonAtomic(fingerprintFile, properties);
+  return { fingerprintFile, numCases: results.length, computed: true };
+}

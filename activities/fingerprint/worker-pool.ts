@@ -1,0 +1,112 @@
+/**
+ * Runs one handler over many inputs on a pool of worker threads (nnU-Net's multiprocessing Pool with -tl/-tf
+ * counts). Each worker holds one case at a time, so memory is bounded by the worker count. Results come back
+ * in input order. With concurrency 1 the handler runs in this thread (no worker start-up cost).
+ *
+ * A worker module calls `serveWorkerRequests(handler)` at load time and exports the handler; the pool loads it
+ * by file path (compiled .js, or .ts under tsx in development and tests).
+ */
+import * as path from 'node:path';
+import { Worker, isMainThread, parentPort, type TransferListItem } from 'node:worker_threads';
+import { BadInputError } from '../common/errors';
+
+export type Handler<I, O> = (input: I) => Promise<O> | O;
+
+/** A handler's output may name buffers to move (not copy) back to the main thread. */
+export interface WithTransfer { transfer?: TransferListItem[] }
+
+interface Request<I> { index: number; input: I }
+type Reply<O> =
+  | { index: number; ok: true; output: O }
+  | { index: number; ok: false; error: { name: string; message: string; file?: string; stack?: string } };
+
+/** Call from a worker module: answers requests from the pool (no-op on the main thread). */
+export function serveWorkerRequests<I, O extends WithTransfer | object>(handler: Handler<I, O>): void {
+  if (isMainThread || !parentPort) return;
+  const port = parentPort;
+  port.on('message', async ({ index, input }: Request<I>) => {
+    try {
+      const output = await handler(input);
+      const transfer = (output as WithTransfer).transfer ?? [];
+      delete (output as WithTransfer).transfer;
+      port.postMessage({ index, ok: true, output } satisfies Reply<O>, transfer);
+    } catch (err) {
+      const e = err as Error & { file?: string };
+      port.postMessage({ index, ok: false, error: { name: e.name, message: e.message, file: e.file, stack: e.stack } } satisfies Reply<O>);
+    }
+  });
+}
+
+function revive(error: { name: string; message: string; file?: string; stack?: string }): Error {
+  if (error.name === 'BadInput') return new BadInputError(error.message, error.file);
+  const e = new Error(error.message);
+  e.name = error.name;
+  if (error.stack) e.stack = error.stack;
+  return e;
+}
+
+function startWorker(moduleFile: string): Worker {
+  if (moduleFile.endsWith('.ts')) {
+    // Development/tests under tsx: register its CommonJS hook inside the worker before loading the module.
+    const tsx = require.resolve('tsx/cjs');
+    return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(moduleFile)});`, { eval: true });
+  }
+  return new Worker(moduleFile);
+}
+
+/** The worker module's file next to the calling module, with the caller's own extension (.js or .ts). */
+export function siblingModule(callerFile: string, baseName: string): string {
+  return path.join(path.dirname(callerFile), baseName + path.extname(callerFile));
+}
+
+export interface PoolOptions<O> {
+  concurrency: number;
+  /** Called as each input finishes (e.g. for progress/heartbeats). */
+  onResult?: (index: number, output: O) => void;
+}
+
+/** Runs `handler` over `inputs`. The first failure stops the pool and rejects with that error. */
+export async function runPool<I, O>(
+  moduleFile: string, handler: Handler<I, O>, inputs: readonly I[], options: PoolOptions<O>,
+): Promise<O[]> {
+  const concurrency = Math.max(1, Math.min(Math.floor(options.concurrency) || 1, inputs.length));
+  const results: O[] = new Array(inputs.length);
+  if (concurrency === 1) {
+    for (let i = 0; i < inputs.length; i++) {
+      const out = await handler(inputs[i]);
+      delete (out as WithTransfer).transfer;
+      results[i] = out;
+      options.onResult?.(i, out);
+    }
+    return results;
+  }
+  const workers = Array.from({ length: concurrency }, () => startWorker(moduleFile));
+  let next = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let done = 0;
+      let failed = false;
+      const fail = (err: Error) => { if (!failed) { failed = true; reject(err); } };
+      const feed = (w: Worker) => {
+        if (failed || next >= inputs.length) return;
+        const index = next++;
+        w.postMessage({ index, input: inputs[index] } satisfies Request<I>);
+      };
+      for (const w of workers) {
+        w.on('message', (reply: Reply<O>) => {
+          if (!reply.ok) return fail(revive(reply.error));
+          results[reply.index] = reply.output;
+          options.onResult?.(reply.index, reply.output);
+          if (++done === inputs.length) resolve();
+          else feed(w);
+        });
+        w.on('error', (err) => fail(err));
+        w.on('exit', (code) => { if (done < inputs.length) fail(new Error(`worker thread exited (code ${code}) before finishing`)); });
+        feed(w);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
