@@ -22,6 +22,8 @@ export interface DagNode {
   error?: string;
   /** Training nodes only: the latest heartbeat details. */
   progress?: TrainProgress;
+  /** Ids of the nodes this one waits for. */
+  dependsOn?: string[];
 }
 
 export interface TaskState {
@@ -30,6 +32,8 @@ export interface TaskState {
   status: 'running' | 'completed' | 'failed' | 'cancelled';
   nodes: DagNode[];
   result?: TaskResult;
+  /** Why selected configurations or folds were dropped or added (e.g. no lowres stage planned). */
+  notes?: string[];
 }
 
 export interface TaskResult {
@@ -37,6 +41,21 @@ export interface TaskResult {
   configurations: Configuration[];
   best?: FindBestOutput;
   postprocessing?: PostprocessOutput;
+  /** One row per trained fold. */
+  training?: TrainedFold[];
+  /** Workflow time when the task started and ended (ISO), and the wall time between them. */
+  startedAt?: string;
+  endedAt?: string;
+  wallTimeMs?: number;
+  notes?: string[];
+}
+
+export interface TrainedFold {
+  configuration: Configuration;
+  fold: Fold;
+  epochs: number;
+  validationMeanDice?: number;
+  wallTimeMs: number;
 }
 
 export const taskWorkflowId = (taskId: number | string): string =>

@@ -1,0 +1,33 @@
+/** The sweep report: one row per task × configuration. Pure types shared by the sweep workflow and its report activity. */
+
+export interface SweepRow {
+  task: string;
+  /** A configuration name, or `-` when the task failed before planning. */
+  configuration: string;
+  status: 'completed' | 'failed';
+  /** Cross-validation mean foreground Dice (find-best's figure; else the mean over the trained folds). */
+  meanForegroundDice?: number;
+  /** The task's winner (a configuration or an ensemble name). */
+  bestConfiguration?: string;
+  /** Sum of this configuration's fold training times, seconds. */
+  trainTimeS?: number;
+  /** The whole task's wall time, seconds. */
+  taskWallTimeS?: number;
+  error?: string;
+}
+
+export interface SweepReportInput {
+  /** Folder the files go to (created). */
+  reportDir: string;
+  name: string;
+  rows: SweepRow[];
+}
+
+export interface SweepReportOutput {
+  csvFile: string;
+  markdownFile: string;
+}
+
+export interface ReportActivities {
+  writeSweepReport(input: SweepReportInput): Promise<SweepReportOutput>;
+}

@@ -1,0 +1,125 @@
+/**
+ * Client-side helpers for the task and sweep workflows (not workflow code):
+ *   startOrAttachTask / startOrAttachSweep — deterministic ids; a second start attaches instead of duplicating,
+ *   describeTaskState — the `state` query merged with live attempts and heartbeat details of running activities,
+ *   cancelTask — a node (signal) or the whole task (Temporal cancellation).
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { fromPayloadsAtIndex, type PayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { TrainProgress } from '../../activities/contract';
+import { cancelSignal, taskStateQuery } from '../../workflows/definitions';
+import { WORKFLOW_TASK_QUEUE, type TaskWorkflowInput } from '../../workflows/options';
+import { sweepWorkflowId, taskWorkflowId, type TaskState } from '../../workflows/state';
+import type { SweepInput } from '../../workflows/sweep-types';
+
+export type WorkflowStatusName = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'UNSPECIFIED' | 'PAUSED' | 'UNKNOWN';
+
+export interface StartOrAttach {
+  handle: WorkflowHandle;
+  /** True when an existing run (running, or completed and not rerun) was reused. */
+  attached: boolean;
+  /** Status of the run the handle points at when the call returned. */
+  status: WorkflowStatusName;
+}
+
+export interface AttachOptions {
+  /** Start a new run even when the last one completed (stages skip their finished outputs). Default false. */
+  rerunCompleted?: boolean;
+}
+
+/** `Task004_Hippocampus` / `Dataset004_X` → `nnunet-task-004`; other names → `nnunet-task-<name>`. */
+export function taskWorkflowIdFor(taskName: string): string {
+  const m = /^(?:Task|Dataset)(\d+)(?:_|$)/.exec(taskName);
+  return taskWorkflowId(m ? Number(m[1]) : taskName);
+}
+
+async function currentStatus(handle: WorkflowHandle): Promise<WorkflowStatusName | undefined> {
+  try {
+    return (await handle.describe()).status.name as WorkflowStatusName;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Starts `workflowType` under `workflowId` unless a run is already going (attach) or has completed
+ * (attach to its result, unless rerunCompleted). Failed, cancelled or terminated runs are started again:
+ * the new run continues where the old one stopped because finished stages skip their work.
+ */
+export async function startOrAttach(client: Client, workflowType: string, workflowId: string, args: unknown[], opts: AttachOptions = {}): Promise<StartOrAttach> {
+  const existing = client.workflow.getHandle(workflowId);
+  const status = await currentStatus(existing);
+  if (status === 'RUNNING' || (status === 'COMPLETED' && !opts.rerunCompleted)) {
+    return { handle: existing, attached: true, status };
+  }
+  try {
+    const handle = await client.workflow.start(workflowType, {
+      workflowId,
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    return { handle, attached: false, status: 'RUNNING' };
+  } catch (err) {
+    // Another client started it between describe and start: attach to theirs.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      return { handle: client.workflow.getHandle(workflowId), attached: true, status: 'RUNNING' };
+    }
+    throw err;
+  }
+}
+
+export function startOrAttachTask(client: Client, input: TaskWorkflowInput, opts: AttachOptions & { workflowId?: string } = {}): Promise<StartOrAttach> {
+  return startOrAttach(client, 'taskWorkflow', opts.workflowId ?? taskWorkflowIdFor(input.paths.taskName), [input], opts);
+}
+
+export function startOrAttachSweep(client: Client, input: SweepInput, opts: AttachOptions = {}): Promise<StartOrAttach> {
+  return startOrAttach(client, 'sweepWorkflow', sweepWorkflowId(input.name), [input], opts);
+}
+
+type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
+
+/** Merges live activity facts into the workflow's own state: attempt, last retry error, heartbeat progress. */
+export function mergePendingActivities(state: TaskState, pending: PendingActivity[], converter: PayloadConverter): TaskState {
+  const byId = new Map(pending.filter((p) => p.activityId).map((p) => [p.activityId!, p]));
+  const nodes = state.nodes.map((node) => {
+    const p = byId.get(node.id);
+    if (!p || node.status !== 'running') return node;
+    const merged = { ...node, attempt: p.attempt ?? node.attempt };
+    if (p.lastFailure?.message && (p.attempt ?? 1) > 1) merged.error = `attempt ${(p.attempt ?? 2) - 1} failed, retrying: ${p.lastFailure.message}`;
+    const details = p.heartbeatDetails?.payloads;
+    if (details?.length) {
+      const progress = fromPayloadsAtIndex<Partial<TrainProgress> | undefined>(converter, 0, details);
+      if (progress && typeof progress === 'object') merged.progress = { ...node.progress, ...progress } as TrainProgress;
+    }
+    return merged;
+  });
+  return { ...state, nodes };
+}
+
+/** The task's state as `nnunet status` shows it: the query plus live heartbeat details of running activities. */
+export async function describeTaskState(client: Client, workflowId: string): Promise<TaskState> {
+  const handle = client.workflow.getHandle(workflowId);
+  const [state, description] = await Promise.all([handle.query(taskStateQuery), handle.describe()]);
+  return mergePendingActivities(state, description.raw.pendingActivities ?? [], client.options.loadedDataConverter.payloadConverter);
+}
+
+/**
+ * Cancels one node (signal `cancel`; running training gets activity cancellation and checkpoints) or,
+ * without nodeId, the whole task (Temporal cancellation: the run ends as Cancelled).
+ */
+export async function cancelTask(client: Client, workflowId: string, nodeId?: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  if (nodeId === undefined) {
+    await handle.cancel();
+    return;
+  }
+  const state = await handle.query(taskStateQuery);
+  const node = state.nodes.find((n) => n.id === nodeId);
+  if (!node) throw new Error(`no node '${nodeId}' in ${workflowId}; nodes: ${state.nodes.map((n) => n.id).join(', ')}`);
+  if (node.status !== 'pending' && node.status !== 'running') throw new Error(`node '${nodeId}' is already ${node.status}`);
+  await handle.signal(cancelSignal, { nodeId });
+}

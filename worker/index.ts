@@ -1,0 +1,99 @@
+/**
+ * The workers: which task queues, which activities, how much runs at once. The CPU-queue worker also runs the
+ * workflows; a GPU-queue worker runs training, one at a time by default (one training per GPU).
+ * `nnunet run` (embedded) creates both in-process with queues 'all'; `nnunet worker --queue gpu` one.
+ */
+import * as os from 'node:os';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { pipelineActivities } from '../activities';
+import { reportActivities } from '../activities/report/activity';
+import { TASK_QUEUES } from '../activities/contract';
+import { wrapActivities } from './wrap';
+
+export type QueueSelection = 'cpu' | 'gpu' | 'all';
+
+export interface CreateWorkersOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  queues: QueueSelection;
+  /** Activity implementations by name; default: the pipeline's activities + the sweep report. Wrapped either way. */
+  activities?: object;
+  /** Trainings at once on a GPU-queue worker (default 1: one per GPU). */
+  maxConcurrentTraining?: number;
+  /** CPU activities at once on a CPU-queue worker (default: the number of cores). */
+  maxConcurrentCpu?: number;
+  /** A prebuilt workflow bundle (see bundleWorkflows); default: bundle workflows/ now (seconds). */
+  workflowBundle?: WorkflowBundleOption;
+  identity?: string;
+  /** How long running activities get to finish (e.g. checkpoint) when the worker shuts down; default 30 s. */
+  shutdownGraceTimeMs?: number;
+}
+
+export interface NnunetWorkers {
+  workers: Worker[];
+  /** Runs until shutdown() (or a fatal worker error). */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/** The module the worker bundles: workflows/index (its .ts source under tsx, its .js under dist). */
+export const workflowsPath = require.resolve('../workflows');
+
+/** Bundles the workflow code once; pass the result as workflowBundle to skip re-bundling per worker. */
+export async function bundleWorkflows(): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(message: string) {
+    process.stderr.write(`workflow bundle: ${message}\n`);
+  },
+  error(message: string) {
+    process.stderr.write(`workflow bundle: ${message}\n`);
+  },
+};
+
+export async function createWorkers(opts: CreateWorkersOptions): Promise<NnunetWorkers> {
+  const activities = wrapActivities(opts.activities ?? { ...pipelineActivities, ...reportActivities });
+  const common = {
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    activities,
+    identity: opts.identity,
+    shutdownGraceTime: opts.shutdownGraceTimeMs ?? 30_000,
+  };
+  const workers: Worker[] = [];
+  if (opts.queues !== 'gpu') {
+    const bundle = opts.workflowBundle ?? (await bundleWorkflows());
+    workers.push(await Worker.create({
+      ...common,
+      taskQueue: TASK_QUEUES.cpu,
+      workflowBundle: bundle,
+      maxConcurrentActivityTaskExecutions: opts.maxConcurrentCpu ?? Math.max(1, os.availableParallelism()),
+    }));
+  }
+  if (opts.queues !== 'cpu') {
+    workers.push(await Worker.create({
+      ...common,
+      taskQueue: TASK_QUEUES.gpu,
+      maxConcurrentActivityTaskExecutions: opts.maxConcurrentTraining ?? 1,
+    }));
+  }
+  return {
+    workers,
+    async run() {
+      // If one worker fails, stop the others so run() settles instead of hanging half-alive.
+      await Promise.all(workers.map((w) => w.run().catch((err) => {
+        for (const other of workers) if (other !== w && other.getState() === 'RUNNING') other.shutdown();
+        throw err;
+      })));
+    },
+    shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * Standalone worker process: `node dist/worker/main.js --address HOST:PORT --queue all|cpu|gpu`.
+ * Used by `nnunet worker` on each machine of a cluster and by the crash tests (which load mocked activities
+ * with --activities). SIGINT/SIGTERM shut it down gracefully (running activities get the grace time).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { NativeConnection } from '@temporalio/worker';
+import { createWorkers, type QueueSelection } from './index';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function queue(v: string): QueueSelection {
+  if (v !== 'cpu' && v !== 'gpu' && v !== 'all') throw new InvalidArgumentError('must be cpu, gpu or all');
+  return v;
+}
+
+export interface WorkerMainOptions {
+  address: string;
+  namespace: string;
+  queue: QueueSelection;
+  maxTraining?: number;
+  maxCpu?: number;
+  activities?: string;
+  workflowBundle?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  identity?: string;
+}
+
+export async function runWorkerMain(o: WorkerMainOptions): Promise<void> {
+  const tls = o.tlsCert && o.tlsKey
+    ? {
+      clientCertPair: { crt: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) },
+      serverRootCACertificate: o.tlsCa ? fs.readFileSync(o.tlsCa) : undefined,
+    }
+    : undefined;
+  const connection = await NativeConnection.connect({ address: o.address, tls });
+  const activities = o.activities ? (require(path.resolve(o.activities)) as { activities: object }).activities : undefined;
+  const workers = await createWorkers({
+    connection,
+    namespace: o.namespace,
+    queues: o.queue,
+    activities,
+    maxConcurrentTraining: o.maxTraining,
+    maxConcurrentCpu: o.maxCpu,
+    workflowBundle: o.workflowBundle ? { codePath: path.resolve(o.workflowBundle) } : undefined,
+    identity: o.identity,
+  });
+  const stop = () => workers.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stdout.write(`worker ready: queues=${o.queue} address=${o.address} namespace=${o.namespace} pid=${process.pid}\n`);
+  try {
+    await workers.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+export function workerProgram(): Command {
+  return new Command('worker')
+    .description('run nnunet-ts workers that poll the Temporal task queues')
+    .option('--address <host:port>', 'Temporal frontend address', process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233')
+    .option('--namespace <ns>', 'Temporal namespace', process.env.TEMPORAL_NAMESPACE ?? 'default')
+    .option('--queue <cpu|gpu|all>', 'task queues to poll', queue, 'all' as QueueSelection)
+    .option('--max-training <n>', 'trainings at once on the GPU queue (default 1)', positiveInt)
+    .option('--max-cpu <n>', 'CPU activities at once (default: cores)', positiveInt)
+    .option('--tls-cert <file>', 'client certificate for mTLS')
+    .option('--tls-key <file>', 'client key for mTLS')
+    .option('--tls-ca <file>', 'server CA certificate')
+    .option('--identity <name>', 'worker identity shown in Temporal')
+    .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
+    .option('--activities <module>', 'module exporting `activities` to register instead of the pipeline (tests)');
+}
+
+if (require.main === module) {
+  const program = workerProgram();
+  program.parse(process.argv);
+  runWorkerMain(program.opts<WorkerMainOptions>()).catch((err) => {
+    process.stderr.write(`worker failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

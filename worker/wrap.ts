@@ -1,0 +1,59 @@
+/**
+ * Wraps each activity: sets the logging context (task, configuration, fold, attempt), logs start/end/failure
+ * through the activity logger, and maps errors: bad input and not-implemented become non-retryable failures;
+ * anything else stays retryable and records the failed attempt in the failure details (the workflow shows it).
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { toActivityFailure } from '../activities/common/errors';
+import { runWithLogContext, stepContextOf, type ActivityLogContext } from '../activities/common/context';
+
+type ActivityFn = (...args: any[]) => Promise<unknown>;
+
+export function mapActivityError(err: unknown, attempt: number): unknown {
+  const mapped = toActivityFailure(err);
+  if (mapped instanceof ApplicationFailure || mapped instanceof CancelledFailure) return mapped;
+  const e = mapped instanceof Error ? mapped : new Error(String(mapped));
+  const failure = ApplicationFailure.create({ type: e.name || 'Error', message: e.message, details: [{ attempt }] });
+  failure.stack = e.stack;
+  return failure;
+}
+
+function wrapOne(name: string, fn: ActivityFn): ActivityFn {
+  return async (...args: unknown[]) => {
+    const ctx = Context.current();
+    const { info } = ctx;
+    const logCtx: ActivityLogContext = {
+      ...stepContextOf(args[0]),
+      activity: name,
+      node: info.activityId,
+      attempt: info.attempt,
+      workflowId: info.workflowExecution?.workflowId ?? '-',
+    };
+    return runWithLogContext(logCtx, async () => {
+      const started = Date.now();
+      ctx.log.info(`${name} started`, { ...logCtx });
+      try {
+        const out = await fn(...args);
+        ctx.log.info(`${name} done`, { ...logCtx, ms: Date.now() - started });
+        return out;
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) {
+          ctx.log.info(`${name} cancelled`, { ...logCtx, ms: Date.now() - started });
+          throw err;
+        }
+        ctx.log.warn(`${name} failed: ${(err as Error)?.message ?? String(err)}`, { ...logCtx, errorType: (err as Error)?.name });
+        throw mapActivityError(err, info.attempt);
+      }
+    });
+  };
+}
+
+/** Every function of `activities`, wrapped; names are kept (they are the registered activity names). */
+export function wrapActivities<T extends object>(activities: T): T {
+  const out: Record<string, ActivityFn> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    if (typeof fn === 'function') out[name] = wrapOne(name, fn as ActivityFn);
+  }
+  return out as T;
+}

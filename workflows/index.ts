@@ -1,0 +1,3 @@
+/** The workflows the worker bundles (its workflowsPath). */
+export { taskWorkflow } from './task';
+export { sweepWorkflow } from './sweep';
