@@ -1,0 +1,81 @@
+/**
+ * nnU-Net's training loss (spec §5.8): cross-entropy + soft Dice on the softmax (smooth 1e-5, background
+ * excluded, batch Dice per configuration), summed per deep-supervision level with weights 2^-i (last 0,
+ * normalised). Logits are channels-last [batch, ...spatial, classes]; targets are int32 label maps
+ * [batch, ...spatial]. The value is typically negative (Dice enters as -mean Dice).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Configuration } from '../contract';
+
+export const DICE_SMOOTH = 1e-5;
+
+export interface DiceCeOptions {
+  /** Sum tp/fp/fn over the batch as well (one Dice per class) instead of one Dice per sample and class. */
+  batchDice: boolean;
+  smooth?: number;
+}
+
+/**
+ * batch_dice as nnU-Net's default_configuration chooses it: 2d true; 3d_fullres / 3d_cascade_fullres true
+ * only when a lowres stage (cascade) exists; 3d_lowres false.
+ */
+export function batchDiceFor(configuration: Configuration, hasCascade: boolean): boolean {
+  if (configuration === '2d') return true;
+  if (configuration === '3d_lowres') return false;
+  return hasCascade;
+}
+
+function checkShapes(logits: tf.Tensor, labels: tf.Tensor): void {
+  const spatial = logits.shape.slice(0, -1);
+  if (labels.rank !== logits.rank - 1 || labels.shape.some((n, i) => n !== spatial[i])) {
+    throw new Error(`loss: labels [${labels.shape.join(', ')}] do not match logits [${logits.shape.join(', ')}] without the class axis`);
+  }
+}
+
+const oneHot = (labels: tf.Tensor, numClasses: number): tf.Tensor => tf.oneHot(tf.cast(labels, 'int32'), numClasses);
+
+/** Mean cross-entropy over all voxels of the batch (PyTorch CrossEntropyLoss on logits). */
+export function crossEntropyLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  checkShapes(logits, labels);
+  return tf.tidy(() => {
+    const y = oneHot(labels, logits.shape[logits.rank - 1]!);
+    return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+  });
+}
+
+/** nnU-Net's SoftDiceLoss(softmax, batch_dice, do_bg=False, smooth): −mean foreground Dice. */
+export function softDiceLoss(logits: tf.Tensor, labels: tf.Tensor, opts: DiceCeOptions): tf.Scalar {
+  checkShapes(logits, labels);
+  const smooth = opts.smooth ?? DICE_SMOOTH;
+  const numClasses = logits.shape[logits.rank - 1]!;
+  return tf.tidy(() => {
+    const p = tf.softmax(logits);
+    const y = oneHot(labels, numClasses);
+    const spatialAxes = Array.from({ length: logits.rank - 2 }, (_, i) => i + 1);
+    const axes = opts.batchDice ? [0, ...spatialAxes] : spatialAxes;
+    const tp = tf.sum(tf.mul(p, y), axes);
+    const fp = tf.sum(tf.mul(p, tf.sub(1, y)), axes);
+    const fn = tf.sum(tf.mul(tf.sub(1, p), y), axes);
+    const twoTp = tf.mul(2, tp);
+    const dc = tf.div(tf.add(twoTp, smooth), tf.add(tf.add(tf.add(tf.add(twoTp, fp), fn), smooth), 1e-8));
+    // Drop the background class (last axis index 0), then average over classes (and samples).
+    const foreground = tf.slice(dc, dc.rank === 1 ? [1] : [0, 1], dc.rank === 1 ? [-1] : [-1, -1]);
+    return tf.neg(tf.mean(foreground)) as tf.Scalar;
+  });
+}
+
+/** DC_and_CE_loss with weights 1 and 1. */
+export function diceCeLoss(logits: tf.Tensor, labels: tf.Tensor, opts: DiceCeOptions): tf.Scalar {
+  return tf.tidy(() => tf.add(crossEntropyLoss(logits, labels), softDiceLoss(logits, labels, opts)) as tf.Scalar);
+}
+
+/** Σ w_i · diceCe(output_i, target_i); outputs and targets highest resolution first, zero weights skipped. */
+export function deepSupervisionLoss(outputs: readonly tf.Tensor[], targets: readonly tf.Tensor[], weights: readonly number[], opts: DiceCeOptions): tf.Scalar {
+  if (outputs.length !== targets.length || outputs.length !== weights.length) {
+    throw new Error(`deep supervision: ${outputs.length} outputs, ${targets.length} targets, ${weights.length} weights`);
+  }
+  return tf.tidy(() => {
+    const terms = outputs.flatMap((out, i) => (weights[i] === 0 ? [] : [tf.mul(weights[i]!, diceCeLoss(out, targets[i]!, opts))]));
+    return tf.addN(terms) as tf.Scalar;
+  });
+}
