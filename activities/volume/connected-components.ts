@@ -65,7 +65,7 @@ export function labelComponents(data: LabelArray, shape: Shape3, member: Uint8Ar
   const dx = Int8Array.from(offs, (o) => o[2]);
   const dIdx = Int32Array.from(offs, (o) => o[0] * YX + o[1] * X + o[2]);
   const k = offs.length;
-  let queue = new Int32Array(Math.min(n, 1 << 16));
+  let queue: Int32Array = new Int32Array(Math.min(n, 1 << 16));
   const sizes = [0];
   let count = 0;
   for (let seed = 0; seed < n; seed++) {
