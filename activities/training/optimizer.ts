@@ -1,0 +1,120 @@
+/**
+ * nnUNetTrainerV2's optimisation (spec §5.3): SGD with Nesterov momentum 0.99, weight decay 3e-5 added to the
+ * gradient as PyTorch's SGD does, global gradient-norm clipping at 12 (clip_grad_norm_), poly learning-rate
+ * decay. The momentum buffers are plain Float32Arrays on request, so a checkpoint can hold them.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const SGD_DEFAULTS = { learningRate: 0.01, momentum: 0.99, nesterov: true, weightDecay: 3e-5, clipNorm: 12 } as const;
+export const POLY_EXPONENT = 0.9;
+
+/** lr(e) = lr0 · (1 − e / maxEpochs)^0.9: set at the start of epoch e. */
+export function polyLearningRate(epoch: number, maxEpochs: number, initialLr: number = SGD_DEFAULTS.learningRate, exponent = POLY_EXPONENT): number {
+  return initialLr * (1 - epoch / maxEpochs) ** exponent;
+}
+
+export interface SgdOptions {
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  /** Max global L2 norm of the gradients; Infinity disables clipping. */
+  clipNorm?: number;
+}
+
+/** Everything needed to resume the optimiser exactly. */
+export interface SgdState {
+  learningRate: number;
+  momentum: number;
+  steps: number;
+  buffers: Float32Array[];
+}
+
+export class NesterovSgd {
+  learningRate: number;
+  /** Mutable: nnU-Net's momentum rescue lowers it to 0.95. */
+  momentum: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  readonly clipNorm: number;
+  private steps = 0;
+  private readonly buffers: tf.Variable[];
+
+  constructor(private readonly variables: readonly tf.Variable[], opts: SgdOptions = {}) {
+    this.learningRate = opts.learningRate ?? SGD_DEFAULTS.learningRate;
+    this.momentum = opts.momentum ?? SGD_DEFAULTS.momentum;
+    this.nesterov = opts.nesterov ?? SGD_DEFAULTS.nesterov;
+    this.weightDecay = opts.weightDecay ?? SGD_DEFAULTS.weightDecay;
+    this.clipNorm = opts.clipNorm ?? SGD_DEFAULTS.clipNorm;
+    // Zero buffers equal PyTorch's lazily cloned first buffer: 0·μ + d = d.
+    this.buffers = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** Clips, decays and applies one update; `grads` are aligned with the variables. Returns the pre-clip norm. */
+  step(grads: readonly tf.Tensor[]): number {
+    if (grads.length !== this.variables.length) throw new Error(`optimizer: ${grads.length} gradients for ${this.variables.length} variables`);
+    const norm = globalNorm(grads);
+    // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
+    const coef = Math.min(1, this.clipNorm / (norm + 1e-6));
+    const { learningRate: lr, momentum: mu, weightDecay: wd, nesterov } = this;
+    tf.tidy(() => {
+      this.variables.forEach((p, i) => {
+        const g = coef < 1 ? tf.mul(grads[i]!, coef) : grads[i]!;
+        const d = wd !== 0 ? tf.add(g, tf.mul(p, wd)) : g;
+        const buf = tf.add(tf.mul(this.buffers[i]!, mu), d);
+        const update = nesterov ? tf.add(d, tf.mul(buf, mu)) : buf;
+        this.buffers[i]!.assign(buf);
+        p.assign(tf.sub(p, tf.mul(update, lr)));
+      });
+    });
+    this.steps++;
+    return norm;
+  }
+
+  getState(): SgdState {
+    return {
+      learningRate: this.learningRate,
+      momentum: this.momentum,
+      steps: this.steps,
+      buffers: this.buffers.map((b) => Float32Array.from(b.dataSync() as Float32Array)),
+    };
+  }
+
+  setState(state: SgdState): void {
+    if (state.buffers.length !== this.buffers.length || state.buffers.some((b, i) => b.length !== this.buffers[i]!.size)) {
+      throw new Error('optimizer state does not fit this network (different number or sizes of parameters)');
+    }
+    this.learningRate = state.learningRate;
+    this.momentum = state.momentum;
+    this.steps = state.steps;
+    state.buffers.forEach((b, i) => tf.tidy(() => this.buffers[i]!.assign(tf.tensor(b, this.buffers[i]!.shape, 'float32'))));
+  }
+
+  dispose(): void {
+    for (const b of this.buffers) b.dispose();
+  }
+}
+
+/** Global L2 norm over all gradient tensors (equals PyTorch's norm of the per-tensor norms). */
+export function globalNorm(grads: readonly tf.Tensor[]): number {
+  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+}
+
+/** Loss value and gradients for `variables` (aligned, caller disposes the gradients). */
+export function lossAndGradients(loss: () => tf.Scalar, variables: readonly tf.Variable[]): { loss: number; grads: tf.Tensor[] } {
+  const { value, grads } = tf.variableGrads(loss, [...variables]);
+  const lossValue = value.dataSync()[0]!;
+  value.dispose();
+  return {
+    loss: lossValue,
+    grads: variables.map((v) => {
+      const g = grads[v.name];
+      if (!g) throw new Error(`no gradient for variable ${v.name}: it does not influence the loss`);
+      return g;
+    }),
+  };
+}
