@@ -1,7 +1,10 @@
 import type { VerifyInput, VerifyOutput } from '../contract';
-import { NotImplementedError } from '../common/errors';
+import { verifyOrThrow } from './verify';
 
-/** Activity `verifyDataset`: the stage's algorithm lands in its own issue; until then it fails loudly. */
-export async function verifyDataset(_input: VerifyInput): Promise<VerifyOutput> {
-  throw new NotImplementedError('verifyDataset');
+/**
+ * Activity `verifyDataset`: nnU-Net's verify_dataset_integrity over the raw task folder. Reads only; a bad
+ * dataset fails at once (non-retryable BadInput) with every problem listed, each naming its case and file.
+ */
+export async function verifyDataset(input: VerifyInput): Promise<VerifyOutput> {
+  return verifyOrThrow(input.paths.rawDir);
 }

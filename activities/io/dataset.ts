@@ -1,0 +1,306 @@
+/**
+ * nnU-Net dataset folders: v1 Task folders (MSD-style dataset.json with `modality`, value→name `labels` and
+ * `training`/`test` lists) and v2 Dataset folders (`channel_names`, name→value `labels`, `file_ending`, cases found
+ * in imagesTr). Both become one DatasetDescription with absolute file paths per case and channel.
+ * Every path taken from dataset.json must stay inside the task folder.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { BadInputError } from '../common/errors';
+import type { TaskPaths } from '../contract';
+
+export type DatasetFormat = 'v1' | 'v2';
+
+export interface LabelDef {
+  name: string;
+  /** One integer, or for a v2 region the list of integers it unites. */
+  value: number | number[];
+}
+
+export interface CaseFiles {
+  id: string;
+  /** One file per channel, in channel order (absolute paths). */
+  images: string[];
+  /** The segmentation (training cases only). */
+  label?: string;
+}
+
+export interface DatasetDescription {
+  format: DatasetFormat;
+  dir: string;
+  jsonFile: string;
+  name: string;
+  /** Channel names in channel order ("CT", "MRI", "noNorm", ...). */
+  modalities: string[];
+  labels: LabelDef[];
+  fileEnding: string;
+  /** numTraining as declared (v1 and v2). */
+  numTraining?: number;
+  training: CaseFiles[];
+  test: CaseFiles[];
+  regionsClassOrder?: number[];
+  /** The parsed dataset.json, for fields nobody typed. */
+  json: Record<string, unknown>;
+}
+
+const channelKey = z.string().regex(/^\d+$/, 'channel keys must be "0", "1", ...');
+const channelMap = z.record(channelKey, z.string().min(1));
+const optionalText = z.string().optional();
+
+const V1Schema = z.looseObject({
+  name: optionalText,
+  description: optionalText,
+  tensorImageSize: optionalText,
+  modality: channelMap,
+  labels: z.record(z.string().regex(/^\d+$/, 'v1 label keys are integer values ("0", "1", ...)'), z.string()),
+  numTraining: z.number().int().nonnegative().optional(),
+  numTest: z.number().int().nonnegative().optional(),
+  training: z.array(z.object({ image: z.string().min(1), label: z.string().min(1) })),
+  test: z.array(z.union([z.string().min(1), z.object({ image: z.string().min(1) })])).optional(),
+});
+
+const V2Schema = z.looseObject({
+  name: optionalText,
+  channel_names: channelMap.optional(),
+  modality: channelMap.optional(),
+  labels: z.record(z.string(), z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative()).min(1)])),
+  numTraining: z.number().int().nonnegative(),
+  file_ending: z.string().regex(/^\./, 'file_ending starts with a dot, e.g. ".nii.gz"'),
+  regions_class_order: z.array(z.number().int()).optional(),
+  dataset: z.record(z.string(), z.object({ images: z.array(z.string().min(1)).min(1), label: z.string().min(1) })).optional(),
+}).refine((j) => j.channel_names !== undefined || j.modality !== undefined, { message: 'channel_names (or modality) is required' });
+
+/** Resolves a dataset.json path inside the task folder; anything that escapes it is refused. */
+export function resolveInside(taskDir: string, rel: string, jsonFile: string): string {
+  const bad = () => new BadInputError(`${jsonFile}: path '${rel}' points outside the task folder ${taskDir}; dataset.json may only name files inside it (e.g. ./imagesTr/case.nii.gz)`, jsonFile);
+  if (path.isAbsolute(rel) || /^[a-zA-Z]:[\\/]/.test(rel)) throw bad();
+  const abs = path.resolve(taskDir, rel);
+  const fromRoot = path.relative(taskDir, abs);
+  if (fromRoot === '' || fromRoot.startsWith('..') || path.isAbsolute(fromRoot)) throw bad();
+  return abs;
+}
+
+function channelNames(map: Record<string, string>, jsonFile: string): string[] {
+  const keys = Object.keys(map).map(Number).sort((a, b) => a - b);
+  keys.forEach((k, i) => {
+    if (k !== i) throw new BadInputError(`${jsonFile}: channel keys must be 0..${keys.length - 1} without gaps, got ${keys.join(', ')}`, jsonFile);
+  });
+  return keys.map((k) => map[String(k)]);
+}
+
+/** Strips the file ending (".nii.gz") from a file name. */
+function stem(file: string, ending: string): string {
+  return file.endsWith(ending) ? file.slice(0, -ending.length) : file;
+}
+
+export function channelFileName(id: string, channel: number, ending: string): string {
+  return `${id}_${String(channel).padStart(4, '0')}${ending}`;
+}
+
+function formatZodError(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('; ');
+}
+
+function parseJson(jsonFile: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(jsonFile, 'utf8');
+  } catch (err) {
+    throw new BadInputError(`${jsonFile}: cannot read dataset.json (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); every task folder needs one`, jsonFile);
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');
+    return v as Record<string, unknown>;
+  } catch (err) {
+    throw new BadInputError(`${jsonFile}: not valid JSON (${(err as Error).message})`, jsonFile);
+  }
+}
+
+/** v2 when it says so (channel_names/file_ending) or lives in a DatasetXXX folder; v1 otherwise. */
+export function detectFormat(json: Record<string, unknown>, dir: string): DatasetFormat {
+  if ('channel_names' in json || 'file_ending' in json) return 'v2';
+  if ('modality' in json && 'training' in json) return 'v1';
+  return path.basename(dir).startsWith('Dataset') ? 'v2' : 'v1';
+}
+
+export function readDataset(taskDir: string): DatasetDescription {
+  const dir = path.resolve(taskDir);
+  const jsonFile = path.join(dir, 'dataset.json');
+  const json = parseJson(jsonFile);
+  return detectFormat(json, dir) === 'v1' ? readV1(dir, jsonFile, json) : readV2(dir, jsonFile, json);
+}
+
+function readV1(dir: string, jsonFile: string, json: Record<string, unknown>): DatasetDescription {
+  const parsed = V1Schema.safeParse(json);
+  if (!parsed.success) throw new BadInputError(`${jsonFile}: not a valid nnU-Net v1 dataset.json: ${formatZodError(parsed.error)}`, jsonFile);
+  const j = parsed.data;
+  const ending = '.nii.gz';
+  const modalities = channelNames(j.modality, jsonFile);
+  const labels = Object.entries(j.labels).map(([v, name]) => ({ name, value: Number(v) })).sort((a, b) => a.value - b.value);
+  // As nnU-Net v1 (create_lists_from_splitted_dataset): the case id is the image's file name without .nii.gz;
+  // its channels are imagesTr/<id>_XXXX.nii.gz, its label labelsTr/<label file name>.
+  const training = j.training.map(({ image, label }) => {
+    resolveInside(dir, image, jsonFile);
+    resolveInside(dir, label, jsonFile);
+    const id = stem(path.basename(image), ending);
+    return {
+      id,
+      images: modalities.map((_, c) => path.join(dir, 'imagesTr', channelFileName(id, c, ending))),
+      label: path.join(dir, 'labelsTr', path.basename(label)),
+    };
+  });
+  const test = (j.test ?? []).map((entry) => {
+    const image = typeof entry === 'string' ? entry : entry.image;
+    resolveInside(dir, image, jsonFile);
+    const id = stem(path.basename(image), ending);
+    return { id, images: modalities.map((_, c) => path.join(dir, 'imagesTs', channelFileName(id, c, ending))) };
+  });
+  return {
+    format: 'v1', dir, jsonFile, name: j.name ?? path.basename(dir), modalities, labels, fileEnding: ending,
+    numTraining: j.numTraining, training, test, json,
+  };
+}
+
+/** v2 cases: from the optional `dataset` map, else every <id>_XXXX<ending> file in imagesTr. */
+function readV2(dir: string, jsonFile: string, json: Record<string, unknown>): DatasetDescription {
+  const parsed = V2Schema.safeParse(json);
+  if (!parsed.success) throw new BadInputError(`${jsonFile}: not a valid nnU-Net v2 dataset.json: ${formatZodError(parsed.error)}`, jsonFile);
+  const j = parsed.data;
+  const ending = j.file_ending;
+  if (ending !== '.nii.gz' && ending !== '.nii') {
+    throw new BadInputError(`${jsonFile}: file_ending '${ending}' is not supported: nnunet-ts reads NIfTI (.nii.gz, .nii) only; convert the images first`, jsonFile);
+  }
+  const modalities = channelNames((j.channel_names ?? j.modality)!, jsonFile);
+  const labels = Object.entries(j.labels).map(([name, value]) => ({ name, value }))
+    .sort((a, b) => Math.min(...[a.value].flat()) - Math.min(...[b.value].flat()));
+  let training: CaseFiles[];
+  if (j.dataset) {
+    training = Object.entries(j.dataset).map(([id, entry]) => ({
+      id,
+      images: entry.images.map((f) => resolveInside(dir, f, jsonFile)),
+      label: resolveInside(dir, entry.label, jsonFile),
+    }));
+  } else {
+    training = casesInFolder(path.join(dir, 'imagesTr'), ending).map((id) => ({
+      id,
+      images: modalities.map((_, c) => path.join(dir, 'imagesTr', channelFileName(id, c, ending))),
+      label: path.join(dir, 'labelsTr', id + ending),
+    }));
+  }
+  const test = casesInFolder(path.join(dir, 'imagesTs'), ending).map((id) => ({
+    id, images: modalities.map((_, c) => path.join(dir, 'imagesTs', channelFileName(id, c, ending))),
+  }));
+  return {
+    format: 'v2', dir, jsonFile, name: j.name ?? path.basename(dir), modalities, labels, fileEnding: ending,
+    numTraining: j.numTraining, training, test, regionsClassOrder: j.regions_class_order, json,
+  };
+}
+
+/** Distinct case ids of the <id>_XXXX<ending> files in a folder (sorted); [] when the folder is absent. */
+export function casesInFolder(folder: string, ending: string): string[] {
+  const ids = new Set<string>();
+  for (const f of listFiles(folder)) {
+    const m = /^(.+)_\d{4}$/.exec(stem(f, ending));
+    if (f.endsWith(ending) && m) ids.add(m[1]);
+  }
+  return [...ids].sort();
+}
+
+/** Plain file names in a folder, hidden and temporary files left out; [] when the folder is absent. */
+export function listFiles(folder: string): string[] {
+  try {
+    return fs.readdirSync(folder, { withFileTypes: true })
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Integer label values (v1: the keys; v2: the plain integer labels, regions left out). */
+export function labelValues(d: DatasetDescription): number[] {
+  return d.labels.flatMap((l) => (typeof l.value === 'number' ? [l.value] : [])).sort((a, b) => a - b);
+}
+
+/** value → name, as VerifyOutput and nnU-Net v1's dataset.json carry labels. */
+export function labelsByValue(d: DatasetDescription): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of d.labels) out[Array.isArray(l.value) ? `(${l.value.join(', ')})` : String(l.value)] = l.name;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Task resolution
+
+export interface DataRoots {
+  /** nnUNet_raw_data_base: v1 tasks in <base>/nnUNet_raw_data, cropped data in <base>/nnUNet_cropped_data. */
+  rawDataBase: string;
+  /** nnUNet_preprocessed */
+  preprocessed: string;
+  /** RESULTS_FOLDER (models in <results>/nnUNet/<configuration>/<task>). */
+  results: string;
+  /** nnU-Net v2's nnUNet_raw (DatasetXXX folders); defaults to rawDataBase. */
+  raw?: string;
+}
+
+const RESULT_CONFIGS = ['2d', '3d_lowres', '3d_fullres', '3d_cascade_fullres'];
+
+function subdirs(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+function rawDirFor(name: string, roots: DataRoots): string {
+  return name.startsWith('Dataset') ? path.join(roots.raw ?? roots.rawDataBase, name) : path.join(roots.rawDataBase, 'nnUNet_raw_data', name);
+}
+
+export function taskPaths(rawDir: string, roots: DataRoots): TaskPaths {
+  const taskName = path.basename(rawDir);
+  return {
+    taskName,
+    rawDir: path.resolve(rawDir),
+    croppedDir: path.resolve(roots.rawDataBase, 'nnUNet_cropped_data', taskName),
+    preprocessedDir: path.resolve(roots.preprocessed, taskName),
+    resultsDir: path.resolve(roots.results, 'nnUNet'),
+  };
+}
+
+/**
+ * A task given by id (`4`, `004`), by folder name (`Task004_Hippocampus`, `Dataset004_X`) or by path to its raw
+ * folder. An id is looked up as nnU-Net v1 does (task_name_id_conversion.py): every folder starting with
+ * Task%03d_ (or Dataset%03d_) in the raw, cropped, preprocessed and results folders; exactly one distinct name.
+ */
+export function resolveTask(spec: string, roots: DataRoots): TaskPaths {
+  const s = spec.trim();
+  if (s.includes('/') || s.includes(path.sep) || s === '.' || s === '..') {
+    const dir = path.resolve(s);
+    if (!fs.existsSync(path.join(dir, 'dataset.json'))) throw new BadInputError(`${dir}: no dataset.json here; -t takes a task id, a TaskXXX_NAME folder name or the path of a task folder`, dir);
+    return taskPaths(dir, roots);
+  }
+  if (/^(Task|Dataset)\d{3}_.+$/.test(s)) return taskPaths(rawDirFor(s, roots), roots);
+  if (!/^\d{1,3}$/.test(s)) throw new BadInputError(`-t ${spec}: expected a task id (4, 004), a folder name (Task004_Hippocampus) or a path`);
+  const id = s.padStart(3, '0');
+  const places = [
+    path.join(roots.rawDataBase, 'nnUNet_raw_data'),
+    path.join(roots.rawDataBase, 'nnUNet_cropped_data'),
+    roots.raw ?? roots.rawDataBase,
+    roots.preprocessed,
+    ...RESULT_CONFIGS.map((c) => path.join(roots.results, 'nnUNet', c)),
+  ];
+  const names = new Set<string>();
+  for (const place of places) {
+    for (const d of subdirs(place)) if (d.startsWith(`Task${id}_`) || d.startsWith(`Dataset${id}_`)) names.add(d);
+  }
+  if (names.size === 0) {
+    throw new BadInputError(`task ${spec}: no Task${id}_* or Dataset${id}_* folder under ${places.slice(0, 4).join(', ')} or the results folder; ` +
+      'set nnUNet_raw_data_base to the folder holding nnUNet_raw_data, or convert an MSD task with `nnunet convert-msd`');
+  }
+  if (names.size > 1) throw new BadInputError(`task ${spec} is ambiguous: ${[...names].sort().join(', ')}; pass the full folder name`);
+  return taskPaths(rawDirFor([...names][0], roots), roots);
+}

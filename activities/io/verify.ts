@@ -1,0 +1,231 @@
+/**
+ * verify_dataset_integrity (nnU-Net v1 preprocessing/sanity_checks.py, plus v2's stricter checks): reads every
+ * file of a task and collects ALL problems, each naming its case and file. Nothing is written.
+ *
+ * Errors: dataset.json missing/invalid, imagesTr/labelsTr missing, no training cases, numTraining disagreeing,
+ * duplicate case ids, declared labels not 0..K-1, missing/unreadable/truncated files, 4D or multi-channel files,
+ * NaN/Inf voxels, image/label shape or spacing mismatch (origin/direction too with strictGeometry), label values
+ * not declared or not integers, unexpected files in imagesTr/labelsTr/imagesTs (including extra channels), test
+ * cases whose channels disagree in shape or geometry.
+ * Warnings (as nnU-Net: "does not cause an error"): origin/direction mismatch, mixed orientations in imagesTr.
+ */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { BadInputError } from '../common/errors';
+import type { VerifyOutput } from '../contract';
+import { axisCodes, geometryDifferences, NUMPY_ISCLOSE, type GeometryTolerance } from './geometry';
+import { labelsByValue, labelValues, listFiles, readDataset, type CaseFiles, type DatasetDescription } from './dataset';
+import { readNifti, type NiftiVolume } from './nifti';
+import { distinctValues, valueRange } from './volume';
+
+export interface Problem {
+  severity: 'error' | 'warning';
+  check: string;
+  case?: string;
+  /** Path relative to the task folder. */
+  file?: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  taskDir: string;
+  problems: Problem[];
+  summary?: VerifyOutput;
+}
+
+export interface VerifyOptions {
+  tolerance?: GeometryTolerance;
+  /** Treat origin/direction mismatches as errors (nnU-Net only warns). */
+  strictGeometry?: boolean;
+}
+
+export function formatProblem(p: Problem): string {
+  const where = [p.case ? `case ${p.case}` : '', p.file ?? ''].filter(Boolean).join(', ');
+  return `${p.severity === 'warning' ? 'warning: ' : ''}${where ? `${where}: ` : ''}${p.message}`;
+}
+
+class Collector {
+  readonly problems: Problem[] = [];
+  constructor(readonly dir: string) {}
+  rel(file: string): string {
+    return path.relative(this.dir, file) || file;
+  }
+  error(check: string, message: string, where: { case?: string; file?: string } = {}): void {
+    this.problems.push({ severity: 'error', check, case: where.case, file: where.file && this.rel(where.file), message });
+  }
+  warn(check: string, message: string, where: { case?: string; file?: string } = {}): void {
+    this.problems.push({ severity: 'warning', check, case: where.case, file: where.file && this.rel(where.file), message });
+  }
+}
+
+/** Reads a file for checking; a problem (missing, unreadable, truncated) is recorded and undefined returned. */
+async function load(file: string, caseId: string, out: Collector): Promise<NiftiVolume | undefined> {
+  if (!fs.existsSync(file)) {
+    out.error('missing-file', 'file is missing', { case: caseId, file });
+    return undefined;
+  }
+  try {
+    return await readNifti(file);
+  } catch (err) {
+    const msg = (err as Error).message.replace(`${file}: `, '');
+    out.error('unreadable-file', msg, { case: caseId, file });
+    return undefined;
+  }
+}
+
+function checkScalar3d(v: NiftiVolume, file: string, caseId: string, out: Collector): boolean {
+  if (v.shape.length === 4) {
+    out.error('4d-file', `is 4D (${v.shape[0]} volumes): nnU-Net needs one 3D file per channel; convert MSD tasks with \`nnunet convert-msd\``, { case: caseId, file });
+    return false;
+  }
+  return true;
+}
+
+function checkFinite(v: NiftiVolume, file: string, caseId: string, out: Collector): void {
+  const r = valueRange(v.data);
+  if (r.nan > 0 || r.inf > 0) {
+    out.error('non-finite', `contains ${r.nan} NaN and ${r.inf} Inf voxels; fix or replace them before training`, { case: caseId, file });
+  }
+}
+
+function compareGeometry(ref: NiftiVolume, refFile: string, v: NiftiVolume, file: string, caseId: string, out: Collector, opts: VerifyOptions): void {
+  const a = ref.shape.join('x');
+  const b = v.shape.join('x');
+  if (a !== b) {
+    out.error('shape-mismatch', `shape ${b} (z,y,x) differs from ${path.basename(refFile)}'s ${a}`, { case: caseId, file });
+    return;
+  }
+  for (const what of geometryDifferences(ref.geometry, v.geometry, opts.tolerance ?? NUMPY_ISCLOSE)) {
+    const msg = `${what} (${v.geometry[what].map((x) => +x.toFixed(6)).join(', ')}) differs from ${path.basename(refFile)}'s (${ref.geometry[what].map((x) => +x.toFixed(6)).join(', ')})`;
+    if (what === 'spacing' || opts.strictGeometry) out.error('geometry-mismatch', msg, { case: caseId, file });
+    else out.warn('geometry-mismatch', `${msg}; nnU-Net proceeds, but check that image and label line up`, { case: caseId, file });
+  }
+}
+
+function checkLabelValues(v: NiftiVolume, file: string, caseId: string, allowed: Set<number>, out: Collector): void {
+  const values = distinctValues(v.data, 4096);
+  if (!values) {
+    out.error('label-values', 'has more than 4096 distinct values: this is not a segmentation (is it an image in labelsTr?)', { case: caseId, file });
+    return;
+  }
+  const nonInteger = values.filter((x) => !Number.isInteger(x));
+  if (nonInteger.length > 0) {
+    out.error('label-values', `has non-integer values (${nonInteger.slice(0, 5).join(', ')}${nonInteger.length > 5 ? ', ...' : ''}); labels must be integers`, { case: caseId, file });
+    return;
+  }
+  const unexpected = values.filter((x) => !allowed.has(x));
+  if (unexpected.length > 0) {
+    out.error('label-values', `has label values ${unexpected.join(', ')} that dataset.json does not declare (declared: ${[...allowed].sort((a, b) => a - b).join(', ')})`, { case: caseId, file });
+  }
+}
+
+function checkDeclaredLabels(d: DatasetDescription, out: Collector): Set<number> {
+  const values = labelValues(d);
+  const regionValues = d.labels.flatMap((l) => (Array.isArray(l.value) ? l.value : []));
+  const all = new Set([...values, ...regionValues]);
+  if (values[0] !== 0) out.error('declared-labels', `dataset.json labels must include 0 (background); got ${values.join(', ') || 'none'}`, { file: d.jsonFile });
+  const gaps = values.some((v, i) => v !== i);
+  if (values[0] === 0 && gaps) out.error('declared-labels', `dataset.json label values must be consecutive 0..K-1; got ${values.join(', ')}`, { file: d.jsonFile });
+  if (values.length < 2 && regionValues.length === 0) out.error('declared-labels', 'dataset.json declares no foreground label', { file: d.jsonFile });
+  const ignore = d.labels.find((l) => l.name === 'ignore');
+  if (ignore && typeof ignore.value === 'number' && ignore.value !== Math.max(...values)) {
+    out.error('declared-labels', `the "ignore" label must have the highest value (${Math.max(...values)}), has ${ignore.value}`, { file: d.jsonFile });
+  }
+  return all;
+}
+
+/** Files in a folder that belong to no listed case, with a hint when they look like an extra channel. */
+function checkUnexpectedFiles(folder: string, expected: Set<string>, cases: CaseFiles[], d: DatasetDescription, out: Collector): void {
+  const ids = new Set(cases.map((c) => c.id));
+  for (const f of listFiles(folder)) {
+    const abs = path.join(folder, f);
+    if (expected.has(abs)) continue;
+    const m = /^(.+)_(\d{4})/.exec(f.slice(0, f.length - d.fileEnding.length));
+    if (f.endsWith(d.fileEnding) && m && ids.has(m[1])) {
+      out.error('wrong-channel-count', `channel ${m[2]} exists but dataset.json declares ${d.modalities.length} modalit${d.modalities.length === 1 ? 'y' : 'ies'} (${d.modalities.join(', ')})`, { case: m[1], file: abs });
+    } else {
+      out.error('unexpected-file', `belongs to no case listed in dataset.json: remove it or list it`, { file: abs });
+    }
+  }
+}
+
+async function checkTrainingCase(c: CaseFiles, allowed: Set<number>, out: Collector, opts: VerifyOptions, axcodes: Map<string, string[]>): Promise<void> {
+  const label = c.label ? await load(c.label, c.id, out) : undefined;
+  if (label && checkScalar3d(label, c.label!, c.id, out)) {
+    checkFinite(label, c.label!, c.id, out);
+    checkLabelValues(label, c.label!, c.id, allowed, out);
+  }
+  for (const file of c.images) {
+    const img = await load(file, c.id, out);
+    if (!img || !checkScalar3d(img, file, c.id, out)) continue;
+    checkFinite(img, file, c.id, out);
+    if (label && label.shape.length === 3) compareGeometry(label, c.label!, img, file, c.id, out, opts);
+    const codes = axisCodes(img.geometry);
+    axcodes.set(codes, [...(axcodes.get(codes) ?? []), out.rel(file)]);
+  }
+}
+
+async function checkTestCase(c: CaseFiles, out: Collector, opts: VerifyOptions): Promise<void> {
+  let first: NiftiVolume | undefined;
+  for (const file of c.images) {
+    const img = await load(file, c.id, out);
+    if (!img || !checkScalar3d(img, file, c.id, out)) continue;
+    checkFinite(img, file, c.id, out);
+    if (first) compareGeometry(first, c.images[0], img, file, c.id, out, opts);
+    else first = img;
+  }
+}
+
+export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const dir = path.resolve(taskDir);
+  const out = new Collector(dir);
+  const done = (summary?: VerifyOutput): VerifyReport => ({ ok: !out.problems.some((p) => p.severity === 'error'), taskDir: dir, problems: out.problems, summary });
+  let d: DatasetDescription;
+  try {
+    d = readDataset(dir);
+  } catch (err) {
+    out.error('dataset-json', (err as Error).message.replace(`${path.join(dir, 'dataset.json')}: `, ''), { file: path.join(dir, 'dataset.json') });
+    return done();
+  }
+  for (const sub of ['imagesTr', 'labelsTr']) {
+    if (!fs.existsSync(path.join(dir, sub))) out.error('missing-folder', `${sub}/ is missing`, { file: path.join(dir, sub) });
+  }
+  if (d.training.length === 0) out.error('no-training-cases', d.format === 'v1' ? 'dataset.json lists no training cases' : `imagesTr/ holds no <case>_0000${d.fileEnding} files`, { file: d.jsonFile });
+  if (d.numTraining !== undefined && d.numTraining !== d.training.length) {
+    out.error('num-training', `numTraining is ${d.numTraining} but ${d.training.length} training cases were found`, { file: d.jsonFile });
+  }
+  const seen = new Set<string>();
+  for (const c of d.training) {
+    if (seen.has(c.id)) out.error('duplicate-case', 'listed more than once in dataset.json', { case: c.id, file: d.jsonFile });
+    seen.add(c.id);
+  }
+  const allowed = checkDeclaredLabels(d, out);
+  const axcodes = new Map<string, string[]>();
+  for (const c of d.training) await checkTrainingCase(c, allowed, out, opts, axcodes);
+  checkUnexpectedFiles(path.join(dir, 'imagesTr'), new Set(d.training.flatMap((c) => c.images)), d.training, d, out);
+  checkUnexpectedFiles(path.join(dir, 'labelsTr'), new Set(d.training.flatMap((c) => (c.label ? [c.label] : []))), d.training, d, out);
+  for (const c of d.test) await checkTestCase(c, out, opts);
+  if (d.test.length > 0 || d.format === 'v2') {
+    checkUnexpectedFiles(path.join(dir, 'imagesTs'), new Set(d.test.flatMap((c) => c.images)), d.test, d, out);
+  }
+  if (axcodes.size > 1) {
+    const kinds = [...axcodes].map(([codes, files]) => `${codes} (${files.length} files, e.g. ${files[0]})`).join(', ');
+    out.warn('orientation', `images in imagesTr have different orientations: ${kinds}; nnU-Net proceeds but mixed orientations can hurt training`);
+  }
+  return done({ numTrainingCases: d.training.length, numTestCases: d.test.length, modalities: d.modalities, labels: labelsByValue(d) });
+}
+
+/** The verify step: all problems in one BadInputError, or the dataset's summary. */
+export async function verifyOrThrow(taskDir: string, opts: VerifyOptions = {}): Promise<VerifyOutput> {
+  const report = await verifyDatasetFolder(taskDir, opts);
+  if (!report.ok || !report.summary) {
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    throw new BadInputError(
+      `dataset ${report.taskDir} failed verification with ${errors.length} problem${errors.length === 1 ? '' : 's'}:\n` +
+        errors.map((p) => `  - ${formatProblem(p)}`).join('\n'),
+      path.join(report.taskDir, 'dataset.json'));
+  }
+  return report.summary;
+}
+
