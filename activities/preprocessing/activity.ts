@@ -1,7 +1,21 @@
+import { Context } from '@temporalio/activity';
 import type { PreprocessInput, PreprocessOutput } from '../contract';
-import { NotImplementedError } from '../common/errors';
+import { runPreprocess } from './preprocess';
 
-/** Activity `preprocess`: the stage's algorithm lands in its own issue; until then it fails loudly. */
-export async function preprocess(_input: PreprocessInput): Promise<PreprocessOutput> {
-  throw new NotImplementedError('preprocess');
+/** Heartbeats when running as a Temporal activity; a no-op when called directly (CLI without Temporal, tests). */
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not inside an activity
+  }
+}
+
+/** Activity `preprocess`: one configuration's preprocessed cases (idempotent per case). */
+export async function preprocess(input: PreprocessInput): Promise<PreprocessOutput> {
+  const r = await runPreprocess(input.paths, input.plansFile, input.configuration, {
+    numProcesses: input.numProcesses,
+    onProgress: (done, total) => heartbeat({ done, total }),
+  });
+  return { dataDir: r.dataDir, numCases: r.numCases };
 }

@@ -43,7 +43,9 @@ export function fixtureCases(): FixtureCase[] {
 
 export interface Fixture { paths: TaskPaths; root: string; cases: FixtureCase[] }
 
-export function writeFixtureTask(modalities: Record<string, string> = { '0': 'CT', '1': 'T2' }): Fixture {
+export function writeFixtureTask(
+  modalities: Record<string, string> = { '0': 'CT', '1': 'T2' }, spacings: Vec3[] = FIXTURE_SPACINGS,
+): Fixture {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-fp-'));
   const rawDir = path.join(root, 'nnUNet_raw_data', 'Task901_Tiny');
   fs.mkdirSync(path.join(rawDir, 'imagesTr'), { recursive: true });
@@ -51,7 +53,7 @@ export function writeFixtureTask(modalities: Record<string, string> = { '0': 'CT
   const cases = fixtureCases();
   const shape = [...FIXTURE_SHAPE];
   cases.forEach((c, k) => {
-    const geometry = geometryFromArraySpacing(FIXTURE_SPACINGS[k], [1, 2, 3]);
+    const geometry = geometryFromArraySpacing(spacings[k], [1, 2, 3]);
     c.channels.forEach((data, ch) => writeNiftiSync(path.join(rawDir, 'imagesTr', `${c.id}_${String(ch).padStart(4, '0')}.nii.gz`), { data, shape, dtype: 'float32', geometry }));
     writeNiftiSync(path.join(rawDir, 'labelsTr', `${c.id}.nii.gz`), { data: c.label, shape, dtype: 'uint8', geometry });
   });

@@ -1,0 +1,106 @@
+/**
+ * One case of preprocessing (runs in a worker thread), in nnU-Net v1's order (spec §4): load the cropped case,
+ * transpose with transpose_forward, NaN -> 0 in the image channels, resample to the stage spacing, seg values
+ * < -1 -> 0, normalize, sample class locations, write <case>.npy ((C + 1, z, y, x) float32, seg last) and
+ * <case>.json (the cropped properties plus nnU-Net's preprocessing keys). Reuses a current output.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeNpy } from '../io/npy';
+import { writeJsonAtomic } from '../common/atomic';
+import { loadCroppedCase, readFloat32Npy, type CroppedCaseProperties } from '../fingerprint/cropped-store';
+import { serveWorkerRequests } from '../fingerprint/worker-pool';
+import type { Shape3 } from '../volume/crop';
+import { sampleClassLocations, type ClassLocations } from './class-locations';
+import { normalizeChannel, type ChannelNormalization } from './normalize';
+import { resampleCase } from './resampling';
+import { transposeChannels, transposedShape } from './transpose';
+
+export interface PreprocessCaseInput {
+  caseId: string;
+  croppedDir: string;
+  outDir: string;
+  transposeForward: number[];
+  /** Stage spacing, transposed order. */
+  targetSpacing: number[];
+  /** PreprocessorFor2D: never resample along the first (transposed) axis. */
+  inPlaneOnly: boolean;
+  normalizations: ChannelNormalization[];
+  useNonzeroMaskForNorm: Record<string, boolean>;
+  allClasses: number[];
+  /** Hash of the cropped case and every parameter above: equal means the stored output is current. */
+  signature: string;
+}
+
+export interface PreprocessCaseOutput { caseId: string; reused: boolean; shape: number[] }
+
+export interface PreprocessedCaseProperties extends Omit<CroppedCaseProperties, 'input_signature'> {
+  use_nonzero_mask_for_norm: Record<string, boolean>;
+  /** Transposed order. */
+  size_after_resampling: number[];
+  spacing_after_resampling: number[];
+  class_locations: ClassLocations;
+  input_signature: string;
+}
+
+export const preprocessedNpy = (dir: string, caseId: string) => path.join(dir, `${caseId}.npy`);
+export const preprocessedJson = (dir: string, caseId: string) => path.join(dir, `${caseId}.json`);
+
+function isCurrent(input: PreprocessCaseInput): number[] | null {
+  try {
+    const props = JSON.parse(fs.readFileSync(preprocessedJson(input.outDir, input.caseId), 'utf8')) as PreprocessedCaseProperties;
+    if (props.input_signature !== input.signature || !fs.existsSync(preprocessedNpy(input.outDir, input.caseId))) return null;
+    return props.size_after_resampling;
+  } catch {
+    return null;
+  }
+}
+
+export function preprocessCase(input: PreprocessCaseInput): PreprocessCaseOutput {
+  const existing = isCurrent(input);
+  if (existing) return { caseId: input.caseId, reused: true, shape: existing };
+
+  const { properties, data, shape } = loadCroppedCase(input.croppedDir, input.caseId);
+  const numChannels = shape[0] - 1;
+  const cropShape: Shape3 = [shape[1], shape[2], shape[3]];
+  const perm = input.transposeForward;
+  const transposed = transposeChannels(data, cropShape, perm);
+  const tShape = transposedShape(cropShape, perm);
+  const n = tShape[0] * tShape[1] * tShape[2];
+  const channels = transposed.subarray(0, numChannels * n);
+  for (let i = 0; i < channels.length; i++) if (channels[i] !== channels[i]) channels[i] = 0;
+
+  const originalSpacing = perm.map((a) => properties.original_spacing[a]);
+  const target = [...input.targetSpacing];
+  if (input.inPlaneOnly) target[0] = originalSpacing[0];
+  const r = resampleCase({ channels, numChannels, seg: transposed.subarray(numChannels * n), shape: tShape }, originalSpacing, target);
+
+  const m = r.shape[0] * r.shape[1] * r.shape[2];
+  const out = new Float32Array((numChannels + 1) * m);
+  out.set(r.channels.subarray(0, numChannels * m));
+  const seg = out.subarray(numChannels * m);
+  seg.set(r.seg);
+  for (let i = 0; i < m; i++) if (seg[i] < -1) seg[i] = 0;
+  input.normalizations.forEach((how, c) => normalizeChannel(out.subarray(c * m, (c + 1) * m), seg, how));
+
+  const props: PreprocessedCaseProperties = {
+    ...properties,
+    use_nonzero_mask_for_norm: input.useNonzeroMaskForNorm,
+    size_after_resampling: [...r.shape],
+    spacing_after_resampling: target,
+    class_locations: sampleClassLocations(seg, r.shape, input.allClasses),
+    input_signature: input.signature,
+  };
+  writeNpy(preprocessedNpy(input.outDir, input.caseId), { data: out, shape: [numChannels + 1, ...r.shape], dtype: 'float32' });
+  writeJsonAtomic(preprocessedJson(input.outDir, input.caseId), props);
+  return { caseId: input.caseId, reused: false, shape: [...r.shape] };
+}
+
+/** A preprocessed case as training reads it: (C + 1, z, y, x) float32 with the seg last, and its properties. */
+export function loadPreprocessedCase(dir: string, caseId: string): { data: Float32Array; shape: number[]; properties: PreprocessedCaseProperties } {
+  const { data, shape } = readFloat32Npy(preprocessedNpy(dir, caseId));
+  const properties = JSON.parse(fs.readFileSync(preprocessedJson(dir, caseId), 'utf8')) as PreprocessedCaseProperties;
+  return { data, shape, properties };
+}
+
+serveWorkerRequests(preprocessCase);

@@ -1,0 +1,95 @@
+/**
+ * The preprocessing stage for one configuration: every cropped case through preprocessCase, in worker threads,
+ * into <preprocessed>/<task>/<data_identifier>_stage<N> (nnUNetData_plans_v2.1_stage0, ..._2D_stage0).
+ * Idempotent per case (signature in each case's json); 3d_cascade_fullres shares 3d_fullres's folder.
+ * Also copies gt_segmentations/ from the cropped folder into the preprocessed folder, as nnU-Net does.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Configuration, TaskPaths } from '../contract';
+import { BadInputError } from '../common/errors';
+import { writeFileAtomic } from '../common/atomic';
+import { readCroppedProperties } from '../fingerprint/cropped-store';
+import { runPool, siblingModule } from '../fingerprint/worker-pool';
+import { readPlansFile } from '../planning/plans-file';
+import { stages, type Plans } from '../planning/plans';
+import { channelNormalizations } from './normalize';
+import { preprocessCase, type PreprocessCaseInput } from './preprocess-case';
+
+/** Bump when the preprocessed format or algorithm changes: stored cases are then recomputed. */
+export const PREPROCESSED_FORMAT_VERSION = 1;
+
+export interface StageSelection { stageIndex: number; dataDir: string; inPlaneOnly: boolean }
+
+/** Which plans stage and folder a configuration uses (v1 default_configuration.py). */
+export function stageFor(plans: Plans, configuration: Configuration, preprocessedDir: string, plansFile: string): StageSelection {
+  const want2d = configuration === '2d';
+  if ((plans.plans_kind === '2d') !== want2d) {
+    throw new BadInputError(`${plansFile}: ${plans.plans_kind} plans cannot preprocess configuration ${configuration}; pass the ${want2d ? '2D' : '3D'} plans file`, plansFile);
+  }
+  const n = stages(plans).length;
+  if (configuration === '3d_lowres' && n < 2) {
+    throw new BadInputError(`${plansFile}: the plans have no lowres stage, so there is no 3d_lowres configuration for this task`, plansFile);
+  }
+  const stageIndex = configuration === '3d_lowres' || configuration === '2d' ? 0 : n - 1;
+  return { stageIndex, dataDir: path.join(preprocessedDir, `${plans.data_identifier}_stage${stageIndex}`), inPlaneOnly: want2d };
+}
+
+/** Case ids the plans were made for (the fingerprint's, sorted as nnU-Net lists the cropped folder). */
+export function plannedCaseIds(plans: Plans): string[] {
+  return Object.keys(plans.dataset_properties.size_reductions).sort();
+}
+
+export interface PreprocessOptions { numProcesses: number; onProgress?: (done: number, total: number) => void }
+export interface PreprocessResult { dataDir: string; numCases: number; computedCases: number }
+
+function caseInputs(paths: TaskPaths, plans: Plans, plansFile: string, sel: StageSelection): PreprocessCaseInput[] {
+  const stage = stages(plans)[sel.stageIndex];
+  const normalizations = channelNormalizations(plans.normalization_schemes, plans.use_mask_for_norm,
+    plans.dataset_properties.intensityproperties as Parameters<typeof channelNormalizations>[2], plansFile);
+  const common = {
+    croppedDir: paths.croppedDir,
+    outDir: sel.dataDir,
+    transposeForward: plans.transpose_forward,
+    targetSpacing: stage.current_spacing,
+    inPlaneOnly: sel.inPlaneOnly,
+    normalizations,
+    useNonzeroMaskForNorm: plans.use_mask_for_norm,
+    allClasses: plans.all_classes,
+  };
+  return plannedCaseIds(plans).map((caseId) => {
+    const cropped = readCroppedProperties(paths.croppedDir, caseId);
+    if (!cropped) {
+      throw new BadInputError(`${path.join(paths.croppedDir, caseId + '.json')}: cropped case missing; run the fingerprint stage first`, paths.croppedDir);
+    }
+    const signature = createHash('sha256')
+      .update(JSON.stringify({ v: PREPROCESSED_FORMAT_VERSION, cropped: cropped.input_signature, ...common, outDir: undefined }))
+      .digest('hex');
+    return { caseId, ...common, signature };
+  });
+}
+
+function copyGroundTruth(paths: TaskPaths, caseIds: readonly string[]): void {
+  for (const id of caseIds) {
+    const src = path.join(paths.croppedDir, 'gt_segmentations', `${id}.nii.gz`);
+    const dst = path.join(paths.preprocessedDir, 'gt_segmentations', `${id}.nii.gz`);
+    if (!fs.existsSync(src)) continue;
+    if (fs.existsSync(dst) && fs.statSync(dst).size === fs.statSync(src).size && fs.statSync(dst).mtimeMs >= fs.statSync(src).mtimeMs) continue;
+    writeFileAtomic(dst, fs.readFileSync(src));
+  }
+}
+
+export async function runPreprocess(paths: TaskPaths, plansFile: string, configuration: Configuration, options: PreprocessOptions): Promise<PreprocessResult> {
+  const plans = readPlansFile(plansFile);
+  const sel = stageFor(plans, configuration, paths.preprocessedDir, plansFile);
+  const inputs = caseInputs(paths, plans, plansFile, sel);
+  fs.mkdirSync(sel.dataDir, { recursive: true });
+  let done = 0;
+  const results = await runPool(siblingModule(__filename, 'preprocess-case'), preprocessCase, inputs, {
+    concurrency: options.numProcesses,
+    onResult: () => options.onProgress?.(++done, inputs.length),
+  });
+  copyGroundTruth(paths, inputs.map((i) => i.caseId));
+  return { dataDir: sel.dataDir, numCases: results.length, computedCases: results.filter((r) => !r.reused).length };
+}
