@@ -124,12 +124,20 @@ export interface KeepLargestResult {
   numComponents: number;
 }
 
+/** nnU-Net's optional "advanced" mode: only components smaller than a physical size are removed. */
+export interface MinObjectSize {
+  /** Minimum valid object size in mm³ (components at least this large are kept). */
+  size: number;
+  /** mm³ per voxel (product of the spacing). */
+  voxelVolume: number;
+}
+
 /**
  * nnU-Net's remove_all_but_the_largest_connected_component for one entry, in place: every component of the
  * region (voxels whose label is in `classes`) whose size is not the maximum becomes background (0). On ties
- * every component of maximal size survives, as in nnU-Net.
+ * every component of maximal size survives, as in nnU-Net. With `minSize`, only smaller components go.
  */
-export function keepLargestComponent(seg: LabelArray, shape: Shape3, classes: number | readonly number[], connectivity: Connectivity = 6, scratch?: Int32Array): KeepLargestResult {
+export function keepLargestComponent(seg: LabelArray, shape: Shape3, classes: number | readonly number[], connectivity: Connectivity = 6, scratch?: Int32Array, minSize?: MinObjectSize): KeepLargestResult {
   const member = membership(typeof classes === 'number' ? [classes] : classes);
   if (member[0] === 1) throw new RangeError('cannot remove background: label 0 is not a foreground class');
   const { labels, count, sizes } = labelComponents(seg, shape, member, connectivity, scratch);
@@ -139,7 +147,7 @@ export function keepLargestComponent(seg: LabelArray, shape: Shape3, classes: nu
   let removed = 0;
   let kept = 0;
   for (let c = 1; c <= count; c++) {
-    if (sizes[c] !== max) {
+    if (sizes[c] !== max && (!minSize || sizes[c] * minSize.voxelVolume < minSize.size)) {
       removeLut[c] = 1;
       removed += sizes[c];
     } else kept += sizes[c];
@@ -155,6 +163,14 @@ export function keepLargestComponent(seg: LabelArray, shape: Shape3, classes: nu
  * in place, as nnU-Net's postprocessing does.
  */
 export function removeAllButLargestComponent(seg: LabelArray, shape: Shape3, forWhichClasses: ReadonlyArray<number | readonly number[]>, connectivity: Connectivity = 6): KeepLargestResult[] {
+  return removeAllButLargestComponentWithSizes(seg, shape, forWhichClasses, connectivity);
+}
+
+/** As removeAllButLargestComponent, with an optional minimum valid object size per entry (nnU-Net's advanced mode). */
+export function removeAllButLargestComponentWithSizes(
+  seg: LabelArray, shape: Shape3, forWhichClasses: ReadonlyArray<number | readonly number[]>, connectivity: Connectivity = 6,
+  minSizeOf?: (entry: number | readonly number[]) => MinObjectSize | undefined,
+): KeepLargestResult[] {
   const scratch = forWhichClasses.length > 0 ? new Int32Array(seg.length) : undefined;
-  return forWhichClasses.map((entry) => keepLargestComponent(seg, shape, entry, connectivity, scratch));
+  return forWhichClasses.map((entry) => keepLargestComponent(seg, shape, entry, connectivity, scratch, minSizeOf?.(entry)));
 }
