@@ -1,10 +1,9 @@
 /**
- * The one place preprocessing calls into resampling (spec §4.1-4.2). The kernels, the separate-z decision and
- * the new shape rule live in activities/volume/resample.ts (planning engineer's); this adapter only fixes the
- * shapes of what we pass. When the shape does not change nnU-Net does nothing, and neither do we.
+ * Resampling of one case for preprocessing (spec §4.1-4.2): resample_patient's new shape and separate-z
+ * decision, then every image channel (order 3) and the seg (per-label order 1) through the kernels of
+ * activities/volume/resample.ts. When the shape does not change nnU-Net does nothing, and neither do we.
  */
-import { NotImplementedError } from '../common/errors';
-import { roundHalfEven } from '../common/numeric';
+import { resampleChannel, resampledShape, separateZAxis } from '../volume/resample';
 import type { Shape3 } from '../volume/crop';
 
 export interface CaseArrays {
@@ -16,13 +15,19 @@ export interface CaseArrays {
   shape: Shape3;
 }
 
-/** resample_patient's new shape: round(original_spacing / target_spacing · shape), half-even. */
-export function resampledShape(shape: Shape3, originalSpacing: readonly number[], targetSpacing: readonly number[]): Shape3 {
-  return [0, 1, 2].map((a) => roundHalfEven((originalSpacing[a] / targetSpacing[a]) * shape[a])) as unknown as Shape3;
-}
+const voxels = (s: Shape3) => s[0] * s[1] * s[2];
 
 export function resampleCase(c: CaseArrays, originalSpacing: readonly number[], targetSpacing: readonly number[]): CaseArrays {
   const shape = resampledShape(c.shape, originalSpacing, targetSpacing);
   if (shape.every((d, a) => d === c.shape[a])) return c;
-  throw new NotImplementedError('resampling (activities/volume/resample.ts has not landed)');
+  const axis = separateZAxis(originalSpacing, targetSpacing);
+  const inShape: [number, number, number] = [c.shape[0], c.shape[1], c.shape[2]];
+  const n = voxels(c.shape);
+  const m = voxels(shape);
+  const channels = new Float32Array(c.numChannels * m);
+  for (let k = 0; k < c.numChannels; k++) {
+    channels.set(resampleChannel(c.channels.subarray(k * n, (k + 1) * n), inShape, shape, { isSeg: false, axis }), k * m);
+  }
+  const seg = Float32Array.from(resampleChannel(c.seg, inShape, shape, { isSeg: true, axis }));
+  return { channels, numChannels: c.numChannels, seg, shape };
 }

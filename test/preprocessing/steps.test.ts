@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { normalizeChannel, channelNormalizations } from '../../activities/preprocessing/normalize';
 import { numLocationSamples, sampleClassLocations } from '../../activities/preprocessing/class-locations';
 import { transposeChannels, transposedShape } from '../../activities/preprocessing/transpose';
-import { resampledShape } from '../../activities/preprocessing/resampling';
+import { resampleCase } from '../../activities/preprocessing/resampling';
 
 const near = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -85,6 +85,16 @@ test('transposeChannels moves input axis perm[k] to output axis k, per channel',
   assert.equal(transposeChannels(data, shape, [0, 1, 2]), data);
 });
 
-test('resampledShape rounds half to even as resample_patient', () => {
-  assert.deepEqual(resampledShape([5, 10, 3], [1, 1, 1], [2, 1, 2]), [2, 10, 2]); // 2.5 -> 2, 1.5 -> 2
+test('resampleCase: unchanged shape is a no-op; a new shape resamples channels and keeps seg labels', () => {
+  const shape = [2, 4, 4] as const;
+  const channels = new Float32Array(2 * 32).map((_, i) => (i % 32) * 0.5 + (i >= 32 ? 100 : 0));
+  const seg = new Float32Array(32).map((_, i) => (i % 4 < 2 ? -1 : 1));
+  const same = resampleCase({ channels, numChannels: 2, seg, shape }, [1, 1, 1], [1, 1, 1]);
+  assert.equal(same.channels, channels);
+  const r = resampleCase({ channels, numChannels: 2, seg, shape }, [1, 1, 1], [1, 0.5, 0.5]); // 2x4x4 -> 2x8x8
+  assert.deepEqual(r.shape, [2, 8, 8]);
+  assert.equal(r.channels.length, 2 * 128);
+  assert.equal(r.seg.length, 128);
+  assert.deepEqual([...new Set(r.seg)].sort(), [-1, 1]);
+  assert.ok(Math.min(...r.channels.subarray(128)) >= 100, 'channel 1 resampled from its own values');
 });
