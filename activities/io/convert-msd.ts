@@ -1,0 +1,88 @@
+/**
+ * nnUNet_convert_decathlon_task (nnU-Net v1 experiment_planning/utils.py:split_4d): a Medical Segmentation
+ * Decathlon folder TaskYY_NAME becomes nnU-Net's TaskXXX_NAME. 4D images are split into one 3D file per channel
+ * (_0000, _0001, ...; geometry = the 4D file's spatial geometry), 3D images are copied byte for byte as _0000,
+ * labelsTr and dataset.json are copied as they are. The output folder is built under a temporary name and renamed
+ * into place, replacing an earlier conversion.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BadInputError } from '../common/errors';
+import { writeDirAtomic } from '../common/atomic';
+import { channelFileName, listFiles } from './dataset';
+import { readNifti, writeNifti } from './nifti';
+import { channel, numChannels } from './volume';
+
+export interface ConvertMsdResult {
+  taskName: string;
+  outDir: string;
+  /** Image files read (imagesTr + imagesTs). */
+  numImages: number;
+  /** Of those, 4D files split into channels. */
+  numSplit: number;
+  numLabels: number;
+}
+
+/** Parses an MSD folder name: Task04_Hippocampus -> { id: 4, name: 'Hippocampus' }. */
+export function parseMsdName(folder: string): { id: number; name: string } {
+  const base = path.basename(path.resolve(folder));
+  const m = /^Task(\d{2})_(.+)$/.exec(base);
+  if (!m) throw new BadInputError(`${folder}: an MSD task folder is named TaskYY_NAME with a 2-digit id (e.g. Task04_Hippocampus), got '${base}'`, folder);
+  return { id: Number(m[1]), name: m[2] };
+}
+
+const NII = '.nii.gz';
+
+/** Copies bytes; the copy is the user's own file (0644) even when the source is read-only. */
+function copyWritable(from: string, to: string): void {
+  fs.copyFileSync(from, to);
+  fs.chmodSync(to, 0o644);
+}
+
+async function splitImage(file: string, outDir: string): Promise<boolean> {
+  const base = path.basename(file).slice(0, -NII.length);
+  const vol = await readNifti(file);
+  if (numChannels(vol) === 1 && vol.shape.length === 3) {
+    copyWritable(file, path.join(outDir, channelFileName(base, 0, NII)));
+    return false;
+  }
+  for (let c = 0; c < numChannels(vol); c++) {
+    const ch = channel(vol, c);
+    await writeNifti(path.join(outDir, channelFileName(base, c, NII)), { data: ch.data, shape: ch.shape, dtype: ch.dtype, geometry: vol.geometry });
+  }
+  return true;
+}
+
+export async function convertMsd(inputDir: string, rawDataBase: string, taskId?: number): Promise<ConvertMsdResult> {
+  const input = path.resolve(inputDir);
+  for (const required of ['imagesTr', 'labelsTr', 'dataset.json']) {
+    if (!fs.existsSync(path.join(input, required))) {
+      throw new BadInputError(`${input}: not an MSD task folder: ${required} is missing (expected dataset.json, imagesTr/, labelsTr/)`, input);
+    }
+  }
+  const { id, name } = parseMsdName(input);
+  const outId = taskId ?? id;
+  if (!Number.isInteger(outId) || outId < 1 || outId > 999) throw new BadInputError(`task id ${outId}: must be 1..999`);
+  const taskName = `Task${String(outId).padStart(3, '0')}_${name}`;
+  const outDir = path.join(path.resolve(rawDataBase), 'nnUNet_raw_data', taskName);
+  let numImages = 0;
+  let numSplit = 0;
+  let numLabels = 0;
+  await writeDirAtomic(outDir, async (tmp) => {
+    for (const sub of ['imagesTr', 'imagesTs']) {
+      fs.mkdirSync(path.join(tmp, sub));
+      // Hidden files (macOS "._case.nii.gz" in the MSD tarballs) are not images.
+      for (const f of listFiles(path.join(input, sub)).filter((x) => x.endsWith(NII))) {
+        if (await splitImage(path.join(input, sub, f), path.join(tmp, sub))) numSplit++;
+        numImages++;
+      }
+    }
+    fs.mkdirSync(path.join(tmp, 'labelsTr'));
+    for (const f of listFiles(path.join(input, 'labelsTr')).filter((x) => x.endsWith(NII))) {
+      copyWritable(path.join(input, 'labelsTr', f), path.join(tmp, 'labelsTr', f));
+      numLabels++;
+    }
+    copyWritable(path.join(input, 'dataset.json'), path.join(tmp, 'dataset.json'));
+  });
+  return { taskName, outDir, numImages, numSplit, numLabels };
+}
