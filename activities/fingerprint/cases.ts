@@ -1,11 +1,9 @@
 /**
- * The training cases of a v1 task folder as cropping sees them (spec §1.3): identifier = basename of
- * `training[i].image` minus `.nii.gz`; channel files `<identifier>_%04d.nii.gz` per modality key; the label
- * from `training[i].label`. Sorted by identifier (nnU-Net's analysis reads the cropped folder sorted).
+ * The training cases as cropping sees them, from the data layer's dataset reader (v1 Task and v2 Dataset
+ * folders), sorted by identifier as nnU-Net's analysis lists the cropped folder.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
+import { labelValues, labelsByValue, readDataset } from '../io/dataset';
 
 export interface TrainingCase {
   id: string;
@@ -15,52 +13,24 @@ export interface TrainingCase {
 }
 
 export interface TaskDescription {
-  /** {"0": "CT", ...} as in dataset.json. */
+  /** {"0": "CT", ...}: channel index -> modality name (nnU-Net's `modalities`). */
   modalities: Record<string, string>;
   /** {"0": "background", "1": ...}. */
   labels: Record<string, string>;
+  /** Foreground labels (> 0) from dataset.json: nnU-Net's `all_classes` (not read from the data). */
+  foregroundClasses: number[];
   cases: TrainingCase[];
 }
 
-function readJson(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new BadInputError(`${file}: missing; a task folder needs dataset.json (run \`nnunet convert-msd\` for Decathlon data)`, file);
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    throw new BadInputError(`${file}: not valid JSON (${(err as Error).message})`, file);
-  }
-}
-
 export function describeTask(rawDir: string): TaskDescription {
-  const file = path.join(rawDir, 'dataset.json');
-  const json = readJson(file);
-  const modalities = json.modality as Record<string, string> | undefined;
-  const labels = json.labels as Record<string, string> | undefined;
-  const training = json.training as Array<{ image?: string; label?: string }> | undefined;
-  if (!modalities || typeof modalities !== 'object' || Object.keys(modalities).length === 0) {
-    throw new BadInputError(`${file}: "modality" must map channel indices to names, e.g. {"0": "MRI"}`, file);
-  }
-  if (!labels || typeof labels !== 'object') throw new BadInputError(`${file}: "labels" must map label values to names`, file);
-  if (!Array.isArray(training) || training.length === 0) throw new BadInputError(`${file}: "training" lists no cases`, file);
-  const channelKeys = Object.keys(modalities).map(Number).sort((a, b) => a - b);
-  const cases = training.map((t, i) => {
-    if (typeof t.image !== 'string' || typeof t.label !== 'string') {
-      throw new BadInputError(`${file}: training[${i}] needs "image" and "label" paths`, file);
-    }
-    const id = path.basename(t.image).replace(/\.nii\.gz$/, '');
-    const images = channelKeys.map((k) => path.join(rawDir, 'imagesTr', `${id}_${String(k).padStart(4, '0')}.nii.gz`));
-    return { id, images, label: path.join(rawDir, t.label) };
+  const d = readDataset(rawDir);
+  if (d.training.length === 0) throw new BadInputError(`${d.jsonFile}: no training cases`, d.jsonFile);
+  const cases = d.training.map((c) => {
+    if (!c.label) throw new BadInputError(`${d.jsonFile}: training case ${c.id} has no label file`, d.jsonFile);
+    return { id: c.id, images: c.images, label: c.label };
   });
   cases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { modalities, labels, cases };
-}
-
-/** Foreground labels (> 0) from dataset.json's keys, sorted: nnU-Net's `all_classes`. */
-export function foregroundClasses(labels: Record<string, string>): number[] {
-  return Object.keys(labels).map(Number).filter((k) => Number.isInteger(k) && k > 0).sort((a, b) => a - b);
+  const modalities: Record<string, string> = {};
+  d.modalities.forEach((m, i) => { modalities[String(i)] = m; });
+  return { modalities, labels: labelsByValue(d), foregroundClasses: labelValues(d).filter((v) => v > 0), cases };
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskPaths } from '../contract';
 import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
-import { describeTask, foregroundClasses, type TrainingCase } from './cases';
+import { describeTask, type TrainingCase } from './cases';
 import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
 import { inputSignature } from './cropped-store';
 import { assembleDatasetProperties, datasetSignature, DATASET_PROPERTIES_FILE, type DatasetPropertiesJson } from './dataset-properties';
@@ -61,7 +61,7 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
     onResult: () => options.onProgress?.(++done, inputs.length),
   });
 
-  const properties = assembleDatasetProperties(results, task.modalities, foregroundClasses(task.labels), signature);
+  const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature);
   const datasetJson = path.join(paths.rawDir, 'dataset.json');
   copyAtomic(datasetJson, path.join(paths.croppedDir, 'dataset.json'));
   for (const c of task.cases) copyAtomic(c.label, path.join(paths.croppedDir, 'gt_segmentations', `${c.id}.nii.gz`));
