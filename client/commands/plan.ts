@@ -41,6 +41,11 @@ export function register(program: Command): void {
     .addHelpText('after', () => `\nplanners: ${plannerNames().join(', ')}`)
     .action(async (opts: PlanOpts, cmd: Command) => {
       if ((opts.fingerprint === undefined) === (opts.task === undefined)) throw new UsageError('pass exactly one of --fingerprint FILE or -t TASK');
+      for (const name of [opts.pl3d, opts.pl2d]) {
+        if (name && name !== 'None' && name !== 'none' && !plannerNames().includes(name)) {
+          throw new UsageError(`unknown planner "${name}"; known planners: ${plannerNames().join(', ')}`);
+        }
+      }
       let paths: TaskPaths;
       let fingerprintFile: string;
       if (opts.fingerprint !== undefined) {
