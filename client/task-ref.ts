@@ -1,60 +1,30 @@
-/**
- * `-t 4`, `-t 004`, `-t Task004_Hippocampus` or `-t Dataset004_Hippocampus` → the task's folders (TaskPaths).
- * Looks for nnU-Net v1 folders (<raw base>/nnUNet_raw_data/TaskXXX_NAME) and v2 ones (<raw base>/DatasetXXX_NAME).
- */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+/** `-t 4` / `-t Task004_Hippocampus` / `-t path/to/Task004_X` → the task's folders, via the data layer's resolver. */
 import type { Config } from '../config';
 import type { TaskPaths } from '../activities/contract';
+import { BadInputError } from '../activities/common/errors';
+import { resolveTask as resolveTaskFolders, type DataRoots } from '../activities/io/dataset';
 import { UsageError } from './context';
 
+export const dataRoots = (config: Config): DataRoots => ({
+  rawDataBase: config.paths.rawDataBase,
+  preprocessed: config.paths.preprocessed,
+  results: config.paths.results,
+});
+
 export interface TaskRef {
-  /** The numeric id (workflow ids use it: nnunet-task-004). */
-  id: number;
+  /** The task number from the folder name (Task004_X → 4), when it has one. */
+  id?: number;
   paths: TaskPaths;
 }
 
-function listDirs(dir: string): string[] {
+/** A task that names no folder is a usage error (exit code 2). */
+export function resolveTask(config: Config, spec: string): TaskRef {
   try {
-    return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch {
-    return [];
+    const paths = resolveTaskFolders(spec, dataRoots(config));
+    const m = /^(?:Task|Dataset)(\d+)_/.exec(paths.taskName);
+    return { id: m ? Number(m[1]) : undefined, paths };
+  } catch (err) {
+    if (err instanceof BadInputError) throw new UsageError(err.message);
+    throw err;
   }
-}
-
-export function taskPathsFor(config: Config, rawDir: string): TaskPaths {
-  const taskName = path.basename(rawDir);
-  return {
-    taskName,
-    rawDir,
-    croppedDir: path.join(config.paths.rawDataBase, 'nnUNet_cropped_data', taskName),
-    preprocessedDir: path.join(config.paths.preprocessed, taskName),
-    resultsDir: path.join(config.paths.results, 'nnUNet'),
-  };
-}
-
-export function parseTaskId(arg: string): number {
-  const m = /^(?:Task|Dataset)?0*(\d{1,3})(?:_.*)?$/.exec(arg.trim());
-  if (!m) throw new UsageError(`-t ${arg}: expected a task id (4, 004) or a folder name (Task004_Hippocampus)`);
-  return Number(m[1]);
-}
-
-export function resolveTask(config: Config, arg: string): TaskRef {
-  const id = parseTaskId(arg);
-  const prefix = String(id).padStart(3, '0');
-  const v1Root = path.join(config.paths.rawDataBase, 'nnUNet_raw_data');
-  const candidates = [
-    ...listDirs(v1Root).filter((d) => d.startsWith(`Task${prefix}_`)).map((d) => path.join(v1Root, d)),
-    ...listDirs(config.paths.rawDataBase).filter((d) => d.startsWith(`Dataset${prefix}_`)).map((d) => path.join(config.paths.rawDataBase, d)),
-  ];
-  const exact = candidates.filter((c) => path.basename(c) === arg);
-  const found = exact.length === 1 ? exact : candidates;
-  if (found.length === 0) {
-    throw new UsageError(
-      `task ${arg}: no Task${prefix}_* folder in ${v1Root} and no Dataset${prefix}_* folder in ${config.paths.rawDataBase}; ` +
-        'set nnUNet_raw_data_base (or paths.rawDataBase in --config) to the folder holding your data',
-    );
-  }
-  if (found.length > 1) throw new UsageError(`task ${arg} is ambiguous: ${found.join(', ')}; pass the full folder name`);
-  return { id, paths: taskPathsFor(config, found[0]) };
 }

@@ -8,8 +8,12 @@ type Registrar = (program: Command) => void;
 const modules: Array<{ register: Registrar }> = [
   require('./doctor'),
   require('./server'),
+  require('./run'),
+  require('./status'),
   require('./evaluate'),
   require('./plan'),
+  require('./verify'),
+  require('./convert-msd'),
 ];
 
 export function registerAll(program: Command): void {

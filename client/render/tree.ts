@@ -62,13 +62,19 @@ function details(node: DagNode, opts: Required<RenderOptions>): string {
 
 const LABEL_COLUMN = 34;
 
+/** An error's first lines joined, so multi-line messages (a list of dataset problems) stay readable in one row. */
+export function oneLine(message: string, max = 300): string {
+  const text = message.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 4).join(' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 function line(node: DagNode, prefix: string, continuation: string, opts: Required<RenderOptions>): string[] {
   const left = `${prefix}${ICONS[node.status]} ${label(node)}`;
   const pad = ' '.repeat(Math.max(1, LABEL_COLUMN - left.length));
   const icon = paint(ICONS[node.status], COLORS[node.status], opts.color);
   const status = paint(node.status.padEnd(9), COLORS[node.status], opts.color);
   const lines = [`${prefix}${icon} ${label(node)}${pad}${status} ${details(node, opts)}`.trimEnd()];
-  if (node.error && node.status === 'failed') lines.push(`${continuation}  ${paint(`error: ${node.error.split('\n')[0]}`, 31, opts.color)}`);
+  if (node.error && (node.status === 'failed' || node.attempt > 1)) lines.push(`${continuation}  ${paint(`error: ${oneLine(node.error)}`, 31, opts.color)}`);
   return lines;
 }
 
@@ -115,7 +121,7 @@ export function describeChanges(before: TaskState | undefined, after: TaskState)
     if (n.attempt > 1) text += ` (attempt ${n.attempt})`;
     if (n.progress && (n.status === 'running' || epochMoved)) text += ` epoch ${n.progress.epoch}/${n.progress.totalEpochs}`;
     if (n.progress?.trainLoss !== undefined && epochMoved) text += ` train_loss ${n.progress.trainLoss.toFixed(4)}`;
-    if (n.status === 'failed' && n.error) text += `: ${n.error.split('\n')[0]}`;
+    if (n.status === 'failed' && n.error) text += `: ${oneLine(n.error)}`;
     lines.push(text);
   }
   if (before?.status !== after.status && after.status !== 'running') lines.push(`task ${after.task}: ${after.status}`);

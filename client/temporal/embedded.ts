@@ -75,6 +75,15 @@ export async function ensureEmbeddedServer(config: Config, opts: EmbeddedOptions
   });
   const info: ServerInfo = { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, pid: server.pid };
   writeJsonAtomic(infoFile(config), info);
+  // If this process dies without stop() (an uncaught error), take the server down with it.
+  const killOnExit = (): void => {
+    try {
+      process.kill(server.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', killOnExit);
   return {
     ...info,
     owned: true,
@@ -86,6 +95,7 @@ export async function ensureEmbeddedServer(config: Config, opts: EmbeddedOptions
       } catch {
         /* already gone */
       }
+      process.off('exit', killOnExit);
       await server.stop();
     },
   };

@@ -1,0 +1,125 @@
+/**
+ * A Temporal session for one CLI command: a Client, and in embedded mode (no temporal.address) the dev
+ * server for the results folder plus, when asked, in-process workers for both queues. close() undoes
+ * everything this process started, in order: workers (graceful: running activities get to checkpoint),
+ * connections, then the server (only if this process started it).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Config } from '../../config';
+import { configureLogging, type Logger } from '../../activities/common/logger';
+import { bundleWorkflows, createWorkers, type NnunetWorkers } from '../../worker';
+import { WORKFLOW_TASK_QUEUE } from '../../workflows/options';
+import { remoteTarget, type ConnectionTarget } from './connection';
+import { ensureEmbeddedServer, temporalDir, type EmbeddedServer } from './embedded';
+import { installTemporalLogging } from './runtime-logging';
+
+export interface SessionOptions {
+  /** Run in-process workers for both queues (embedded mode only). */
+  worker?: boolean;
+  /**
+   * When this session starts the embedded server itself (no `nnunet run` is serving it): run a workflow-only
+   * worker so `state` queries are answered (activities stay queued for a real run).
+   */
+  queryWorker?: boolean;
+  /** Web UI for an embedded server this session starts (default true). */
+  ui?: boolean;
+  /** Progress messages for the user (stderr by default). */
+  say?: (message: string) => void;
+}
+
+export interface TemporalSession {
+  client: Client;
+  namespace: string;
+  address: string;
+  /** Set in embedded mode. */
+  server?: EmbeddedServer;
+  /** Where worker and activity logs go in embedded mode. */
+  logFile?: string;
+  workers?: NnunetWorkers;
+  /** Rejects if the in-process workers stop on their own (a fatal worker error). */
+  workersDone?: Promise<void>;
+  close(): Promise<void>;
+}
+
+async function connectClient(target: ConnectionTarget, namespace: string): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ ...target, connectTimeout: 10_000 });
+  return { connection, client: new Client({ connection, namespace }) };
+}
+
+/** Worker and activity logs of an embedded run go to a file, so they do not tear through the live view. */
+function embeddedLogger(config: Config): { logger: Logger; logFile: string } {
+  const logFile = path.join(temporalDir(config), 'worker.log');
+  return { logger: configureLogging({ destination: logFile, level: config.logging.level }), logFile };
+}
+
+export async function openSession(config: Config, opts: SessionOptions = {}): Promise<TemporalSession> {
+  const say = opts.say ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const namespace = config.temporal.namespace;
+  const remote = remoteTarget(config.temporal);
+  if (remote) {
+    const { client, connection } = await connectClient(remote, namespace);
+    return { client, namespace, address: remote.address, close: () => connection.close() };
+  }
+
+  say(`starting the embedded Temporal server (history in ${temporalDir(config)}) …`);
+  const server = await ensureEmbeddedServer(config, { uiPort: opts.ui === false ? false : undefined });
+  say(server.owned ? `Temporal server ready at ${server.address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}` : `using the running embedded server at ${server.address}${server.uiUrl ? ` (web UI ${server.uiUrl})` : ''}`);
+  const cleanups: Array<() => Promise<void>> = [() => server.stop()];
+  const close = async (): Promise<void> => {
+    while (cleanups.length) {
+      const step = cleanups.pop()!;
+      await step().catch((err: unknown) => say(`warning during shutdown: ${(err as Error).message}`));
+    }
+  };
+  try {
+    const { client, connection } = await connectClient({ address: server.address }, namespace);
+    cleanups.push(() => connection.close());
+    const session: TemporalSession = { client, namespace, address: server.address, server, close };
+    if (opts.worker) {
+      const { logger, logFile } = embeddedLogger(config);
+      installTemporalLogging(logger);
+      const native = await NativeConnection.connect({ address: server.address });
+      cleanups.push(() => native.close());
+      say('starting in-process workers (queues nnunet-cpu and nnunet-gpu) …');
+      const workers = await createWorkers({
+        connection: native,
+        namespace,
+        queues: 'all',
+        maxConcurrentTraining: config.worker.maxConcurrentTraining,
+        maxConcurrentCpu: config.worker.maxConcurrentCpuActivities,
+        identity: `nnunet-run-${process.pid}@${os.hostname()}`,
+      });
+      const running = workers.run();
+      running.catch(() => {}); // observed through workersDone
+      cleanups.push(async () => {
+        workers.shutdown();
+        await running.catch(() => {});
+      });
+      Object.assign(session, { workers, workersDone: running, logFile });
+    } else if (opts.queryWorker && server.owned) {
+      installTemporalLogging(embeddedLogger(config).logger);
+      const native = await NativeConnection.connect({ address: server.address });
+      cleanups.push(() => native.close());
+      const worker = await Worker.create({
+        connection: native,
+        namespace,
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        workflowBundle: await bundleWorkflows(),
+        identity: `nnunet-status-${process.pid}@${os.hostname()}`,
+      });
+      const running = worker.run();
+      running.catch(() => {});
+      cleanups.push(async () => {
+        worker.shutdown();
+        await running.catch(() => {});
+      });
+    }
+    return session;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
