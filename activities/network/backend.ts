@@ -20,12 +20,20 @@ interface Candidate {
   tfName: string;
   /** What a user runs to get it. */
   install: string;
+  /** Why it must not train, if so: its forward pass is fine but gradients are not. */
+  notForTraining?: string;
 }
 
 const CANDIDATES: readonly Candidate[] = [
   { id: 'tfjs-node-gpu', pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', install: 'npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0; needs CUDA 11.2, cuDNN 8.1' },
   { id: 'tfjs-node', pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow', install: 'npm run setup:native' },
-  { id: 'wasm', pkg: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm', install: 'npm install' },
+  {
+    id: 'wasm', pkg: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm', install: 'npm install',
+    // Measured against the pure-JS and libtensorflow backends (test/network/backend.test.ts): with more than
+    // one channel its Conv3DBackpropInputV2 is wrong, and Conv3DBackpropFilterV2 too with strides > 1;
+    // Conv2DBackpropFilter is missing. Its forward convs agree, so it still serves inference.
+    notForTraining: 'tfjs-backend-wasm 4.22 computes wrong conv3d gradients (and has no conv2d filter gradient); inference only',
+  },
   { id: 'cpu', tfName: 'cpu', install: 'npm install' },
 ];
 
@@ -34,6 +42,8 @@ export interface BackendOptions {
   preference?: BackendId | 'auto';
   /** CPU threads for the native and wasm backends; only effective before the backend's first load. */
   threads?: number;
+  /** 'training' (default) rules out backends whose gradients are wrong. */
+  purpose?: 'training' | 'inference';
 }
 
 export interface BackendChoice {
@@ -125,8 +135,9 @@ function describeActive(c: Candidate): string {
 }
 
 /** Tries one candidate: load, then let tfjs initialise it. Returns why it failed, or undefined. */
-async function activate(c: Candidate, threads: number | undefined): Promise<string | undefined> {
-  const why = load(c, threads);
+async function activate(c: Candidate, options: BackendOptions): Promise<string | undefined> {
+  if (c.notForTraining && (options.purpose ?? 'training') === 'training') return c.notForTraining;
+  const why = load(c, options.threads);
   if (why) return why;
   try {
     if (!(await tf.setBackend(c.tfName))) return `registered but failed to initialise`;
@@ -149,7 +160,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   const reasons: Partial<Record<BackendId, string>> = {};
   const order = preference === 'auto' ? CANDIDATES : CANDIDATES.filter((c) => c.id === preference);
   for (const c of order) {
-    const why = await activate(c, options.threads);
+    const why = await activate(c, options);
     if (!why) return { id: c.id, tfName: c.tfName, detail: describeActive(c), reasonsOthersUnavailable: reasons };
     if (preference !== 'auto') throw new BadInputError(`tensor backend '${c.id}' was asked for but is unavailable: ${why}`);
     reasons[c.id] = why;
@@ -164,12 +175,9 @@ export async function describeBackends(options: BackendOptions = {}): Promise<st
   return `${choice.id} (${choice.detail})${others.length ? `; not used: ${others.join('; ')}` : ''}`;
 }
 
-/** Which backends are installed here (not yet loaded), best first; the benchmark runs each in its own process. */
-export function availableBackends(): BackendId[] {
-  return CANDIDATES.filter((c) => !c.pkg || resolveFromHere(c.pkg) !== undefined).map((c) => c.id);
-}
-
-/** The tfjs name a backend id registers under. */
-export function tfNameOf(id: BackendId): string {
-  return CANDIDATES.find((c) => c.id === id)!.tfName;
+/** Which backends are installed here and fit the purpose (not yet loaded), best first. */
+export function availableBackends(purpose: 'training' | 'inference' = 'training'): BackendId[] {
+  return CANDIDATES.filter((c) => !(purpose === 'training' && c.notForTraining))
+    .filter((c) => !c.pkg || resolveFromHere(c.pkg) !== undefined)
+    .map((c) => c.id);
 }
