@@ -10,6 +10,8 @@ const modules: Array<{ register: Registrar }> = [
   require('./server'),
   require('./run'),
   require('./status'),
+  require('./worker'),
+  require('./sweep'),
   require('./evaluate'),
   require('./plan'),
   require('./verify'),

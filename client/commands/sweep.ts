@@ -1,0 +1,126 @@
+/**
+ * `nnunet sweep -t 2 4 5 -c 2d 3d_fullres`: one sweep workflow running the task workflows as children (shared
+ * with `nnunet run`: same workflow ids, same results), then a CSV + Markdown table of mean foreground Dice per
+ * task and configuration, best configuration and wall time.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Config } from '../../config';
+import type { Configuration, Fold } from '../../activities/contract';
+import { sweepStateQuery } from '../../workflows/definitions';
+import { sweepWorkflowId } from '../../workflows/state';
+import type { SweepInput, SweepResult, SweepState } from '../../workflows/sweep-types';
+import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
+import { collect, parseConfiguration, parseFold } from '../options';
+import { resolveTask } from '../task-ref';
+import { openSession } from '../temporal/session';
+import { startOrAttachSweep } from '../temporal/task-client';
+import { taskInput } from './run';
+
+interface SweepFlags {
+  tasks: string[];
+  configurations?: Configuration[];
+  folds?: Fold[];
+  name?: string;
+  trainer?: string;
+  epochs?: number;
+  iters?: number;
+  maxConcurrent?: number;
+  detach?: boolean;
+  json?: boolean;
+}
+
+export function sweepInput(config: Config, flags: SweepFlags): SweepInput {
+  const refs = flags.tasks.map((t) => resolveTask(config, t));
+  const name = flags.name ?? [
+    refs.map((r) => (r.id !== undefined ? String(r.id).padStart(3, '0') : r.paths.taskName)).join('-'),
+    ...(flags.configurations ?? []),
+  ].join('_');
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name ${name}: use letters, digits, '.', '_' and '-'`);
+  const { options, timing } = taskInput(config, refs[0].paths, { ...flags, configurations: undefined });
+  return {
+    name,
+    tasks: refs.map((r) => ({ taskId: r.id ?? r.paths.taskName, paths: r.paths })),
+    configurations: flags.configurations,
+    options,
+    timing,
+    maxConcurrentTasks: flags.maxConcurrent ?? 1,
+    reportDir: path.join(config.paths.results, 'sweeps', name),
+  };
+}
+
+function progressLine(s: SweepState): string {
+  const done = s.outcomes.map((o) => `${o.workflowId} ${o.status}`).join(', ') || 'none';
+  return `sweep ${s.name}: running [${s.running.join(', ')}], waiting ${s.waiting.length}, finished: ${done}`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sweep')
+    .description('benchmark several tasks × configurations × folds in one durable sweep workflow; writes a CSV + Markdown results table')
+    .requiredOption('-t, --tasks <tasks...>', 'task ids or folder names (e.g. -t 2 4 5)')
+    .option('-c, --configurations <configs...>', 'configurations (default: all that planning creates per task)', collect(parseConfiguration))
+    .option('-f, --folds <folds...>', 'folds 0..4 and/or all (default: 0 1 2 3 4)', collect(parseFold))
+    .option('--name <name>', 'sweep name (workflow id nnunet-sweep-<name>; default from tasks and configurations)')
+    .option('--trainer <name>', 'trainer (default from config)')
+    .option('--epochs <n>', 'epochs per fold (default from config)', positiveInt('--epochs'))
+    .option('--iters <n>', 'iterations per epoch (default from config)', positiveInt('--iters'))
+    .option('--max-concurrent <n>', 'task workflows at once (default 1)', positiveInt('--max-concurrent'))
+    .option('--detach', 'start or attach, then return at once (needs a server that keeps running)')
+    .option('--json', 'print the sweep result as JSON')
+    .action(async (flags: SweepFlags, cmd: Command) => {
+      const config = configFor(cmd);
+      const input = sweepInput(config, flags);
+      const say = (m: string): void => { (flags.json ? process.stderr : process.stdout).write(`${m}\n`); };
+      const embedded = !config.temporal.address;
+      const session = await openSession(config, { worker: embedded && !flags.detach, say });
+      const stop = new AbortController();
+      const onSigint = (): void => { say('\ninterrupted: the sweep stays durable; run the same command again to continue'); stop.abort(); };
+      process.once('SIGINT', onSigint);
+      try {
+        if (flags.detach && embedded && session.server?.owned) {
+          throw new UsageError('--detach needs a server that keeps running: set TEMPORAL_ADDRESS, or start `nnunet server` and `nnunet worker` first');
+        }
+        const { handle, attached, status } = await startOrAttachSweep(session.client, input);
+        say(`${attached ? 'attached to' : 'started'} ${sweepWorkflowId(input.name)} (${status.toLowerCase()}); report in ${input.reportDir}`);
+        if (flags.detach) {
+          if (flags.json) printJson({ workflowId: handle.workflowId, attached, status });
+          return;
+        }
+        let last = '';
+        const poll = setInterval(() => {
+          handle.query(sweepStateQuery).then((s) => {
+            const line = progressLine(s);
+            if (line !== last) say((last = line));
+          }, () => {});
+        }, 2000);
+        let result: SweepResult;
+        try {
+          result = await Promise.race([
+            handle.result() as Promise<SweepResult>,
+            new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(new Error('interrupted')))),
+          ]);
+        } catch (err) {
+          if (stop.signal.aborted) {
+            process.exitCode = 130;
+            return;
+          }
+          const why = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
+          throw new WorkFailedError(`sweep ${input.name} failed: ${why}`);
+        } finally {
+          clearInterval(poll);
+        }
+        if (flags.json) printJson(result);
+        else {
+          say(fs.existsSync(result.report.markdownFile) ? fs.readFileSync(result.report.markdownFile, 'utf8') : '');
+          say(`report: ${result.report.csvFile}\n        ${result.report.markdownFile}`);
+        }
+        if (result.rows.some((r) => r.status === 'failed')) process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSigint);
+        await session.close();
+      }
+    });
+}

@@ -1,0 +1,56 @@
+/**
+ * `nnunet worker --queue cpu|gpu|all`: a worker process for a Temporal cluster (TEMPORAL_ADDRESS or --address).
+ * Logs are JSON lines on stdout (pretty on a terminal), each activity line with task, configuration, fold, attempt.
+ */
+import * as os from 'node:os';
+import type { Command } from 'commander';
+import { configFor, positiveInt, UsageError } from '../context';
+import { rootLogger } from '../../activities/common/logger';
+import { installTemporalLogging } from '../temporal/runtime-logging';
+import { runWorkerMain } from '../../worker/main';
+import type { QueueSelection } from '../../worker';
+import { findRunningServer } from '../temporal/embedded';
+
+interface WorkerFlags {
+  queue: QueueSelection;
+  address?: string;
+  maxConcurrentTraining?: number;
+  maxConcurrentCpu?: number;
+  identity?: string;
+}
+
+function parseQueue(value: string): QueueSelection {
+  if (value !== 'cpu' && value !== 'gpu' && value !== 'all') throw new UsageError(`--queue ${value}: use cpu, gpu or all`);
+  return value;
+}
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker that polls the nnunet-cpu and/or nnunet-gpu task queues of a Temporal cluster; runs until Ctrl-C')
+    .option('--queue <queue>', 'cpu (verify, fingerprint, plan, preprocess, evaluation, ...), gpu (training) or all', parseQueue, 'all' as QueueSelection)
+    .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS, else the running `nnunet server` for this results folder)')
+    .option('--max-concurrent-training <n>', 'trainings at once on this worker (default from config: 1, one per GPU)', positiveInt('--max-concurrent-training'))
+    .option('--max-concurrent-cpu <n>', 'CPU activities at once (default from config)', positiveInt('--max-concurrent-cpu'))
+    .option('--identity <name>', 'worker identity shown in Temporal (default: nnunet-<queue>-<pid>@<host>)')
+    .action(async (flags: WorkerFlags, cmd: Command) => {
+      const config = configFor(cmd);
+      const address = flags.address ?? config.temporal.address ?? (await findRunningServer(config))?.address;
+      if (!address) {
+        throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
+      }
+      installTemporalLogging(rootLogger());
+      const tls = config.temporal.tls;
+      await runWorkerMain({
+        address,
+        namespace: config.temporal.namespace,
+        queue: flags.queue,
+        maxTraining: flags.maxConcurrentTraining ?? config.worker.maxConcurrentTraining,
+        maxCpu: flags.maxConcurrentCpu ?? config.worker.maxConcurrentCpuActivities,
+        tlsCert: tls?.certPath,
+        tlsKey: tls?.keyPath,
+        tlsCa: tls?.caPath,
+        identity: flags.identity ?? `nnunet-${flags.queue}-${process.pid}@${os.hostname()}`,
+      });
+    });
+}
