@@ -9,13 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Configuration, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
-import { writeFileAtomic } from '../common/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { readCroppedProperties } from '../fingerprint/cropped-store';
 import { runPool, siblingModule } from '../fingerprint/worker-pool';
 import { readPlansFile } from '../planning/plans-file';
 import { stages, type Plans } from '../planning/plans';
 import { channelNormalizations } from './normalize';
-import { preprocessCase, type PreprocessCaseInput } from './preprocess-case';
+import { preprocessCase, preprocessedNpy, type PreprocessCaseInput } from './preprocess-case';
 
 /** Bump when the preprocessed format or algorithm changes: stored cases are then recomputed. */
 export const PREPROCESSED_FORMAT_VERSION = 1;
@@ -80,10 +80,27 @@ function copyGroundTruth(paths: TaskPaths, caseIds: readonly string[]): void {
   }
 }
 
+/** Written last into a stage folder: the signature of every case in it, so a complete stage is skipped at once. */
+export const STAGE_MANIFEST = '.nnunet-ts-stage.json';
+
+function stageSignature(inputs: readonly PreprocessCaseInput[]): string {
+  return createHash('sha256').update(JSON.stringify(inputs.map((i) => [i.caseId, i.signature]))).digest('hex');
+}
+
+function stageIsComplete(dataDir: string, inputs: readonly PreprocessCaseInput[]): boolean {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(dataDir, STAGE_MANIFEST), 'utf8')) as { signature?: string };
+    return m.signature === stageSignature(inputs) && inputs.every((i) => fs.existsSync(preprocessedNpy(dataDir, i.caseId)));
+  } catch {
+    return false;
+  }
+}
+
 export async function runPreprocess(paths: TaskPaths, plansFile: string, configuration: Configuration, options: PreprocessOptions): Promise<PreprocessResult> {
   const plans = readPlansFile(plansFile);
   const sel = stageFor(plans, configuration, paths.preprocessedDir, plansFile);
   const inputs = caseInputs(paths, plans, plansFile, sel);
+  if (stageIsComplete(sel.dataDir, inputs)) return { dataDir: sel.dataDir, numCases: inputs.length, computedCases: 0 };
   fs.mkdirSync(sel.dataDir, { recursive: true });
   let done = 0;
   const results = await runPool(siblingModule(__filename, 'preprocess-case'), preprocessCase, inputs, {
@@ -91,5 +108,6 @@ export async function runPreprocess(paths: TaskPaths, plansFile: string, configu
     onResult: () => options.onProgress?.(++done, inputs.length),
   });
   copyGroundTruth(paths, inputs.map((i) => i.caseId));
+  writeJsonAtomic(path.join(sel.dataDir, STAGE_MANIFEST), { signature: stageSignature(inputs), cases: inputs.map((i) => i.caseId) });
   return { dataDir: sel.dataDir, numCases: results.length, computedCases: results.filter((r) => !r.reused).length };
 }

@@ -98,3 +98,18 @@ test('resampleCase: unchanged shape is a no-op; a new shape resamples channels a
   assert.deepEqual([...new Set(r.seg)].sort(), [-1, 1]);
   assert.ok(Math.min(...r.channels.subarray(128)) >= 100, 'channel 1 resampled from its own values');
 });
+
+test('stageFor: configuration -> plans stage and nnU-Net folder name', async () => {
+  const { stageFor } = await import('../../activities/preprocessing/preprocess');
+  const st = { current_spacing: [1, 1, 1] };
+  const p3 = { plans_kind: '3d', data_identifier: 'nnUNetData_plans_v2.1', plans_per_stage: { '0': st, '1': st } } as never;
+  const p1 = { plans_kind: '3d', data_identifier: 'nnUNetData_plans_v2.1', plans_per_stage: { '0': st } } as never;
+  const p2 = { plans_kind: '2d', data_identifier: 'nnUNetData_plans_v2.1_2D', plans_per_stage: { '0': st } } as never;
+  assert.deepEqual(stageFor(p3, '3d_lowres', '/pp', 'f'), { stageIndex: 0, dataDir: '/pp/nnUNetData_plans_v2.1_stage0', inPlaneOnly: false });
+  assert.deepEqual(stageFor(p3, '3d_fullres', '/pp', 'f').dataDir, '/pp/nnUNetData_plans_v2.1_stage1');
+  assert.deepEqual(stageFor(p3, '3d_cascade_fullres', '/pp', 'f').dataDir, '/pp/nnUNetData_plans_v2.1_stage1');
+  assert.deepEqual(stageFor(p1, '3d_fullres', '/pp', 'f').dataDir, '/pp/nnUNetData_plans_v2.1_stage0');
+  assert.deepEqual(stageFor(p2, '2d', '/pp', 'f'), { stageIndex: 0, dataDir: '/pp/nnUNetData_plans_v2.1_2D_stage0', inPlaneOnly: true });
+  assert.throws(() => stageFor(p1, '3d_lowres', '/pp', 'f'), /no lowres stage/);
+  assert.throws(() => stageFor(p2, '3d_fullres', '/pp', 'f'), (e: Error) => e.name === 'BadInput');
+});
