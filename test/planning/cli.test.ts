@@ -5,12 +5,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repoRoot } from './vectors';
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
 const cli = path.join(repoRoot(), 'dist', 'client', 'cli.js');
 const skip = fs.existsSync(cli) ? undefined : `${cli} not built (run npm run build): skipping CLI test`;
 

@@ -1,17 +1,9 @@
 /** Locates ../shared beside the checkout; tests skip with a message when it is absent. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { repoRoot } from '../../config';
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-  return dir;
-}
-
+export { repoRoot };
 export const SHARED_DIR = path.resolve(repoRoot(), '..', 'shared');
 
 /** The parsed vector file, or a skip reason. */

@@ -4,21 +4,13 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { loadVectors } from '../planning/vectors';
 import { resampleChannel, resizeData, resizeSegmentation, type Shape3 } from '../../activities/volume/resample';
 
 interface Case { kind: string; input_shape: Shape3; output_shape: Shape3; input: number[]; expected: number[]; axis?: number }
 
-function sharedVectors(): { cases?: Case[]; skip?: string } {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  const file = path.resolve(dir, '..', 'shared', 'vectors', 'resample_nnunet_v1.json');
-  if (!fs.existsSync(file)) return { skip: `${file} not found (../shared is absent): skipping reference-vector test` };
-  return { cases: (JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: Case[] }).cases };
-}
-
-const { cases, skip } = sharedVectors();
+const { data, skip } = loadVectors<{ cases: Case[] }>('resample_nnunet_v1.json');
+const cases = data?.cases;
 
 function run(c: Case): ArrayLike<number> {
   switch (c.kind) {
