@@ -1,7 +1,116 @@
+/**
+ * Activity `postprocess`: nnU-Net's postprocessing decision for the chosen model (spec §8.3).
+ * - single configuration: consolidate the folds' validation_raw predictions into cv_niftis_raw (with its
+ *   summary.json), then determine postprocessing against gt_niftis → cv_niftis_postprocessed + postprocessing.json
+ *   in the model folder, which is what predict applies;
+ * - ensemble: determine it on ensembles/<task>/<name>/ensembled_raw (written by ensembling) → ensembled_postprocessed.
+ * Idempotent: a manifest beside postprocessing.json records the inputs (file names, sizes, mtimes, classes); when it
+ * matches, the stored result is returned without recomputation.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { PostprocessInput, PostprocessOutput } from '../contract';
-import { NotImplementedError } from '../common/errors';
+import { BadInputError } from '../common/errors';
+import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
+import { evaluatePairs } from '../evaluation/evaluate-folder';
+import { listLabelFiles } from '../evaluation/label-io';
+import { meanForegroundDice, readSummary, writeSummary } from '../evaluation/summary';
+import { readDataset, labelValues } from '../io/dataset';
+import { determinePostprocessing } from './determine';
+import { ensembleFolder, foldFolder, modelFolder } from './results-layout';
+import type { PostprocessingJson } from './rules';
 
-/** Activity `postprocess`: the stage's algorithm lands in its own issue; until then it fails loudly. */
-export async function postprocess(_input: PostprocessInput): Promise<PostprocessOutput> {
-  throw new NotImplementedError('postprocess');
+interface Layout { base: string; gtDir: string; raw: string; final: string }
+
+function layoutFor(input: PostprocessInput): Layout {
+  const { paths, winner, trainer, plansIdentifier } = input;
+  const models = winner.configurations.map((c) => modelFolder(paths, c, trainer, plansIdentifier));
+  if (winner.configurations.length === 1) {
+    return { base: models[0], gtDir: gtFolder(models[0], paths.preprocessedDir), raw: 'cv_niftis_raw', final: 'cv_niftis_postprocessed' };
+  }
+  return {
+    base: ensembleFolder(paths, winner.configurations, trainer, plansIdentifier),
+    gtDir: gtFolder(models[0], paths.preprocessedDir),
+    raw: 'ensembled_raw',
+    final: 'ensembled_postprocessed',
+  };
+}
+
+/** The model's gt_niftis (nnU-Net copies them there after validation), else the preprocessed gt_segmentations. */
+function gtFolder(model: string, preprocessedDir: string): string {
+  const own = path.join(model, 'gt_niftis');
+  return fs.existsSync(own) ? own : path.join(preprocessedDir, 'gt_segmentations');
+}
+
+/** Foreground classes from dataset.json (integer labels other than 0). */
+function foregroundClasses(input: PostprocessInput): number[] {
+  return labelValues(readDataset(input.paths.rawDir)).filter((l) => l !== 0);
+}
+
+/** consolidate_folds: pool every fold's validation_raw predictions into cv_niftis_raw and evaluate them. */
+async function consolidateFolds(input: PostprocessInput, layout: Layout, classes: number[]): Promise<void> {
+  const rawDir = path.join(layout.base, layout.raw);
+  if (fs.existsSync(path.join(rawDir, 'summary.json'))) return;
+  const folds = input.folds.filter((f) => f !== 'all');
+  if (folds.length === 0) throw new BadInputError('postprocessing needs cross-validation folds (fold "all" has no held-out cases)');
+  await writeDirAtomic(rawDir, async (tmp) => {
+    for (const fold of folds) {
+      const dir = path.join(foldFolder(layout.base, fold), 'validation_raw');
+      if (!fs.existsSync(dir)) throw new BadInputError(`${dir}: missing; run the validation of fold ${fold} first`, dir);
+      for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
+    }
+    const files = listLabelFiles(tmp);
+    const summary = await evaluatePairs(files.map((f) => ({ test: path.join(tmp, f), reference: path.join(layout.gtDir, f) })), { labels: classes, summaryFile: null });
+    summary.results.all.forEach((row, i) => { row.test = path.join(rawDir, files[i]); });
+    writeSummary(path.join(tmp, 'summary.json'), summary);
+  });
+}
+
+function inputsDigest(layout: Layout, classes: number[]): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ layout, classes }));
+  const rawDir = path.join(layout.base, layout.raw);
+  for (const dir of [rawDir, layout.gtDir]) {
+    for (const f of listLabelFiles(dir)) {
+      const st = fs.statSync(path.join(dir, f));
+      h.update(`${dir}/${f}:${st.size}:${st.mtimeMs}\n`);
+    }
+  }
+  return h.digest('hex');
+}
+
+function outputFrom(file: string, json: PostprocessingJson, diceAfter: number): PostprocessOutput {
+  const raw = Object.values(json.dc_per_class_raw);
+  return {
+    postprocessingFile: file,
+    removeAllButLargestForeground: json.for_which_classes.some((e) => Array.isArray(e)),
+    forClasses: json.for_which_classes.filter((e): e is number => typeof e === 'number'),
+    diceBefore: raw.length ? raw.reduce((a, b) => a + b, 0) / raw.length : NaN,
+    diceAfter,
+  };
+}
+
+export async function postprocess(input: PostprocessInput): Promise<PostprocessOutput> {
+  const layout = layoutFor(input);
+  if (!fs.existsSync(layout.gtDir)) throw new BadInputError(`${layout.gtDir}: reference segmentations missing (gt_niftis or the preprocessed gt_segmentations)`, layout.gtDir);
+  const classes = foregroundClasses(input);
+  if (layout.raw === 'cv_niftis_raw') await consolidateFolds(input, layout, classes);
+  const rawDir = path.join(layout.base, layout.raw);
+  if (!fs.existsSync(rawDir)) throw new BadInputError(`${rawDir}: missing; the ensemble's cross-validation predictions must be written first`, rawDir);
+
+  const ppFile = path.join(layout.base, 'postprocessing.json');
+  const manifestFile = path.join(layout.base, '.postprocessing.manifest.json');
+  const digest = inputsDigest(layout, classes);
+  const finalSummaryFile = path.join(layout.base, layout.final, 'summary.json');
+  if (fs.existsSync(ppFile) && fs.existsSync(manifestFile) && fs.existsSync(finalSummaryFile)) {
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { digest?: string };
+    if (manifest.digest === digest) {
+      const json = JSON.parse(fs.readFileSync(ppFile, 'utf8')) as PostprocessingJson;
+      return outputFrom(ppFile, json, meanForegroundDice(readSummary(finalSummaryFile)));
+    }
+  }
+  const r = await determinePostprocessing({ base: layout.base, gtDir: layout.gtDir, rawSubfolder: layout.raw, finalSubfolder: layout.final, classes });
+  writeJsonAtomic(manifestFile, { digest, classes, written: new Date().toISOString() });
+  return outputFrom(r.postprocessingFile, r.json, r.diceAfter);
 }

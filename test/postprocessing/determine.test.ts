@@ -143,3 +143,33 @@ test('rules files: nnU-Net min_valid_object_sizes literal, bad for_which_classes
   assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).dc_per_class_pp_all['1'], null);
   assert.deepEqual(readPostprocessingRules(file).forWhichClasses, [[1]]);
 });
+
+test('postprocess activity: consolidates folds, decides, writes the model folder files; a rerun reuses them', async () => {
+  const { postprocess } = await import('../../activities/postprocessing/activity');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-ppact-'));
+  const rawDir = path.join(root, 'raw', 'Task999_Toy');
+  fs.mkdirSync(rawDir, { recursive: true });
+  fs.writeFileSync(path.join(rawDir, 'dataset.json'), JSON.stringify({ name: 'Toy', modality: { 0: 'MRI' }, labels: { 0: 'background', 1: 'a', 2: 'b' }, training: [] }));
+  const paths = { taskName: 'Task999_Toy', rawDir, croppedDir: path.join(root, 'cropped'), preprocessedDir: path.join(root, 'pre'), resultsDir: path.join(root, 'results', 'nnUNet') };
+  const model = path.join(paths.resultsDir, '3d_fullres', 'Task999_Toy', 'nnUNetTrainerV2__nnUNetPlansv2.1');
+  const { ref, pred } = scenario();
+  writeCase(path.join(model, 'gt_niftis'), 'case_000.nii.gz', ref);
+  writeCase(path.join(model, 'fold_0', 'validation_raw'), 'case_000.nii.gz', pred);
+  writeCase(path.join(model, 'gt_niftis'), 'case_001.nii.gz', ref);
+  writeCase(path.join(model, 'fold_1', 'validation_raw'), 'case_001.nii.gz', ref);
+  const input = {
+    paths, trainer: 'nnUNetTrainerV2', plansIdentifier: 'nnUNetPlansv2.1', folds: [0, 1] as Array<0 | 1>,
+    winner: { name: '3d_fullres', configurations: ['3d_fullres' as const], meanForegroundDice: 0.9 },
+  };
+  const out = await postprocess(input);
+  assert.equal(out.postprocessingFile, path.join(model, 'postprocessing.json'));
+  assert.deepEqual(out.forClasses, [2]);
+  assert.equal(out.removeAllButLargestForeground, false);
+  assert.ok(out.diceAfter > out.diceBefore);
+  assert.deepEqual(fs.readdirSync(path.join(model, 'cv_niftis_raw')).sort(), ['case_000.nii.gz', 'case_001.nii.gz', 'summary.json']);
+  assert.ok(fs.existsSync(path.join(model, 'cv_niftis_postprocessed', 'summary.json')));
+  const stamp = fs.statSync(path.join(model, 'postprocessing.json')).mtimeMs;
+  const again = await postprocess(input);
+  assert.deepEqual(again, out);
+  assert.equal(fs.statSync(path.join(model, 'postprocessing.json')).mtimeMs, stamp, 'second run reuses the result');
+});

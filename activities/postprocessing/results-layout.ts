@@ -1,0 +1,29 @@
+/**
+ * Where nnU-Net v1 keeps cross-validation results (spec §8.3, §9), as the postprocessing step needs them:
+ *   RESULTS_FOLDER/nnUNet/<configuration>/<task>/<trainer>__<plans>/fold_N/validation_raw/*.nii.gz
+ *   .../<trainer>__<plans>/{gt_niftis, cv_niftis_raw, cv_niftis_postprocessed, postprocessing.json}
+ *   RESULTS_FOLDER/nnUNet/ensembles/<task>/ensemble_<cfg>__<trainer>__<plans>--<cfg>__<trainer>__<plans>/
+ *     {ensembled_raw, ensembled_postprocessed, postprocessing.json}
+ */
+import * as path from 'node:path';
+import type { Configuration, Fold, TaskPaths } from '../contract';
+
+/** nnU-Net runs 3d_cascade_fullres with its own trainer class (`-ctr`, default nnUNetTrainerV2CascadeFullRes). */
+export function trainerFor(configuration: Configuration, trainer: string, cascadeTrainer?: string): string {
+  if (configuration !== '3d_cascade_fullres') return trainer;
+  return cascadeTrainer ?? (trainer === 'nnUNetTrainerV2' ? 'nnUNetTrainerV2CascadeFullRes' : trainer);
+}
+
+export function modelFolder(paths: TaskPaths, configuration: Configuration, trainer: string, plansIdentifier: string): string {
+  return path.join(paths.resultsDir, configuration, paths.taskName, `${trainerFor(configuration, trainer)}__${plansIdentifier}`);
+}
+
+export function foldFolder(model: string, fold: Fold): string {
+  return path.join(model, fold === 'all' ? 'all' : `fold_${fold}`);
+}
+
+/** nnU-Net's ensemble folder name: ensemble_<cfg>__<trainer>__<plans>--<cfg>__<trainer>__<plans>. */
+export function ensembleFolder(paths: TaskPaths, configurations: readonly Configuration[], trainer: string, plansIdentifier: string): string {
+  const names = configurations.map((c) => `${c}__${trainerFor(c, trainer)}__${plansIdentifier}`);
+  return path.join(paths.resultsDir, 'ensembles', paths.taskName, `ensemble_${names.join('--')}`);
+}
