@@ -43,11 +43,9 @@ export function fillHoles(mask: Uint8Array, shape: Shape3): Uint8Array {
   const n = mask.length;
   // 0 = background not yet reached, 1 = foreground, 2 = background reached from the border.
   const REACHED = 2;
-  const queue = new Int32Array(n);
-  let head = 0;
-  let tail = 0;
+  const queue = new GrowingQueue(Math.min(n, 1 << 20));
   const seed = (i: number): void => {
-    if (mask[i] === 0) { mask[i] = REACHED; queue[tail++] = i; }
+    if (mask[i] === 0) { mask[i] = REACHED; queue.push(i); }
   };
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
@@ -57,8 +55,8 @@ export function fillHoles(mask: Uint8Array, shape: Shape3): Uint8Array {
       else { seed(row); seed(row + nx - 1); }
     }
   }
-  while (head < tail) {
-    const i = queue[head++];
+  while (queue.size > 0) {
+    const i = queue.shift();
     const x = i % nx;
     const y = ((i - x) / nx) % ny;
     const z = (i - x - y * sy) / sz;
@@ -71,6 +69,33 @@ export function fillHoles(mask: Uint8Array, shape: Shape3): Uint8Array {
   }
   for (let i = 0; i < n; i++) mask[i] = mask[i] === REACHED ? 0 : 1;
   return mask;
+}
+
+/** FIFO ring buffer of voxel indices that doubles when full: a flood fill's frontier is far smaller than the volume. */
+class GrowingQueue {
+  private buf: Int32Array;
+  private head = 0;
+  size = 0;
+  constructor(capacity: number) {
+    this.buf = new Int32Array(Math.max(16, capacity));
+  }
+  push(v: number): void {
+    if (this.size === this.buf.length) {
+      const next = new Int32Array(this.buf.length * 2);
+      const tail = this.buf.subarray(this.head);
+      next.set(tail);
+      next.set(this.buf.subarray(0, this.head), tail.length);
+      this.buf = next;
+      this.head = 0;
+    }
+    this.buf[(this.head + this.size++) % this.buf.length] = v;
+  }
+  shift(): number {
+    const v = this.buf[this.head];
+    this.head = (this.head + 1) % this.buf.length;
+    this.size--;
+    return v;
+  }
 }
 
 /** Bounding box of the nonzero voxels; null when the mask is empty. */
