@@ -29,6 +29,7 @@ export interface RunFlags {
   iters?: number;
   findBest?: boolean;
   verify?: boolean;
+  npz?: boolean;
   rerun?: boolean;
   detach?: boolean;
   json?: boolean;
@@ -46,6 +47,7 @@ export function taskInput(config: Config, paths: TaskPaths, flags: RunFlags): Ta
       findBest: flags.findBest,
       postprocess: flags.findBest,
       skipVerify: flags.verify === false,
+      ...(flags.npz ? { saveSoftmax: true } : {}),
       numProcesses: config.numProcesses,
       gpuMemoryTargetGb: config.planning.gpuMemoryTargetGb,
     },
@@ -164,6 +166,7 @@ export function register(program: Command): void {
     .option('--iters <n>', 'iterations per epoch (default from config: 250)', positiveInt('--iters'))
     .option('--no-find-best', 'skip find-best-configuration and postprocessing')
     .option('--no-verify', 'skip the dataset integrity check')
+    .option('--npz', 'keep the validation softmax (needed for ensembling; on by default when find-best runs)')
     .option('--rerun', 'start again even if the task already completed (finished stages are skipped)')
     .option('--detach', 'start or attach, then return at once (needs a server that keeps running)')
     .option('--json', 'print the outcome (or, with --detach, the workflow id) as JSON on stdout')

@@ -1,0 +1,225 @@
+/**
+ * nnU-Net's own commands (nnUNet_train, nnUNet_predict, ...) as thin argv translations onto `nnunet` commands.
+ * nnU-Net's flags are single-dash words (-tr, -pl3d) that commander cannot express, so each alias has a table:
+ * nnU-Net flag → our long option (or: ignored with a reason, or refused with a reason). One alias may become
+ * several steps (plan_and_preprocess = verify, fingerprint, plan, preprocess), run in order, stopping at the
+ * first failure. A step whose `nnunet` command has not landed yet fails with "not implemented yet".
+ */
+import { Command } from 'commander';
+import { registerAll } from './commands';
+import { UsageError } from './context';
+
+type Arity = 0 | 1 | '+';
+/** `to`: our option; `ignore`: accepted, no effect (why); `refuse`: not supported (why). */
+type FlagRule = { arity: Arity } & ({ to: string } | { ignore: string } | { refuse: string });
+
+export interface ParsedArgs {
+  positionals: string[];
+  flags: Map<string, string[]>;
+  notes: string[];
+}
+
+export class NotImplementedYet extends Error {
+  readonly exitCode = 1;
+}
+
+/** Splits nnU-Net argv by a flag table; unknown flags are usage errors naming the alias. */
+export function parseNnunetArgs(alias: string, argv: string[], rules: Record<string, FlagRule>): ParsedArgs {
+  const out: ParsedArgs = { positionals: [], flags: new Map(), notes: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (!token.startsWith('-') || /^-\d/.test(token)) {
+      out.positionals.push(token);
+      continue;
+    }
+    const rule = rules[token];
+    if (!rule) throw new UsageError(`${alias}: unknown option ${token}; known: ${Object.keys(rules).join(' ')}`);
+    const values: string[] = [];
+    if (rule.arity === 1) {
+      if (i + 1 >= argv.length) throw new UsageError(`${alias}: ${token} needs a value`);
+      values.push(argv[++i]);
+    } else if (rule.arity === '+') {
+      while (i + 1 < argv.length && (!argv[i + 1].startsWith('-') || /^-\d/.test(argv[i + 1]))) values.push(argv[++i]);
+      if (values.length === 0) throw new UsageError(`${alias}: ${token} needs at least one value`);
+    }
+    if ('refuse' in rule) throw new NotImplementedYet(`${alias}: ${token} is not supported: ${rule.refuse}`);
+    if ('ignore' in rule) {
+      out.notes.push(`${token} ignored: ${rule.ignore}`);
+      continue;
+    }
+    out.flags.set(token, [...(out.flags.get(token) ?? []), ...values]);
+  }
+  return out;
+}
+
+/** Our options for the parsed flags, in the order given. */
+function forward(parsed: ParsedArgs, rules: Record<string, FlagRule>, skip: string[] = []): string[] {
+  const args: string[] = [];
+  for (const [flag, values] of parsed.flags) {
+    const rule = rules[flag];
+    if (skip.includes(flag) || !('to' in rule) || rule.to.startsWith('env:')) continue;
+    args.push(rule.to, ...values);
+  }
+  return args;
+}
+
+function required(alias: string, parsed: ParsedArgs, flag: string): string[] {
+  const v = parsed.flags.get(flag);
+  if (!v?.length) throw new UsageError(`${alias}: ${flag} is required`);
+  return v;
+}
+
+const TRAIN_RULES: Record<string, FlagRule> = {
+  '--npz': { arity: 0, to: '--npz' },
+  '-c': { arity: 0, ignore: 'training always continues from the newest valid checkpoint' },
+  '--continue_training': { arity: 0, ignore: 'training always continues from the newest valid checkpoint' },
+  '--fp32': { arity: 0, ignore: 'training runs in float32' },
+  '--deterministic': { arity: 0, ignore: 'sampling and augmentation are seeded per fold already' },
+  '-val': { arity: 0, refuse: 'validation-only runs are not implemented yet' },
+  '--validation_only': { arity: 0, refuse: 'validation-only runs are not implemented yet' },
+  '-p': { arity: 1, refuse: 'only the default plans (nnUNetPlansv2.1) are trained by the pipeline' },
+  '--use_compressed_data': { arity: 0, ignore: 'preprocessed data is stored uncompressed (.npy)' },
+};
+
+const PLAN_RULES: Record<string, FlagRule> = {
+  '-t': { arity: '+', to: '-t' },
+  '--task_ids': { arity: '+', to: '-t' },
+  '--verify_dataset_integrity': { arity: 0, to: '--verify' },
+  '-pl3d': { arity: 1, to: '--pl3d' },
+  '--planner3d': { arity: 1, to: '--pl3d' },
+  '-pl2d': { arity: 1, to: '--pl2d' },
+  '--planner2d': { arity: 1, to: '--pl2d' },
+  '-no_pp': { arity: 0, to: '--no-pp' },
+  '-tl': { arity: 1, ignore: 'low-resolution and full-resolution preprocessing share nnUNet_def_n_proc (set from -tf)' },
+  '-tf': { arity: 1, to: 'env:nnUNet_def_n_proc' },
+  '--overwrite_plans': { arity: 1, refuse: 'overwriting plans with another plans file is not implemented' },
+};
+
+const FIND_BEST_RULES: Record<string, FlagRule> = {
+  '-t': { arity: '+', to: '-t' },
+  '-m': { arity: '+', to: '--configurations' },
+  '-tr': { arity: 1, to: '--trainer' },
+  '-ctr': { arity: 1, to: '--cascade-trainer' },
+  '-pl': { arity: 1, to: '--plans' },
+  '-f': { arity: '+', to: '--folds' },
+  '--disable_ensembling': { arity: 0, to: '--no-ensembling' },
+  '--disable_postprocessing': { arity: 0, to: '--no-postprocessing' },
+  '--strict': { arity: 0, to: '--strict' },
+};
+
+const PREDICT_RULES: Record<string, FlagRule> = {
+  '-i': { arity: 1, to: '--input' },
+  '-o': { arity: 1, to: '--output' },
+  '-t': { arity: 1, to: '--task' },
+  '-m': { arity: 1, to: '--configuration' },
+  '-f': { arity: '+', to: '--folds' },
+  '-z': { arity: 0, to: '--save-npz' },
+  '--save_npz': { arity: 0, to: '--save-npz' },
+  '-l': { arity: 1, to: '--lowres-folder' },
+  '-tr': { arity: 1, to: '--trainer' },
+  '-ctr': { arity: 1, to: '--cascade-trainer' },
+  '-p': { arity: 1, to: '--plans' },
+  '-chk': { arity: 1, to: '--checkpoint' },
+  '--disable_tta': { arity: 0, to: '--disable-tta' },
+  '--step_size': { arity: 1, to: '--step-size' },
+  '--overwrite_existing': { arity: 0, to: '--overwrite' },
+  '--disable_mixed_precision': { arity: 0, ignore: 'inference runs in float32' },
+  '--num_threads_preprocessing': { arity: 1, ignore: 'set nnUNet_def_n_proc instead' },
+  '--num_threads_nifti_save': { arity: 1, ignore: 'set nnUNet_def_n_proc instead' },
+  '--all_in_gpu': { arity: 1, ignore: 'the tensor backend decides placement' },
+  '--mode': { arity: 1, ignore: 'only the normal mode exists' },
+};
+
+const ENSEMBLE_RULES: Record<string, FlagRule> = {
+  '-f': { arity: '+', to: '--folders' },
+  '-o': { arity: 1, to: '--output' },
+  '-pp': { arity: 1, to: '--postprocessing-file' },
+  '--npz': { arity: 0, to: '--npz' },
+};
+
+/** nnUNet_train CONFIG TRAINER TASK FOLD → `nnunet run` with exactly that configuration, fold and trainer. */
+function translateTrain(alias: string, parsed: ParsedArgs): string[][] {
+  if (parsed.positionals.length !== 4) {
+    throw new UsageError(`${alias}: usage: nnUNet_train CONFIGURATION TRAINER TASK FOLD [--npz] [-c] (got ${parsed.positionals.length} positional arguments)`);
+  }
+  const [configuration, trainer, task, fold] = parsed.positionals;
+  // --rerun: a finished earlier run of this task must not swallow a request for another fold; done folds skip.
+  return [['run', '-t', task, '-c', configuration, '-f', fold, '--trainer', trainer, '--no-find-best', '--rerun', ...forward(parsed, TRAIN_RULES)]];
+}
+
+/** nnUNet_plan_and_preprocess -t 4 5 → per task: verify (if asked), fingerprint, plan, preprocess (unless -no_pp). */
+function translatePlanAndPreprocess(alias: string, parsed: ParsedArgs): string[][] {
+  const tasks = required(alias, parsed, '-t').concat(parsed.flags.get('--task_ids') ?? []);
+  const planners = forward(parsed, PLAN_RULES, ['-t', '--task_ids', '--verify_dataset_integrity', '-no_pp']);
+  const steps: string[][] = [];
+  for (const t of tasks) {
+    if (parsed.flags.has('--verify_dataset_integrity')) steps.push(['verify', '-t', t]);
+    steps.push(['fingerprint', '-t', t], ['plan', '-t', t, ...planners]);
+    if (!parsed.flags.has('-no_pp')) steps.push(['preprocess', '-t', t]);
+  }
+  return steps;
+}
+
+function translateFindBest(alias: string, parsed: ParsedArgs): string[][] {
+  return required(alias, parsed, '-t').map((t) => ['find-best', '-t', t, ...forward(parsed, FIND_BEST_RULES, ['-t'])]);
+}
+
+export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translate: (alias: string, p: ParsedArgs) => string[][] }> = {
+  nnUNet_plan_and_preprocess: { rules: PLAN_RULES, translate: translatePlanAndPreprocess },
+  nnUNet_train: { rules: TRAIN_RULES, translate: translateTrain },
+  nnUNet_find_best_configuration: { rules: FIND_BEST_RULES, translate: translateFindBest },
+  nnUNet_predict: { rules: PREDICT_RULES, translate: (_a, p) => [['predict', ...forward(p, PREDICT_RULES)]] },
+  nnUNet_ensemble: { rules: ENSEMBLE_RULES, translate: (_a, p) => [['ensemble', ...forward(p, ENSEMBLE_RULES)]] },
+};
+
+/** The `nnunet` argv lists an nnU-Net command line stands for (plus notes on ignored flags). */
+export function translateAlias(alias: string, argv: string[]): { steps: string[][]; notes: string[]; env: Record<string, string> } {
+  const spec = ALIASES[alias];
+  if (!spec) throw new UsageError(`unknown nnU-Net command ${alias}; known: ${Object.keys(ALIASES).join(', ')}`);
+  const parsed = parseNnunetArgs(alias, argv, spec.rules);
+  // Flags that nnU-Net passes as arguments but we take from the environment (e.g. -tf → nnUNet_def_n_proc).
+  const env: Record<string, string> = {};
+  for (const [flag, values] of parsed.flags) {
+    const rule = spec.rules[flag];
+    if ('to' in rule && rule.to.startsWith('env:')) env[rule.to.slice(4)] = values[values.length - 1];
+  }
+  return { steps: spec.translate(alias, parsed), notes: parsed.notes, env };
+}
+
+function program(): Command {
+  const p = new Command('nnunet').option('--config <file>', 'YAML config file').showHelpAfterError();
+  registerAll(p);
+  return p;
+}
+
+/** Runs an alias: translates, checks every step's command exists, then runs the steps in order. */
+export async function runAlias(alias: string, argv: string[]): Promise<void> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    const spec = ALIASES[alias];
+    console.log(`${alias}: nnU-Net's command, run by nnunet-ts.\noptions: ${Object.keys(spec?.rules ?? {}).join(' ')}\n` +
+      'Each invocation becomes one or more `nnunet` commands; see `nnunet --help` and docs/cli.md.');
+    return;
+  }
+  const { steps, notes, env } = translateAlias(alias, argv);
+  for (const n of notes) process.stderr.write(`${alias}: ${n}\n`);
+  Object.assign(process.env, env);
+  const known = new Set(program().commands.map((c) => c.name()));
+  const missing = [...new Set(steps.map((s) => s[0]).filter((c) => !known.has(c)))];
+  if (missing.length > 0) {
+    throw new NotImplementedYet(`${alias}: \`nnunet ${missing.join('`, `nnunet ')}\` not implemented yet`);
+  }
+  for (const step of steps) {
+    process.stderr.write(`${alias} → nnunet ${step.join(' ')}\n`);
+    process.exitCode = 0;
+    await program().parseAsync(step, { from: 'user' });
+    if (process.exitCode !== undefined && process.exitCode !== 0) return;
+  }
+}
+
+/** Entry point for the bin shims. */
+export function aliasMain(alias: string): void {
+  runAlias(alias, process.argv.slice(2)).catch((err: unknown) => {
+    console.error(`${alias}: ${(err as Error).message ?? err}`.replace(`${alias}: ${alias}: `, `${alias}: `));
+    process.exit(typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
+  });
+}
