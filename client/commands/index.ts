@@ -16,6 +16,8 @@ const modules: Array<{ register: Registrar }> = [
   require('./plan'),
   require('./verify'),
   require('./convert-msd'),
+  require('./fingerprint'),
+  require('./preprocess'),
 ];
 
 export function registerAll(program: Command): void {

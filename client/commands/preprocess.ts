@@ -1,0 +1,65 @@
+/**
+ * `nnunet preprocess -t TASK [-c CONFIG ...] [-p N] [--json]`: nnU-Net v1's preprocessing of every planned
+ * configuration (or those named) into <preprocessed>/<task>/<data identifier>_stage<N>. Per-case idempotent.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { CONFIGURATIONS, type Configuration } from '../../activities/contract';
+import { readPlansFile } from '../../activities/planning/plans-file';
+import { hasLowresStage } from '../../activities/planning/plans';
+import { runPreprocess } from '../../activities/preprocessing/preprocess';
+import { configFor, positiveInt, printJson, UsageError } from '../context';
+import { resolveTask } from '../task-ref';
+
+interface PreprocessOpts { task: string; configurations?: string[]; plansIdentifier: string; processes?: number; json?: boolean }
+
+function plansFileFor(dir: string, id: string, configuration: Configuration): string {
+  return path.join(dir, `${id}_plans_${configuration === '2d' ? '2D' : '3D'}.json`);
+}
+
+/** Every configuration the plans on disk allow (the cascade's fullres shares 3d_fullres's data). */
+function plannedConfigurations(dir: string, id: string): Configuration[] {
+  const out: Configuration[] = [];
+  if (fs.existsSync(plansFileFor(dir, id, '2d'))) out.push('2d');
+  const p3 = plansFileFor(dir, id, '3d_fullres');
+  if (fs.existsSync(p3)) out.push('3d_fullres', ...(hasLowresStage(readPlansFile(p3)) ? (['3d_lowres'] as const) : []));
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command('preprocess')
+    .description('resample, normalize and store the cropped cases for each planned configuration')
+    .requiredOption('-t, --task <task>', 'task id (4), folder name (Task004_Hippocampus) or path of the task folder')
+    .option('-c, --configurations <names...>', `configurations (${CONFIGURATIONS.join(', ')}); default: all planned`)
+    .option('--plans-identifier <id>', 'plans identifier of the plans files', 'nnUNetPlansv2.1')
+    .option('-p, --processes <n>', 'worker threads (nnU-Net -tl/-tf); default: config numProcesses', positiveInt('--processes'))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: PreprocessOpts, cmd: Command) => {
+      const config = configFor(cmd);
+      const { paths } = resolveTask(config, opts.task);
+      for (const c of opts.configurations ?? []) {
+        if (!(CONFIGURATIONS as readonly string[]).includes(c)) throw new UsageError(`unknown configuration "${c}"; use ${CONFIGURATIONS.join(', ')}`);
+      }
+      const configurations = (opts.configurations as Configuration[] | undefined) ?? plannedConfigurations(paths.preprocessedDir, opts.plansIdentifier);
+      if (configurations.length === 0) {
+        throw new UsageError(`task ${opts.task}: no ${opts.plansIdentifier} plans in ${paths.preprocessedDir}; run \`nnunet plan -t ${opts.task}\` first`);
+      }
+      const results = [];
+      for (const configuration of configurations) {
+        const plansFile = plansFileFor(paths.preprocessedDir, opts.plansIdentifier, configuration);
+        if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${opts.task}\` first`);
+        const t0 = Date.now();
+        const r = await runPreprocess(paths, plansFile, configuration, {
+          numProcesses: opts.processes ?? config.numProcesses,
+          onProgress: opts.json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\r${configuration}: ${done}/${total} cases`),
+        });
+        if (!opts.json && process.stderr.isTTY && r.computedCases > 0) process.stderr.write('\n');
+        const seconds = (Date.now() - t0) / 1000;
+        results.push({ configuration, ...r, seconds });
+        if (!opts.json) console.log(`${configuration}: ${r.dataDir} (${r.numCases} cases, ${r.computedCases} computed, ${seconds.toFixed(1)} s)`);
+      }
+      if (opts.json) printJson(results);
+    });
+}
