@@ -1,38 +1,23 @@
 /**
- * The demo task (901): a tiny synthetic dataset the data layer generates on first use, so `nnunet run --demo`
- * works on a fresh machine without downloads.
+ * The demo task (901): a small synthetic two-modality dataset the data layer generates on first use, so
+ * `nnunet run --demo` works on a fresh machine without downloads.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config';
 import type { TaskPaths } from '../activities/contract';
-import { WorkFailedError } from './context';
-import { dataRoots } from './task-ref';
+import { demoTaskName, writeDemoDataset } from '../activities/io/demo';
 import { taskPaths } from '../activities/io/dataset';
+import { dataRoots } from './task-ref';
 
 export const DEMO_TASK_ID = 901;
 
-interface DemoModule {
-  ensureDemoDataset(rawDataBase: string): string | { rawDir: string };
-}
-
-/** The data layer's generator, loaded by path so the CLI builds before that module lands. */
-function demoModule(): DemoModule | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(path.join(__dirname, '..', 'activities', 'io', 'demo')) as DemoModule;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
-    throw err;
+/** The demo task's folders; writes the dataset first when it is not there (atomically, so never half-written). */
+export async function ensureDemoTask(config: Config, say: (m: string) => void): Promise<TaskPaths> {
+  const rawDir = path.join(config.paths.rawDataBase, 'nnUNet_raw_data', demoTaskName({ taskId: DEMO_TASK_ID }));
+  if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) {
+    say(`writing the demo dataset to ${rawDir} …`);
+    await writeDemoDataset(config.paths.rawDataBase, { taskId: DEMO_TASK_ID });
   }
-}
-
-export function ensureDemoTask(config: Config, say: (m: string) => void): TaskPaths {
-  const mod = demoModule();
-  if (!mod || typeof mod.ensureDemoDataset !== 'function') {
-    throw new WorkFailedError(`the demo dataset (Task${DEMO_TASK_ID}) is not available yet: its generator (activities/io/demo) has not landed; run with -t TASK on your own data`);
-  }
-  const out = mod.ensureDemoDataset(config.paths.rawDataBase);
-  const rawDir = typeof out === 'string' ? out : out.rawDir;
-  say(`demo task: ${rawDir}`);
   return taskPaths(rawDir, dataRoots(config));
 }

@@ -95,7 +95,7 @@ async function watchUntilDone(session: TemporalSession, workflowId: string, flag
 export async function runCommand(config: Config, flags: RunFlags): Promise<void> {
   const say = sayTo(flags.json);
   if (!flags.task && !flags.demo) throw new UsageError('which task? pass -t TASK (e.g. -t 4) or --demo');
-  const paths = flags.demo ? ensureDemoTask(config, say) : resolveTask(config, flags.task!).paths;
+  const paths = flags.demo ? await ensureDemoTask(config, say) : resolveTask(config, flags.task!).paths;
   const input = taskInput(config, paths, flags);
   const workflowId = taskWorkflowIdFor(paths.taskName);
   const embedded = !config.temporal.address;

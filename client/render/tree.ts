@@ -43,10 +43,16 @@ function label(node: DagNode): string {
   }
 }
 
+/** Training progress, when the node is a training with numeric epochs (other steps may heartbeat other details). */
+function trainingProgress(node: DagNode): DagNode['progress'] {
+  const p = node.progress;
+  return node.kind === 'train' && p && typeof p.epoch === 'number' && typeof p.totalEpochs === 'number' ? p : undefined;
+}
+
 function details(node: DagNode, opts: Required<RenderOptions>): string {
   const parts: string[] = [];
-  const p = node.progress;
-  if (node.kind === 'train' && p && (node.status === 'running' || node.status === 'done' || node.status === 'failed' || node.status === 'cancelled')) {
+  const p = trainingProgress(node);
+  if (p && (node.status === 'running' || node.status === 'done' || node.status === 'failed' || node.status === 'cancelled')) {
     parts.push(`${progressBar(p.epoch, p.totalEpochs, opts.barWidth)} epoch ${p.epoch}/${p.totalEpochs}`);
     if (p.trainLoss !== undefined) parts.push(`train ${p.trainLoss.toFixed(4)}`);
     if (p.valLoss !== undefined) parts.push(`val ${p.valLoss.toFixed(4)}`);
@@ -114,13 +120,14 @@ export function describeChanges(before: TaskState | undefined, after: TaskState)
   const lines: string[] = [];
   for (const n of after.nodes) {
     const old = prev.get(n.id);
-    const epochMoved = n.progress && n.progress.epoch !== old?.progress?.epoch;
+    const p = trainingProgress(n);
+    const epochMoved = p !== undefined && p.epoch !== old?.progress?.epoch;
     if (old && old.status === n.status && old.attempt === n.attempt && !epochMoved) continue;
     if (!old && n.status === 'pending') continue;
     let text = `${n.id}: ${n.status}`;
     if (n.attempt > 1) text += ` (attempt ${n.attempt})`;
-    if (n.progress && (n.status === 'running' || epochMoved)) text += ` epoch ${n.progress.epoch}/${n.progress.totalEpochs}`;
-    if (n.progress?.trainLoss !== undefined && epochMoved) text += ` train_loss ${n.progress.trainLoss.toFixed(4)}`;
+    if (p && (n.status === 'running' || epochMoved)) text += ` epoch ${p.epoch}/${p.totalEpochs}`;
+    if (p?.trainLoss !== undefined && epochMoved) text += ` train_loss ${p.trainLoss.toFixed(4)}`;
     if (n.status === 'failed' && n.error) text += `: ${oneLine(n.error)}`;
     lines.push(text);
   }
