@@ -16,8 +16,10 @@ const modules: Array<{ register: Registrar }> = [
   require('./plan'),
   require('./verify'),
   require('./convert-msd'),
+  require('./demo-dataset'),
   require('./fingerprint'),
   require('./preprocess'),
+  require('./inspect'),
 ];
 
 export function registerAll(program: Command): void {
