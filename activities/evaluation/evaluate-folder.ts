@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
-import { readLabelVolume, listLabelFiles } from './label-io';
+import { readLabelVolume, listLabelFiles, type LabelVolume } from './label-io';
 import { jointHistogram, metricsForClasses, type JointHistogram } from './metrics';
 import { buildSummary, writeSummary, type CaseEvaluation, type SummaryJson, type SummaryMeta } from './summary';
 
@@ -36,14 +36,20 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** Reads a prediction/reference pair and returns its joint histogram (shapes must agree). */
-export async function histogramOfPair(pair: CasePair): Promise<JointHistogram> {
-  const [ref, pred] = await Promise.all([readLabelVolume(pair.reference), readLabelVolume(pair.test)]);
-  if (ref.shape.some((s, i) => s !== pred.shape[i])) {
-    throw new BadInputError(`${pair.test}: shape ${pred.shape.join('x')} differs from the reference ${pair.reference} `
-      + `(${ref.shape.join('x')}); prediction and reference must be on the same voxel grid`, pair.test);
+/** Reads a prediction/reference pair; their shapes must agree. */
+export async function readPair(pair: CasePair): Promise<{ prediction: LabelVolume; reference: LabelVolume }> {
+  const [reference, prediction] = await Promise.all([readLabelVolume(pair.reference), readLabelVolume(pair.test)]);
+  if (reference.shape.some((s, i) => s !== prediction.shape[i])) {
+    throw new BadInputError(`${pair.test}: shape ${prediction.shape.join('x')} differs from the reference ${pair.reference} `
+      + `(${reference.shape.join('x')}); prediction and reference must be on the same voxel grid`, pair.test);
   }
-  return jointHistogram(ref.data, pred.data, pair.test);
+  return { prediction, reference };
+}
+
+/** The joint histogram of a prediction/reference pair. */
+export async function histogramOfPair(pair: CasePair): Promise<JointHistogram> {
+  const { prediction, reference } = await readPair(pair);
+  return jointHistogram(reference.data, prediction.data, pair.test);
 }
 
 /** Scores the pairs and builds (and optionally writes) the summary. */
@@ -97,4 +103,16 @@ export async function evaluateFolders(referenceDir: string, predictionDir: strin
   const pairs = pairFolders(referenceDir, predictionDir);
   const summaryFile = opts.summaryFile === undefined ? path.join(predictionDir, 'summary.json') : opts.summaryFile;
   return evaluatePairs(pairs, { ...opts, summaryFile });
+}
+
+/**
+ * Evaluates the label files staged in `stagedDir` (a folder about to be renamed to `finalDir`) against `gtDir` and
+ * writes stagedDir/summary.json naming the files at their final place.
+ */
+export async function evaluateStagedFolder(stagedDir: string, finalDir: string, gtDir: string, classes: readonly number[], concurrency = 2): Promise<SummaryJson> {
+  const files = listLabelFiles(stagedDir);
+  const summary = await evaluatePairs(files.map((f) => ({ test: path.join(stagedDir, f), reference: path.join(gtDir, f) })), { labels: classes, summaryFile: null, concurrency });
+  summary.results.all.forEach((row, i) => { row.test = path.join(finalDir, files[i]); });
+  writeSummary(path.join(stagedDir, 'summary.json'), summary);
+  return summary;
 }

@@ -127,6 +127,11 @@ export function writeSummary(file: string, summary: SummaryJson): void {
   writeFileAtomic(file, stringifySummary(summary) + '\n');
 }
 
+/** JSON.parse that also accepts Python json's bare NaN / Infinity / -Infinity tokens (read as null). */
+export function parsePythonJson(text: string, reviver?: (key: string, value: unknown) => unknown): unknown {
+  return JSON.parse(text.replace(/("(?:[^"\\]|\\.)*")|-?\bNaN\b|-?\bInfinity\b/g, (_m, str: string | undefined) => str ?? 'null'), reviver);
+}
+
 /** Parses a summary.json written by us or by nnU-Net (bare NaN / Infinity tokens allowed); null reads as NaN. */
 export function readSummary(file: string): SummaryJson {
   let text: string;
@@ -135,10 +140,9 @@ export function readSummary(file: string): SummaryJson {
   } catch (err) {
     throw new BadInputError(`${file}: cannot read summary (${(err as Error).message})`, file);
   }
-  const jsonText = text.replace(/("(?:[^"\\]|\\.)*")|-?\bNaN\b|-?\bInfinity\b/g, (m, str: string | undefined) => (str ? str : 'null'));
   let parsed: SummaryJson;
   try {
-    parsed = JSON.parse(jsonText, (_k, v) => (v === null ? NaN : v)) as SummaryJson;
+    parsed = parsePythonJson(text, (_k, v) => (v === null ? NaN : v)) as SummaryJson;
   } catch (err) {
     throw new BadInputError(`${file}: not valid JSON (${(err as Error).message})`, file);
   }

@@ -13,9 +13,9 @@ import * as path from 'node:path';
 import type { PostprocessInput, PostprocessOutput } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
-import { evaluatePairs } from '../evaluation/evaluate-folder';
+import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
 import { listLabelFiles } from '../evaluation/label-io';
-import { meanForegroundDice, readSummary, writeSummary } from '../evaluation/summary';
+import { meanForegroundDice, readSummary } from '../evaluation/summary';
 import { readDataset, labelValues } from '../io/dataset';
 import { determinePostprocessing } from './determine';
 import { ensembleFolder, foldFolder, modelFolder } from './results-layout';
@@ -60,10 +60,7 @@ async function consolidateFolds(input: PostprocessInput, layout: Layout, classes
       if (!fs.existsSync(dir)) throw new BadInputError(`${dir}: missing; run the validation of fold ${fold} first`, dir);
       for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
     }
-    const files = listLabelFiles(tmp);
-    const summary = await evaluatePairs(files.map((f) => ({ test: path.join(tmp, f), reference: path.join(layout.gtDir, f) })), { labels: classes, summaryFile: null });
-    summary.results.all.forEach((row, i) => { row.test = path.join(rawDir, files[i]); });
-    writeSummary(path.join(tmp, 'summary.json'), summary);
+    await evaluateStagedFolder(tmp, rawDir, layout.gtDir, classes);
   });
 }
 

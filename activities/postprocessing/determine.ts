@@ -14,10 +14,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
 import { writeDirAtomic } from '../common/atomic';
-import { evaluatePairs, mapLimit, type CasePair } from '../evaluation/evaluate-folder';
+import { evaluateStagedFolder, mapLimit, readPair, type CasePair } from '../evaluation/evaluate-folder';
 import { listLabelFiles, readLabelVolume } from '../evaluation/label-io';
-import { confusionFor, jointHistogram, metricsFromCounts, type LabelArray } from '../evaluation/metrics';
-import { meanForegroundDice, nanmean, readSummary, writeSummary, type SummaryJson } from '../evaluation/summary';
+import { MAX_LABEL, confusionFor, jointHistogram, metricsFromCounts, type LabelArray } from '../evaluation/metrics';
+import { meanForegroundDice, nanmean, readSummary, type SummaryJson } from '../evaluation/summary';
+import { distinctValues } from '../io/volume';
 import { removeAllButLargestComponent, type Connectivity, type Shape3 } from '../volume/connected-components';
 import { applyPostprocessingToFile, writePostprocessingJson, type ClassEntry, type PostprocessingJson, type PostprocessingRules } from './rules';
 
@@ -132,11 +133,8 @@ export async function determinePostprocessing(opts: DetermineOptions): Promise<D
   if (classes.length === 0) throw new BadInputError(`${rawDir}: no foreground classes to postprocess`, rawDir);
 
   const perCase = await mapLimit(pairs, concurrency, async (p) => {
-    const [pred, ref] = await Promise.all([readLabelVolume(p.test), readLabelVolume(p.reference)]);
-    if (pred.shape.some((s, i) => s !== ref.shape[i])) {
-      throw new BadInputError(`${p.test}: shape ${pred.shape.join('x')} differs from its reference (${ref.shape.join('x')})`, p.test);
-    }
-    return candidateDiceOfCase(pred.data, ref.data, pred.shape, classes);
+    const { prediction, reference } = await readPair(p);
+    return candidateDiceOfCase(prediction.data, reference.data, prediction.shape, classes);
   });
   const decision = decidePostprocessing(classes, meanCandidateDice(perCase, classes), opts.diceThreshold ?? 0);
   const json: PostprocessingJson = {
@@ -155,11 +153,7 @@ export async function determinePostprocessing(opts: DetermineOptions): Promise<D
   let finalSummary: SummaryJson | undefined;
   await writeDirAtomic(finalDir, async (tmp) => {
     await mapLimit(files, concurrency, (f) => applyPostprocessingToFile(path.join(rawDir, f), path.join(tmp, f), rules));
-    const tmpPairs = files.map((f) => ({ test: path.join(tmp, f), reference: path.join(opts.gtDir, f) }));
-    const summary = await evaluatePairs(tmpPairs, { labels: classes, summaryFile: null, concurrency });
-    summary.results.all.forEach((row, i) => { row.test = path.join(finalDir, files[i]); }); // where they will live
-    writeSummary(path.join(tmp, 'summary.json'), summary);
-    finalSummary = summary;
+    finalSummary = await evaluateStagedFolder(tmp, finalDir, opts.gtDir, classes, concurrency);
   });
   const postprocessingFile = opts.postprocessingFile ?? path.join(opts.base, 'postprocessing.json');
   writePostprocessingJson(postprocessingFile, json);
@@ -181,13 +175,10 @@ async function defaultClasses(rawDir: string, pairs: readonly CasePair[], concur
     return Object.keys(readSummary(summaryFile).results.mean).filter((k) => /^\d+$/.test(k) && k !== '0').map(Number);
   }
   const found = new Set<number>();
-  await mapLimit(pairs, concurrency, async (p) => {
-    for (const file of [p.test, p.reference]) {
-      const v = await readLabelVolume(file);
-      const seen = new Uint8Array(65536);
-      for (let i = 0; i < v.data.length; i++) seen[v.data[i]] = 1;
-      seen.forEach((s, l) => { if (s && l > 0) found.add(l); });
-    }
+  await mapLimit(pairs.flatMap((p) => [p.test, p.reference]), concurrency, async (file) => {
+    const values = distinctValues((await readLabelVolume(file)).data, MAX_LABEL + 1);
+    if (!values) throw new BadInputError(`${file}: more than ${MAX_LABEL + 1} distinct values; is this a label map?`, file);
+    for (const v of values) if (v > 0) found.add(v);
   });
   return [...found].sort((a, b) => a - b);
 }

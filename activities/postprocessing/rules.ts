@@ -11,6 +11,7 @@ import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import type { LabelArray } from '../evaluation/metrics';
 import { readLabelVolume, voxelVolume, writeLabelVolumeLike } from '../evaluation/label-io';
+import { parsePythonJson } from '../evaluation/summary';
 import { removeAllButLargestComponentWithSizes, type Connectivity, type Shape3 } from '../volume/connected-components';
 
 /** An entry of for_which_classes: one class, or several classes treated as one region. */
@@ -68,8 +69,7 @@ export function writePostprocessingJson(file: string, pp: PostprocessingJson): v
 export function readPostprocessingRules(file: string): PostprocessingRules {
   let raw: Partial<PostprocessingJson>;
   try {
-    const text = fs.readFileSync(file, 'utf8').replace(/("(?:[^"\\]|\\.)*")|-?\bNaN\b|-?\bInfinity\b/g, (m, s: string | undefined) => s ?? 'null');
-    raw = JSON.parse(text) as Partial<PostprocessingJson>;
+    raw = parsePythonJson(fs.readFileSync(file, 'utf8')) as Partial<PostprocessingJson>;
   } catch (err) {
     throw new BadInputError(`${file}: cannot read postprocessing rules (${(err as Error).message})`, file);
   }

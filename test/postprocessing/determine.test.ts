@@ -120,6 +120,10 @@ test('determinePostprocessing on folders: keeps only the rule that helps, writes
   const again = pred.slice();
   applyPostprocessing(again, SHAPE, rules);
   assert.deepEqual(again, ref);
+  // without explicit classes (and no raw summary.json) the foreground labels found in the files are used
+  const found = await determinePostprocessing({ base, gtDir: gt, rawSubfolder: 'cv_niftis_raw', finalSubfolder: 'cv_niftis_postprocessed' });
+  assert.deepEqual(Object.keys(found.json.dc_per_class_raw), ['1', '2']);
+  assert.deepEqual(found.decision.forWhichClasses, [2]);
 });
 
 test('rules files: nnU-Net min_valid_object_sizes literal, bad for_which_classes refused', () => {
