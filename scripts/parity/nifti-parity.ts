@@ -5,6 +5,7 @@
  * Prints per-file maximum absolute differences and exits 1 when any exceeds 1e-5.
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNiftiSync } from '../../activities/io/nifti';
 
@@ -37,8 +38,17 @@ interface Reference {
   nibabel: { affine: number[][] };
 }
 
+/** The python side lives in the source tree (scripts/parity), also when this file runs compiled from dist/. */
+function referenceScript(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const f = path.join(dir, 'scripts', 'parity', 'nifti_geometry.py');
+    if (fs.existsSync(f) && !dir.split(path.sep).includes('dist')) return f;
+    if (path.dirname(dir) === dir) throw new Error('scripts/parity/nifti_geometry.py not found');
+  }
+}
+
 export function compareWithReference(files: string[], python: string): ParityRow[] {
-  const script = path.join(__dirname, 'nifti_geometry.py');
+  const script = referenceScript();
   const r = spawnSync(python, [script, ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   const ref = JSON.parse(r.stdout) as Record<string, Reference>;
@@ -55,10 +65,9 @@ export function compareWithReference(files: string[], python: string): ParityRow
       sign[r] * g.direction[3 * r + 2] * g.spacing[2], sign[r] * g.origin[r],
     ]);
     const nib = ref[file].nibabel.affine.slice(0, 3).flat();
-    const shape = v.shape.length === 4 ? v.shape : v.shape;
     return {
       file,
-      shapeMatches: JSON.stringify(shape) === JSON.stringify(s.array_shape),
+      shapeMatches: JSON.stringify(v.shape) === JSON.stringify(s.array_shape),
       sitkSpacing: maxAbsDiff(g.spacing, s.spacing.slice(0, 3)),
       sitkOrigin: maxAbsDiff(g.origin, s.origin.slice(0, 3)),
       sitkDirection: maxAbsDiff(g.direction, s.direction.length === 9 ? s.direction : [0, 1, 2].flatMap((r) => s.direction.slice(4 * r, 4 * r + 3))),
