@@ -4,6 +4,7 @@
  * prediction folder unless -o says otherwise.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { evaluateFolders } from '../../activities/evaluation/evaluate-folder';
 import { foregroundLabels, meanForegroundDice, stringifySummary, type SummaryJson } from '../../activities/evaluation/summary';
@@ -43,7 +44,7 @@ export function register(program: Command): void {
       for (const [flag, dir] of [['--ref', opts.ref], ['--pred', opts.pred]] as const) {
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir}: no such folder`);
       }
-      const summaryFile = opts.write ? opts.out ?? `${opts.pred.replace(/\/+$/, '')}/summary.json` : null;
+      const summaryFile = opts.write ? opts.out ?? path.join(opts.pred, 'summary.json') : null;
       const summary = await evaluateFolders(opts.ref, opts.pred, { labels: opts.labels, summaryFile });
       if (opts.json) process.stdout.write(`${stringifySummary(summary)}\n`);
       else printTable(summary, summaryFile);
