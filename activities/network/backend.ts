@@ -20,8 +20,8 @@ interface Candidate {
   tfName: string;
   /** What a user runs to get it. */
   install: string;
-  /** Why it must not train, if so: its forward pass is fine but gradients are not. */
-  notForTraining?: string;
+  /** Why auto never picks it and it may not train, if it computes some U-Net ops wrongly. */
+  knownWrong?: string;
 }
 
 const CANDIDATES: readonly Candidate[] = [
@@ -30,9 +30,10 @@ const CANDIDATES: readonly Candidate[] = [
   {
     id: 'wasm', pkg: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm', install: 'npm install',
     // Measured against the pure-JS and libtensorflow backends (test/network/backend.test.ts): with more than
-    // one channel its Conv3DBackpropInputV2 is wrong, and Conv3DBackpropFilterV2 too with strides > 1;
-    // Conv2DBackpropFilter is missing. Its forward convs agree, so it still serves inference.
-    notForTraining: 'tfjs-backend-wasm 4.22 computes wrong conv3d gradients (and has no conv2d filter gradient); inference only',
+    // one channel its Conv3DBackpropInputV2 (conv3dTranspose, and the conv3d input gradient) is wrong, and
+    // Conv3DBackpropFilterV2 too with strides > 1; Conv2DBackpropFilter is missing. Forced, it can still
+    // run inference of nets without 3D transposed convs (its 2D ops and forward conv3d agree).
+    knownWrong: 'tfjs-backend-wasm 4.22 computes conv3dTranspose and conv3d gradients wrongly (and lacks the conv2d filter gradient)',
   },
   { id: 'cpu', tfName: 'cpu', install: 'npm install' },
 ];
@@ -42,7 +43,7 @@ export interface BackendOptions {
   preference?: BackendId | 'auto';
   /** CPU threads for the native and wasm backends; only effective before the backend's first load. */
   threads?: number;
-  /** 'training' (default) rules out backends whose gradients are wrong. */
+  /** 'training' (default) refuses a known-wrong backend even when forced; 'inference' allows it when forced. */
   purpose?: 'training' | 'inference';
 }
 
@@ -134,9 +135,32 @@ function describeActive(c: Candidate): string {
   return `tfjs ${tf.version_core}, ${c.pkg}, libtensorflow ${binding?.TF_Version ?? '?'} on ${gpu}`;
 }
 
+/**
+ * tfjs 4.22 has no gradient for Conv3DBackpropInputV2, the kernel behind conv3dTranspose, so a 3D U-Net's
+ * transposed-conv upsampling cannot train on any backend. This is the 3D twin of tfjs's own
+ * Conv2DBackpropInput gradient: the op is linear in dy and in filter, and its adjoints are conv3d and
+ * the conv3d filter gradient. Backend-independent; registered once by initBackend.
+ */
+export function registerConv3dTransposeGradient(): void {
+  if (tf.getGradient('Conv3DBackpropInputV2')) return;
+  tf.registerGradient({
+    kernelName: 'Conv3DBackpropInputV2',
+    inputsToSave: ['dy', 'filter'],
+    gradFunc: (ddx, saved, attrs) => {
+      const [dy, filter] = saved as [tf.Tensor5D, tf.Tensor5D];
+      const { strides, pad } = attrs as unknown as { strides: [number, number, number] | number; pad: 'same' | 'valid' };
+      const upstream = ddx as tf.Tensor5D;
+      return {
+        dy: () => tf.conv3d(upstream, filter, strides, pad),
+        filter: () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x: upstream, dy }, { strides, pad, filterShape: filter.shape }) as tf.Tensor,
+      };
+    },
+  });
+}
+
 /** Tries one candidate: load, then let tfjs initialise it. Returns why it failed, or undefined. */
 async function activate(c: Candidate, options: BackendOptions): Promise<string | undefined> {
-  if (c.notForTraining && (options.purpose ?? 'training') === 'training') return c.notForTraining;
+  if (c.knownWrong && (options.purpose ?? 'training') === 'training') return c.knownWrong;
   const why = load(c, options.threads);
   if (why) return why;
   try {
@@ -157,10 +181,11 @@ function preferenceFrom(options: BackendOptions): BackendId | 'auto' {
 /** Picks and activates the best working backend (or the forced one), so plain `@tensorflow/tfjs` calls use it. */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendChoice> {
   const preference = preferenceFrom(options);
+  registerConv3dTransposeGradient();
   const reasons: Partial<Record<BackendId, string>> = {};
   const order = preference === 'auto' ? CANDIDATES : CANDIDATES.filter((c) => c.id === preference);
   for (const c of order) {
-    const why = await activate(c, options);
+    const why = preference === 'auto' && c.knownWrong ? c.knownWrong : await activate(c, options);
     if (!why) return { id: c.id, tfName: c.tfName, detail: describeActive(c), reasonsOthersUnavailable: reasons };
     if (preference !== 'auto') throw new BadInputError(`tensor backend '${c.id}' was asked for but is unavailable: ${why}`);
     reasons[c.id] = why;
@@ -175,9 +200,9 @@ export async function describeBackends(options: BackendOptions = {}): Promise<st
   return `${choice.id} (${choice.detail})${others.length ? `; not used: ${others.join('; ')}` : ''}`;
 }
 
-/** Which backends are installed here and fit the purpose (not yet loaded), best first. */
-export function availableBackends(purpose: 'training' | 'inference' = 'training'): BackendId[] {
-  return CANDIDATES.filter((c) => !(purpose === 'training' && c.notForTraining))
+/** Installed backends (not yet loaded), best first; known-wrong ones only when asked for. */
+export function availableBackends(includeKnownWrong = false): BackendId[] {
+  return CANDIDATES.filter((c) => includeKnownWrong || !c.knownWrong)
     .filter((c) => !c.pkg || resolveFromHere(c.pkg) !== undefined)
     .map((c) => c.id);
 }
