@@ -29,6 +29,17 @@ export interface NiftiXformFields {
   pixdim: Vec3;
   /** srow_x, srow_y, srow_z */
   srow: [number[], number[], number[]];
+  /** xyzt_units: ITK scales spacing and origin to mm for meters (1) and microns (3). */
+  xyztUnits: number;
+}
+
+/** Millimetres per spatial unit of xyzt_units, as ITK applies it (unknown and mm: 1). */
+export function spatialUnitScale(xyztUnits: number): number {
+  switch (xyztUnits & 7) {
+    case 1: return 1000;
+    case 3: return 0.001;
+    default: return 1;
+  }
 }
 
 const f32 = Math.fround;
@@ -159,17 +170,22 @@ export function chooseXform(h: NiftiXformFields): { source: XformSource; matrix?
   throw new BadInputError('no orthonormal orientation: the sform has shear and there is no qform (ITK refuses such files too)');
 }
 
-/** ITK geometry from a NIfTI header. */
+/**
+ * ITK geometry from a NIfTI header. As ITK also does: spacing is |pixdim| and a negative pixdim flips its axis'
+ * direction; spacing and origin are scaled to mm when xyzt_units says meters or microns.
+ */
 export function geometryFromNifti(h: NiftiXformFields): { geometry: Geometry; source: XformSource } {
-  const spacing: Vec3 = [Math.abs(h.pixdim[0]) || 1, Math.abs(h.pixdim[1]) || 1, Math.abs(h.pixdim[2]) || 1];
+  const unit = spatialUnitScale(h.xyztUnits);
+  const spacing = h.pixdim.map((p) => (Math.abs(p) || 1) * unit) as Vec3;
+  const flip = h.pixdim.map((p) => (p < 0 ? -1 : 1));
   const { source, matrix } = chooseXform(h);
-  if (!matrix) return { geometry: { spacing, origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] }, source };
-  const origin: Vec3 = [-matrix[0][3] + 0, -matrix[1][3] + 0, matrix[2][3]];
+  if (!matrix) return { geometry: { spacing, origin: [0, 0, 0], direction: [flip[0], 0, 0, 0, flip[1], 0, 0, 0, flip[2]] }, source };
+  const origin: Vec3 = [(-matrix[0][3] + 0) * unit, (-matrix[1][3] + 0) * unit, matrix[2][3] * unit];
   const direction = [0, 0, 0, 0, 0, 0, 0, 0, 0] as Mat3;
   for (let c = 0; c < 3; c++) {
     const v = [-matrix[0][c], -matrix[1][c], matrix[2][c]];
     const n = norm(v);
-    for (let r = 0; r < 3; r++) direction[3 * r + c] = v[r] / n + 0; // + 0 turns -0 into 0
+    for (let r = 0; r < 3; r++) direction[3 * r + c] = (flip[c] * v[r]) / n + 0; // + 0 turns -0 into 0
   }
   return { geometry: { spacing, origin, direction }, source };
 }

@@ -157,6 +157,7 @@ function parseHeader(bytes: Buffer, file: string): ParsedHeader {
       pixdim0: h.pixDims[0],
       pixdim: [h.pixDims[1], h.pixDims[2], h.pixDims[3]],
       srow,
+      xyztUnits: h.xyzt_units,
     },
   };
 }
