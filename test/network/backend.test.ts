@@ -87,9 +87,9 @@ test('wasm is never picked automatically nor trains; forced for inference, its 2
 test('evidence kept: wasm conv3dTranspose and conv3d input gradient with 2 channels disagree with pure JS', async () => {
   const onBackend = async (id: BackendId): Promise<[number, number]> => {
     await initBackend({ preference: id, purpose: 'inference' });
-    const ones = (shape: number[]): tf.Tensor5D => tf.ones(shape) as tf.Tensor5D;
+    const ones = (shape: [number, number, number, number, number]): tf.Tensor5D => tf.ones(shape);
     const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.conv3d(a as tf.Tensor5D, ones([3, 3, 3, 2, 1]), 1, 'same')))([ones([1, 3, 3, 3, 2])]);
-    const up = tf.conv3dTranspose(ones([1, 3, 3, 3, 2]), ones([3, 3, 3, 1, 2]), [1, 3, 3, 3, 1] as [number, number, number, number, number], 1, 'same');
+    const up = tf.conv3dTranspose(ones([1, 3, 3, 3, 2]), ones([3, 3, 3, 1, 2]), [1, 3, 3, 3, 1], 1, 'same');
     return [(await dx.data())[0], (await up.data())[0]];
   };
   // A corner voxel feeds 2x2x2 outputs, each of 2 channels for the transposed conv.
