@@ -66,14 +66,14 @@ class GenericUNet implements UNet {
     return v;
   }
 
-  private block(x: tf.Tensor, b: ConvBlockSpec): tf.Tensor {
+  private block(inputs: tf.Tensor[], b: ConvBlockSpec): tf.Tensor {
     const p = {
       weight: this.param(`${b.module}.conv.weight`),
       bias: this.param(`${b.module}.conv.bias`),
       gamma: this.param(`${b.module}.instnorm.weight`),
       beta: this.param(`${b.module}.instnorm.bias`),
     };
-    return convNormLrelu(x, p, b.stride, b.padding);
+    return convNormLrelu(inputs, p, b.stride, b.padding);
   }
 
   private checkInput(x: tf.Tensor): void {
@@ -90,15 +90,19 @@ class GenericUNet implements UNet {
       const skips: tf.Tensor[] = [];
       let h = x;
       for (const stage of a.encoder) {
-        for (const b of stage.blocks) h = this.block(h, b);
+        for (const b of stage.blocks) h = this.block([h], b);
         skips.push(h);
       }
       skips.pop(); // the bottleneck output is not a skip
       const outputs: tf.Tensor[] = [];
       a.decoder.forEach((stage, u) => {
         const up = upsampleTransposed(h, this.param(`${stage.up.module}.weight`));
-        h = tf.concat([up, skips[skips.length - 1 - u]!], -1);
-        for (const b of stage.blocks) h = this.block(h, b);
+        // Generic_UNet concatenates [upsampled, skip] along the channels before the first conv.
+        let inputs = [up, skips[skips.length - 1 - u]!];
+        for (const b of stage.blocks) {
+          h = this.block(inputs, b);
+          inputs = [h];
+        }
         if (allLevels || u === a.decoder.length - 1) outputs.push(pointwiseConv(h, this.param(`${stage.head.module}.weight`)));
       });
       return outputs.reverse();

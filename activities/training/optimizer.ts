@@ -54,8 +54,12 @@ export class NesterovSgd {
     return this.steps;
   }
 
-  /** Clips, decays and applies one update; `grads` are aligned with the variables. Returns the pre-clip norm. */
-  step(grads: readonly tf.Tensor[]): number {
+  /**
+   * Clips, decays and applies one update; `grads` are aligned with the variables. A null gradient (a
+   * parameter the loss does not reach, e.g. the zero-weighted deep-supervision head) leaves that parameter and
+   * its momentum untouched, as PyTorch skips parameters whose .grad is None. Returns the pre-clip norm.
+   */
+  step(grads: readonly (tf.Tensor | null)[]): number {
     if (grads.length !== this.variables.length) throw new Error(`optimizer: ${grads.length} gradients for ${this.variables.length} variables`);
     const norm = globalNorm(grads);
     // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
@@ -63,7 +67,9 @@ export class NesterovSgd {
     const { learningRate: lr, momentum: mu, weightDecay: wd, nesterov } = this;
     tf.tidy(() => {
       this.variables.forEach((p, i) => {
-        const g = coef < 1 ? tf.mul(grads[i]!, coef) : grads[i]!;
+        const grad = grads[i];
+        if (!grad) return;
+        const g = coef < 1 ? tf.mul(grad, coef) : grad;
         const d = wd !== 0 ? tf.add(g, tf.mul(p, wd)) : g;
         const buf = tf.add(tf.mul(this.buffers[i]!, mu), d);
         const update = nesterov ? tf.add(d, tf.mul(buf, mu)) : buf;
@@ -100,21 +106,19 @@ export class NesterovSgd {
 }
 
 /** Global L2 norm over all gradient tensors (equals PyTorch's norm of the per-tensor norms). */
-export function globalNorm(grads: readonly tf.Tensor[]): number {
-  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+export function globalNorm(grads: readonly (tf.Tensor | null)[]): number {
+  const present = grads.filter((g): g is tf.Tensor => g !== null);
+  if (present.length === 0) return 0;
+  return tf.tidy(() => tf.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
 }
 
-/** Loss value and gradients for `variables` (aligned, caller disposes the gradients). */
-export function lossAndGradients(loss: () => tf.Scalar, variables: readonly tf.Variable[]): { loss: number; grads: tf.Tensor[] } {
+/**
+ * Loss value and gradients for `variables`, aligned with them; null where the loss does not depend on a
+ * variable. The caller disposes the gradients.
+ */
+export function lossAndGradients(loss: () => tf.Scalar, variables: readonly tf.Variable[]): { loss: number; grads: (tf.Tensor | null)[] } {
   const { value, grads } = tf.variableGrads(loss, [...variables]);
   const lossValue = value.dataSync()[0]!;
   value.dispose();
-  return {
-    loss: lossValue,
-    grads: variables.map((v) => {
-      const g = grads[v.name];
-      if (!g) throw new Error(`no gradient for variable ${v.name}: it does not influence the loss`);
-      return g;
-    }),
-  };
+  return { loss: lossValue, grads: variables.map((v) => grads[v.name] ?? null) };
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeUNet } from '../../activities/network/architecture';
 import type { UNetStagePlan } from '../../activities/network/architecture';
-import { convNd, instanceNorm, upsampleTransposed } from '../../activities/network/ops';
+import { concatChannelsPureJs, convNd, convOfConcat, convOnPureJs, convPortable, instanceNormByMatmul, instanceNormByMoments, upsampleTransposed } from '../../activities/network/ops';
 import { buildUNet } from '../../activities/network/unet';
 import { BadInputError } from '../../activities/common/errors';
 
@@ -156,18 +156,54 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tol, `index ${i}: ${actual[i]} vs ${expected[i]}`);
 }
 
-test('strided and unstrided convs pad like PyTorch', () => {
+test('strided and unstrided convs pad like PyTorch (portable and pure-JS forms, values and gradients)', () => {
   const xs = [5, 6, 4, 2];
   const x = rand(5 * 6 * 4 * 2, 7);
-  for (const { k, s, p } of [{ k: [3, 3, 3], s: [2, 2, 2], p: [1, 1, 1] }, { k: [1, 3, 3], s: [1, 2, 2], p: [0, 1, 1] }, { k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1] }, { k: [1, 3, 3], s: [2, 1, 2], p: [0, 1, 1] }]) {
+  for (const { k, s, p } of [{ k: [3, 3, 3], s: [2, 2, 2], p: [1, 1, 1] }, { k: [1, 3, 3], s: [1, 2, 2], p: [0, 1, 1] }, { k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1] }, { k: [1, 3, 3], s: [2, 1, 2], p: [0, 1, 1] }, { k: [3, 1, 3], s: [1, 1, 1], p: [1, 0, 1] }]) {
     const ws = [...k, 2, 3];
     const w = rand(ws.reduce((a, b) => a * b, 1), 11);
     const ref = refConv3d(x, xs, w, ws, s, p);
-    const got = tf.tidy(() => convNd(tf.tensor(x, [1, ...xs]), tf.tensor(w, ws), s, p));
-    assert.deepEqual(got.shape, [1, ...ref.shape]);
-    assertClose(got.dataSync(), ref.out, 1e-5);
-    got.dispose();
+    const grads: Float32Array[][] = [];
+    for (const conv of [convPortable, (a: tf.Tensor, b: tf.Tensor) => convOnPureJs(a, b, s)]) {
+      tf.tidy(() => {
+        const got = conv(tf.tensor(x, [1, ...xs]), tf.tensor(w, ws), s, p);
+        assert.deepEqual(got.shape, [1, ...ref.shape]);
+        assertClose(got.dataSync(), ref.out, 1e-5);
+        const probe = tf.tensor(rand(got.size, 5), got.shape);
+        grads.push(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b, s, p), probe)))([tf.tensor(x, [1, ...xs]), tf.tensor(w, ws)]).map((g) => g.dataSync() as Float32Array));
+      });
+    }
+    grads[0]!.forEach((g, i) => assertClose(g, grads[1]![i]!, 1e-4));
   }
+});
+
+test('2D convs: pure-JS form (via conv3d) equals conv2d with PyTorch padding', () => {
+  const x = tf.tensor(rand(2 * 6 * 5 * 3, 1), [2, 6, 5, 3]);
+  const w = tf.tensor(rand(3 * 3 * 3 * 4, 2), [3, 3, 3, 4]);
+  for (const s of [[1, 1], [2, 2], [2, 1]]) {
+    tf.tidy(() => {
+      const ref = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s as [number, number], [[0, 0], [1, 1], [1, 1], [0, 0]]);
+      assertClose(convOnPureJs(x, w, s).dataSync(), ref.dataSync(), 1e-5);
+      assertClose(convPortable(x, w, s, [1, 1]).dataSync(), ref.dataSync(), 1e-5);
+      assertClose(convNd(x, w, s, [1, 1]).dataSync(), ref.dataSync(), 1e-5);
+    });
+  }
+  x.dispose();
+  w.dispose();
+});
+
+test('conv of a channel concat equals the conv of the concatenated tensor; the pure-JS concat splits its gradient', () => {
+  tf.tidy(() => {
+    const a = tf.tensor(rand(1 * 4 * 4 * 4 * 2, 3), [1, 4, 4, 4, 2]);
+    const b = tf.tensor(rand(1 * 4 * 4 * 4 * 3, 4), [1, 4, 4, 4, 3]);
+    const w = tf.tensor(rand(27 * 5 * 2, 6), [3, 3, 3, 5, 2]);
+    assertClose(convOfConcat([a, b], w, [1, 1, 1], [1, 1, 1]).dataSync(), convPortable(tf.concat([a, b], -1), w, [1, 1, 1], [1, 1, 1]).dataSync(), 1e-5);
+    const probe = tf.tensor(rand(4 * 4 * 4 * 5, 8), [1, 4, 4, 4, 5]);
+    const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(concatChannelsPureJs(x, y), probe)))([a, b]);
+    const [ea, eb] = tf.split(probe, [2, 3], -1);
+    assert.deepEqual(Array.from(ga!.dataSync()), Array.from(ea!.dataSync()));
+    assert.deepEqual(Array.from(gb!.dataSync()), Array.from(eb!.dataSync()));
+  });
 });
 
 test('transposed conv (kernel = stride) matches PyTorch ConvTranspose3d', () => {
@@ -189,17 +225,24 @@ test('transposed conv (kernel = stride) matches PyTorch ConvTranspose3d', () => 
   got.dispose();
 });
 
-test('instance norm normalises each sample and channel over space (biased variance, eps 1e-5)', () => {
+test('instance norm normalises each sample and channel over space (biased variance, eps 1e-5), both forms', () => {
   const x = rand(2 * 3 * 4 * 2, 9);
-  const got = tf.tidy(() => instanceNorm(tf.tensor(x, [2, 3, 4, 2]), tf.tensor([2, 1]), tf.tensor([0.5, 0])).dataSync());
-  for (let b = 0; b < 2; b++) for (let c = 0; c < 2; c++) {
-    const vals: number[] = [];
-    for (let i = 0; i < 12; i++) vals.push(x[(b * 12 + i) * 2 + c]!);
-    const mean = vals.reduce((a, v) => a + v, 0) / 12;
-    const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / 12;
-    for (let i = 0; i < 12; i++) {
-      const expected = ((vals[i]! - mean) / Math.sqrt(variance + 1e-5)) * (c === 0 ? 2 : 1) + (c === 0 ? 0.5 : 0);
-      assert.ok(Math.abs(got[(b * 12 + i) * 2 + c]! - expected) < 1e-4);
+  for (const norm of [instanceNormByMoments, instanceNormByMatmul]) {
+    const got = tf.tidy(() => norm(tf.tensor(x, [2, 3, 4, 2]), tf.tensor([2, 1]), tf.tensor([0.5, 0])).dataSync());
+    for (let b = 0; b < 2; b++) for (let c = 0; c < 2; c++) {
+      const vals: number[] = [];
+      for (let i = 0; i < 12; i++) vals.push(x[(b * 12 + i) * 2 + c]!);
+      const mean = vals.reduce((a, v) => a + v, 0) / 12;
+      const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / 12;
+      for (let i = 0; i < 12; i++) {
+        const expected = ((vals[i]! - mean) / Math.sqrt(variance + 1e-5)) * (c === 0 ? 2 : 1) + (c === 0 ? 0.5 : 0);
+        assert.ok(Math.abs(got[(b * 12 + i) * 2 + c]! - expected) < 1e-4);
+      }
     }
   }
+  // gradients of the two forms agree
+  const probe = tf.tensor(rand(48, 13), [2, 3, 4, 2]);
+  const [g1, g2] = [instanceNormByMoments, instanceNormByMatmul].map((norm) => tf.tidy(() => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(norm(a, g, b), probe)))([tf.tensor(x, [2, 3, 4, 2]), tf.tensor([2, 1]), tf.tensor([0.5, 0])]).map((t) => t.dataSync() as Float32Array)));
+  g1!.forEach((g, i) => assertClose(g, g2![i]!, 1e-4));
+  probe.dispose();
 });

@@ -1,0 +1,37 @@
+/**
+ * One optimisation step of nnUNetTrainerV2 (spec §5.9 inner loop): forward with deep supervision, weighted
+ * Dice+CE, gradients, clipping + Nesterov SGD. Everything it allocates is released before it returns.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { deepSupervisionLoss } from '../training/loss';
+import type { DiceCeOptions } from '../training/loss';
+import { lossAndGradients } from '../training/optimizer';
+import type { NesterovSgd } from '../training/optimizer';
+import type { UNet } from './unet';
+
+export interface TrainBatch {
+  /** [batch, ...spatial, channels] float32. */
+  data: tf.Tensor;
+  /** int32 label maps per deep-supervision level, highest resolution first (see deepSupervisionTargets). */
+  targets: readonly tf.Tensor[];
+}
+
+export interface StepResult {
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+/** Loss of a batch without updating anything (validation iterations). */
+export function batchLoss(net: UNet, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): number {
+  return tf.tidy(() => deepSupervisionLoss(net.apply(batch.data), batch.targets, weights, opts).dataSync()[0]!);
+}
+
+export function trainStep(net: UNet, optimizer: NesterovSgd, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): StepResult {
+  const { loss, grads } = lossAndGradients(() => deepSupervisionLoss(net.apply(batch.data), batch.targets, weights, opts), net.variables);
+  try {
+    return { loss, gradNorm: optimizer.step(grads) };
+  } finally {
+    for (const g of grads) g?.dispose();
+  }
+}
