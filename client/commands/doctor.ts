@@ -2,7 +2,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../config';
 import { resolveTemporalBinary, temporalVersion } from '../temporal/binary';
 import { remoteTarget } from '../temporal/connection';
@@ -49,6 +48,7 @@ async function checkTemporal(config: Config): Promise<Check> {
     return { name: 'temporal server', verdict: 'ok', detail: `embedded (temporal server start-dev, history in ${path.join(config.paths.results, '.temporal')})` };
   }
   try {
+    const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ ...target, connectTimeout: 5000 });
     try {
       await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });

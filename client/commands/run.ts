@@ -4,20 +4,11 @@
  * TEMPORAL_ADDRESS it only starts or attaches to the workflow and watches it (or returns at once with --detach).
  */
 import type { Command } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Config } from '../../config';
 import type { Configuration, Fold, TaskPaths } from '../../activities/contract';
 import type { TaskWorkflowInput } from '../../workflows/options';
-import type { TaskResult, TaskState } from '../../workflows/state';
-import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
+import { configFor, positiveInt } from '../context';
 import { collect, parseConfiguration, parseFold } from '../options';
-import { resolveTask } from '../task-ref';
-import { ensureDemoTask } from '../demo';
-import { openSession, type TemporalSession } from '../temporal/session';
-import { startOrAttachTask, describeTaskState, taskWorkflowIdFor } from '../temporal/task-client';
-import { renderTaskState } from '../render/tree';
-import { watchTask } from '../render/watch';
-import { outcomeLines, readTaskView } from '../task-view';
 
 export interface RunFlags {
   task?: string;
@@ -55,104 +46,6 @@ export function taskInput(config: Config, paths: TaskPaths, flags: RunFlags): Ta
   };
 }
 
-/** Messages for the person go to stderr when stdout carries JSON. */
-const sayTo = (json: boolean | undefined) => (m: string): void => {
-  (json ? process.stderr : process.stdout).write(`${m}\n`);
-};
-
-async function watchUntilDone(session: TemporalSession, workflowId: string, flags: RunFlags, signal: AbortSignal): Promise<{ state?: TaskState; result?: TaskResult; failure?: string }> {
-  const handle = session.client.workflow.getHandle(workflowId);
-  const stopWatching = new AbortController();
-  const onAbort = () => stopWatching.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  let failure: string | undefined;
-  let result: TaskResult | undefined;
-  // The workflow's own end, and the in-process workers dying, both end the watch.
-  const ended = handle.result().then(
-    (r) => { result = r as TaskResult; },
-    (err: unknown) => { failure = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message; },
-  ).finally(() => stopWatching.abort());
-  session.workersDone?.then(
-    () => { failure ??= 'the in-process workers stopped'; stopWatching.abort(); },
-    (err: unknown) => { failure ??= `the in-process workers failed: ${(err as Error).message}`; stopWatching.abort(); },
-  );
-  let state = await watchTask({
-    poll: () => describeTaskState(session.client, workflowId),
-    out: flags.json ? process.stderr : process.stdout,
-    signal: stopWatching.signal,
-  });
-  signal.removeEventListener('abort', onAbort);
-  if (signal.aborted) return { state };
-  await ended;
-  try {
-    state = await describeTaskState(session.client, workflowId);
-  } catch {
-    /* the last polled state is good enough */
-  }
-  return { state, result: result ?? state?.result, failure };
-}
-
-export async function runCommand(config: Config, flags: RunFlags): Promise<void> {
-  const say = sayTo(flags.json);
-  if (!flags.task && !flags.demo) throw new UsageError('which task? pass -t TASK (e.g. -t 4) or --demo');
-  const paths = flags.demo ? await ensureDemoTask(config, say) : resolveTask(config, flags.task!).paths;
-  const input = taskInput(config, paths, flags);
-  const workflowId = taskWorkflowIdFor(paths.taskName);
-  const embedded = !config.temporal.address;
-
-  const session = await openSession(config, { worker: embedded && !flags.detach, say });
-  let interrupted = false;
-  const interrupt = new AbortController();
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130); // a second Ctrl-C: stop now
-    interrupted = true;
-    say('\ninterrupted: stopping workers (running steps get time to checkpoint) …');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  try {
-    if (flags.detach && embedded && session.server?.owned) {
-      throw new UsageError('--detach needs a server that keeps running: set TEMPORAL_ADDRESS, or start `nnunet server` and `nnunet worker` first');
-    }
-    const started = await startOrAttachTask(session.client, input, { rerunCompleted: flags.rerun });
-    say(started.attached
-      ? `attached to ${workflowId} (${started.status.toLowerCase()})`
-      : `started ${workflowId} for ${paths.taskName}`);
-    if (session.logFile) say(`worker log: ${session.logFile}`);
-    if (flags.detach) {
-      if (flags.json) printJson({ workflowId, attached: started.attached, status: started.status });
-      return;
-    }
-    let outcome: { state?: TaskState; result?: TaskResult; failure?: string };
-    if (started.attached && started.status === 'COMPLETED') {
-      const view = await readTaskView(session.client, workflowId);
-      outcome = { state: view?.state, result: view?.result };
-    } else {
-      outcome = await watchUntilDone(session, workflowId, flags, interrupt.signal);
-    }
-    if (interrupted) {
-      say(`${workflowId} is durable: run the same command again to continue where it stopped`);
-      process.exitCode = 130;
-      return;
-    }
-    const ok = outcome.result !== undefined && outcome.failure === undefined;
-    if (flags.json) {
-      printJson({ workflowId, status: ok ? 'completed' : 'failed', result: outcome.result, error: ok ? undefined : outcome.failure, state: outcome.state });
-    } else if (outcome.state && !process.stdout.isTTY) {
-      // The live view on a terminal already shows the final tree; logs get it once at the end.
-      say(renderTaskState(outcome.state));
-    }
-    const lines = outcomeLines(outcome.state, ok ? outcome.result : undefined, outcome.failure);
-    for (const l of lines) (ok ? say : (m: string) => process.stderr.write(`${m}\n`))(l);
-    if (!ok) throw new WorkFailedError(`${workflowId} failed${lines.length ? '' : `: ${outcome.failure ?? 'unknown error'}`}`);
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-    await session.close();
-  }
-}
-
 export function register(program: Command): void {
   program
     .command('run')
@@ -170,5 +63,9 @@ export function register(program: Command): void {
     .option('--rerun', 'start again even if the task already completed (finished stages are skipped)')
     .option('--detach', 'start or attach, then return at once (needs a server that keeps running)')
     .option('--json', 'print the outcome (or, with --detach, the workflow id) as JSON on stdout')
-    .action(async (flags: RunFlags, cmd: Command) => runCommand(configFor(cmd), flags));
+    .action(async (flags: RunFlags, cmd: Command) => {
+      const config = configFor(cmd);
+      const { runCommand } = await import('../run-task');
+      await runCommand(config, flags);
+    });
 }

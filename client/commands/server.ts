@@ -1,7 +1,6 @@
 /** `nnunet server`: the embedded Temporal dev server alone (with its web UI) until Ctrl-C. */
 import type { Command } from 'commander';
 import { configFor, positiveInt, UsageError } from '../context';
-import { ensureEmbeddedServer, findRunningServer, temporalDir } from '../temporal/embedded';
 
 export function register(program: Command): void {
   program
@@ -13,6 +12,7 @@ export function register(program: Command): void {
     .option('--json', 'print the addresses as one JSON line once ready')
     .action(async (opts: { port?: number; uiPort?: number; headless?: boolean; json?: boolean }, cmd: Command) => {
       const config = configFor(cmd);
+      const { ensureEmbeddedServer, findRunningServer, temporalDir } = await import('../temporal/embedded');
       if (config.temporal.address) {
         throw new UsageError(`TEMPORAL_ADDRESS is set (${config.temporal.address}): nnunet server runs only the embedded server; unset it`);
       }

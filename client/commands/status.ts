@@ -2,11 +2,6 @@
 import type { Command } from 'commander';
 import { configFor, printJson, UsageError, WorkFailedError } from '../context';
 import { resolveTask } from '../task-ref';
-import { openSession } from '../temporal/session';
-import { describeTaskState, taskWorkflowIdFor } from '../temporal/task-client';
-import { renderTaskState } from '../render/tree';
-import { watchTask } from '../render/watch';
-import { outcomeLines, readTaskView } from '../task-view';
 
 interface StatusFlags {
   task: string;
@@ -23,6 +18,12 @@ export function register(program: Command): void {
     .option('--watch', 'keep refreshing until the task ends')
     .action(async (flags: StatusFlags, cmd: Command) => {
       const config = configFor(cmd);
+      // Loaded here: Temporal's client takes a second to load, and `--help` should not pay for it.
+      const { openSession } = await import('../temporal/session');
+      const { describeTaskState, taskWorkflowIdFor } = await import('../temporal/task-client');
+      const { renderTaskState } = await import('../render/tree');
+      const { watchTask } = await import('../render/watch');
+      const { outcomeLines, readTaskView } = await import('../task-view');
       const paths = resolveTask(config, flags.task).paths;
       const workflowId = taskWorkflowIdFor(paths.taskName);
       const say = (m: string): void => { process.stderr.write(`${m}\n`); };

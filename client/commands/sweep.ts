@@ -6,17 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Config } from '../../config';
 import type { Configuration, Fold } from '../../activities/contract';
-import { sweepStateQuery } from '../../workflows/definitions';
 import { sweepWorkflowId } from '../../workflows/state';
 import type { SweepInput, SweepResult, SweepState } from '../../workflows/sweep-types';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { collect, parseConfiguration, parseFold } from '../options';
 import { resolveTask } from '../task-ref';
-import { openSession } from '../temporal/session';
-import { startOrAttachSweep } from '../temporal/task-client';
 import { taskInput } from './run';
 
 interface SweepFlags {
@@ -73,6 +69,11 @@ export function register(program: Command): void {
     .action(async (flags: SweepFlags, cmd: Command) => {
       const config = configFor(cmd);
       const input = sweepInput(config, flags);
+      // Loaded here: Temporal's client takes a second to load, and `--help` should not pay for it.
+      const { WorkflowFailedError } = await import('@temporalio/client');
+      const { sweepStateQuery } = await import('../../workflows/definitions');
+      const { openSession } = await import('../temporal/session');
+      const { startOrAttachSweep } = await import('../temporal/task-client');
       const say = (m: string): void => { (flags.json ? process.stderr : process.stdout).write(`${m}\n`); };
       const embedded = !config.temporal.address;
       const session = await openSession(config, { worker: embedded && !flags.detach, say });

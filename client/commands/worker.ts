@@ -6,10 +6,7 @@ import * as os from 'node:os';
 import type { Command } from 'commander';
 import { configFor, positiveInt, UsageError } from '../context';
 import { rootLogger } from '../../activities/common/logger';
-import { installTemporalLogging } from '../temporal/runtime-logging';
-import { runWorkerMain } from '../../worker/main';
 import type { QueueSelection } from '../../worker';
-import { findRunningServer } from '../temporal/embedded';
 
 interface WorkerFlags {
   queue: QueueSelection;
@@ -35,6 +32,9 @@ export function register(program: Command): void {
     .option('--identity <name>', 'worker identity shown in Temporal (default: nnunet-<queue>-<pid>@<host>)')
     .action(async (flags: WorkerFlags, cmd: Command) => {
       const config = configFor(cmd);
+      const { findRunningServer } = await import('../temporal/embedded');
+      const { installTemporalLogging } = await import('../temporal/runtime-logging');
+      const { runWorkerMain } = await import('../../worker/main');
       const address = flags.address ?? config.temporal.address ?? (await findRunningServer(config))?.address;
       if (!address) {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');

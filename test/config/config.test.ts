@@ -1,0 +1,93 @@
+/** Config: defaults.yaml < environment < --config FILE; every invalid value is exit code 2 naming its key. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from '../../config';
+import { assertBuilt, runCli } from '../client/cli-helpers';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-config-'));
+const write = (name: string, text: string): string => {
+  const file = path.join(tmp, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return file;
+};
+
+test('defaults: folders under ./nnunet_data of the current directory, nnU-Net training defaults', () => {
+  const c = loadConfig({ env: {}, cwd: '/data/project' });
+  assert.equal(c.paths.rawDataBase, '/data/project/nnunet_data/nnUNet_raw_data_base');
+  assert.equal(c.paths.preprocessed, '/data/project/nnunet_data/nnUNet_preprocessed');
+  assert.equal(c.paths.results, '/data/project/nnunet_data/nnUNet_trained_models');
+  assert.equal(c.temporal.address, undefined, 'no address = embedded server');
+  assert.equal(c.temporal.namespace, 'default');
+  assert.equal(c.training.epochs, 1000);
+  assert.equal(c.training.iterationsPerEpoch, 250);
+  assert.equal(c.planning.gpuMemoryTargetGb, 8);
+  assert.equal(c.numProcesses, 8);
+  assert.equal(c.worker.maxConcurrentTraining, 1);
+});
+
+test('environment overrides defaults, with nnU-Net and Temporal variable names', () => {
+  const c = loadConfig({
+    cwd: '/work',
+    env: {
+      nnUNet_raw_data_base: '/d/raw', nnUNet_preprocessed: 'pp', RESULTS_FOLDER: '/d/res',
+      TEMPORAL_ADDRESS: 'temporal.lab:7233', TEMPORAL_NAMESPACE: 'nnunet',
+      TEMPORAL_TLS_CERT: '/certs/c.pem', TEMPORAL_TLS_KEY: '/certs/c.key', TEMPORAL_TLS_CA: '/certs/ca.pem',
+      nnUNet_def_n_proc: '3',
+    },
+  });
+  assert.equal(c.paths.rawDataBase, '/d/raw');
+  assert.equal(c.paths.preprocessed, '/work/pp', 'relative env paths resolve against the current directory');
+  assert.equal(c.paths.results, '/d/res');
+  assert.equal(c.temporal.address, 'temporal.lab:7233');
+  assert.equal(c.temporal.namespace, 'nnunet');
+  assert.deepEqual(c.temporal.tls, { certPath: '/certs/c.pem', keyPath: '/certs/c.key', caPath: '/certs/ca.pem' });
+  assert.equal(c.numProcesses, 3);
+});
+
+test('--config FILE overrides environment; its relative paths resolve against the file', () => {
+  const file = write('site/nnunet.yaml', 'paths:\n  results: ./models\ntemporal:\n  namespace: from-file\ntraining:\n  epochs: 50\n');
+  const c = loadConfig({ configFile: file, cwd: '/elsewhere', env: { RESULTS_FOLDER: '/env/res', TEMPORAL_NAMESPACE: 'from-env', nnUNet_preprocessed: '/env/pp' } });
+  assert.equal(c.paths.results, path.join(tmp, 'site', 'models'));
+  assert.equal(c.temporal.namespace, 'from-file');
+  assert.equal(c.paths.preprocessed, '/env/pp', 'keys the file does not set keep the environment value');
+  assert.equal(c.training.epochs, 50);
+  assert.equal(c.training.iterationsPerEpoch, 250, 'siblings of a set key keep their defaults');
+});
+
+test('invalid values: ConfigError with exit code 2 naming the key and where it came from', () => {
+  const cases: Array<[Parameters<typeof loadConfig>[0], RegExp]> = [
+    [{ env: { nnUNet_def_n_proc: 'many' } }, /numProcesses: .*number.*env nnUNet_def_n_proc/],
+    [{ env: { TEMPORAL_ADDRESS: 'no port' } }, /temporal\.address: expected host:port \(from env TEMPORAL_ADDRESS\)/],
+    [{ env: { TEMPORAL_TLS_CERT: '/c.pem' } }, /temporal\.tls: certPath and keyPath go together/],
+    [{ env: {}, configFile: write('typo.yaml', 'training:\n  epoch: 5\n') }, /training\.epoch: unknown key \(from .*typo\.yaml\)/],
+    [{ env: {}, configFile: write('neg.yaml', 'training:\n  epochs: -1\n') }, /training\.epochs: .*(>0|positive|small).*neg\.yaml/],
+    [{ env: {}, configFile: write('bad.yaml', 'paths: [\n') }, /bad\.yaml: not valid YAML/],
+    [{ env: {}, configFile: write('list.yaml', '- a\n- b\n') }, /list\.yaml: expected a YAML mapping/],
+    [{ env: {}, configFile: path.join(tmp, 'missing.yaml') }, /missing\.yaml: cannot read \(ENOENT\)/],
+  ];
+  for (const [opts, message] of cases) {
+    assert.throws(() => loadConfig(opts), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+      assert.equal(err.exitCode, 2);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+});
+
+test('the CLI exits 2 with one clear line naming the key (real child process)', () => {
+  assertBuilt();
+  const file = write('cli-bad.yaml', 'planning:\n  gpuMemoryTargetGb: lots\n');
+  const r = runCli(['--config', file, 'status', '-t', '4']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^nnunet: invalid config: planning\.gpuMemoryTargetGb: .*cli-bad\.yaml/m);
+  assert.equal(r.stderr.trim().split('\n').length, 1, `one line, got:\n${r.stderr}`);
+
+  const env = runCli(['run', '-t', '4'], { env: { nnUNet_def_n_proc: 'x' } });
+  assert.equal(env.status, 2, env.stderr);
+  assert.match(env.stderr, /numProcesses.*env nnUNet_def_n_proc/);
+});
