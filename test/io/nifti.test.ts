@@ -218,3 +218,23 @@ test('real files in ../shared/realdata match their manifests', (t) => {
   }
   assert.ok(checked >= 68, `checked ${checked} files`);
 });
+
+test('big-endian NIfTI-1 (header and voxels byte-swapped) is read', () => {
+  const b = Buffer.alloc(352 + 2 * 6);
+  b.writeInt32BE(348, 0);
+  [3, 3, 2, 1, 1, 1, 1, 1].forEach((d, i) => b.writeInt16BE(d, 40 + 2 * i));
+  b.writeInt16BE(4, 70);
+  b.writeInt16BE(16, 72);
+  [1, 0.5, 0.75, 2, 1, 1, 1, 1].forEach((p, i) => b.writeFloatBE(p, 76 + 4 * i));
+  b.writeFloatBE(352, 108);
+  b.writeInt16BE(1, 254);
+  [[0.5, 0, 0, -1], [0, 0.75, 0, -2], [0, 0, 2, 3]].forEach((row, r) => row.forEach((v, c) => b.writeFloatBE(v, 280 + 16 * r + 4 * c)));
+  b.write('n+1\0', 344, 'latin1');
+  [1, -2, 300, -400, 5, 32767].forEach((v, i) => b.writeInt16BE(v, 352 + 2 * i));
+  const file = path.join(tmpDir(), 'be.nii');
+  fs.writeFileSync(file, b);
+  const v = readNiftiSync(file);
+  assert.deepEqual(Array.from(v.data), [1, -2, 300, -400, 5, 32767]);
+  assert.deepEqual(v.shape, [1, 2, 3]);
+  assert.deepEqual(v.geometry, { spacing: [0.5, 0.75, 2], origin: [1, 2, 3], direction: [-1, 0, 0, 0, -1, 0, 0, 0, 1] });
+});
