@@ -177,6 +177,23 @@ async function checkTestCase(c: CaseFiles, out: Collector, opts: VerifyOptions):
   }
 }
 
+/** Cases checked at once: gunzip runs on libuv's thread pool, so a few cases overlap their reads. */
+const CASE_CONCURRENCY = 4;
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Stable report order whatever order the cases finished in: dataset-level first, then by case and file. */
+function byPlace(a: Problem, b: Problem): number {
+  const key = (p: Problem) => `${p.case === undefined ? 0 : 1}\u0000${p.case ?? ''}\u0000${p.file ?? ''}`;
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+}
+
 export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const dir = path.resolve(taskDir);
   const out = new Collector(dir);
@@ -202,10 +219,10 @@ export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions =
   }
   const allowed = checkDeclaredLabels(d, out);
   const axcodes = new Map<string, string[]>();
-  for (const c of d.training) await checkTrainingCase(c, allowed, out, opts, axcodes);
+  await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes));
   checkUnexpectedFiles(path.join(dir, 'imagesTr'), new Set(d.training.flatMap((c) => c.images)), d.training, d, out);
   checkUnexpectedFiles(path.join(dir, 'labelsTr'), new Set(d.training.flatMap((c) => (c.label ? [c.label] : []))), d.training, d, out);
-  for (const c of d.test) await checkTestCase(c, out, opts);
+  await forEachLimit(d.test, CASE_CONCURRENCY, (c) => checkTestCase(c, out, opts));
   if (d.test.length > 0 || d.format === 'v2') {
     checkUnexpectedFiles(path.join(dir, 'imagesTs'), new Set(d.test.flatMap((c) => c.images)), d.test, d, out);
   }
@@ -213,6 +230,7 @@ export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions =
     const kinds = [...axcodes].map(([codes, files]) => `${codes} (${files.length} files, e.g. ${files[0]})`).join(', ');
     out.warn('orientation', `images in imagesTr have different orientations: ${kinds}; nnU-Net proceeds but mixed orientations can hurt training`);
   }
+  out.problems.sort(byPlace);
   return done({ numTrainingCases: d.training.length, numTestCases: d.test.length, modalities: d.modalities, labels: labelsByValue(d) });
 }
 
