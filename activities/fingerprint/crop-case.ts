@@ -6,7 +6,7 @@
 import { BadInputError } from '../common/errors';
 import { readNiftiSync, type NiftiVolume } from '../io/nifti';
 import { arraySpacing } from '../io/geometry';
-import { cropToNonzero, type Shape3 } from '../volume/crop';
+import { cropToNonzero, type CroppedCase, type Shape3 } from '../volume/crop';
 import { inputSignature, readCroppedCaseIfCurrent, writeCroppedCase, type CroppedCaseProperties } from './cropped-store';
 import { sampleForeground } from './intensity';
 import { serveWorkerRequests, type WithTransfer } from './worker-pool';
@@ -49,6 +49,30 @@ function loadCase(input: CropCaseInput): { images: NiftiVolume[]; label: NiftiVo
   return { images, label, shape };
 }
 
+/** nnU-Net's crop_from_list_of_files: load, crop, and the properties nnU-Net records (signature left empty). */
+export function loadAndCrop(imageFiles: string[], labelFile: string | null): { cropped: CroppedCase; properties: CroppedCaseProperties } {
+  const { images, label, shape } = loadCase({ caseId: '', images: imageFiles, label: labelFile, croppedDir: '' });
+  const cropped = cropToNonzero(images.map((v) => v.data), label?.data ?? null, shape);
+  if (!cropped.hadNonzeroVoxels) {
+    throw new BadInputError(`${imageFiles.join(', ')}: every voxel of every channel is 0; the case holds no image (check the export)`, imageFiles[0]);
+  }
+  const g = images[0].geometry;
+  const properties: CroppedCaseProperties = {
+    original_size_of_raw_data: [...shape],
+    original_spacing: arraySpacing(g),
+    list_of_data_files: imageFiles,
+    seg_file: labelFile,
+    itk_origin: [...g.origin],
+    itk_spacing: [...g.spacing],
+    itk_direction: [...g.direction],
+    crop_bbox: cropped.bbox.map((r) => [r[0], r[1]]),
+    classes: cropped.classes,
+    size_after_cropping: [...cropped.shape],
+    input_signature: '',
+  };
+  return { cropped, properties };
+}
+
 export function cropCase(input: CropCaseInput): CropCaseOutput {
   const files = input.label ? [...input.images, input.label] : input.images;
   const signature = inputSignature(files);
@@ -57,25 +81,8 @@ export function cropCase(input: CropCaseInput): CropCaseOutput {
     const samples = sampleForeground(stored.data, input.images.length);
     return { caseId: input.caseId, properties: stored.properties, foregroundSamples: samples, reused: true, transfer: samples.map((s) => s.buffer as ArrayBuffer) };
   }
-  const { images, label, shape } = loadCase(input);
-  const cropped = cropToNonzero(images.map((v) => v.data), label?.data ?? null, shape);
-  if (!cropped.hadNonzeroVoxels) {
-    throw new BadInputError(`${input.images.join(', ')}: every voxel of every channel is 0; the case holds no image (check the export)`, input.images[0]);
-  }
-  const g = images[0].geometry;
-  const properties: CroppedCaseProperties = {
-    original_size_of_raw_data: [...shape],
-    original_spacing: arraySpacing(g),
-    list_of_data_files: input.images,
-    seg_file: input.label,
-    itk_origin: [...g.origin],
-    itk_spacing: [...g.spacing],
-    itk_direction: [...g.direction],
-    crop_bbox: cropped.bbox.map((r) => [r[0], r[1]]),
-    classes: cropped.classes,
-    size_after_cropping: [...cropped.shape],
-    input_signature: signature,
-  };
+  const { cropped, properties } = loadAndCrop(input.images, input.label);
+  properties.input_signature = signature;
   writeCroppedCase(input.croppedDir, input.caseId, cropped.data, [cropped.numChannels + 1, ...cropped.shape], properties);
   const samples = sampleForeground(cropped.data, cropped.numChannels);
   return { caseId: input.caseId, properties, foregroundSamples: samples, reused: false, transfer: samples.map((s) => s.buffer as ArrayBuffer) };

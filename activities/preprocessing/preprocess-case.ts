@@ -10,22 +10,13 @@ import { writeNpy } from '../io/npy';
 import { writeJsonAtomic } from '../common/atomic';
 import { loadCroppedCase, readFloat32Npy, type CroppedCaseProperties } from '../fingerprint/cropped-store';
 import { serveWorkerRequests } from '../fingerprint/worker-pool';
-import type { Shape3 } from '../volume/crop';
 import { sampleClassLocations, type ClassLocations } from './class-locations';
-import { normalizeChannel, type ChannelNormalization } from './normalize';
-import { resampleCase } from './resampling';
-import { transposeChannels, transposedShape } from './transpose';
+import { resampleAndNormalize, type StageParams } from './pipeline';
 
-export interface PreprocessCaseInput {
+export interface PreprocessCaseInput extends StageParams {
   caseId: string;
   croppedDir: string;
   outDir: string;
-  transposeForward: number[];
-  /** Stage spacing, transposed order. */
-  targetSpacing: number[];
-  /** PreprocessorFor2D: never resample along the first (transposed) axis. */
-  inPlaneOnly: boolean;
-  normalizations: ChannelNormalization[];
   useNonzeroMaskForNorm: Record<string, boolean>;
   allClasses: number[];
   /** Hash of the cropped case and every parameter above: equal means the stored output is current. */
@@ -61,37 +52,18 @@ export function preprocessCase(input: PreprocessCaseInput): PreprocessCaseOutput
   if (existing) return { caseId: input.caseId, reused: true, shape: existing };
 
   const { properties, data, shape } = loadCroppedCase(input.croppedDir, input.caseId);
-  const numChannels = shape[0] - 1;
-  const cropShape: Shape3 = [shape[1], shape[2], shape[3]];
-  const perm = input.transposeForward;
-  const transposed = transposeChannels(data, cropShape, perm);
-  const tShape = transposedShape(cropShape, perm);
-  const n = tShape[0] * tShape[1] * tShape[2];
-  const channels = transposed.subarray(0, numChannels * n);
-  for (let i = 0; i < channels.length; i++) if (channels[i] !== channels[i]) channels[i] = 0;
-
-  const originalSpacing = perm.map((a) => properties.original_spacing[a]);
-  const target = [...input.targetSpacing];
-  if (input.inPlaneOnly) target[0] = originalSpacing[0];
-  const r = resampleCase({ channels, numChannels, seg: transposed.subarray(numChannels * n), shape: tShape }, originalSpacing, target);
-
-  const m = r.shape[0] * r.shape[1] * r.shape[2];
-  const out = new Float32Array((numChannels + 1) * m);
-  out.set(r.channels.subarray(0, numChannels * m));
-  const seg = out.subarray(numChannels * m);
-  seg.set(r.seg);
-  for (let i = 0; i < m; i++) if (seg[i] < -1) seg[i] = 0;
-  input.normalizations.forEach((how, c) => normalizeChannel(out.subarray(c * m, (c + 1) * m), seg, how));
+  const r = resampleAndNormalize(data, shape[0] - 1, [shape[1], shape[2], shape[3]], properties.original_spacing, input);
+  const seg = r.data.subarray(r.numChannels * r.shape[0] * r.shape[1] * r.shape[2]);
 
   const props: PreprocessedCaseProperties = {
     ...properties,
     use_nonzero_mask_for_norm: input.useNonzeroMaskForNorm,
     size_after_resampling: [...r.shape],
-    spacing_after_resampling: target,
+    spacing_after_resampling: r.spacing,
     class_locations: sampleClassLocations(seg, r.shape, input.allClasses),
     input_signature: input.signature,
   };
-  writeNpy(preprocessedNpy(input.outDir, input.caseId), { data: out, shape: [numChannels + 1, ...r.shape], dtype: 'float32' });
+  writeNpy(preprocessedNpy(input.outDir, input.caseId), { data: r.data, shape: [r.numChannels + 1, ...r.shape], dtype: 'float32' });
   writeJsonAtomic(preprocessedJson(input.outDir, input.caseId), props);
   return { caseId: input.caseId, reused: false, shape: [...r.shape] };
 }

@@ -15,6 +15,7 @@ import { runPool, siblingModule } from '../fingerprint/worker-pool';
 import { readPlansFile } from '../planning/plans-file';
 import { stages, type Plans } from '../planning/plans';
 import { channelNormalizations } from './normalize';
+import type { StageParams } from './pipeline';
 import { preprocessCase, preprocessedNpy, type PreprocessCaseInput } from './preprocess-case';
 
 /** Bump when the preprocessed format or algorithm changes: stored cases are then recomputed. */
@@ -44,17 +45,19 @@ export function plannedCaseIds(plans: Plans): string[] {
 export interface PreprocessOptions { numProcesses: number; onProgress?: (done: number, total: number) => void }
 export interface PreprocessResult { dataDir: string; numCases: number; computedCases: number }
 
-function caseInputs(paths: TaskPaths, plans: Plans, plansFile: string, sel: StageSelection): PreprocessCaseInput[] {
+/** The per-stage parameters every case of this configuration is preprocessed with. */
+export function stageParams(plans: Plans, sel: StageSelection, plansFile: string): StageParams {
   const stage = stages(plans)[sel.stageIndex];
   const normalizations = channelNormalizations(plans.normalization_schemes, plans.use_mask_for_norm,
     plans.dataset_properties.intensityproperties as Parameters<typeof channelNormalizations>[2], plansFile);
+  return { transposeForward: plans.transpose_forward, targetSpacing: stage.current_spacing, inPlaneOnly: sel.inPlaneOnly, normalizations };
+}
+
+function caseInputs(paths: TaskPaths, plans: Plans, plansFile: string, sel: StageSelection): PreprocessCaseInput[] {
   const common = {
+    ...stageParams(plans, sel, plansFile),
     croppedDir: paths.croppedDir,
     outDir: sel.dataDir,
-    transposeForward: plans.transpose_forward,
-    targetSpacing: stage.current_spacing,
-    inPlaneOnly: sel.inPlaneOnly,
-    normalizations,
     useNonzeroMaskForNorm: plans.use_mask_for_norm,
     allClasses: plans.all_classes,
   };

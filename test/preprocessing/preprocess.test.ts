@@ -8,6 +8,7 @@ import { readPlansFile } from '../../activities/planning/plans-file';
 import { stages } from '../../activities/planning/plans';
 import { runPreprocess } from '../../activities/preprocessing/preprocess';
 import { loadPreprocessedCase, preprocessedNpy } from '../../activities/preprocessing/preprocess-case';
+import { preprocessTestCase } from '../../activities/preprocessing/test-case';
 import { roundHalfEven } from '../../activities/common/numeric';
 import { writeFixtureTask } from '../fingerprint/task-fixture';
 
@@ -64,6 +65,15 @@ test('fingerprint -> plan -> preprocess 3d_fullres and 2d on a crafted task', as
         }
       }
     }
+
+    // A test case preprocessed from its files (no label) gets the same image channels as the training case.
+    const t = preprocessTestCase(fx.cases[1].channels.map((_, c) => path.join(fx.paths.rawDir, 'imagesTr', `case_1_000${c}.nii.gz`)), plans, '3d_fullres', plansFile);
+    const train = loadPreprocessedCase(r.dataDir, 'case_1');
+    assert.deepEqual([t.numChannels + 1, ...t.shape], train.shape);
+    const nImg = 2 * t.shape[0] * t.shape[1] * t.shape[2];
+    assert.ok(Buffer.from(t.data.buffer, 0, nImg * 4).equals(Buffer.from(train.data.buffer, 0, nImg * 4)));
+    assert.deepEqual(t.properties.crop_bbox, train.properties.crop_bbox);
+    assert.ok(t.data.subarray(nImg).every((v) => v === 0 || v === -1), 'synthesised seg: 0 inside, -1 outside');
 
     // Idempotent: nothing recomputed; a deleted case is rebuilt identically in worker threads.
     const bytes = fs.readFileSync(preprocessedNpy(r.dataDir, 'case_1'));
