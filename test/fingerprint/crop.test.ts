@@ -97,3 +97,11 @@ test('an all-zero image is not cropped and is reported', () => {
   assert.equal(out.hadNonzeroVoxels, false);
   assert.deepEqual(out.shape, [2, 2, 2]);
 });
+
+test('pseudo-2D volumes (1, y, x): every voxel touches the border, so a ring is not filled (as scipy in 3D)', () => {
+  const s: Shape3 = [1, 5, 5];
+  const m = new Uint8Array(25);
+  for (let y = 1; y <= 3; y++) for (let x = 1; x <= 3; x++) if (!(y === 2 && x === 2)) m[idx(s, 0, y, x)] = 1;
+  fillHoles(m, s);
+  assert.equal(m[idx(s, 0, 2, 2)], 0);
+});
