@@ -1,0 +1,209 @@
+/**
+ * nnU-Net v1's DataLoader3D / DataLoader2D (spec §5.4): batches of patches from preprocessed cases, cases
+ * drawn uniformly with replacement, the last third of each batch forced to contain foreground through the
+ * stored class locations, patches taken from the area enlarged by `need_to_pad` and padded (image 0, seg -1).
+ * Deterministic for a seed; the generator state goes into checkpoints (`getState` / `state` option).
+ */
+import type { MT19937State } from './mt19937';
+import { Rng } from './augmentation/random';
+import { CaseStore, type CaseInfo } from './dataloader-cases';
+import { OVERSAMPLE_FOREGROUND_PERCENT, firstForcedForegroundIndex } from './patch-size';
+
+export interface Batch {
+  /** [B, C, ...patch] float32 image channels. */
+  data: Float32Array;
+  dataShape: number[];
+  /** [B, 1, ...patch] float32 labels (-1 outside the case / nonzero mask). */
+  seg: Float32Array;
+  segShape: number[];
+  keys: string[];
+}
+
+export interface DataLoaderOptions {
+  /** Stage folder with <case>.npy / <case>.json. */
+  dir: string;
+  caseIds: readonly string[];
+  /** Size of the sampled patch: the enlarged P' for training, P for validation. */
+  patchSize: readonly number[];
+  /** Network patch P; need_to_pad = patchSize - finalPatchSize. */
+  finalPatchSize: readonly number[];
+  batchSize: number;
+  oversampleForegroundPercent?: number;
+  /** Fresh generator from a seed, or a saved state (resume). */
+  seed?: number;
+  state?: MT19937State;
+  /** Case headers/class locations kept in memory. */
+  cacheSize?: number;
+}
+
+const product = (a: readonly number[]) => a.reduce((p, v) => p * v, 1);
+
+/** Lower/upper bounds of the random lower corner per axis (nnU-Net's lb/ub, need_to_pad rule). */
+export function cropBounds(shape: readonly number[], patch: readonly number[], finalPatch: readonly number[]): { lb: number[]; ub: number[] } {
+  const lb: number[] = [];
+  const ub: number[] = [];
+  shape.forEach((s, d) => {
+    let need = patch[d]! - finalPatch[d]!;
+    if (need + s < patch[d]!) need = patch[d]! - s;
+    lb.push(Math.floor(-need / 2));
+    ub.push(s + Math.floor(need / 2) + (need % 2) - patch[d]!);
+  });
+  return { lb, ub };
+}
+
+/**
+ * Copies the box [lower, lower + size) of a 3D channel-first source into `out` (same channel count), with
+ * `pad` where the box leaves the source. Channels [c0, c1) of the source go to out's channels [0, c1 - c0).
+ */
+export function cropWithPadding(
+  src: Float32Array, srcShape: readonly [number, number, number], c0: number, c1: number,
+  lower: readonly [number, number, number], size: readonly [number, number, number],
+  out: Float32Array, outOffset: number, pad: number,
+): void {
+  const [Z, Y, X] = srcShape;
+  const [pz, py, px] = size;
+  const x0 = Math.max(0, lower[2]), x1 = Math.min(X, lower[2] + px);
+  for (let c = c0; c < c1; c++) {
+    const srcC = c * Z * Y * X;
+    const outC = outOffset + (c - c0) * pz * py * px;
+    for (let z = 0; z < pz; z++) {
+      const sz = lower[0] + z;
+      for (let y = 0; y < py; y++) {
+        const sy = lower[1] + y;
+        const row = outC + (z * py + y) * px;
+        if (sz < 0 || sz >= Z || sy < 0 || sy >= Y || x1 <= x0) {
+          out.fill(pad, row, row + px);
+          continue;
+        }
+        const srcRow = srcC + (sz * Y + sy) * X;
+        const before = x0 - lower[2];
+        if (before > 0) out.fill(pad, row, row + before);
+        out.set(src.subarray(srcRow + x0, srcRow + x1), row + before);
+        const after = before + (x1 - x0);
+        if (after < px) out.fill(pad, row + after, row + px);
+      }
+    }
+  }
+}
+
+interface Choice { info: CaseInfo; forceFg: boolean }
+
+export class PatchDataLoader {
+  readonly batchSize: number;
+  readonly patchSize: number[];
+  readonly finalPatchSize: number[];
+  readonly numChannels: number;
+  private readonly rng: Rng;
+  private readonly store: CaseStore;
+  private readonly firstForced: number;
+  private readonly caseIds: string[];
+
+  constructor(opts: DataLoaderOptions) {
+    if (opts.caseIds.length === 0) throw new RangeError('PatchDataLoader: no cases');
+    if (opts.patchSize.length !== opts.finalPatchSize.length || ![2, 3].includes(opts.patchSize.length)) {
+      throw new RangeError(`PatchDataLoader: patch [${opts.patchSize.join(', ')}] / final [${opts.finalPatchSize.join(', ')}] must both be 2D or 3D`);
+    }
+    this.batchSize = opts.batchSize;
+    this.patchSize = [...opts.patchSize];
+    this.finalPatchSize = [...opts.finalPatchSize];
+    this.caseIds = [...opts.caseIds];
+    this.rng = opts.state ? Rng.fromState(opts.state) : Rng.seeded(opts.seed ?? 12345);
+    this.store = new CaseStore(opts.dir, opts.cacheSize ?? 32);
+    this.firstForced = firstForcedForegroundIndex(opts.batchSize, opts.oversampleForegroundPercent ?? OVERSAMPLE_FOREGROUND_PERCENT);
+    this.numChannels = this.store.info(this.caseIds[0]!).shape[0] - 1;
+  }
+
+  get is2D(): boolean {
+    return this.patchSize.length === 2;
+  }
+
+  getState(): MT19937State {
+    return this.rng.getState();
+  }
+
+  /** One batch: data [B, C, ...P'], seg [B, 1, ...P']. */
+  next(): Batch {
+    const B = this.batchSize;
+    const C = this.numChannels;
+    const vox = product(this.patchSize);
+    const data = new Float32Array(B * C * vox);
+    const seg = new Float32Array(B * vox);
+    const choices: Choice[] = [];
+    for (let j = 0; j < B; j++) {
+      const info = this.store.info(this.caseIds[this.rng.randint(0, this.caseIds.length)]!);
+      choices.push({ info, forceFg: j >= this.firstForced });
+    }
+    choices.forEach(({ info, forceFg }, j) => {
+      if (info.shape[0] - 1 !== C) throw new RangeError(`${info.npyFile}: ${info.shape[0] - 1} channels, other cases have ${C}`);
+      if (this.is2D) this.sample2D(info, forceFg, data, j * C * vox, seg, j * vox);
+      else this.sample3D(info, forceFg, data, j * C * vox, seg, j * vox);
+    });
+    return { data, dataShape: [B, C, ...this.patchSize], seg, segShape: [B, 1, ...this.patchSize], keys: choices.map((c) => c.info.id) };
+  }
+
+  /** A foreground class with stored voxels, chosen uniformly (np.random.choice over the non-empty ones). */
+  private pickClass(info: CaseInfo): Int32Array | undefined {
+    const classes = [...info.classLocations.entries()].filter(([cls, v]) => cls > 0 && v.length > 0);
+    if (classes.length === 0) return undefined;
+    return classes[this.rng.randint(0, classes.length)]![1];
+  }
+
+  private sample3D(info: CaseInfo, forceFg: boolean, data: Float32Array, dOff: number, seg: Float32Array, sOff: number): void {
+    const shape = info.shape.slice(1) as [number, number, number];
+    const P = this.patchSize as [number, number, number];
+    const { lb, ub } = cropBounds(shape, P, this.finalPatchSize);
+    const voxels = forceFg ? this.pickClass(info) : undefined;
+    let lower: number[];
+    if (voxels) {
+      const v = this.rng.randint(0, voxels.length / 3);
+      lower = [0, 1, 2].map((d) => Math.max(lb[d]!, voxels[3 * v + d]! - Math.floor(P[d]! / 2)));
+    } else {
+      lower = [0, 1, 2].map((d) => this.rng.randint(lb[d]!, ub[d]! + 1));
+    }
+    this.copyBox(info, shape, lower as [number, number, number], P, data, dOff, seg, sOff);
+  }
+
+  private sample2D(info: CaseInfo, forceFg: boolean, data: Float32Array, dOff: number, seg: Float32Array, sOff: number): void {
+    const [, Z, Y, X] = info.shape;
+    const P = this.patchSize as [number, number];
+    let voxels = forceFg ? this.pickClass(info) : undefined;
+    let slice: number;
+    if (voxels) {
+      const slices = [...new Set(Array.from({ length: voxels.length / 3 }, (_, i) => voxels![3 * i]!))].sort((a, b) => a - b);
+      slice = slices[this.rng.randint(0, slices.length)]!;
+      const inSlice: number[] = [];
+      for (let i = 0; i < voxels.length; i += 3) if (voxels[i] === slice) inSlice.push(voxels[i + 1]!, voxels[i + 2]!);
+      voxels = Int32Array.from(inSlice);
+    } else {
+      slice = this.rng.randint(0, Z);
+    }
+    const { lb, ub } = cropBounds([Y, X], P, this.finalPatchSize);
+    let lower: number[];
+    if (voxels) {
+      const v = this.rng.randint(0, voxels.length / 2);
+      lower = [0, 1].map((d) => Math.max(lb[d]!, voxels![2 * v + d]! - Math.floor(P[d]! / 2)));
+    } else {
+      lower = [0, 1].map((d) => this.rng.randint(lb[d]!, ub[d]! + 1));
+    }
+    this.copyBox(info, [Z, Y, X], [slice, lower[0]!, lower[1]!], [1, P[0], P[1]], data, dOff, seg, sOff);
+  }
+
+  /** Reads only the slab the box overlaps, then crops image channels (pad 0) and the seg (pad -1). */
+  private copyBox(info: CaseInfo, shape: [number, number, number], lower: [number, number, number], size: readonly number[],
+    data: Float32Array, dOff: number, seg: Float32Array, sOff: number): void {
+    const C = this.numChannels;
+    const box = size as [number, number, number];
+    const z0 = Math.max(0, lower[0]);
+    const z1 = Math.min(shape[0], lower[0] + box[0]);
+    if (z1 <= z0) {
+      data.fill(0, dOff, dOff + C * product(box));
+      seg.fill(-1, sOff, sOff + product(box));
+      return;
+    }
+    const slab = this.store.readSlab(info, z0, z1);
+    const slabShape: [number, number, number] = [z1 - z0, shape[1], shape[2]];
+    const slabLower: [number, number, number] = [lower[0] - z0, lower[1], lower[2]];
+    cropWithPadding(slab, slabShape, 0, C, slabLower, box, data, dOff, 0);
+    cropWithPadding(slab, slabShape, C, C + 1, slabLower, box, seg, sOff, -1);
+  }
+}
