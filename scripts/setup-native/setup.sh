@@ -8,6 +8,7 @@
 #      dependency: its own install script downloads from outside the registries and would break `npm ci`);
 #   3. its addon (tfjs_binding.node) is compiled with node-gyp against those, using this Node's own headers.
 # Idempotent: everything heavy is cached under ~/.cache/nnunet-ts/native/ and a stamp skips finished work.
+# Rerun it after a plain `npm install` (npm prunes packages that package.json does not list); that takes seconds.
 # Users with internet can instead run plain `npm install --no-save @tensorflow/tfjs-node@4.22.0`.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ repo="$(cd "$here/../.." && pwd)"
 cache="${NNUNET_CACHE_DIR:-$HOME/.cache/nnunet-ts}/native/tensorflow-cpu-$TF_WHEEL_VERSION"
 pkg="$repo/node_modules/@tensorflow/tfjs-node"
 stamp="$pkg/deps/.nnunet-native-stamp"
-stamp_text="tfjs-node=$TFJS_NODE_VERSION tf=$TF_WHEEL_VERSION node=$(node -p process.versions.modules)"
+stamp_text="tfjs-node=$TFJS_NODE_VERSION tf=$TF_WHEEL_VERSION napi=$(node -p process.versions.napi) cache=$cache"
 
 log() { echo "[setup:native] $*"; }
 die() { echo "[setup:native] error: $*" >&2; exit 1; }
@@ -75,7 +76,8 @@ install_tfjs_node() {
     return
   fi
   log "installing @tensorflow/tfjs-node@$TFJS_NODE_VERSION from npm (scripts off, not saved to package.json)"
-  (cd "$repo" && flock /tmp/npm.lock npm install --no-save --ignore-scripts --no-audit --no-fund \
+  local lock=(); command -v flock >/dev/null && lock=(flock /tmp/npm.lock) # others may run npm in this checkout
+  (cd "$repo" && "${lock[@]}" npm install --no-save --ignore-scripts --no-audit --no-fund \
     "@tensorflow/tfjs-node@$TFJS_NODE_VERSION")
 }
 
@@ -90,10 +92,18 @@ build_addon() {
   mkdir -p "$pkg/deps"
   ln -sfn "$cache/lib" "$pkg/deps/lib"
   ln -sfn "$cache/include" "$pkg/deps/include"
+  # npm prunes tfjs-node whenever someone runs a plain `npm install`; keep the compiled addon to restore it fast.
+  local built="$cache/addon/tfjs-node-$TFJS_NODE_VERSION-napi-v$napi/tfjs_binding.node"
+  if [ -f "$built" ]; then
+    log "reusing the compiled addon from the cache"
+    mkdir -p "$pkg/lib/napi-v$napi" && cp "$built" "$pkg/lib/napi-v$napi/tfjs_binding.node"
+    return
+  fi
   log "compiling tfjs_binding.node (N-API $napi) with node-gyp"
   (cd "$pkg" && node "$node_gyp" rebuild --nodedir="$node_prefix" --jobs=1 \
     --module_name=tfjs_binding --module_path="$pkg/lib/napi-v$napi" --napi_build_version="$napi" >"$cache/node-gyp.log" 2>&1) ||
     { tail -30 "$cache/node-gyp.log" >&2; die "addon build failed (full log: $cache/node-gyp.log)"; }
+  mkdir -p "$(dirname "$built")" && cp "$pkg/lib/napi-v$napi/tfjs_binding.node" "$built"
 }
 
 verify() {
