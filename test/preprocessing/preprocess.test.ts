@@ -126,3 +126,18 @@ test('the largest-spacing axis goes first: preprocessed arrays are the transpose
     fs.rmSync(fx.root, { recursive: true, force: true });
   }
 });
+
+test('the fingerprint and preprocess activities run outside Temporal and return the contract outputs', async () => {
+  const fx = writeFixtureTask();
+  try {
+    const { fingerprint } = await import('../../activities/fingerprint/activity');
+    const { preprocess } = await import('../../activities/preprocessing/activity');
+    const fp = await fingerprint({ paths: fx.paths, numProcesses: 1 });
+    assert.deepEqual(fp, { fingerprintFile: path.join(fx.paths.preprocessedDir, 'dataset_properties.json'), numCases: 3 });
+    const planned = await plan({ paths: fx.paths, fingerprintFile: fp.fingerprintFile });
+    const out = await preprocess({ paths: fx.paths, plansFile: planned.plansFiles['3d']!, configuration: '3d_fullres', numProcesses: 1 });
+    assert.deepEqual(out, { dataDir: path.join(fx.paths.preprocessedDir, 'nnUNetData_plans_v2.1_stage0'), numCases: 3 });
+  } finally {
+    fs.rmSync(fx.root, { recursive: true, force: true });
+  }
+});
