@@ -54,7 +54,7 @@ class GenericUNet implements UNet {
   constructor(readonly architecture: UNetArchitecture, seed: number) {
     const rng = new MT19937(seed);
     this.variables = architecture.params.map((p) => {
-      const v = tf.variable(tf.tensor(initialValues(p, rng), p.shape, 'float32'), true);
+      const v = tf.tidy(() => tf.variable(tf.tensor(initialValues(p, rng), p.shape, 'float32'), true));
       this.byName.set(p.name, v);
       return v;
     });

@@ -47,7 +47,7 @@ export class NesterovSgd {
     this.weightDecay = opts.weightDecay ?? SGD_DEFAULTS.weightDecay;
     this.clipNorm = opts.clipNorm ?? SGD_DEFAULTS.clipNorm;
     // Zero buffers equal PyTorch's lazily cloned first buffer: 0·μ + d = d.
-    this.buffers = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.buffers = variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
   }
 
   get stepCount(): number {

@@ -36,6 +36,7 @@ function syntheticBatch(batch: number, spatial: number[]): { image: Float32Array
 
 function trainTiny(stage: UNetStagePlan & { patch_size: number[] }, iterations: number): { losses: number[]; msPerIteration: number } {
   const batch = 2;
+  const tensorsAtStart = tf.memory().numTensors;
   const net = buildUNet(stage, { inChannels: 1, numClasses: 3, baseFeatures: 4 });
   const opt = new NesterovSgd(net.variables);
   const { image, labels } = syntheticBatch(batch, stage.patch_size);
@@ -53,6 +54,7 @@ function trainTiny(stage: UNetStagePlan & { patch_size: number[] }, iterations: 
   targets.forEach((t) => t.dispose());
   opt.dispose();
   net.dispose();
+  assert.equal(tf.memory().numTensors, tensorsAtStart, 'network or optimizer leaves tensors behind after dispose');
   return { losses, msPerIteration };
 }
 

@@ -8,9 +8,9 @@ import type { UNetStagePlan } from '../../activities/network/architecture';
 import { concatChannelsPureJs, convNd, convOfConcat, convOnPureJs, convPortable, instanceNormByMatmul, instanceNormByMoments, upsampleTransposed } from '../../activities/network/ops';
 import { buildUNet } from '../../activities/network/unet';
 import { BadInputError } from '../../activities/common/errors';
+import { repoRoot } from '../../config';
 
-const repoRoot = path.resolve(__dirname, '..', '..', ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
-const plannerVectors = path.resolve(repoRoot, '..', 'shared', 'vectors', 'planner_nnunet_v1.json');
+const plannerVectors = path.resolve(repoRoot(), '..', 'shared', 'vectors', 'planner_nnunet_v1.json');
 
 interface PlannedStage extends UNetStagePlan { generic_unet_num_parameters: number }
 interface PlannerVector { kind: string; fingerprint: { modalities: Record<string, string>; all_classes: number[] }; plans: Record<'3d' | '2d', { stages: PlannedStage[] }> }

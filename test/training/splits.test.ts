@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import { MT19937 } from '../../activities/training/mt19937';
 import { createDefaultSplits, kFoldSizes, loadOrCreateSplits, readSplitsFile, selectFold, writeSplitsFile } from '../../activities/training/splits';
 import { BadInputError } from '../../activities/common/errors';
+import { repoRoot } from '../../config';
 
-const repoRoot = path.resolve(__dirname, '..', '..', ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
-const shared = path.resolve(repoRoot, '..', 'shared');
+const shared = path.resolve(repoRoot(), '..', 'shared');
 const splitsVector = path.join(shared, 'vectors', 'splits_Task04_Hippocampus_30.json');
 
 // Reference values printed by numpy 2.4 (np.random.RandomState), the legacy stream nnU-Net relies on.
