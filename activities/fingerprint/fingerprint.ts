@@ -64,7 +64,7 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
   const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature);
   const datasetJson = path.join(paths.rawDir, 'dataset.json');
   copyAtomic(datasetJson, path.join(paths.croppedDir, 'dataset.json'));
-  for (const c of task.cases) copyAtomic(c.label, path.join(paths.croppedDir, 'gt_segmentations', `${c.id}.nii.gz`));
+  for (const c of task.cases) copyAtomic(c.label, path.join(paths.croppedDir, 'gt_segmentations', path.basename(c.label)));
   copyAtomic(datasetJson, path.join(paths.preprocessedDir, 'dataset.json'));
   writeJsonAtomic(path.join(paths.croppedDir, DATASET_PROPERTIES_FILE), properties);
   writeJsonAtomic(fingerprintFile, properties);

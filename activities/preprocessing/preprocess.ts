@@ -73,11 +73,14 @@ function caseInputs(paths: TaskPaths, plans: Plans, plansFile: string, sel: Stag
   });
 }
 
-function copyGroundTruth(paths: TaskPaths, caseIds: readonly string[]): void {
-  for (const id of caseIds) {
-    const src = path.join(paths.croppedDir, 'gt_segmentations', `${id}.nii.gz`);
-    const dst = path.join(paths.preprocessedDir, 'gt_segmentations', `${id}.nii.gz`);
-    if (!fs.existsSync(src)) continue;
+/** nnU-Net copies the cropped folder's gt_segmentations/ into the preprocessed folder (evaluation reads it there). */
+function copyGroundTruth(paths: TaskPaths): void {
+  const srcDir = path.join(paths.croppedDir, 'gt_segmentations');
+  if (!fs.existsSync(srcDir)) return;
+  for (const name of fs.readdirSync(srcDir)) {
+    if (name.startsWith('.tmp-')) continue;
+    const src = path.join(srcDir, name);
+    const dst = path.join(paths.preprocessedDir, 'gt_segmentations', name);
     if (fs.existsSync(dst) && fs.statSync(dst).size === fs.statSync(src).size && fs.statSync(dst).mtimeMs >= fs.statSync(src).mtimeMs) continue;
     writeFileAtomic(dst, fs.readFileSync(src));
   }
@@ -110,7 +113,7 @@ export async function runPreprocess(paths: TaskPaths, plansFile: string, configu
     concurrency: options.numProcesses,
     onResult: () => options.onProgress?.(++done, inputs.length),
   });
-  copyGroundTruth(paths, inputs.map((i) => i.caseId));
+  copyGroundTruth(paths);
   writeJsonAtomic(path.join(sel.dataDir, STAGE_MANIFEST), { signature: stageSignature(inputs), cases: inputs.map((i) => i.caseId) });
   return { dataDir: sel.dataDir, numCases: results.length, computedCases: results.filter((r) => !r.reused).length };
 }
