@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { BadInputError } from '../common/errors';
 import type { TaskPaths } from '../contract';
+import { readBytesSync } from './read-bytes';
 
 export type DatasetFormat = 'v1' | 'v2';
 
@@ -103,12 +104,7 @@ function formatZodError(err: z.ZodError): string {
 }
 
 function parseJson(jsonFile: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(jsonFile, 'utf8');
-  } catch (err) {
-    throw new BadInputError(`${jsonFile}: cannot read dataset.json (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); every task folder needs one`, jsonFile);
-  }
+  const text = readBytesSync(jsonFile, { what: 'dataset.json', hint: 'every task folder needs one' }).toString('utf8');
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');

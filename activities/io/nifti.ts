@@ -11,6 +11,7 @@ import * as zlib from 'node:zlib';
 import type * as NiftiReaderModule from 'nifti-reader-js';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
+import { readBytes, readBytesSync } from './read-bytes';
 import type { Geometry, Vec3 } from './geometry';
 import { geometryFromNifti, niftiXformFromGeometry, type NiftiXformFields, type XformSource } from './nifti-xform';
 import { allocate, arrayConstructor, bytesPerVoxel, numVoxels, type DType, type Volume, type VoxelArray } from './volume';
@@ -72,12 +73,7 @@ function gunzipError(file: string, err: unknown): BadInputError {
 }
 
 export function readNiftiSync(file: string): NiftiVolume {
-  let raw: Buffer;
-  try {
-    raw = fs.readFileSync(file);
-  } catch (err) {
-    throw new BadInputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
-  }
+  const raw = readBytesSync(file);
   let bytes: Buffer = raw;
   if (isGzip(raw)) {
     try {
@@ -90,12 +86,7 @@ export function readNiftiSync(file: string): NiftiVolume {
 }
 
 export async function readNifti(file: string): Promise<NiftiVolume> {
-  let raw: Buffer;
-  try {
-    raw = await fs.promises.readFile(file);
-  } catch (err) {
-    throw new BadInputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
-  }
+  const raw = await readBytes(file);
   let bytes: Buffer = raw;
   if (isGzip(raw)) {
     try {

@@ -3,9 +3,9 @@
  * Header: magic "\x93NUMPY", version, little-endian header length, then a Python dict literal padded with spaces
  * and a newline so that the data starts at a multiple of 64 bytes.
  */
-import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
+import { readBytes, readBytesSync } from './read-bytes';
 import { arrayConstructor, bytesPerVoxel, numVoxels, type DType, type VoxelArrays } from './volume';
 
 export interface NdArray<D extends DType = DType> {
@@ -70,23 +70,11 @@ export function decodeNpy(bytes: Buffer, file = '<buffer>'): NdArray {
 }
 
 export function readNpySync(file: string): NdArray {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (err) {
-    throw new BadInputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
-  }
-  return decodeNpy(bytes, file);
+  return decodeNpy(readBytesSync(file), file);
 }
 
 export async function readNpy(file: string): Promise<NdArray> {
-  let bytes: Buffer;
-  try {
-    bytes = await fs.promises.readFile(file);
-  } catch (err) {
-    throw new BadInputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
-  }
-  return decodeNpy(bytes, file);
+  return decodeNpy(await readBytes(file), file);
 }
 
 /** Writes atomically (temporary sibling + rename). */

@@ -3,9 +3,9 @@
  * The keys nnU-Net v1 records are typed here (array axis order for sizes/spacings, ITK order for itk_*); stages
  * may add their own keys. Typed arrays are stored as plain JSON arrays.
  */
-import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { writeJsonAtomic } from '../common/atomic';
+import { readBytesSync } from './read-bytes';
 
 export interface CaseProperties {
   original_size_of_raw_data?: number[];
@@ -35,12 +35,7 @@ export function writeCaseProperties(file: string, props: CaseProperties): void {
 }
 
 export function readCaseProperties(file: string): CaseProperties {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new BadInputError(`${file}: cannot read case properties (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
-  }
+  const text = readBytesSync(file, { what: 'case properties' }).toString('utf8');
   try {
     const value = JSON.parse(text) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');

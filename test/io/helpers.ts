@@ -2,18 +2,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repoRoot } from '../../config';
 import type { Geometry } from '../../activities/io/geometry';
 import { allocate, type DType, type Volume } from '../../activities/io/volume';
-
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + __dirname);
-    dir = up;
-  }
-  return dir;
-}
 
 /** ../shared beside the checkout, or undefined (tests then skip with a message). */
 export function sharedDir(): string | undefined {
