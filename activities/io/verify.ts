@@ -136,13 +136,13 @@ function checkDeclaredLabels(d: DatasetDescription, out: Collector): Set<number>
 }
 
 /** Files in a folder that belong to no listed case, with a hint when they look like an extra channel. */
-function checkUnexpectedFiles(folder: string, expected: Set<string>, cases: CaseFiles[], d: DatasetDescription, out: Collector): void {
+function checkUnexpectedFiles(folder: string, expected: Set<string>, cases: CaseFiles[], d: DatasetDescription, out: Collector, holdsImages: boolean): void {
   const ids = new Set(cases.map((c) => c.id));
   for (const f of listFiles(folder)) {
     const abs = path.join(folder, f);
     if (expected.has(abs)) continue;
     const m = /^(.+)_(\d{4})/.exec(f.slice(0, f.length - d.fileEnding.length));
-    if (f.endsWith(d.fileEnding) && m && ids.has(m[1])) {
+    if (holdsImages && f.endsWith(d.fileEnding) && m && ids.has(m[1])) {
       out.error('wrong-channel-count', `channel ${m[2]} exists but dataset.json declares ${d.modalities.length} modalit${d.modalities.length === 1 ? 'y' : 'ies'} (${d.modalities.join(', ')})`, { case: m[1], file: abs });
     } else {
       out.error('unexpected-file', `belongs to no case listed in dataset.json: remove it or list it`, { file: abs });
@@ -220,11 +220,11 @@ export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions =
   const allowed = checkDeclaredLabels(d, out);
   const axcodes = new Map<string, string[]>();
   await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes));
-  checkUnexpectedFiles(path.join(dir, 'imagesTr'), new Set(d.training.flatMap((c) => c.images)), d.training, d, out);
-  checkUnexpectedFiles(path.join(dir, 'labelsTr'), new Set(d.training.flatMap((c) => (c.label ? [c.label] : []))), d.training, d, out);
+  checkUnexpectedFiles(path.join(dir, 'imagesTr'), new Set(d.training.flatMap((c) => c.images)), d.training, d, out, true);
+  checkUnexpectedFiles(path.join(dir, 'labelsTr'), new Set(d.training.flatMap((c) => (c.label ? [c.label] : []))), d.training, d, out, false);
   await forEachLimit(d.test, CASE_CONCURRENCY, (c) => checkTestCase(c, out, opts));
   if (d.test.length > 0 || d.format === 'v2') {
-    checkUnexpectedFiles(path.join(dir, 'imagesTs'), new Set(d.test.flatMap((c) => c.images)), d.test, d, out);
+    checkUnexpectedFiles(path.join(dir, 'imagesTs'), new Set(d.test.flatMap((c) => c.images)), d.test, d, out, true);
   }
   if (axcodes.size > 1) {
     const kinds = [...axcodes].map(([codes, files]) => `${codes} (${files.length} files, e.g. ${files[0]})`).join(', ');
