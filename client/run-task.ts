@@ -30,18 +30,25 @@ async function watchUntilDone(session: TemporalSession, workflowId: string, flag
   const ended = handle.result().then(
     (r) => { result = r as TaskResult; },
     (err: unknown) => { failure = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message; },
-  ).finally(() => stopWatching.abort());
+  );
+  let workersGone = false;
+  const onWorkersGone = (why: string): void => {
+    workersGone = true;
+    failure ??= why;
+    stopWatching.abort();
+  };
   session.workersDone?.then(
-    () => { failure ??= 'the in-process workers stopped'; stopWatching.abort(); },
-    (err: unknown) => { failure ??= `the in-process workers failed: ${(err as Error).message}`; stopWatching.abort(); },
+    () => onWorkersGone('the in-process workers stopped'),
+    (err: unknown) => onWorkersGone(`the in-process workers failed: ${(err as Error).message}`),
   );
   let state = await watchTask({
     poll: () => describeTaskState(session.client, workflowId),
     out: flags.json ? process.stderr : process.stdout,
     signal: stopWatching.signal,
+    finished: ended,
   });
   signal.removeEventListener('abort', onAbort);
-  if (signal.aborted) return { state };
+  if (signal.aborted || workersGone) return { state, failure };
   await ended;
   try {
     state = await describeTaskState(session.client, workflowId);

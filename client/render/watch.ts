@@ -14,6 +14,8 @@ export interface WatchOptions {
   tty?: boolean;
   /** Stops watching; the promise then resolves with the last state seen. */
   signal?: AbortSignal;
+  /** Resolves when the workflow has ended: one last poll shows the final state, then the watch returns. */
+  finished?: Promise<unknown>;
 }
 
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
@@ -54,7 +56,15 @@ export async function watchTask(opts: WatchOptions): Promise<TaskState | undefin
   let last: TaskState | undefined;
   let drawnLines = 0;
   let lastError = '';
+  let finished = false;
+  const wake = new AbortController();
+  opts.signal?.addEventListener('abort', () => wake.abort(), { once: true });
+  void opts.finished?.finally(() => {
+    finished = true;
+    wake.abort();
+  });
   while (!opts.signal?.aborted) {
+    const lastRound = finished;
     let state: TaskState | undefined;
     try {
       state = await opts.poll();
@@ -77,7 +87,8 @@ export async function watchTask(opts: WatchOptions): Promise<TaskState | undefin
       last = state;
       if (state.status !== 'running') return state;
     }
-    await sleep(interval, opts.signal);
+    if (lastRound) return last;
+    await sleep(interval, wake.signal);
   }
   return last;
 }

@@ -12,7 +12,10 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 export class PinoTemporalLogger implements TemporalLogger {
   constructor(private readonly logger: Logger) {}
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.logger[PINO_LEVEL[level]]({ ...(meta ?? {}) }, message);
+    const { taskToken: _token, ...fields } = meta ?? {};
+    // Activity lines always carry the four keys one greps by; null where a step has no configuration or fold.
+    const line = fields.sdkComponent === 'activity' ? { task: null, configuration: null, fold: null, ...fields } : fields;
+    this.logger[PINO_LEVEL[level]](line, message);
   }
   trace(message: string, meta?: LogMetadata): void { this.log('TRACE', message, meta); }
   debug(message: string, meta?: LogMetadata): void { this.log('DEBUG', message, meta); }
