@@ -1,0 +1,89 @@
+/**
+ * nnU-Net's training augmentation (get_moreDA_augmentation as nnUNetTrainerV2 sets it up; spec §5.6), one
+ * sample at a time, in the spec's order and with its probabilities: [dummy 2D] spatial → noise → blur →
+ * brightness → contrast → low resolution → inverted gamma → gamma → mirror → mask → seg −1 → 0.
+ * Deep-supervision targets are made by network/deepSupervision (see batch-worker's toNetworkBatch).
+ */
+import type { Batch } from '../dataloader';
+import type { AugmentationParams } from '../patch-size';
+import { gaussianBlur } from './blur';
+import { brightnessMultiplicative, contrast, gamma, gaussianNoise } from './intensity';
+import { simulateLowResolution } from './lowres';
+import { mirror } from './mirror';
+import type { Rng } from './random';
+import { drawSpatialMatrix, spatialTransform, type Channels } from './spatial';
+
+const product = (a: readonly number[]) => a.reduce((p, v) => p * v, 1);
+
+/** Image channels zeroed where the (first) seg channel is < 0 (MaskTransform, use_mask_for_norm). */
+export function applyMask(image: Channels, seg: Channels, maskChannels: readonly number[]): void {
+  const n = product(image.shape);
+  for (const c of maskChannels) {
+    if (c >= image.channels) continue;
+    const base = c * n;
+    for (let i = 0; i < n; i++) if (seg.data[i]! < 0) image.data[base + i] = 0;
+  }
+}
+
+/** RemoveLabelTransform(-1, 0). */
+export function removeNegativeLabels(seg: Float32Array): void {
+  for (let i = 0; i < seg.length; i++) if (seg[i]! < 0) seg[i] = 0;
+}
+
+/** The spatial step, folding the first axis into channels for dummy-2D 3D data. */
+function spatialStep(image: Channels, seg: Channels, params: AugmentationParams, rng: Rng): { image: Channels; seg: Channels } {
+  const P = params.patchSize;
+  if (!params.dummy2D) {
+    const m = drawSpatialMatrix(params, P.length as 2 | 3, rng);
+    return spatialTransform(image, seg, P, m);
+  }
+  const [z, ...plane] = image.shape as [number, ...number[]];
+  if (z !== P[0]) throw new RangeError(`dummy 2D: loaded first axis ${z} must equal the patch's ${P[0]}`);
+  const fold = (x: Channels): Channels => ({ data: x.data, channels: x.channels * z, shape: plane });
+  const m = drawSpatialMatrix(params, 2, rng);
+  const r = spatialTransform(fold(image), fold(seg), P.slice(1), m);
+  const unfold = (x: Channels, channels: number): Channels => ({ data: x.data, channels, shape: [...P] });
+  return { image: unfold(r.image, image.channels), seg: unfold(r.seg, seg.channels) };
+}
+
+/** Augments one sample (image C×P', seg 1×P') into a P-sized sample. */
+export function augmentSample(image: Channels, seg: Channels, params: AugmentationParams, rng: Rng): { image: Channels; seg: Channels } {
+  const r = spatialStep(image, seg, params, rng);
+  const img = r.image;
+  if (rng.chance(params.noise.pPerSample)) gaussianNoise(img, params.noise.varianceRange, rng);
+  if (rng.chance(params.blur.pPerSample)) gaussianBlur(img, params.blur.sigmaRange, params.blur.pPerChannel, rng);
+  if (rng.chance(params.brightness.pPerSample)) brightnessMultiplicative(img, params.brightness.multiplierRange, rng);
+  if (rng.chance(params.contrast.pPerSample)) contrast(img, params.contrast.range, rng);
+  if (rng.chance(params.lowRes.pPerSample)) simulateLowResolution(img, params.lowRes.zoomRange, params.lowRes.pPerChannel, params.lowRes.ignoreAxes, rng);
+  if (rng.chance(params.invertedGamma.pPerSample)) gamma(img, params.invertedGamma.range, true, rng);
+  if (rng.chance(params.gamma.pPerSample)) gamma(img, params.gamma.range, false, rng);
+  mirror(img, r.seg, params.mirrorAxes, rng);
+  applyMask(img, r.seg, params.maskChannels);
+  removeNegativeLabels(r.seg.data);
+  return { image: img, seg: r.seg };
+}
+
+/** A training batch from the loader (P') augmented to the network patch P: data [B, C, ...P], seg [B, 1, ...P]. */
+export function augmentBatch(batch: Batch, params: AugmentationParams, rng: Rng): Batch {
+  const [B, C] = batch.dataShape as [number, number];
+  const inSpatial = batch.dataShape.slice(2);
+  const nIn = product(inSpatial);
+  const P = params.patchSize;
+  const nOut = product(P);
+  const data = new Float32Array(B * C * nOut);
+  const seg = new Float32Array(B * nOut);
+  for (let b = 0; b < B; b++) {
+    const image: Channels = { data: batch.data.slice(b * C * nIn, (b + 1) * C * nIn), channels: C, shape: inSpatial };
+    const s: Channels = { data: batch.seg.slice(b * nIn, (b + 1) * nIn), channels: 1, shape: inSpatial };
+    const r = augmentSample(image, s, params, rng);
+    data.set(r.image.data, b * C * nOut);
+    seg.set(r.seg.data, b * nOut);
+  }
+  return { data, dataShape: [B, C, ...P], seg, segShape: [B, 1, ...P], keys: batch.keys };
+}
+
+/** Validation batches get no augmentation, only mask-free label clean-up (−1 → 0), in place. */
+export function validationBatch(batch: Batch): Batch {
+  removeNegativeLabels(batch.seg);
+  return batch;
+}
