@@ -86,7 +86,7 @@ test('intensity transforms: value ranges and retained statistics', () => {
   contrast(c, [1.25, 1.25], rng);
   assert.ok(Math.min(...c.data) >= lo && Math.max(...c.data) <= hi, 'contrast is clipped to the original range');
   const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length;
-  const sd = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + (x - mean(a)) ** 2, 0) / a.length);
+  const sd = (a: Float32Array) => { const m = mean(a); return Math.sqrt(a.reduce((s, x) => s + (x - m) ** 2, 0) / a.length); };
   for (const invert of [false, true]) {
     const g = { ...v, data: v.data.slice() };
     gamma(g, [1.5, 1.5], invert, rng);
