@@ -1,0 +1,118 @@
+/**
+ * One raw case through a trained configuration (spec §6.2): preprocess as in training (crop, transpose, resample,
+ * normalize), sliding-window softmax per fold averaged over folds (2D models: slice by slice along the first
+ * transposed axis), optional cascade channels, then export (export.ts) to a label map on the raw image's grid.
+ * The network is hidden behind `PatchPredictor`, so any function of a patch (a test's known function, a tfjs
+ * U-Net with mirroring) can be plugged in.
+ */
+import type { Configuration } from '../contract';
+import { BadInputError } from '../common/errors';
+import type { Plans, StagePlan } from '../planning/plans';
+import { stages } from '../planning/plans';
+import { stageFor } from '../preprocessing/preprocess';
+import { preprocessTestCase, type TestCaseProperties } from '../preprocessing/test-case';
+import type { Shape3 } from '../volume/resample';
+import { cascadeChannels } from './cascade';
+import { argmaxClasses, toCroppedOriginal, uncropProbabilities, type Probabilities } from './export';
+import { gaussianImportanceMap } from './gaussian';
+import { slidingWindowPredict, type PatchPredictor } from './sliding-window';
+
+export type { PatchPredictor } from './sliding-window';
+
+/** A trained configuration ready to predict: its plans and one patch predictor per fold. */
+export interface CaseModel {
+  plans: Plans;
+  plansFile: string;
+  configuration: Configuration;
+  /** One per fold; their softmax outputs are averaged. */
+  folds: PatchPredictor[];
+}
+
+export interface PredictCaseOptions {
+  /** Fraction of the patch between tiles (nnU-Net 0.5). */
+  stepSize?: number;
+  useGaussian?: boolean;
+  /** 3d_cascade_fullres: the 3d_lowres segmentation of this case (NIfTI on the raw grid). */
+  lowresSegmentation?: string;
+  onTile?: (done: number, total: number) => void;
+}
+
+export interface CasePrediction {
+  /** Class-first probabilities on the raw image grid (background 1 outside the crop box). */
+  probabilities: Probabilities;
+  /** Argmax label map on the raw image grid. */
+  segmentation: Uint8Array;
+  properties: TestCaseProperties;
+}
+
+/** The plan stage a configuration predicts with. */
+export function stageOf(plans: Plans, configuration: Configuration, plansFile: string): StagePlan {
+  return stages(plans)[stageFor(plans, configuration, '', plansFile).stageIndex];
+}
+
+export const numClassesOf = (plans: Plans): number => plans.num_classes + 1;
+
+/** Softmax on the preprocessed grid of a (C, z, y, x) input, averaged over the model's folds. */
+export async function predictPreprocessed(
+  input: Float32Array, channels: number, shape: Shape3, model: CaseModel, opts: PredictCaseOptions = {},
+): Promise<Probabilities> {
+  const patch = stageOf(model.plans, model.configuration, model.plansFile).patch_size;
+  const K = numClassesOf(model.plans);
+  const sum = new Float32Array(K * shape[0] * shape[1] * shape[2]);
+  const gaussian = gaussianImportanceMap(patch);
+  const window = { stepSize: opts.stepSize ?? 0.5, useGaussian: opts.useGaussian ?? true, gaussian, onTile: opts.onTile };
+  for (const predictor of model.folds) {
+    const probs = patch.length === 2
+      ? await predictSlices(input, channels, shape, patch, K, predictor, window)
+      : (await slidingWindowPredict(input, channels, shape, patch, K, predictor, window)).probabilities;
+    for (let i = 0; i < sum.length; i++) sum[i] += probs[i];
+  }
+  const folds = model.folds.length;
+  if (folds > 1) for (let i = 0; i < sum.length; i++) sum[i] /= folds;
+  return { data: sum, numClasses: K, shape };
+}
+
+/** 2D model on a 3D volume: each slice along axis 0 through the 2D sliding window, stacked (K, z, y, x). */
+async function predictSlices(
+  input: Float32Array, channels: number, shape: Shape3, patch: number[], K: number, predictor: PatchPredictor,
+  window: Parameters<typeof slidingWindowPredict>[6],
+): Promise<Float32Array> {
+  const [nz, ny, nx] = shape;
+  const plane = ny * nx;
+  const n = nz * plane;
+  const out = new Float32Array(K * n);
+  const slice = new Float32Array(channels * plane);
+  for (let z = 0; z < nz; z++) {
+    for (let c = 0; c < channels; c++) slice.set(input.subarray(c * n + z * plane, c * n + (z + 1) * plane), c * plane);
+    const { probabilities } = await slidingWindowPredict(slice, channels, [ny, nx], patch, K, predictor, window);
+    for (let k = 0; k < K; k++) out.set(probabilities.subarray(k * plane, (k + 1) * plane), k * n + z * plane);
+  }
+  return out;
+}
+
+/** One case: raw channel files (in modality order) to probabilities and labels on the raw grid. */
+export async function predictCase(imageFiles: string[], model: CaseModel, opts: PredictCaseOptions = {}): Promise<CasePrediction> {
+  const { plans, configuration, plansFile } = model;
+  if (imageFiles.length !== plans.num_modalities) {
+    throw new BadInputError(`${imageFiles[0] ?? 'case'}: ${imageFiles.length} channel files given, the model was trained on ${plans.num_modalities}`, imageFiles[0]);
+  }
+  const pre = preprocessTestCase(imageFiles, plans, configuration, plansFile);
+  const shape: Shape3 = [pre.shape[0], pre.shape[1], pre.shape[2]];
+  const n = shape[0] * shape[1] * shape[2];
+  let input = pre.data.subarray(0, pre.numChannels * n);
+  let channels = pre.numChannels;
+  if (configuration === '3d_cascade_fullres') {
+    if (!opts.lowresSegmentation) throw new BadInputError(`${imageFiles[0]}: 3d_cascade_fullres needs the case's 3d_lowres segmentation`, imageFiles[0]);
+    const props = pre.properties;
+    const extra = await cascadeChannels(opts.lowresSegmentation, props.original_size_of_raw_data as unknown as Shape3,
+      props.crop_bbox, plans.transpose_forward, shape, numClassesOf(plans));
+    const joined = new Float32Array(input.length + extra.length);
+    joined.set(input);
+    joined.set(extra, input.length);
+    input = joined;
+    channels += numClassesOf(plans) - 1;
+  }
+  const onGrid = await predictPreprocessed(input, channels, shape, model, opts);
+  const probabilities = uncropProbabilities(toCroppedOriginal(onGrid, plans.transpose_backward, pre.properties), pre.properties);
+  return { probabilities, segmentation: argmaxClasses(probabilities), properties: pre.properties };
+}

@@ -1,0 +1,131 @@
+/**
+ * nnUNet_predict's folder loop (spec §6.1-6.2): the input folder is checked completely before any work (every
+ * case has exactly the trained channels `<case>_0000.nii.gz` ..., each file a readable NIfTI), then each case
+ * is predicted and written (write-prediction.ts). Cases whose outputs exist are skipped unless `overwrite`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { BadInputError } from '../common/errors';
+import { channelFileName } from '../io/dataset';
+import type { PostprocessingRules } from '../postprocessing/rules';
+import { predictCase, type CaseModel } from './predict-case';
+import { segmentationFile, softmaxFile, writeSegmentation, writeSoftmax } from './write-prediction';
+
+export const INPUT_ENDING = '.nii.gz';
+
+export interface InputCase { id: string; files: string[] }
+
+/** First bytes of a NIfTI header (gzip or not): sizeof_hdr is 348 (NIfTI-1) or 540 (NIfTI-2), either byte order. */
+function niftiHeaderProblem(file: string): string | undefined {
+  let head: Buffer;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      head = Buffer.alloc(4096);
+      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    return `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    try {
+      head = zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    } catch (err) {
+      return `corrupt gzip data (${(err as Error).message})`;
+    }
+  }
+  if (head.length < 4) return 'too short for a NIfTI header';
+  const sizes = [head.readInt32LE(0), head.readInt32BE(0)];
+  return sizes.includes(348) || sizes.includes(540) ? undefined : 'not a NIfTI file (bad header size)';
+}
+
+/**
+ * The cases of an input folder (`<case>_XXXX.nii.gz`), each with exactly channels 0..numChannels-1.
+ * Every problem is collected and reported at once, naming the files and the fix.
+ */
+export function listInputCases(inputDir: string, numChannels: number): InputCase[] {
+  if (!fs.existsSync(inputDir) || !fs.statSync(inputDir).isDirectory()) {
+    throw new BadInputError(`${inputDir}: input folder does not exist`, inputDir);
+  }
+  const channels = new Map<string, Set<number>>();
+  for (const f of fs.readdirSync(inputDir).sort()) {
+    const m = /^(.+)_(\d{4})\.nii\.gz$/.exec(f);
+    if (!m) continue;
+    const set = channels.get(m[1]) ?? new Set<number>();
+    set.add(Number(m[2]));
+    channels.set(m[1], set);
+  }
+  if (channels.size === 0) {
+    throw new BadInputError(`${inputDir}: no input images; files must be named CASE_0000${INPUT_ENDING}, CASE_0001${INPUT_ENDING}, ... (one per modality)`, inputDir);
+  }
+  const problems: string[] = [];
+  const cases: InputCase[] = [];
+  for (const [id, have] of channels) {
+    const files = Array.from({ length: numChannels }, (_, c) => path.join(inputDir, channelFileName(id, c, INPUT_ENDING)));
+    const missing = files.filter((_, c) => !have.has(c)).map((f) => path.basename(f));
+    const extra = [...have].filter((c) => c >= numChannels).map((c) => channelFileName(id, c, INPUT_ENDING));
+    if (missing.length) problems.push(`case ${id}: missing ${missing.join(', ')} (the model takes ${numChannels} modalities)`);
+    if (extra.length) problems.push(`case ${id}: unexpected ${extra.join(', ')} (the model takes ${numChannels} modalities: _0000 to _${String(numChannels - 1).padStart(4, '0')})`);
+    for (const f of files.filter((_, c) => have.has(c))) {
+      const why = niftiHeaderProblem(f);
+      if (why) problems.push(`${f}: ${why}`);
+    }
+    cases.push({ id, files });
+  }
+  if (problems.length) {
+    throw new BadInputError(`${inputDir}: ${problems.length} problem(s) with the input images, nothing was predicted:\n  ${problems.join('\n  ')}`, inputDir);
+  }
+  return cases;
+}
+
+export interface PredictFolderOptions {
+  inputDir: string;
+  outputDir: string;
+  model: CaseModel;
+  saveNpz?: boolean;
+  stepSize?: number;
+  useGaussian?: boolean;
+  /** Postprocessing rules (the model's postprocessing.json), applied to the label maps. */
+  postprocessing?: PostprocessingRules;
+  /** 3d_cascade_fullres: folder of the 3d_lowres predictions (`<case>.nii.gz`). */
+  lowresDir?: string;
+  overwrite?: boolean;
+  /** Validated cases (default: listInputCases of inputDir). */
+  cases?: InputCase[];
+  onCase?: (done: number, total: number, caseId: string) => void;
+}
+
+export interface PredictFolderResult { cases: string[]; predicted: string[]; skipped: string[] }
+
+function isDone(outputDir: string, id: string, saveNpz: boolean): boolean {
+  return fs.existsSync(segmentationFile(outputDir, id)) && (!saveNpz || fs.existsSync(softmaxFile(outputDir, id)));
+}
+
+export async function predictFolder(opts: PredictFolderOptions): Promise<PredictFolderResult> {
+  const cases = opts.cases ?? listInputCases(opts.inputDir, opts.model.plans.num_modalities);
+  if (opts.lowresDir) {
+    const missing = cases.filter((c) => !fs.existsSync(segmentationFile(opts.lowresDir!, c.id))).map((c) => c.id);
+    if (missing.length) throw new BadInputError(`${opts.lowresDir}: no 3d_lowres prediction for ${missing.join(', ')}`, opts.lowresDir);
+  }
+  fs.mkdirSync(opts.outputDir, { recursive: true });
+  const result: PredictFolderResult = { cases: cases.map((c) => c.id), predicted: [], skipped: [] };
+  let done = 0;
+  for (const c of cases) {
+    if (!opts.overwrite && isDone(opts.outputDir, c.id, opts.saveNpz ?? false)) {
+      result.skipped.push(c.id);
+    } else {
+      const pred = await predictCase(c.files, opts.model, {
+        stepSize: opts.stepSize, useGaussian: opts.useGaussian,
+        lowresSegmentation: opts.lowresDir ? segmentationFile(opts.lowresDir, c.id) : undefined,
+      });
+      if (opts.saveNpz) writeSoftmax(opts.outputDir, c.id, pred.probabilities, pred.properties);
+      await writeSegmentation(segmentationFile(opts.outputDir, c.id), pred.segmentation, pred.properties, opts.postprocessing);
+      result.predicted.push(c.id);
+    }
+    opts.onCase?.(++done, cases.length, c.id);
+  }
+  return result;
+}
