@@ -54,7 +54,12 @@ function reader(): typeof NiftiReaderModule {
   for (const dir of require.resolve.paths('nifti-reader-js') ?? []) {
     const file = path.join(dir, 'nifti-reader-js', 'dist', 'nifti.js');
     if (fs.existsSync(file)) {
-      niftiReader = require(file) as typeof NiftiReaderModule;
+      try {
+        niftiReader = require(file) as typeof NiftiReaderModule;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') throw new Error(`nifti-reader-js is an ES module: Node >= 20.19 is needed to load it (this is ${process.version})`);
+        throw err;
+      }
       return niftiReader;
     }
   }
