@@ -63,7 +63,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<NnunetW
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     activities,
-    identity: opts.identity,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     shutdownGraceTime: opts.shutdownGraceTimeMs ?? 30_000,
   };
   const workers: Worker[] = [];

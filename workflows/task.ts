@@ -127,7 +127,9 @@ class TaskExecution {
       const node = this.nodes.get(planned.id)!;
       if (!depsOk || this.stopped || this.cancelRequested.has(node.id)) {
         if (node.status === 'pending') {
-          node.status = this.stopped ? 'cancelled' : 'skipped';
+          // Cancelled: the user asked (for this node or the task). Skipped: a failure upstream or elsewhere.
+          const cancelled = this.cancelRequested.has(node.id) || (this.stopped && !this.failure);
+          node.status = cancelled ? 'cancelled' : 'skipped';
           node.error = this.stopped ? this.stopReason ?? 'task cancelled' : 'a node it waits for did not complete';
         }
         return { ok: false };

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildDag, DagOptionsError } from '../../workflows/dag';
+import type { Configuration } from '../../activities/contract';
+
+const ALL: Configuration[] = ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres'];
+const deps = (dag: ReturnType<typeof buildDag>, id: string) => dag.nodes.find((n) => n.id === id)?.dependsOn;
+const ids = (dag: ReturnType<typeof buildDag>, kind: string) => dag.nodes.filter((n) => n.kind === kind).map((n) => n.id);
+
+test('full pipeline: every planned configuration × 5 folds, cascade after all five lowres folds', () => {
+  const dag = buildDag(ALL);
+  assert.deepEqual(dag.configurations, ALL);
+  assert.deepEqual(ids(dag, 'preprocess'), ['preprocess/2d', 'preprocess/3d_fullres', 'preprocess/3d_lowres']);
+  assert.equal(ids(dag, 'train').length, 20);
+  for (const f of [0, 1, 2, 3, 4]) {
+    assert.deepEqual(deps(dag, `train/3d_cascade_fullres/${f}`), [
+      'preprocess/3d_fullres', 'train/3d_lowres/0', 'train/3d_lowres/1', 'train/3d_lowres/2', 'train/3d_lowres/3', 'train/3d_lowres/4',
+    ]);
+  }
+  assert.deepEqual(deps(dag, 'train/2d/3'), ['preprocess/2d']);
+  assert.equal(deps(dag, 'findBest')?.length, 20);
+  assert.deepEqual(deps(dag, 'postprocess'), ['findBest']);
+  assert.deepEqual(deps(dag, 'fingerprint'), ['verify']);
+});
+
+test('no cascade when planning made no lowres stage', () => {
+  const dag = buildDag(['2d', '3d_fullres']);
+  assert.deepEqual(dag.configurations, ['2d', '3d_fullres']);
+  assert.ok(!dag.nodes.some((n) => n.configuration === '3d_cascade_fullres' || n.configuration === '3d_lowres'));
+});
+
+test('no cascade when 3d_lowres is not selected, with a note saying why', () => {
+  const dag = buildDag(ALL, { configurations: ['3d_fullres', '3d_cascade_fullres'] });
+  assert.deepEqual(dag.configurations, ['3d_fullres']);
+  assert.match(dag.notes.join('\n'), /3d_cascade_fullres skipped: it needs 3d_lowres/);
+});
+
+test('cascade only: trains on 3d_fullres data and pulls in all five lowres folds for a fold subset', () => {
+  const dag = buildDag(ALL, { configurations: ['3d_lowres', '3d_cascade_fullres'], folds: [1] });
+  assert.deepEqual(ids(dag, 'preprocess'), ['preprocess/3d_fullres', 'preprocess/3d_lowres']);
+  assert.deepEqual(ids(dag, 'train'), [
+    'train/3d_lowres/0', 'train/3d_lowres/1', 'train/3d_lowres/2', 'train/3d_lowres/3', 'train/3d_lowres/4', 'train/3d_cascade_fullres/1',
+  ]);
+  assert.deepEqual(dag.cvFolds, [1]);
+  assert.match(dag.notes.join('\n'), /folds 0-4 added/);
+});
+
+test('fold subsets and fold all: find-best only over cross-validation folds; all-only skips find-best', () => {
+  const dag = buildDag(['2d', '3d_fullres'], { folds: ['all', 2, 0, 2] });
+  assert.deepEqual(dag.folds, [0, 2, 'all']);
+  assert.deepEqual(ids(dag, 'train'), ['train/2d/0', 'train/2d/2', 'train/2d/all', 'train/3d_fullres/0', 'train/3d_fullres/2', 'train/3d_fullres/all']);
+  assert.deepEqual(deps(dag, 'findBest'), ['train/2d/0', 'train/2d/2', 'train/3d_fullres/0', 'train/3d_fullres/2']);
+  const allOnly = buildDag(['2d'], { folds: ['all'] });
+  assert.deepEqual(ids(allOnly, 'findBest'), []);
+  assert.deepEqual(ids(allOnly, 'postprocess'), []);
+});
+
+test('selected but unplanned configurations are dropped with a note; find-best and postprocess can be turned off', () => {
+  const dag = buildDag(['2d', '3d_fullres'], { configurations: ['3d_lowres', '2d'], postprocess: false });
+  assert.deepEqual(dag.configurations, ['2d']);
+  assert.match(dag.notes.join('\n'), /3d_lowres skipped: planning did not create it/);
+  assert.deepEqual(ids(dag, 'findBest'), ['findBest']);
+  assert.deepEqual(ids(dag, 'postprocess'), []);
+  assert.deepEqual(ids(buildDag(['2d'], { findBest: false }), 'findBest'), []);
+});
+
+test('bad options fail with a clear message', () => {
+  assert.throws(() => buildDag(ALL, { configurations: ['3d' as Configuration] }), (e: unknown) => e instanceof DagOptionsError && /unknown configuration '3d'/.test(e.message));
+  assert.throws(() => buildDag(ALL, { folds: [7 as 0] }), /unknown fold '7'/);
+  assert.throws(() => buildDag(ALL, { folds: [] }), /no folds selected/);
+  assert.throws(() => buildDag(ALL, { epochs: 0 }), /epochs must be a positive integer/);
+});

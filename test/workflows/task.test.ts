@@ -1,0 +1,206 @@
+/**
+ * The task workflow against a real local Temporal dev server with mocked activities: DAG order and options,
+ * failure and retry semantics, node cancellation reaching the activity, live state, attach.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { createWorkers, type NnunetWorkers } from '../../worker';
+import { describeTaskState, cancelTask, startOrAttachTask, taskWorkflowIdFor } from '../../client/temporal/task-client';
+import { taskStateQuery } from '../../workflows/definitions';
+import type { TaskWorkflowInput } from '../../workflows/options';
+import type { TaskResult } from '../../workflows/state';
+import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, waitFor, type TestServer } from '../helpers/temporal';
+import { mockActivities, readEvents, type MockBehaviour, type MockEvent } from './fixtures/mock-activities';
+
+const skip = temporalUnavailable();
+const FAST = { retryInitialIntervalMs: 100, retryMaximumIntervalMs: 200, retryMaximumAttempts: 3, trainHeartbeatTimeoutMs: 5000 };
+
+describe('task workflow on a real Temporal server', { skip }, () => {
+  let t: TestServer;
+  let workers: NnunetWorkers;
+  let running: Promise<void>;
+  let eventsDir: string;
+  const behaviours = new Map<string, MockBehaviour>();
+
+  before(async () => {
+    t = await startTestServer('task-wf');
+    eventsDir = path.join(t.dir, 'events');
+    const activities = mockActivities(eventsDir, (task) => {
+      const b = behaviours.get(task);
+      if (!b) throw new Error(`no mock behaviour for ${task}`);
+      return b;
+    });
+    workers = await createWorkers({ connection: t.native, queues: 'all', activities, maxConcurrentTraining: 6, workflowBundle: await testWorkflowBundle(), shutdownGraceTimeMs: 1000 });
+    running = workers.run();
+  });
+
+  after(async () => {
+    workers?.shutdown();
+    await running?.catch(() => {});
+    await t?.close();
+  });
+
+
+  function inputFor(task: string, b: MockBehaviour, options: TaskWorkflowInput['options'] = {}): TaskWorkflowInput {
+    behaviours.set(task, b);
+    return { paths: makeTaskPaths(t.dir, task), options, timing: FAST };
+  }
+
+  /** Events of one task: the mock records the input only on 'start', so follow nodes by their start event. */
+  function eventsOf(task: string): MockEvent[] {
+    const all = readEvents(eventsDir);
+    const out: MockEvent[] = [];
+    const current = new Map<string, boolean>(); // pid:node → belongs to task
+    for (const e of all) {
+      const key = `${e.pid}:${e.node}`;
+      if (e.phase === 'start') current.set(key, (e.input as { paths: { taskName: string } }).paths.taskName === task);
+      if (current.get(key)) out.push(e);
+    }
+    return out;
+  }
+
+  async function run(input: TaskWorkflowInput): Promise<TaskResult> {
+    const { handle } = await startOrAttachTask(t.client, input);
+    return (await handle.result()) as TaskResult;
+  }
+
+  test('cascade waits for all five lowres folds; fold subset for the cascade', async () => {
+    const task = 'Task101_Cascade';
+    const result = await run(inputFor(task, { planned: ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres'], epochs: 2, epochMs: 20, slowNodes: { 'train/3d_lowres/3': 400 } }, {
+      configurations: ['3d_lowres', '3d_cascade_fullres'],
+      folds: [0, 1],
+    }));
+    const ev = eventsOf(task);
+    const trainStarts = ev.filter((e) => e.activity === 'train' && e.phase === 'start').map((e) => e.node).sort();
+    assert.deepEqual(trainStarts, ['train/3d_cascade_fullres/0', 'train/3d_cascade_fullres/1', 'train/3d_lowres/0', 'train/3d_lowres/1', 'train/3d_lowres/2', 'train/3d_lowres/3', 'train/3d_lowres/4']);
+    const lastLowresEnd = Math.max(...ev.filter((e) => e.node.startsWith('train/3d_lowres') && e.phase === 'end').map((e) => e.t));
+    const firstCascadeStart = Math.min(...ev.filter((e) => e.node.startsWith('train/3d_cascade') && e.phase === 'start').map((e) => e.t));
+    assert.ok(firstCascadeStart >= lastLowresEnd, `cascade started ${firstCascadeStart} before the last lowres fold ended ${lastLowresEnd}`);
+    // The cascade trains on 3d_fullres data: preprocess 3d_fullres and 3d_lowres, not 2d.
+    assert.deepEqual(ev.filter((e) => e.activity === 'preprocess' && e.phase === 'start').map((e) => e.node).sort(), ['preprocess/3d_fullres', 'preprocess/3d_lowres']);
+    const fb = ev.find((e) => e.activity === 'findBestConfiguration' && e.phase === 'start')!;
+    assert.ok(fb.t >= Math.max(...ev.filter((e) => e.activity === 'train' && e.phase === 'end').map((e) => e.t)));
+    assert.deepEqual((fb.input as { folds: unknown }).folds, [0, 1]);
+    assert.deepEqual(result.configurations, ['3d_lowres', '3d_cascade_fullres']);
+    assert.equal(result.training?.length, 7);
+    assert.equal(result.best?.winner.name, '3d_cascade_fullres');
+    assert.ok(result.postprocessing);
+    const state = await t.client.workflow.getHandle(taskWorkflowIdFor(task)).query(taskStateQuery);
+    assert.equal(state.status, 'completed');
+    for (const n of state.nodes.filter((n) => n.configuration !== '2d' && n.configuration !== '3d_fullres' || n.kind !== 'train')) {
+      if (n.id === 'train/3d_fullres/0') continue;
+      assert.ok(n.status === 'done' || n.status === 'skipped', `${n.id} is ${n.status}`);
+    }
+  });
+
+  test('no cascade without a planned lowres stage; fold subset and fold all', async () => {
+    const task = 'Task102_NoLowres';
+    const result = await run(inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 1 }, { folds: [1, 'all'] }));
+    const ev = eventsOf(task);
+    const trainStarts = ev.filter((e) => e.activity === 'train' && e.phase === 'start').map((e) => e.node).sort();
+    assert.deepEqual(trainStarts, ['train/2d/1', 'train/2d/all', 'train/3d_fullres/1', 'train/3d_fullres/all']);
+    const fb = ev.find((e) => e.activity === 'findBestConfiguration' && e.phase === 'start')!;
+    assert.deepEqual((fb.input as { folds: unknown; configurations: unknown }).folds, [1]);
+    assert.deepEqual((fb.input as { configurations: unknown }).configurations, ['2d', '3d_fullres']);
+    assert.deepEqual(result.configurations, ['2d', '3d_fullres']);
+    const state = await t.client.workflow.getHandle(taskWorkflowIdFor(task)).query(taskStateQuery);
+    const lowres = state.nodes.filter((n) => n.configuration === '3d_lowres' || n.configuration === '3d_cascade_fullres');
+    assert.ok(lowres.length > 0 && lowres.every((n) => n.status === 'skipped'), 'unplanned configurations shown as skipped');
+  });
+
+  test('a failed fold fails the task with its error and attempts in state; the rest is stopped', async () => {
+    const task = 'Task103_FoldFails';
+    const input = inputFor(task, {
+      planned: ['2d'],
+      epochs: 400,
+      epochMs: 50,
+      failures: { 'train/2d/2': { kind: 'Error', times: 99, message: 'CUDA out of memory (mock)' } },
+    }, { folds: [0, 1, 2] });
+    const { handle } = await startOrAttachTask(t.client, input);
+    await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /train\/2d\/2 failed: Error: CUDA out of memory/.test(String(err.cause?.message)));
+    const state = await handle.query(taskStateQuery);
+    const failed = state.nodes.find((n) => n.id === 'train/2d/2')!;
+    assert.equal(state.status, 'failed');
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error ?? '', /CUDA out of memory \(mock\)/);
+    assert.equal(failed.attempt, 3, 'retried up to maximumAttempts, the attempt shown');
+    assert.equal(state.nodes.find((n) => n.id === 'findBest')!.status, 'skipped');
+    const ev = eventsOf(task);
+    assert.equal(ev.filter((e) => e.node === 'train/2d/2' && e.phase === 'start').length, 3);
+    assert.ok(!ev.some((e) => e.activity === 'findBestConfiguration'));
+    for (const id of ['train/2d/0', 'train/2d/1']) {
+      assert.equal(state.nodes.find((n) => n.id === id)!.status, 'cancelled', `${id} stopped when the task failed`);
+      assert.ok(ev.some((e) => e.node === id && e.phase === 'cancelled'), `${id}'s activity received the cancellation`);
+    }
+  });
+
+  test('bad input is not retried and names the file', async () => {
+    const task = 'Task104_BadInput';
+    const input = inputFor(task, { planned: ['2d'], failures: { verify: { kind: 'BadInput', times: 99, message: 'label 3 is not in dataset.json labels' } } });
+    const { handle } = await startOrAttachTask(t.client, input);
+    await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /verify failed: BadInput: label 3/.test(String(err.cause?.message)));
+    const ev = eventsOf(task);
+    assert.equal(ev.filter((e) => e.node === 'verify' && e.phase === 'start').length, 1, 'one attempt only');
+    assert.ok(!ev.some((e) => e.activity === 'fingerprint'));
+    const state = await handle.query(taskStateQuery);
+    assert.equal(state.nodes.find((n) => n.id === 'verify')!.status, 'failed');
+    assert.equal(state.nodes.find((n) => n.id === 'plan')!.status, 'skipped');
+  });
+
+  test('bad options fail at once with a BadInput failure', async () => {
+    const input = inputFor('Task105_BadOptions', { planned: ['2d'] }, { folds: [9 as 0] });
+    const { handle } = await startOrAttachTask(t.client, input);
+    await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /unknown fold '9'/.test(String(err.cause?.message)));
+  });
+
+  test('live state shows heartbeat progress; cancelling a training node cancels its activity; attach', async () => {
+    const task = 'Task106_Cancel';
+    const input = inputFor(task, { planned: ['2d'], epochs: 400, epochMs: 50 }, { folds: [0, 1] });
+    const first = await startOrAttachTask(t.client, input);
+    assert.equal(first.attached, false);
+    const second = await startOrAttachTask(t.client, input);
+    assert.equal(second.attached, true, 'a second start attaches');
+    assert.equal(second.status, 'RUNNING');
+    const runId = (await first.handle.describe()).runId;
+    assert.equal((await second.handle.describe()).runId, runId);
+    const workflowId = taskWorkflowIdFor(task);
+    const live = await waitFor('heartbeat progress in state', async () => {
+      const s = await describeTaskState(t.client, workflowId);
+      const n = s.nodes.find((x) => x.id === 'train/2d/0');
+      return n?.progress && n.progress.epoch >= 2 ? n : undefined;
+    }, 30_000, 200);
+    assert.equal(live.status, 'running');
+    assert.equal(live.attempt, 1);
+    assert.equal(live.progress?.totalEpochs, 400);
+    assert.match(live.progress?.checkpoint ?? '', /^ckpt-\d+$/);
+    await assert.rejects(cancelTask(t.client, workflowId, 'train/2d/9'), /no node 'train\/2d\/9'/);
+    await cancelTask(t.client, workflowId, 'train/2d/0');
+    await cancelTask(t.client, workflowId, 'train/2d/1');
+    const result = (await first.handle.result()) as TaskResult;
+    assert.equal(result.best, undefined);
+    const state = await first.handle.query(taskStateQuery);
+    assert.equal(state.nodes.find((n) => n.id === 'train/2d/0')!.status, 'cancelled');
+    assert.equal(state.nodes.find((n) => n.id === 'findBest')!.status, 'skipped');
+    const ev = eventsOf(task);
+    assert.ok(ev.some((e) => e.node === 'train/2d/0' && e.phase === 'cancelled'), 'the activity saw the cancellation');
+    const third = await startOrAttachTask(t.client, input);
+    assert.deepEqual([third.attached, third.status], [true, 'COMPLETED'], 'a finished task reports its result');
+    const list = [];
+    for await (const w of t.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) list.push(w);
+    assert.equal(list.length, 1, 'one workflow run for the task');
+  });
+
+  test('whole-task cancel ends the run as cancelled', async () => {
+    const task = 'Task107_CancelAll';
+    const { handle } = await startOrAttachTask(t.client, inputFor(task, { planned: ['2d'], epochs: 400, epochMs: 50 }, { folds: [0] }));
+    await waitFor('training to run', () => (eventsOf(task).some((e) => e.activity === 'train' && e.phase === 'progress') ? true : undefined));
+    await cancelTask(t.client, taskWorkflowIdFor(task));
+    await assert.rejects(handle.result(), /cancel/i);
+    assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    assert.ok(eventsOf(task).some((e) => e.node === 'train/2d/0' && e.phase === 'cancelled'));
+    assert.ok(fs.existsSync(eventsDir));
+  });
+});
