@@ -8,6 +8,7 @@ import { printJson, UsageError, WorkFailedError } from './context';
 import { resolveTask } from './task-ref';
 import { ensureDemoTask } from './demo';
 import { openSession, type TemporalSession } from './temporal/session';
+import { findRunningServer } from './temporal/embedded';
 import { startOrAttachTask, describeTaskState, taskWorkflowIdFor } from './temporal/task-client';
 import { renderTaskState } from './render/tree';
 import { watchTask } from './render/watch';
@@ -26,10 +27,13 @@ async function watchUntilDone(session: TemporalSession, workflowId: string, flag
   signal.addEventListener('abort', onAbort, { once: true });
   let failure: string | undefined;
   let result: TaskResult | undefined;
-  // The workflow's own end, and the in-process workers dying, both end the watch.
-  const ended = handle.result().then(
+  // The workflow's own end, and the in-process workers dying, both end the watch. The long poll for the
+  // result is cancelled when we stop watching, so no RPC outlives the connection.
+  const ended = session.client.withAbortSignal(stopWatching.signal, () => handle.result()).then(
     (r) => { result = r as TaskResult; },
-    (err: unknown) => { failure = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message; },
+    (err: unknown) => {
+      if (!stopWatching.signal.aborted) failure = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
+    },
   );
   let workersGone = false;
   const onWorkersGone = (why: string): void => {
@@ -66,7 +70,9 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   const workflowId = taskWorkflowIdFor(paths.taskName);
   const embedded = !config.temporal.address;
 
-  const session = await openSession(config, { worker: embedded && !flags.detach, say });
+  if (flags.detach && embedded && !(await findRunningServer(config))) {
+    throw new UsageError('--detach needs a server that keeps running: set TEMPORAL_ADDRESS, or start `nnunet server` (and `nnunet worker`) first');
+  }
   let interrupted = false;
   const interrupt = new AbortController();
   const onSigint = (): void => {
@@ -77,9 +83,19 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // Handlers first: a Ctrl-C while the server starts must still stop it.
+  let session: TemporalSession;
   try {
-    if (flags.detach && embedded && session.server?.owned) {
-      throw new UsageError('--detach needs a server that keeps running: set TEMPORAL_ADDRESS, or start `nnunet server` and `nnunet worker` first');
+    session = await openSession(config, { worker: embedded && !flags.detach, say });
+  } catch (err) {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    throw err;
+  }
+  try {
+    if (interrupted) {
+      process.exitCode = 130;
+      return;
     }
     const started = await startOrAttachTask(session.client, input, { rerunCompleted: flags.rerun });
     say(started.attached
