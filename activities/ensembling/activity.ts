@@ -1,7 +1,14 @@
+/**
+ * Activity `findBestConfiguration` (spec §9): scores every trained configuration and pairwise ensemble on the
+ * pooled cross-validation results and returns the winner and the commands to predict with it. Postprocessing is
+ * decided afterwards by the `postprocess` activity on the winner (ensembled_raw or cv_niftis_raw written here).
+ * Idempotent: consolidated and ensembled folders are reused when complete.
+ */
 import type { FindBestInput, FindBestOutput } from '../contract';
-import { NotImplementedError } from '../common/errors';
+import { findBest } from './find-best';
 
-/** Activity `findBestConfiguration`: the stage's algorithm lands in its own issue; until then it fails loudly. */
-export async function findBestConfiguration(_input: FindBestInput): Promise<FindBestOutput> {
-  throw new NotImplementedError('findBestConfiguration');
+export async function findBestConfiguration(input: FindBestInput): Promise<FindBestOutput> {
+  const r = await findBest(input);
+  const strip = ({ name, configurations, meanForegroundDice }: FindBestOutput['winner']) => ({ name, configurations, meanForegroundDice });
+  return { winner: strip(r.winner), candidates: r.candidates.map(strip), winnerDicePerClass: r.winnerDicePerClass, predictCommands: r.predictCommands };
 }

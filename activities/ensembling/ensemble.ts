@@ -1,0 +1,49 @@
+/**
+ * nnUNet_ensemble (spec §6.6): for every case with a softmax `.npz` in all folders, the mean of the probabilities,
+ * argmax, the label map on the raw grid (properties from the first folder), then the postprocessing rules of the
+ * given postprocessing.json. Folders come from `nnunet predict --save_npz` (or validation with --npz).
+ */
+import * as fs from 'node:fs';
+import { BadInputError } from '../common/errors';
+import { argmaxClasses, meanProbabilities } from '../inference/export';
+import { readSoftmax, segmentationFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
+import { readPostprocessingRules, type PostprocessingRules } from '../postprocessing/rules';
+
+export interface EnsembleOptions {
+  /** postprocessing.json to apply to the ensembled label maps. */
+  postprocessingFile?: string;
+  /** Also write the averaged softmax (`.npz` + `.json`) into the output folder. */
+  saveNpz?: boolean;
+  onCase?: (done: number, total: number, caseId: string) => void;
+}
+
+export interface EnsembleResult { cases: string[]; outputDir: string }
+
+/** Case ids with a `.npz` in every folder, sorted. */
+export function commonCases(folders: readonly string[]): string[] {
+  const perFolder = folders.map((dir) => {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new BadInputError(`${dir}: no such folder`, dir);
+    return new Set(fs.readdirSync(dir).filter((f) => f.endsWith('.npz')).map((f) => f.slice(0, -4)));
+  });
+  return [...perFolder[0]].filter((id) => perFolder.every((s) => s.has(id))).sort();
+}
+
+export async function ensembleFolders(folders: readonly string[], outputDir: string, opts: EnsembleOptions = {}): Promise<EnsembleResult> {
+  if (folders.length < 2) throw new BadInputError(`ensembling needs at least two prediction folders, got ${folders.length}`);
+  const cases = commonCases(folders);
+  if (cases.length === 0) {
+    throw new BadInputError(`${folders.join(', ')}: no case has a softmax .npz in every folder; predict with --save_npz`, folders[0]);
+  }
+  const rules: PostprocessingRules | undefined = opts.postprocessingFile ? readPostprocessingRules(opts.postprocessingFile) : undefined;
+  fs.mkdirSync(outputDir, { recursive: true });
+  let done = 0;
+  for (const id of cases) {
+    const inputs = folders.map((dir) => readSoftmax(dir, id));
+    const properties = inputs[0].properties;
+    const mean = meanProbabilities(inputs.map((i) => i.probabilities));
+    if (opts.saveNpz) writeSoftmax(outputDir, id, mean, properties);
+    await writeSegmentation(segmentationFile(outputDir, id), argmaxClasses(mean), properties, rules);
+    opts.onCase?.(++done, cases.length, id);
+  }
+  return { cases, outputDir };
+}

@@ -1,0 +1,183 @@
+/**
+ * nnUNet_find_best_configuration (spec §9, v1 `figure_out_what_to_submit.py`; v2 §10.7 where noted):
+ * - every configuration: pooled cross-validation Dice = mean foreground Dice of `cv_niftis_raw/summary.json`
+ *   (consolidated from the folds' validation_raw when absent), BEFORE postprocessing;
+ * - every unordered pair: the folds' validation softmax (`validation_raw/<case>.npz`) averaged and exported into
+ *   `ensembles/<task>/ensemble_<a>--<b>/ensembled_raw` with its summary.json, scored the same way;
+ * - the winner is the highest score; on exact ties the first candidate (singles before ensembles, v2's rule);
+ * - prediction_commands.txt and summary.csv (per-class Dice per candidate) in `ensembles/<task>/`.
+ * Configurations without results are skipped (v2), or refused with `strict` (v1). Every folder written here is
+ * built under a temporary name and renamed when complete, and reused when present, so re-runs are cheap.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CandidateResult, Configuration, FindBestInput, FindBestOutput, Fold, TaskPaths } from '../contract';
+import { BadInputError } from '../common/errors';
+import { writeDirAtomic, writeFileAtomic } from '../common/atomic';
+import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
+import { listLabelFiles } from '../evaluation/label-io';
+import { meanForegroundDice, readSummary, type SummaryJson } from '../evaluation/summary';
+import { labelValues, readDataset } from '../io/dataset';
+import { argmaxClasses, meanProbabilities } from '../inference/export';
+import { readSoftmax, segmentationFile, writeSegmentation } from '../inference/write-prediction';
+import { ensembleFolder, foldFolder, modelFolder, trainerFor } from '../postprocessing/results-layout';
+
+export interface Candidate extends CandidateResult {
+  /** Folder whose summary.json was scored (cv_niftis_raw or ensembled_raw). */
+  resultsDir: string;
+  dicePerClass: Record<string, number>;
+}
+
+export interface FindBestResult extends FindBestOutput {
+  candidates: Candidate[];
+  winner: Candidate;
+  /** Configurations left out and why (absent results, or an ensemble without softmax files). */
+  skipped: string[];
+  commandsFile: string;
+  summaryCsv: string;
+}
+
+const cvFolds = (folds: readonly Fold[]): Fold[] => folds.filter((f) => f !== 'all');
+
+/** The model's gt_niftis (nnU-Net copies them there after validation), else the preprocessed gt_segmentations. */
+function gtFolder(model: string, preprocessedDir: string): string {
+  const own = path.join(model, 'gt_niftis');
+  return fs.existsSync(own) ? own : path.join(preprocessedDir, 'gt_segmentations');
+}
+
+function dicePerClass(summary: SummaryJson): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [label, metrics] of Object.entries(summary.results.mean)) if (/^\d+$/.test(label) && label !== '0') out[label] = metrics.Dice;
+  return out;
+}
+
+/** Why a configuration cannot be scored, or undefined when every fold has validation predictions. */
+function missingResults(model: string, folds: readonly Fold[]): string | undefined {
+  if (fs.existsSync(path.join(model, 'cv_niftis_raw', 'summary.json'))) return undefined;
+  if (!fs.existsSync(model)) return `${model} does not exist (not trained)`;
+  const missing = folds.filter((f) => !fs.existsSync(path.join(foldFolder(model, f), 'validation_raw')));
+  return missing.length ? `${model}: no validation_raw for fold(s) ${missing.join(', ')}` : undefined;
+}
+
+/** consolidate_folds: pool every fold's validation predictions into cv_niftis_raw and evaluate them (once). */
+async function consolidatedSummary(model: string, folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson> {
+  const rawDir = path.join(model, 'cv_niftis_raw');
+  const summaryFile = path.join(rawDir, 'summary.json');
+  if (fs.existsSync(summaryFile)) return readSummary(summaryFile);
+  await writeDirAtomic(rawDir, async (tmp) => {
+    for (const fold of folds) {
+      const dir = path.join(foldFolder(model, fold), 'validation_raw');
+      for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
+    }
+    await evaluateStagedFolder(tmp, rawDir, gtDir, classes);
+  });
+  return readSummary(summaryFile);
+}
+
+/** Validation cases of a fold with a softmax .npz in both models, or why there are none. */
+function ensembleCases(models: readonly string[], fold: Fold): string[] {
+  const sets = models.map((m) => {
+    const dir = path.join(foldFolder(m, fold), 'validation_raw');
+    return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.npz')).map((f) => f.slice(0, -4)) : []);
+  });
+  return [...sets[0]].filter((id) => sets.every((s) => s.has(id))).sort();
+}
+
+/** Averages both models' validation softmax per fold into ensembled_raw and evaluates it (once). */
+async function ensembledSummary(base: string, models: readonly string[], folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson | string> {
+  const rawDir = path.join(base, 'ensembled_raw');
+  const summaryFile = path.join(rawDir, 'summary.json');
+  if (fs.existsSync(summaryFile)) return readSummary(summaryFile);
+  const perFold = folds.map((f) => ({ fold: f, cases: ensembleCases(models, f) }));
+  const empty = perFold.filter((p) => p.cases.length === 0).map((p) => p.fold);
+  if (empty.length) return `no validation softmax (.npz) in both models for fold(s) ${empty.join(', ')}; train/validate with --npz`;
+  await writeDirAtomic(rawDir, async (tmp) => {
+    for (const { fold, cases } of perFold) {
+      const dirs = models.map((m) => path.join(foldFolder(m, fold), 'validation_raw'));
+      for (const id of cases) {
+        const inputs = dirs.map((d) => readSoftmax(d, id));
+        const mean = meanProbabilities(inputs.map((i) => i.probabilities));
+        await writeSegmentation(segmentationFile(tmp, id), argmaxClasses(mean), inputs[0].properties);
+      }
+    }
+    await evaluateStagedFolder(tmp, rawDir, gtDir, classes);
+  });
+  return readSummary(summaryFile);
+}
+
+/** `-m` names; 3d_cascade_fullres gets nnU-Net's cascade trainer. */
+function predictCommand(c: Configuration, input: FindBestInput, output: string, npz: boolean): string {
+  const t = input.paths.taskName;
+  return `nnUNet_predict -i FOLDER_WITH_TEST_CASES -o ${output} -tr ${input.trainer} -ctr ${trainerFor('3d_cascade_fullres', input.trainer)} -m ${c} -p ${input.plansIdentifier} -t ${t}${npz ? ' -z' : ''}`;
+}
+
+export function predictionCommands(winner: Candidate, input: FindBestInput): string[] {
+  if (winner.configurations.length === 1) return [predictCommand(winner.configurations[0], input, 'OUTPUT_FOLDER_MODEL1', false)];
+  const outs = winner.configurations.map((_, i) => `OUTPUT_FOLDER_MODEL${i + 1}`);
+  const pp = path.join(ensembleFolder(input.paths, winner.configurations, input.trainer, input.plansIdentifier), 'postprocessing.json');
+  return [
+    ...winner.configurations.map((c, i) => predictCommand(c, input, outs[i], true)),
+    `nnUNet_ensemble -f ${outs.join(' ')} -o OUTPUT_FOLDER -pp ${pp}`,
+  ];
+}
+
+function summaryCsv(candidates: readonly Candidate[]): string {
+  const labels = [...new Set(candidates.flatMap((c) => Object.keys(c.dicePerClass)))].sort((a, b) => Number(a) - Number(b));
+  const rows = candidates.map((c) => [c.name, ...labels.map((l) => String(c.dicePerClass[l] ?? '')), String(c.meanForegroundDice)].join(','));
+  return [['model', ...labels, 'mean'].join(','), ...rows].join('\n') + '\n';
+}
+
+function foregroundClasses(paths: TaskPaths): number[] {
+  return labelValues(readDataset(paths.rawDir)).filter((l) => l !== 0);
+}
+
+export async function findBest(input: FindBestInput & { ensembling?: boolean }): Promise<FindBestResult> {
+  const { paths, trainer, plansIdentifier } = input;
+  const folds = cvFolds(input.folds);
+  if (folds.length === 0) throw new BadInputError('find-best needs cross-validation folds (0-4); fold "all" has no held-out cases');
+  const classes = foregroundClasses(paths);
+  const skipped: string[] = [];
+  const candidates: Candidate[] = [];
+  const available: Configuration[] = [];
+  for (const c of input.configurations) {
+    const model = modelFolder(paths, c, trainer, plansIdentifier);
+    const why = missingResults(model, folds);
+    if (why) {
+      if (input.strict) throw new BadInputError(`${c}: ${why}; train every fold of it or leave it out of -m`, model);
+      skipped.push(`${c}: ${why}`);
+      continue;
+    }
+    const summary = await consolidatedSummary(model, folds, gtFolder(model, paths.preprocessedDir), classes);
+    available.push(c);
+    candidates.push({ name: c, configurations: [c], meanForegroundDice: meanForegroundDice(summary), resultsDir: path.join(model, 'cv_niftis_raw'), dicePerClass: dicePerClass(summary) });
+  }
+  if (candidates.length === 0) {
+    throw new BadInputError(`${paths.taskName}: no configuration has cross-validation results (${skipped.join('; ')})`, paths.resultsDir);
+  }
+  if (input.ensembling !== false) {
+    for (let i = 0; i < available.length; i++) {
+      for (let j = i + 1; j < available.length; j++) {
+        const pair = [available[i], available[j]];
+        const models = pair.map((c) => modelFolder(paths, c, trainer, plansIdentifier));
+        const base = ensembleFolder(paths, pair, trainer, plansIdentifier);
+        const r = await ensembledSummary(base, models, folds, gtFolder(models[0], paths.preprocessedDir), classes);
+        if (typeof r === 'string') {
+          if (input.strict) throw new BadInputError(`ensemble ${pair.join(' + ')}: ${r}`, models[0]);
+          skipped.push(`ensemble ${pair.join(' + ')}: ${r}`);
+          continue;
+        }
+        candidates.push({ name: path.basename(base), configurations: pair, meanForegroundDice: meanForegroundDice(r), resultsDir: path.join(base, 'ensembled_raw'), dicePerClass: dicePerClass(r) });
+      }
+    }
+  }
+  // first best wins on exact ties (singles are listed before ensembles); NaN never wins
+  const winner = candidates.reduce((best, c) => (c.meanForegroundDice > best.meanForegroundDice || Number.isNaN(best.meanForegroundDice) ? c : best));
+  const predictCommands = predictionCommands(winner, input);
+  const outDir = path.join(paths.resultsDir, 'ensembles', paths.taskName);
+  const commandsFile = path.join(outDir, 'prediction_commands.txt');
+  const csvFile = path.join(outDir, 'summary.csv');
+  fs.mkdirSync(outDir, { recursive: true });
+  writeFileAtomic(commandsFile, `${predictCommands.join('\n')}\n`);
+  writeFileAtomic(csvFile, summaryCsv(candidates));
+  return { winner, candidates, winnerDicePerClass: winner.dicePerClass, predictCommands, skipped, commandsFile, summaryCsv: csvFile };
+}
