@@ -5,7 +5,9 @@ import type { UNetStagePlan } from '../../activities/network/architecture';
 import { deepSupervisionTargets, deepSupervisionWeights } from '../../activities/network/deepSupervision';
 import { trainStep } from '../../activities/network/trainStep';
 import { buildUNet } from '../../activities/network/unet';
-import { NesterovSgd } from '../../activities/training/optimizer';
+import { NesterovSgd, lossAndGradients } from '../../activities/training/optimizer';
+import { initBackend } from '../../activities/network/backend';
+import { deepSupervisionLoss } from '../../activities/training/loss';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -75,4 +77,52 @@ test('a tiny 2D U-Net (base 4 features, 32^2 patch) learns a fixed batch in 20 i
   const { losses, msPerIteration } = trainTiny(stage, 20);
   console.log(`tiny 2D: ${msPerIteration.toFixed(0)} ms/iteration (batch 2, 32^2, cpu backend); loss ${losses[0]!.toFixed(3)} -> ${losses.at(-1)!.toFixed(3)}`);
   assert.ok(falls(losses), `loss did not fall: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+});
+
+/** Loss and gradients of a tiny network on the active backend. */
+function tinyGradients(stage: UNetStagePlan & { patch_size: number[] }): { loss: number; grads: Float32Array[] } {
+  const net = buildUNet(stage, { inChannels: 2, numClasses: 3, baseFeatures: 3, seed: 9 });
+  const { image, labels } = syntheticBatch(2, stage.patch_size);
+  const shape = [2, ...stage.patch_size];
+  const data = tf.tensor(Float32Array.from({ length: image.length * 2 }, (_, i) => image[i >> 1]! * (i % 2 ? -1 : 1)), [...shape, 2]);
+  const targets = deepSupervisionTargets(labels, shape, stage.pool_op_kernel_sizes).map((t) => tf.tensor(t.data, t.shape, 'int32'));
+  const weights = deepSupervisionWeights(targets.length);
+  const { loss, grads } = lossAndGradients(() => deepSupervisionLoss(net.apply(data), targets, weights, { batchDice: true }), net.variables);
+  const out = grads.map((g) => (g ? Float32Array.from(g.dataSync() as Float32Array) : new Float32Array(0)));
+  grads.forEach((g) => g?.dispose());
+  data.dispose();
+  targets.forEach((t) => t.dispose());
+  net.dispose();
+  return { loss, grads: out };
+}
+
+// The pure-JS backend runs its own forms of conv, concat and instance norm (ops.ts); libtensorflow runs the
+// portable ones with TensorFlow's gradient kernels. Equal gradients check both against each other end to end.
+// (A finite-difference check of the whole network is not meaningful in float32: leaky-ReLU kinks and
+// instance norm over a few voxels make the loss rough at every step size float32 can resolve.)
+test('whole-network gradients on the pure-JS backend equal those on libtensorflow (3D anisotropic, 2D)', async (t) => {
+  const stages: (UNetStagePlan & { patch_size: number[] })[] = [
+    { pool_op_kernel_sizes: [[1, 2, 2], [2, 2, 2]], conv_kernel_sizes: [[1, 3, 3], [3, 3, 3], [3, 3, 3]], patch_size: [4, 8, 8] },
+    { pool_op_kernel_sizes: [[2, 2], [2, 1]], conv_kernel_sizes: [[3, 3], [3, 3], [3, 3]], patch_size: [8, 8] },
+  ];
+  const onCpu = stages.map(tinyGradients);
+  try {
+    await initBackend({ preference: 'tfjs-node', threads: 1 });
+  } catch (err) {
+    return t.skip(`libtensorflow backend unavailable: ${(err as Error).message}`);
+  }
+  try {
+    stages.forEach((stage, k) => {
+      const native = tinyGradients(stage);
+      assert.ok(Math.abs(native.loss - onCpu[k]!.loss) < 1e-5, `loss ${native.loss} vs ${onCpu[k]!.loss}`);
+      native.grads.forEach((g, i) => {
+        const ref = onCpu[k]!.grads[i]!;
+        const scale = Math.max(1e-3, ...Array.from(ref, Math.abs));
+        assert.equal(g.length, ref.length);
+        g.forEach((v, j) => assert.ok(Math.abs(v - ref[j]!) <= 1e-3 * scale, `stage ${k} parameter ${i} [${j}]: ${v} vs ${ref[j]}`));
+      });
+    });
+  } finally {
+    await tf.setBackend('cpu');
+  }
 });
