@@ -28,3 +28,16 @@ test('usage errors exit 2', () => {
   assert.equal(c.status, 2, c.stderr);
   assert.match(c.stderr, /unknown configuration '4d'/);
 });
+
+test('worker without a server to work for is a usage error; doctor --json reports its checks', () => {
+  const w = runCli(['worker', '--queue', 'gpu'], { env: { RESULTS_FOLDER: '/nonexistent/results' } });
+  assert.equal(w.status, 2, w.stderr);
+  assert.match(w.stderr, /set TEMPORAL_ADDRESS/);
+  const d = runCli(['doctor', '--json'], { env: { RESULTS_FOLDER: '/tmp/nnunet-doctor-results' } });
+  const report = JSON.parse(d.stdout) as { ok: boolean; checks: Array<{ name: string; verdict: string; detail: string }> };
+  assert.equal(d.status, report.ok ? 0 : 1);
+  const names = report.checks.map((c) => c.name);
+  for (const n of ['node', 'temporal CLI', 'config', 'RESULTS_FOLDER', 'temporal server', 'tensor backend']) assert.ok(names.includes(n), `doctor lacks ${n}`);
+  assert.equal(report.checks.find((c) => c.name === 'node')?.verdict, 'ok');
+  assert.match(report.checks.find((c) => c.name === 'RESULTS_FOLDER')!.detail, /^\/tmp\/nnunet-doctor-results /);
+});

@@ -3,7 +3,7 @@
  * has not landed (which must fail with "not implemented yet" and exit code 1) or to the end; a second run
  * attaches to the running workflow instead of starting another; the embedded server and workers stop on exit.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,6 +24,7 @@ const env = {
   RESULTS_FOLDER: path.join(tmp, 'results'),
   NNUNET_LOG_LEVEL: 'info',
 };
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const serverJson = path.join(env.RESULTS_FOLDER, '.temporal', 'server.json');
 // Small and quick: one configuration, one fold, one epoch of one iteration, no find-best.
 const RUN_ARGS = ['run', '-t', String(TASK), '-c', '2d', '-f', '0', '--epochs', '1', '--iters', '1', '--no-find-best'];
@@ -79,13 +80,25 @@ test('run: embedded server, stops at the first unimplemented stage (or completes
     assertRunOutcome(c);
     assert.match(c.stdout, /verify: done/, 'the non-terminal view prints one line per change');
     assert.equal(await countRuns(address), 1, 'three commands, one workflow run');
+
+    // 4. A sweep over the same task runs it as a child workflow and writes the results table.
+    const sw = await runCliAsync(['sweep', '-t', String(TASK), '-c', '2d', '-f', '0', '--epochs', '1', '--iters', '1', '--name', 'smoke', '--json'], { env, timeoutMs: 300_000 });
+    assert.ok(sw.code === 0 || sw.code === 1, `sweep exit code ${sw.code}: ${sw.stderr}`);
+    const sweep = JSON.parse(sw.stdout) as { name: string; rows: Array<{ task: string; configuration: string; status: string; error?: string }>; report: { csvFile: string; markdownFile: string } };
+    assert.equal(sweep.name, 'smoke');
+    assert.equal(sweep.rows.length, 1);
+    assert.equal(sweep.rows[0].configuration, '2d');
+    assert.equal(sw.code, sweep.rows[0].status === 'failed' ? 1 : 0, 'a failed row makes the sweep exit 1');
+    if (sweep.rows[0].status === 'failed') assert.match(sweep.rows[0].error ?? '', /not implemented yet/);
+    assert.match(fs.readFileSync(sweep.report.markdownFile, 'utf8'), /\| 2d \|/);
+    assert.ok(fs.existsSync(sweep.report.csvFile));
   } finally {
     server.kill('SIGINT');
   }
   assert.equal(await exited, 0, serverErr);
   assert.ok(!fs.existsSync(serverJson), 'nnunet server removes its server.json when it stops');
 
-  // 4. Without a running server, run starts its own on the same SQLite file (history survived), and stops it.
+  // 5. Without a running server, run starts its own on the same SQLite file (history survived), and stops it.
   const d = await runCliAsync([...RUN_ARGS, '--json'], { env, timeoutMs: 300_000 });
   assertRunOutcome(d);
   const out = JSON.parse(d.stdout) as { workflowId: string; status: string; state?: { nodes: Array<{ id: string; status: string }> } };

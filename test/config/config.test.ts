@@ -1,5 +1,5 @@
 /** Config: defaults.yaml < environment < --config FILE; every invalid value is exit code 2 naming its key. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../../config';
 import { assertBuilt, runCli } from '../client/cli-helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-config-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const write = (name: string, text: string): string => {
   const file = path.join(tmp, name);
   fs.mkdirSync(path.dirname(file), { recursive: true });
