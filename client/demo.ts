@@ -12,6 +12,12 @@ import { dataRoots } from './task-ref';
 
 export const DEMO_TASK_ID = 901;
 
+/**
+ * The demo's training schedule unless --epochs/--iters say otherwise: long enough to show every stage and a
+ * falling loss, short enough for a laptop CPU (nnU-Net's 1000 x 250 would take days there).
+ */
+export const DEMO_SCHEDULE = { epochs: 3, iterationsPerEpoch: 10 } as const;
+
 /** The demo task's folders; writes the dataset first when it is not there (atomically, so never half-written). */
 export async function ensureDemoTask(config: Config, say: (m: string) => void): Promise<TaskPaths> {
   const rawDir = path.join(config.paths.rawDataBase, 'nnUNet_raw_data', demoTaskName({ taskId: DEMO_TASK_ID }));

@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import type { TaskResult, TaskState } from '../workflows/state';
 import { printJson, UsageError, WorkFailedError } from './context';
 import { resolveTask } from './task-ref';
-import { ensureDemoTask } from './demo';
+import { DEMO_SCHEDULE, ensureDemoTask } from './demo';
 import { openSession, type TemporalSession } from './temporal/session';
 import { findRunningServer } from './temporal/embedded';
 import { startOrAttachTask, describeTaskState, taskWorkflowIdFor } from './temporal/task-client';
@@ -66,6 +66,10 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   const say = sayTo(flags.json);
   if (!flags.task && !flags.demo) throw new UsageError('which task? pass -t TASK (e.g. -t 4) or --demo');
   const paths = flags.demo ? await ensureDemoTask(config, say) : resolveTask(config, flags.task!).paths;
+  if (flags.demo && flags.epochs === undefined && flags.iters === undefined) {
+    flags = { ...flags, epochs: DEMO_SCHEDULE.epochs, iters: DEMO_SCHEDULE.iterationsPerEpoch };
+    say(`demo schedule: ${DEMO_SCHEDULE.epochs} epochs x ${DEMO_SCHEDULE.iterationsPerEpoch} iterations per fold (--epochs/--iters change it)`);
+  }
   const input = taskInput(config, paths, flags);
   const workflowId = taskWorkflowIdFor(paths.taskName);
   const embedded = !config.temporal.address;

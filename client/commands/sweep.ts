@@ -99,10 +99,8 @@ export function register(program: Command): void {
         }, 2000);
         let result: SweepResult;
         try {
-          result = await Promise.race([
-            handle.result() as Promise<SweepResult>,
-            new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(new Error('interrupted')))),
-          ]);
+          // Cancelled on Ctrl-C, so the long poll never outlives the connection.
+          result = await session.client.withAbortSignal(stop.signal, () => handle.result() as Promise<SweepResult>);
         } catch (err) {
           if (stop.signal.aborted) {
             process.exitCode = 130;
