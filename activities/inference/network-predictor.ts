@@ -1,0 +1,117 @@
+/**
+ * The tfjs U-Net as a PatchPredictor (spec §6.3): the channel-first patch becomes a [1, ...patch, C] tensor, every
+ * mirror variant (all subsets of the mirror axes: 8 in 3D, 4 in 2D; only the identity with TTA off) goes through
+ * the network, softmax is applied per pass (v1) and flipped back, and the mean comes back class-first.
+ * Models come from the trainer's checkpoints (`<fold>/model_final_checkpoint.model`, training/checkpoint.ts),
+ * matched to the network's parameters by name.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Configuration, Fold } from '../contract';
+import { BadInputError } from '../common/errors';
+import { buildUNet, type UNet } from '../network/unet';
+import type { Plans } from '../planning/plans';
+import { loadCheckpointWeights } from '../training/checkpoint';
+import { foldFolder } from '../postprocessing/results-layout';
+import { numClassesOf, stageOf, type CaseModel } from './predict-case';
+import type { PatchPredictor } from './sliding-window';
+
+export interface NetworkPredictorOptions {
+  patchSize: readonly number[];
+  inChannels: number;
+  /** Spatial axes (0-based, array order) to mirror over; default all. */
+  mirrorAxes?: readonly number[];
+  /** Mirroring test-time augmentation (nnU-Net default on; --disable_tta turns it off). */
+  tta?: boolean;
+}
+
+/** Every subset of `axes` (the empty one first). */
+export function mirrorVariants(axes: readonly number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const a of axes) out = [...out, ...out.map((s) => [...s, a])];
+  return out;
+}
+
+export function networkPatchPredictor(model: Pick<UNet, 'predict'>, opts: NetworkPredictorOptions): PatchPredictor {
+  const dims = opts.patchSize.length;
+  const spatial = Array.from({ length: dims }, (_, i) => i);
+  const variants = opts.tta === false ? [[]] : mirrorVariants(opts.mirrorAxes ?? spatial);
+  return async (patch) => {
+    const out = tf.tidy(() => {
+      const x = tf.tensor(patch, [opts.inChannels, ...opts.patchSize], 'float32').transpose([...spatial.map((a) => a + 1), 0]).expandDims(0);
+      let sum: tf.Tensor | undefined;
+      for (const axes of variants) {
+        const flip = axes.map((a) => a + 1);
+        const input = flip.length ? tf.reverse(x, flip) : x;
+        let p = tf.softmax(model.predict(input), -1);
+        if (flip.length) p = tf.reverse(p, flip);
+        sum = sum ? tf.add(sum, p) : p;
+      }
+      return tf.div(sum!, variants.length).squeeze([0]).transpose([dims, ...spatial]);
+    });
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  };
+}
+
+/** Input channels of a configuration's network: the modalities, plus K-1 one-hot channels for the cascade. */
+export function networkInChannels(plans: Plans, configuration: Configuration): number {
+  return plans.num_modalities + (configuration === '3d_cascade_fullres' ? numClassesOf(plans) - 1 : 0);
+}
+
+/** Builds the stage's U-Net and loads a checkpoint's weights into it, by parameter name. */
+export function loadUNet(plans: Plans, configuration: Configuration, plansFile: string, checkpointFile: string): UNet {
+  if (!fs.existsSync(checkpointFile)) throw new BadInputError(`${checkpointFile}: checkpoint missing; train this fold first or pick another with -chk`, checkpointFile);
+  const stage = stageOf(plans, configuration, plansFile);
+  const net = buildUNet(stage, {
+    inChannels: networkInChannels(plans, configuration), numClasses: numClassesOf(plans), deepSupervision: false,
+    baseFeatures: plans.base_num_features, maxFeatures: plans.unet_max_num_features,
+  });
+  const { weights, names } = loadCheckpointWeights(checkpointFile);
+  const byName = new Map(names.map((n, i) => [n, weights[i]!]));
+  const missing = net.architecture.params.filter((p) => !byName.has(p.name)).map((p) => p.name);
+  if (missing.length) {
+    net.dispose();
+    throw new BadInputError(`${checkpointFile}: no weights for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}; the checkpoint was trained with other plans`, checkpointFile);
+  }
+  try {
+    net.setWeights(net.architecture.params.map((p) => byName.get(p.name)!));
+  } catch (err) {
+    net.dispose();
+    throw new BadInputError(`${checkpointFile}: ${(err as Error).message}; the checkpoint was trained with other plans`, checkpointFile);
+  }
+  return net;
+}
+
+/** Folds of a model folder nnU-Net predicts with by default: every fold_N present (not `all`). */
+export function availableFolds(modelDir: string): Fold[] {
+  if (!fs.existsSync(modelDir)) return [];
+  return fs.readdirSync(modelDir).map((d) => /^fold_([0-4])$/.exec(d)).filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]) as Fold).sort();
+}
+
+export interface LoadedModel extends CaseModel { dispose(): void; checkpoints: string[] }
+
+/** The networks of a trained configuration, one PatchPredictor per fold. */
+export function loadModel(
+  modelDir: string, plans: Plans, plansFile: string, configuration: Configuration, folds: readonly Fold[], checkpoint: string, tta = true,
+): LoadedModel {
+  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (fold_0 ... fold_4); train first or pass -f`, modelDir);
+  const patchSize = stageOf(plans, configuration, plansFile).patch_size;
+  const inChannels = networkInChannels(plans, configuration);
+  const checkpoints = folds.map((f) => path.join(foldFolder(modelDir, f), `${checkpoint}.model`));
+  const nets: UNet[] = [];
+  try {
+    for (const file of checkpoints) nets.push(loadUNet(plans, configuration, plansFile, file));
+  } catch (err) {
+    nets.forEach((n) => n.dispose());
+    throw err;
+  }
+  return {
+    plans, plansFile, configuration, checkpoints,
+    folds: nets.map((n) => networkPatchPredictor(n, { patchSize, inChannels, tta })),
+    dispose: () => nets.forEach((n) => n.dispose()),
+  };
+}
