@@ -74,6 +74,8 @@ export interface AugmentationParams {
   dummy2D: boolean;
   rotation: { x: Range; y: Range; z: Range; pPerSample: number; pPerAxis: number };
   scaling: { range: Range; pPerSample: number };
+  /** Image interpolation of the spatial transform: 3 as nnU-Net, 1 (linear) is faster. Seg is always per-label linear. */
+  imageOrder: 1 | 3;
   noise: { varianceRange: Range; pPerSample: number };
   blur: { sigmaRange: Range; pPerSample: number; pPerChannel: number };
   brightness: { multiplierRange: Range; pPerSample: number };
@@ -125,6 +127,7 @@ export function setupAugmentationParams(stage: StageForAugmentation, useMaskForN
     dummy2D,
     rotation: { x: rotX, y: rotY, z: rotZ, pPerSample: 0.2, pPerAxis: 1 },
     scaling: { range: TRAINING_SCALE_RANGE, pPerSample: 0.2 },
+    imageOrder: 3,
     noise: { varianceRange: [0, 0.1], pPerSample: 0.1 },
     blur: { sigmaRange: [0.5, 1], pPerSample: 0.2, pPerChannel: 0.5 },
     brightness: { multiplierRange: [0.75, 1.25], pPerSample: 0.15 },

@@ -29,7 +29,8 @@ const at3 = (x: Channels, z: number, y: number, k: number) => x.data[(z * x.shap
 
 test('spatial: identity matrix reproduces the input; no transform is a centre crop at (D-P)//2', () => {
   const v = randomVolume([6, 7, 8], 2);
-  assert.deepEqual(transformImage(v, [6, 7, 8], I3).data, v.data);
+  assert.deepEqual(transformImage(v, [6, 7, 8], I3, 1).data, v.data);
+  assert.ok(maxDiff(transformImage(v, [6, 7, 8], I3, 3).data, v.data) < 1e-5);
   const s = labelVolume([6, 7, 8]);
   assert.deepEqual(transformSegmentation(s, [6, 7, 8], I3).data, s.data);
   const c = centerCrop(v, [4, 4, 4]);
@@ -37,14 +38,36 @@ test('spatial: identity matrix reproduces the input; no transform is a centre cr
   assert.equal(c.data.length, 2 * 64);
 });
 
+test('spatial sampling equals scipy map_coordinates (mode constant) for order 1 and 3', () => {
+  // Vectors: v = 3·sin(0.7·arange(210)).reshape(5,6,7); scipy.ndimage.map_coordinates(v, pts.T, order, mode='constant', cval=0).
+  const shape = [5, 6, 7];
+  const data = Float32Array.from({ length: 210 }, (_, i) => Math.sin(i * 0.7) * 3);
+  const pts = [[2.3, 1.7, 3.1], [0, 0, 0], [4, 5, 6], [0.2, 5.9, 0.4], [-0.4, 2, 3], [4.3, 2, 3], [1.5, 2.5, 6.0], [3.9, 0.1, 5.5], [2, -0.01, 2], [1.25, 3.75, 2.5]];
+  const expected = {
+    1: [1.504903076, 0.0, 2.9303252144, 0.0, 0.0, 0.0, -0.934172556, 1.971992469, 0.0, 0.6896317119],
+    3: [2.8326236526, 0.0, 2.9303252144, 0.0, 0.0, 0.0, -2.2212517582, 2.2880048131, 0.0, 1.2363064785],
+  };
+  const ctr = shape.map((d) => d / 2 - 0.5);
+  for (const order of [1, 3] as const) {
+    pts.forEach((p, k) => {
+      // A [1,1,2] output whose first voxel (centred coordinate -0.5 on the last axis) lands on p.
+      const m = [[0, 0, 0], [0, 0, 0], ctr.map((c, d) => (c - p[d]!) / 0.5)];
+      const r = transformImage({ data, channels: 1, shape }, [1, 1, 2], m, order);
+      assert.ok(Math.abs(r.data[0]! - expected[order][k]!) < 1e-5, `order ${order} point ${p}: ${r.data[0]} vs ${expected[order][k]}`);
+    });
+  }
+});
+
 test('spatial: a 90° rotation about axis 0 is a transpose + flip of the last two axes', () => {
   const v = randomVolume([4, 6, 6]);
   const s = labelVolume([4, 6, 6]);
   const m = rotationX(Math.PI / 2);
-  const r = transformImage(v, [4, 6, 6], m);
+  const r = transformImage(v, [4, 6, 6], m, 1);
+  const rc = transformImage(v, [4, 6, 6], m, 3);
   const rs = transformSegmentation(s, [4, 6, 6], m);
   for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) for (let k = 0; k < 6; k++) {
     assert.ok(Math.abs(at3(r, i, j, k) - at3(v, i, k, 5 - j)) < 1e-5);
+    assert.ok(Math.abs(at3(rc, i, j, k) - at3(v, i, k, 5 - j)) < 1e-4, 'cubic interpolates the samples');
     assert.equal(at3(rs, i, j, k), at3(s, i, k, 5 - j));
   }
   // The 2D path (a [1, y, x] volume) does the same in-plane.

@@ -35,13 +35,13 @@ function spatialStep(image: Channels, seg: Channels, params: AugmentationParams,
   const P = params.patchSize;
   if (!params.dummy2D) {
     const m = drawSpatialMatrix(params, P.length as 2 | 3, rng);
-    return spatialTransform(image, seg, P, m);
+    return spatialTransform(image, seg, P, m, params.imageOrder);
   }
   const [z, ...plane] = image.shape as [number, ...number[]];
   if (z !== P[0]) throw new RangeError(`dummy 2D: loaded first axis ${z} must equal the patch's ${P[0]}`);
   const fold = (x: Channels): Channels => ({ data: x.data, channels: x.channels * z, shape: plane });
   const m = drawSpatialMatrix(params, 2, rng);
-  const r = spatialTransform(fold(image), fold(seg), P.slice(1), m);
+  const r = spatialTransform(fold(image), fold(seg), P.slice(1), m, params.imageOrder);
   const unfold = (x: Channels, channels: number): Channels => ({ data: x.data, channels, shape: [...P] });
   return { image: unfold(r.image, image.channels), seg: unfold(r.seg, seg.channels) };
 }

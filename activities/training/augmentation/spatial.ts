@@ -1,10 +1,12 @@
 /**
  * batchgenerators' SpatialTransform as nnUNetTrainerV2 configures it (spec §5.6 step 2): the output patch's
  * centred grid (row vectors) times Rx·Ry·Rz (2D: R) times the scale factor, shifted to the input centre
- * D/2 - 0.5, sampled with constant borders (image 0, seg -1). Without rotation or scaling it is a plain
- * centre crop at (D - P)//2. Image interpolation is trilinear (order 1), a documented deviation from order 3.
- * Segmentations are interpolated per label (order 1, ≥ 0.5 wins, later labels in order of appearance
- * overwrite); a voxel no label reaches stays 0, as in batchgenerators' interpolate_img.
+ * D/2 - 0.5, sampled as scipy's map_coordinates in 'constant' mode (image cval 0, seg cval -1): points outside
+ * the input take cval, points inside interpolate (mirrored taps past the edges). Without rotation or scaling
+ * it is a plain centre crop at (D - P)//2. The image uses cubic B-splines (order 3, prefiltered) like nnU-Net,
+ * or linear (order 1) when asked for speed. Segmentations are interpolated per label (order 1, ≥ 0.5 wins,
+ * later labels in order of appearance overwrite); a voxel no label reaches stays 0, as in batchgenerators'
+ * interpolate_img (so points outside the loaded patch become background, not -1).
  */
 import { matMul, rotation2d, rotationX, rotationY, rotationZ, type AugmentationParams } from '../patch-size';
 import type { Rng } from './random';
@@ -90,53 +92,147 @@ function forEachSource(inShape: [number, number, number], outShape: [number, num
   }
 }
 
-/** Trilinear taps of one coordinate: 8 flat indices (-1 outside) and weights, reused across channels. */
-class Taps {
-  readonly index = new Int32Array(8);
-  readonly weight = new Float64Array(8);
-  constructor(private readonly shape: [number, number, number]) {}
+/** Interpolation order of the image: 3 (cubic B-spline, nnU-Net's default) or 1 (linear, faster). */
+export type ImageOrder = 1 | 3;
 
-  set(z: number, y: number, x: number): void {
-    const [Z, Y, X] = this.shape;
-    const z0 = Math.floor(z), y0 = Math.floor(y), x0 = Math.floor(x);
-    const tz = z - z0, ty = y - y0, tx = x - x0;
-    let t = 0;
-    for (let dz = 0; dz < 2; dz++) {
-      const zz = z0 + dz;
-      const wz = dz ? tz : 1 - tz;
-      for (let dy = 0; dy < 2; dy++) {
-        const yy = y0 + dy;
-        const wy = dy ? ty : 1 - ty;
-        for (let dx = 0; dx < 2; dx++) {
-          const xx = x0 + dx;
-          this.weight[t] = wz * wy * (dx ? tx : 1 - tx);
-          this.index[t] = zz >= 0 && zz < Z && yy >= 0 && yy < Y && xx >= 0 && xx < X ? (zz * Y + yy) * X + xx : -1;
-          t++;
+/** Coordinates this close outside [0, n-1] count as inside (rotation matrices are not exactly integral). */
+const EDGE_TOLERANCE = 1e-6;
+
+/** Whole-sample mirror of an index into [0, n) (scipy's 'mirror' extension: -1 -> 1, n -> n-2). */
+function mirrorIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n - 2;
+  let j = ((i % period) + period) % period;
+  return j < n ? j : period - j;
+}
+
+/**
+ * Taps of one sample point for scipy map_coordinates in 'constant' mode: a point outside [0, n-1] on any axis
+ * is cval (no interpolation beyond the edges); inside, order 1 uses 8 taps, order 3 uses 64 taps of the
+ * B-spline coefficients with mirrored indices past the edges.
+ */
+class Taps {
+  readonly index: Int32Array;
+  readonly weight: Float64Array;
+  count = 0;
+  private readonly w = [new Float64Array(4), new Float64Array(4), new Float64Array(4)];
+  private readonly ix = [new Int32Array(4), new Int32Array(4), new Int32Array(4)];
+
+  constructor(private readonly shape: [number, number, number], private readonly order: 1 | 3) {
+    const n = order === 3 ? 64 : 8;
+    this.index = new Int32Array(n);
+    this.weight = new Float64Array(n);
+  }
+
+  /** Fills the taps; false when the point lies outside the volume (the caller writes cval). */
+  set(z: number, y: number, x: number): boolean {
+    const c = [z, y, x];
+    const width = this.order === 3 ? 4 : 2;
+    for (let a = 0; a < 3; a++) {
+      const n = this.shape[a]!;
+      let v = c[a]!;
+      if (v < -EDGE_TOLERANCE || v > n - 1 + EDGE_TOLERANCE) return false;
+      v = Math.min(Math.max(v, 0), n - 1);
+      const f = Math.floor(v);
+      const t = v - f;
+      const w = this.w[a]!;
+      const ix = this.ix[a]!;
+      if (this.order === 1) {
+        w[0] = 1 - t; w[1] = t;
+        ix[0] = f; ix[1] = Math.min(f + 1, n - 1);
+      } else {
+        const t2 = t * t, t3 = t2 * t;
+        w[0] = ((1 - t) * (1 - t) * (1 - t)) / 6;
+        w[1] = (4 - 6 * t2 + 3 * t3) / 6;
+        w[2] = (1 + 3 * t + 3 * t2 - 3 * t3) / 6;
+        w[3] = t3 / 6;
+        for (let j = 0; j < 4; j++) ix[j] = mirrorIndex(f - 1 + j, n);
+      }
+    }
+    const [, Y, X] = this.shape;
+    let k = 0;
+    for (let i = 0; i < width; i++) {
+      const wz = this.w[0]![i]!;
+      if (wz === 0) continue;
+      const zOff = this.ix[0]![i]! * Y;
+      for (let j = 0; j < width; j++) {
+        const wzy = wz * this.w[1]![j]!;
+        if (wzy === 0) continue;
+        const yOff = (zOff + this.ix[1]![j]!) * X;
+        for (let l = 0; l < width; l++) {
+          const wt = wzy * this.w[2]![l]!;
+          if (wt === 0) continue;
+          this.index[k] = yOff + this.ix[2]![l]!;
+          this.weight[k++] = wt;
         }
       }
     }
+    this.count = k;
+    return true;
   }
 }
 
-/** Resamples image channels (linear, border 0) through `m` into an output patch. */
-export function transformImage(src: Channels, out: readonly number[], m: number[][], cval = 0): Channels {
+const CUBIC_POLE = Math.sqrt(3) - 2;
+
+/** scipy spline_filter1d (order 3) of one line with mirror boundary initialisation, in place. */
+function prefilterLine(c: Float64Array): void {
+  const n = c.length;
+  if (n === 1) return;
+  const z = CUBIC_POLE;
+  for (let i = 0; i < n; i++) c[i]! *= 6; // gain (1 - z)(1 - 1/z)
+  const zn1 = Math.pow(z, n - 1);
+  let c0 = c[0]! + zn1 * c[n - 1]!;
+  let zi = z;
+  for (let i = 1; i < n - 1; i++) { c0 += zi * (c[i]! + zn1 * c[n - 1 - i]!); zi *= z; }
+  c[0] = c0 / (1 - zn1 * zn1);
+  for (let i = 1; i < n; i++) c[i]! += z * c[i - 1]!;
+  c[n - 1] = ((z * c[n - 2]! + c[n - 1]!) * z) / (z * z - 1);
+  for (let i = n - 2; i >= 0; i--) c[i] = z * (c[i + 1]! - c[i]!);
+}
+
+/** Cubic B-spline coefficients of one 3D channel (separable prefilter along each axis). */
+export function splineCoefficients(v: ArrayLike<number>, shape: readonly [number, number, number]): Float64Array {
+  const c = Float64Array.from(v);
+  for (let axis = 0; axis < 3; axis++) {
+    const n = shape[axis]!;
+    if (n === 1) continue;
+    let inner = 1;
+    for (let a = axis + 1; a < 3; a++) inner *= shape[a]!;
+    const outer = c.length / (n * inner);
+    const line = new Float64Array(n);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * n * inner + i;
+        for (let k = 0; k < n; k++) line[k] = c[base + k * inner]!;
+        prefilterLine(line);
+        for (let k = 0; k < n; k++) c[base + k * inner] = line[k]!;
+      }
+    }
+  }
+  return c;
+}
+
+/** Resamples image channels through `m` into an output patch (order 3 or 1, constant border `cval`). */
+export function transformImage(src: Channels, out: readonly number[], m: number[][], order: ImageOrder = 3, cval = 0): Channels {
   const inShape = as3(src.shape);
   const outShape = as3(out);
   const nIn = inShape[0] * inShape[1] * inShape[2];
   const nOut = outShape[0] * outShape[1] * outShape[2];
   const res = new Float32Array(src.channels * nOut);
-  const taps = new Taps(inShape);
+  const coeffs = Array.from({ length: src.channels }, (_, c) => {
+    const channel = src.data.subarray(c * nIn, (c + 1) * nIn);
+    return order === 3 ? splineCoefficients(channel, inShape) : channel;
+  });
+  const taps = new Taps(inShape, order);
   forEachSource(inShape, outShape, m, (o, z, y, x) => {
-    taps.set(z, y, x);
+    if (!taps.set(z, y, x)) {
+      for (let c = 0; c < src.channels; c++) res[c * nOut + o] = cval;
+      return;
+    }
     for (let c = 0; c < src.channels; c++) {
-      const base = c * nIn;
+      const data = coeffs[c]!;
       let v = 0;
-      for (let t = 0; t < 8; t++) {
-        const w = taps.weight[t]!;
-        if (w === 0) continue;
-        const i = taps.index[t]!;
-        v += w * (i >= 0 ? src.data[base + i]! : cval);
-      }
+      for (let t = 0; t < taps.count; t++) v += taps.weight[t]! * data[taps.index[t]!]!;
       res[c * nOut + o] = v;
     }
   });
@@ -157,26 +253,20 @@ export function transformSegmentation(src: Channels, out: readonly number[], m: 
   const nIn = inShape[0] * inShape[1] * inShape[2];
   const nOut = outShape[0] * outShape[1] * outShape[2];
   const res = new Float32Array(src.channels * nOut);
-  const taps = new Taps(inShape);
+  if (cval >= 0.5) throw new RangeError('transformSegmentation: cval must be < 0.5');
+  const taps = new Taps(inShape, 1);
   for (let c = 0; c < src.channels; c++) {
     const base = c * nIn;
     const labels = labelsInOrder(src.data, base, base + nIn);
     const slot = new Map(labels.map((l, i) => [l, i]));
     const acc = new Float64Array(labels.length);
     forEachSource(inShape, outShape, m, (o, z, y, x) => {
-      taps.set(z, y, x);
+      if (!taps.set(z, y, x)) return; // every label mask reads cval (< 0.5) there: the voxel keeps 0
+
       acc.fill(0);
-      let outside = 0;
-      for (let t = 0; t < 8; t++) {
-        const w = taps.weight[t]!;
-        if (w === 0) continue;
-        const i = taps.index[t]!;
-        if (i < 0) outside += w;
-        else acc[slot.get(src.data[base + i]!)!]! += w;
-      }
+      for (let t = 0; t < taps.count; t++) acc[slot.get(src.data[base + taps.index[t]!]!)!]! += taps.weight[t]!;
       let label = 0;
-      // mask value = (weight of this label) + cval · (weight outside the volume)
-      for (let l = 0; l < labels.length; l++) if (acc[l]! + cval * outside >= 0.5) label = labels[l]!;
+      for (let l = 0; l < labels.length; l++) if (acc[l]! >= 0.5) label = labels[l]!;
       res[c * nOut + o] = label;
     });
   }
@@ -184,7 +274,7 @@ export function transformSegmentation(src: Channels, out: readonly number[], m: 
 }
 
 /** The spatial step for one sample: image and seg to the patch through `m`, or centre-cropped. */
-export function spatialTransform(image: Channels, seg: Channels, patch: readonly number[], m: SpatialMatrix): { image: Channels; seg: Channels } {
+export function spatialTransform(image: Channels, seg: Channels, patch: readonly number[], m: SpatialMatrix, order: ImageOrder = 3): { image: Channels; seg: Channels } {
   if (!m) return { image: centerCrop(image, patch), seg: centerCrop(seg, patch) };
-  return { image: transformImage(image, patch, m), seg: transformSegmentation(seg, patch, m) };
+  return { image: transformImage(image, patch, m, order), seg: transformSegmentation(seg, patch, m) };
 }
