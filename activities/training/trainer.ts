@@ -1,0 +1,376 @@
+/**
+ * nnUNetTrainerV2's training loop (spec §5.3, §5.9-§5.11): epochs of training iterations (poly LR, Nesterov SGD,
+ * clipping at 12, deep-supervised Dice+CE), validation iterations for the validation loss and the online
+ * pseudo-Dice, nnU-Net's moving averages and best-model tracking, the momentum rescue at epoch 100, and
+ * checkpoints that resume the exact stream (weights, momentum, histories, loader and augmentation RNG states).
+ *
+ * Knobs a subclass changes are protected fields (`maxEpochs`, `iterationsPerEpoch`, ...); a subclass registered
+ * by name in trainer-registry.ts is a custom trainer.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Configuration } from '../contract';
+import type { UNetArchitecture } from '../network/architecture';
+import { deepSupervisionWeights } from '../network/deepSupervision';
+import { trainStep, type TrainBatch } from '../network/trainStep';
+import { buildUNet, type UNet } from '../network/unet';
+import type { Plans, StagePlan } from '../planning/plans';
+import { BatchProducer, type NetworkBatch, type ProducerState } from './batch-worker';
+import {
+  CHECKPOINT_FILES, writeCheckpoint, type BestTracking, type Checkpoint, type CheckpointKind, type TrainingHistory,
+} from './checkpoint';
+import { batchDiceFor, deepSupervisionLoss, type DiceCeOptions } from './loss';
+import { NesterovSgd, SGD_DEFAULTS, polyLearningRate } from './optimizer';
+import { setupAugmentationParams, type AugmentationParams } from './patch-size';
+
+/** What one fold's training needs; the stage may be a plan stage overridden for tests (tiny patch/network). */
+export interface TrainerSetup {
+  trainerName: string;
+  plans: Plans;
+  configuration: Configuration;
+  stage: StagePlan;
+  /** Preprocessed stage folder (<case>.npy / <case>.json). */
+  dataDir: string;
+  foldDir: string;
+  trainCases: string[];
+  valCases: string[];
+  /** Overrides of the trainer's defaults (TrainInput.epochs / iterationsPerEpoch, tests). */
+  epochs?: number;
+  iterationsPerEpoch?: number;
+  validationIterations?: number;
+  /** Network width override (tests); nnU-Net: 32. */
+  baseFeatures?: number;
+  /** Seed of the network init and the batch streams (nnU-Net is unseeded by default; we are reproducible). */
+  seed?: number;
+  /** Periodic checkpoint every N epochs (nnU-Net 50) and every M minutes (0: off). */
+  checkpointEveryEpochs?: number;
+  checkpointEveryMinutes?: number;
+  /** Batch-producing worker threads per stream. */
+  numWorkers?: number;
+  /** Facts stored in checkpoints / debug.json (backend, plans file...). */
+  info?: Record<string, unknown>;
+  log?: (line: string) => void;
+}
+
+export interface EpochReport {
+  epoch: number;
+  totalEpochs: number;
+  trainLoss: number;
+  valLoss: number;
+  /** Online pseudo-Dice per foreground class (NaN where a class was absent from prediction and target). */
+  pseudoDice: number[];
+  meanPseudoDice: number;
+  learningRate: number;
+  seconds: number;
+  /** The checkpoint written at the end of this epoch, if any. */
+  checkpoint?: string;
+  isBest: boolean;
+}
+
+export interface RunHooks {
+  /** After every epoch (heartbeat, plot). */
+  onEpoch?: (report: EpochReport, trainer: NnUNetTrainerV2) => void | Promise<void>;
+  /** Polled between iterations; true stops after writing a checkpoint (cancellation). */
+  shouldStop?: () => boolean;
+}
+
+export type RunOutcome = { status: 'finished'; finalCheckpoint: string } | { status: 'stopped'; checkpoint: string };
+
+const EMPTY_HISTORY = (): TrainingHistory => ({ trainLosses: [], valLosses: [], evalMetrics: [], pseudoDicePerClass: [], learningRates: [], epochSeconds: [] });
+
+/** nnU-Net's finish_online_evaluation: global Dice per foreground class over the epoch's accumulated counts. */
+export function globalDice(tp: Float64Array, fp: Float64Array, fn: Float64Array): number[] {
+  return Array.from(tp, (t, c) => (2 * t) / (2 * t + fp[c]! + fn[c]!));
+}
+
+/** Mean of the non-NaN values (NaN classes dropped as nnU-Net does); NaN when none remain. */
+export function meanIgnoringNaN(values: readonly number[]): number {
+  const ok = values.filter((v) => !Number.isNaN(v));
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
+}
+
+/**
+ * Validation iterations when the iteration count is overridden: nnU-Net's 50 per 250 (1:5), at least 1, so small
+ * budgets do not spend most of their time validating.
+ */
+export function scaledValidationIterations(iterations: number, defaultIterations = 250, defaultValidation = 50): number {
+  if (iterations === defaultIterations) return defaultValidation;
+  return Math.max(1, Math.ceil((iterations * defaultValidation) / defaultIterations));
+}
+
+export class NnUNetTrainerV2 {
+  // nnUNetTrainerV2's constants (spec §5.3, §5.11); subclasses override these.
+  protected maxEpochs = 1000;
+  protected iterationsPerEpoch = 250;
+  protected validationIterations = 50;
+  protected initialLearningRate: number = SGD_DEFAULTS.learningRate;
+  protected saveEvery = 50;
+  protected trainLossMAAlpha = 0.93;
+  protected valEvalCriterionAlpha = 0.9;
+  /** Epoch at whose end a zero online Dice triggers the momentum rescue. */
+  protected momentumRescueEpoch = 100;
+
+  epoch = 0;
+  history: TrainingHistory = EMPTY_HISTORY();
+  best: BestTracking = { trainLossMA: null, valEvalCriterionMA: null, bestValEvalCriterionMA: null, bestEpoch: null };
+  network!: UNet;
+  optimizer!: NesterovSgd;
+  augmentation!: AugmentationParams;
+  private trainBatches!: BatchProducer;
+  private valBatches!: BatchProducer;
+  private dsWeights: number[] = [];
+  private lossOptions!: DiceCeOptions;
+  private lastCheckpointAt = Date.now();
+  private readonly log: (line: string) => void;
+
+  constructor(readonly setup: TrainerSetup) {
+    this.log = setup.log ?? (() => undefined);
+  }
+
+  /** Applies input overrides after a subclass's field initialisers ran. */
+  private applyOverrides(): void {
+    const s = this.setup;
+    if (s.epochs !== undefined) this.maxEpochs = s.epochs;
+    if (s.iterationsPerEpoch !== undefined) {
+      this.validationIterations = scaledValidationIterations(s.iterationsPerEpoch, this.iterationsPerEpoch, this.validationIterations);
+      this.iterationsPerEpoch = s.iterationsPerEpoch;
+    }
+    if (s.validationIterations !== undefined) this.validationIterations = s.validationIterations;
+    if (s.checkpointEveryEpochs !== undefined) this.saveEvery = s.checkpointEveryEpochs;
+  }
+
+  get totalEpochs(): number {
+    return this.maxEpochs;
+  }
+
+  get architecture(): UNetArchitecture {
+    return this.network.architecture;
+  }
+
+  /** Builds network, optimiser and batch streams; from a checkpoint when given (resume). */
+  initialize(resume?: Checkpoint): void {
+    this.applyOverrides();
+    const { plans, stage, configuration } = this.setup;
+    const seed = this.setup.seed ?? 12345;
+    this.network = buildUNet(stage, {
+      inChannels: plans.num_modalities,
+      numClasses: plans.num_classes + 1,
+      baseFeatures: this.setup.baseFeatures ?? plans.base_num_features,
+      maxFeatures: plans.unet_max_num_features,
+      seed,
+    });
+    this.optimizer = new NesterovSgd(this.network.variables, { learningRate: this.initialLearningRate });
+    this.augmentation = setupAugmentationParams(stage, plans.use_mask_for_norm);
+    this.dsWeights = deepSupervisionWeights(this.augmentation.deepSupervisionScales.length || 1);
+    this.lossOptions = { batchDice: batchDiceFor(configuration, Object.keys(plans.plans_per_stage).length > 1 && plans.plans_kind === '3d') };
+    let rng: { train?: ProducerState; val?: ProducerState } = {};
+    if (resume) {
+      this.restore(resume);
+      rng = resume.meta.rng;
+    }
+    const loader = { dir: this.setup.dataDir, batchSize: stage.batch_size, finalPatchSize: stage.patch_size };
+    const numWorkers = this.setup.numWorkers ?? 1;
+    this.trainBatches = new BatchProducer({
+      loader: { ...loader, caseIds: this.setup.trainCases, patchSize: this.augmentation.generatorPatchSize },
+      augmentation: this.augmentation, deepSupervisionScales: this.augmentation.deepSupervisionScales,
+      seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
+    });
+    this.valBatches = new BatchProducer({
+      loader: { ...loader, caseIds: this.setup.valCases, patchSize: stage.patch_size },
+      augmentation: null, deepSupervisionScales: this.augmentation.deepSupervisionScales,
+      seed: seed + 1, state: rng.val, numWorkers, queueSize: numWorkers,
+    });
+    this.lastCheckpointAt = Date.now();
+  }
+
+  private restore(c: Checkpoint): void {
+    const names = this.network.architecture.params.map((p) => p.name);
+    if (c.weightNames.length !== names.length || c.weightNames.some((n, i) => n !== names[i])) {
+      throw new Error('the checkpoint was written for a different network (parameter names differ); delete it or train with the same plans');
+    }
+    this.network.setWeights(c.weights);
+    this.optimizer.setState({ ...c.meta.optimizer, buffers: c.momentum });
+    this.epoch = c.meta.epoch;
+    this.history = c.meta.history;
+    this.best = c.meta.best;
+  }
+
+  private toTensors(b: NetworkBatch): TrainBatch {
+    return { data: tf.tensor(b.data, b.dataShape, 'float32'), targets: b.targets.map((t) => tf.tensor(t.data, t.shape, 'int32')) };
+  }
+
+  private static dispose(b: TrainBatch): void {
+    b.data.dispose();
+    for (const t of b.targets) t.dispose();
+  }
+
+  /** One training iteration; returns the loss. */
+  protected async trainIteration(): Promise<number> {
+    const batch = this.toTensors(await this.trainBatches.next());
+    try {
+      return trainStep(this.network, this.optimizer, batch, this.dsWeights, this.lossOptions).loss;
+    } finally {
+      NnUNetTrainerV2.dispose(batch);
+    }
+  }
+
+  /** One validation iteration: loss and the online tp/fp/fn of the hard argmax per foreground class. */
+  protected async validationIteration(tp: Float64Array, fp: Float64Array, fn: Float64Array): Promise<number> {
+    const batch = this.toTensors(await this.valBatches.next());
+    try {
+      const { loss, seg } = tf.tidy(() => {
+        const outputs = this.network.apply(batch.data);
+        const l = deepSupervisionLoss(outputs, batch.targets, this.dsWeights, this.lossOptions).dataSync()[0]!;
+        return { loss: l, seg: tf.argMax(outputs[0]!, -1).dataSync() as Int32Array };
+      });
+      const target = batch.targets[0]!.dataSync() as Int32Array;
+      for (let i = 0; i < seg.length; i++) {
+        const p = seg[i]!;
+        const t = target[i]!;
+        if (p === t) { if (p > 0) tp[p - 1]!++; continue; }
+        if (p > 0) fp[p - 1]!++;
+        if (t > 0) fn[t - 1]!++;
+      }
+      return loss;
+    } finally {
+      NnUNetTrainerV2.dispose(batch);
+    }
+  }
+
+  /** Runs epochs until maxEpochs or a stop request; writes checkpoints as nnU-Net does. */
+  async run(hooks: RunHooks = {}): Promise<RunOutcome> {
+    const stop = hooks.shouldStop ?? (() => false);
+    while (this.epoch < this.maxEpochs) {
+      const report = await this.runEpoch(stop);
+      if (!report) return { status: 'stopped', checkpoint: this.saveCheckpoint('latest') };
+      await hooks.onEpoch?.(report, this);
+      if (stop()) return { status: 'stopped', checkpoint: report.checkpoint ?? this.saveCheckpoint('latest') };
+    }
+    const finalCheckpoint = this.saveCheckpoint('final');
+    fs.rmSync(path.join(this.setup.foldDir, CHECKPOINT_FILES.latest), { force: true });
+    return { status: 'finished', finalCheckpoint };
+  }
+
+  /** One epoch (train, validate, on_epoch_end); undefined when a stop request interrupted it (state unchanged). */
+  async runEpoch(stop: () => boolean = () => false): Promise<EpochReport | undefined> {
+    const started = Date.now();
+    const e = this.epoch;
+    const lr = polyLearningRate(e, this.maxEpochs, this.initialLearningRate);
+    this.optimizer.learningRate = lr;
+    // A stop mid-epoch must not leave half-updated weights behind a checkpoint that claims epoch e: keep a copy.
+    const before = { weights: this.network.getWeights(), optimizer: this.optimizer.getState(), rng: this.rngState() };
+    let trainSum = 0;
+    for (let i = 0; i < this.iterationsPerEpoch; i++) {
+      if (stop()) return this.rollback(before);
+      trainSum += await this.trainIteration();
+    }
+    const K = this.setup.plans.num_classes;
+    const tp = new Float64Array(K), fp = new Float64Array(K), fn = new Float64Array(K);
+    let valSum = 0;
+    for (let i = 0; i < this.validationIterations; i++) valSum += await this.validationIteration(tp, fp, fn);
+    const pseudoDice = globalDice(tp, fp, fn);
+    const report: EpochReport = {
+      epoch: e, totalEpochs: this.maxEpochs, trainLoss: trainSum / this.iterationsPerEpoch, valLoss: valSum / this.validationIterations,
+      pseudoDice, meanPseudoDice: meanIgnoringNaN(pseudoDice), learningRate: lr, seconds: 0, isBest: false,
+    };
+    this.onEpochEnd(report, started);
+    return report;
+  }
+
+  private rollback(before: { weights: Float32Array[]; optimizer: ReturnType<NesterovSgd['getState']>; rng: { train: ProducerState; val: ProducerState } }): undefined {
+    this.network.setWeights(before.weights);
+    this.optimizer.setState(before.optimizer);
+    this.pendingRng = before.rng;
+    return undefined;
+  }
+
+  private pendingRng?: { train: ProducerState; val: ProducerState };
+
+  private rngState(): { train: ProducerState; val: ProducerState } {
+    return this.pendingRng ?? { train: this.trainBatches.state(), val: this.valBatches.state() };
+  }
+
+  /** nnUNetTrainer.on_epoch_end + NetworkTrainer's moving averages, then the checkpoints. */
+  private onEpochEnd(r: EpochReport, started: number): void {
+    const h = this.history;
+    h.trainLosses.push(r.trainLoss);
+    h.valLosses.push(r.valLoss);
+    h.evalMetrics.push(r.meanPseudoDice);
+    h.pseudoDicePerClass.push(r.pseudoDice.map((d) => (Number.isNaN(d) ? null : d)));
+    h.learningRates.push(r.learningRate);
+    const b = this.best;
+    b.trainLossMA = b.trainLossMA === null ? r.trainLoss : this.trainLossMAAlpha * b.trainLossMA + (1 - this.trainLossMAAlpha) * r.trainLoss;
+    // update_eval_criterion_MA: the online Dice (or −val loss when it is NaN) smoothed with alpha 0.9.
+    const criterion = Number.isNaN(r.meanPseudoDice) ? -r.valLoss : r.meanPseudoDice;
+    b.valEvalCriterionMA = b.valEvalCriterionMA === null ? criterion : this.valEvalCriterionAlpha * b.valEvalCriterionMA + (1 - this.valEvalCriterionAlpha) * criterion;
+    // manage_patience: the first value only initialises the best; later, a strictly higher MA is a new best.
+    if (b.bestValEvalCriterionMA === null) b.bestValEvalCriterionMA = b.valEvalCriterionMA;
+    else if (b.valEvalCriterionMA > b.bestValEvalCriterionMA) {
+      b.bestValEvalCriterionMA = b.valEvalCriterionMA;
+      b.bestEpoch = r.epoch;
+      r.isBest = true;
+    }
+    if (r.epoch === this.momentumRescueEpoch && r.meanPseudoDice === 0) {
+      this.log('momentum rescue: online Dice is 0 at epoch 100; momentum 0.95 and conv weights re-initialised');
+      this.optimizer.momentum = 0.95;
+      this.network.reinitializeConvs((this.setup.seed ?? 12345) + 1);
+    }
+    this.epoch = r.epoch + 1;
+    r.seconds = (Date.now() - started) / 1000;
+    h.epochSeconds.push(r.seconds);
+    if (r.isBest) this.saveCheckpoint('best');
+    const minutes = this.setup.checkpointEveryMinutes ?? 0;
+    const periodic = r.epoch % this.saveEvery === this.saveEvery - 1 || (minutes > 0 && Date.now() - this.lastCheckpointAt >= minutes * 60_000);
+    if (periodic && this.epoch < this.maxEpochs) r.checkpoint = this.saveCheckpoint('latest');
+    this.logEpoch(r);
+  }
+
+  private logEpoch(r: EpochReport): void {
+    const f = (v: number) => v.toFixed(4);
+    this.log(`epoch: ${r.epoch}`);
+    this.log(`train loss : ${f(r.trainLoss)}`);
+    this.log(`validation loss: ${f(r.valLoss)}`);
+    this.log(`Average global foreground Dice: [${r.pseudoDice.map(f).join(', ')}]`);
+    this.log('(interpret this as an estimate for the Dice of the different classes. This is not exact.)');
+    this.log(`lr: ${r.learningRate.toPrecision(6)}`);
+    if (r.isBest) this.log('New best epoch (MA of the online Dice)');
+    if (r.checkpoint) this.log(`saved checkpoint ${path.basename(r.checkpoint)}`);
+    this.log(`This epoch took ${r.seconds.toFixed(1)} s`);
+  }
+
+  /** The state after `this.epoch` completed epochs. */
+  checkpoint(): Checkpoint {
+    const opt = this.optimizer.getState();
+    return {
+      meta: {
+        trainer: this.setup.trainerName,
+        epoch: this.epoch,
+        maxEpochs: this.maxEpochs,
+        iterationsPerEpoch: this.iterationsPerEpoch,
+        optimizer: { learningRate: opt.learningRate, momentum: opt.momentum, steps: opt.steps },
+        rng: this.rngState(),
+        history: this.history,
+        best: this.best,
+        info: { configuration: this.setup.configuration, ...this.setup.info },
+      },
+      weights: this.network.getWeights(),
+      weightNames: this.network.architecture.params.map((p) => p.name),
+      weightShapes: this.network.architecture.params.map((p) => p.shape),
+      momentum: opt.buffers,
+    };
+  }
+
+  saveCheckpoint(kind: CheckpointKind): string {
+    const file = path.join(this.setup.foldDir, CHECKPOINT_FILES[kind]);
+    writeCheckpoint(file, this.checkpoint());
+    if (kind !== 'best') this.lastCheckpointAt = Date.now();
+    return file;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.trainBatches?.close(), this.valBatches?.close()]);
+    this.optimizer?.dispose();
+    this.network?.dispose();
+  }
+}
