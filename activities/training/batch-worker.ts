@@ -11,7 +11,7 @@ import { BadInputError } from '../common/errors';
 import { downsampleSegmentation } from '../network/deepSupervision';
 import type { MT19937State } from './mt19937';
 import { PatchDataLoader, type Batch, type DataLoaderOptions } from './dataloader';
-import type { AugmentationParams } from './patch-size';
+import { setupAugmentationParams, type AugmentationParams, type StageForAugmentation } from './patch-size';
 import { augmentBatch, validationBatch } from './augmentation/pipeline';
 import { Rng } from './augmentation/random';
 
@@ -42,6 +42,43 @@ export interface BatchProducerOptions {
   /** Batches prepared ahead in total (≥ 1). */
   queueSize?: number;
   numWorkers?: number;
+}
+
+export interface StageProducerArgs {
+  /** The plans stage (patch_size, batch_size, do_dummy_2D_data_aug, pool_op_kernel_sizes). */
+  stage: StageForAugmentation & { batch_size: number };
+  /** plans.use_mask_for_norm. */
+  useMaskForNorm: Record<string, boolean>;
+  /** Preprocessed stage folder and the cases of this split. */
+  dir: string;
+  caseIds: readonly string[];
+  /** Training: enlarged patch + augmentation; validation: network patch, no augmentation (nnU-Net's val loader). */
+  purpose: 'train' | 'validation';
+  seed?: number;
+  state?: ProducerState;
+  queueSize?: number;
+  numWorkers?: number;
+}
+
+/** nnUNetTrainerV2's training or validation generator for a plans stage. */
+export function producerOptionsForStage(args: StageProducerArgs): BatchProducerOptions {
+  const params = setupAugmentationParams(args.stage, args.useMaskForNorm);
+  const train = args.purpose === 'train';
+  return {
+    loader: {
+      dir: args.dir,
+      caseIds: args.caseIds,
+      patchSize: train ? params.generatorPatchSize : params.patchSize,
+      finalPatchSize: params.patchSize,
+      batchSize: args.stage.batch_size,
+    },
+    augmentation: train ? params : null,
+    deepSupervisionScales: params.deepSupervisionScales,
+    seed: args.seed,
+    state: args.state,
+    queueSize: args.queueSize,
+    numWorkers: args.numWorkers,
+  };
 }
 
 interface WorkerConfig {

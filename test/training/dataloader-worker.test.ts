@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeNpy } from '../../activities/io/npy';
-import { BatchProducer, toChannelsLast, type BatchProducerOptions } from '../../activities/training/batch-worker';
+import { BatchProducer, producerOptionsForStage, toChannelsLast, type BatchProducerOptions } from '../../activities/training/batch-worker';
 import { setupAugmentationParams } from '../../activities/training/patch-size';
 import { BadInputError } from '../../activities/common/errors';
 
@@ -80,8 +80,12 @@ test('worker producer delivers N batches (network layout, deep-supervision targe
 
 test('validation producer (no augmentation) with two workers taken round-robin', async () => {
   const dir = stage();
-  const opts = options(dir, { augmentation: null, numWorkers: 2, queueSize: 4 });
-  opts.loader = { ...opts.loader, patchSize: [8, 12, 8] };
+  const opts = producerOptionsForStage({
+    stage: { patch_size: [8, 12, 8], batch_size: 2, do_dummy_2D_data_aug: false, pool_op_kernel_sizes: [[2, 2, 2]] },
+    useMaskForNorm: {}, dir, caseIds: ['a', 'b'], purpose: 'validation', seed: 9, numWorkers: 2, queueSize: 4,
+  });
+  assert.deepEqual(opts.loader.patchSize, [8, 12, 8]);
+  assert.equal(opts.augmentation, null);
   const p = new BatchProducer(opts);
   const a = [await p.next(), await p.next(), await p.next()];
   await p.close();
