@@ -76,6 +76,7 @@ test('run: embedded server, stops at the first unimplemented stage (or completes
 
     // 3. A plain run brings in-process workers, attaches to that same workflow and follows it to its end.
     const c = await runCliAsync(RUN_ARGS, { env, timeoutMs: 300_000 });
+    assert.match(c.stdout, /using the running embedded server at /, 'no second server on the same SQLite file');
     assert.match(c.stdout, new RegExp(`attached to ${WORKFLOW_ID} \\(running\\)`));
     assertRunOutcome(c);
     assert.match(c.stdout, /verify: done/, 'the non-terminal view prints one line per change');
