@@ -73,6 +73,11 @@ test('run: embedded server, stops at the first unimplemented stage (or completes
     const b = await runCliAsync([...RUN_ARGS, '--detach', '--json'], { env });
     assert.equal(b.code, 0, b.stderr);
     assert.deepEqual(JSON.parse(b.stdout), { workflowId: WORKFLOW_ID, attached: true, status: 'RUNNING' });
+    // With TEMPORAL_ADDRESS the CLI starts nothing and only attaches.
+    const remote = await runCliAsync([...RUN_ARGS, '--detach', '--json'], { env: { ...env, TEMPORAL_ADDRESS: address } });
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.deepEqual(JSON.parse(remote.stdout), { workflowId: WORKFLOW_ID, attached: true, status: 'RUNNING' });
+    assert.doesNotMatch(remote.stderr, /starting the embedded Temporal server/);
 
     // 3. A plain run brings in-process workers, attaches to that same workflow and follows it to its end.
     const c = await runCliAsync(RUN_ARGS, { env, timeoutMs: 300_000 });
