@@ -5,8 +5,6 @@
  */
 import * as os from 'node:os';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import { pipelineActivities } from '../activities';
-import { reportActivities } from '../activities/report/activity';
 import { TASK_QUEUES } from '../activities/contract';
 import { wrapActivities } from './wrap';
 
@@ -57,8 +55,14 @@ const quietBundlerLogger = {
   },
 };
 
+/** The pipeline's activities + the sweep report, loaded only when no others are given (they pull in the stages). */
+async function defaultActivities(): Promise<object> {
+  const [{ pipelineActivities }, { reportActivities }] = await Promise.all([import('../activities'), import('../activities/report/activity')]);
+  return { ...pipelineActivities, ...reportActivities };
+}
+
 export async function createWorkers(opts: CreateWorkersOptions): Promise<NnunetWorkers> {
-  const activities = wrapActivities(opts.activities ?? { ...pipelineActivities, ...reportActivities });
+  const activities = wrapActivities(opts.activities ?? (await defaultActivities()));
   const common = {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',

@@ -33,7 +33,7 @@ export function stepOptions(kind: NodeKind, activityId: string, timing: StepTimi
     initialInterval: t.retryInitialIntervalMs,
     maximumInterval: t.retryMaximumIntervalMs,
     backoffCoefficient: 2,
-    maximumAttempts: t.retryMaximumAttempts,
+    maximumAttempts: t.retryMaximumAttempts > 0 ? t.retryMaximumAttempts : undefined, // 0: unlimited
     nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
   };
   const common = { activityId, retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
