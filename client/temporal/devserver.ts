@@ -21,6 +21,11 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** Where the server's own output goes; defaults to `<dbFile>.log`. */
   logFile?: string;
+  /**
+   * Run the server in its own process group, so a Ctrl-C in the terminal reaches only the CLI, which then
+   * drains its workers before stopping the server (otherwise the server dies first and the drain fails).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -90,7 +95,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   ];
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
-  const child: ChildProcess = spawn(binary.path, args, { stdio: ['ignore', out, out], detached: false });
+  const child: ChildProcess = spawn(binary.path, args, { stdio: ['ignore', out, out], detached: opts.ownProcessGroup === true });
   fs.closeSync(out);
   let alive = true;
   const exited = new Promise<number | null>((resolve) => {

@@ -72,6 +72,7 @@ export async function ensureEmbeddedServer(config: Config, opts: EmbeddedOptions
     uiPort: opts.uiPort,
     namespace: config.temporal.namespace,
     readyTimeoutMs: config.temporal.serverReadyTimeoutSeconds * 1000,
+    ownProcessGroup: true,
   });
   const info: ServerInfo = { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, pid: server.pid };
   writeJsonAtomic(infoFile(config), info);
