@@ -8,6 +8,8 @@ import { describeTaskState, type WorkflowStatusName } from './temporal/task-clie
 import type { TaskResult, TaskState } from '../workflows/state';
 import { firstFailure } from './render/tree';
 
+const QUERY_DEADLINE_MS = 15_000;
+
 export interface TaskView {
   workflowId: string;
   /** Temporal's status of the latest run. */
@@ -30,7 +32,8 @@ export async function readTaskView(client: Client, workflowId: string): Promise<
   }
   const view: TaskView = { workflowId, status };
   try {
-    view.state = await describeTaskState(client, workflowId);
+    // A query waits for a worker; with none polling, give up after a while and say why.
+    view.state = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => describeTaskState(client, workflowId));
     view.result = view.state.result;
   } catch (err) {
     view.note = `node states unavailable (${(err as Error).message.split('\n')[0]}): no worker is serving this task; ` +
