@@ -20,6 +20,9 @@ const modules: Array<{ register: Registrar }> = [
   require('./fingerprint'),
   require('./preprocess'),
   require('./inspect'),
+  require('./predict'),
+  require('./ensemble'),
+  require('./find-best'),
 ];
 
 export function registerAll(program: Command): void {

@@ -1,0 +1,102 @@
+/**
+ * nnUNet_predict for a task (spec §6.1-6.5): the model folder of a configuration (results-layout.ts), its plans,
+ * its folds (default: every fold_N present) and checkpoint, the input folder checked before any work, the
+ * cascade's 3d_lowres pass first (into OUT/3d_lowres_predictions unless a lowres folder is given), and the
+ * model's postprocessing.json applied (and copied into OUT) when it exists.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Configuration, Fold, TaskPaths } from '../contract';
+import { BadInputError } from '../common/errors';
+import { writeFileAtomic } from '../common/atomic';
+import { readPlansFile } from '../planning/plans-file';
+import type { Plans } from '../planning/plans';
+import { readPostprocessingRules, type PostprocessingRules } from '../postprocessing/rules';
+import { modelFolder } from '../postprocessing/results-layout';
+import { availableFolds, loadModel } from './network-predictor';
+import { listInputCases, predictFolder, type InputCase, type PredictFolderResult } from './predict-folder';
+
+export const DEFAULT_CHECKPOINT = 'model_final_checkpoint';
+
+export interface PredictTaskOptions {
+  paths: TaskPaths;
+  inputDir: string;
+  outputDir: string;
+  configuration: Configuration;
+  trainer: string;
+  plansIdentifier: string;
+  /** Default: every fold_N of the model folder. */
+  folds?: Fold[];
+  checkpoint?: string;
+  saveNpz?: boolean;
+  stepSize?: number;
+  tta?: boolean;
+  /** 3d_cascade_fullres: existing 3d_lowres predictions (nnU-Net -l). */
+  lowresDir?: string;
+  overwrite?: boolean;
+  onCase?: (configuration: Configuration, done: number, total: number, caseId: string) => void;
+}
+
+export interface PredictTaskResult extends PredictFolderResult {
+  outputDir: string;
+  modelDir: string;
+  folds: Fold[];
+  postprocessingFile?: string;
+  lowres?: PredictTaskResult;
+}
+
+/** The plans a model was trained with: a copy in the model folder (plans.json) or the task's plans file. */
+export function plansFileFor(paths: TaskPaths, modelDir: string, configuration: Configuration, plansIdentifier: string): string {
+  const own = path.join(modelDir, 'plans.json');
+  if (fs.existsSync(own)) return own;
+  const file = path.join(paths.preprocessedDir, `${plansIdentifier}_plans_${configuration === '2d' ? '2D' : '3D'}.json`);
+  if (!fs.existsSync(file)) throw new BadInputError(`${file}: no plans for ${paths.taskName} (and no ${own}); plan and train the task first`, file);
+  return file;
+}
+
+interface Resolved { modelDir: string; plans: Plans; plansFile: string; folds: Fold[]; cases: InputCase[] }
+
+/** Everything checked before any work: plans, input images, folds. */
+function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolved {
+  const modelDir = modelFolder(opts.paths, configuration, opts.trainer, opts.plansIdentifier);
+  const plansFile = plansFileFor(opts.paths, modelDir, configuration, opts.plansIdentifier);
+  const plans = readPlansFile(plansFile);
+  const cases = listInputCases(opts.inputDir, plans.num_modalities);
+  const folds = opts.folds ?? availableFolds(modelDir);
+  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (fold_0 ... fold_4) for ${configuration}; train it first`, modelDir);
+  const checkpoint = opts.checkpoint ?? DEFAULT_CHECKPOINT;
+  const missing = folds.map((f) => path.join(modelDir, f === 'all' ? 'all' : `fold_${f}`, `${checkpoint}.model`)).filter((f) => !fs.existsSync(f));
+  if (missing.length) throw new BadInputError(`${missing.join(', ')}: checkpoint missing; train these folds, choose others with -f, or another checkpoint with -chk`, missing[0]);
+  return { modelDir, plans, plansFile, folds, cases };
+}
+
+export async function predictTask(opts: PredictTaskOptions): Promise<PredictTaskResult> {
+  const main = resolve(opts, opts.configuration);
+  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve({ ...opts, folds: undefined }, '3d_lowres');
+  let lowres: PredictTaskResult | undefined;
+  let lowresDir = opts.lowresDir;
+  if (opts.configuration === '3d_cascade_fullres' && !lowresDir) {
+    lowresDir = path.join(opts.outputDir, '3d_lowres_predictions');
+    lowres = await predictTask({ ...opts, configuration: '3d_lowres', outputDir: lowresDir, folds: undefined, saveNpz: false, lowresDir: undefined });
+  }
+  const ppFile = path.join(main.modelDir, 'postprocessing.json');
+  const postprocessing: PostprocessingRules | undefined = fs.existsSync(ppFile) ? readPostprocessingRules(ppFile) : undefined;
+  const model = loadModel(main.modelDir, main.plans, main.plansFile, opts.configuration, main.folds, opts.checkpoint ?? DEFAULT_CHECKPOINT, opts.tta ?? true);
+  try {
+    const r = await predictFolder({
+      inputDir: opts.inputDir, outputDir: opts.outputDir, model, cases: main.cases, saveNpz: opts.saveNpz, stepSize: opts.stepSize,
+      postprocessing, lowresDir: opts.configuration === '3d_cascade_fullres' ? lowresDir : undefined, overwrite: opts.overwrite,
+      onCase: (done, total, id) => opts.onCase?.(opts.configuration, done, total, id),
+    });
+    if (postprocessing) writeFileAtomic(path.join(opts.outputDir, 'postprocessing.json'), fs.readFileSync(ppFile));
+    return { ...r, outputDir: opts.outputDir, modelDir: main.modelDir, folds: main.folds, postprocessingFile: postprocessing ? ppFile : undefined, lowres };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Checks a prediction request without predicting (plans, input folder, folds, checkpoints; the cascade's lowres too). */
+export function checkPredictTask(opts: PredictTaskOptions): void {
+  resolve(opts, opts.configuration);
+  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve({ ...opts, folds: undefined }, '3d_lowres');
+}

@@ -1,0 +1,57 @@
+/**
+ * `nnunet find-best -t TASK [-m 2d 3d_fullres ...] [--trainer T] [--plans P] [--folds 0 1 2 3 4] [--no-ensembling]
+ * [--no-postprocessing] [--strict]` (nnUNet_find_best_configuration): scores every configuration and pairwise ensemble
+ * on the pooled cross-validation, determines postprocessing for the winner and prints the commands to predict with it.
+ */
+import type { Command } from 'commander';
+import { CONFIGURATIONS, FOLDS, type Configuration } from '../../activities/contract';
+import { findBest, type FindBestResult } from '../../activities/ensembling/find-best';
+import { postprocess } from '../../activities/postprocessing/activity';
+import type { PostprocessOutput } from '../../activities/contract';
+import { configFor, printJson, UsageError } from '../context';
+import { resolveTask } from '../task-ref';
+import { parseConfiguration, parseFolds } from './predict';
+
+interface FindBestOpts {
+  task: string; configurations?: string[]; trainer: string; cascadeTrainer?: string; plans: string; folds?: string[];
+  ensembling: boolean; postprocessing: boolean; strict?: boolean; json?: boolean;
+}
+
+const fmt = (v: number): string => (Number.isNaN(v) ? '   NaN' : v.toFixed(4));
+
+function report(r: FindBestResult, pp: PostprocessOutput | undefined): string {
+  const lines = r.candidates.map((c) => `  ${fmt(c.meanForegroundDice)}  ${c.name}${c === r.winner ? '   <- best' : ''}`);
+  if (r.skipped.length) lines.push('skipped:', ...r.skipped.map((s) => `  ${s}`));
+  if (pp) lines.push(`postprocessing: ${pp.postprocessingFile} (Dice ${fmt(pp.diceBefore)} -> ${fmt(pp.diceAfter)})`);
+  lines.push('', 'predict test cases with:', ...r.predictCommands.map((c) => `  ${c}`), '', `(also in ${r.commandsFile}; per-class Dice in ${r.summaryCsv})`);
+  return ['mean foreground Dice (pooled cross-validation, before postprocessing):', ...lines].join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('find-best')
+    .description('pick the best configuration or pairwise ensemble from the cross-validation results (nnUNet_find_best_configuration)')
+    .requiredOption('-t, --task <task>', 'task id (4), folder name or path')
+    .option('-m, --configurations <names...>', `configurations to compare (default: ${CONFIGURATIONS.join(' ')}; absent ones are skipped unless --strict)`)
+    .option('--trainer <name>', 'trainer class name', 'nnUNetTrainerV2')
+    .option('--cascade-trainer <name>', 'trainer of 3d_cascade_fullres (only nnUNetTrainerV2CascadeFullRes)')
+    .option('--plans <id>', 'plans identifier', 'nnUNetPlansv2.1')
+    .option('--folds <folds...>', 'cross-validation folds', FOLDS.map(String))
+    .option('--no-ensembling', 'compare single configurations only')
+    .option('--no-postprocessing', 'do not determine postprocessing for the winner')
+    .option('--strict', 'a configuration without results is an error (nnU-Net v1), not skipped')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: FindBestOpts, cmd: Command) => {
+      if (opts.cascadeTrainer && opts.cascadeTrainer !== 'nnUNetTrainerV2CascadeFullRes') {
+        throw new UsageError(`--cascade-trainer ${opts.cascadeTrainer}: only nnUNetTrainerV2CascadeFullRes is supported`);
+      }
+      const configurations: Configuration[] = (opts.configurations ?? [...CONFIGURATIONS]).map(parseConfiguration);
+      const folds = parseFolds(opts.folds) ?? [...FOLDS];
+      const { paths } = resolveTask(configFor(cmd), opts.task);
+      const input = { paths, trainer: opts.trainer, plansIdentifier: opts.plans, configurations, folds, strict: opts.strict, ensembling: opts.ensembling };
+      const r = await findBest(input);
+      const pp = opts.postprocessing ? await postprocess({ paths, winner: r.winner, trainer: opts.trainer, plansIdentifier: opts.plans, folds }) : undefined;
+      if (opts.json) printJson({ ...r, postprocessing: pp });
+      else console.log(report(r, pp));
+    });
+}
