@@ -1,7 +1,48 @@
-import type { TrainInput, TrainOutput } from '../contract';
-import { NotImplementedError } from '../common/errors';
+/**
+ * Activity `train`: one fold of one configuration, run in a child process (train-process.ts) so the worker's
+ * event loop stays free for heartbeats and cancellation. Heartbeats carry TrainProgress after every epoch (and
+ * the last one again every 30 s, so a long epoch does not trip the heartbeat timeout). The activity always
+ * continues from the newest valid checkpoint, so a retry or a re-run after a crash loses at most the work
+ * since the last checkpoint; a finished fold (final checkpoint + validation) returns at once. Temporal
+ * cancellation asks the child to write a checkpoint and stop, then reports the cancellation.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TrainInput, TrainOutput, TrainProgress } from '../contract';
+import { NON_RETRYABLE_TYPES } from '../common/errors';
+import { ChildTrainingError, runTrainingFoldInChild } from './train-process';
 
-/** Activity `train`: the stage's algorithm lands in its own issue; until then it fails loudly. */
-export async function train(_input: TrainInput): Promise<TrainOutput> {
-  throw new NotImplementedError('train');
+const KEEPALIVE_MS = 30_000;
+
+export async function train(input: TrainInput): Promise<TrainOutput> {
+  const ctx = Context.current();
+  let last = ctx.info.heartbeatDetails as TrainProgress | undefined;
+  if (last) ctx.log.info(`resuming after epoch ${last.epoch} of ${last.totalEpochs} (from the newest valid checkpoint)`);
+  const beat = () => ctx.heartbeat(last);
+  beat();
+  const keepalive = setInterval(beat, KEEPALIVE_MS);
+  try {
+    const result = await runTrainingFoldInChild({ ...input, continueTraining: true }, {
+      signal: ctx.cancellationSignal,
+      onProgress: (p) => {
+        last = p;
+        beat();
+        ctx.log.info(`epoch ${p.epoch}/${p.totalEpochs} train loss ${p.trainLoss?.toFixed(4)} val loss ${p.valLoss?.toFixed(4)} pseudo-Dice [${p.pseudoDice?.map((d) => d.toFixed(3)).join(', ')}]`);
+      },
+      onLog: (line) => ctx.log.debug(line),
+    });
+    if (result.status === 'stopped') {
+      if (ctx.cancellationSignal.aborted) await ctx.cancelled; // rethrows the cancellation Temporal delivered
+      throw new Error(`training stopped unexpectedly after epoch ${result.epoch}; state saved in ${result.checkpoint}`);
+    }
+    const { status: _status, ...output } = result;
+    return output;
+  } catch (err) {
+    if (err instanceof ChildTrainingError && (NON_RETRYABLE_TYPES as readonly string[]).includes(err.kind)) {
+      throw ApplicationFailure.create({ type: err.kind, message: err.message, nonRetryable: true, details: err.file ? [{ file: err.file }] : [] });
+    }
+    throw err;
+  } finally {
+    clearInterval(keepalive);
+  }
 }

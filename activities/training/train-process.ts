@@ -1,0 +1,291 @@
+/**
+ * One fold's training as nnUNet_train runs it (spec §5.1-§5.2, §5.11): plans and stage, splits_final.json
+ * (created if missing, validated if edited), the results tree (fold dir, plans.json, debug.json, training log,
+ * progress.png), resume from the newest valid checkpoint, the trainer's epochs, then validation of the held-out
+ * cases through the inference code into validation_raw/ with summary.json. A fold whose final checkpoint and
+ * validation exist returns at once.
+ *
+ * `runTrainingFold` runs in the calling process (the CLI); this file is also the entry of the child process the
+ * `train` activity forks (see `serveChild` below), so the training loop never blocks the worker's event loop.
+ */
+import { fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Configuration, TrainInput, TrainOutput, TrainProgress } from '../contract';
+import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../common/atomic';
+import { BadInputError, NotImplementedError } from '../common/errors';
+import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
+import { meanForegroundDice, readSummary } from '../evaluation/summary';
+import { networkPatchPredictor } from '../inference/network-predictor';
+import { predictCase } from '../inference/predict-case';
+import { writeSegmentation, writeSoftmax, segmentationFile } from '../inference/write-prediction';
+import { readDataset } from '../io/dataset';
+import { initBackend } from '../network/backend';
+import { describeUNet } from '../network/architecture';
+import { readPlansFile, serializePlans } from '../planning/plans-file';
+import { stages, type Plans } from '../planning/plans';
+import { foldFolder, modelFolder } from '../postprocessing/results-layout';
+import { stageFor } from '../preprocessing/preprocess';
+import { CHECKPOINT_FILES, newestValidCheckpoint, readCheckpoint } from './checkpoint';
+import { writeProgressPng } from './progress-plot';
+import { SPLITS_FILE_NAME, loadOrCreateSplits, selectFold } from './splits';
+import { trainerClass } from './trainer-registry';
+import type { EpochReport, NnUNetTrainerV2 } from './trainer';
+
+/** Runtime knobs that do not change what is trained (tests and small machines). */
+export interface TrainRuntimeOptions {
+  seed?: number;
+  validationIterations?: number;
+  checkpointEveryEpochs?: number;
+  checkpointEveryMinutes?: number;
+  numWorkers?: number;
+  /** Mirroring test-time augmentation in the final validation (nnU-Net: on). */
+  validationTta?: boolean;
+  /** Skip the final validation (nnUNet_train without validation is not a thing; tests of the loop only). */
+  skipValidation?: boolean;
+}
+
+export type TrainFoldInput = TrainInput & { runtime?: TrainRuntimeOptions };
+
+export interface TrainFoldHooks {
+  onProgress?: (p: TrainProgress) => void;
+  shouldStop?: () => boolean;
+  /** Also receives every training-log line (the file gets them regardless). */
+  log?: (line: string) => void;
+}
+
+export type TrainFoldResult = ({ status: 'done' } & TrainOutput) | { status: 'stopped'; foldDir: string; checkpoint: string; epoch: number };
+
+export const VALIDATION_DIR = 'validation_raw';
+
+/** nnUNetPlansv2.1 from .../nnUNetPlansv2.1_plans_3D.json. */
+export function plansIdentifierOf(plansFile: string): string {
+  return path.basename(plansFile).replace(/_plans_(2|3)D\.json$/i, '');
+}
+
+/** nnU-Net's log name: training_log_2026_11_27_11_04_23.txt. */
+function logFileName(d = new Date()): string {
+  const p = [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+  return `training_log_${p.join('_')}.txt`;
+}
+
+/** Case ids of the preprocessed stage folder (<case>.npy). */
+function preprocessedCases(dataDir: string): string[] {
+  if (!fs.existsSync(dataDir)) throw new BadInputError(`${dataDir}: no preprocessed data; run \`nnunet preprocess\` for this configuration first`, dataDir);
+  const ids = fs.readdirSync(dataDir).filter((f) => f.endsWith('.npy')).map((f) => f.slice(0, -4)).sort();
+  if (ids.length === 0) throw new BadInputError(`${dataDir}: no preprocessed cases (.npy); run \`nnunet preprocess\` again`, dataDir);
+  return ids;
+}
+
+/** Where a fold's outputs go (the nnU-Net results tree). */
+export function foldDirFor(input: Pick<TrainInput, 'paths' | 'plansFile' | 'configuration' | 'trainer' | 'fold'>): string {
+  return foldFolder(modelFolder(input.paths, input.configuration, input.trainer, plansIdentifierOf(input.plansFile)), input.fold);
+}
+
+/** The fold is complete: a valid final checkpoint and a validation summary. */
+function completedOutput(foldDir: string): TrainOutput | undefined {
+  const finalFile = path.join(foldDir, CHECKPOINT_FILES.final);
+  const summaryFile = path.join(foldDir, VALIDATION_DIR, 'summary.json');
+  if (!fs.existsSync(finalFile) || !fs.existsSync(summaryFile)) return undefined;
+  try {
+    const epochs = readCheckpoint(finalFile).meta.epoch;
+    return { foldDir, finalCheckpoint: finalFile, epochs, validationMeanDice: meanForegroundDice(readSummary(summaryFile)) };
+  } catch {
+    return undefined;
+  }
+}
+
+function debugInfo(trainer: NnUNetTrainerV2, plans: Plans, configuration: Configuration, stageIndex: number, backend: string, cases: { train: string[]; val: string[] }): unknown {
+  const stage = trainer.setup.stage;
+  const withShapes = describeUNet(stage, {
+    inChannels: plans.num_modalities, numClasses: plans.num_classes + 1, baseFeatures: plans.base_num_features, maxFeatures: plans.unet_max_num_features,
+  });
+  return {
+    trainer: trainer.setup.trainerName,
+    configuration,
+    stage: stageIndex,
+    plans_stage: stage,
+    backend,
+    num_parameters: withShapes.numParameters,
+    encoder_shapes: withShapes.encoder.map((s) => ({ shape: s.shape, features: s.features })),
+    decoder_shapes: withShapes.decoder.map((s) => ({ shape: s.shape })),
+    augmentation_patch_size: trainer.augmentation.generatorPatchSize,
+    deep_supervision_scales: trainer.augmentation.deepSupervisionScales,
+    max_num_epochs: trainer.totalEpochs,
+    train_cases: cases.train,
+    val_cases: cases.val,
+    architecture: trainer.network.summary(),
+  };
+}
+
+/** Trains (or resumes, or skips) one fold and validates it. */
+export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
+  const { paths, configuration, fold } = input;
+  if (configuration === '3d_cascade_fullres') throw new NotImplementedError('train 3d_cascade_fullres (the cascade data loader is not built yet)');
+  const foldDir = foldDirFor(input);
+  const done = completedOutput(foldDir);
+  if (done) return { status: 'done', ...done };
+
+  const plans = readPlansFile(input.plansFile);
+  const sel = stageFor(plans, configuration, paths.preprocessedDir, input.plansFile);
+  const stage = stages(plans)[sel.stageIndex]!;
+  const caseIds = preprocessedCases(sel.dataDir);
+  const splits = loadOrCreateSplits(path.join(paths.preprocessedDir, SPLITS_FILE_NAME), caseIds);
+  const cases = selectFold(splits, fold, caseIds);
+  if (cases.val.length === 0) throw new BadInputError(`${SPLITS_FILE_NAME}: fold ${fold} has no validation cases`);
+
+  fs.mkdirSync(foldDir, { recursive: true });
+  const modelDir = path.dirname(foldDir);
+  writeFileAtomic(path.join(modelDir, 'plans.json'), serializePlans(plans));
+  const logFile = path.join(foldDir, logFileName());
+  const log = (line: string) => {
+    fs.appendFileSync(logFile, `${new Date().toISOString()}: ${line}\n`);
+    hooks.log?.(line);
+  };
+  const backend = await initBackend({ purpose: 'training' });
+  log(`backend: ${backend.id} (${backend.detail})`);
+
+  const rt = input.runtime ?? {};
+  const Trainer = trainerClass(input.trainer);
+  const trainer = new Trainer({
+    trainerName: input.trainer, plans, configuration, stage, dataDir: sel.dataDir, foldDir,
+    trainCases: cases.train, valCases: cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
+    validationIterations: rt.validationIterations, seed: rt.seed, checkpointEveryEpochs: rt.checkpointEveryEpochs,
+    checkpointEveryMinutes: rt.checkpointEveryMinutes, numWorkers: rt.numWorkers,
+    info: { fold, plansFile: input.plansFile, backend: backend.id }, log,
+  });
+  try {
+    let resume;
+    if (input.continueTraining) {
+      resume = newestValidCheckpoint(foldDir, log);
+      log(resume ? `continuing from ${path.basename(resume.file)} (epoch ${resume.checkpoint.meta.epoch})` : 'no valid checkpoint to continue from; starting at epoch 0');
+    } else {
+      for (const f of Object.values(CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
+    }
+    trainer.initialize(resume?.checkpoint);
+    writeJsonAtomic(path.join(foldDir, 'debug.json'), debugInfo(trainer, plans, configuration, sel.stageIndex, backend.id, cases));
+    log(`training ${cases.train.length} cases, validating ${cases.val.length}; ${trainer.totalEpochs} epochs from epoch ${trainer.epoch}`);
+
+    const title = `${paths.taskName} ${configuration} ${input.trainer} fold ${fold}`;
+    const outcome = await trainer.run({
+      shouldStop: hooks.shouldStop,
+      onEpoch: async (r: EpochReport) => {
+        await writeProgressPng(path.join(foldDir, 'progress.png'), trainer.history, title);
+        hooks.onProgress?.(progressOf(r));
+      },
+    });
+    if (outcome.status === 'stopped') {
+      log(`stopped; state saved in ${path.basename(outcome.checkpoint)}`);
+      return { status: 'stopped', foldDir, checkpoint: outcome.checkpoint, epoch: trainer.epoch };
+    }
+    if (rt.skipValidation) return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
+    log(`validating ${cases.val.length} held-out cases into ${VALIDATION_DIR}/`);
+    const meanDice = await validateFold(trainer, input, plans, foldDir, cases.val, rt.validationTta ?? true);
+    log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
+    return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch, validationMeanDice: meanDice };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+export function progressOf(r: EpochReport): TrainProgress {
+  return {
+    epoch: r.epoch + 1, totalEpochs: r.totalEpochs, trainLoss: r.trainLoss, valLoss: r.valLoss,
+    pseudoDice: r.pseudoDice.map((d) => (Number.isNaN(d) ? 0 : d)), ...(r.checkpoint ? { checkpoint: r.checkpoint } : {}),
+  };
+}
+
+/** nnU-Net's validate(): the held-out raw cases through the inference pipeline, then summary.json. */
+async function validateFold(trainer: NnUNetTrainerV2, input: TrainFoldInput, plans: Plans, foldDir: string, valCases: string[], tta: boolean): Promise<number> {
+  const dataset = readDataset(input.paths.rawDir);
+  const byId = new Map(dataset.training.map((c) => [c.id, c]));
+  const predictor = networkPatchPredictor(trainer.network, { patchSize: trainer.setup.stage.patch_size, inChannels: plans.num_modalities, tta });
+  const model = { plans, plansFile: input.plansFile, configuration: input.configuration, folds: [predictor] };
+  const finalDir = path.join(foldDir, VALIDATION_DIR);
+  const gtDir = path.join(input.paths.preprocessedDir, 'gt_segmentations');
+  let summary;
+  await writeDirAtomic(finalDir, async (tmp) => {
+    for (const id of valCases) {
+      const c = byId.get(id);
+      if (!c) throw new BadInputError(`${dataset.jsonFile}: validation case ${id} is not among the training cases`, dataset.jsonFile);
+      const pred = await predictCase(c.images, model);
+      await writeSegmentation(segmentationFile(tmp, id), pred.segmentation, pred.properties);
+      if (input.saveSoftmax) writeSoftmax(tmp, id, pred.probabilities, pred.properties);
+    }
+    const classes = Array.from({ length: plans.num_classes + 1 }, (_, i) => i);
+    summary = await evaluateStagedFolder(tmp, finalDir, gtDir, classes);
+  });
+  return meanForegroundDice(summary!);
+}
+
+// ---- child-process entry -------------------------------------------------------------------------------------
+
+/** Parent → child. */
+export type ToChild = { type: 'start'; input: TrainFoldInput } | { type: 'stop' };
+/** Child → parent. */
+export type FromChild =
+  | { type: 'progress'; progress: TrainProgress }
+  | { type: 'log'; line: string }
+  | { type: 'result'; result: TrainFoldResult }
+  | { type: 'error'; error: { name: string; message: string; file?: string; stack?: string } };
+
+/** The child's side: waits for `start`, trains, reports; `stop` (or a vanished parent) checkpoints and stops. */
+export function serveChild(): void {
+  let stopRequested = false;
+  const send = (m: FromChild) => { if (process.connected) process.send!(m); };
+  // The last message goes out before the process ends (send's callback fires once it is written).
+  const sendLast = (m: FromChild) => { if (process.connected) process.send!(m, () => process.exit(0)); else process.exit(0); };
+  process.on('disconnect', () => { stopRequested = true; });
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'stop') { stopRequested = true; return; }
+    runTrainingFold(m.input, {
+      shouldStop: () => stopRequested,
+      onProgress: (progress) => send({ type: 'progress', progress }),
+      log: (line) => send({ type: 'log', line }),
+    }).then(
+      (result) => sendLast({ type: 'result', result }),
+      (err: Error & { file?: string }) => sendLast({ type: 'error', error: { name: err.name, message: err.message, file: err.file, stack: err.stack } }),
+    );
+  });
+}
+
+/** A failure the child reported, with its kind kept (BadInput and NotImplemented stay non-retryable). */
+export class ChildTrainingError extends Error {
+  constructor(readonly kind: string, message: string, readonly file?: string, stack?: string) {
+    super(message);
+    this.name = kind;
+    if (stack) this.stack = stack;
+  }
+}
+
+export interface ChildRunOptions {
+  onProgress?: (p: TrainProgress) => void;
+  onLog?: (line: string) => void;
+  /** Aborting asks the child to checkpoint and stop; the promise then resolves with status 'stopped'. */
+  signal?: AbortSignal;
+}
+
+/** Runs `runTrainingFold` in a child process (this file's own entry), so the caller's event loop stays free. */
+export function runTrainingFoldInChild(input: TrainFoldInput, opts: ChildRunOptions = {}): Promise<TrainFoldResult> {
+  const isTs = __filename.endsWith('.ts');
+  // Under tsx (tests) the child needs tsx's CommonJS hook; never inherit the parent's flags (e.g. --test).
+  const child = fork(__filename, [], { execArgv: isTs ? ['--require', require.resolve('tsx/cjs')] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise<TrainFoldResult>((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void) => { if (!settled) { settled = true; opts.signal?.removeEventListener('abort', stop); fn(); } };
+    const stop = () => { if (child.connected) child.send({ type: 'stop' } satisfies ToChild); };
+    if (opts.signal?.aborted) stop();
+    opts.signal?.addEventListener('abort', stop);
+    child.on('message', (m: FromChild) => {
+      if (m.type === 'progress') opts.onProgress?.(m.progress);
+      else if (m.type === 'log') opts.onLog?.(m.line);
+      else if (m.type === 'result') finish(() => resolve(m.result));
+      else finish(() => reject(new ChildTrainingError(m.error.name, m.error.message, m.error.file, m.error.stack)));
+    });
+    child.on('error', (err) => finish(() => reject(err)));
+    child.on('close', (code, signal) => finish(() => reject(new Error(`training process exited (${signal ?? `code ${code}`}) before reporting a result; the next attempt resumes from the newest checkpoint`))));
+    child.send({ type: 'start', input } satisfies ToChild);
+  });
+}
+
+if (require.main === module && process.send) serveChild();
