@@ -115,54 +115,61 @@ class Taps {
   readonly index: Int32Array;
   readonly weight: Float64Array;
   count = 0;
-  private readonly w = [new Float64Array(4), new Float64Array(4), new Float64Array(4)];
-  private readonly ix = [new Int32Array(4), new Int32Array(4), new Int32Array(4)];
+  private readonly width: number;
+  /** Per axis: 4 weights and 4 indices (flat, axis-major). */
+  private readonly w = new Float64Array(12);
+  private readonly ix = new Int32Array(12);
 
   constructor(private readonly shape: [number, number, number], private readonly order: 1 | 3) {
-    const n = order === 3 ? 64 : 8;
-    this.index = new Int32Array(n);
-    this.weight = new Float64Array(n);
+    this.width = order === 3 ? 4 : 2;
+    this.index = new Int32Array(this.width ** 3);
+    this.weight = new Float64Array(this.width ** 3);
+  }
+
+  private axis(a: number, coordinate: number): boolean {
+    const n = this.shape[a]!;
+    if (coordinate < -EDGE_TOLERANCE || coordinate > n - 1 + EDGE_TOLERANCE) return false;
+    const v = coordinate < 0 ? 0 : coordinate > n - 1 ? n - 1 : coordinate;
+    const f = Math.floor(v);
+    const t = v - f;
+    const o = 4 * a;
+    const w = this.w;
+    const ix = this.ix;
+    if (this.order === 1) {
+      w[o] = 1 - t; w[o + 1] = t;
+      ix[o] = f; ix[o + 1] = f + 1 < n ? f + 1 : n - 1;
+    } else {
+      const t2 = t * t, t3 = t2 * t, u = 1 - t;
+      w[o] = (u * u * u) / 6;
+      w[o + 1] = (4 - 6 * t2 + 3 * t3) / 6;
+      w[o + 2] = (1 + 3 * t + 3 * t2 - 3 * t3) / 6;
+      w[o + 3] = t3 / 6;
+      for (let j = 0; j < 4; j++) ix[o + j] = mirrorIndex(f - 1 + j, n);
+    }
+    return true;
   }
 
   /** Fills the taps; false when the point lies outside the volume (the caller writes cval). */
   set(z: number, y: number, x: number): boolean {
-    const c = [z, y, x];
-    const width = this.order === 3 ? 4 : 2;
-    for (let a = 0; a < 3; a++) {
-      const n = this.shape[a]!;
-      let v = c[a]!;
-      if (v < -EDGE_TOLERANCE || v > n - 1 + EDGE_TOLERANCE) return false;
-      v = Math.min(Math.max(v, 0), n - 1);
-      const f = Math.floor(v);
-      const t = v - f;
-      const w = this.w[a]!;
-      const ix = this.ix[a]!;
-      if (this.order === 1) {
-        w[0] = 1 - t; w[1] = t;
-        ix[0] = f; ix[1] = Math.min(f + 1, n - 1);
-      } else {
-        const t2 = t * t, t3 = t2 * t;
-        w[0] = ((1 - t) * (1 - t) * (1 - t)) / 6;
-        w[1] = (4 - 6 * t2 + 3 * t3) / 6;
-        w[2] = (1 + 3 * t + 3 * t2 - 3 * t3) / 6;
-        w[3] = t3 / 6;
-        for (let j = 0; j < 4; j++) ix[j] = mirrorIndex(f - 1 + j, n);
-      }
-    }
-    const [, Y, X] = this.shape;
+    if (!this.axis(0, z) || !this.axis(1, y) || !this.axis(2, x)) return false;
+    const Y = this.shape[1];
+    const X = this.shape[2];
+    const width = this.width;
+    const w = this.w;
+    const ix = this.ix;
     let k = 0;
     for (let i = 0; i < width; i++) {
-      const wz = this.w[0]![i]!;
+      const wz = w[i]!;
       if (wz === 0) continue;
-      const zOff = this.ix[0]![i]! * Y;
+      const zOff = ix[i]! * Y;
       for (let j = 0; j < width; j++) {
-        const wzy = wz * this.w[1]![j]!;
+        const wzy = wz * w[4 + j]!;
         if (wzy === 0) continue;
-        const yOff = (zOff + this.ix[1]![j]!) * X;
+        const yOff = (zOff + ix[4 + j]!) * X;
         for (let l = 0; l < width; l++) {
-          const wt = wzy * this.w[2]![l]!;
+          const wt = wzy * w[8 + l]!;
           if (wt === 0) continue;
-          this.index[k] = yOff + this.ix[2]![l]!;
+          this.index[k] = yOff + ix[8 + l]!;
           this.weight[k++] = wt;
         }
       }
@@ -258,13 +265,16 @@ export function transformSegmentation(src: Channels, out: readonly number[], m: 
   for (let c = 0; c < src.channels; c++) {
     const base = c * nIn;
     const labels = labelsInOrder(src.data, base, base + nIn);
-    const slot = new Map(labels.map((l, i) => [l, i]));
+    // Slot of every input voxel's label, so the hot loop indexes typed arrays only.
+    const slotOf = new Uint8Array(nIn);
+    const slotByLabel = new Map(labels.map((l, i) => [l, i]));
+    if (labels.length > 255) throw new RangeError(`transformSegmentation: ${labels.length} labels in one channel`);
+    for (let i = 0; i < nIn; i++) slotOf[i] = slotByLabel.get(src.data[base + i]!)!;
     const acc = new Float64Array(labels.length);
     forEachSource(inShape, outShape, m, (o, z, y, x) => {
       if (!taps.set(z, y, x)) return; // every label mask reads cval (< 0.5) there: the voxel keeps 0
-
       acc.fill(0);
-      for (let t = 0; t < taps.count; t++) acc[slot.get(src.data[base + taps.index[t]!]!)!]! += taps.weight[t]!;
+      for (let t = 0; t < taps.count; t++) acc[slotOf[taps.index[t]!]!]! += taps.weight[t]!;
       let label = 0;
       for (let l = 0; l < labels.length; l++) if (acc[l]! >= 0.5) label = labels[l]!;
       res[c * nOut + o] = label;
