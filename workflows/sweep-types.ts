@@ -37,6 +37,8 @@ export interface SweepCarry {
 
 export interface SweepTaskOutcome {
   taskId: number | string;
+  /** The task folder name (paths.taskName). */
+  task: string;
   workflowId: string;
   status: 'completed' | 'failed';
   error?: string;
@@ -69,7 +71,7 @@ export function sweepRows(outcomes: SweepTaskOutcome[], configurations: Configur
   const rows: SweepRow[] = [];
   for (const o of outcomes) {
     const r = o.result;
-    const task = r?.task ?? String(o.taskId);
+    const task = o.task;
     if (o.status === 'failed' || !r) {
       for (const c of configurations ?? ['-']) rows.push({ task, configuration: c, status: 'failed', error: o.error });
       continue;

@@ -63,9 +63,9 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
         taskQueue: WORKFLOW_TASK_QUEUE,
         args: [{ paths: t.paths, options: { ...input.options, configurations: input.configurations }, timing: input.timing }],
       });
-      outcomes.push({ taskId: t.taskId, workflowId, status: 'completed', result });
+      outcomes.push({ taskId: t.taskId, task: t.paths.taskName, workflowId, status: 'completed', result });
     } catch (err) {
-      outcomes.push({ taskId: t.taskId, workflowId, status: 'failed', error: childError(err) });
+      outcomes.push({ taskId: t.taskId, task: t.paths.taskName, workflowId, status: 'failed', error: childError(err) });
     } finally {
       running.delete(workflowId);
     }
