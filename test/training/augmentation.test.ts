@@ -139,6 +139,19 @@ test('gaussian blur: scipy kernel, mass preserved with reflect borders', () => {
   assert.ok(Math.abs(impulse[3 * 49 + 3 * 7 + 3]! - gaussianKernel(0.8)[3]! ** 3) < 1e-6);
 });
 
+test('gaussian blur equals scipy.ndimage.gaussian_filter (reflect, truncate 4), also with a kernel wider than the axis', () => {
+  // v = sin(0.9·arange(120)).reshape(4,5,6); gaussian_filter(v, sigma).ravel()[[0,7,33,64,119]].
+  const expected: Record<string, number[]> = {
+    '0.7': [0.1731850639, 0.1466336382, -0.311594067, 0.2625599582, 0.0037517514],
+    '1.3': [0.1405684692, 0.0927674447, 0.01180603, 0.0815007725, -0.0717357171],
+  };
+  for (const [sigma, want] of Object.entries(expected)) {
+    const v = Float32Array.from({ length: 120 }, (_, i) => Math.sin(0.9 * i));
+    gaussianFilter(v, [4, 5, 6], Number(sigma));
+    [0, 7, 33, 64, 119].forEach((i, k) => assert.ok(Math.abs(v[i]! - want[k]!) < 1e-6, `σ ${sigma} voxel ${i}: ${v[i]} vs ${want[k]}`));
+  }
+});
+
 test('mirroring is an involution; image and seg flip together', () => {
   const v = randomVolume([3, 4, 5], 2);
   const x = { ...v, data: v.data.slice() };
