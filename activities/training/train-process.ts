@@ -65,8 +65,8 @@ export function plansIdentifierOf(plansFile: string): string {
 
 /** nnU-Net's log name: training_log_2026_11_27_11_04_23.txt. */
 function logFileName(d = new Date()): string {
-  const p = [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
-  return `training_log_${p.join('_')}.txt`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `training_log_${d.getFullYear()}_${d.getMonth() + 1}_${d.getDate()}_${two(d.getHours())}_${two(d.getMinutes())}_${two(d.getSeconds())}.txt`;
 }
 
 /** Case ids of the preprocessed stage folder (<case>.npy). */

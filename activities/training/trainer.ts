@@ -77,6 +77,8 @@ export interface RunHooks {
 
 export type RunOutcome = { status: 'finished'; finalCheckpoint: string } | { status: 'stopped'; checkpoint: string };
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const EMPTY_HISTORY = (): TrainingHistory => ({ trainLosses: [], valLosses: [], evalMetrics: [], pseudoDicePerClass: [], learningRates: [], epochSeconds: [] });
 
 /** nnU-Net's finish_online_evaluation: global Dice per foreground class over the epoch's accumulated counts. */
@@ -262,6 +264,7 @@ export class NnUNetTrainerV2 {
     const before = { weights: this.network.getWeights(), optimizer: this.optimizer.getState(), rng: this.rngState() };
     let trainSum = 0;
     for (let i = 0; i < this.iterationsPerEpoch; i++) {
+      await yieldToEventLoop(); // lets a stop request (IPC message, signal) arrive between iterations
       if (stop()) return this.rollback(before);
       trainSum += await this.trainIteration();
     }
