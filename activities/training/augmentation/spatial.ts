@@ -149,9 +149,38 @@ class Taps {
     return true;
   }
 
-  /** Fills the taps; false when the point lies outside the volume (the caller writes cval). */
+  /** Per-axis weights/indices of a point; false when it lies outside the volume (the caller writes cval). */
+  locate(z: number, y: number, x: number): boolean {
+    return this.axis(0, z) && this.axis(1, y) && this.axis(2, x);
+  }
+
+  /** The located point's value in `data`, summed separably (no tap list). */
+  sample(data: ArrayLike<number>): number {
+    const Y = this.shape[1];
+    const X = this.shape[2];
+    const width = this.width;
+    const w = this.w;
+    const ix = this.ix;
+    let v = 0;
+    for (let i = 0; i < width; i++) {
+      const wz = w[i]!;
+      if (wz === 0) continue;
+      const zOff = ix[i]! * Y;
+      for (let j = 0; j < width; j++) {
+        const wy = w[4 + j]!;
+        if (wy === 0) continue;
+        const row = (zOff + ix[4 + j]!) * X;
+        let sx = 0;
+        for (let l = 0; l < width; l++) sx += w[8 + l]! * data[row + ix[8 + l]!]!;
+        v += wz * wy * sx;
+      }
+    }
+    return v;
+  }
+
+  /** Locates the point and lists its taps (index, weight); false outside the volume. */
   set(z: number, y: number, x: number): boolean {
-    if (!this.axis(0, z) || !this.axis(1, y) || !this.axis(2, x)) return false;
+    if (!this.locate(z, y, x)) return false;
     const Y = this.shape[1];
     const X = this.shape[2];
     const width = this.width;
@@ -181,41 +210,51 @@ class Taps {
 
 const CUBIC_POLE = Math.sqrt(3) - 2;
 
-/** scipy spline_filter1d (order 3) of one line with mirror boundary initialisation, in place. */
-function prefilterLine(c: Float64Array): void {
-  const n = c.length;
+/**
+ * scipy spline_filter1d (order 3, mirror boundary initialisation) along one axis, in place. The recursions run
+ * over whole rows of `inner` contiguous values at a time, so every axis reads memory in order.
+ */
+function prefilterAxis(c: Float64Array, shape: readonly [number, number, number], axis: number): void {
+  const n = shape[axis]!;
   if (n === 1) return;
+  let inner = 1;
+  for (let a = axis + 1; a < 3; a++) inner *= shape[a]!;
+  const outer = c.length / (n * inner);
   const z = CUBIC_POLE;
-  for (let i = 0; i < n; i++) c[i]! *= 6; // gain (1 - z)(1 - 1/z)
   const zn1 = Math.pow(z, n - 1);
-  let c0 = c[0]! + zn1 * c[n - 1]!;
-  let zi = z;
-  for (let i = 1; i < n - 1; i++) { c0 += zi * (c[i]! + zn1 * c[n - 1 - i]!); zi *= z; }
-  c[0] = c0 / (1 - zn1 * zn1);
-  for (let i = 1; i < n; i++) c[i]! += z * c[i - 1]!;
-  c[n - 1] = ((z * c[n - 2]! + c[n - 1]!) * z) / (z * z - 1);
-  for (let i = n - 2; i >= 0; i--) c[i] = z * (c[i + 1]! - c[i]!);
+  const first = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    const b = o * n * inner;
+    const row = (k: number) => b + k * inner;
+    for (let i = b; i < b + n * inner; i++) c[i]! *= 6; // gain (1 - z)(1 - 1/z)
+    // causal initialisation: c0 = (c[0] + zn1·c[n-1] + Σ_{k=1}^{n-2} z^k (c[k] + zn1·c[n-1-k])) / (1 - zn1²)
+    for (let i = 0; i < inner; i++) first[i] = c[row(0) + i]! + zn1 * c[row(n - 1) + i]!;
+    let zk = z;
+    for (let k = 1; k < n - 1; k++) {
+      const r = row(k), q = row(n - 1 - k);
+      for (let i = 0; i < inner; i++) first[i]! += zk * (c[r + i]! + zn1 * c[q + i]!);
+      zk *= z;
+    }
+    const norm = 1 / (1 - zn1 * zn1);
+    for (let i = 0; i < inner; i++) c[row(0) + i] = first[i]! * norm;
+    for (let k = 1; k < n; k++) {
+      const r = row(k), p = row(k - 1);
+      for (let i = 0; i < inner; i++) c[r + i]! += z * c[p + i]!;
+    }
+    const last = row(n - 1), prev = row(n - 2);
+    const f = z / (z * z - 1);
+    for (let i = 0; i < inner; i++) c[last + i] = (z * c[prev + i]! + c[last + i]!) * f;
+    for (let k = n - 2; k >= 0; k--) {
+      const r = row(k), nx = row(k + 1);
+      for (let i = 0; i < inner; i++) c[r + i] = z * (c[nx + i]! - c[r + i]!);
+    }
+  }
 }
 
 /** Cubic B-spline coefficients of one 3D channel (separable prefilter along each axis). */
 export function splineCoefficients(v: ArrayLike<number>, shape: readonly [number, number, number]): Float64Array {
   const c = Float64Array.from(v);
-  for (let axis = 0; axis < 3; axis++) {
-    const n = shape[axis]!;
-    if (n === 1) continue;
-    let inner = 1;
-    for (let a = axis + 1; a < 3; a++) inner *= shape[a]!;
-    const outer = c.length / (n * inner);
-    const line = new Float64Array(n);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * n * inner + i;
-        for (let k = 0; k < n; k++) line[k] = c[base + k * inner]!;
-        prefilterLine(line);
-        for (let k = 0; k < n; k++) c[base + k * inner] = line[k]!;
-      }
-    }
-  }
+  for (let axis = 0; axis < 3; axis++) prefilterAxis(c, shape, axis);
   return c;
 }
 
@@ -232,16 +271,8 @@ export function transformImage(src: Channels, out: readonly number[], m: number[
   });
   const taps = new Taps(inShape, order);
   forEachSource(inShape, outShape, m, (o, z, y, x) => {
-    if (!taps.set(z, y, x)) {
-      for (let c = 0; c < src.channels; c++) res[c * nOut + o] = cval;
-      return;
-    }
-    for (let c = 0; c < src.channels; c++) {
-      const data = coeffs[c]!;
-      let v = 0;
-      for (let t = 0; t < taps.count; t++) v += taps.weight[t]! * data[taps.index[t]!]!;
-      res[c * nOut + o] = v;
-    }
+    const inside = taps.locate(z, y, x);
+    for (let c = 0; c < src.channels; c++) res[c * nOut + o] = inside ? taps.sample(coeffs[c]!) : cval;
   });
   return { data: res, channels: src.channels, shape: [...out] };
 }
