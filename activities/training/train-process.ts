@@ -122,6 +122,7 @@ function debugInfo(trainer: NnUNetTrainerV2, plans: Plans, configuration: Config
 export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
   const { paths, configuration, fold } = input;
   if (configuration === '3d_cascade_fullres') throw new NotImplementedError('train 3d_cascade_fullres (the cascade data loader is not built yet)');
+  const Trainer = trainerClass(input.trainer);
   const foldDir = foldDirFor(input);
   const done = completedOutput(foldDir);
   if (done) return { status: 'done', ...done };
@@ -146,7 +147,6 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   log(`backend: ${backend.id} (${backend.detail})`);
 
   const rt = input.runtime ?? {};
-  const Trainer = trainerClass(input.trainer);
   const trainer = new Trainer({
     trainerName: input.trainer, plans, configuration, stage, dataDir: sel.dataDir, foldDir,
     trainCases: cases.train, valCases: cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,

@@ -20,6 +20,7 @@ const modules: Array<{ register: Registrar }> = [
   require('./fingerprint'),
   require('./preprocess'),
   require('./inspect'),
+  require('./train'),
   require('./predict'),
   require('./ensemble'),
   require('./find-best'),

@@ -1,0 +1,77 @@
+/**
+ * `nnunet train CONFIGURATION TRAINER TASK FOLD [-c] [--npz] [--epochs N] [--iters N]`: nnUNet_train's arguments,
+ * one fold trained in this process (no Temporal) by the same function the `train` activity runs. -c continues
+ * from the newest valid checkpoint; a finished fold returns at once. Ctrl-C writes a checkpoint and stops.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { CONFIGURATIONS, type Configuration, type Fold } from '../../activities/contract';
+import { runTrainingFold } from '../../activities/training/train-process';
+import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
+import { resolveTask } from '../task-ref';
+
+interface TrainOpts { continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier: string; json?: boolean; quiet?: boolean }
+
+function parseFold(s: string): Fold {
+  if (s === 'all') return 'all';
+  if (/^[0-4]$/.test(s)) return Number(s) as Fold;
+  throw new UsageError(`FOLD must be 0-4 or 'all', got '${s}'`);
+}
+
+function parseConfiguration(s: string): Configuration {
+  if ((CONFIGURATIONS as readonly string[]).includes(s)) return s as Configuration;
+  throw new UsageError(`unknown configuration '${s}'; use ${CONFIGURATIONS.join(', ')}`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train one fold of a configuration (nnUNet_train), in this process')
+    .argument('<configuration>', CONFIGURATIONS.join(' | '))
+    .argument('<trainer>', 'trainer name from the registry (nnUNetTrainerV2, nnUNetTrainerV2_100epochs, ...)')
+    .argument('<task>', 'task id (4), folder name (Task004_Hippocampus) or path of the task folder')
+    .argument('<fold>', "0-4, or 'all' (train on every case)")
+    .option('-c, --continue', 'continue from the newest valid checkpoint')
+    .option('--npz', 'also save the softmax of the validation cases (needed for ensembling)')
+    .option('--epochs <n>', 'epochs (nnU-Net: 1000)', positiveInt('--epochs'))
+    .option('--iters <n>', 'training iterations per epoch (nnU-Net: 250; validation iterations scale 1:5)', positiveInt('--iters'))
+    .option('--plans-identifier <id>', 'plans identifier of the plans files', 'nnUNetPlansv2.1')
+    .option('-q, --quiet', 'no per-epoch lines on stderr')
+    .option('--json', 'print the result as JSON')
+    .action(async (configurationArg: string, trainer: string, taskArg: string, foldArg: string, opts: TrainOpts, cmd: Command) => {
+      const configuration = parseConfiguration(configurationArg);
+      const fold = parseFold(foldArg);
+      const config = configFor(cmd);
+      const { paths } = resolveTask(config, taskArg);
+      const plansFile = path.join(paths.preprocessedDir, `${opts.plansIdentifier}_plans_${configuration === '2d' ? '2D' : '3D'}.json`);
+      if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${taskArg}\` and \`nnunet preprocess -t ${taskArg}\` first`);
+
+      let stop = false;
+      const onSigint = () => {
+        if (stop) process.exit(130);
+        stop = true;
+        process.stderr.write('\nstopping after the current iteration (a checkpoint is written); Ctrl-C again to quit at once\n');
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const result = await runTrainingFold(
+          { paths, plansFile, configuration, fold, trainer, epochs: opts.epochs, iterationsPerEpoch: opts.iters, continueTraining: opts.continue, saveSoftmax: opts.npz },
+          {
+            shouldStop: () => stop,
+            log: opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+          },
+        );
+        if (opts.json) printJson(result);
+        if (result.status === 'stopped') {
+          throw new WorkFailedError(`stopped after epoch ${result.epoch}; state saved in ${result.checkpoint}. Continue with: nnunet train ${configuration} ${trainer} ${taskArg} ${foldArg} -c`);
+        }
+        if (!opts.json) {
+          const dice = result.validationMeanDice === undefined ? '' : `, validation mean Dice ${result.validationMeanDice.toFixed(4)}`;
+          console.log(`${result.foldDir}: ${result.epochs} epochs${dice}`);
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}
