@@ -30,19 +30,21 @@ function wrapOne(name: string, fn: ActivityFn): ActivityFn {
       attempt: info.attempt,
       workflowId: info.workflowExecution?.workflowId ?? '-',
     };
+    // Every line carries the four keys one greps by; null where a step has no configuration or fold.
+    const meta = { ...logCtx, configuration: logCtx.configuration ?? null, fold: logCtx.fold ?? null };
     return runWithLogContext(logCtx, async () => {
       const started = Date.now();
-      ctx.log.info(`${name} started`, { ...logCtx });
+      ctx.log.info(`${name} started`, meta);
       try {
         const out = await fn(...args);
-        ctx.log.info(`${name} done`, { ...logCtx, ms: Date.now() - started });
+        ctx.log.info(`${name} done`, { ...meta, ms: Date.now() - started });
         return out;
       } catch (err) {
         if (ctx.cancellationSignal.aborted) {
-          ctx.log.info(`${name} cancelled`, { ...logCtx, ms: Date.now() - started });
+          ctx.log.info(`${name} cancelled`, { ...meta, ms: Date.now() - started });
           throw err;
         }
-        ctx.log.warn(`${name} failed: ${(err as Error)?.message ?? String(err)}`, { ...logCtx, errorType: (err as Error)?.name });
+        ctx.log.warn(`${name} failed: ${(err as Error)?.message ?? String(err)}`, { ...meta, errorType: (err as Error)?.name });
         throw mapActivityError(err, info.attempt);
       }
     });

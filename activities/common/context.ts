@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Configuration, Fold, StepContext } from '../contract';
+import { activityLogger, rootLogger, type Logger } from './logger';
 
 export interface ActivityLogContext extends StepContext {
   /** Activity type (`train`, `preprocess`, ...). */
@@ -33,4 +34,10 @@ export function stepContextOf(input: unknown): StepContext {
   if (typeof i.configuration === 'string') ctx.configuration = i.configuration as Configuration;
   if (typeof i.fold === 'number' || i.fold === 'all') ctx.fold = i.fold as Fold;
   return ctx;
+}
+
+/** The logger for stage code: inside an activity every line carries task, configuration, fold and attempt. */
+export function stageLogger(): Logger {
+  const ctx = currentLogContext();
+  return ctx ? activityLogger(ctx) : rootLogger();
 }
