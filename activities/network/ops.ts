@@ -81,7 +81,38 @@ export function concatChannelsPureJs(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 
 /** Instance norm: per sample and channel over the spatial axes (biased variance), then the affine map. */
 export function instanceNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = NORM_EPS): tf.Tensor {
-  return onPureJsBackend() ? instanceNormByMatmul(x, gamma, beta, eps) : instanceNormByMoments(x, gamma, beta, eps);
+  return onPureJsBackend() ? instanceNormByMatmul(x, gamma, beta, eps) : instanceNormWithGradient(x, gamma, beta, eps);
+}
+
+/**
+ * The form for native backends: the forward pass of instanceNormByMoments (the same ops, the same values)
+ * with the closed-form gradient dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy.
+ * Autodiff through moments costs ~25 full-size passes per norm (and Mean's gradient builds a ones tensor of
+ * the input's shape in JavaScript); this takes 7.
+ */
+export function instanceNormWithGradient(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = NORM_EPS): tf.Tensor {
+  const spatialAxes = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);
+  const channels = x.shape[x.rank - 1]!;
+  const n = x.size / (x.shape[0]! * channels);
+  const norm = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const { mean, variance } = tf.moments(xs, spatialAxes, true);
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const normalized = tf.mul(tf.sub(xs, mean), rstd);
+    save([normalized, rstd, g]);
+    return {
+      value: tf.add(tf.mul(normalized, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xhat, r, gain] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const sumDy = tf.sum(dy, spatialAxes, true);
+        const sumDyXhat = tf.sum(tf.mul(dy, xhat), spatialAxes, true);
+        const perChannel = (t: tf.Tensor): tf.Tensor => tf.reshape(tf.sum(t, Array.from({ length: x.rank - 1 }, (_, i) => i)), [channels]);
+        const centredDy = tf.sub(tf.sub(dy, tf.div(sumDy, n)), tf.mul(xhat, tf.div(sumDyXhat, n)));
+        return [tf.mul(centredDy, tf.mul(r, gain)), perChannel(sumDyXhat), perChannel(sumDy)];
+      },
+    };
+  });
+  return norm(x, gamma, beta);
 }
 
 /** The direct form: statistics with keepDims and broadcasting ops. */
@@ -152,3 +183,35 @@ export function pointwiseConv(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   const y = tf.matMul(tf.reshape(x, [-1, cin]), tf.reshape(w, [cin, cout]));
   return tf.reshape(y, [...x.shape.slice(0, -1), cout]);
 }
+
+/**
+ * tfjs-core's Sum and Mean gradients multiply dy by `ones(x.shape)`, which native backends fill in JavaScript
+ * and copy over: a full-size allocation and transfer per reduction (1.2 s of a 3D U-Net step, in the loss and
+ * instance norms). Broadcasting dy (Mean: dy / n, then broadcast) gives the same values bit for bit. The
+ * pure-JS backend keeps tfjs-core's form, whose multiply is faster there than its generic broadcast.
+ */
+function registerBroadcastReductionGradients(): void {
+  const reduceGrad = (kernelName: 'Sum' | 'Mean', fallback: tf.GradConfig | undefined): void => {
+    if (!fallback) return;
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+        if (onPureJsBackend()) return fallback.gradFunc(dy, saved, attrs);
+        const [x] = saved as [tf.Tensor];
+        const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+        const expandedShape = x.shape.map((n, i) => (axes.includes(i) ? 1 : n));
+        const reduceSize = axes.reduce((a, i) => a * x.shape[i]!, 1);
+        return {
+          x: () => {
+            const expandedDy = tf.reshape(dy as tf.Tensor, expandedShape);
+            return tf.broadcastTo(kernelName === 'Mean' ? tf.div(expandedDy, reduceSize) : expandedDy, x.shape);
+          },
+        };
+      },
+    });
+  };
+  reduceGrad('Sum', tf.getGradient('Sum'));
+  reduceGrad('Mean', tf.getGradient('Mean'));
+}
+registerBroadcastReductionGradients();
