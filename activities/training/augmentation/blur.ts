@@ -52,7 +52,7 @@ export function gaussianFilter(v: Float32Array, shape: readonly number[], sigma:
 export function gaussianBlur(x: Channels, sigmaRange: Range, pPerChannel: number, rng: Rng): void {
   const n = x.data.length / x.channels;
   for (let c = 0; c < x.channels; c++) {
-    if (!rng.chance(pPerChannel)) continue;
+    if (!(rng.random() <= pPerChannel)) continue; // batchgenerators compares with <= here
     const sigma = rng.uniform(sigmaRange[0], sigmaRange[1]);
     gaussianFilter(x.data.subarray(c * n, (c + 1) * n), x.shape, sigma);
   }

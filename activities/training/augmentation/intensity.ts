@@ -1,7 +1,8 @@
 /**
  * batchgenerators' per-sample intensity transforms as nnU-Net's moreDA pipeline calls them (spec §5.6 steps
  * 4, 6, 7, 9, 10). Each works in place on one sample's image channels (channel-first, any spatial rank) and
- * draws from the given generator; the caller decides the per-sample probability.
+ * makes the same draws, in the same order, as batchgenerators 0.25 (whose noise σ comes from Python's `random`
+ * instead); the caller decides the per-sample probability.
  */
 import type { Range } from '../patch-size';
 import type { Rng } from './random';
@@ -26,11 +27,16 @@ function stats(a: Float32Array): { mean: number; std: number; min: number; max: 
 /** Gaussian noise: one σ ~ U(range) per sample (nnU-Net's "variance" is used as the std), all channels. */
 export function gaussianNoise(x: Channels, varianceRange: Range, rng: Rng): void {
   const sd = rng.uniform(varianceRange[0], varianceRange[1]);
-  for (let i = 0; i < x.data.length; i++) x.data[i]! += rng.normal(sd);
+  const n = channelSize(x);
+  for (let c = 0; c < x.channels; c++) {
+    rng.random(); // batchgenerators' p_per_channel (1) draw
+    for (let i = c * n; i < (c + 1) * n; i++) x.data[i]! += rng.normal(sd);
+  }
 }
 
 /** Multiplicative brightness: per channel factor ~ U(range). */
 export function brightnessMultiplicative(x: Channels, range: Range, rng: Rng): void {
+  rng.uniform(range[0], range[1]); // batchgenerators draws a shared multiplier first, unused per channel
   for (let c = 0; c < x.channels; c++) {
     const f = rng.uniform(range[0], range[1]);
     const v = channelView(x, c);
@@ -41,6 +47,7 @@ export function brightnessMultiplicative(x: Channels, range: Range, rng: Rng): v
 /** Contrast: per channel (x − mean)·f + mean, clipped to the channel's original range (preserve_range). */
 export function contrast(x: Channels, range: Range, rng: Rng): void {
   for (let c = 0; c < x.channels; c++) {
+    rng.random(); // batchgenerators' p_per_channel (1) draw
     const f = rng.aroundOne(range);
     const v = channelView(x, c);
     const { mean, min, max } = stats(v);
