@@ -6,6 +6,10 @@ import { CHECKPOINT_FILES, readCheckpoint } from '../../activities/training/chec
 import { NnUNetTrainerV2, scaledValidationIterations } from '../../activities/training/trainer';
 import { registerTrainer, trainerClass } from '../../activities/training/trainer-registry';
 import { foldDirFor, runTrainingFold, runTrainingFoldInChild, type TrainFoldInput } from '../../activities/training/train-process';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { CancelledFailure } from '@temporalio/common';
+import type { TrainInput, TrainOutput, TrainProgress } from '../../activities/contract';
+import { train } from '../../activities/training/activity';
 import { tinyTrainingTask, type TinyTask } from './trainer-fixture';
 
 let task: TinyTask;
@@ -123,4 +127,32 @@ test('in a child process: cancellation checkpoints and stops; continuing finishe
   assert.equal(readCheckpoint(path.join(stopped.foldDir, CHECKPOINT_FILES.final)).meta.history.trainLosses.length, 3);
 
   await assert.rejects(runTrainingFoldInChild(input({ fold: 4, plansFile: path.join(task.root, 'missing_plans_3D.json') })), /missing_plans_3D\.json/);
+});
+
+const quiet = { logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } };
+
+test('the train activity heartbeats TrainProgress per epoch; cancellation checkpoints and stops; the retry resumes', async () => {
+  const activityInput = { ...input({ fold: 4, epochs: 3, iterationsPerEpoch: 2 }), runtime: { skipValidation: true } } as TrainInput;
+  const beats: TrainProgress[] = [];
+  const env = new MockActivityEnvironment({ attempt: 1 }, quiet);
+  env.on('heartbeat', (d?: TrainProgress) => {
+    if (!d) return;
+    beats.push(d);
+    if (d.epoch === 1) env.cancel();
+  });
+  await assert.rejects(env.run(train, activityInput), (e: unknown) => e instanceof CancelledFailure);
+  const first = beats[0]!;
+  assert.equal(first.epoch, 1);
+  assert.equal(first.totalEpochs, 3);
+  assert.ok(Number.isFinite(first.trainLoss) && Number.isFinite(first.valLoss) && first.pseudoDice!.length === 2);
+  const foldDir = foldDirFor(activityInput);
+  const saved = readCheckpoint(path.join(foldDir, CHECKPOINT_FILES.latest)).meta.epoch;
+  assert.ok(saved >= 1 && saved < 3, `checkpoint after epoch ${saved}`);
+
+  const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) }, quiet);
+  const resumedEpochs: number[] = [];
+  retry.on('heartbeat', (d?: TrainProgress) => { if (d && d !== beats.at(-1)) resumedEpochs.push(d.epoch); });
+  const out = (await retry.run(train, activityInput)) as TrainOutput;
+  assert.equal(out.epochs, 3);
+  assert.equal(resumedEpochs[0], saved + 1, 'the retry starts after the checkpointed epoch');
 });
