@@ -5,7 +5,7 @@
  * the input take cval, points inside interpolate (mirrored taps past the edges). Without rotation or scaling
  * it is a plain centre crop at (D - P)//2. The image uses cubic B-splines (order 3, prefiltered) like nnU-Net,
  * or linear (order 1) when asked for speed. Segmentations are interpolated per label (order 1, ≥ 0.5 wins,
- * later labels in order of appearance overwrite); a voxel no label reaches stays 0, as in batchgenerators'
+ * higher labels overwrite on ties); a voxel no label reaches stays 0, as in batchgenerators'
  * interpolate_img (so points outside the loaded patch become background, not -1).
  */
 import { matMul, rotation2d, rotationX, rotationY, rotationZ, type AugmentationParams } from '../patch-size';
@@ -277,11 +277,11 @@ export function transformImage(src: Channels, out: readonly number[], m: number[
   return { data: res, channels: src.channels, shape: [...out] };
 }
 
-/** Distinct values of one channel in order of first appearance (pd.unique) as integers. */
-function labelsInOrder(a: Float32Array, start: number, end: number): number[] {
+/** Distinct values of one channel, ascending (np.unique, as interpolate_img iterates them). */
+function sortedLabels(a: Float32Array, start: number, end: number): number[] {
   const seen = new Set<number>();
   for (let i = start; i < end; i++) seen.add(a[i]!);
-  return [...seen];
+  return [...seen].sort((x, y) => x - y);
 }
 
 /** Per-label linear resampling of label channels (border -1 for every label mask, like interpolate_img). */
@@ -295,7 +295,7 @@ export function transformSegmentation(src: Channels, out: readonly number[], m: 
   const taps = new Taps(inShape, 1);
   for (let c = 0; c < src.channels; c++) {
     const base = c * nIn;
-    const labels = labelsInOrder(src.data, base, base + nIn);
+    const labels = sortedLabels(src.data, base, base + nIn);
     // Slot of every input voxel's label, so the hot loop indexes typed arrays only.
     const slotOf = new Uint8Array(nIn);
     const slotByLabel = new Map(labels.map((l, i) => [l, i]));
