@@ -14,6 +14,7 @@ test('every activity runs inside its log context: task, configuration, fold, att
   const acts = wrapActivities({ train: async (_input: unknown) => currentLogContext() });
   const env = new MockActivityEnvironment({ attempt: 3, activityId: 'train/3d_fullres/2', activityType: 'train' });
   const ctx = await env.run(acts.train, { paths, configuration: '3d_fullres', fold: 2 });
+  assert.ok(ctx);
   assert.deepEqual({ ...ctx, workflowId: undefined }, { task: 'Task004_Hippocampus', configuration: '3d_fullres', fold: 2, activity: 'train', node: 'train/3d_fullres/2', attempt: 3, workflowId: undefined });
   assert.equal(currentLogContext(), undefined, 'no context outside an activity');
 });
