@@ -43,7 +43,7 @@ export interface TrainerSetup {
   baseFeatures?: number;
   /** Seed of the network init and the batch streams (nnU-Net is unseeded by default; we are reproducible). */
   seed?: number;
-  /** Periodic checkpoint every N epochs (nnU-Net 50) and every M minutes (0: off). */
+  /** Periodic checkpoint every N epochs (nnU-Net 50) and every M minutes (default 30; 0: off). */
   checkpointEveryEpochs?: number;
   checkpointEveryMinutes?: number;
   /** Batch-producing worker threads per stream. */
@@ -76,6 +76,9 @@ export interface RunHooks {
 }
 
 export type RunOutcome = { status: 'finished'; finalCheckpoint: string } | { status: 'stopped'; checkpoint: string };
+
+/** A crash costs at most this much training even between the 50-epoch checkpoints. */
+export const DEFAULT_CHECKPOINT_MINUTES = 30;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -323,7 +326,7 @@ export class NnUNetTrainerV2 {
     r.seconds = (Date.now() - started) / 1000;
     h.epochSeconds.push(r.seconds);
     if (r.isBest) this.saveCheckpoint('best');
-    const minutes = this.setup.checkpointEveryMinutes ?? 0;
+    const minutes = this.setup.checkpointEveryMinutes ?? DEFAULT_CHECKPOINT_MINUTES;
     const periodic = r.epoch % this.saveEvery === this.saveEvery - 1 || (minutes > 0 && Date.now() - this.lastCheckpointAt >= minutes * 60_000);
     if (periodic && this.epoch < this.maxEpochs) r.checkpoint = this.saveCheckpoint('latest');
     this.logEpoch(r);
