@@ -1,6 +1,7 @@
 /** runComputeWithHeartbeat: compute in a child process, heartbeats with details, resume, cancellation, errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CancelledFailure } from '@temporalio/common';
@@ -47,4 +48,19 @@ test('bad input in the child arrives as BadInputError (non-retryable after mappi
   await assert.rejects(run(new MockActivityEnvironment(), { steps: 3, stepMs: 1, badInput: true }), (err: unknown) =>
     err instanceof BadInputError && err.file === '/data/imagesTr/case_001_0000.nii.gz' && /2 dimensions/.test(err.message));
   await assert.rejects(run(new MockActivityEnvironment(), { steps: 9, stepMs: 1, crashAt: 2 }), /exited \(code 3\) without a result/);
+});
+
+test('the compute child stops by itself when its worker process dies (IPC channel closes)', async () => {
+  const child = fork(childModule, [], { execArgv: process.execArgv.filter((a) => !a.startsWith('--test')), serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = new Promise<void>((resolve) => child.on('message', (m: { type: string; details?: CountProgress }) => {
+    if (m.type === 'progress' && (m.details?.step ?? 0) >= 2) resolve();
+  }));
+  child.send({ type: 'start', input: { steps: 1_000_000, stepMs: 20 } });
+  await started;
+  const cut = Date.now();
+  child.disconnect(); // what the child sees when the worker is SIGKILLed
+  const code = await exited;
+  assert.ok(Date.now() - cut < 5000, 'the orphan stopped within seconds');
+  assert.equal(code, 0);
 });
