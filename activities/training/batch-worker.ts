@@ -36,6 +36,8 @@ export interface BatchProducerOptions {
   augmentation: AugmentationParams | null;
   /** Deep-supervision target scales (AugmentationParams.deepSupervisionScales); [] or absent: one full-size target. */
   deepSupervisionScales?: number[][];
+  /** Cascade: foreground labels whose one-hot previous-stage seg is appended (augmentation carries its own). */
+  cascadeLabels?: number[];
   seed?: number;
   /** Resume the stream from a saved `state()` (same worker count). */
   state?: ProducerState;
@@ -54,6 +56,8 @@ export interface StageProducerArgs {
   caseIds: readonly string[];
   /** Training: enlarged patch + augmentation; validation: network patch, no augmentation (nnU-Net's val loader). */
   purpose: 'train' | 'validation';
+  /** 3d_cascade_fullres: folder of <case>_segFromPrevStage.npy and the foreground labels (1..plans.num_classes). */
+  cascade?: { previousStageDir: string; labels: number[] };
   seed?: number;
   state?: ProducerState;
   queueSize?: number;
@@ -62,7 +66,7 @@ export interface StageProducerArgs {
 
 /** nnUNetTrainerV2's training or validation generator for a plans stage. */
 export function producerOptionsForStage(args: StageProducerArgs): BatchProducerOptions {
-  const params = setupAugmentationParams(args.stage, args.useMaskForNorm);
+  const params = setupAugmentationParams(args.stage, args.useMaskForNorm, { cascadeLabels: args.cascade?.labels });
   const train = args.purpose === 'train';
   return {
     loader: {
@@ -71,8 +75,10 @@ export function producerOptionsForStage(args: StageProducerArgs): BatchProducerO
       patchSize: train ? params.generatorPatchSize : params.patchSize,
       finalPatchSize: params.patchSize,
       batchSize: args.stage.batch_size,
+      ...(args.cascade ? { previousStageDir: args.cascade.previousStageDir } : {}),
     },
     augmentation: train ? params : null,
+    cascadeLabels: params.cascadeLabels,
     deepSupervisionScales: params.deepSupervisionScales,
     seed: args.seed,
     state: args.state,
@@ -84,6 +90,8 @@ export function producerOptionsForStage(args: StageProducerArgs): BatchProducerO
 interface WorkerConfig {
   loader: DataLoaderOptions;
   augmentation: AugmentationParams | null;
+  /** Validation batches of the cascade still get the one-hot previous-stage channels. */
+  cascadeLabels: number[];
   deepSupervisionScales: number[][];
   augmentSeed?: number;
   augmentState?: MT19937State;
@@ -132,7 +140,7 @@ export class BatchSource {
 
   next(): { batch: NetworkBatch; state: WorkerStreamState } {
     const raw = this.loader.next();
-    const batch = this.config.augmentation ? augmentBatch(raw, this.config.augmentation, this.rng) : validationBatch(raw);
+    const batch = this.config.augmentation ? augmentBatch(raw, this.config.augmentation, this.rng) : validationBatch(raw, this.config.cascadeLabels);
     return { batch: toNetworkBatch(batch, this.config.deepSupervisionScales), state: { loader: this.loader.getState(), augment: this.rng.getState() } };
   }
 }
@@ -213,6 +221,7 @@ export class BatchProducer {
       const config: WorkerConfig = {
         loader: { ...opts.loader, state: saved.loader },
         augmentation: opts.augmentation,
+        cascadeLabels: opts.cascadeLabels ?? opts.augmentation?.cascadeLabels ?? [],
         deepSupervisionScales: opts.deepSupervisionScales ?? [],
         augmentState: saved.augment,
       };

@@ -1,12 +1,13 @@
 /**
  * Lazy access to preprocessed training cases (<stage dir>/<case>.npy float32 (C+1, z, y, x), seg last, and
- * <case>.json with class_locations). Only the z-slab a patch needs is read from disk (nnU-Net memory-maps the
+ * <case>.json with class_locations; for the cascade also <prev dir>/<case>_segFromPrevStage.npy (z, y, x)). Only the z-slab a patch needs is read from disk (nnU-Net memory-maps the
  * .npy for the same reason), so memory stays bounded whatever the case size; headers and class locations are
  * kept in a small LRU.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
+import { arrayConstructor, bytesPerVoxel, type DType } from '../io/volume';
 
 /** Foreground class -> stored voxel coordinates, flat [n * 3] (z, y, x in preprocessed space). */
 export type ClassLocations = Map<number, Int32Array>;
@@ -16,14 +17,25 @@ export interface CaseInfo {
   npyFile: string;
   /** (C+1, z, y, x). */
   shape: [number, number, number, number];
-  dataOffset: number;
+  layout: NpyLayout;
   classLocations: ClassLocations;
+  /** Cascade: the previous stage's segmentation (z, y, x) on the same grid. */
+  previousStage?: NpyLayout;
 }
 
-const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
+/** Where the cascade's previous-stage segmentation of a case lives (nnU-Net's <case>_segFromPrevStage). */
+export const previousStageFile = (dir: string, caseId: string) => path.join(dir, `${caseId}_segFromPrevStage.npy`);
 
-function readHeader(file: string): { shape: number[]; dataOffset: number } {
-  const bad = (why: string) => new BadInputError(`${file}: not a preprocessed float32 .npy case (${why}); run the preprocess step again`, file);
+const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
+const FROM_DESCR: Record<string, DType> = {
+  '|u1': 'uint8', '|i1': 'int8', '<i2': 'int16', '<u2': 'uint16', '<i4': 'int32', '<u4': 'uint32', '<f4': 'float32', '<f8': 'float64',
+};
+
+/** A C-order little-endian .npy on disk: where its data starts, its shape and dtype. */
+export interface NpyLayout { file: string; shape: number[]; dtype: DType; dataOffset: number }
+
+export function readNpyLayout(file: string, what: string): NpyLayout {
+  const bad = (why: string) => new BadInputError(`${file}: not a readable ${what} .npy (${why}); run the step that writes it again`, file);
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -40,18 +52,44 @@ function readHeader(file: string): { shape: number[]; dataOffset: number } {
     const dict = Buffer.alloc(headerLen);
     fs.readSync(fd, dict, 0, headerLen, 8 + lenBytes);
     const text = dict.toString('latin1');
-    if (!/'descr'\s*:\s*'<f4'/.test(text)) throw bad(`dtype in ${text.trim()}`);
+    const descr = /'descr'\s*:\s*'([^']*)'/.exec(text);
+    const dtype = descr ? FROM_DESCR[descr[1]!] : undefined;
+    if (!dtype) throw bad(`dtype in ${text.trim()}`);
     if (!/'fortran_order'\s*:\s*False/.test(text)) throw bad('Fortran order');
     const m = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
     if (!m) throw bad('no shape');
-    const shape = m[1]!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    const shape = m[1]!.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
     const dataOffset = 8 + lenBytes + headerLen;
-    const need = dataOffset + shape.reduce((a, b) => a * b, 1) * 4;
-    if (fs.fstatSync(fd).size < need) throw bad('file is truncated');
-    return { shape, dataOffset };
+    if (fs.fstatSync(fd).size < dataOffset + shape.reduce((a, b) => a * b, 1) * bytesPerVoxel(dtype)) throw bad('file is truncated');
+    return { file, shape, dtype, dataOffset };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Voxels [z0, z1) of every channel of a (channels, z, y, x) array as float32 (channels, z1 - z0, y, x): one
+ * read per channel.
+ */
+export function readSlab(layout: NpyLayout, channels: number, z0: number, z1: number): Float32Array {
+  const [Z, Y, X] = layout.shape.slice(-3) as [number, number, number];
+  if (z0 < 0 || z1 > Z || z1 <= z0) throw new RangeError(`readSlab [${z0}, ${z1}) of ${Z} slices`);
+  const bpv = bytesPerVoxel(layout.dtype);
+  const plane = Y * X;
+  const perChannel = (z1 - z0) * plane;
+  const raw = new Uint8Array(channels * perChannel * bpv);
+  const fd = fs.openSync(layout.file, 'r');
+  try {
+    for (let c = 0; c < channels; c++) {
+      const pos = layout.dataOffset + (c * Z + z0) * plane * bpv;
+      const n = fs.readSync(fd, raw, c * perChannel * bpv, perChannel * bpv, pos);
+      if (n !== perChannel * bpv) throw new BadInputError(`${layout.file}: short read (file changed while training?)`, layout.file);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (layout.dtype === 'float32') return new Float32Array(raw.buffer);
+  return Float32Array.from(new (arrayConstructor(layout.dtype))(raw.buffer));
 }
 
 function parseClassLocations(file: string, raw: unknown): ClassLocations {
@@ -73,7 +111,7 @@ function parseClassLocations(file: string, raw: unknown): ClassLocations {
 export class CaseStore {
   private readonly infos = new Map<string, CaseInfo>();
 
-  constructor(readonly dir: string, private readonly capacity = 32) {}
+  constructor(readonly dir: string, private readonly capacity = 32, private readonly previousStageDir?: string) {}
 
   info(id: string): CaseInfo {
     const hit = this.infos.get(id);
@@ -84,9 +122,18 @@ export class CaseStore {
     }
     const npyFile = path.join(this.dir, `${id}.npy`);
     const jsonFile = path.join(this.dir, `${id}.json`);
-    const { shape, dataOffset } = readHeader(npyFile);
-    if (shape.length !== 4 || shape[0]! < 2) {
-      throw new BadInputError(`${npyFile}: expected (channels + seg, z, y, x), got (${shape.join(', ')}); preprocess again`, npyFile);
+    const layout = readNpyLayout(npyFile, 'preprocessed case');
+    const shape = layout.shape;
+    if (layout.dtype !== 'float32' || shape.length !== 4 || shape[0]! < 2) {
+      throw new BadInputError(`${npyFile}: expected float32 (channels + seg, z, y, x), got ${layout.dtype} (${shape.join(', ')}); preprocess again`, npyFile);
+    }
+    let previousStage: NpyLayout | undefined;
+    if (this.previousStageDir) {
+      previousStage = readNpyLayout(previousStageFile(this.previousStageDir, id), 'previous-stage segmentation');
+      const want = shape.slice(1).join(', ');
+      if (previousStage.shape.join(', ') !== want) {
+        throw new BadInputError(`${previousStage.file}: shape (${previousStage.shape.join(', ')}) differs from the case's (${want}); predict the lowres stage again`, previousStage.file);
+      }
     }
     let props: { class_locations?: unknown };
     try {
@@ -94,30 +141,14 @@ export class CaseStore {
     } catch (err) {
       throw new BadInputError(`${jsonFile}: cannot read case properties (${(err as Error).message}); preprocess again`, jsonFile);
     }
-    const info: CaseInfo = { id, npyFile, shape: shape as CaseInfo['shape'], dataOffset, classLocations: parseClassLocations(jsonFile, props.class_locations) };
+    const info: CaseInfo = { id, npyFile, shape: shape as CaseInfo['shape'], layout, classLocations: parseClassLocations(jsonFile, props.class_locations), previousStage };
     this.infos.set(id, info);
     if (this.infos.size > this.capacity) this.infos.delete(this.infos.keys().next().value!);
     return info;
   }
 
-  /** Voxels [z0, z1) of every channel: Float32Array (C+1, z1 - z0, y, x). One read per channel. */
+  /** Voxels [z0, z1) of every channel: Float32Array (C+1, z1 - z0, y, x). */
   readSlab(info: CaseInfo, z0: number, z1: number): Float32Array {
-    const [ch, Z, Y, X] = info.shape;
-    if (z0 < 0 || z1 > Z || z1 <= z0) throw new RangeError(`readSlab [${z0}, ${z1}) of ${Z} slices`);
-    const plane = Y * X;
-    const out = new Float32Array(ch * (z1 - z0) * plane);
-    const bytes = new Uint8Array(out.buffer);
-    const fd = fs.openSync(info.npyFile, 'r');
-    try {
-      const perChannel = (z1 - z0) * plane * 4;
-      for (let c = 0; c < ch; c++) {
-        const pos = info.dataOffset + (c * Z + z0) * plane * 4;
-        const n = fs.readSync(fd, bytes, c * perChannel, perChannel, pos);
-        if (n !== perChannel) throw new BadInputError(`${info.npyFile}: short read (file changed while training?)`, info.npyFile);
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    return out;
+    return readSlab(info.layout, info.shape[0], z0, z1);
   }
 }

@@ -6,14 +6,15 @@
  */
 import type { MT19937State } from './mt19937';
 import { Rng } from './augmentation/random';
-import { CaseStore, type CaseInfo } from './dataloader-cases';
+import { CaseStore, readSlab, type CaseInfo } from './dataloader-cases';
 import { OVERSAMPLE_FOREGROUND_PERCENT, firstForcedForegroundIndex } from './patch-size';
 
 export interface Batch {
   /** [B, C, ...patch] float32 image channels. */
   data: Float32Array;
   dataShape: number[];
-  /** [B, 1, ...patch] float32 labels (-1 outside the case / nonzero mask). */
+  /** [B, S, ...patch] float32 labels (-1 outside the case / nonzero mask); S = 2 for the cascade, whose second
+   * channel is the previous stage's segmentation (padded with 0). */
   seg: Float32Array;
   segShape: number[];
   keys: string[];
@@ -34,6 +35,8 @@ export interface DataLoaderOptions {
   state?: MT19937State;
   /** Case headers/class locations kept in memory. */
   cacheSize?: number;
+  /** Cascade (3d_cascade_fullres): folder of <case>_segFromPrevStage.npy, loaded as a second seg channel. */
+  previousStageDir?: string;
 }
 
 const product = (a: readonly number[]) => a.reduce((p, v) => p * v, 1);
@@ -93,6 +96,8 @@ export class PatchDataLoader {
   readonly patchSize: number[];
   readonly finalPatchSize: number[];
   readonly numChannels: number;
+  /** 1, or 2 with the previous stage's segmentation (cascade). */
+  readonly segChannels: number;
   private readonly rng: Rng;
   private readonly store: CaseStore;
   private readonly firstForced: number;
@@ -108,7 +113,8 @@ export class PatchDataLoader {
     this.finalPatchSize = [...opts.finalPatchSize];
     this.caseIds = [...opts.caseIds];
     this.rng = opts.state ? Rng.fromState(opts.state) : Rng.seeded(opts.seed ?? 12345);
-    this.store = new CaseStore(opts.dir, opts.cacheSize ?? 32);
+    this.store = new CaseStore(opts.dir, opts.cacheSize ?? 32, opts.previousStageDir);
+    this.segChannels = opts.previousStageDir ? 2 : 1;
     this.firstForced = firstForcedForegroundIndex(opts.batchSize, opts.oversampleForegroundPercent ?? OVERSAMPLE_FOREGROUND_PERCENT);
     this.numChannels = this.store.info(this.caseIds[0]!).shape[0] - 1;
   }
@@ -121,13 +127,14 @@ export class PatchDataLoader {
     return this.rng.getState();
   }
 
-  /** One batch: data [B, C, ...P'], seg [B, 1, ...P']. */
+  /** One batch: data [B, C, ...P'], seg [B, S, ...P']. */
   next(): Batch {
     const B = this.batchSize;
     const C = this.numChannels;
+    const S = this.segChannels;
     const vox = product(this.patchSize);
     const data = new Float32Array(B * C * vox);
-    const seg = new Float32Array(B * vox);
+    const seg = new Float32Array(B * S * vox);
     const choices: Choice[] = [];
     for (let j = 0; j < B; j++) {
       const info = this.store.info(this.caseIds[this.rng.randint(0, this.caseIds.length)]!);
@@ -135,10 +142,10 @@ export class PatchDataLoader {
     }
     choices.forEach(({ info, forceFg }, j) => {
       if (info.shape[0] - 1 !== C) throw new RangeError(`${info.npyFile}: ${info.shape[0] - 1} channels, other cases have ${C}`);
-      if (this.is2D) this.sample2D(info, forceFg, data, j * C * vox, seg, j * vox);
-      else this.sample3D(info, forceFg, data, j * C * vox, seg, j * vox);
+      if (this.is2D) this.sample2D(info, forceFg, data, j * C * vox, seg, j * S * vox);
+      else this.sample3D(info, forceFg, data, j * C * vox, seg, j * S * vox);
     });
-    return { data, dataShape: [B, C, ...this.patchSize], seg, segShape: [B, 1, ...this.patchSize], keys: choices.map((c) => c.info.id) };
+    return { data, dataShape: [B, C, ...this.patchSize], seg, segShape: [B, S, ...this.patchSize], keys: choices.map((c) => c.info.id) };
   }
 
   /** A foreground class with stored voxels, chosen uniformly (np.random.choice over the non-empty ones). */
@@ -188,16 +195,19 @@ export class PatchDataLoader {
     this.copyBox(info, [Z, Y, X], [slice, lower[0]!, lower[1]!], [1, P[0], P[1]], data, dOff, seg, sOff);
   }
 
-  /** Reads only the slab the box overlaps, then crops image channels (pad 0) and the seg (pad -1). */
+  /** Reads only the slab the box overlaps, then crops image channels (pad 0), the seg (pad -1) and the
+   * previous stage's seg (pad 0). */
   private copyBox(info: CaseInfo, shape: [number, number, number], lower: [number, number, number], size: readonly number[],
     data: Float32Array, dOff: number, seg: Float32Array, sOff: number): void {
     const C = this.numChannels;
     const box = size as [number, number, number];
     const z0 = Math.max(0, lower[0]);
     const z1 = Math.min(shape[0], lower[0] + box[0]);
+    const n = product(box);
     if (z1 <= z0) {
-      data.fill(0, dOff, dOff + C * product(box));
-      seg.fill(-1, sOff, sOff + product(box));
+      data.fill(0, dOff, dOff + C * n);
+      seg.fill(-1, sOff, sOff + n);
+      if (this.segChannels === 2) seg.fill(0, sOff + n, sOff + 2 * n);
       return;
     }
     const slab = this.store.readSlab(info, z0, z1);
@@ -205,5 +215,9 @@ export class PatchDataLoader {
     const slabLower: [number, number, number] = [lower[0] - z0, lower[1], lower[2]];
     cropWithPadding(slab, slabShape, 0, C, slabLower, box, data, dOff, 0);
     cropWithPadding(slab, slabShape, C, C + 1, slabLower, box, seg, sOff, -1);
+    if (this.segChannels === 2) {
+      const prev = readSlab(info.previousStage!, 1, z0, z1);
+      cropWithPadding(prev, slabShape, 0, 1, slabLower, box, seg, sOff + n, 0);
+    }
   }
 }

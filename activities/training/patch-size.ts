@@ -89,6 +89,8 @@ export interface AugmentationParams {
   maskChannels: number[];
   /** Deep-supervision target scales, highest resolution first (empty disables). */
   deepSupervisionScales: number[][];
+  /** Cascade: labels 1..K-1 whose one-hot of the previous stage's seg is appended to the image (empty: no cascade). */
+  cascadeLabels: number[];
 }
 
 /** The part of a plans stage that decides the augmentation. */
@@ -101,9 +103,11 @@ export interface StageForAugmentation {
 /**
  * nnUNetTrainerV2.setup_DA_params for a stage: 3D ±30° per axis (dummy 2D: ±180° in-plane), 2D ±180° or ±15°
  * when max(P)/min(P) > 1.5, P' from the default scale range, then scaling (0.7, 1.4), elastic off.
- * `useMaskForNorm` is the plans' per-channel use_mask_for_norm.
+ * `useMaskForNorm` is the plans' per-channel use_mask_for_norm; `cascadeLabels` (3d_cascade_fullres) are the
+ * foreground labels 1..num_classes (nnUNetTrainerV2CascadeFullRes' all_segmentation_labels).
  */
-export function setupAugmentationParams(stage: StageForAugmentation, useMaskForNorm: Record<string, boolean> = {}): AugmentationParams {
+export function setupAugmentationParams(stage: StageForAugmentation, useMaskForNorm: Record<string, boolean> = {},
+  opts: { cascadeLabels?: number[] } = {}): AugmentationParams {
   const patch = [...stage.patch_size];
   const threeD = patch.length === 3;
   if (!threeD && patch.length !== 2) throw new RangeError(`patch_size must have 2 or 3 axes: [${patch.join(', ')}]`);
@@ -138,6 +142,7 @@ export function setupAugmentationParams(stage: StageForAugmentation, useMaskForN
     mirrorAxes: threeD ? [0, 1, 2] : [0, 1],
     maskChannels: Object.entries(useMaskForNorm).filter(([, v]) => v).map(([k]) => Number(k)).sort((a, b) => a - b),
     deepSupervisionScales: stage.pool_op_kernel_sizes.length > 0 ? deepSupervisionScales(stage.pool_op_kernel_sizes) : [],
+    cascadeLabels: [...(opts.cascadeLabels ?? [])],
   };
 }
 

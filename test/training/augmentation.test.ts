@@ -7,7 +7,7 @@ import { brightnessMultiplicative, contrast, gamma, gaussianNoise } from '../../
 import { gaussianBlur, gaussianFilter, gaussianKernel } from '../../activities/training/augmentation/blur';
 import { simulateLowResolution } from '../../activities/training/augmentation/lowres';
 import { flipAxis, mirror } from '../../activities/training/augmentation/mirror';
-import { applyMask, augmentBatch, augmentSample } from '../../activities/training/augmentation/pipeline';
+import { applyMask, augmentBatch, augmentSample, validationBatch } from '../../activities/training/augmentation/pipeline';
 import { rotationX } from '../../activities/training/patch-size';
 
 const I3 = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
@@ -207,4 +207,27 @@ test('dummy 2D: spatial transforms never mix slices of the first axis', () => {
       assert.ok([0, z].includes(r.seg.data[z * 100 + i]!));
     }
   }
+});
+
+test('cascade: previous-stage seg becomes one-hot image channels after augmentation and in validation', () => {
+  const params = setupAugmentationParams({ patch_size: [6, 8, 8], do_dummy_2D_data_aug: false, pool_op_kernel_sizes: [] }, {}, { cascadeLabels: [1, 2] });
+  const P1 = params.generatorPatchSize;
+  const n = P1.reduce((a, b) => a * b, 1);
+  const image = randomVolume(P1, 1);
+  const seg = { data: new Float32Array(2 * n), channels: 2, shape: P1 };
+  for (let i = 0; i < n; i++) { seg.data[i] = i % 3; seg.data[n + i] = (i >> 2) % 3; }
+  const r = augmentSample(image, seg, params, Rng.seeded(8));
+  const m = 6 * 8 * 8;
+  assert.equal(r.image.channels, 3);
+  assert.equal(r.seg.channels, 1);
+  assert.equal(r.seg.data.length, m);
+  for (let i = 0; i < m; i++) {
+    const a = r.image.data[m + i]!, b = r.image.data[2 * m + i]!;
+    assert.ok((a === 0 || a === 1) && (b === 0 || b === 1) && a + b <= 1, 'one-hot of labels 1 and 2');
+  }
+  const batch = { data: Float32Array.of(5, 6), dataShape: [1, 1, 2], seg: Float32Array.of(-1, 1, 2, 0), segShape: [1, 2, 2], keys: ['x'] };
+  const v = validationBatch(batch, [1, 2]);
+  assert.deepEqual(v.dataShape, [1, 3, 2]);
+  assert.deepEqual([...v.data], [5, 6, 0, 0, 1, 0]); // previous stage [2, 0]: label 1 nowhere, label 2 first voxel
+  assert.deepEqual([...v.seg], [0, 1]);
 });

@@ -104,3 +104,15 @@ test('a bad case reaches the caller as BadInputError', async () => {
   await assert.rejects(() => p.next(), (e: Error) => e instanceof BadInputError && /missing\.npy/.test(e.message));
   await p.close();
 });
+
+test('producerOptionsForStage wires the cascade (previous-stage folder, one-hot labels) into train and validation', () => {
+  const stage = { patch_size: [8, 12, 8], batch_size: 2, do_dummy_2D_data_aug: false, pool_op_kernel_sizes: [[2, 2, 2]] };
+  const common = { stage, useMaskForNorm: {}, dir: '/x', caseIds: ['a'], cascade: { previousStageDir: '/prev', labels: [1, 2] } };
+  const train = producerOptionsForStage({ ...common, purpose: 'train' });
+  const val = producerOptionsForStage({ ...common, purpose: 'validation' });
+  assert.equal(train.loader.previousStageDir, '/prev');
+  assert.deepEqual(train.augmentation!.cascadeLabels, [1, 2]);
+  assert.deepEqual(val.cascadeLabels, [1, 2]);
+  assert.equal(val.loader.previousStageDir, '/prev');
+  assert.deepEqual(val.loader.patchSize, [8, 12, 8]);
+});

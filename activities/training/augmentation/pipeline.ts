@@ -1,7 +1,8 @@
 /**
  * nnU-Net's training augmentation (get_moreDA_augmentation as nnUNetTrainerV2 sets it up; spec §5.6), one
  * sample at a time, in the spec's order and with its probabilities: [dummy 2D] spatial → noise → blur →
- * brightness → contrast → low resolution → inverted gamma → gamma → mirror → mask → seg −1 → 0.
+ * brightness → contrast → low resolution → inverted gamma → gamma → mirror → mask → seg −1 → 0 → (cascade) the
+ * previous stage's seg (second seg channel) as one-hot image channels.
  * Deep-supervision targets are made by network/deepSupervision (see batch-worker's toNetworkBatch).
  */
 import type { Batch } from '../dataloader';
@@ -28,6 +29,25 @@ export function applyMask(image: Channels, seg: Channels, maskChannels: readonly
 /** RemoveLabelTransform(-1, 0). */
 export function removeNegativeLabels(seg: Float32Array): void {
   for (let i = 0; i < seg.length; i++) if (seg[i]! < 0) seg[i] = 0;
+}
+
+/**
+ * MoveSegAsOneHotToData(1, labels): seg channel 1 becomes one image channel per label (1 where equal), appended
+ * after the image channels; the seg keeps channel 0 only.
+ */
+export function moveSegAsOneHotToData(image: Channels, seg: Channels, labels: readonly number[]): { image: Channels; seg: Channels } {
+  if (seg.channels < 2) throw new RangeError('cascade: the batch has no previous-stage segmentation channel');
+  const n = product(image.shape);
+  const data = new Float32Array((image.channels + labels.length) * n);
+  data.set(image.data.subarray(0, image.channels * n));
+  labels.forEach((label, k) => {
+    const base = (image.channels + k) * n;
+    for (let i = 0; i < n; i++) if (seg.data[n + i] === label) data[base + i] = 1;
+  });
+  return {
+    image: { data, channels: image.channels + labels.length, shape: image.shape },
+    seg: { data: seg.data.slice(0, n), channels: 1, shape: seg.shape },
+  };
 }
 
 /** The spatial step, folding the first axis into channels for dummy-2D 3D data. */
@@ -60,30 +80,43 @@ export function augmentSample(image: Channels, seg: Channels, params: Augmentati
   mirror(img, r.seg, params.mirrorAxes, rng);
   applyMask(img, r.seg, params.maskChannels);
   removeNegativeLabels(r.seg.data);
-  return { image: img, seg: r.seg };
+  return params.cascadeLabels.length > 0 ? moveSegAsOneHotToData(img, r.seg, params.cascadeLabels) : { image: img, seg: r.seg };
 }
 
-/** A training batch from the loader (P') augmented to the network patch P: data [B, C, ...P], seg [B, 1, ...P]. */
-export function augmentBatch(batch: Batch, params: AugmentationParams, rng: Rng): Batch {
+/** Runs `perSample` on every sample of a batch and packs the results ([B, C', ...P], [B, 1, ...P]). */
+function mapSamples(batch: Batch, perSample: (image: Channels, seg: Channels) => { image: Channels; seg: Channels }): Batch {
   const [B, C] = batch.dataShape as [number, number];
+  const S = batch.segShape[1]!;
   const inSpatial = batch.dataShape.slice(2);
   const nIn = product(inSpatial);
-  const P = params.patchSize;
-  const nOut = product(P);
-  const data = new Float32Array(B * C * nOut);
-  const seg = new Float32Array(B * nOut);
+  let data: Float32Array | undefined;
+  let seg: Float32Array | undefined;
+  let outShape: number[] = [];
+  let outChannels = 0;
   for (let b = 0; b < B; b++) {
     const image: Channels = { data: batch.data.slice(b * C * nIn, (b + 1) * C * nIn), channels: C, shape: inSpatial };
-    const s: Channels = { data: batch.seg.slice(b * nIn, (b + 1) * nIn), channels: 1, shape: inSpatial };
-    const r = augmentSample(image, s, params, rng);
-    data.set(r.image.data, b * C * nOut);
-    seg.set(r.seg.data, b * nOut);
+    const s: Channels = { data: batch.seg.slice(b * S * nIn, (b + 1) * S * nIn), channels: S, shape: inSpatial };
+    const r = perSample(image, s);
+    if (!data) {
+      outShape = r.image.shape;
+      outChannels = r.image.channels;
+      data = new Float32Array(B * r.image.data.length);
+      seg = new Float32Array(B * r.seg.data.length);
+    }
+    data.set(r.image.data, b * r.image.data.length);
+    seg!.set(r.seg.data, b * r.seg.data.length);
   }
-  return { data, dataShape: [B, C, ...P], seg, segShape: [B, 1, ...P], keys: batch.keys };
+  return { data: data!, dataShape: [B, outChannels, ...outShape], seg: seg!, segShape: [B, 1, ...outShape], keys: batch.keys };
 }
 
-/** Validation batches get no augmentation, only mask-free label clean-up (−1 → 0), in place. */
-export function validationBatch(batch: Batch): Batch {
+/** A training batch from the loader (P') augmented to the network patch P: data [B, C (+ cascade one-hot), ...P], seg [B, 1, ...P]. */
+export function augmentBatch(batch: Batch, params: AugmentationParams, rng: Rng): Batch {
+  return mapSamples(batch, (image, seg) => augmentSample(image, seg, params, rng));
+}
+
+/** Validation batches get no augmentation: seg −1 → 0 and, for the cascade, the one-hot previous-stage seg. */
+export function validationBatch(batch: Batch, cascadeLabels: readonly number[] = []): Batch {
   removeNegativeLabels(batch.seg);
-  return batch;
+  if (cascadeLabels.length === 0) return batch;
+  return mapSamples(batch, (image, seg) => moveSegAsOneHotToData(image, seg, cascadeLabels));
 }
