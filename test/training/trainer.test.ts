@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadUNet } from '../../activities/inference/network-predictor';
+import { readPlansFile } from '../../activities/planning/plans-file';
 import { CHECKPOINT_FILES, readCheckpoint } from '../../activities/training/checkpoint';
 import { NnUNetTrainerV2, scaledValidationIterations } from '../../activities/training/trainer';
 import { registerTrainer, trainerClass } from '../../activities/training/trainer-registry';
@@ -52,6 +54,12 @@ test('a fold trains (loss falls), writes the results tree and validates; a finis
   const summary = JSON.parse(fs.readFileSync(path.join(validation, 'summary.json'), 'utf8'));
   assert.ok(summary.results.mean['1'].Dice > 0, 'the organ is found at all after 20 steps');
   assert.ok(typeof r.validationMeanDice === 'number' && r.validationMeanDice > 0);
+
+  // The inference side loads the final checkpoint into the network the copied plans describe.
+  const modelPlansFile = path.join(path.dirname(r.foldDir), 'plans.json');
+  const net = loadUNet(readPlansFile(modelPlansFile), '3d_fullres', task.plansFile, r.finalCheckpoint);
+  assert.deepEqual(net.getWeights()[0], ckpt.weights[0]);
+  net.dispose();
 
   const mtime = fs.statSync(r.finalCheckpoint).mtimeMs;
   const t0 = Date.now();
