@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableBackends, isBackendId } from '../activities/network/backend';
 import type { StepResult } from './step-runner';
-import { WORKLOADS } from './workloads';
+import { benchPlansFile, demoBenchPlans } from './demoPlan';
+import { WORKLOADS, findWorkload } from './workloads';
 
 interface Options {
   workloads: string[];
@@ -66,10 +67,12 @@ function runChild(cmd: string, args: string[], backend: string, workload: string
 }
 
 function measure(opts: Options, backend: string, workload: string, torchPython: string | undefined): Outcome {
-  const common = [workload, String(opts.threads), String(opts.seconds), String(opts.maxSteps)];
+  // Pure JS needs minutes for one U-Net iteration: that one (first, un-warmed) step is its figure.
+  const maxSteps = backend === 'cpu' && findWorkload(workload)?.heavy ? 0 : opts.maxSteps;
+  const common = [workload, String(opts.threads), String(opts.seconds), String(maxSteps)];
   if (backend === 'pytorch') {
     if (!torchPython) return { backend, workload, error: 'no python3 with torch (Debian: apt-get install python3-torch)' };
-    return runChild(torchPython, [path.join(repoRoot(), 'bench', 'torch_reference.py'), ...common], backend, workload);
+    return runChild(torchPython, [path.join(repoRoot(), 'bench', 'torch_reference.py'), ...common, benchPlansFile()], backend, workload);
   }
   return runChild(process.execPath, [path.join(__dirname, 'step-runner.js'), backend, ...common], backend, workload);
 }
@@ -104,6 +107,8 @@ export async function benchBackends(argv: string[]): Promise<void> {
   const opts = parseOptions(argv);
   const torchPython = opts.backends.includes('pytorch') ? findTorchPython() : undefined;
   console.log(`bench backends: ${opts.threads} threads, >= ${opts.seconds}s (at least 1 step, at most ${opts.maxSteps}) per pair after 1 warm-up step`);
+  for (const w of opts.workloads) if (!findWorkload(w)) throw new Error(`unknown workload '${w}' (${WORKLOADS.map((x) => x.name).join(', ')})`);
+  if (opts.workloads.some((w) => findWorkload(w)?.needsPlans)) console.log(`U-Net plans: ${(await demoBenchPlans()).source}`);
   const outcomes: Outcome[] = [];
   for (const w of opts.workloads) {
     for (const b of opts.backends) {

@@ -1,11 +1,14 @@
 /**
  * `npm run bench -- <subcommand> [options]`: benchmarks, not timed tests.
  *   backends   a training step per tensor backend (and PyTorch CPU), see bench/backends.ts
+ *   profile    where a U-Net iteration's time goes on one backend, see bench/profileUnet.ts
  */
 import { benchBackends } from './backends';
+import { profileUnet } from './profileUnet';
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   backends: benchBackends,
+  profile: profileUnet,
 };
 
 async function main(): Promise<void> {

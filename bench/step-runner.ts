@@ -1,10 +1,12 @@
 /**
  * Child process of `bench backends`: one backend, one workload, so peak RSS belongs to that pair alone.
  * Usage: node dist/bench/step-runner.js BACKEND WORKLOAD THREADS MIN_SECONDS MAX_STEPS
+ * MAX_STEPS 0: time the first step alone, no warm-up (the pure-JS backend on a U-Net: minutes per step).
  * Prints one JSON line: StepResult.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, isBackendId } from '../activities/network/backend';
+import { demoBenchPlans } from './demoPlan';
 import { findWorkload } from './workloads';
 
 export interface StepResult {
@@ -27,20 +29,25 @@ async function main(): Promise<void> {
   // wasm computes some gradients wrongly (see backend.ts) and is left out by default; asked for by name, its step is timed anyway.
   const purpose = backend === 'wasm' ? 'inference' : 'training';
   const choice = await initBackend({ preference: backend, threads: Number(threadsArg), purpose });
-  const step = workload.build(tf);
+  const step = workload.build(tf, workload.needsPlans ? await demoBenchPlans() : undefined);
   let t = performance.now();
   const firstLoss = await step.run(); // the first step pays for kernel set-up and allocation
   const firstStepMs = performance.now() - t;
   const budgetMs = Number(minSecondsArg) * 1000;
   const maxSteps = Number(maxStepsArg);
   let steps = 0;
-  let loss = NaN;
-  t = performance.now();
-  while (steps < 1 || (steps < maxSteps && performance.now() - t < budgetMs)) {
-    loss = await step.run();
-    steps++;
+  let loss = firstLoss;
+  let msPerStep = firstStepMs;
+  if (maxSteps > 0) {
+    t = performance.now();
+    while (steps < 1 || (steps < maxSteps && performance.now() - t < budgetMs)) {
+      loss = await step.run();
+      steps++;
+    }
+    msPerStep = (performance.now() - t) / steps;
+  } else {
+    steps = 1;
   }
-  const msPerStep = (performance.now() - t) / steps;
   step.dispose();
   const result: StepResult = {
     backend, workload: workload.name, detail: choice.detail, steps, msPerStep, firstStepMs,

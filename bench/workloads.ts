@@ -1,13 +1,11 @@
 /**
  * Benchmark workloads: one training step each (forward, backward, SGD update), built on whatever tfjs backend
- * is active. The plain conv stacks stand in until the U-Net lands.
- *
- * HOOK for the network engineer: add the real nnU-Net iterations here, e.g.
- *   { name: 'unet3d', dims: 3, description: 'demo task 3d_fullres plan', build: (tf) => buildUnetStep(tf, plan) }
- * and list the same name in bench/torch_reference.py (WORKLOADS) so the PyTorch ratio is printed for it;
- * `npm run bench -- backends --workloads unet3d,unet2d` then runs them.
+ * is active: plain conv stacks (the raw kernels) and nnU-Net iterations of the demo task's 3d_fullres and 2d
+ * plans (bench/demoPlan.ts). Every name is mirrored in bench/torch_reference.py (WORKLOADS) for the PyTorch ratio.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import type { BenchPlans } from './demoPlan';
+import { buildUNetStep } from './unetStep';
 
 type Tf = typeof tfType;
 
@@ -21,7 +19,11 @@ export interface Workload {
   name: string;
   dims: 2 | 3;
   description: string;
-  build(tf: Tf): TrainingStep;
+  /** U-Net workloads read the demo task's plans (made once by the parent process, see demoBenchPlans). */
+  needsPlans?: boolean;
+  /** Too slow on the pure-JS backend for more than one timed iteration. */
+  heavy?: boolean;
+  build(tf: Tf, plans?: BenchPlans): TrainingStep;
 }
 
 /** Shapes shared with bench/torch_reference.py: keep the two in step. */
@@ -62,9 +64,22 @@ function convStep(tf: Tf, dims: 2 | 3): TrainingStep {
   };
 }
 
+function unetStep(plans: BenchPlans | undefined, which: 'unet3d' | 'unet2d'): TrainingStep {
+  if (!plans) throw new Error(`${which} needs the demo plans (demoBenchPlans)`);
+  return buildUNetStep(plans[which]);
+}
+
 export const WORKLOADS: readonly Workload[] = [
   { name: 'conv3d', dims: 3, description: 'conv3d 3x3x3 16->16, batch 2, 32^3, fwd+bwd', build: (tf) => convStep(tf, 3) },
   { name: 'conv2d', dims: 2, description: 'conv2d 3x3 16->16, batch 2, 128x256, fwd+bwd', build: (tf) => convStep(tf, 2) },
+  {
+    name: 'unet3d', dims: 3, needsPlans: true, heavy: true, build: (_tf, plans) => unetStep(plans, 'unet3d'),
+    description: 'nnU-Net iteration, demo task 3d_fullres plan (Generic_UNet, DS Dice+CE, Nesterov SGD)',
+  },
+  {
+    name: 'unet2d', dims: 2, needsPlans: true, heavy: true, build: (_tf, plans) => unetStep(plans, 'unet2d'),
+    description: 'nnU-Net iteration, demo task 2d plan (Generic_UNet, DS Dice+CE, Nesterov SGD)',
+  },
 ];
 
 export function findWorkload(name: string): Workload | undefined {
