@@ -143,3 +143,42 @@ describe('server restart', { skip }, () => {
     }
   });
 });
+
+describe('graceful worker shutdown (Ctrl-C)', { skip }, () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer('shutdown');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('a worker shut down mid-training hands it back at once: the next worker resumes without waiting for the heartbeat timeout', async (tc) => {
+    const eventsDir = path.join(t.dir, 'events');
+    const activities = mockActivities(eventsDir, () => ({ planned: ['2d'], epochs: 60, epochMs: 100 }));
+    const bundle = await testWorkflowBundle();
+    const first = await createWorkers({ connection: t.native, queues: 'all', activities, workflowBundle: bundle, shutdownGraceTimeMs: 500 });
+    const firstRun = first.run();
+    const input: TaskWorkflowInput = { paths: makeTaskPaths(t.dir, 'Task203_Shutdown'), options: { folds: [0] }, timing: { ...timing, trainHeartbeatTimeoutMs: 60_000 } };
+    const { handle } = await startOrAttachTask(t.client, input);
+    await waitFor('training epoch 30', () => (readEvents(eventsDir).some((e) => e.phase === 'progress' && (e.epoch ?? 0) >= 30) ? true : undefined), 40_000);
+    const stoppedAt = Date.now();
+    first.shutdown();
+    await firstRun;
+    const second = await createWorkers({ connection: t.native, queues: 'all', activities, workflowBundle: bundle, shutdownGraceTimeMs: 500 });
+    const secondRun = second.run();
+    try {
+      const result = (await handle.result()) as TaskResult;
+      assert.equal(result.training?.[0].epochs, 60);
+    } finally {
+      second.shutdown();
+      await secondRun;
+    }
+    const starts = readEvents(eventsDir).filter((e) => e.activity === 'train' && e.phase === 'start');
+    assert.equal(starts.length, 2);
+    const resumed = readEvents(eventsDir).find((e) => e.attempt === 2 && e.resumedFrom !== undefined)!;
+    tc.diagnostic(`attempt 2 started ${starts[1].t - stoppedAt} ms after shutdown, resumed from epoch ${resumed.resumedFrom}`);
+    assert.ok(starts[1].t - stoppedAt < 30_000, 'well before the 60 s heartbeat timeout');
+    assert.ok(resumed.resumedFrom! >= 1);
+  });
+});
