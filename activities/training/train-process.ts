@@ -163,6 +163,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
       for (const f of Object.values(CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
     }
     trainer.initialize(resume?.checkpoint);
+    trainer.lastCheckpoint = resume?.file;
     writeJsonAtomic(path.join(foldDir, 'debug.json'), debugInfo(trainer, plans, configuration, sel.stageIndex, backend.id, cases));
     log(`training ${cases.train.length} cases, validating ${cases.val.length}; ${trainer.totalEpochs} epochs from epoch ${trainer.epoch}`);
 
@@ -171,7 +172,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
       shouldStop: hooks.shouldStop,
       onEpoch: async (r: EpochReport) => {
         await writeProgressPng(path.join(foldDir, 'progress.png'), trainer.history, title);
-        hooks.onProgress?.(progressOf(r));
+        hooks.onProgress?.(progressOf(r, trainer.lastCheckpoint));
       },
     });
     if (outcome.status === 'stopped') {
@@ -188,10 +189,12 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   }
 }
 
-export function progressOf(r: EpochReport): TrainProgress {
+/** Heartbeat details after an epoch; `checkpoint` is the newest checkpoint on disk (if any yet). */
+export function progressOf(r: EpochReport, newestCheckpoint?: string): TrainProgress {
+  const checkpoint = r.checkpoint ?? newestCheckpoint;
   return {
     epoch: r.epoch + 1, totalEpochs: r.totalEpochs, trainLoss: r.trainLoss, valLoss: r.valLoss,
-    pseudoDice: r.pseudoDice.map((d) => (Number.isNaN(d) ? 0 : d)), ...(r.checkpoint ? { checkpoint: r.checkpoint } : {}),
+    pseudoDice: r.pseudoDice.map((d) => (Number.isNaN(d) ? 0 : d)), ...(checkpoint ? { checkpoint } : {}),
   };
 }
 

@@ -8,6 +8,7 @@
  * by name in trainer-registry.ts is a custom trainer.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Configuration } from '../contract';
@@ -46,7 +47,7 @@ export interface TrainerSetup {
   /** Periodic checkpoint every N epochs (nnU-Net 50) and every M minutes (default 30; 0: off). */
   checkpointEveryEpochs?: number;
   checkpointEveryMinutes?: number;
-  /** Batch-producing worker threads per stream. */
+  /** Batch-producing worker threads of the training stream (default: cores − 1, 1 to 4; a resume keeps the saved count). */
   numWorkers?: number;
   /** Facts stored in checkpoints / debug.json (backend, plans file...). */
   info?: Record<string, unknown>;
@@ -76,6 +77,11 @@ export interface RunHooks {
 }
 
 export type RunOutcome = { status: 'finished'; finalCheckpoint: string } | { status: 'stopped'; checkpoint: string };
+
+/** Training batch workers: one core is the training step's; nnU-Net's augmentation gains little past 4 here. */
+export function defaultBatchWorkers(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
 
 /** A crash costs at most this much training even between the 50-epoch checkpoints. */
 export const DEFAULT_CHECKPOINT_MINUTES = 30;
@@ -127,6 +133,8 @@ export class NnUNetTrainerV2 {
   private dsWeights: number[] = [];
   private lossOptions!: DiceCeOptions;
   private lastCheckpointAt = Date.now();
+  /** The newest checkpoint file written by this trainer (heartbeats report it). */
+  lastCheckpoint?: string;
   private readonly log: (line: string) => void;
 
   constructor(readonly setup: TrainerSetup) {
@@ -175,7 +183,9 @@ export class NnUNetTrainerV2 {
       rng = resume.meta.rng;
     }
     const loader = { dir: this.setup.dataDir, batchSize: stage.batch_size, finalPatchSize: stage.patch_size };
-    const numWorkers = this.setup.numWorkers ?? 1;
+    // The saved stream states belong to a worker count: a resume keeps it, whatever this machine has.
+    const numWorkers = rng.train?.workers.length ?? this.setup.numWorkers ?? defaultBatchWorkers();
+    const valWorkers = rng.val?.workers.length ?? 1;
     this.trainBatches = new BatchProducer({
       loader: { ...loader, caseIds: this.setup.trainCases, patchSize: this.augmentation.generatorPatchSize },
       augmentation: this.augmentation, deepSupervisionScales: this.augmentation.deepSupervisionScales,
@@ -184,7 +194,7 @@ export class NnUNetTrainerV2 {
     this.valBatches = new BatchProducer({
       loader: { ...loader, caseIds: this.setup.valCases, patchSize: stage.patch_size },
       augmentation: null, deepSupervisionScales: this.augmentation.deepSupervisionScales,
-      seed: seed + 1, state: rng.val, numWorkers, queueSize: numWorkers,
+      seed: seed + 1, state: rng.val, numWorkers: valWorkers, queueSize: 2,
     });
     this.lastCheckpointAt = Date.now();
   }
@@ -371,6 +381,7 @@ export class NnUNetTrainerV2 {
     const file = path.join(this.setup.foldDir, CHECKPOINT_FILES[kind]);
     writeCheckpoint(file, this.checkpoint());
     if (kind !== 'best') this.lastCheckpointAt = Date.now();
+    this.lastCheckpoint = file;
     return file;
   }
 
