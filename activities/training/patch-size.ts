@@ -91,6 +91,8 @@ export interface AugmentationParams {
   deepSupervisionScales: number[][];
   /** Cascade: labels 1..K-1 whose one-hot of the previous stage's seg is appended to the image (empty: no cascade). */
   cascadeLabels: number[];
+  /** Cascade: random binary morphology on those one-hot channels (p per sample, ball radius range). */
+  cascadeMorphology: { pPerSample: number; radiusRange: Range };
 }
 
 /** The part of a plans stage that decides the augmentation. */
@@ -143,6 +145,7 @@ export function setupAugmentationParams(stage: StageForAugmentation, useMaskForN
     maskChannels: Object.entries(useMaskForNorm).filter(([, v]) => v).map(([k]) => Number(k)).sort((a, b) => a - b),
     deepSupervisionScales: stage.pool_op_kernel_sizes.length > 0 ? deepSupervisionScales(stage.pool_op_kernel_sizes) : [],
     cascadeLabels: [...(opts.cascadeLabels ?? [])],
+    cascadeMorphology: { pPerSample: 0.4, radiusRange: [1, 8] },
   };
 }
 

@@ -2,7 +2,7 @@
  * nnU-Net's training augmentation (get_moreDA_augmentation as nnUNetTrainerV2 sets it up; spec §5.6), one
  * sample at a time, in the spec's order and with its probabilities: [dummy 2D] spatial → noise → blur →
  * brightness → contrast → low resolution → inverted gamma → gamma → mirror → mask → seg −1 → 0 → (cascade) the
- * previous stage's seg (second seg channel) as one-hot image channels.
+ * previous stage's seg (second seg channel) as one-hot image channels, with random binary morphology (p 0.4).
  * Deep-supervision targets are made by network/deepSupervision (see batch-worker's toNetworkBatch).
  */
 import type { Batch } from '../dataloader';
@@ -11,6 +11,7 @@ import { gaussianBlur } from './blur';
 import { brightnessMultiplicative, contrast, gamma, gaussianNoise } from './intensity';
 import { simulateLowResolution } from './lowres';
 import { mirror } from './mirror';
+import { randomBinaryOperators } from './morphology';
 import type { Rng } from './random';
 import { drawSpatialMatrix, spatialTransform, type Channels } from './spatial';
 
@@ -80,7 +81,13 @@ export function augmentSample(image: Channels, seg: Channels, params: Augmentati
   mirror(img, r.seg, params.mirrorAxes, rng);
   applyMask(img, r.seg, params.maskChannels);
   removeNegativeLabels(r.seg.data);
-  return params.cascadeLabels.length > 0 ? moveSegAsOneHotToData(img, r.seg, params.cascadeLabels) : { image: img, seg: r.seg };
+  if (params.cascadeLabels.length === 0) return { image: img, seg: r.seg };
+  const moved = moveSegAsOneHotToData(img, r.seg, params.cascadeLabels);
+  if (rng.chance(params.cascadeMorphology.pPerSample)) {
+    const oneHot = params.cascadeLabels.map((_, k) => img.channels + k);
+    randomBinaryOperators(moved.image, oneHot, params.cascadeMorphology.radiusRange, rng);
+  }
+  return moved;
 }
 
 /** Runs `perSample` on every sample of a batch and packs the results ([B, C', ...P], [B, 1, ...P]). */

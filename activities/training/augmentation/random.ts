@@ -40,6 +40,11 @@ export class Rng {
     return sd * this.mt.standardNormal();
   }
 
+  /** np.random.shuffle of a list, in place. */
+  shuffle<T>(items: T[]): void {
+    this.mt.shuffle(items);
+  }
+
   /** A 32-bit seed for an independent child generator (e.g. one per worker). */
   nextSeed(): number {
     return this.mt.nextUint32();
