@@ -4,6 +4,7 @@
  * stored class locations, patches taken from the area enlarged by `need_to_pad` and padded (image 0, seg -1).
  * Deterministic for a seed; the generator state goes into checkpoints (`getState` / `state` option).
  */
+import { product } from '../common/numeric';
 import type { MT19937State } from './mt19937';
 import { Rng } from './augmentation/random';
 import { CaseStore, readSlab, type CaseInfo } from './dataloader-cases';
@@ -38,8 +39,6 @@ export interface DataLoaderOptions {
   /** Cascade (3d_cascade_fullres): folder of <case>_segFromPrevStage.npy, loaded as a second seg channel. */
   previousStageDir?: string;
 }
-
-const product = (a: readonly number[]) => a.reduce((p, v) => p * v, 1);
 
 /** Lower/upper bounds of the random lower corner per axis (nnU-Net's lb/ub, need_to_pad rule). */
 export function cropBounds(shape: readonly number[], patch: readonly number[], finalPatch: readonly number[]): { lb: number[]; ub: number[] } {

@@ -4,6 +4,7 @@
  * makes the same draws, in the same order, as batchgenerators 0.25 (whose noise σ comes from Python's `random`
  * instead); the caller decides the per-sample probability.
  */
+import { mean, std } from '../../common/numeric';
 import type { Range } from '../patch-size';
 import type { Rng } from './random';
 import type { Channels } from './spatial';
@@ -16,12 +17,9 @@ function channelView(x: Channels, c: number): Float32Array {
 }
 
 function stats(a: Float32Array): { mean: number; std: number; min: number; max: number } {
-  let s = 0, mn = Infinity, mx = -Infinity;
-  for (let i = 0; i < a.length; i++) { const v = a[i]!; s += v; if (v < mn) mn = v; if (v > mx) mx = v; }
-  const mean = s / a.length;
-  let ss = 0;
-  for (let i = 0; i < a.length; i++) { const d = a[i]! - mean; ss += d * d; }
-  return { mean, std: Math.sqrt(ss / a.length), min: mn, max: mx };
+  let mn = Infinity, mx = -Infinity;
+  for (let i = 0; i < a.length; i++) { const v = a[i]!; if (v < mn) mn = v; if (v > mx) mx = v; }
+  return { mean: mean(a), std: std(a), min: mn, max: mx };
 }
 
 /** Gaussian noise: one σ ~ U(range) per sample (nnU-Net's "variance" is used as the std), all channels. */

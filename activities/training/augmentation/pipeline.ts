@@ -5,6 +5,7 @@
  * previous stage's seg (second seg channel) as one-hot image channels, with random binary morphology (p 0.4).
  * Deep-supervision targets are made by network/deepSupervision (see batch-worker's toNetworkBatch).
  */
+import { product } from '../../common/numeric';
 import type { Batch } from '../dataloader';
 import type { AugmentationParams } from '../patch-size';
 import { gaussianBlur } from './blur';
@@ -14,8 +15,6 @@ import { mirror } from './mirror';
 import { randomBinaryOperators } from './morphology';
 import type { Rng } from './random';
 import { drawSpatialMatrix, spatialTransform, type Channels } from './spatial';
-
-const product = (a: readonly number[]) => a.reduce((p, v) => p * v, 1);
 
 /** Image channels zeroed where the (first) seg channel is < 0 (MaskTransform, use_mask_for_norm). */
 export function applyMask(image: Channels, seg: Channels, maskChannels: readonly number[]): void {
