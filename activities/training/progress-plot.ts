@@ -44,7 +44,7 @@ function spec(h: TrainingHistory, title: string): vega.Spec {
       { name: 'color', type: 'ordinal', domain: ['loss_tr', 'loss_val', 'evaluation metric'], range: ['#1f77b4', '#d62728', '#2ca02c'] },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: 'epoch', tickMinStep: 1 },
+      { orient: 'bottom', scale: 'x', title: 'epoch', format: 'd', tickCount: Math.min(10, Math.max(1, h.trainLosses.length - 1)) },
       { orient: 'left', scale: 'yLoss', title: 'loss' },
       { orient: 'right', scale: 'yDice', title: 'evaluation metric (pseudo-Dice)' },
     ],
