@@ -3,6 +3,7 @@
  * (defineQuery/defineSignal are safe to import outside the workflow sandbox).
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Configuration, Fold } from '../activities/contract';
 import type { TaskState } from './state';
 import type { SweepState } from './sweep-types';
 
@@ -21,3 +22,16 @@ export interface CancelRequest {
  * checkpoints and stops; nodes that wait for it are skipped); no node id cancels the whole task.
  */
 export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
+
+export interface SelectionChange {
+  /** The new configuration selection (replaces the old one); omitted: unchanged. */
+  configurations?: Configuration[];
+  /** The new fold selection; omitted: unchanged. */
+  folds?: Fold[];
+}
+/**
+ * Signal `select`: change the configuration or fold selection of a running task until find-best starts.
+ * Added nodes are scheduled; nodes no longer selected are cancelled (running training checkpoints and stops);
+ * find-best then covers the new selection. Invalid or late changes are ignored with a note in `state.notes`.
+ */
+export const selectSignal = defineSignal<[SelectionChange]>('select');

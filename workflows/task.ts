@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  condition,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -18,8 +19,8 @@ import {
 import { CONFIGURATIONS, TASK_QUEUES, type PipelineActivities, type PlanOutput, type TrainOutput } from '../activities/contract';
 import { NON_RETRYABLE_TYPES } from '../activities/common/errors';
 import { buildDag, DagOptionsError, DEFAULT_TRAINER, nodeIds, plansFileFor, type Dag, type PlannedNode } from './dag';
-import { cancelSignal, taskStateQuery, type CancelRequest } from './definitions';
-import { DEFAULT_TIMING, type StepTiming, type TaskWorkflowInput } from './options';
+import { cancelSignal, selectSignal, taskStateQuery, type CancelRequest } from './definitions';
+import { DEFAULT_TIMING, type StepTiming, type TaskOptions, type TaskWorkflowInput } from './options';
 import type { DagNode, NodeKind, TaskResult, TaskState, TrainedFold } from './state';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false };
@@ -64,32 +65,63 @@ class TaskExecution {
   readonly notes: string[] = [];
   private readonly outcomes = new Map<string, Promise<Outcome<unknown>>>();
   private readonly running = new Map<string, CancellationScope>();
-  private readonly cancelRequested = new Set<string>();
+  private readonly cancelRequested = new Map<string, string>();
+  private readonly settledOk = new Map<string, boolean>();
   private stopReason?: string;
   failure?: { nodeId: string; message: string };
   taskCancelRequested = false;
 
   constructor(private readonly timing: StepTiming | undefined, readonly dagScope: CancellationScope) {}
 
+  /** Adds the DAG's new nodes as pending and refreshes every node's dependencies. */
   show(dag: Dag): void {
     for (const n of dag.nodes) {
-      if (!this.nodes.has(n.id)) {
+      const node = this.nodes.get(n.id);
+      if (!node) {
         this.nodes.set(n.id, { id: n.id, kind: n.kind, configuration: n.configuration, fold: n.fold, status: 'pending', attempt: 0, dependsOn: n.dependsOn });
+      } else {
+        node.dependsOn = n.dependsOn;
+        if (node.status === 'skipped' && !this.isScheduled(n.id)) {
+          node.status = 'pending'; // dropped from an earlier provisional selection, selected again
+          node.error = undefined;
+        }
       }
     }
   }
 
-  /** After planning: nodes of the provisional DAG that the real one lacks are skipped. */
-  replan(dag: Dag): void {
+  /** Pending nodes of an earlier provisional DAG that this one lacks are shown as skipped. */
+  hideMissing(dag: Dag, reason: string): void {
     const keep = new Set(dag.nodes.map((n) => n.id));
     for (const node of this.nodes.values()) {
-      if (!keep.has(node.id) && node.status === 'pending') {
+      if (!keep.has(node.id) && node.status === 'pending' && !this.isScheduled(node.id)) {
         node.status = 'skipped';
-        node.error = 'not in the plan for this dataset or selection';
+        node.error = reason;
       }
     }
+  }
+
+  /** After planning, a selection change: scheduled nodes the new DAG lacks are cancelled. */
+  cancelMissing(dag: Dag, reason: string): void {
+    const keep = new Set(dag.nodes.map((n) => n.id));
+    for (const node of this.nodes.values()) {
+      if (!keep.has(node.id) && this.isScheduled(node.id)) this.cancel({ nodeId: node.id, reason });
+    }
+    this.hideMissing(dag, reason);
+  }
+
+  isScheduled(id: string): boolean {
+    return this.outcomes.has(id);
+  }
+
+  /** Undefined while the node has not finished; then whether it succeeded. */
+  succeeded(id: string): boolean | undefined {
+    return this.settledOk.get(id);
+  }
+
+  /** After planning: nodes of the provisional DAG that the real one lacks are skipped. */
+  replan(dag: Dag): void {
+    this.hideMissing(dag, 'not in the plan for this dataset or selection');
     this.show(dag);
-    for (const n of dag.nodes) this.nodes.get(n.id)!.dependsOn = n.dependsOn;
     this.notes.push(...dag.notes);
   }
 
@@ -102,7 +134,7 @@ class TaskExecution {
     }
     const node = this.nodes.get(req.nodeId);
     if (!node || node.status !== 'pending' && node.status !== 'running') return;
-    this.cancelRequested.add(node.id);
+    this.cancelRequested.set(node.id, reason);
     if (node.status === 'running') this.running.get(node.id)?.cancel();
     else {
       node.status = 'cancelled';
@@ -121,37 +153,49 @@ class TaskExecution {
     return this.stopReason !== undefined || this.dagScope.consideredCancelled;
   }
 
-  /** Schedules a node after its dependencies; the promise never rejects (no unhandled rejections in workflows). */
-  schedule<T>(planned: PlannedNode, call: (acts: PipelineActivities) => Promise<T>, after: (value: T) => void = () => {}): Promise<Outcome<T>> {
-    const outcome = this.dependenciesDone(planned).then(async (depsOk): Promise<Outcome<T>> => {
+  /**
+   * Schedules a node after its dependencies (or a custom readiness check: true, or why it cannot run).
+   * The promise never rejects (no unhandled rejections in workflows).
+   */
+  schedule<T>(
+    planned: PlannedNode,
+    call: (acts: PipelineActivities) => Promise<T>,
+    after: (value: T) => void = () => {},
+    ready: () => Promise<true | string> = () => this.dependenciesDone(planned),
+  ): Promise<Outcome<T>> {
+    const outcome = ready().catch(() => 'task stopped').then(async (readiness): Promise<Outcome<T>> => {
       const node = this.nodes.get(planned.id)!;
-      if (!depsOk || this.stopped || this.cancelRequested.has(node.id)) {
+      if (readiness !== true || this.stopped || this.cancelRequested.has(node.id)) {
         if (node.status === 'pending') {
           // Cancelled: the user asked (for this node or the task). Skipped: a failure upstream or elsewhere.
           const cancelled = this.cancelRequested.has(node.id) || (this.stopped && !this.failure);
           node.status = cancelled ? 'cancelled' : 'skipped';
-          node.error = this.stopped ? this.stopReason ?? 'task cancelled' : 'a node it waits for did not complete';
+          node.error = this.cancelRequested.get(node.id) ?? (this.stopped ? this.stopReason ?? 'task cancelled' : readiness === true ? 'skipped' : readiness);
         }
         return { ok: false };
       }
       const result = await this.run(node, call);
       if (result.ok) after(result.value);
       return result;
+    }).then((o) => {
+      this.settledOk.set(planned.id, o.ok);
+      return o;
     });
     this.outcomes.set(planned.id, outcome);
     return outcome;
   }
 
-  private async dependenciesDone(planned: PlannedNode): Promise<boolean> {
+  private async dependenciesDone(planned: PlannedNode): Promise<true | string> {
     const deps = await Promise.all(planned.dependsOn.map((id) => this.outcomes.get(id) ?? Promise.resolve<Outcome<unknown>>({ ok: false })));
-    return deps.every((d) => d.ok);
+    return deps.every((d) => d.ok) || 'a node it waits for did not complete';
   }
 
   private async run<T>(node: DagNode, call: (acts: PipelineActivities) => Promise<T>): Promise<Outcome<T>> {
     node.status = 'running';
     node.attempt = 1;
     node.startedAt = now();
-    const scope = new CancellationScope();
+    // Under the DAG scope even when scheduled from a signal handler, so a task stop reaches it.
+    const scope = new CancellationScope({ cancellable: true, parent: this.dagScope });
     this.running.set(node.id, scope);
     try {
       const acts = proxyActivities<PipelineActivities>(stepOptions(node.kind, node.id, this.timing));
@@ -161,7 +205,7 @@ class TaskExecution {
     } catch (err) {
       if (isCancellation(err)) {
         node.status = 'cancelled';
-        node.error = this.cancelRequested.has(node.id) ? 'cancelled by request' : this.stopReason ?? 'task cancelled';
+        node.error = this.cancelRequested.get(node.id) ?? this.stopReason ?? 'task cancelled';
       } else {
         node.status = 'failed';
         node.error = failureMessage(err);
@@ -176,8 +220,12 @@ class TaskExecution {
     }
   }
 
+  /** Waits until every scheduled node has finished, including nodes scheduled meanwhile (selection changes). */
   async settled(): Promise<void> {
-    await Promise.all(this.outcomes.values());
+    for (let n = -1; n !== this.outcomes.size;) {
+      n = this.outcomes.size;
+      await Promise.all(this.outcomes.values());
+    }
   }
 }
 
@@ -189,78 +237,106 @@ function nodeOf(dag: Dag, id: string): PlannedNode {
 
 const wallMs = (n: DagNode): number => (n.startedAt && n.endedAt ? Date.parse(n.endedAt) - Date.parse(n.startedAt) : 0);
 
-function buildDagOrFail(planned: readonly (typeof CONFIGURATIONS)[number][], input: TaskWorkflowInput): Dag {
+function buildDagOrFail(planned: readonly (typeof CONFIGURATIONS)[number][], options: TaskOptions): Dag {
   try {
-    return buildDag(planned, input.options);
+    return buildDag(planned, options);
   } catch (err) {
     if (err instanceof DagOptionsError) throw ApplicationFailure.nonRetryable(err.message, 'BadInput');
     throw err;
   }
 }
 
-/** Runs everything after planning; returns the result parts the DAG produced. */
-async function runAfterPlan(exec: TaskExecution, dag: Dag, input: TaskWorkflowInput, plan: PlanOutput, result: TaskResult): Promise<void> {
-  const { paths } = input;
-  const options = input.options ?? {};
-  const trainer = options.trainer ?? DEFAULT_TRAINER;
-  const saveSoftmax = options.saveSoftmax ?? dag.nodes.some((n) => n.kind === 'findBest');
-  const trained: Array<{ node: DagNode; out: TrainOutput }> = [];
-  for (const n of dag.nodes) {
-    if (n.kind === 'preprocess') {
-      void exec.schedule(n, (a) => a.preprocess({ paths, plansFile: plansFileFor(plan, n.configuration!), configuration: n.configuration!, numProcesses: options.numProcesses ?? 8 }));
-    } else if (n.kind === 'train') {
-      void exec.schedule(
-        n,
-        (a) => a.train({
-          paths,
-          plansFile: plansFileFor(plan, n.configuration!),
-          configuration: n.configuration!,
-          fold: n.fold!,
-          trainer,
-          epochs: options.epochs,
-          iterationsPerEpoch: options.iterationsPerEpoch,
-          continueTraining: options.continueTraining,
-          saveSoftmax,
-        }),
-        (out) => {
-          const node = exec.nodes.get(n.id)!;
-          node.progress = { ...node.progress, epoch: out.epochs, totalEpochs: out.epochs, checkpoint: out.finalCheckpoint };
-          trained.push({ node, out });
-        },
-      );
+/** Everything after planning, re-entrant: a selection change schedules the nodes the new DAG adds. */
+class AfterPlan {
+  readonly trained: Array<{ node: DagNode; out: TrainOutput }> = [];
+  constructor(
+    private readonly exec: TaskExecution,
+    public dag: Dag,
+    private readonly input: TaskWorkflowInput,
+    private readonly plan: PlanOutput,
+    private readonly result: TaskResult,
+    private readonly options: () => TaskOptions,
+  ) {}
+
+  private cvTrainNodes(): PlannedNode[] {
+    return this.dag.nodes.filter((n) => n.kind === 'train' && n.fold !== 'all');
+  }
+
+  /** find-best waits for the cross-validation folds of the DAG as it is when they have all finished. */
+  private async findBestReady(): Promise<true | string> {
+    await condition(() => this.cvTrainNodes().every((n) => this.exec.succeeded(n.id) !== undefined));
+    if (!this.dag.nodes.some((n) => n.id === nodeIds.findBest)) return 'no longer in the selection';
+    return this.cvTrainNodes().every((n) => this.exec.succeeded(n.id)) || 'a training it waits for did not complete';
+  }
+
+  /** Schedules every node of the current DAG that is not scheduled yet. */
+  scheduleNew(): void {
+    const { exec, input, plan, result } = this;
+    const { paths } = input;
+    for (const n of this.dag.nodes) {
+      if (exec.isScheduled(n.id)) continue;
+      const options = this.options();
+      const trainer = options.trainer ?? DEFAULT_TRAINER;
+      if (n.kind === 'preprocess') {
+        void exec.schedule(n, (a) => a.preprocess({ paths, plansFile: plansFileFor(plan, n.configuration!), configuration: n.configuration!, numProcesses: options.numProcesses ?? 8 }));
+      } else if (n.kind === 'train') {
+        void exec.schedule(
+          n,
+          (a) => a.train({
+            paths,
+            plansFile: plansFileFor(plan, n.configuration!),
+            configuration: n.configuration!,
+            fold: n.fold!,
+            trainer,
+            epochs: options.epochs,
+            iterationsPerEpoch: options.iterationsPerEpoch,
+            continueTraining: options.continueTraining,
+            saveSoftmax: options.saveSoftmax ?? this.dag.nodes.some((x) => x.kind === 'findBest'),
+          }),
+          (out) => {
+            const node = exec.nodes.get(n.id)!;
+            node.progress = { ...node.progress, epoch: out.epochs, totalEpochs: out.epochs, checkpoint: out.finalCheckpoint };
+            this.trained.push({ node, out });
+          },
+        );
+      } else if (n.kind === 'findBest') {
+        void exec.schedule(
+          n,
+          (a) => a.findBestConfiguration({ paths, trainer, plansIdentifier: plan.plansIdentifier, configurations: this.dag.configurations, folds: this.dag.cvFolds, strict: options.strictFindBest }),
+          (best) => { result.best = best; },
+          () => this.findBestReady(),
+        );
+      } else if (n.kind === 'postprocess') {
+        void exec.schedule(
+          n,
+          (a) => a.postprocess({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, folds: this.dag.cvFolds }),
+          (pp) => { result.postprocessing = pp; },
+        );
+      }
     }
   }
-  if (dag.nodes.some((n) => n.id === nodeIds.findBest)) {
-    void exec.schedule(
-      nodeOf(dag, nodeIds.findBest),
-      (a) => a.findBestConfiguration({ paths, trainer, plansIdentifier: plan.plansIdentifier, configurations: dag.configurations, folds: dag.cvFolds, strict: options.strictFindBest }),
-      (best) => { result.best = best; },
-    );
+
+  trainedFolds(): TrainedFold[] {
+    return this.trained.map(({ node, out }) => ({
+      configuration: node.configuration!,
+      fold: node.fold!,
+      epochs: out.epochs,
+      validationMeanDice: out.validationMeanDice,
+      wallTimeMs: wallMs(node),
+    }));
   }
-  if (dag.nodes.some((n) => n.id === nodeIds.postprocess)) {
-    void exec.schedule(
-      nodeOf(dag, nodeIds.postprocess),
-      (a) => a.postprocess({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, folds: dag.cvFolds }),
-      (pp) => { result.postprocessing = pp; },
-    );
-  }
-  await exec.settled();
-  result.training = trained.map(({ node, out }): TrainedFold => ({
-    configuration: node.configuration!,
-    fold: node.fold!,
-    epochs: out.epochs,
-    validationMeanDice: out.validationMeanDice,
-    wallTimeMs: wallMs(node),
-  }));
 }
 
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult> {
   const { paths } = input;
-  const options = input.options ?? {};
+  let options: TaskOptions = input.options ?? {};
   const startedAt = now();
   const exec = new TaskExecution(input.timing, new CancellationScope());
   const result: TaskResult = { task: paths.taskName, configurations: [], startedAt, notes: exec.notes };
   let status: TaskState['status'] = 'running';
+  let planned: PlanOutput | undefined;
+  let afterPlan: AfterPlan | undefined;
+  let closing = false;
   setHandler(taskStateQuery, (): TaskState => ({
     workflowId: workflowInfo().workflowId,
     task: paths.taskName,
@@ -270,9 +346,36 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
     notes: exec.notes,
   }));
   setHandler(cancelSignal, (req) => exec.cancel(req ?? {}));
+  setHandler(selectSignal, (sel) => {
+    const refusal = selectionRefusal(exec, closing);
+    if (refusal) {
+      exec.notes.push(`selection change ignored: ${refusal}`);
+      return;
+    }
+    const next: TaskOptions = { ...options, ...(sel.configurations ? { configurations: sel.configurations } : {}), ...(sel.folds ? { folds: sel.folds } : {}) };
+    let dag: Dag;
+    try {
+      dag = buildDag(planned?.configurations ?? CONFIGURATIONS, next);
+    } catch (err) {
+      exec.notes.push(`selection change ignored: ${(err as Error).message}`);
+      return;
+    }
+    options = next;
+    exec.notes.push(`selection changed: configurations ${next.configurations?.join(' ') ?? 'all planned'}, folds ${next.folds?.join(' ') ?? '0-4'}`);
+    if (!afterPlan) {
+      exec.hideMissing(dag, 'removed from the selection');
+      exec.show(dag);
+      return;
+    }
+    exec.cancelMissing(dag, 'removed from the selection');
+    exec.show(dag);
+    exec.notes.push(...dag.notes.filter((n) => !exec.notes.includes(n)));
+    afterPlan.dag = dag;
+    afterPlan.scheduleNew();
+  });
 
   // Before planning the DAG is provisional: every selected configuration, as if planning created it.
-  const provisional = buildDagOrFail(CONFIGURATIONS, input);
+  const provisional = buildDagOrFail(CONFIGURATIONS, options);
   exec.show(provisional);
   if (options.skipVerify) {
     const v = exec.nodes.get(nodeIds.verify)!;
@@ -287,18 +390,21 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
     void exec.schedule(fingerprintNode, (a) => a.fingerprint({ paths, numProcesses: options.numProcesses ?? 8 }), (out) => {
       fingerprintFile = out.fingerprintFile;
     });
-    const planned = await exec.schedule(nodeOf(provisional, nodeIds.plan), (a) =>
+    const plan = await exec.schedule(nodeOf(provisional, nodeIds.plan), (a) =>
       a.plan({ paths, fingerprintFile, planner: options.planner, gpuMemoryTargetGb: options.gpuMemoryTargetGb }));
-    if (!planned.ok) {
-      await exec.settled();
-      return;
+    if (plan.ok) {
+      planned = plan.value;
+      const dag = buildDagOrFail(planned.configurations, options);
+      exec.replan(dag);
+      afterPlan = new AfterPlan(exec, dag, input, planned, result, () => options);
+      afterPlan.scheduleNew();
     }
-    const dag = buildDagOrFail(planned.value.configurations, input);
-    exec.replan(dag);
-    result.configurations = dag.configurations;
-    await runAfterPlan(exec, dag, input, planned.value, result);
+    await exec.settled();
+    closing = true;
   });
 
+  result.configurations = afterPlan?.dag.configurations ?? [];
+  result.training = afterPlan?.trainedFolds() ?? [];
   result.endedAt = now();
   result.wallTimeMs = Date.parse(result.endedAt) - Date.parse(startedAt);
   if (CancellationScope.current().consideredCancelled) {
@@ -315,4 +421,13 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
   }
   status = 'completed';
   return result;
+}
+
+/** Why a selection change cannot apply now, if it cannot. */
+function selectionRefusal(exec: TaskExecution, closing: boolean): string | undefined {
+  if (closing) return 'the task has finished';
+  if (exec.stopped) return 'the task is stopping';
+  const fb = exec.nodes.get(nodeIds.findBest);
+  if (fb && fb.status !== 'pending' && fb.status !== 'skipped') return 'find-best has already started';
+  return undefined;
 }

@@ -8,7 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { fromPayloadsAtIndex, type PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { TrainProgress } from '../../activities/contract';
-import { cancelSignal, taskStateQuery } from '../../workflows/definitions';
+import { cancelSignal, selectSignal, taskStateQuery, type SelectionChange } from '../../workflows/definitions';
 import { WORKFLOW_TASK_QUEUE, type TaskWorkflowInput } from '../../workflows/options';
 import { sweepWorkflowId, taskWorkflowId, type TaskState } from '../../workflows/state';
 import type { SweepInput } from '../../workflows/sweep-types';
@@ -122,4 +122,12 @@ export async function cancelTask(client: Client, workflowId: string, nodeId?: st
   if (!node) throw new Error(`no node '${nodeId}' in ${workflowId}; nodes: ${state.nodes.map((n) => n.id).join(', ')}`);
   if (node.status !== 'pending' && node.status !== 'running') throw new Error(`node '${nodeId}' is already ${node.status}`);
   await handle.signal(cancelSignal, { nodeId });
+}
+
+/**
+ * Changes the configuration/fold selection of a running task (signal `select`); effective until find-best
+ * starts. Returns at once; the workflow records in `state.notes` whether the change applied.
+ */
+export async function selectTask(client: Client, workflowId: string, change: SelectionChange): Promise<void> {
+  await client.workflow.getHandle(workflowId).signal(selectSignal, change);
 }

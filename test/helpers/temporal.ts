@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { resolveTemporalBinary } from '../../client/temporal/binary';
 import { startDevServer, type DevServer } from '../../client/temporal/devserver';
 import { bundleWorkflows } from '../../worker';
@@ -38,7 +38,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+/** Worker logs at WARN only, so test output stays readable (once per process, before the first connection). */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.NNUNET_TEST_TEMPORAL_LOG ?? 'WARN') as LogLevel) });
+  } catch {
+    // already installed by another helper in this process
+  }
+}
+
 export async function startTestServer(name: string): Promise<TestServer> {
+  quietRuntime();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `nnunet-${name}-`));
   const dbFile = path.join(dir, 'temporal.db');
   let server = await startDevServer({ dbFile, uiPort: false, readyTimeoutMs: 180_000 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createWorkers, type NnunetWorkers } from '../../worker';
-import { describeTaskState, cancelTask, startOrAttachTask, taskWorkflowIdFor } from '../../client/temporal/task-client';
+import { describeTaskState, cancelTask, selectTask, startOrAttachTask, taskWorkflowIdFor } from '../../client/temporal/task-client';
 import { taskStateQuery } from '../../workflows/definitions';
 import type { TaskWorkflowInput } from '../../workflows/options';
 import type { TaskResult } from '../../workflows/state';
@@ -205,10 +205,29 @@ describe('task workflow on a real Temporal server', { skip }, () => {
     assert.ok(fs.existsSync(eventsDir));
   });
 
+  test('selection change while training: added fold runs, dropped configuration is cancelled, find-best follows', async () => {
+    const task = 'Task108_Select';
+    const { handle } = await startOrAttachTask(t.client, inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 60, epochMs: 50, slowNodes: { 'train/3d_fullres/0': 200 } }, { folds: [0] }));
+    await waitFor('training to run', () => (eventsOf(task).some((e) => e.node === 'train/3d_fullres/0' && e.phase === 'progress') ? true : undefined));
+    await selectTask(t.client, handle.workflowId, { configurations: ['2d'], folds: [0, 1] });
+    const result = (await handle.result()) as TaskResult;
+    const ev = eventsOf(task);
+    assert.ok(ev.some((e) => e.node === 'train/2d/1' && e.phase === 'end'), 'the added fold trained');
+    assert.ok(ev.some((e) => e.node === 'train/3d_fullres/0' && e.phase === 'cancelled'), 'the dropped configuration was cancelled');
+    const fb = ev.find((e) => e.activity === 'findBestConfiguration' && e.phase === 'start')!;
+    assert.deepEqual([(fb.input as { configurations: unknown }).configurations, (fb.input as { folds: unknown }).folds], [['2d'], [0, 1]]);
+    assert.deepEqual(result.configurations, ['2d']);
+    assert.equal(result.best?.winner.name, '2d');
+    const state = await handle.query(taskStateQuery);
+    const dropped = state.nodes.find((n) => n.id === 'train/3d_fullres/0')!;
+    assert.deepEqual([dropped.status, dropped.error], ['cancelled', 'removed from the selection']);
+    assert.match((state.notes ?? []).join('\n'), /selection changed: configurations 2d, folds 0 1/);
+  });
+
   test('the workflow code replays its recorded histories deterministically', async (tc) => {
     const bundle = await testWorkflowBundle();
     let replayed = 0;
-    for (const task of ['Task101_Cascade', 'Task103_FoldFails', 'Task106_Cancel', 'Task107_CancelAll']) {
+    for (const task of ['Task101_Cascade', 'Task103_FoldFails', 'Task106_Cancel', 'Task107_CancelAll', 'Task108_Select']) {
       const history = await t.client.workflow.getHandle(taskWorkflowIdFor(task)).fetchHistory().catch(() => undefined);
       if (!history) continue; // the test that creates it did not run (name filter)
       await Worker.runReplayHistory({ workflowBundle: bundle }, history, taskWorkflowIdFor(task));
