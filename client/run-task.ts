@@ -1,6 +1,7 @@
 /**
  * The body of `nnunet run` (loaded when the command runs: Temporal's client and worker take a second to load).
  */
+import { setMaxListeners } from 'node:events';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Config } from '../config';
 import type { TaskResult, TaskState } from '../workflows/state';
@@ -20,9 +21,33 @@ const sayTo = (json: boolean | undefined) => (m: string): void => {
   (json ? process.stderr : process.stdout).write(`${m}\n`);
 };
 
-async function watchUntilDone(session: TemporalSession, workflowId: string, flags: RunFlags, signal: AbortSignal): Promise<{ state?: TaskState; result?: TaskResult; failure?: string }> {
+interface Outcome {
+  state?: TaskState;
+  result?: TaskResult;
+  failure?: string;
+  /** The borrowed embedded server went away (its owner exited): reattach through a new session. */
+  serverGone?: boolean;
+}
+
+/** How many times a client whose borrowed server vanished starts or finds another one and reattaches. */
+const MAX_REATTACH = 3;
+
+/**
+ * True when this session borrowed another process's embedded server and that server has stopped (or stops
+ * within a moment: an RPC error often arrives just before the process is seen to be gone).
+ */
+async function borrowedServerGone(session: TemporalSession): Promise<boolean> {
+  const server = session.server;
+  if (!server || server.owned) return false;
+  return Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2500).unref())]);
+}
+
+async function watchUntilDone(session: TemporalSession, workflowId: string, flags: RunFlags, signal: AbortSignal): Promise<Outcome> {
   const handle = session.client.workflow.getHandle(workflowId);
   const stopWatching = new AbortController();
+  // The SDK adds an abort listener per RPC (each long poll of result()) and never removes it: a run that lasts
+  // days makes thousands. They are tiny; do not let node warn about them in the middle of the live view.
+  setMaxListeners(0, stopWatching.signal);
   const onAbort = () => stopWatching.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   let failure: string | undefined;
@@ -31,12 +56,21 @@ async function watchUntilDone(session: TemporalSession, workflowId: string, flag
   // result is cancelled when we stop watching, so no RPC outlives the connection.
   const ended = session.client.withAbortSignal(stopWatching.signal, () => handle.result()).then(
     (r) => { result = r as TaskResult; },
-    (err: unknown) => {
-      if (!stopWatching.signal.aborted) failure = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
+    async (err: unknown) => {
+      if (stopWatching.signal.aborted) return;
+      if (!(err instanceof WorkflowFailedError) && (await borrowedServerGone(session))) return onServerGone();
+      failure = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
     },
   );
   let workersGone = false;
-  const onWorkersGone = (why: string): void => {
+  let serverGone = false;
+  function onServerGone(): void {
+    serverGone = true;
+    stopWatching.abort();
+  }
+  const onWorkersGone = async (why: string): Promise<void> => {
+    if (stopWatching.signal.aborted) return;
+    if (await borrowedServerGone(session)) return onServerGone();
     workersGone = true;
     failure ??= why;
     stopWatching.abort();
@@ -45,6 +79,7 @@ async function watchUntilDone(session: TemporalSession, workflowId: string, flag
     () => onWorkersGone('the in-process workers stopped'),
     (err: unknown) => onWorkersGone(`the in-process workers failed: ${(err as Error).message}`),
   );
+  if (session.server && !session.server.owned) void session.server.exited.then(() => { if (!stopWatching.signal.aborted) onServerGone(); });
   let state = await watchTask({
     poll: () => describeTaskState(session.client, workflowId),
     out: flags.json ? process.stderr : process.stdout,
@@ -52,6 +87,7 @@ async function watchUntilDone(session: TemporalSession, workflowId: string, flag
     finished: ended,
   });
   signal.removeEventListener('abort', onAbort);
+  if (serverGone && !signal.aborted) return { state, serverGone };
   if (signal.aborted || workersGone) return { state, failure };
   await ended;
   try {
@@ -60,6 +96,26 @@ async function watchUntilDone(session: TemporalSession, workflowId: string, flag
     /* the last polled state is good enough */
   }
   return { state, result: result ?? state?.result, failure };
+}
+
+/** The outcome of a run that is no longer running: its state (if a worker answers) and result or failure. */
+async function endedOutcome(session: TemporalSession, workflowId: string): Promise<Outcome> {
+  const view = await readTaskView(session.client, workflowId);
+  if (!view || view.status === 'COMPLETED') return { state: view?.state, result: view?.result };
+  let failure = `${workflowId} ended ${view.status.toLowerCase()}`;
+  try {
+    await session.client.workflow.getHandle(workflowId).result();
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) failure = err.cause?.message ?? err.message;
+  }
+  return { state: view.state, failure };
+}
+
+/** Follows the workflow from a fresh session after the borrowed server vanished (the workflow is durable). */
+async function reattach(session: TemporalSession, workflowId: string, flags: RunFlags, signal: AbortSignal): Promise<Outcome> {
+  const status = (await session.client.workflow.getHandle(workflowId).describe()).status.name;
+  if (status !== 'RUNNING') return endedOutcome(session, workflowId);
+  return watchUntilDone(session, workflowId, flags, signal);
 }
 
 export async function runCommand(config: Config, flags: RunFlags): Promise<void> {
@@ -110,12 +166,21 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
       if (flags.json) printJson({ workflowId, attached: started.attached, status: started.status });
       return;
     }
-    let outcome: { state?: TaskState; result?: TaskResult; failure?: string };
+    let outcome: Outcome;
     if (started.attached && started.status === 'COMPLETED') {
-      const view = await readTaskView(session.client, workflowId);
-      outcome = { state: view?.state, result: view?.result };
+      outcome = await endedOutcome(session, workflowId);
     } else {
       outcome = await watchUntilDone(session, workflowId, flags, interrupt.signal);
+    }
+    for (let n = 1; outcome.serverGone && !interrupted; n++) {
+      if (n > MAX_REATTACH) {
+        outcome = { state: outcome.state, failure: `the embedded server kept going away (${MAX_REATTACH} reattaches); run the same command again to continue` };
+        break;
+      }
+      say(`the embedded server at ${session.address} stopped (the nnunet process that started it exited); ${workflowId} is durable: reattaching …`);
+      await session.close();
+      session = await openSession(config, { worker: true, say });
+      outcome = await reattach(session, workflowId, flags, interrupt.signal);
     }
     if (interrupted) {
       say(`${workflowId} is durable: run the same command again to continue where it stopped`);

@@ -30,5 +30,6 @@ let installed = false;
 export function installTemporalLogging(logger: Logger): void {
   if (installed) return;
   installed = true;
-  Runtime.install({ logger: new PinoTemporalLogger(logger) });
+  // Core's own (Rust) warnings, e.g. poll retries while a server restarts, go to the same log, not the console.
+  Runtime.install({ logger: new PinoTemporalLogger(logger), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
 }

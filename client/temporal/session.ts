@@ -15,6 +15,7 @@ import { WORKFLOW_TASK_QUEUE } from '../../workflows/options';
 import { remoteTarget, type ConnectionTarget } from './connection';
 import { ensureEmbeddedServer, temporalDir, type EmbeddedServer } from './embedded';
 import { installTemporalLogging } from './runtime-logging';
+import { isAlive } from './server-lock';
 
 export interface SessionOptions {
   /** Run in-process workers for both queues (embedded mode only). */
@@ -65,8 +66,8 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
   }
 
   say(`starting the embedded Temporal server (history in ${temporalDir(config)}) …`);
-  const server = await ensureEmbeddedServer(config, { uiPort: opts.ui === false ? false : undefined });
-  say(server.owned ? `Temporal server ready at ${server.address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}` : `using the running embedded server at ${server.address}${server.uiUrl ? ` (web UI ${server.uiUrl})` : ''}`);
+  const server = await ensureEmbeddedServer(config, { uiPort: opts.ui === false ? false : undefined, say });
+  say(server.owned && !server.adopted ? `Temporal server ready at ${server.address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}` : `using the running embedded server at ${server.address}${server.uiUrl ? ` (web UI ${server.uiUrl})` : ''}`);
   const cleanups: Array<() => Promise<void>> = [() => server.stop()];
   const close = async (): Promise<void> => {
     while (cleanups.length) {
@@ -76,7 +77,11 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
   };
   try {
     const { client, connection } = await connectClient({ address: server.address }, namespace);
-    cleanups.push(() => connection.close());
+    // A borrowed server that has gone leaves calls in the SDK's retry back-off; closing their channel now would
+    // make the next retry throw out of a timer. Leave it: those calls run out of retries and fail quietly.
+    cleanups.push(async () => {
+      if (server.owned || isAlive(server.pid)) await connection.close();
+    });
     const session: TemporalSession = { client, namespace, address: server.address, server, close };
     if (opts.worker) {
       const { logger, logFile } = embeddedLogger(config);
