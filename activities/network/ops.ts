@@ -91,28 +91,69 @@ export function instanceNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
  * the input's shape in JavaScript); this takes 7.
  */
 export function instanceNormWithGradient(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = NORM_EPS): tf.Tensor {
-  const spatialAxes = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);
-  const channels = x.shape[x.rank - 1]!;
-  const n = x.size / (x.shape[0]! * channels);
   const norm = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const { mean, variance } = tf.moments(xs, spatialAxes, true);
-    const rstd = tf.rsqrt(tf.add(variance, eps));
-    const normalized = tf.mul(tf.sub(xs, mean), rstd);
+    const { normalized, rstd, value } = normForward(xs, g, b, eps);
     save([normalized, rstd, g]);
     return {
-      value: tf.add(tf.mul(normalized, g), b),
+      value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xhat, r, gain] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const sumDy = tf.sum(dy, spatialAxes, true);
-        const sumDyXhat = tf.sum(tf.mul(dy, xhat), spatialAxes, true);
-        const perChannel = (t: tf.Tensor): tf.Tensor => tf.reshape(tf.sum(t, Array.from({ length: x.rank - 1 }, (_, i) => i)), [channels]);
-        const centredDy = tf.sub(tf.sub(dy, tf.div(sumDy, n)), tf.mul(xhat, tf.div(sumDyXhat, n)));
-        return [tf.mul(centredDy, tf.mul(r, gain)), perChannel(sumDyXhat), perChannel(sumDy)];
+        const { dx, dGamma, dBeta } = normBackward(dy, xhat, r, gain);
+        return [dx, dGamma, dBeta];
       },
     };
   });
   return norm(x, gamma, beta);
+}
+
+const spatialAxesOf = (x: tf.Tensor): number[] => Array.from({ length: x.rank - 2 }, (_, i) => i + 1);
+
+/** Sum over every axis but the channels (the last), as a [channels] vector. */
+const perChannel = (t: tf.Tensor): tf.Tensor => tf.reshape(tf.sum(t, Array.from({ length: t.rank - 1 }, (_, i) => i)), [t.shape[t.rank - 1]!]);
+
+/** instanceNormByMoments' ops, keeping the pieces the gradient needs. */
+function normForward(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { normalized: tf.Tensor; rstd: tf.Tensor; value: tf.Tensor } {
+  const { mean, variance } = tf.moments(x, spatialAxesOf(x), true);
+  const rstd = tf.rsqrt(tf.add(variance, eps));
+  const normalized = tf.mul(tf.sub(x, mean), rstd);
+  return { normalized, rstd, value: tf.add(tf.mul(normalized, gamma), beta) };
+}
+
+/** Closed-form instance-norm gradient from the normalised input x̂ and 1/σ (see instanceNormWithGradient). */
+function normBackward(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor): { dx: tf.Tensor; dGamma: tf.Tensor; dBeta: tf.Tensor } {
+  const spatialAxes = spatialAxesOf(dy);
+  const n = spatialAxes.reduce((a, i) => a * dy.shape[i]!, 1);
+  const sumDy = tf.sum(dy, spatialAxes, true);
+  const sumDyXhat = tf.sum(tf.mul(dy, xhat), spatialAxes, true);
+  const centredDy = tf.sub(tf.sub(dy, tf.div(sumDy, n)), tf.mul(xhat, tf.div(sumDyXhat, n)));
+  return { dx: tf.mul(centredDy, tf.mul(rstd, gamma)), dGamma: perChannel(sumDyXhat), dBeta: perChannel(sumDy) };
+}
+
+/**
+ * leakyRelu(instanceNorm(y + bias)) as one differentiable op for native backends: the forward ops and values
+ * of the separate ops, but it keeps only x̂ and its output (which the next conv keeps anyway) for the
+ * gradient, where the separate ops keep four full-size tensors per block (peak memory), and its gradient
+ * takes about half the passes. The leaky-ReLU mask comes from the output (same sign as the input).
+ */
+export function biasNormLrelu(y: tf.Tensor, bias: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = NORM_EPS): tf.Tensor {
+  const block = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [ys, bs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const { normalized, rstd, value } = normForward(tf.add(ys, bs), g, b, eps);
+    const out = tf.leakyRelu(value, LEAKY_SLOPE);
+    save([normalized, rstd, g, out]);
+    return {
+      value: out,
+      gradFunc: (dOut: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xhat, r, gain, o] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        // tfjs-core's LeakyRelu gradient, with the mask taken from the output.
+        const dValue = tf.where(tf.greater(o, 0), dOut, tf.mul(dOut, LEAKY_SLOPE));
+        const { dx, dGamma, dBeta } = normBackward(dValue, xhat, r, gain);
+        return [dx, perChannel(dx), dGamma, dBeta];
+      },
+    };
+  });
+  return block(y, bias, gamma, beta);
 }
 
 /** The direct form: statistics with keepDims and broadcasting ops. */
@@ -146,8 +187,9 @@ export function instanceNormByMatmul(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Te
  * inputs are concatenated along the channels first (the decoder's [upsampled, skip]).
  */
 export function convNormLrelu(inputs: readonly tf.Tensor[], p: { weight: tf.Tensor; bias: tf.Tensor; gamma: tf.Tensor; beta: tf.Tensor }, stride: readonly number[], padding: readonly number[]): tf.Tensor {
-  const y = tf.add(convOfConcat(inputs, p.weight, stride, padding), p.bias);
-  return tf.leakyRelu(instanceNorm(y, p.gamma, p.beta), LEAKY_SLOPE);
+  const conv = convOfConcat(inputs, p.weight, stride, padding);
+  if (!onPureJsBackend()) return biasNormLrelu(conv, p.bias, p.gamma, p.beta);
+  return tf.leakyRelu(instanceNorm(tf.add(conv, p.bias), p.gamma, p.beta), LEAKY_SLOPE);
 }
 
 /**
