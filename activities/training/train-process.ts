@@ -13,27 +13,33 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Configuration, TrainInput, TrainOutput, TrainProgress } from '../contract';
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../common/atomic';
-import { BadInputError, NotImplementedError } from '../common/errors';
+import { BadInputError } from '../common/errors';
 import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
 import { meanForegroundDice, readSummary } from '../evaluation/summary';
 import { networkPatchPredictor } from '../inference/network-predictor';
-import { predictCase } from '../inference/predict-case';
 import { writeSegmentation, writeSoftmax, segmentationFile } from '../inference/write-prediction';
 import { readDataset } from '../io/dataset';
 import { initBackend } from '../network/backend';
 import { describeUNet } from '../network/architecture';
 import { readPlansFile, serializePlans } from '../planning/plans-file';
 import { stages, type Plans } from '../planning/plans';
-import { foldFolder, modelFolder } from '../postprocessing/results-layout';
+import { foldFolder, modelFolder, trainerFor } from '../postprocessing/results-layout';
 import { stageFor } from '../preprocessing/preprocess';
+import {
+  CASCADE_TRAINER, NnUNetTrainerV2CascadeFullRes, cascadeExtra, fullresShape, nextStageDir, predictOnGrid, requirePreviousStage,
+  requireTwoStages, segmentationForNextStage, writeSegFromPrevStage,
+} from './cascade';
+import { previousStageFile } from './dataloader-cases';
 import { CHECKPOINT_FILES, newestValidCheckpoint, readCheckpoint } from './checkpoint';
 import { writeProgressPng } from './progress-plot';
-import { SPLITS_FILE_NAME, loadOrCreateSplits, selectFold } from './splits';
+import { SPLITS_FILE_NAME, loadOrCreateSplits, selectFold, type FoldSplit } from './splits';
 import { trainerClass } from './trainer-registry';
 import type { EpochReport, NnUNetTrainerV2 } from './trainer';
 
 /** Runtime knobs that do not change what is trained (tests and small machines). */
 export interface TrainRuntimeOptions {
+  /** 3d_cascade_fullres: the 3d_lowres trainer whose pred_next_stage it reads (nnU-Net's previous_trainer; default nnUNetTrainerV2). */
+  lowresTrainer?: string;
   seed?: number;
   validationIterations?: number;
   checkpointEveryEpochs?: number;
@@ -82,11 +88,15 @@ export function foldDirFor(input: Pick<TrainInput, 'paths' | 'plansFile' | 'conf
   return foldFolder(modelFolder(input.paths, input.configuration, input.trainer, plansIdentifierOf(input.plansFile)), input.fold);
 }
 
-/** The fold is complete: a valid final checkpoint and a validation summary. */
-function completedOutput(foldDir: string): TrainOutput | undefined {
+/**
+ * The fold is complete: a valid final checkpoint and a validation summary (3d_lowres: and the pred_next_stage map of
+ * every validation case, so a fold trained before the cascade export validates again with -c).
+ */
+function completedOutput(foldDir: string, nextStage?: { dir: string; valCases: () => string[] }): TrainOutput | undefined {
   const finalFile = path.join(foldDir, CHECKPOINT_FILES.final);
   const summaryFile = path.join(foldDir, VALIDATION_DIR, 'summary.json');
   if (!fs.existsSync(finalFile) || !fs.existsSync(summaryFile)) return undefined;
+  if (nextStage && nextStage.valCases().some((id) => !fs.existsSync(previousStageFile(nextStage.dir, id)))) return undefined;
   try {
     const epochs = readCheckpoint(finalFile).meta.epoch;
     return { foldDir, finalCheckpoint: finalFile, epochs, validationMeanDice: meanForegroundDice(readSummary(summaryFile)) };
@@ -98,11 +108,13 @@ function completedOutput(foldDir: string): TrainOutput | undefined {
 function debugInfo(trainer: NnUNetTrainerV2, plans: Plans, configuration: Configuration, stageIndex: number, backend: string, cases: { train: string[]; val: string[] }): unknown {
   const stage = trainer.setup.stage;
   const withShapes = describeUNet(stage, {
-    inChannels: plans.num_modalities, numClasses: plans.num_classes + 1, baseFeatures: plans.base_num_features, maxFeatures: plans.unet_max_num_features,
+    inChannels: trainer.inputChannels, numClasses: plans.num_classes + 1, baseFeatures: plans.base_num_features, maxFeatures: plans.unet_max_num_features,
   });
   return {
     trainer: trainer.setup.trainerName,
     configuration,
+    input_channels: trainer.inputChannels,
+    ...(trainer.setup.previousStageDir ? { previous_stage_dir: trainer.setup.previousStageDir } : {}),
     stage: stageIndex,
     plans_stage: stage,
     backend,
@@ -121,19 +133,41 @@ function debugInfo(trainer: NnUNetTrainerV2, plans: Plans, configuration: Config
 /** Trains (or resumes, or skips) one fold and validates it. */
 export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
   const { paths, configuration, fold } = input;
-  if (configuration === '3d_cascade_fullres') throw new NotImplementedError('train 3d_cascade_fullres (the cascade data loader is not built yet)');
-  const Trainer = trainerClass(input.trainer);
+  const trainerName = trainerFor(configuration, input.trainer);
+  const Trainer = trainerClass(trainerName);
+  const isCascadeTrainer = Trainer === NnUNetTrainerV2CascadeFullRes || Trainer.prototype instanceof NnUNetTrainerV2CascadeFullRes;
+  if ((configuration === '3d_cascade_fullres') !== isCascadeTrainer) {
+    throw new BadInputError(configuration === '3d_cascade_fullres'
+      ? `trainer ${trainerName} cannot train 3d_cascade_fullres (no previous-stage input); use ${CASCADE_TRAINER} or a subclass of it`
+      : `trainer ${trainerName} trains 3d_cascade_fullres only, not ${configuration}`);
+  }
   const foldDir = foldDirFor(input);
-  const done = completedOutput(foldDir);
-  if (done) return { status: 'done', ...done };
+  const plansId = plansIdentifierOf(input.plansFile);
+  // 3d_lowres writes the next stage's input; 3d_cascade_fullres reads it (cascade.ts).
+  const nextStage = configuration === '3d_lowres' ? nextStageDir(paths, plansId, trainerName) : undefined;
+  const previousStageDir = configuration === '3d_cascade_fullres' ? nextStageDir(paths, plansId, input.runtime?.lowresTrainer) : undefined;
 
+  let foldCases: { splits: FoldSplit[]; cases: FoldSplit; caseIds: string[] } | undefined;
   const plans = readPlansFile(input.plansFile);
   const sel = stageFor(plans, configuration, paths.preprocessedDir, input.plansFile);
+  const loadFold = () => {
+    if (foldCases) return foldCases;
+    const caseIds = preprocessedCases(sel.dataDir);
+    const splits = loadOrCreateSplits(path.join(paths.preprocessedDir, SPLITS_FILE_NAME), caseIds);
+    foldCases = { splits, cases: selectFold(splits, fold, caseIds), caseIds };
+    return foldCases;
+  };
+  const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined);
+  if (done) return { status: 'done', ...done };
+
   const stage = stages(plans)[sel.stageIndex]!;
-  const caseIds = preprocessedCases(sel.dataDir);
-  const splits = loadOrCreateSplits(path.join(paths.preprocessedDir, SPLITS_FILE_NAME), caseIds);
-  const cases = selectFold(splits, fold, caseIds);
+  const { splits, cases } = loadFold();
   if (cases.val.length === 0) throw new BadInputError(`${SPLITS_FILE_NAME}: fold ${fold} has no validation cases`);
+  if (previousStageDir) {
+    requireTwoStages(plans, input.plansFile, configuration);
+    const foldOf = (id: string) => { const f = splits.findIndex((s) => s.val.includes(id)); return f >= 0 ? f : undefined; };
+    requirePreviousStage(previousStageDir, [...cases.train, ...cases.val], foldOf);
+  }
 
   fs.mkdirSync(foldDir, { recursive: true });
   const modelDir = path.dirname(foldDir);
@@ -148,7 +182,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
 
   const rt = input.runtime ?? {};
   const trainer = new Trainer({
-    trainerName: input.trainer, plans, configuration, stage, dataDir: sel.dataDir, foldDir,
+    trainerName, plans, previousStageDir, configuration, stage, dataDir: sel.dataDir, foldDir,
     trainCases: cases.train, valCases: cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
     validationIterations: rt.validationIterations, seed: rt.seed, checkpointEveryEpochs: rt.checkpointEveryEpochs,
     checkpointEveryMinutes: rt.checkpointEveryMinutes, numWorkers: rt.numWorkers,
@@ -181,7 +215,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
     }
     if (rt.skipValidation) return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
     log(`validating ${cases.val.length} held-out cases into ${VALIDATION_DIR}/`);
-    const meanDice = await validateFold(trainer, input, plans, foldDir, cases.val, rt.validationTta ?? true);
+    const meanDice = await validateFold(trainer, input, plans, foldDir, cases.val, rt.validationTta ?? true, nextStage);
     log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
     return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch, validationMeanDice: meanDice };
   } finally {
@@ -198,11 +232,17 @@ export function progressOf(r: EpochReport, newestCheckpoint?: string): TrainProg
   };
 }
 
-/** nnU-Net's validate(): the held-out raw cases through the inference pipeline, then summary.json. */
-async function validateFold(trainer: NnUNetTrainerV2, input: TrainFoldInput, plans: Plans, foldDir: string, valCases: string[], tta: boolean): Promise<number> {
+/**
+ * nnU-Net's validate(): the held-out raw cases through the inference pipeline, then summary.json. The cascade
+ * appends each case's out-of-fold lowres map; 3d_lowres also exports every case for the next stage (§5.12).
+ */
+async function validateFold(
+  trainer: NnUNetTrainerV2, input: TrainFoldInput, plans: Plans, foldDir: string, valCases: string[], tta: boolean, nextStage?: string,
+): Promise<number> {
   const dataset = readDataset(input.paths.rawDir);
   const byId = new Map(dataset.training.map((c) => [c.id, c]));
-  const predictor = networkPatchPredictor(trainer.network, { patchSize: trainer.setup.stage.patch_size, inChannels: plans.num_modalities, tta });
+  const previousStageDir = trainer.setup.previousStageDir;
+  const predictor = networkPatchPredictor(trainer.network, { patchSize: trainer.setup.stage.patch_size, inChannels: trainer.inputChannels, tta });
   const model = { plans, plansFile: input.plansFile, configuration: input.configuration, folds: [predictor] };
   const finalDir = path.join(foldDir, VALIDATION_DIR);
   const gtDir = path.join(input.paths.preprocessedDir, 'gt_segmentations');
@@ -211,7 +251,11 @@ async function validateFold(trainer: NnUNetTrainerV2, input: TrainFoldInput, pla
     for (const id of valCases) {
       const c = byId.get(id);
       if (!c) throw new BadInputError(`${dataset.jsonFile}: validation case ${id} is not among the training cases`, dataset.jsonFile);
-      const pred = await predictCase(c.images, model);
+      const { prediction: pred, grid, properties } = await predictOnGrid(c.images, model, previousStageDir ? cascadeExtra(previousStageDir, id, plans) : undefined);
+      if (nextStage) {
+        const target = fullresShape(plans, input.plansFile, input.paths.preprocessedDir, id, properties);
+        writeSegFromPrevStage(nextStage, id, segmentationForNextStage(grid, target), target);
+      }
       await writeSegmentation(segmentationFile(tmp, id), pred.segmentation, pred.properties);
       if (input.saveSoftmax) writeSoftmax(tmp, id, pred.probabilities, pred.properties);
     }

@@ -49,6 +49,8 @@ export interface TrainerSetup {
   checkpointEveryMinutes?: number;
   /** Batch-producing worker threads of the training stream (default: cores − 1, 1 to 4; a resume keeps the saved count). */
   numWorkers?: number;
+  /** 3d_cascade_fullres: folder of <case>_segFromPrevStage.npy (the 3d_lowres pred_next_stage, cascade.ts). */
+  previousStageDir?: string;
   /** Facts stored in checkpoints / debug.json (backend, plans file...). */
   info?: Record<string, unknown>;
   log?: (line: string) => void;
@@ -75,6 +77,9 @@ export interface RunHooks {
   /** Polled between iterations; true stops after writing a checkpoint (cancellation). */
   shouldStop?: () => boolean;
 }
+
+/** The cascade's extra input: previous-stage segmentations and the foreground labels one-hot encoded from them. */
+export interface CascadeInput { previousStageDir: string; labels: number[] }
 
 export type RunOutcome = { status: 'finished'; finalCheckpoint: string } | { status: 'stopped'; checkpoint: string };
 
@@ -157,6 +162,18 @@ export class NnUNetTrainerV2 {
     return this.maxEpochs;
   }
 
+  /** 3d_cascade_fullres trainers return their previous-stage input; plain trainers have none. */
+  protected cascadeInput(): CascadeInput | undefined {
+    return undefined;
+  }
+
+  /** Network input channels: modalities (+ K−1 one-hot previous-stage channels for the cascade). */
+  get inputChannels(): number {
+    return this.setup.plans.num_modalities + (this.cascade?.labels.length ?? 0);
+  }
+
+  private cascade?: CascadeInput;
+
   get architecture(): UNetArchitecture {
     return this.network.architecture;
   }
@@ -166,15 +183,17 @@ export class NnUNetTrainerV2 {
     this.applyOverrides();
     const { plans, stage, configuration } = this.setup;
     const seed = this.setup.seed ?? 12345;
+    this.cascade = this.cascadeInput();
+    const cascadeLabels = this.cascade?.labels;
     this.network = buildUNet(stage, {
-      inChannels: plans.num_modalities,
+      inChannels: this.inputChannels,
       numClasses: plans.num_classes + 1,
       baseFeatures: this.setup.baseFeatures ?? plans.base_num_features,
       maxFeatures: plans.unet_max_num_features,
       seed,
     });
     this.optimizer = new NesterovSgd(this.network.variables, { learningRate: this.initialLearningRate });
-    this.augmentation = setupAugmentationParams(stage, plans.use_mask_for_norm);
+    this.augmentation = setupAugmentationParams(stage, plans.use_mask_for_norm, { cascadeLabels });
     this.dsWeights = deepSupervisionWeights(this.augmentation.deepSupervisionScales.length || 1);
     this.lossOptions = { batchDice: batchDiceFor(configuration, Object.keys(plans.plans_per_stage).length > 1 && plans.plans_kind === '3d') };
     let rng: { train?: ProducerState; val?: ProducerState } = {};
@@ -182,7 +201,10 @@ export class NnUNetTrainerV2 {
       this.restore(resume);
       rng = resume.meta.rng;
     }
-    const loader = { dir: this.setup.dataDir, batchSize: stage.batch_size, finalPatchSize: stage.patch_size };
+    const loader = {
+      dir: this.setup.dataDir, batchSize: stage.batch_size, finalPatchSize: stage.patch_size,
+      ...(this.cascade ? { previousStageDir: this.cascade.previousStageDir } : {}),
+    };
     // The saved stream states belong to a worker count: a resume keeps it, whatever this machine has.
     const numWorkers = rng.train?.workers.length ?? this.setup.numWorkers ?? defaultBatchWorkers();
     const valWorkers = rng.val?.workers.length ?? 1;
@@ -193,7 +215,7 @@ export class NnUNetTrainerV2 {
     });
     this.valBatches = new BatchProducer({
       loader: { ...loader, caseIds: this.setup.valCases, patchSize: stage.patch_size },
-      augmentation: null, deepSupervisionScales: this.augmentation.deepSupervisionScales,
+      augmentation: null, deepSupervisionScales: this.augmentation.deepSupervisionScales, cascadeLabels,
       seed: seed + 1, state: rng.val, numWorkers: valWorkers, queueSize: 2,
     });
     this.lastCheckpointAt = Date.now();
