@@ -67,6 +67,8 @@ class TaskExecution {
   private readonly running = new Map<string, CancellationScope>();
   private readonly cancelRequested = new Map<string, string>();
   private readonly settledOk = new Map<string, boolean>();
+  /** Nodes shown as skipped because the DAG dropped them (they come back if a later DAG has them). */
+  private readonly hidden = new Set<string>();
   private stopReason?: string;
   failure?: { nodeId: string; message: string };
   taskCancelRequested = false;
@@ -81,8 +83,8 @@ class TaskExecution {
         this.nodes.set(n.id, { id: n.id, kind: n.kind, configuration: n.configuration, fold: n.fold, status: 'pending', attempt: 0, dependsOn: n.dependsOn });
       } else {
         node.dependsOn = n.dependsOn;
-        if (node.status === 'skipped' && !this.isScheduled(n.id)) {
-          node.status = 'pending'; // dropped from an earlier provisional selection, selected again
+        if (this.hidden.delete(n.id) && !this.isScheduled(n.id)) {
+          node.status = 'pending'; // dropped by an earlier DAG, selected again
           node.error = undefined;
         }
       }
@@ -96,6 +98,7 @@ class TaskExecution {
       if (!keep.has(node.id) && node.status === 'pending' && !this.isScheduled(node.id)) {
         node.status = 'skipped';
         node.error = reason;
+        this.hidden.add(node.id);
       }
     }
   }
