@@ -25,6 +25,8 @@ interface Options {
 type Outcome = StepResult | { backend: string; workload: string; error: string };
 
 const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
+/** One pure-JS U-Net iteration takes 5-20 minutes of a shared 2-core machine. */
+const HEAVY_CHILD_TIMEOUT_MS = 60 * 60 * 1000;
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -58,8 +60,8 @@ function findTorchPython(): string | undefined {
   return candidates.find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore', timeout: 120_000 }).status === 0);
 }
 
-function runChild(cmd: string, args: string[], backend: string, workload: string): Outcome {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, maxBuffer: 16 << 20 });
+function runChild(cmd: string, args: string[], backend: string, workload: string, timeoutMs = CHILD_TIMEOUT_MS): Outcome {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 });
   const line = r.stdout?.trim().split('\n').pop();
   if (r.status === 0 && line) return JSON.parse(line) as StepResult;
   const why = r.error?.message ?? (r.stderr?.trim().split('\n').pop() || `exit code ${r.status}`);
@@ -74,7 +76,7 @@ function measure(opts: Options, backend: string, workload: string, torchPython: 
     if (!torchPython) return { backend, workload, error: 'no python3 with torch (Debian: apt-get install python3-torch)' };
     return runChild(torchPython, [path.join(repoRoot(), 'bench', 'torch_reference.py'), ...common, benchPlansFile()], backend, workload);
   }
-  return runChild(process.execPath, [path.join(__dirname, 'step-runner.js'), backend, ...common], backend, workload);
+  return runChild(process.execPath, [path.join(__dirname, 'step-runner.js'), backend, ...common], backend, workload, maxSteps === 0 ? HEAVY_CHILD_TIMEOUT_MS : CHILD_TIMEOUT_MS);
 }
 
 function ok(o: Outcome | undefined): o is StepResult {
