@@ -72,12 +72,13 @@ function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolv
 
 export async function predictTask(opts: PredictTaskOptions): Promise<PredictTaskResult> {
   const main = resolve(opts, opts.configuration);
-  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve({ ...opts, folds: undefined }, '3d_lowres');
+  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve(opts, '3d_lowres');
   let lowres: PredictTaskResult | undefined;
   let lowresDir = opts.lowresDir;
   if (opts.configuration === '3d_cascade_fullres' && !lowresDir) {
+    // nnU-Net's predict_simple runs the lowres model with the same folds (-f) and trainer (-tr) as asked for the cascade.
     lowresDir = path.join(opts.outputDir, '3d_lowres_predictions');
-    lowres = await predictTask({ ...opts, configuration: '3d_lowres', outputDir: lowresDir, folds: undefined, saveNpz: false, lowresDir: undefined });
+    lowres = await predictTask({ ...opts, configuration: '3d_lowres', outputDir: lowresDir, saveNpz: false, lowresDir: undefined });
   }
   const ppFile = path.join(main.modelDir, 'postprocessing.json');
   const postprocessing: PostprocessingRules | undefined = fs.existsSync(ppFile) ? readPostprocessingRules(ppFile) : undefined;
@@ -98,5 +99,5 @@ export async function predictTask(opts: PredictTaskOptions): Promise<PredictTask
 /** Checks a prediction request without predicting (plans, input folder, folds, checkpoints; the cascade's lowres too). */
 export function checkPredictTask(opts: PredictTaskOptions): void {
   resolve(opts, opts.configuration);
-  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve({ ...opts, folds: undefined }, '3d_lowres');
+  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve(opts, '3d_lowres');
 }

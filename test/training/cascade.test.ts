@@ -141,5 +141,8 @@ test('cascade: lowres folds export pred_next_stage, the cascade fold trains and 
   const p2 = await predictTask({ ...common, outputDir: out2, lowresDir: path.join(out, '3d_lowres_predictions') });
   assert.equal(p2.lowres, undefined);
   assert.deepEqual((await readNifti(path.join(out2, `${id}.nii.gz`))).data, seg.data);
+  // -f applies to the lowres pass too (nnU-Net's predict_simple passes the same folds).
+  const p3 = await predictTask({ ...common, outputDir: path.join(task.root, 'out3'), folds: [0] });
+  assert.deepEqual(p3.lowres?.folds, [0]);
   console.log(`cascade end to end (2 lowres folds, 1 cascade fold, 2 predictions): ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
