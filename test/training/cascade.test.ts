@@ -22,7 +22,7 @@ import { plan } from '../../activities/planning/activity';
 import { readPlansFile, writePlansFile } from '../../activities/planning/plans-file';
 import { stages, type StagePlan } from '../../activities/planning/plans';
 import { runPreprocess } from '../../activities/preprocessing/preprocess';
-import { CASCADE_TRAINER, nextStageDir, segmentationForNextStage } from '../../activities/training/cascade';
+import { CASCADE_TRAINER, nextStageDir, previousStageOneHot, segmentationForNextStage, writeSegFromPrevStage } from '../../activities/training/cascade';
 import { previousStageFile } from '../../activities/training/dataloader-cases';
 import { runTrainingFold, type TrainFoldInput } from '../../activities/training/train-process';
 
@@ -72,6 +72,39 @@ test('pred_next_stage export: per-class order-1 resize of the softmax, then argm
   const seg = segmentationForNextStage({ data, numClasses: 2, shape }, [4, 8, 8]);
   assert.equal(seg.length, 256);
   for (let i = 0; i < 256; i++) assert.equal(seg[i], i % 8 >= 4 ? 1 : 0, `voxel ${i}`);
+});
+
+test('previous-stage maps: one-hot labels 1..K-1; a map on another grid is refused naming the file', () => {
+  const dir = path.join(task.root, 'prev-unit');
+  writeSegFromPrevStage(dir, 'x', Uint8Array.from([0, 1, 2, 1]), [1, 2, 2]);
+  assert.deepEqual(Array.from(previousStageOneHot(dir, 'x', [1, 2, 2], 3)), [0, 1, 0, 1, 0, 0, 1, 0]);
+  assert.throws(() => previousStageOneHot(dir, 'x', [1, 4, 1], 3), (e: Error) => e instanceof BadInputError && /x_segFromPrevStage\.npy: shape \(1, 2, 2\) differs/.test(e.message));
+  assert.throws(() => previousStageOneHot(dir, 'y', [1, 2, 2], 3), (e: Error) => e instanceof BadInputError && /y_segFromPrevStage\.npy: no 3d_lowres prediction/.test(e.message));
+});
+
+test('the next-stage export lands on the fullres grid: the lowres ground truth exported matches the fullres ground truth', () => {
+  const plans = readPlansFile(task.plansFile);
+  const K = plans.num_classes + 1;
+  for (const id of task.caseIds.slice(0, 2)) {
+    const low = readNpySync(path.join(task.paths.preprocessedDir, `${plans.data_identifier}_stage0`, `${id}.npy`));
+    const full = readNpySync(path.join(task.paths.preprocessedDir, `${plans.data_identifier}_stage1`, `${id}.npy`));
+    const [C1, ...lowShape] = low.shape as [number, number, number, number];
+    const n = lowShape[0]! * lowShape[1]! * lowShape[2]!;
+    const lowSeg = (low.data as Float32Array).subarray((C1 - 1) * n);
+    const onehot = new Float32Array(K * n);
+    for (let i = 0; i < n; i++) onehot[Math.max(0, lowSeg[i]!) * n + i] = 1; // a "perfect" lowres softmax
+    const target = full.shape.slice(1) as [number, number, number];
+    const seg = segmentationForNextStage({ data: onehot, numClasses: K, shape: lowShape as [number, number, number] }, target);
+    const m = seg.length;
+    const fullSeg = (full.data as Float32Array).subarray((full.shape[0]! - 1) * m);
+    for (let k = 1; k < K; k++) {
+      let tp = 0, a = 0, b = 0;
+      for (let i = 0; i < m; i++) { const p = seg[i] === k, t = fullSeg[i] === k; if (p) a++; if (t) b++; if (p && t) tp++; }
+      const dice = (2 * tp) / (a + b);
+      console.log(`${id} label ${k}: exported lowres truth vs fullres truth Dice ${dice.toFixed(3)}`);
+      assert.ok(dice > 0.75, `${id} label ${k}: Dice ${dice.toFixed(3)} of the exported lowres truth vs the fullres truth`);
+    }
+  }
 });
 
 test('cascade: lowres folds export pred_next_stage, the cascade fold trains and validates, predict -m 3d_cascade_fullres', async () => {
