@@ -10,6 +10,7 @@ import { resolveTask } from './task-ref';
 import { DEMO_SCHEDULE, ensureDemoTask } from './demo';
 import { openSession, type TemporalSession } from './temporal/session';
 import { findRunningServer } from './temporal/embedded';
+import { assertOutputFoldersWritable } from './output-folders';
 import { startOrAttachTask, describeTaskState, taskWorkflowIdFor } from './temporal/task-client';
 import { renderTaskState } from './render/tree';
 import { watchTask } from './render/watch';
@@ -130,6 +131,8 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   const workflowId = taskWorkflowIdFor(paths.taskName);
   const embedded = !config.temporal.address;
 
+  // Embedded workers share this filesystem: an output folder that cannot be written fails now, not a stage later.
+  if (embedded) assertOutputFoldersWritable(config);
   if (flags.detach && embedded && !(await findRunningServer(config))) {
     throw new UsageError('--detach needs a server that keeps running: set TEMPORAL_ADDRESS, or start `nnunet server` (and `nnunet worker`) first');
   }
