@@ -46,7 +46,16 @@ export interface TemporalSession {
 }
 
 async function connectClient(target: ConnectionTarget, namespace: string): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ ...target, connectTimeout: 10_000 });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...target, connectTimeout: 10_000 });
+  } catch (err) {
+    // The SDK says only "Failed to connect before the deadline": name the address and the settings to check.
+    const hint = target.tls
+      ? `check TEMPORAL_ADDRESS and the TLS settings TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_TLS_CA${target.tls.clientCertPair ? '' : ' (no client certificate is set; a cluster with mTLS needs TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY)'}`
+      : 'check TEMPORAL_ADDRESS (a cluster that requires TLS needs TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_TLS_CA)';
+    throw new Error(`cannot connect to Temporal at ${target.address}${target.tls ? ' over TLS' : ''}: ${(err as Error).message}; ${hint}`);
+  }
   return { connection, client: new Client({ connection, namespace }) };
 }
 
