@@ -109,3 +109,28 @@ test('the client that started the server exits first: the other one restarts the
   assertNothingLeftRunning(d);
   assert.equal(await runsInHistory(d), 1, 'still one workflow run');
 });
+
+test('kill -9 of the client that owns the server: the next run adopts the orphaned server, finishes, and stops it', { skip, timeout: 600_000 }, async () => {
+  assertBuilt();
+  const d = await demoEnv('orphan');
+  const configFile = path.join(d.root, 'config.yaml');
+  fs.writeFileSync(configFile, 'training:\n  heartbeatTimeoutSeconds: 10\n'); // the killed client's training is retried after 10 s
+  const run = ['--config', configFile, ...runArgs(6, 4)];
+  const a = startCli(run, d.env);
+  await a.waitFor(/train\/2d\/0: running/);
+  a.child.kill('SIGKILL'); // the server runs in its own process group: it survives its owner
+  await a.done;
+  const lock = JSON.parse(fs.readFileSync(path.join(d.temporalDir, 'server.lock'), 'utf8')) as { pid: number; serverPid: number };
+  assert.equal(lock.pid, a.child.pid, 'the stale lock names the killed client');
+  assert.deepEqual(processesMentioning(path.join(d.temporalDir, 'temporal.db')), [lock.serverPid], 'its server is still running');
+
+  const b = await startCli(run, d.env, 240_000).done;
+  console.log(`after kill -9 of the owner: the next run finished in ${b.ms} ms`);
+  assert.match(b.stderr, new RegExp(`adopting the embedded server left running by nnunet pid ${a.child.pid} \\(server pid ${lock.serverPid}\\)`));
+  assert.doesNotMatch(b.stderr, /Temporal server ready at/, 'no second server on the SQLite file');
+  assert.match(b.stderr, new RegExp(`attached to ${WORKFLOW_ID} \\(running\\)`));
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal((JSON.parse(b.stdout) as RunJson).status, 'completed');
+  assertNothingLeftRunning(d);
+  assert.equal(await runsInHistory(d), 1, 'one workflow run');
+});
