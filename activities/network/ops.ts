@@ -97,11 +97,11 @@ export function instanceNormWithGradient(x: tf.Tensor, gamma: tf.Tensor, beta: t
     save([normalized, rstd, g]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
         const [xhat, r, gain] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const { dx, dGamma, dBeta } = normBackward(dy, xhat, r, gain);
         return [dx, dGamma, dBeta];
-      },
+      }),
     };
   });
   return norm(x, gamma, beta);
@@ -112,12 +112,15 @@ const spatialAxesOf = (x: tf.Tensor): number[] => Array.from({ length: x.rank - 
 /** Sum over every axis but the channels (the last), as a [channels] vector. */
 const perChannel = (t: tf.Tensor): tf.Tensor => tf.reshape(tf.sum(t, Array.from({ length: t.rank - 1 }, (_, i) => i)), [t.shape[t.rank - 1]!]);
 
-/** instanceNormByMoments' ops, keeping the pieces the gradient needs. */
+/** instanceNormByMoments' ops, keeping the pieces the gradient needs (and freeing the rest at once). */
 function normForward(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { normalized: tf.Tensor; rstd: tf.Tensor; value: tf.Tensor } {
-  const { mean, variance } = tf.moments(x, spatialAxesOf(x), true);
-  const rstd = tf.rsqrt(tf.add(variance, eps));
-  const normalized = tf.mul(tf.sub(x, mean), rstd);
-  return { normalized, rstd, value: tf.add(tf.mul(normalized, gamma), beta) };
+  const [normalized, rstd, value] = tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, spatialAxesOf(x), true);
+    const r = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(tf.sub(x, mean), r);
+    return [xhat, r, tf.add(tf.mul(xhat, gamma), beta)];
+  });
+  return { normalized: normalized!, rstd: rstd!, value: value! };
 }
 
 /** Closed-form instance-norm gradient from the normalised input x̂ and 1/σ (see instanceNormWithGradient). */
@@ -139,18 +142,22 @@ function normBackward(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf
 export function biasNormLrelu(y: tf.Tensor, bias: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = NORM_EPS): tf.Tensor {
   const block = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [ys, bs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const { normalized, rstd, value } = normForward(tf.add(ys, bs), g, b, eps);
-    const out = tf.leakyRelu(value, LEAKY_SLOPE);
+    const [normalized, rstd, out] = tf.tidy(() => {
+      const n = normForward(tf.add(ys, bs), g, b, eps);
+      return [n.normalized, n.rstd, tf.leakyRelu(n.value, LEAKY_SLOPE)];
+    }) as [tf.Tensor, tf.Tensor, tf.Tensor];
     save([normalized, rstd, g, out]);
     return {
       value: out,
-      gradFunc: (dOut: tf.Tensor, saved: tf.Tensor[]) => {
+      // tfjs-core runs a custom gradient outside any per-node tidy: without this one, every intermediate here
+      // would live until the whole backward pass ends.
+      gradFunc: (dOut: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
         const [xhat, r, gain, o] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         // tfjs-core's LeakyRelu gradient, with the mask taken from the output.
         const dValue = tf.where(tf.greater(o, 0), dOut, tf.mul(dOut, LEAKY_SLOPE));
         const { dx, dGamma, dBeta } = normBackward(dValue, xhat, r, gain);
         return [dx, perChannel(dx), dGamma, dBeta];
-      },
+      }),
     };
   });
   return block(y, bias, gamma, beta);
