@@ -10,6 +10,22 @@ import { runWithLogContext, stepContextOf, type ActivityLogContext } from '../ac
 
 type ActivityFn = (...args: any[]) => Promise<unknown>;
 
+/** Activities that heartbeat themselves with details a retry resumes from; an empty beat would erase them. */
+const SELF_HEARTBEATING = new Set(['train']);
+/** How often other activities tell the server their worker is alive (their heartbeat timeout is minutes). */
+const AUTO_HEARTBEAT_MS = 10_000;
+
+/** Beats until `work` settles, so a step whose worker died is retried elsewhere after the heartbeat timeout. */
+async function withAutoHeartbeat<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => ctx.heartbeat(), AUTO_HEARTBEAT_MS);
+  try {
+    ctx.heartbeat();
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function mapActivityError(err: unknown, attempt: number): unknown {
   const mapped = toActivityFailure(err);
   if (mapped instanceof ApplicationFailure || mapped instanceof CancelledFailure) return mapped;
@@ -36,7 +52,8 @@ function wrapOne(name: string, fn: ActivityFn): ActivityFn {
       const started = Date.now();
       ctx.log.info(`${name} started`, meta);
       try {
-        const out = await fn(...args);
+        const run = () => fn(...args);
+        const out = SELF_HEARTBEATING.has(name) ? await run() : await withAutoHeartbeat(ctx, run);
         ctx.log.info(`${name} done`, { ...meta, ms: Date.now() - started });
         return out;
       } catch (err) {

@@ -28,7 +28,7 @@ export interface StepTiming {
   trainHeartbeatTimeoutMs?: number;
   /** CPU steps: how long one attempt may run (default 24 h). */
   cpuStartToCloseMs?: number;
-  /** CPU steps: heartbeat timeout, for stages that heartbeat (default none). */
+  /** CPU steps: the worker heartbeats them every few seconds; a silent one is presumed lost after this (default 5 min). */
   cpuHeartbeatTimeoutMs?: number;
   /** Retries of transient faults: first delay (default 10 s), cap (default 10 min), attempts (default 5; 0 = unlimited). */
   retryInitialIntervalMs?: number;
@@ -36,10 +36,11 @@ export interface StepTiming {
   retryMaximumAttempts?: number;
 }
 
-export const DEFAULT_TIMING: Required<Omit<StepTiming, 'cpuHeartbeatTimeoutMs'>> = {
+export const DEFAULT_TIMING: Required<StepTiming> = {
   trainStartToCloseMs: 14 * 24 * 3600_000,
   trainHeartbeatTimeoutMs: 5 * 60_000,
   cpuStartToCloseMs: 24 * 3600_000,
+  cpuHeartbeatTimeoutMs: 5 * 60_000,
   retryInitialIntervalMs: 10_000,
   retryMaximumIntervalMs: 10 * 60_000,
   retryMaximumAttempts: 5,

@@ -41,7 +41,7 @@ export function stepOptions(kind: NodeKind, activityId: string, timing: StepTimi
   if (kind === 'train') {
     return { ...common, taskQueue: TASK_QUEUES.gpu, startToCloseTimeout: t.trainStartToCloseMs, heartbeatTimeout: t.trainHeartbeatTimeoutMs };
   }
-  return { ...common, taskQueue: TASK_QUEUES.cpu, startToCloseTimeout: t.cpuStartToCloseMs, heartbeatTimeout: timing.cpuHeartbeatTimeoutMs };
+  return { ...common, taskQueue: TASK_QUEUES.cpu, startToCloseTimeout: t.cpuStartToCloseMs, heartbeatTimeout: t.cpuHeartbeatTimeoutMs };
 }
 
 /** The failure's own message (an ActivityFailure wraps the activity's error as its cause). */

@@ -23,8 +23,24 @@ export class NotImplementedError extends Error {
   }
 }
 
+/**
+ * File-system errors no retry can fix: a folder that cannot be created or written (a path through a regular
+ * file, missing permissions, a read-only mount). They become BadInput naming the path and the fix.
+ */
+const UNFIXABLE_FS_CODES = new Set(['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR']);
+
+export function asBadInput(err: unknown): BadInputError | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (!e || typeof e.code !== 'string' || !UNFIXABLE_FS_CODES.has(e.code)) return undefined;
+  const where = e.path ?? 'a data folder';
+  return new BadInputError(
+    `cannot write ${where}: ${e.message}; check that nnUNet_raw_data_base, nnUNet_preprocessed and ` +
+      'RESULTS_FOLDER point at writable folders on this worker', e.path);
+}
+
 /** Converts our error kinds to Temporal failures; anything else stays retryable. */
 export function toActivityFailure(err: unknown): unknown {
+  err = asBadInput(err) ?? err;
   if (err instanceof BadInputError || err instanceof NotImplementedError) {
     return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true, details: err instanceof BadInputError && err.file ? [{ file: err.file }] : [] });
   }
