@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { createWorkers, type QueueSelection } from './index';
 
 function positiveInt(v: string): number {
@@ -29,20 +30,31 @@ export interface WorkerMainOptions {
   maxCpu?: number;
   activities?: string;
   workflowBundle?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsCa?: string;
+  /** The same TLS settings the client uses (client/temporal/connection.ts tlsOptions). */
+  tls?: TLSConfig;
   identity?: string;
 }
 
+/** The standalone entry's --tls-* flags; any one of them turns TLS on (a CA or server name alone is server-side TLS). */
+interface TlsFlags {
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsServerName?: string;
+}
+
+function tlsFromFlags(f: TlsFlags): TLSConfig | undefined {
+  if (!f.tlsCert && !f.tlsKey && !f.tlsCa && !f.tlsServerName) return undefined;
+  if (Boolean(f.tlsCert) !== Boolean(f.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  return {
+    clientCertPair: f.tlsCert && f.tlsKey ? { crt: fs.readFileSync(f.tlsCert), key: fs.readFileSync(f.tlsKey) } : undefined,
+    serverRootCACertificate: f.tlsCa ? fs.readFileSync(f.tlsCa) : undefined,
+    serverNameOverride: f.tlsServerName,
+  };
+}
+
 export async function runWorkerMain(o: WorkerMainOptions): Promise<void> {
-  const tls = o.tlsCert && o.tlsKey
-    ? {
-      clientCertPair: { crt: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey) },
-      serverRootCACertificate: o.tlsCa ? fs.readFileSync(o.tlsCa) : undefined,
-    }
-    : undefined;
-  const connection = await NativeConnection.connect({ address: o.address, tls });
+  const connection = await NativeConnection.connect({ address: o.address, tls: o.tls });
   const activities = o.activities ? (require(path.resolve(o.activities)) as { activities: object }).activities : undefined;
   const workers = await createWorkers({
     connection,
@@ -76,6 +88,7 @@ export function workerProgram(): Command {
     .option('--tls-cert <file>', 'client certificate for mTLS')
     .option('--tls-key <file>', 'client key for mTLS')
     .option('--tls-ca <file>', 'server CA certificate')
+    .option('--tls-server-name <name>', 'server name to verify (SNI override)')
     .option('--identity <name>', 'worker identity shown in Temporal')
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--activities <module>', 'module exporting `activities` to register instead of the pipeline (tests)');
@@ -84,7 +97,8 @@ export function workerProgram(): Command {
 if (require.main === module) {
   const program = workerProgram();
   program.parse(process.argv);
-  runWorkerMain(program.opts<WorkerMainOptions>()).catch((err) => {
+  const opts = program.opts<WorkerMainOptions & TlsFlags>();
+  Promise.resolve().then(() => runWorkerMain({ ...opts, tls: tlsFromFlags(opts) })).catch((err) => {
     process.stderr.write(`worker failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   });

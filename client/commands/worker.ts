@@ -40,16 +40,14 @@ export function register(program: Command): void {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
       }
       installTemporalLogging(rootLogger());
-      const tls = config.temporal.tls;
+      const { tlsOptions } = await import('../temporal/connection');
       await runWorkerMain({
         address,
         namespace: config.temporal.namespace,
         queue: flags.queue,
         maxTraining: flags.maxConcurrentTraining ?? config.worker.maxConcurrentTraining,
         maxCpu: flags.maxConcurrentCpu ?? config.worker.maxConcurrentCpuActivities,
-        tlsCert: tls?.certPath,
-        tlsKey: tls?.keyPath,
-        tlsCa: tls?.caPath,
+        tls: tlsOptions(config.temporal),
         identity: flags.identity ?? `nnunet-${flags.queue}-${process.pid}@${os.hostname()}`,
       });
     });
