@@ -197,7 +197,7 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
       // The live view on a terminal already shows the final tree; logs get it once at the end.
       say(renderTaskState(outcome.state));
     }
-    const lines = outcomeLines(outcome.state, ok ? outcome.result : undefined, outcome.failure);
+    const lines = outcomeLines(outcome.state, ok ? outcome.result : undefined, outcome.failure, paths);
     for (const l of lines) (ok ? say : (m: string) => process.stderr.write(`${m}\n`))(l);
     if (!ok) throw new WorkFailedError(`${workflowId} failed${lines.length ? '' : `: ${outcome.failure ?? 'unknown error'}`}`);
   } finally {

@@ -5,6 +5,10 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { describeTaskState, type WorkflowStatusName } from './temporal/task-client';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FindBestOutput, TaskPaths } from '../activities/contract';
+import { labelsByValue, readDataset } from '../activities/io/dataset';
 import type { TaskResult, TaskState } from '../workflows/state';
 import { firstFailure } from './render/tree';
 
@@ -43,15 +47,12 @@ export async function readTaskView(client: Client, workflowId: string): Promise<
   return view;
 }
 
-/** Human summary of a finished task: the winner, or the failing node and its error. */
-export function outcomeLines(state: TaskState | undefined, result: TaskResult | undefined, failure?: string): string[] {
+/** Human summary of a finished task: the winner, its Dice per class and how to predict with it; or the failing node and its error. */
+export function outcomeLines(state: TaskState | undefined, result: TaskResult | undefined, failure?: string, paths?: TaskPaths): string[] {
   const lines: string[] = [];
   if (result) {
     lines.push(`task ${result.task} completed${result.wallTimeMs !== undefined ? ` in ${(result.wallTimeMs / 1000).toFixed(1)} s` : ''}`);
-    if (result.best) {
-      lines.push(`best configuration: ${result.best.winner.name} (mean foreground Dice ${result.best.winner.meanForegroundDice.toFixed(4)})`);
-      for (const c of result.best.predictCommands) lines.push(`  ${c}`);
-    }
+    if (result.best) lines.push(...winnerLines(result.best, paths));
     for (const n of result.notes ?? []) lines.push(`note: ${n}`);
     return lines;
   }
@@ -59,4 +60,47 @@ export function outcomeLines(state: TaskState | undefined, result: TaskResult | 
   if (failed) lines.push(`failed at ${failed.id} (attempt ${failed.attempt}): ${failed.error ?? 'no error message'}`);
   else if (failure) lines.push(`failed: ${failure}`);
   return lines;
+}
+
+function winnerLines(best: FindBestOutput, paths?: TaskPaths): string[] {
+  const names = paths ? labelNames(paths.rawDir) : {};
+  const perClass = Object.entries(best.winnerDicePerClass)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([label, dice]) => `${label}${names[label] ? ` (${names[label]})` : ''} ${dice.toFixed(4)}`);
+  return [
+    `best configuration: ${best.winner.name} (mean foreground Dice ${best.winner.meanForegroundDice.toFixed(4)})`,
+    `cross-validation Dice per class: ${perClass.join(', ') || 'none'}`,
+    ...(paths ? ['predict with:', ...nnunetPredictCommands(best, paths).map((c) => `  ${c}`), "or with nnU-Net's commands:"] : []),
+    ...best.predictCommands.map((c) => `  ${c}`),
+  ];
+}
+
+/** value -> name from dataset.json; none when it cannot be read (e.g. `status` on another machine). */
+function labelNames(rawDir: string): Record<string, string> {
+  try {
+    return labelsByValue(readDataset(rawDir));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * `nnunet predict` (and `nnunet ensemble` for an ensemble winner) ready to run: the task's imagesTs (when it
+ * exists) into RESULTS_FOLDER/predictions/<task>/<winner>. predict applies the winner's postprocessing.json.
+ */
+export function nnunetPredictCommands(best: FindBestOutput, paths: TaskPaths): string[] {
+  const testDir = path.join(paths.rawDir, 'imagesTs');
+  const input = fs.existsSync(testDir) ? testDir : 'FOLDER_WITH_TEST_CASES';
+  const outDir = path.join(path.dirname(paths.resultsDir), 'predictions', paths.taskName, best.winner.name);
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const predict = (c: string, out: string, npz: boolean) =>
+    `nnunet predict -i ${q(input)} -o ${q(out)} -t ${q(paths.taskName)} -m ${c}${npz ? ' --save-npz' : ''}`;
+  const configs = best.winner.configurations;
+  if (configs.length === 1) return [predict(configs[0], outDir, false)];
+  const parts = configs.map((c) => path.join(outDir, c));
+  const pp = best.predictCommands.find((c) => c.startsWith('nnUNet_ensemble'))?.match(/-pp (\S+)/)?.[1];
+  return [
+    ...configs.map((c, i) => predict(c, parts[i], true)),
+    `nnunet ensemble -f ${parts.map(q).join(' ')} -o ${q(path.join(outDir, 'ensemble'))}${pp ? ` --postprocessing-file ${q(pp)}` : ''}`,
+  ];
 }

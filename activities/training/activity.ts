@@ -10,9 +10,18 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrainInput, TrainOutput, TrainProgress } from '../contract';
 import { NON_RETRYABLE_TYPES } from '../common/errors';
-import { ChildTrainingError, runTrainingFoldInChild } from './train-process';
+import { ChildTrainingError, runTrainingFoldInChild, type TrainRuntimeOptions } from './train-process';
 
 const KEEPALIVE_MS = 30_000;
+
+/**
+ * NNUNET_CHECKPOINT_EVERY_EPOCHS=N writes model_latest.model every N epochs instead of nnU-Net's 50 (crash tests;
+ * also a machine whose epochs are long). It does not change what is trained.
+ */
+export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): TrainRuntimeOptions | undefined {
+  const n = Number(env.NNUNET_CHECKPOINT_EVERY_EPOCHS);
+  return Number.isInteger(n) && n > 0 ? { checkpointEveryEpochs: n } : undefined;
+}
 
 export async function train(input: TrainInput): Promise<TrainOutput> {
   const ctx = Context.current();
@@ -22,7 +31,7 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
   beat();
   const keepalive = setInterval(beat, KEEPALIVE_MS);
   try {
-    const result = await runTrainingFoldInChild({ ...input, continueTraining: true }, {
+    const result = await runTrainingFoldInChild({ ...input, continueTraining: true, runtime: runtimeFromEnv() }, {
       signal: ctx.cancellationSignal,
       onProgress: (p) => {
         last = p;
