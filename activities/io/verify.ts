@@ -194,6 +194,10 @@ function byPlace(a: Problem, b: Problem): number {
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
+function isEmptyFolder(dir: string): boolean {
+  return fs.existsSync(dir) && fs.readdirSync(dir).filter((f) => !f.startsWith('.')).length === 0;
+}
+
 export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const dir = path.resolve(taskDir);
   const out = new Collector(dir);
@@ -219,7 +223,12 @@ export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions =
   }
   const allowed = checkDeclaredLabels(d, out);
   const axcodes = new Map<string, string[]>();
-  await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes));
+  if (d.training.length > 0 && isEmptyFolder(path.join(dir, 'imagesTr'))) {
+    // One line instead of one "file is missing" per image: the whole folder is what is wrong.
+    out.error('empty-folder', `imagesTr/ is empty but dataset.json lists ${d.training.length} training cases; put the images there (<case>_0000.nii.gz per modality)`, { file: path.join(dir, 'imagesTr') });
+  } else {
+    await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes));
+  }
   checkUnexpectedFiles(path.join(dir, 'imagesTr'), new Set(d.training.flatMap((c) => c.images)), d.training, d, out, true);
   checkUnexpectedFiles(path.join(dir, 'labelsTr'), new Set(d.training.flatMap((c) => (c.label ? [c.label] : []))), d.training, d, out, false);
   await forEachLimit(d.test, CASE_CONCURRENCY, (c) => checkTestCase(c, out, opts));

@@ -143,7 +143,7 @@ test('empty imagesTr', { skip, timeout: 300_000 }, async () => {
   for (const f of fs.readdirSync(path.join(dir, 'imagesTr'))) fs.rmSync(path.join(dir, 'imagesTr', f));
   const r = await runFails(916);
   assert.equal(r.failed.id, 'verify');
-  assert.match(r.stderr, /imagesTr/);
+  assert.match(r.stderr, /imagesTr\/ is empty/);
   assertNothingHalfWritten(demoTaskName({ taskId: 916 }));
 });
 

@@ -97,6 +97,12 @@ test('dataset-level problems: escaping path, empty training set, labels, numTrai
   const emptyV1 = writeTinyTask(tmpDir(), { format: 'v1', cases: 0 });
   find((await verifyDatasetFolder(emptyV1)).problems, 'no-training-cases');
 
+  const emptied = writeTinyTask(tmpDir(), { format: 'v1', cases: 2 });
+  for (const f of fs.readdirSync(path.join(emptied, 'imagesTr'))) fs.rmSync(path.join(emptied, 'imagesTr', f));
+  const emptiedProblems = (await verifyDatasetFolder(emptied)).problems;
+  assert.match(find(emptiedProblems, 'empty-folder').message, /imagesTr\/ is empty but dataset.json lists 2 training cases/);
+  assert.equal(emptiedProblems.filter((p) => p.check === 'missing-file').length, 0, 'one line for the folder, not one per image');
+
   const labels = writeTinyTask(tmpDir(), { format: 'v1', cases: 2 });
   editJson(labels, (j) => { j.labels = { 0: 'background', 1: 'a', 3: 'b' }; j.numTraining = 5; j.training.push(j.training[0]); });
   const lp = (await verifyDatasetFolder(labels)).problems;
