@@ -29,7 +29,8 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
   if (last) ctx.log.info(`resuming after epoch ${last.epoch} of ${last.totalEpochs} (from the newest valid checkpoint)`);
   const beat = () => ctx.heartbeat(last);
   beat();
-  const keepalive = setInterval(beat, KEEPALIVE_MS);
+  // Well inside a short heartbeat timeout too (a cluster may set it below the keep-alive period).
+  const keepalive = setInterval(beat, Math.min(KEEPALIVE_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3));
   try {
     const result = await runTrainingFoldInChild({ ...input, continueTraining: true, runtime: runtimeFromEnv() }, {
       signal: ctx.cancellationSignal,
