@@ -1,9 +1,11 @@
 /**
- * Activity `writeSweepReport`: the sweep's results table as CSV (for scripts) and Markdown (for people),
- * written atomically to `<reportDir>/sweep-<name>.{csv,md}`.
+ * Activity `writeSweepReport`: the sweep's results table as CSV (for scripts), Markdown (for people) and a PNG
+ * plot of the same rows (grouped bars: task x configuration mean Dice), written atomically to
+ * `<reportDir>/sweep-<name>.{csv,md,png}`.
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomic';
+import { renderSweepPng } from './plot';
 import type { ReportActivities, SweepReportInput, SweepReportOutput, SweepRow } from './contract';
 
 const COLUMNS: Array<[keyof SweepRow, string]> = [
@@ -34,7 +36,7 @@ export function sweepCsv(rows: SweepRow[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function sweepMarkdown(name: string, rows: SweepRow[]): string {
+export function sweepMarkdown(name: string, rows: SweepRow[], plotFileName?: string): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const lines = [
     `# Sweep ${name}`,
@@ -42,6 +44,7 @@ export function sweepMarkdown(name: string, rows: SweepRow[]): string {
     `| ${COLUMNS.map(([, h]) => h).join(' | ')} |`,
     `| ${COLUMNS.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${COLUMNS.map(([k]) => esc(cell(r, k))).join(' | ')} |`),
+    ...(plotFileName ? ['', `![mean foreground Dice per task and configuration](${plotFileName})`] : []),
   ];
   return lines.join('\n') + '\n';
 }
@@ -50,9 +53,11 @@ export async function writeSweepReport(input: SweepReportInput): Promise<SweepRe
   const safe = input.name.replace(/[^A-Za-z0-9._-]/g, '_');
   const csvFile = path.join(input.reportDir, `sweep-${safe}.csv`);
   const markdownFile = path.join(input.reportDir, `sweep-${safe}.md`);
+  const plotFile = path.join(input.reportDir, `sweep-${safe}.png`);
   writeFileAtomic(csvFile, sweepCsv(input.rows));
-  writeFileAtomic(markdownFile, sweepMarkdown(input.name, input.rows));
-  return { csvFile, markdownFile };
+  writeFileAtomic(plotFile, await renderSweepPng(input.name, input.rows));
+  writeFileAtomic(markdownFile, sweepMarkdown(input.name, input.rows, path.basename(plotFile)));
+  return { csvFile, markdownFile, plotFile };
 }
 
 export const reportActivities: ReportActivities = { writeSweepReport };

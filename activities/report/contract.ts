@@ -26,6 +26,8 @@ export interface SweepReportInput {
 export interface SweepReportOutput {
   csvFile: string;
   markdownFile: string;
+  /** The same rows as grouped bars (task x configuration mean foreground Dice). */
+  plotFile: string;
 }
 
 export interface ReportActivities {
