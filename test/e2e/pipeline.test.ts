@@ -9,7 +9,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FindBestOutput, TaskPaths } from '../../activities/contract';
 import { readNifti } from '../../activities/io/nifti';
+import { outcomeLines } from '../../client/task-view';
 import { geometryDifferences } from '../../activities/io/geometry';
 import { assertBuilt } from '../client/cli-helpers';
 import { temporalUnavailable } from '../helpers/temporal';
@@ -73,4 +75,25 @@ test('demo task end to end: run prints winner, per-class Dice and a predict comm
     const labels = new Set(seg.data);
     for (const v of labels) assert.ok(v === 0 || v === 1 || v === 2, `${id}: label ${v} is one of the task's`);
   }
+});
+
+test('an ensemble winner: predict both with --save-npz, then nnunet ensemble with its postprocessing.json', () => {
+  const paths: TaskPaths = { taskName: 'Task931_Demo', rawDir: '/data/raw/Task931_Demo', croppedDir: '/c', preprocessedDir: '/p', resultsDir: '/res/nnUNet' };
+  const pp = '/res/nnUNet/ensembles/Task931_Demo/ensemble_2d__nnUNetTrainerV2__nnUNetPlansv2.1--3d_fullres__nnUNetTrainerV2__nnUNetPlansv2.1/postprocessing.json';
+  const best: FindBestOutput = {
+    winner: { name: 'ensemble_2d--3d_fullres', configurations: ['2d', '3d_fullres'], meanForegroundDice: 0.5 },
+    candidates: [],
+    winnerDicePerClass: { 2: 0.25, 1: 0.75 },
+    predictCommands: ['nnUNet_predict … -m 2d', 'nnUNet_predict … -m 3d_fullres', `nnUNet_ensemble -f OUTPUT_FOLDER_MODEL1 OUTPUT_FOLDER_MODEL2 -o OUTPUT_FOLDER -pp ${pp}`],
+  };
+  const lines = outcomeLines(undefined, { task: 'Task931_Demo', configurations: ['2d', '3d_fullres'], best, wallTimeMs: 1000 }, undefined, paths);
+  const out = '/res/predictions/Task931_Demo/ensemble_2d--3d_fullres';
+  assert.deepEqual(lines.slice(1, 7), [
+    'best configuration: ensemble_2d--3d_fullres (mean foreground Dice 0.5000)',
+    'cross-validation Dice per class: 1 0.7500, 2 0.2500',
+    'predict with:',
+    `  nnunet predict -i FOLDER_WITH_TEST_CASES -o ${out}/2d -t Task931_Demo -m 2d --save-npz`,
+    `  nnunet predict -i FOLDER_WITH_TEST_CASES -o ${out}/3d_fullres -t Task931_Demo -m 3d_fullres --save-npz`,
+    `  nnunet ensemble -f ${out}/2d ${out}/3d_fullres -o ${out}/ensemble --postprocessing-file ${pp}`,
+  ]);
 });
