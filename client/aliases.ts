@@ -5,7 +5,14 @@
  * several steps (plan_and_preprocess = verify, fingerprint, plan, preprocess), run in order, stopping at the
  * first failure. A step whose `nnunet` command has not landed yet fails with "not implemented yet".
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
+import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
+import { readPlansFile } from '../activities/planning/plans-file';
+import { hasLowresStage } from '../activities/planning/plans';
+import { loadConfig } from '../config';
+import { resolveTask } from './task-ref';
 import { registerAll } from './commands';
 import { UsageError } from './context';
 
@@ -90,8 +97,10 @@ const PLAN_RULES: Record<string, FlagRule> = {
   '-pl2d': { arity: 1, to: '--pl2d' },
   '--planner2d': { arity: 1, to: '--pl2d' },
   '-no_pp': { arity: 0, to: '--no-pp' },
-  '-tl': { arity: 1, ignore: 'low-resolution and full-resolution preprocessing share nnUNet_def_n_proc (set from -tf)' },
-  '-tf': { arity: 1, to: 'env:nnUNet_def_n_proc' },
+  // Process counts (nnU-Net v1: -tf for cropping, the fingerprint and full-resolution/2D preprocessing, -tl for the
+  // 3d_lowres stage); they become the `-p` of our fingerprint/preprocess steps (translatePlanAndPreprocess).
+  '-tl': { arity: 1, to: '-p' },
+  '-tf': { arity: 1, to: '-p' },
   '--overwrite_plans': { arity: 1, refuse: 'overwriting plans with another plans file is not implemented' },
 };
 
@@ -147,33 +156,55 @@ function translateTrain(alias: string, parsed: ParsedArgs): string[][] {
   return [['run', '-t', task, '-c', configuration, '-f', fold, '--trainer', trainer, '--no-find-best', '--rerun', ...forward(parsed, TRAIN_RULES)]];
 }
 
-/** nnUNet_plan_and_preprocess -t 4 5 → per task: verify (if asked), fingerprint, plan, preprocess (unless -no_pp). */
-function translatePlanAndPreprocess(alias: string, parsed: ParsedArgs): string[][] {
+/** The last value given for a single-valued flag, if any. */
+function lastValue(parsed: ParsedArgs, flag: string): string | undefined {
+  return parsed.flags.get(flag)?.at(-1);
+}
+
+/**
+ * nnUNet_plan_and_preprocess -t 4 5 → per task: verify (if asked), fingerprint, plan, preprocess (unless -no_pp).
+ * -tf N → `-p N` for fingerprint and preprocess; -tl N (a different count) → a 3d_lowres preprocess step with
+ * `-p N` first, run only when the plans have a lowres stage; the following preprocess finds those cases done.
+ */
+function translatePlanAndPreprocess(alias: string, parsed: ParsedArgs): AliasSteps {
   const tasks = required(alias, parsed, '-t').concat(parsed.flags.get('--task_ids') ?? []);
-  const planners = forward(parsed, PLAN_RULES, ['-t', '--task_ids', '--verify_dataset_integrity', '-no_pp']);
-  const steps: string[][] = [];
+  const planners = forward(parsed, PLAN_RULES, ['-t', '--task_ids', '--verify_dataset_integrity', '-no_pp', '-tl', '-tf']);
+  const tf = lastValue(parsed, '-tf');
+  const tl = lastValue(parsed, '-tl');
+  const fullProcesses = tf ? ['-p', tf] : [];
+  const out: AliasSteps = { steps: [], whenLowresPlanned: [] };
   for (const t of tasks) {
-    if (parsed.flags.has('--verify_dataset_integrity')) steps.push(['verify', '-t', t]);
-    steps.push(['fingerprint', '-t', t], ['plan', '-t', t, ...planners]);
-    if (!parsed.flags.has('-no_pp')) steps.push(['preprocess', '-t', t]);
+    if (parsed.flags.has('--verify_dataset_integrity')) out.steps.push(['verify', '-t', t]);
+    out.steps.push(['fingerprint', '-t', t, ...fullProcesses], ['plan', '-t', t, ...planners]);
+    if (parsed.flags.has('-no_pp')) continue;
+    if (tl && tl !== tf) {
+      out.whenLowresPlanned.push(out.steps.length);
+      out.steps.push(['preprocess', '-t', t, '-c', '3d_lowres', '-p', tl]);
+    }
+    out.steps.push(['preprocess', '-t', t, ...fullProcesses]);
   }
-  return steps;
+  return out;
 }
 
 function translateFindBest(alias: string, parsed: ParsedArgs): string[][] {
   return required(alias, parsed, '-t').map((t) => ['find-best', '-t', t, ...forward(parsed, FIND_BEST_RULES, ['-t'])]);
 }
 
-export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translate: (alias: string, p: ParsedArgs) => string[][] }> = {
+/** `nnunet` argv lists; those whose index is in whenLowresPlanned run only if the task's 3D plans have a lowres stage. */
+export interface AliasSteps { steps: string[][]; whenLowresPlanned: number[] }
+
+const plain = (steps: string[][]): AliasSteps => ({ steps, whenLowresPlanned: [] });
+
+export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translate: (alias: string, p: ParsedArgs) => AliasSteps }> = {
   nnUNet_plan_and_preprocess: { rules: PLAN_RULES, translate: translatePlanAndPreprocess },
-  nnUNet_train: { rules: TRAIN_RULES, translate: translateTrain },
-  nnUNet_find_best_configuration: { rules: FIND_BEST_RULES, translate: translateFindBest },
-  nnUNet_predict: { rules: PREDICT_RULES, translate: (_a, p) => [['predict', ...forward(p, PREDICT_RULES)]] },
-  nnUNet_ensemble: { rules: ENSEMBLE_RULES, translate: (_a, p) => [['ensemble', ...forward(p, ENSEMBLE_RULES)]] },
+  nnUNet_train: { rules: TRAIN_RULES, translate: (a, p) => plain(translateTrain(a, p)) },
+  nnUNet_find_best_configuration: { rules: FIND_BEST_RULES, translate: (a, p) => plain(translateFindBest(a, p)) },
+  nnUNet_predict: { rules: PREDICT_RULES, translate: (_a, p) => plain([['predict', ...forward(p, PREDICT_RULES)]]) },
+  nnUNet_ensemble: { rules: ENSEMBLE_RULES, translate: (_a, p) => plain([['ensemble', ...forward(p, ENSEMBLE_RULES)]]) },
 };
 
 /** The `nnunet` argv lists an nnU-Net command line stands for (plus notes on ignored flags). */
-export function translateAlias(alias: string, argv: string[]): { steps: string[][]; notes: string[]; env: Record<string, string> } {
+export function translateAlias(alias: string, argv: string[]): AliasSteps & { notes: string[]; env: Record<string, string> } {
   const spec = ALIASES[alias];
   if (!spec) throw new UsageError(`unknown nnU-Net command ${alias}; known: ${Object.keys(ALIASES).join(', ')}`);
   const parsed = parseNnunetArgs(alias, argv, spec.rules);
@@ -183,13 +214,19 @@ export function translateAlias(alias: string, argv: string[]): { steps: string[]
     const rule = spec.rules[flag];
     if ('to' in rule && rule.to.startsWith('env:')) env[rule.to.slice(4)] = values[values.length - 1];
   }
-  return { steps: spec.translate(alias, parsed), notes: parsed.notes, env };
+  return { ...spec.translate(alias, parsed), notes: parsed.notes, env };
 }
 
 function program(): Command {
   const p = new Command('nnunet').option('--config <file>', 'YAML config file').showHelpAfterError();
   registerAll(p);
   return p;
+}
+
+/** Whether the task's default 3D plans (written by the preceding plan step) have a lowres stage. */
+function lowresPlanned(task: string): boolean {
+  const file = path.join(resolveTask(loadConfig(), task).paths.preprocessedDir, `${PLANS_IDENTIFIER_V21}_plans_3D.json`);
+  return fs.existsSync(file) && hasLowresStage(readPlansFile(file));
 }
 
 /** Runs an alias: translates, checks every step's command exists, then runs the steps in order. */
@@ -200,7 +237,7 @@ export async function runAlias(alias: string, argv: string[]): Promise<void> {
       'Each invocation becomes one or more `nnunet` commands; see `nnunet --help` and docs/cli.md.');
     return;
   }
-  const { steps, notes, env } = translateAlias(alias, argv);
+  const { steps, whenLowresPlanned, notes, env } = translateAlias(alias, argv);
   for (const n of notes) process.stderr.write(`${alias}: ${n}\n`);
   Object.assign(process.env, env);
   const known = new Set(program().commands.map((c) => c.name()));
@@ -208,7 +245,8 @@ export async function runAlias(alias: string, argv: string[]): Promise<void> {
   if (missing.length > 0) {
     throw new NotImplementedYet(`${alias}: \`nnunet ${missing.join('`, `nnunet ')}\` not implemented yet`);
   }
-  for (const step of steps) {
+  for (const [i, step] of steps.entries()) {
+    if (whenLowresPlanned.includes(i) && !lowresPlanned(step[2])) continue;
     process.stderr.write(`${alias} → nnunet ${step.join(' ')}\n`);
     process.exitCode = 0;
     await program().parseAsync(step, { from: 'user' });
