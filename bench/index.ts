@@ -1,27 +1,49 @@
 /**
- * `npm run bench -- <subcommand> [options]`: benchmarks, not timed tests.
- *   backends   a training step per tensor backend (and PyTorch CPU), see bench/backends.ts
- *   profile    where a U-Net iteration's time goes on one backend, see bench/profileUnet.ts
+ * `npm run bench -- <subcommand> [options]`: benchmarks, not timed tests (figures in docs/benchmarks.md).
+ * Without a subcommand (or with help / --help) it lists them and exits 0.
  */
 import { benchBackends } from './backends';
+import { benchInference } from './inference';
+import { benchPreprocessing } from './preprocessing';
 import { profileUnet } from './profileUnet';
 
-const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  backends: benchBackends,
-  profile: profileUnet,
+interface Subcommand { run: (argv: string[]) => Promise<void>; measures: string }
+
+/** `training` is `backends` on the two nnU-Net iterations: the same children, the same table. */
+const benchTraining = (argv: string[]): Promise<void> => benchBackends(['--workloads', 'unet3d,unet2d', ...argv]);
+
+export const SUBCOMMANDS: Record<string, Subcommand> = {
+  preprocessing: { run: benchPreprocessing, measures: 'cases/s and peak RSS of fingerprint and 3d_fullres preprocessing (demo task; MSD Hippocampus when ../shared/realdata has it)' },
+  inference: { run: benchInference, measures: 'seconds per case with and without mirroring TTA, peak RSS: demo task 3d_fullres and a synthetic 512x512 CT volume' },
+  training: { run: benchTraining, measures: 'iterations/s and peak RSS of nnU-Net training iterations (demo 3d_fullres and 2d plans) per backend; = backends --workloads unet3d,unet2d' },
+  backends: { run: benchBackends, measures: 'a training step (conv3d, conv2d, unet3d, unet2d) per tensor backend and PyTorch CPU, with ratios' },
+  profile: { run: profileUnet, measures: 'where a U-Net iteration\'s time goes on one backend (per TensorFlow op)' },
 };
+
+export function helpText(): string {
+  const width = Math.max(...Object.keys(SUBCOMMANDS).map((k) => k.length));
+  return ['usage: npm run bench -- <subcommand> [options]', '',
+    ...Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.measures}`), '',
+    'Each stage runs in a child process of its own (peak RSS is its own). See docs/benchmarks.md.'].join('\n');
+}
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
-  const run = name ? SUBCOMMANDS[name] : undefined;
-  if (!run) {
-    console.error(`usage: npm run bench -- <${Object.keys(SUBCOMMANDS).join('|')}> [options]`);
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(helpText());
+    return;
+  }
+  const sub = SUBCOMMANDS[name];
+  if (!sub) {
+    console.error(`unknown benchmark '${name}'\n${helpText()}`);
     process.exit(2);
   }
-  await run(rest);
+  await sub.run(rest);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}

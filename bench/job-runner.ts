@@ -1,0 +1,94 @@
+/**
+ * Child process of the stage benchmarks (bench/child.ts): runs one job and prints one JSON line with its wall
+ * time and this process's peak RSS (worker threads included: they share the process).
+ * Usage: node dist/bench/job-runner.js '<Job as JSON>'
+ */
+import type { Configuration, TaskPaths } from '../activities/contract';
+import { runFingerprint } from '../activities/fingerprint/fingerprint';
+import { runPreprocess } from '../activities/preprocessing/preprocess';
+import { readPlansFile } from '../activities/planning/plans-file';
+import { initBackend } from '../activities/network/backend';
+import { buildUNet } from '../activities/network/unet';
+import { networkInChannels, networkPatchPredictor } from '../activities/inference/network-predictor';
+import { numClassesOf, predictCase, stageOf } from '../activities/inference/predict-case';
+
+export type Job =
+  | { kind: 'fingerprint'; paths: TaskPaths; numProcesses: number }
+  | { kind: 'preprocess'; paths: TaskPaths; plansFile: string; configuration: Configuration; numProcesses: number }
+  | {
+    kind: 'predict'; plansFile: string; configuration: Configuration; tta: boolean; threads: number;
+    /** Image files (modality order) per case. */
+    cases: string[][];
+    /** After the cases: time this many single patches without and with mirroring (for extrapolating TTA). */
+    probeTiles?: number;
+  };
+
+export interface CaseTiming { seconds: number; tiles: number; shape: number[] }
+export interface PredictOutput {
+  backend: string; patchSize: number[]; cases: CaseTiming[];
+  probe?: { tiles: number; secondsPerTilePlain: number; secondsPerTileMirrored: number };
+}
+
+interface Measured { seconds: number; peakRssBytes: number }
+export type JobResult<J extends Job> = Measured & (J extends { kind: 'predict' } ? PredictOutput : { numCases: number });
+
+async function predictJob(job: Extract<Job, { kind: 'predict' }>): Promise<PredictOutput> {
+  const choice = await initBackend({ threads: job.threads, purpose: 'inference' });
+  const plans = readPlansFile(job.plansFile);
+  const stage = stageOf(plans, job.configuration, job.plansFile);
+  const inChannels = networkInChannels(plans, job.configuration);
+  // Untrained (He-initialised) weights: the time of a forward pass does not depend on the values.
+  const net = buildUNet(stage, {
+    inChannels, numClasses: numClassesOf(plans), deepSupervision: false,
+    baseFeatures: plans.base_num_features, maxFeatures: plans.unet_max_num_features,
+  });
+  const predictor = networkPatchPredictor(net, { patchSize: stage.patch_size, inChannels, tta: job.tta });
+  const model = { plans, plansFile: job.plansFile, configuration: job.configuration, folds: [predictor] };
+  const cases: CaseTiming[] = [];
+  for (const files of job.cases) {
+    let tiles = 0;
+    const t0 = performance.now();
+    const r = await predictCase(files, model, { onTile: (_d, total) => { tiles = total; } });
+    cases.push({ seconds: (performance.now() - t0) / 1000, tiles, shape: r.properties.original_size_of_raw_data as unknown as number[] });
+  }
+  const out: PredictOutput = { backend: choice.detail, patchSize: stage.patch_size, cases };
+  if (job.probeTiles) {
+    const patch = new Float32Array(inChannels * stage.patch_size.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));
+    const timeTiles = async (tta: boolean): Promise<number> => {
+      const p = networkPatchPredictor(net, { patchSize: stage.patch_size, inChannels, tta });
+      // No warm-up: the cases just ran the same network.
+      const t0 = performance.now();
+      for (let i = 0; i < job.probeTiles!; i++) await p(patch, []);
+      return (performance.now() - t0) / 1000 / job.probeTiles!;
+    };
+    out.probe = { tiles: job.probeTiles, secondsPerTilePlain: await timeTiles(false), secondsPerTileMirrored: await timeTiles(true) };
+  }
+  net.dispose();
+  return out;
+}
+
+async function run(job: Job): Promise<object> {
+  switch (job.kind) {
+    case 'fingerprint':
+      return { numCases: (await runFingerprint(job.paths, { numProcesses: job.numProcesses })).numCases };
+    case 'preprocess':
+      return { numCases: (await runPreprocess(job.paths, job.plansFile, job.configuration, { numProcesses: job.numProcesses })).computedCases };
+    case 'predict':
+      return predictJob(job);
+  }
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2] ?? '') as Job;
+  const t0 = performance.now();
+  const out = await run(job);
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`${JSON.stringify({ ...out, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
