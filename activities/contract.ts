@@ -94,7 +94,13 @@ export interface FindBestInput {
   folds: Fold[];
   strict?: boolean;
 }
-export interface CandidateResult { name: string; configurations: Configuration[]; meanForegroundDice: number }
+export interface CandidateResult {
+  name: string;
+  configurations: Configuration[];
+  meanForegroundDice: number;
+  /** Cross-validation Dice per foreground label ("1", "2", ...). */
+  dicePerClass?: Record<string, number>;
+}
 export interface FindBestOutput {
   winner: CandidateResult;
   candidates: CandidateResult[];

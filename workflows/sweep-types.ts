@@ -1,5 +1,5 @@
 /** Sweep workflow input, state and result, and the pure function that turns task results into report rows. */
-import type { Configuration, TaskPaths } from '../activities/contract';
+import type { CandidateResult, Configuration, TaskPaths } from '../activities/contract';
 import type { SweepRow } from '../activities/report/contract';
 import type { StepTiming, TaskOptions } from './options';
 import type { TaskResult } from './state';
@@ -56,7 +56,7 @@ export interface SweepState {
 export interface SweepResult {
   name: string;
   rows: SweepRow[];
-  report: { csvFile: string; markdownFile: string };
+  report: { csvFile: string; markdownFile: string; plotFile?: string };
   startedAt: string;
   endedAt: string;
   wallTimeMs: number;
@@ -65,6 +65,11 @@ export interface SweepResult {
 }
 
 const mean = (xs: number[]): number | undefined => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+function bestEnsemble(r: TaskResult): CandidateResult | undefined {
+  const ensembles = (r.best?.candidates ?? []).filter((k) => k.configurations.length > 1);
+  return ensembles.reduce<CandidateResult | undefined>((b, k) => (!b || k.meanForegroundDice > b.meanForegroundDice ? k : b), undefined);
+}
 
 /** One row per task × configuration: find-best's Dice when it ran, else the mean over the trained folds. */
 export function sweepRows(outcomes: SweepTaskOutcome[], configurations: Configuration[] | undefined): SweepRow[] {
@@ -77,6 +82,7 @@ export function sweepRows(outcomes: SweepTaskOutcome[], configurations: Configur
       continue;
     }
     const taskWallTimeS = r.wallTimeMs !== undefined ? r.wallTimeMs / 1000 : undefined;
+    const ensemble = bestEnsemble(r);
     for (const c of r.configurations) {
       const folds = (r.training ?? []).filter((t) => t.configuration === c);
       const single = r.best?.candidates.find((k) => k.configurations.length === 1 && k.configurations[0] === c);
@@ -85,7 +91,11 @@ export function sweepRows(outcomes: SweepTaskOutcome[], configurations: Configur
         configuration: c,
         status: 'completed',
         meanForegroundDice: single?.meanForegroundDice ?? mean(folds.flatMap((f) => (f.validationMeanDice === undefined ? [] : [f.validationMeanDice]))),
+        dicePerClass: single?.dicePerClass,
         bestConfiguration: r.best?.winner.name,
+        bestEnsemble: ensemble?.name,
+        bestEnsembleDice: ensemble?.meanForegroundDice,
+        epochs: folds.length ? Math.max(...folds.map((f) => f.epochs)) : undefined,
         trainTimeS: folds.reduce((s, f) => s + f.wallTimeMs, 0) / 1000,
         taskWallTimeS,
       });

@@ -9,6 +9,6 @@ import { findBest } from './find-best';
 
 export async function findBestConfiguration(input: FindBestInput): Promise<FindBestOutput> {
   const r = await findBest(input);
-  const strip = ({ name, configurations, meanForegroundDice }: FindBestOutput['winner']) => ({ name, configurations, meanForegroundDice });
+  const strip = ({ name, configurations, meanForegroundDice, dicePerClass }: FindBestOutput['winner']) => ({ name, configurations, meanForegroundDice, dicePerClass });
   return { winner: strip(r.winner), candidates: r.candidates.map(strip), winnerDicePerClass: r.winnerDicePerClass, predictCommands: r.predictCommands };
 }

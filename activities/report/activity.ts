@@ -8,22 +8,34 @@ import { writeFileAtomic } from '../common/atomic';
 import { renderSweepPng } from './plot';
 import type { ReportActivities, SweepReportInput, SweepReportOutput, SweepRow } from './contract';
 
-const COLUMNS: Array<[keyof SweepRow, string]> = [
-  ['task', 'task'],
-  ['configuration', 'configuration'],
-  ['status', 'status'],
-  ['meanForegroundDice', 'mean_fg_dice'],
-  ['bestConfiguration', 'best_configuration'],
-  ['trainTimeS', 'train_time_s'],
-  ['taskWallTimeS', 'task_wall_time_s'],
-  ['error', 'error'],
-];
+type Column = { header: string; value: (row: SweepRow) => string };
 
-function cell(row: SweepRow, key: keyof SweepRow): string {
-  const v = row[key];
-  if (v === undefined) return '';
-  if (typeof v === 'number') return key === 'meanForegroundDice' ? v.toFixed(4) : v.toFixed(1);
-  return String(v);
+const fixed = (key: keyof SweepRow, header: string, digits = 1): Column => ({
+  header,
+  value: (row) => {
+    const v = row[key];
+    if (v === undefined || typeof v === 'object') return '';
+    return typeof v === 'number' ? v.toFixed(digits) : String(v);
+  },
+});
+
+/** The table's columns; one `dice_<label>` column per foreground label that any row has. */
+function columns(rows: SweepRow[]): Column[] {
+  const labels = [...new Set(rows.flatMap((r) => Object.keys(r.dicePerClass ?? {})))].sort((a, b) => Number(a) - Number(b));
+  return [
+    fixed('task', 'task'),
+    fixed('configuration', 'configuration'),
+    fixed('status', 'status'),
+    fixed('meanForegroundDice', 'mean_fg_dice', 4),
+    ...labels.map((l): Column => ({ header: `dice_${l}`, value: (r) => r.dicePerClass?.[l]?.toFixed(4) ?? '' })),
+    fixed('bestConfiguration', 'best_configuration'),
+    fixed('bestEnsemble', 'best_ensemble'),
+    fixed('bestEnsembleDice', 'best_ensemble_dice', 4),
+    fixed('epochs', 'epochs', 0),
+    fixed('trainTimeS', 'train_time_s'),
+    fixed('taskWallTimeS', 'task_wall_time_s'),
+    fixed('error', 'error'),
+  ];
 }
 
 function csvQuote(s: string): string {
@@ -31,19 +43,21 @@ function csvQuote(s: string): string {
 }
 
 export function sweepCsv(rows: SweepRow[]): string {
-  const lines = [COLUMNS.map(([, h]) => h).join(',')];
-  for (const r of rows) lines.push(COLUMNS.map(([k]) => csvQuote(cell(r, k))).join(','));
+  const cols = columns(rows);
+  const lines = [cols.map((c) => c.header).join(',')];
+  for (const r of rows) lines.push(cols.map((c) => csvQuote(c.value(r))).join(','));
   return lines.join('\n') + '\n';
 }
 
 export function sweepMarkdown(name: string, rows: SweepRow[], plotFileName?: string): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const cols = columns(rows);
   const lines = [
     `# Sweep ${name}`,
     '',
-    `| ${COLUMNS.map(([, h]) => h).join(' | ')} |`,
-    `| ${COLUMNS.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${COLUMNS.map(([k]) => esc(cell(r, k))).join(' | ')} |`),
+    `| ${cols.map((c) => c.header).join(' | ')} |`,
+    `| ${cols.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${cols.map((c) => esc(c.value(r))).join(' | ')} |`),
     ...(plotFileName ? ['', `![mean foreground Dice per task and configuration](${plotFileName})`] : []),
   ];
   return lines.join('\n') + '\n';

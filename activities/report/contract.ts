@@ -7,8 +7,15 @@ export interface SweepRow {
   status: 'completed' | 'failed';
   /** Cross-validation mean foreground Dice (find-best's figure; else the mean over the trained folds). */
   meanForegroundDice?: number;
+  /** Cross-validation Dice per foreground label of this configuration ("1", "2", ...). */
+  dicePerClass?: Record<string, number>;
   /** The task's winner (a configuration or an ensemble name). */
   bestConfiguration?: string;
+  /** The task's best pairwise ensemble and its mean foreground Dice, when ensembles were scored. */
+  bestEnsemble?: string;
+  bestEnsembleDice?: number;
+  /** Epochs this configuration's folds trained. */
+  epochs?: number;
   /** Sum of this configuration's fold training times, seconds. */
   trainTimeS?: number;
   /** The whole task's wall time, seconds. */

@@ -114,7 +114,7 @@ export function register(program: Command): void {
         if (flags.json) printJson(result);
         else {
           say(fs.existsSync(result.report.markdownFile) ? fs.readFileSync(result.report.markdownFile, 'utf8') : '');
-          say(`report: ${result.report.csvFile}\n        ${result.report.markdownFile}`);
+          say(`report: ${[result.report.csvFile, result.report.markdownFile, result.report.plotFile].filter(Boolean).join('\n        ')}`);
         }
         if (result.rows.some((r) => r.status === 'failed')) process.exitCode = 1;
       } finally {

@@ -55,10 +55,20 @@ test('sweep over two tasks writes CSV, Markdown and a PNG plot of the same rows'
   for (const r of result.rows) assert.ok(Math.abs(r.meanForegroundDice! - findBestMeans(r.task).get('2d')!) < 1e-9, `${r.task}: the row is find-best's 2d Dice`);
 
   const csv = fs.readFileSync(result.report.csvFile, 'utf8').trim().split('\n').map((l) => l.split(','));
-  assert.deepEqual(csv[0].slice(0, 5), ['task', 'configuration', 'status', 'mean_fg_dice', 'best_configuration']);
-  assert.deepEqual(csv.slice(1).map((c) => c.slice(0, 5)), result.rows.map((r) => [r.task, '2d', 'completed', r.meanForegroundDice!.toFixed(4), '2d']));
+  const header = csv[0];
+  assert.deepEqual(header.slice(0, 6), ['task', 'configuration', 'status', 'mean_fg_dice', 'dice_1', 'dice_2'], 'per-class Dice columns for both demo labels');
+  for (const name of ['best_configuration', 'best_ensemble', 'epochs', 'train_time_s']) assert.ok(header.includes(name), name);
+  const col = (name: string) => header.indexOf(name);
+  assert.deepEqual(
+    csv.slice(1).map((c) => [c[0], c[1], c[2], c[col('mean_fg_dice')], c[col('best_configuration')], c[col('epochs')]]),
+    result.rows.map((r) => [r.task, '2d', 'completed', r.meanForegroundDice!.toFixed(4), '2d', '1']),
+  );
+  for (const c of csv.slice(1)) {
+    const perClass = [Number(c[col('dice_1')]), Number(c[col('dice_2')])];
+    assert.ok(Math.abs((perClass[0] + perClass[1]) / 2 - Number(c[col('mean_fg_dice')])) < 1e-3, `mean of the class columns is the mean Dice: ${c.join(',')}`);
+  }
   const md = fs.readFileSync(result.report.markdownFile, 'utf8');
-  for (const r of result.rows) assert.match(md, new RegExp(`\\| ${r.task} \\| 2d \\| completed \\| ${r.meanForegroundDice!.toFixed(4)} \\| 2d \\|`));
+  for (const r of result.rows) assert.match(md, new RegExp(`\\| ${r.task} \\| 2d \\| completed \\| ${r.meanForegroundDice!.toFixed(4)} \\| [0-9.]+ \\| [0-9.]+ \\| 2d \\|`));
   assert.match(md, /!\[[^\]]*\]\(sweep-e2e\.png\)/, 'the Markdown shows the plot');
 
   // The plot: a valid PNG whose 2d bars, left to right, are the rows' Dice tall.

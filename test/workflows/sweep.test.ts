@@ -10,6 +10,8 @@ import { sweepRows, type SweepInput, type SweepResult } from '../../workflows/sw
 import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, type TestServer } from '../helpers/temporal';
 import { mockActivities, readEvents, type MockBehaviour } from './fixtures/mock-activities';
 
+const ENSEMBLE = 'ensemble_2d__nnUNetTrainerV2__nnUNetPlansv2.1--3d_fullres__nnUNetTrainerV2__nnUNetPlansv2.1';
+
 test('sweep rows: find-best Dice per configuration, failed tasks keep their error; CSV and Markdown', () => {
   const rows = sweepRows([
     {
@@ -23,22 +25,29 @@ test('sweep rows: find-best Dice per configuration, failed tasks keep their erro
         ],
         best: {
           winner: { name: '3d_fullres', configurations: ['3d_fullres'], meanForegroundDice: 0.88 },
-          candidates: [{ name: '3d_fullres', configurations: ['3d_fullres'], meanForegroundDice: 0.88 }],
+          candidates: [
+            { name: '3d_fullres', configurations: ['3d_fullres'], meanForegroundDice: 0.88, dicePerClass: { '1': 0.9, '2': 0.86 } },
+            { name: ENSEMBLE, configurations: ['2d', '3d_fullres'], meanForegroundDice: 0.87 },
+          ],
           winnerDicePerClass: {}, predictCommands: [],
         },
       },
     },
     { taskId: 5, task: 'Task005_Prostate', workflowId: 'nnunet-task-005', status: 'failed', error: 'BadInput: broken, "really"' },
   ], ['2d', '3d_fullres']);
-  assert.deepEqual(rows[0], { task: 'Task004_Hippocampus', configuration: '2d', status: 'completed', meanForegroundDice: 0.5, bestConfiguration: '3d_fullres', trainTimeS: 10, taskWallTimeS: 61 });
+  assert.deepEqual(rows[0], {
+    task: 'Task004_Hippocampus', configuration: '2d', status: 'completed', meanForegroundDice: 0.5, dicePerClass: undefined,
+    bestConfiguration: '3d_fullres', bestEnsemble: ENSEMBLE, bestEnsembleDice: 0.87, epochs: 2, trainTimeS: 10, taskWallTimeS: 61,
+  });
+  assert.deepEqual(rows[1].dicePerClass, { '1': 0.9, '2': 0.86 });
   assert.equal(rows[1].meanForegroundDice, 0.88, 'find-best figure preferred');
   assert.equal(rows[1].trainTimeS, 50);
   assert.deepEqual(rows.slice(2).map((r) => [r.task, r.configuration, r.status]), [['Task005_Prostate', '2d', 'failed'], ['Task005_Prostate', '3d_fullres', 'failed']]);
   const csv = sweepCsv(rows).trim().split('\n');
-  assert.equal(csv[0], 'task,configuration,status,mean_fg_dice,best_configuration,train_time_s,task_wall_time_s,error');
-  assert.equal(csv[1], 'Task004_Hippocampus,2d,completed,0.5000,3d_fullres,10.0,61.0,');
-  assert.equal(csv[3], 'Task005_Prostate,2d,failed,,,,,"BadInput: broken, ""really"""');
-  assert.match(sweepMarkdown('s', rows), /\| Task004_Hippocampus \| 3d_fullres \| completed \| 0\.8800 \| 3d_fullres \| 50\.0 \| 61\.0 \|  \|/);
+  assert.equal(csv[0], 'task,configuration,status,mean_fg_dice,dice_1,dice_2,best_configuration,best_ensemble,best_ensemble_dice,epochs,train_time_s,task_wall_time_s,error');
+  assert.equal(csv[1], `Task004_Hippocampus,2d,completed,0.5000,,,3d_fullres,${ENSEMBLE},0.8700,2,10.0,61.0,`);
+  assert.equal(csv[3], 'Task005_Prostate,2d,failed,,,,,,,,,,"BadInput: broken, ""really"""');
+  assert.match(sweepMarkdown('s', rows), /\| Task004_Hippocampus \| 3d_fullres \| completed \| 0\.8800 \| 0\.9000 \| 0\.8600 \| 3d_fullres \| ensemble_\S+ \| 0\.8700 \| 2 \| 50\.0 \| 61\.0 \|  \|/);
 });
 
 describe('sweep workflow on a real Temporal server', { skip: temporalUnavailable() }, () => {
