@@ -42,7 +42,7 @@ export function register(program: Command): void {
         else {
           console.log(view.state ? renderTaskState(view.state, { color: process.stdout.isTTY === true }) : `${workflowId}: ${view.status.toLowerCase()}`);
           if (view.note) say(view.note);
-          if (view.status !== 'RUNNING') for (const l of outcomeLines(view.state, view.result)) console.log(l);
+          if (view.status !== 'RUNNING') for (const l of outcomeLines(view.state, view.result, undefined, paths)) console.log(l);
         }
         if (view.status === 'FAILED' || view.status === 'TERMINATED' || view.status === 'TIMED_OUT') {
           process.exitCode = new WorkFailedError('').exitCode;
