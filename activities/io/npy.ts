@@ -3,6 +3,7 @@
  * Header: magic "\x93NUMPY", version, little-endian header length, then a Python dict literal padded with spaces
  * and a newline so that the data starts at a multiple of 64 bytes.
  */
+import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { readBytes, readBytesSync } from './read-bytes';
@@ -37,25 +38,57 @@ export function encodeNpy(arr: NdArray): Buffer {
   return Buffer.concat([header, Buffer.from(dict, 'latin1'), data]);
 }
 
-export function decodeNpy(bytes: Buffer, file = '<buffer>'): NdArray {
-  const bad = (why: string) => new BadInputError(`${file}: not a readable .npy file (${why})`, file);
-  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) throw bad('no \\x93NUMPY magic');
-  const major = bytes[6];
+/** What an .npy header says: the array's shape and dtype, its byte order ('<', '>', '|' or '=') and where the data starts. */
+export interface NpyHeader {
+  shape: number[];
+  dtype: DType;
+  byteOrder: string;
+  dataOffset: number;
+}
+
+/** Enough bytes to know the header's length (magic, version, length field of any version). */
+const PRELUDE_BYTES = 12;
+
+const notNpy = (file: string, why: string) => new BadInputError(`${file}: not a readable .npy file (${why})`, file);
+
+/** Checks magic and version; the header's text lies in [textStart, dataOffset). */
+function headerBounds(bytes: Buffer, file: string): { major: number; textStart: number; dataOffset: number } {
+  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) throw notNpy(file, 'no \\x93NUMPY magic');
+  const major = bytes[6]!;
   const lenBytes = major === 1 ? 2 : 4;
-  if (major < 1 || major > 3) throw bad(`format version ${major}`);
+  if (major < 1 || major > 3) throw notNpy(file, `format version ${major}`);
   const headerLen = lenBytes === 2 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = 8 + lenBytes + headerLen;
-  if (start > bytes.length) throw bad('header runs past the end of the file');
-  const dict = bytes.subarray(8 + lenBytes, start).toString(major === 3 ? 'utf8' : 'latin1');
+  return { major, textStart: 8 + lenBytes, dataOffset: 8 + lenBytes + headerLen };
+}
+
+/** Parses the header at the start of `bytes` (the whole file, or at least its header). */
+export function parseNpyHeader(bytes: Buffer, file = '<buffer>'): NpyHeader {
+  const { major, textStart, dataOffset } = headerBounds(bytes, file);
+  if (dataOffset > bytes.length) throw notNpy(file, 'header runs past the end of the file');
+  const dict = bytes.subarray(textStart, dataOffset).toString(major === 3 ? 'utf8' : 'latin1');
   const descr = /'descr'\s*:\s*'([<>|=])([a-z]\d+)'/.exec(dict);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(dict);
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(dict);
-  if (!descr || !fortran || !shapeMatch) throw bad(`header ${JSON.stringify(dict.trim())}`);
-  const dtype = FROM_KIND[descr[2]];
+  if (!descr || !fortran || !shapeMatch) throw notNpy(file, `header ${JSON.stringify(dict.trim())}`);
+  const dtype = FROM_KIND[descr[2]!];
   if (!dtype) throw new BadInputError(`${file}: .npy dtype '${descr[1]}${descr[2]}' is not supported (use float32, int8, uint8, int16, ...)`, file);
   if (fortran[1] === 'True') throw new BadInputError(`${file}: Fortran-order .npy arrays are not supported; save with np.ascontiguousarray`, file);
-  const shape = shapeMatch[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
-  if (shape.some((s) => !Number.isInteger(s) || s < 0)) throw bad(`shape (${shapeMatch[1]})`);
+  const shape = shapeMatch[1]!.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  if (shape.some((s) => !Number.isInteger(s) || s < 0)) throw notNpy(file, `shape (${shapeMatch[1]})`);
+  return { shape, dtype, byteOrder: descr[1]!, dataOffset };
+}
+
+/** The header of an open .npy file, read without its data (for callers that read slices of a large array). */
+export function readNpyHeader(fd: number, file: string): NpyHeader {
+  const prelude = Buffer.alloc(PRELUDE_BYTES);
+  const got = fs.readSync(fd, prelude, 0, PRELUDE_BYTES, 0);
+  const { dataOffset } = headerBounds(prelude.subarray(0, got), file);
+  const head = Buffer.alloc(dataOffset);
+  return parseNpyHeader(head.subarray(0, fs.readSync(fd, head, 0, dataOffset, 0)), file);
+}
+
+export function decodeNpy(bytes: Buffer, file = '<buffer>'): NdArray {
+  const { shape, dtype, byteOrder, dataOffset: start } = parseNpyHeader(bytes, file);
   const n = numVoxels(shape);
   const bpv = bytesPerVoxel(dtype);
   if (start + n * bpv > bytes.length) {
@@ -63,7 +96,7 @@ export function decodeNpy(bytes: Buffer, file = '<buffer>'): NdArray {
   }
   const raw = new Uint8Array(n * bpv);
   raw.set(bytes.subarray(start, start + n * bpv));
-  if (descr[1] === '>' && bpv > 1) {
+  if (byteOrder === '>' && bpv > 1) {
     for (let i = 0; i < raw.length; i += bpv) raw.subarray(i, i + bpv).reverse();
   }
   return { data: new (arrayConstructor(dtype))(raw.buffer), shape, dtype };

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
+import { readNpyHeader, type NpyHeader } from '../io/npy';
 import { arrayConstructor, bytesPerVoxel, type DType } from '../io/volume';
 
 /** Foreground class -> stored voxel coordinates, flat [n * 3] (z, y, x in preprocessed space). */
@@ -26,11 +27,6 @@ export interface CaseInfo {
 /** Where the cascade's previous-stage segmentation of a case lives (nnU-Net's <case>_segFromPrevStage). */
 export const previousStageFile = (dir: string, caseId: string) => path.join(dir, `${caseId}_segFromPrevStage.npy`);
 
-const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
-const FROM_DESCR: Record<string, DType> = {
-  '|u1': 'uint8', '|i1': 'int8', '<i2': 'int16', '<u2': 'uint16', '<i4': 'int32', '<u4': 'uint32', '<f4': 'float32', '<f8': 'float64',
-};
-
 /** A C-order little-endian .npy on disk: where its data starts, its shape and dtype. */
 export interface NpyLayout { file: string; shape: number[]; dtype: DType; dataOffset: number }
 
@@ -43,23 +39,16 @@ export function readNpyLayout(file: string, what: string): NpyLayout {
     throw new BadInputError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code}); is the case listed in the split preprocessed?`, file);
   }
   try {
-    const head = Buffer.alloc(12);
-    fs.readSync(fd, head, 0, 12, 0);
-    if (!head.subarray(0, 6).equals(MAGIC)) throw bad('no \\x93NUMPY magic');
-    const major = head[6]!;
-    const lenBytes = major === 1 ? 2 : 4;
-    const headerLen = lenBytes === 2 ? head.readUInt16LE(8) : head.readUInt32LE(8);
-    const dict = Buffer.alloc(headerLen);
-    fs.readSync(fd, dict, 0, headerLen, 8 + lenBytes);
-    const text = dict.toString('latin1');
-    const descr = /'descr'\s*:\s*'([^']*)'/.exec(text);
-    const dtype = descr ? FROM_DESCR[descr[1]!] : undefined;
-    if (!dtype) throw bad(`dtype in ${text.trim()}`);
-    if (!/'fortran_order'\s*:\s*False/.test(text)) throw bad('Fortran order');
-    const m = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
-    if (!m) throw bad('no shape');
-    const shape = m[1]!.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
-    const dataOffset = 8 + lenBytes + headerLen;
+    let header: NpyHeader;
+    try {
+      header = readNpyHeader(fd, file);
+    } catch (err) {
+      if (err instanceof BadInputError) throw new BadInputError(`${err.message}; run the step that writes this ${what} again`, file);
+      throw err;
+    }
+    const { shape, dtype, byteOrder, dataOffset } = header;
+    // Slabs are read as stored: only little-endian (or single-byte) data, as numpy writes it on this machine.
+    if (byteOrder !== (bytesPerVoxel(dtype) === 1 ? '|' : '<')) throw bad(`dtype ${byteOrder}${dtype}`);
     if (fs.fstatSync(fd).size < dataOffset + shape.reduce((a, b) => a * b, 1) * bytesPerVoxel(dtype)) throw bad('file is truncated');
     return { file, shape, dtype, dataOffset };
   } finally {

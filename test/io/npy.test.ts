@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { BadInputError } from '../../activities/common/errors';
-import { decodeNpy, encodeNpy, readNpy, readNpySync, writeNpy } from '../../activities/io/npy';
+import { decodeNpy, encodeNpy, readNpy, readNpyHeader, readNpySync, writeNpy } from '../../activities/io/npy';
 import { readCaseProperties, writeCaseProperties } from '../../activities/io/properties';
 import { DTYPES } from '../../activities/io/volume';
 import { defaultGeometry } from '../../activities/io/geometry';
@@ -54,6 +54,20 @@ test('npy: bad files give BadInputError naming the file', () => {
     fs.writeFileSync(file, bytes);
     assert.throws(() => readNpySync(file), (e: unknown) => e instanceof BadInputError && pattern.test(e.message) && e.message.includes(file));
   }
+});
+
+test('readNpyHeader reads only the header of an open file; bad headers fail as in readNpySync', () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'h.npy');
+  writeNpy(file, { data: new Int16Array(24), shape: [2, 3, 4], dtype: 'int16' });
+  const withHeader = (f: string) => {
+    const fd = fs.openSync(f, 'r');
+    try { return readNpyHeader(fd, f); } finally { fs.closeSync(fd); }
+  };
+  assert.deepEqual(withHeader(file), { shape: [2, 3, 4], dtype: 'int16', byteOrder: '<', dataOffset: 128 });
+  const magic = path.join(dir, 'magic.npy');
+  fs.writeFileSync(magic, 'not numpy');
+  assert.throws(() => withHeader(magic), (e: unknown) => e instanceof BadInputError && /magic/.test(e.message) && e.message.includes(magic));
 });
 
 test('npy files open in numpy (when python3 with numpy is available)', (t) => {
