@@ -7,8 +7,8 @@
  * by file path (compiled .js, or .ts under tsx in development and tests).
  */
 import * as path from 'node:path';
-import { Worker, isMainThread, parentPort, type TransferListItem } from 'node:worker_threads';
-import { BadInputError } from '../common/errors';
+import { type Worker, isMainThread, parentPort, type TransferListItem } from 'node:worker_threads';
+import { reviveThreadError, startWorkerThread, toThreadError, type ThreadError } from '../common/threads';
 
 export type Handler<I, O> = (input: I) => Promise<O> | O;
 
@@ -18,7 +18,7 @@ export interface WithTransfer { transfer?: TransferListItem[] }
 interface Request<I> { index: number; input: I }
 type Reply<O> =
   | { index: number; ok: true; output: O }
-  | { index: number; ok: false; error: { name: string; message: string; file?: string; stack?: string } };
+  | { index: number; ok: false; error: ThreadError };
 
 /** Call from a worker module: answers requests from the pool (no-op on the main thread). */
 export function serveWorkerRequests<I, O extends WithTransfer | object>(handler: Handler<I, O>): void {
@@ -31,27 +31,9 @@ export function serveWorkerRequests<I, O extends WithTransfer | object>(handler:
       delete (output as WithTransfer).transfer;
       port.postMessage({ index, ok: true, output } satisfies Reply<O>, transfer);
     } catch (err) {
-      const e = err as Error & { file?: string };
-      port.postMessage({ index, ok: false, error: { name: e.name, message: e.message, file: e.file, stack: e.stack } } satisfies Reply<O>);
+      port.postMessage({ index, ok: false, error: toThreadError(err) } satisfies Reply<O>);
     }
   });
-}
-
-function revive(error: { name: string; message: string; file?: string; stack?: string }): Error {
-  if (error.name === 'BadInput') return new BadInputError(error.message, error.file);
-  const e = new Error(error.message);
-  e.name = error.name;
-  if (error.stack) e.stack = error.stack;
-  return e;
-}
-
-function startWorker(moduleFile: string): Worker {
-  if (moduleFile.endsWith('.ts')) {
-    // Development/tests under tsx: register its CommonJS hook inside the worker before loading the module.
-    const tsx = require.resolve('tsx/cjs');
-    return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(moduleFile)});`, { eval: true });
-  }
-  return new Worker(moduleFile);
 }
 
 /** The worker module's file next to the calling module, with the caller's own extension (.js or .ts). */
@@ -80,7 +62,7 @@ export async function runPool<I, O>(
     }
     return results;
   }
-  const workers = Array.from({ length: concurrency }, () => startWorker(moduleFile));
+  const workers = Array.from({ length: concurrency }, () => startWorkerThread(moduleFile));
   let next = 0;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -94,7 +76,7 @@ export async function runPool<I, O>(
       };
       for (const w of workers) {
         w.on('message', (reply: Reply<O>) => {
-          if (!reply.ok) return fail(revive(reply.error));
+          if (!reply.ok) return fail(reviveThreadError(reply.error));
           results[reply.index] = reply.output;
           options.onResult?.(reply.index, reply.output);
           if (++done === inputs.length) resolve();

@@ -5,9 +5,8 @@
  * are taken round-robin, so the stream is deterministic for a seed; every batch carries the generator states
  * after it, and `state()` (the states behind the last batch taken) resumes the exact stream after a restart.
  */
-import * as path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { BadInputError } from '../common/errors';
+import { type Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { reviveThreadError, startWorkerThread, toThreadError, type ThreadError } from '../common/threads';
 import { downsampleSegmentation } from '../network/deepSupervision';
 import type { MT19937State } from './mt19937';
 import { PatchDataLoader, type Batch, type DataLoaderOptions } from './dataloader';
@@ -99,7 +98,7 @@ interface WorkerConfig {
 
 type Reply =
   | { ok: true; batch: NetworkBatch; state: WorkerStreamState }
-  | { ok: false; error: { name: string; message: string; file?: string; stack?: string } };
+  | { ok: false; error: ThreadError };
 
 const WORKER_TAG = 'nnunet-batch-producer';
 
@@ -166,30 +165,15 @@ function serveInWorker(): void {
       const { batch, state } = source.next();
       port.postMessage({ ok: true, batch, state } satisfies Reply, transferList(batch));
     } catch (err) {
-      const e = err as Error & { file?: string };
-      port.postMessage({ ok: false, error: { name: e.name, message: e.message, file: e.file, stack: e.stack } } satisfies Reply);
+      port.postMessage({ ok: false, error: toThreadError(err) } satisfies Reply);
     }
   });
 }
 
 if (!isMainThread && (workerData as { tag?: string } | null)?.tag === WORKER_TAG) serveInWorker();
 
-function revive(error: { name: string; message: string; file?: string; stack?: string }): Error {
-  if (error.name === 'BadInput' || error.name === 'BadInputError') return new BadInputError(error.message, error.file);
-  const e = new Error(error.message);
-  e.name = error.name;
-  if (error.stack) e.stack = error.stack;
-  return e;
-}
-
 function startWorker(config: WorkerConfig): Worker {
-  const data = { tag: WORKER_TAG, config };
-  if (__filename.endsWith('.ts')) {
-    // Tests under tsx: register its CommonJS hook inside the worker before loading this module.
-    const tsx = require.resolve('tsx/cjs');
-    return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(path.resolve(__filename))});`, { eval: true, workerData: data });
-  }
-  return new Worker(__filename, { workerData: data });
+  return startWorkerThread(__filename, { workerData: { tag: WORKER_TAG, config } });
 }
 
 /** One worker's lane: its thread, the replies not yet taken, the waiters, and the state behind the last taken batch. */
@@ -254,7 +238,7 @@ export class BatchProducer {
     const lane = this.lanes[k]!;
     const reply = lane.ready.shift() ?? (lane.failure ? undefined : await new Promise<Reply>((resolve) => lane.waiting.push({ resolve })));
     if (!reply) throw lane.failure!;
-    if (!reply.ok) throw revive(reply.error);
+    if (!reply.ok) throw reviveThreadError(reply.error);
     lane.state = reply.state;
     this.nextLane = (k + 1) % this.lanes.length;
     lane.worker.postMessage('next');
