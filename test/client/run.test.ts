@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { Client, Connection } from '@temporalio/client';
 import { writeDemoDataset } from '../../activities/io/demo';
 import { resolveTemporalBinary } from '../../client/temporal/binary';
 import { assertBuilt, CLI, cleanEnv, runCliAsync, type CliResult } from './cli-helpers';
+import { countWorkflowRuns } from '../e2e/helpers';
 
 const TASK = 902;
 const WORKFLOW_ID = `nnunet-task-${TASK}`;
@@ -34,18 +34,6 @@ function assertRunOutcome(r: CliResult): void {
   if (r.code === 0) return;
   assert.equal(r.code, 1, `exit code ${r.code}\n${r.stderr}`);
   assert.match(r.stderr, /failed at [a-zA-Z]+(\/[\w]+)* \(attempt \d+\): NotImplemented: .*not implemented yet/, r.stderr);
-}
-
-async function countRuns(address: string): Promise<number> {
-  const connection = await Connection.connect({ address });
-  try {
-    const client = new Client({ connection });
-    let n = 0;
-    for await (const _ of client.workflow.list({ query: `WorkflowId = '${WORKFLOW_ID}'` })) n++;
-    return n;
-  } finally {
-    await connection.close();
-  }
 }
 
 const skip = resolveTemporalBinary() ? false : 'no temporal CLI installed (npm run setup)';
@@ -85,7 +73,7 @@ test('run: embedded server, stops at the first unimplemented stage (or completes
     assert.match(c.stdout, new RegExp(`attached to ${WORKFLOW_ID} \\(running\\)`));
     assertRunOutcome(c);
     assert.match(c.stdout, /verify: done/, 'the non-terminal view prints one line per change');
-    assert.equal(await countRuns(address), 1, 'three commands, one workflow run');
+    assert.equal(await countWorkflowRuns(address, WORKFLOW_ID), 1, 'three commands, one workflow run');
 
     // 4. A sweep over the same task runs it as a child workflow and writes the results table.
     const sw = await runCliAsync(['sweep', '-t', String(TASK), '-c', '2d', '-f', '0', '--epochs', '1', '--iters', '1', '--name', 'smoke', '--json'], { env, timeoutMs: 300_000 });
