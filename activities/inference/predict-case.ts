@@ -10,7 +10,7 @@ import { BadInputError } from '../common/errors';
 import type { Plans, StagePlan } from '../planning/plans';
 import { stages } from '../planning/plans';
 import { stageFor } from '../preprocessing/preprocess';
-import { preprocessTestCase, type TestCaseProperties } from '../preprocessing/test-case';
+import { preprocessTestCase, type PreprocessedTestCase, type TestCaseProperties } from '../preprocessing/test-case';
 import type { Shape3 } from '../volume/resample';
 import { cascadeChannels } from './cascade';
 import { argmaxClasses, toCroppedOriginal, uncropProbabilities, type Probabilities } from './export';
@@ -90,6 +90,34 @@ async function predictSlices(
   return out;
 }
 
+/** Input channels appended after the image's (the cascade's one-hot previous-stage maps). */
+export interface ExtraChannels { data: Float32Array; channels: number }
+export type ExtraChannelsFor = (shape: Shape3, properties: TestCaseProperties) => ExtraChannels | Promise<ExtraChannels>;
+
+/**
+ * A preprocessed case with its `extra` channels appended: softmax on the preprocessed grid, averaged over the
+ * folds (`grid`), and that exported to the raw image grid (`prediction`).
+ */
+export async function predictPreprocessedCase(
+  pre: PreprocessedTestCase, model: CaseModel, extra?: ExtraChannelsFor, opts: PredictCaseOptions = {},
+): Promise<{ grid: Probabilities; prediction: CasePrediction }> {
+  const shape: Shape3 = [pre.shape[0], pre.shape[1], pre.shape[2]];
+  const n = shape[0] * shape[1] * shape[2];
+  let input = pre.data.subarray(0, pre.numChannels * n);
+  let channels = pre.numChannels;
+  if (extra) {
+    const e = await extra(shape, pre.properties);
+    const joined = new Float32Array(input.length + e.data.length);
+    joined.set(input);
+    joined.set(e.data, input.length);
+    input = joined;
+    channels += e.channels;
+  }
+  const grid = await predictPreprocessed(input, channels, shape, model, opts);
+  const probabilities = uncropProbabilities(toCroppedOriginal(grid, model.plans.transpose_backward, pre.properties), pre.properties);
+  return { grid, prediction: { probabilities, segmentation: argmaxClasses(probabilities), properties: pre.properties } };
+}
+
 /** One case: raw channel files (in modality order) to probabilities and labels on the raw grid. */
 export async function predictCase(imageFiles: string[], model: CaseModel, opts: PredictCaseOptions = {}): Promise<CasePrediction> {
   const { plans, configuration, plansFile } = model;
@@ -97,22 +125,13 @@ export async function predictCase(imageFiles: string[], model: CaseModel, opts: 
     throw new BadInputError(`${imageFiles[0] ?? 'case'}: ${imageFiles.length} channel files given, the model was trained on ${plans.num_modalities}`, imageFiles[0]);
   }
   const pre = preprocessTestCase(imageFiles, plans, configuration, plansFile);
-  const shape: Shape3 = [pre.shape[0], pre.shape[1], pre.shape[2]];
-  const n = shape[0] * shape[1] * shape[2];
-  let input = pre.data.subarray(0, pre.numChannels * n);
-  let channels = pre.numChannels;
-  if (configuration === '3d_cascade_fullres') {
-    if (!opts.lowresSegmentation) throw new BadInputError(`${imageFiles[0]}: 3d_cascade_fullres needs the case's 3d_lowres segmentation`, imageFiles[0]);
-    const props = pre.properties;
-    const extra = await cascadeChannels(opts.lowresSegmentation, props.original_size_of_raw_data as unknown as Shape3,
-      props.crop_bbox, plans.transpose_forward, shape, numClassesOf(plans));
-    const joined = new Float32Array(input.length + extra.length);
-    joined.set(input);
-    joined.set(extra, input.length);
-    input = joined;
-    channels += numClassesOf(plans) - 1;
-  }
-  const onGrid = await predictPreprocessed(input, channels, shape, model, opts);
-  const probabilities = uncropProbabilities(toCroppedOriginal(onGrid, plans.transpose_backward, pre.properties), pre.properties);
-  return { probabilities, segmentation: argmaxClasses(probabilities), properties: pre.properties };
+  const cascade: ExtraChannelsFor | undefined = configuration === '3d_cascade_fullres'
+    ? async (shape, props) => {
+      if (!opts.lowresSegmentation) throw new BadInputError(`${imageFiles[0]}: 3d_cascade_fullres needs the case's 3d_lowres segmentation`, imageFiles[0]);
+      const data = await cascadeChannels(opts.lowresSegmentation, props.original_size_of_raw_data as unknown as Shape3,
+        props.crop_bbox, plans.transpose_forward, shape, numClassesOf(plans));
+      return { data, channels: numClassesOf(plans) - 1 };
+    }
+    : undefined;
+  return (await predictPreprocessedCase(pre, model, cascade, opts)).prediction;
 }

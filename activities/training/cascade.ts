@@ -14,8 +14,8 @@ import type { Configuration, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { readNpySync, writeNpy } from '../io/npy';
 import { oneHotForeground } from '../inference/cascade';
-import { argmaxClasses, toCroppedOriginal, uncropProbabilities, type Probabilities } from '../inference/export';
-import { numClassesOf, predictPreprocessed, type CaseModel, type CasePrediction } from '../inference/predict-case';
+import type { Probabilities } from '../inference/export';
+import { numClassesOf, predictPreprocessedCase, type CaseModel, type CasePrediction, type ExtraChannels, type ExtraChannelsFor } from '../inference/predict-case';
 import { stages, type Plans } from '../planning/plans';
 import { modelFolder } from '../postprocessing/results-layout';
 import { stageFor, stageParams } from '../preprocessing/preprocess';
@@ -110,30 +110,14 @@ export interface GridPrediction { prediction: CasePrediction; grid: Probabilitie
  * One raw case as the fold validation predicts it: preprocess, (cascade) append the previous-stage one-hot
  * channels, softmax on the preprocessed grid (kept for pred_next_stage), exported to the raw image grid.
  */
-export async function predictOnGrid(
-  imageFiles: string[], model: CaseModel, extra?: (shape: Shape3) => { data: Float32Array; channels: number },
-): Promise<GridPrediction> {
-  const { plans, configuration, plansFile } = model;
-  const pre = preprocessTestCase(imageFiles, plans, configuration, plansFile);
-  const shape: Shape3 = [pre.shape[0], pre.shape[1], pre.shape[2]];
-  const n = shape[0] * shape[1] * shape[2];
-  let input = pre.data.subarray(0, pre.numChannels * n);
-  let channels = pre.numChannels;
-  if (extra) {
-    const e = extra(shape);
-    const joined = new Float32Array(input.length + e.data.length);
-    joined.set(input);
-    joined.set(e.data, input.length);
-    input = joined;
-    channels += e.channels;
-  }
-  const grid = await predictPreprocessed(input, channels, shape, model);
-  const probabilities = uncropProbabilities(toCroppedOriginal(grid, plans.transpose_backward, pre.properties), pre.properties);
-  return { prediction: { probabilities, segmentation: argmaxClasses(probabilities), properties: pre.properties }, grid, properties: pre.properties };
+export async function predictOnGrid(imageFiles: string[], model: CaseModel, extra?: ExtraChannelsFor): Promise<GridPrediction> {
+  const pre = preprocessTestCase(imageFiles, model.plans, model.configuration, model.plansFile);
+  const { grid, prediction } = await predictPreprocessedCase(pre, model, extra);
+  return { prediction, grid, properties: pre.properties };
 }
 
 /** Cascade input of a case for validation: the held-out case's own out-of-fold lowres map. */
-export function cascadeExtra(dir: string, caseId: string, plans: Plans): (shape: Shape3) => { data: Float32Array; channels: number } {
+export function cascadeExtra(dir: string, caseId: string, plans: Plans): (shape: Shape3) => ExtraChannels {
   const K = numClassesOf(plans);
   return (shape) => ({ data: previousStageOneHot(dir, caseId, shape, K), channels: K - 1 });
 }
