@@ -13,6 +13,7 @@ import { plan } from '../activities/planning/activity';
 import { benchDir } from './demoPlan';
 
 const DEMO_TASK_ID = 901;
+const DEMO_LARGE_TASK_ID = 902;
 const HIPPOCAMPUS_TASK_ID = 904;
 
 export interface BenchDataset { name: string; rawDir: string }
@@ -29,6 +30,14 @@ export async function demoDataset(): Promise<BenchDataset> {
   const rawDir = path.join(rawDataBase(), 'nnUNet_raw_data', demoTaskName({ taskId: DEMO_TASK_ID }));
   if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) await writeDemoDataset(rawDataBase(), { taskId: DEMO_TASK_ID });
   return { name: 'demo', rawDir };
+}
+
+/** The demo generator's large variant (10 training cases around 100 x 416 x 416, two modalities). */
+export async function demoLargeDataset(): Promise<BenchDataset> {
+  const opts = { taskId: DEMO_LARGE_TASK_ID, large: true };
+  const rawDir = path.join(rawDataBase(), 'nnUNet_raw_data', demoTaskName(opts));
+  if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) await writeDemoDataset(rawDataBase(), opts);
+  return { name: 'demo large', rawDir };
 }
 
 /** MSD Task04_Hippocampus from ../shared/realdata, or undefined (with the reason) when it is not there. */

@@ -19,14 +19,14 @@ export type Job =
     kind: 'predict'; plansFile: string; configuration: Configuration; tta: boolean; threads: number;
     /** Image files (modality order) per case. */
     cases: string[][];
-    /** After the cases: time this many single patches without and with mirroring (for extrapolating TTA). */
+    /** After the cases: time this many single patches with mirroring (8 passes in 3D), for extrapolating TTA. */
     probeTiles?: number;
   };
 
 export interface CaseTiming { seconds: number; tiles: number; shape: number[] }
 export interface PredictOutput {
-  backend: string; patchSize: number[]; cases: CaseTiming[];
-  probe?: { tiles: number; secondsPerTilePlain: number; secondsPerTileMirrored: number };
+  backend: string; patchSize: number[]; cases: CaseTiming[]; peakRssBytesCases: number;
+  probe?: { tiles: number; secondsPerTileMirrored: number };
 }
 
 interface Measured { seconds: number; peakRssBytes: number }
@@ -51,17 +51,14 @@ async function predictJob(job: Extract<Job, { kind: 'predict' }>): Promise<Predi
     const r = await predictCase(files, model, { onTile: (_d, total) => { tiles = total; } });
     cases.push({ seconds: (performance.now() - t0) / 1000, tiles, shape: r.properties.original_size_of_raw_data as unknown as number[] });
   }
-  const out: PredictOutput = { backend: choice.detail, patchSize: stage.patch_size, cases };
+  // The cases' own peak, before the probe below adds its mirrored passes.
+  const out: PredictOutput = { backend: choice.detail, patchSize: stage.patch_size, cases, peakRssBytesCases: process.resourceUsage().maxRSS * 1024 };
   if (job.probeTiles) {
     const patch = new Float32Array(inChannels * stage.patch_size.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));
-    const timeTiles = async (tta: boolean): Promise<number> => {
-      const p = networkPatchPredictor(net, { patchSize: stage.patch_size, inChannels, tta });
-      // No warm-up: the cases just ran the same network.
-      const t0 = performance.now();
-      for (let i = 0; i < job.probeTiles!; i++) await p(patch, []);
-      return (performance.now() - t0) / 1000 / job.probeTiles!;
-    };
-    out.probe = { tiles: job.probeTiles, secondsPerTilePlain: await timeTiles(false), secondsPerTileMirrored: await timeTiles(true) };
+    const mirrored = networkPatchPredictor(net, { patchSize: stage.patch_size, inChannels, tta: true });
+    const t0 = performance.now(); // no warm-up: the cases just ran the same network
+    for (let i = 0; i < job.probeTiles; i++) await mirrored(patch, []);
+    out.probe = { tiles: job.probeTiles, secondsPerTileMirrored: (performance.now() - t0) / 1000 / job.probeTiles };
   }
   net.dispose();
   return out;

@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- preprocessing [--processes N] [--datasets demo,hippocampus]`: cases per second and peak RSS of
+ * `npm run bench -- preprocessing [--processes N] [--datasets demo,hippocampus,demo-large]`: cases per second and peak RSS of
  * the fingerprint stage (crop + dataset analysis) and of 3d_fullres preprocessing (resample, normalize, class
- * locations, .npy), each stage in a child process of its own with fresh output folders.
+ * locations, .npy), each stage in a child process of its own with fresh output folders. demo-large (the demo
+ * generator's ~100 x 416 x 416 cases) is opt-in: generating it takes a minute.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,7 +11,7 @@ import { loadConfig } from '../config';
 import { plan } from '../activities/planning/activity';
 import { benchDir } from './demoPlan';
 import { machineLine, mb, runJob, table } from './child';
-import { demoDataset, freshPaths, hippocampusDataset, type BenchDataset } from './datasets';
+import { demoDataset, demoLargeDataset, freshPaths, hippocampusDataset, type BenchDataset } from './datasets';
 
 interface StageFigure { dataset: string; stage: string; cases: number; seconds: number; peakRssBytes: number }
 
@@ -42,11 +43,12 @@ export async function benchPreprocessing(argv: string[]): Promise<void> {
   const datasets: BenchDataset[] = [];
   for (const name of values.datasets.split(',')) {
     if (name === 'demo') datasets.push(await demoDataset());
+    else if (name === 'demo-large') datasets.push(await demoLargeDataset());
     else if (name === 'hippocampus') {
       const h = await hippocampusDataset();
       if (typeof h === 'string') console.log(`Hippocampus skipped: ${h}`);
       else datasets.push(h);
-    } else throw new Error(`unknown dataset '${name}' (demo, hippocampus)`);
+    } else throw new Error(`unknown dataset '${name}' (demo, demo-large, hippocampus)`);
   }
   console.log(`bench preprocessing: ${machineLine()}; numProcesses ${numProcesses}`);
   const figures: StageFigure[] = [];
