@@ -6,6 +6,7 @@
  * A worker module calls `serveWorkerRequests(handler)` at load time and exports the handler; the pool loads it
  * by file path (compiled .js, or .ts under tsx in development and tests).
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Worker, isMainThread, parentPort, type TransferListItem } from 'node:worker_threads';
 import { reviveThreadError, startWorkerThread, toThreadError, type ThreadError } from '../common/threads';
@@ -51,7 +52,8 @@ export interface PoolOptions<O> {
 export async function runPool<I, O>(
   moduleFile: string, handler: Handler<I, O>, inputs: readonly I[], options: PoolOptions<O>,
 ): Promise<O[]> {
-  const concurrency = Math.max(1, Math.min(Math.floor(options.concurrency) || 1, inputs.length));
+  // More threads than cores only adds start-up cost and memory (measured: 8 threads on 2 cores ran 3-6x slower).
+  const concurrency = Math.max(1, Math.min(Math.floor(options.concurrency) || 1, inputs.length, os.availableParallelism()));
   const results: O[] = new Array(inputs.length);
   if (concurrency === 1) {
     for (let i = 0; i < inputs.length; i++) {
