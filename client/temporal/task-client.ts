@@ -7,6 +7,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { fromPayloadsAtIndex, type PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import { isDeepStrictEqual } from 'node:util';
 import type { TrainProgress } from '../../activities/contract';
 import { cancelSignal, selectSignal, taskStateQuery, type SelectionChange } from '../../workflows/definitions';
 import { WORKFLOW_TASK_QUEUE, type TaskWorkflowInput } from '../../workflows/options';
@@ -44,14 +45,27 @@ async function currentStatus(handle: WorkflowHandle): Promise<WorkflowStatusName
 }
 
 /**
+ * Whether the run behind `handle` was started with `args`. A completed run is reused only for the same
+ * request: `run -c 3d_fullres` after a finished `run -c 2d` must train 3d_fullres, not re-report the 2d run.
+ */
+async function startedWith(client: Client, handle: WorkflowHandle, args: unknown[]): Promise<boolean> {
+  const history = await handle.fetchHistory();
+  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  const converter = client.options.loadedDataConverter.payloadConverter;
+  const previous = payloads.map((_, i) => fromPayloadsAtIndex<unknown>(converter, i, payloads));
+  // Through JSON like the payloads themselves, so undefined fields compare as absent.
+  return isDeepStrictEqual(previous, JSON.parse(JSON.stringify(args)));
+}
+
+/**
  * Starts `workflowType` under `workflowId` unless a run is already going (attach) or has completed
- * (attach to its result, unless rerunCompleted). Failed, cancelled or terminated runs are started again:
+ * with the same args (attach to its result, unless rerunCompleted); a different request starts a new run. Failed, cancelled or terminated runs are started again:
  * the new run continues where the old one stopped because finished stages skip their work.
  */
 export async function startOrAttach(client: Client, workflowType: string, workflowId: string, args: unknown[], opts: AttachOptions = {}): Promise<StartOrAttach> {
   const existing = client.workflow.getHandle(workflowId);
   const status = await currentStatus(existing);
-  if (status === 'RUNNING' || (status === 'COMPLETED' && !opts.rerunCompleted)) {
+  if (status === 'RUNNING' || (status === 'COMPLETED' && !opts.rerunCompleted && (await startedWith(client, existing, args)))) {
     return { handle: existing, attached: true, status };
   }
   try {

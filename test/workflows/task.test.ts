@@ -194,6 +194,19 @@ describe('task workflow on a real Temporal server', { skip }, () => {
     assert.equal(list.length, 1, 'one workflow run for the task');
   });
 
+  test('a completed task: the same request attaches, a different one starts a new run', async () => {
+    const task = 'Task109_Rerequest';
+    const input = inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 2, epochMs: 10 }, { configurations: ['2d'], folds: [0] });
+    await run(input);
+    const same = await startOrAttachTask(t.client, input);
+    assert.deepEqual([same.attached, same.status], [true, 'COMPLETED']);
+    const other = await startOrAttachTask(t.client, { ...input, options: { configurations: ['3d_fullres'], folds: [0] } });
+    assert.equal(other.attached, false, 'not the finished 2d run re-reported');
+    const result = (await other.handle.result()) as TaskResult;
+    assert.deepEqual(result.configurations, ['3d_fullres']);
+    assert.ok(eventsOf(task).some((e) => e.node === 'train/3d_fullres/0' && e.phase === 'start'), '3d_fullres trained');
+  });
+
   test('whole-task cancel ends the run as cancelled', async () => {
     const task = 'Task107_CancelAll';
     const { handle } = await startOrAttachTask(t.client, inputFor(task, { planned: ['2d'], epochs: 400, epochMs: 50 }, { folds: [0] }));
