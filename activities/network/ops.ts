@@ -200,6 +200,41 @@ export function convNormLrelu(inputs: readonly tf.Tensor[], p: { weight: tf.Tens
 }
 
 /**
+ * Inference form of convNormLrelu: the same ops in the same order (so the same values, bit for bit), but each
+ * full-size intermediate is disposed as soon as the next op has read it, and the `inputs` are consumed
+ * (disposed) once the conv has read them. Inside one tidy the block would hold ~7 full-size tensors until its
+ * end; this holds at most an op's input and output. No gradient can flow through it (it frees what backprop
+ * would need), so it refuses to run while a gradient tape records.
+ */
+export function convNormLreluConsuming(inputs: readonly tf.Tensor[], p: { weight: tf.Tensor; bias: tf.Tensor; gamma: tf.Tensor; beta: tf.Tensor }, stride: readonly number[], padding: readonly number[]): tf.Tensor {
+  if (tf.engine().isTapeOn()) throw new Error('convNormLreluConsuming is inference-only: it cannot run under tf.grad');
+  let h = inputs.length === 1 ? inputs[0]! : tf.concat([...inputs], -1);
+  if (inputs.length > 1) inputs.forEach((t) => t.dispose());
+  h = consume(h, (x) => tf.tidy(() => convNd(x, p.weight, stride, padding)));
+  h = consume(h, (x) => tf.add(x, p.bias));
+  if (onPureJsBackend()) return consume(h, (x) => tf.tidy(() => tf.leakyRelu(instanceNorm(x, p.gamma, p.beta), LEAKY_SLOPE)));
+  // normForward's ops: (x - mean) * rsqrt(var + eps) * gamma + beta, then leakyRelu.
+  const { mean, rstd } = tf.tidy(() => {
+    const m = tf.moments(h, spatialAxesOf(h), true);
+    return { mean: m.mean, rstd: tf.rsqrt(tf.add(m.variance, NORM_EPS)) };
+  });
+  h = consume(h, (x) => tf.sub(x, mean));
+  h = consume(h, (x) => tf.mul(x, rstd));
+  mean.dispose();
+  rstd.dispose();
+  h = consume(h, (x) => tf.mul(x, p.gamma));
+  h = consume(h, (x) => tf.add(x, p.beta));
+  return consume(h, (x) => tf.leakyRelu(x, LEAKY_SLOPE));
+}
+
+/** f(x), then x disposed: one step of a chain that owns its intermediates. */
+function consume(x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const y = f(x);
+  if (y !== x) x.dispose();
+  return y;
+}
+
+/**
  * Transposed convolution with kernel = stride and no padding (each input voxel writes its own disjoint
  * kernel-sized block), as one matmul plus a reshuffle. Weight layout [in, ...kernel, out]; equals PyTorch's
  * ConvTranspose weight [in, out, ...kernel] permuted.

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MT19937 } from '../training/mt19937';
 import { LEAKY_SLOPE, describeUNet, summarizeUNet } from './architecture';
 import type { ConvBlockSpec, ParamSpec, UNetArchitecture, UNetOptions, UNetStagePlan } from './architecture';
-import { convNormLrelu, pointwiseConv, upsampleTransposed } from './ops';
+import { convNormLrelu, convNormLreluConsuming, pointwiseConv, upsampleTransposed } from './ops';
 
 export interface BuildUNetOptions extends UNetOptions {
   /** Seed of the He initialisation (numpy legacy stream), so a fresh network is reproducible. */
@@ -66,14 +66,17 @@ class GenericUNet implements UNet {
     return v;
   }
 
-  private block(inputs: tf.Tensor[], b: ConvBlockSpec): tf.Tensor {
-    const p = {
+  private blockParams(b: ConvBlockSpec): { weight: tf.Tensor; bias: tf.Tensor; gamma: tf.Tensor; beta: tf.Tensor } {
+    return {
       weight: this.param(`${b.module}.conv.weight`),
       bias: this.param(`${b.module}.conv.bias`),
       gamma: this.param(`${b.module}.instnorm.weight`),
       beta: this.param(`${b.module}.instnorm.bias`),
     };
-    return convNormLrelu(inputs, p, b.stride, b.padding);
+  }
+
+  private block(inputs: tf.Tensor[], b: ConvBlockSpec): tf.Tensor {
+    return convNormLrelu(inputs, this.blockParams(b), b.stride, b.padding);
   }
 
   private checkInput(x: tf.Tensor): void {
@@ -113,8 +116,43 @@ class GenericUNet implements UNet {
     return this.forward(x, this.architecture.deepSupervision);
   }
 
+  /**
+   * The highest-resolution logits with inference memory: each block consumes (disposes) its inputs as soon as
+   * its conv has read them, so only the encoder skips wait for their decoder stage, and no other head runs.
+   * The same ops as apply(), so the same values. Under a gradient tape (nothing frees there) it is apply()'s path.
+   */
   predict(x: tf.Tensor): tf.Tensor {
-    return this.forward(x, false)[0]!;
+    if (tf.engine().isTapeOn()) return this.forward(x, false)[0]!;
+    this.checkInput(x);
+    const a = this.architecture;
+    const skips: tf.Tensor[] = [];
+    let h = x;
+    try {
+      for (const stage of a.encoder) {
+        // The blocks consume their input; a clone shares the data, so x (the caller's) and the skip stay.
+        h = tf.clone(h);
+        for (const b of stage.blocks) h = convNormLreluConsuming([h], this.blockParams(b), b.stride, b.padding);
+        skips.push(h);
+      }
+      h = skips.pop()!; // the bottleneck output is not a skip
+      a.decoder.forEach((stage, u) => {
+        const low = h;
+        const up = tf.tidy(() => upsampleTransposed(low, this.param(`${stage.up.module}.weight`)));
+        low.dispose();
+        // Generic_UNet concatenates [upsampled, skip] along the channels before the first conv.
+        let inputs = [up, skips[skips.length - 1 - u]!];
+        h = up; // owned now; the block below consumes it
+        for (const b of stage.blocks) {
+          h = convNormLreluConsuming(inputs, this.blockParams(b), b.stride, b.padding);
+          inputs = [h];
+        }
+      });
+      const last = a.decoder[a.decoder.length - 1]!;
+      return tf.tidy(() => pointwiseConv(h, this.param(`${last.head.module}.weight`)));
+    } finally {
+      h.dispose();
+      for (const s of skips) s.dispose();
+    }
   }
 
   getWeights(): Float32Array[] {
