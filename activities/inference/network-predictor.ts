@@ -38,18 +38,23 @@ export function networkPatchPredictor(model: Pick<UNet, 'predict'>, opts: Networ
   const spatial = Array.from({ length: dims }, (_, i) => i);
   const variants = opts.tta === false ? [[]] : mirrorVariants(opts.mirrorAxes ?? spatial);
   return async (patch) => {
-    const out = tf.tidy(() => {
-      const x = tf.tensor(patch, [opts.inChannels, ...opts.patchSize], 'float32').transpose([...spatial.map((a) => a + 1), 0]).expandDims(0);
-      let sum: tf.Tensor | undefined;
-      for (const axes of variants) {
-        const flip = axes.map((a) => a + 1);
+    const x = tf.tidy(() => tf.tensor(patch, [opts.inChannels, ...opts.patchSize], 'float32').transpose([...spatial.map((a) => a + 1), 0]).expandDims(0));
+    // One tidy per mirror pass: only the running sum outlives a pass (one tidy for all 8 kept every pass's logits).
+    let sum: tf.Tensor | undefined;
+    for (const axes of variants) {
+      const flip = axes.map((a) => a + 1);
+      const next = tf.tidy(() => {
         const input = flip.length ? tf.reverse(x, flip) : x;
         let p = tf.softmax(model.predict(input), -1);
         if (flip.length) p = tf.reverse(p, flip);
-        sum = sum ? tf.add(sum, p) : p;
-      }
-      return tf.div(sum!, variants.length).squeeze([0]).transpose([dims, ...spatial]);
-    });
+        return sum ? tf.add(sum, p) : p;
+      });
+      sum?.dispose();
+      sum = next;
+    }
+    x.dispose();
+    const out = tf.tidy(() => tf.div(sum!, variants.length).squeeze([0]).transpose([dims, ...spatial]));
+    sum!.dispose();
     const data = (await out.data()) as Float32Array;
     out.dispose();
     return data;

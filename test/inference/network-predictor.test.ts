@@ -43,8 +43,10 @@ test('mirroring TTA averages softmax over flips and flips each back', async () =
     assert.ok(Math.abs(onlyX[i] + onlyX[6 + i] - 1) < 1e-6);
   }
   // flipping rows too leaves this model's output unchanged (it does not depend on the row)
+  const tensorsBefore = tf.memory().numTensors;
   const all = await networkPatchPredictor(fake, { patchSize: P, inChannels: 1 })(patch, [0, 0]);
   for (let i = 0; i < 12; i++) assert.ok(Math.abs(all[i] - onlyX[i]) < 1e-6);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'every mirror pass frees its tensors');
 });
 
 test('a tiny real U-Net checkpoint predicts a raw case end to end', async () => {
