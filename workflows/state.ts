@@ -4,7 +4,11 @@
  */
 import type { Configuration, Fold, TrainProgress, FindBestOutput, PostprocessOutput } from '../activities/contract';
 
-export type NodeStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'cancelled';
+/**
+ * `queued` is the client's view only: the workflow scheduled the step (it says `running`) but no worker has picked
+ * it up yet, e.g. folds waiting for the one training slot (describeTaskState tells them apart).
+ */
+export type NodeStatus = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'skipped' | 'cancelled';
 
 export type NodeKind = 'verify' | 'fingerprint' | 'plan' | 'preprocess' | 'train' | 'findBest' | 'postprocess';
 

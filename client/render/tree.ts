@@ -15,9 +15,9 @@ export interface RenderOptions {
 }
 
 const ICONS: Record<NodeStatus, string> = {
-  pending: '·', running: '▶', done: '✓', failed: '✗', skipped: '-', cancelled: '⊘',
+  pending: '·', queued: '◌', running: '▶', done: '✓', failed: '✗', skipped: '-', cancelled: '⊘',
 };
-const COLORS: Record<NodeStatus, number> = { pending: 90, running: 36, done: 32, failed: 31, skipped: 90, cancelled: 33 };
+const COLORS: Record<NodeStatus, number> = { pending: 90, queued: 33, running: 36, done: 32, failed: 31, skipped: 90, cancelled: 33 };
 
 const paint = (text: string, code: number, on: boolean): string => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 

@@ -11,7 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { TrainProgress } from '../../activities/contract';
 import { cancelSignal, selectSignal, taskStateQuery, type SelectionChange } from '../../workflows/definitions';
 import { WORKFLOW_TASK_QUEUE, type TaskWorkflowInput } from '../../workflows/options';
-import { sweepWorkflowId, taskWorkflowId, type TaskState } from '../../workflows/state';
+import { sweepWorkflowId, taskWorkflowId, type DagNode, type TaskState } from '../../workflows/state';
 import type { SweepInput } from '../../workflows/sweep-types';
 
 export type WorkflowStatusName = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'UNSPECIFIED' | 'PAUSED' | 'UNKNOWN';
@@ -97,12 +97,17 @@ export function startOrAttachSweep(client: Client, input: SweepInput, opts: Atta
 type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
 
 /** Merges live activity facts into the workflow's own state: attempt, last retry error, heartbeat progress. */
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED */
+const PENDING_ACTIVITY_STATE_SCHEDULED = 1;
+
 export function mergePendingActivities(state: TaskState, pending: PendingActivity[], converter: PayloadConverter): TaskState {
   const byId = new Map(pending.filter((p) => p.activityId).map((p) => [p.activityId!, p]));
   const nodes = state.nodes.map((node) => {
     const p = byId.get(node.id);
     if (!p || node.status !== 'running') return node;
-    const merged = { ...node, attempt: p.attempt ?? node.attempt };
+    const merged: DagNode = { ...node, attempt: p.attempt ?? node.attempt };
+    // Scheduled but not started: waiting for a free worker slot (one training per GPU worker).
+    if (p.state === PENDING_ACTIVITY_STATE_SCHEDULED) merged.status = 'queued';
     if (p.lastFailure?.message && (p.attempt ?? 1) > 1) merged.error = `attempt ${(p.attempt ?? 2) - 1} failed, retrying: ${p.lastFailure.message}`;
     const details = p.heartbeatDetails?.payloads;
     if (details?.length) {

@@ -84,3 +84,18 @@ test('fitWidth cuts visible characters and keeps colour codes whole', () => {
   assert.equal(cut.replace(/\x1b\[[0-9;]*m/g, ''), '✓ abc…');
   assert.ok(cut.startsWith('\x1b[32m✓\x1b[0m'));
 });
+
+test('a scheduled step no worker has picked up yet shows as queued, a started one as running', () => {
+  const { mergePendingActivities } = require('../../client/temporal/task-client') as typeof import('../../client/temporal/task-client');
+  const { defaultPayloadConverter } = require('@temporalio/common') as typeof import('@temporalio/common');
+  const folds = state([
+    node({ id: 'train/3d_fullres/0', kind: 'train', configuration: '3d_fullres', fold: 0, status: 'running', attempt: 1 }),
+    node({ id: 'train/3d_fullres/1', kind: 'train', configuration: '3d_fullres', fold: 1, status: 'running', attempt: 1 }),
+  ]);
+  const merged = mergePendingActivities(folds, [
+    { activityId: 'train/3d_fullres/0', state: 2, attempt: 1 },
+    { activityId: 'train/3d_fullres/1', state: 1, attempt: 1 },
+  ], defaultPayloadConverter);
+  assert.deepEqual(merged.nodes.map((n) => n.status), ['running', 'queued']);
+  assert.match(renderTaskState(merged), /◌ fold 1\s+queued/);
+});
