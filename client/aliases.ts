@@ -2,8 +2,7 @@
  * nnU-Net's own commands (nnUNet_train, nnUNet_predict, ...) as thin argv translations onto `nnunet` commands.
  * nnU-Net's flags are single-dash words (-tr, -pl3d) that commander cannot express, so each alias has a table:
  * nnU-Net flag → our long option (or: ignored with a reason, or refused with a reason). One alias may become
- * several steps (plan_and_preprocess = verify, fingerprint, plan, preprocess), run in order, stopping at the
- * first failure. A step whose `nnunet` command has not landed yet fails with "not implemented yet".
+ * several steps, run in order, stopping at the first failure. A step whose `nnunet` command has not landed yet fails with "not implemented yet".
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -98,8 +97,8 @@ const PLAN_RULES: Record<string, FlagRule> = {
   '--planner2d': { arity: 1, to: '--pl2d' },
   '-no_pp': { arity: 0, to: '--no-pp' },
   // Process counts (nnU-Net v1: -tf for cropping, the fingerprint and full-resolution/2D preprocessing, -tl for the
-  // 3d_lowres stage); they become the `-p` of our fingerprint/preprocess steps (translatePlanAndPreprocess).
-  '-tl': { arity: 1, to: '-p' },
+  // 3d_lowres stage); translatePlanAndPreprocess maps them (to -p and --lowres-processes).
+  '-tl': { arity: 1, to: '--lowres-processes' },
   '-tf': { arity: 1, to: '-p' },
   '--overwrite_plans': { arity: 1, refuse: 'overwriting plans with another plans file is not implemented' },
 };
@@ -162,28 +161,16 @@ function lastValue(parsed: ParsedArgs, flag: string): string | undefined {
 }
 
 /**
- * nnUNet_plan_and_preprocess -t 4 5 → per task: verify (if asked), fingerprint, plan, preprocess (unless -no_pp).
- * -tf N → `-p N` for fingerprint and preprocess; -tl N (a different count) → a 3d_lowres preprocess step with
- * `-p N` first, run only when the plans have a lowres stage; the following preprocess finds those cases done.
+ * nnUNet_plan_and_preprocess -t 4 5 → one `nnunet plan-and-preprocess -t 4 5` (verify if asked, fingerprint, plan,
+ * preprocess unless -no_pp, per task). -tf N → `-p N` (fingerprint, full-resolution and 2D preprocessing);
+ * -tl N → `--lowres-processes N` (3d_lowres preprocessing).
  */
 function translatePlanAndPreprocess(alias: string, parsed: ParsedArgs): AliasSteps {
   const tasks = required(alias, parsed, '-t').concat(parsed.flags.get('--task_ids') ?? []);
-  const planners = forward(parsed, PLAN_RULES, ['-t', '--task_ids', '--verify_dataset_integrity', '-no_pp', '-tl', '-tf']);
+  const rest = forward(parsed, PLAN_RULES, ['-t', '--task_ids', '-tl', '-tf']);
   const tf = lastValue(parsed, '-tf');
   const tl = lastValue(parsed, '-tl');
-  const fullProcesses = tf ? ['-p', tf] : [];
-  const out: AliasSteps = { steps: [], whenLowresPlanned: [] };
-  for (const t of tasks) {
-    if (parsed.flags.has('--verify_dataset_integrity')) out.steps.push(['verify', '-t', t]);
-    out.steps.push(['fingerprint', '-t', t, ...fullProcesses], ['plan', '-t', t, ...planners]);
-    if (parsed.flags.has('-no_pp')) continue;
-    if (tl && tl !== tf) {
-      out.whenLowresPlanned.push(out.steps.length);
-      out.steps.push(['preprocess', '-t', t, '-c', '3d_lowres', '-p', tl]);
-    }
-    out.steps.push(['preprocess', '-t', t, ...fullProcesses]);
-  }
-  return out;
+  return plain([['plan-and-preprocess', '-t', ...tasks, ...rest, ...(tf ? ['-p', tf] : []), ...(tl ? ['--lowres-processes', tl] : [])]]);
 }
 
 function translateFindBest(alias: string, parsed: ParsedArgs): string[][] {

@@ -22,6 +22,8 @@ export interface DagOptions {
   findBest?: boolean;
   /** Run postprocessing after find-best; default true. */
   postprocess?: boolean;
+  /** 'preprocess': plan and preprocess only (nnUNet_plan_and_preprocess); later nodes are kept but skipped. */
+  stopAfter?: 'preprocess';
 }
 
 export interface PlannedNode {
@@ -31,6 +33,8 @@ export interface PlannedNode {
   fold?: Fold;
   /** Ids of nodes that must be done before this one starts. */
   dependsOn: string[];
+  /** Set when the node is part of the pipeline but not run this time: why (shown as the skipped node's note). */
+  skip?: string;
 }
 
 export interface Dag {
@@ -83,6 +87,7 @@ function checkOptions(options: DagOptions): void {
   }
   if (options.folds && options.folds.length === 0) throw new DagOptionsError('no folds selected: use 0..4 or all');
   if (options.configurations && options.configurations.length === 0) throw new DagOptionsError('no configurations selected');
+  if (options.stopAfter !== undefined && options.stopAfter !== 'preprocess') throw new DagOptionsError(`unknown stopAfter '${String(options.stopAfter)}': use 'preprocess'`);
   for (const key of ['epochs', 'iterationsPerEpoch'] as const) {
     const v = options[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new DagOptionsError(`${key} must be a positive integer, got ${v}`);
@@ -149,6 +154,11 @@ export function buildDag(planned: readonly Configuration[], options: DagOptions 
     if (options.postprocess !== false) {
       nodes.push({ id: nodeIds.postprocess, kind: 'postprocess', dependsOn: [nodeIds.findBest] });
     }
+  }
+  if (options.stopAfter === 'preprocess') {
+    const reason = 'stopped after preprocessing (plan-and-preprocess)';
+    for (const n of nodes) if (n.kind === 'train' || n.kind === 'findBest' || n.kind === 'postprocess') n.skip = reason;
+    notes.push(`training, find-best and postprocessing ${reason}`);
   }
   return { nodes, configurations, folds, cvFolds, notes };
 }

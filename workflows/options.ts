@@ -8,6 +8,8 @@ import type { DagOptions } from './dag';
 export interface TaskOptions extends DagOptions {
   /** Worker processes for fingerprint/preprocess (nnU-Net's -tf/-tl); default 8. */
   numProcesses?: number;
+  /** Worker processes for 3d_lowres preprocessing (nnU-Net's -tl); default numProcesses. */
+  numProcessesLowres?: number;
   /** Skip dataset verification (nnU-Net runs it only with --verify_dataset_integrity); default false. */
   skipVerify?: boolean;
   planner?: string;

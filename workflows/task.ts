@@ -280,8 +280,13 @@ class AfterPlan {
       if (exec.isScheduled(n.id)) continue;
       const options = this.options();
       const trainer = options.trainer ?? DEFAULT_TRAINER;
-      if (n.kind === 'preprocess') {
-        void exec.schedule(n, (a) => a.preprocess({ paths, plansFile: plansFileFor(plan, n.configuration!), configuration: n.configuration!, numProcesses: options.numProcesses ?? 8 }));
+      const skip = n.skip;
+      if (skip !== undefined) {
+        // Never runs; settles as skipped so nodes waiting on it settle too.
+        void exec.schedule(n, () => Promise.reject(new Error('unreachable')), undefined, () => Promise.resolve(skip));
+      } else if (n.kind === 'preprocess') {
+        const numProcesses = (n.configuration === '3d_lowres' ? options.numProcessesLowres : undefined) ?? options.numProcesses ?? 8;
+        void exec.schedule(n, (a) => a.preprocess({ paths, plansFile: plansFileFor(plan, n.configuration!), configuration: n.configuration!, numProcesses }));
       } else if (n.kind === 'train') {
         void exec.schedule(
           n,

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { runFingerprint } from '../../activities/fingerprint/fingerprint';
 import { configFor, positiveInt, printJson } from '../context';
 import { resolveTask } from '../task-ref';
+import type { TaskPaths } from '../../activities/contract';
 
 interface FingerprintOpts { task: string; processes?: number; json?: boolean }
 
@@ -20,14 +21,20 @@ export function register(program: Command): void {
     .action(async (opts: FingerprintOpts, cmd: Command) => {
       const config = configFor(cmd);
       const { paths } = resolveTask(config, opts.task);
-      const t0 = Date.now();
-      const r = await runFingerprint(paths, {
-        numProcesses: opts.processes ?? config.numProcesses,
-        onProgress: opts.json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\rfingerprint ${done}/${total} cases`),
-      });
-      if (!opts.json && process.stderr.isTTY && r.computed) process.stderr.write('\n');
-      const seconds = (Date.now() - t0) / 1000;
-      if (opts.json) printJson({ ...r, seconds });
-      else console.log(`${r.fingerprintFile}: ${r.numCases} cases (${r.computed ? `computed in ${seconds.toFixed(1)} s` : 'up to date'})`);
+      const r = await fingerprintTask(paths, opts.processes ?? config.numProcesses, opts.json);
+      if (opts.json) printJson(r);
     });
+}
+
+/** Crops and fingerprints one task; prints a line unless json (the caller prints the result); shared with plan-and-preprocess. */
+export async function fingerprintTask(paths: TaskPaths, numProcesses: number, json?: boolean) {
+  const t0 = Date.now();
+  const r = await runFingerprint(paths, {
+    numProcesses,
+    onProgress: json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\rfingerprint ${done}/${total} cases`),
+  });
+  if (!json && process.stderr.isTTY && r.computed) process.stderr.write('\n');
+  const seconds = (Date.now() - t0) / 1000;
+  if (!json) console.log(`${r.fingerprintFile}: ${r.numCases} cases (${r.computed ? `computed in ${seconds.toFixed(1)} s` : 'up to date'})`);
+  return { ...r, seconds };
 }

@@ -24,6 +24,7 @@ const modules: Array<{ register: Registrar }> = [
   require('./predict'),
   require('./ensemble'),
   require('./find-best'),
+  require('./plan-and-preprocess'),
 ];
 
 export function registerAll(program: Command): void {

@@ -41,11 +41,7 @@ export function register(program: Command): void {
     .addHelpText('after', () => `\nplanners: ${plannerNames().join(', ')}`)
     .action(async (opts: PlanOpts, cmd: Command) => {
       if ((opts.fingerprint === undefined) === (opts.task === undefined)) throw new UsageError('pass exactly one of --fingerprint FILE or -t TASK');
-      for (const name of [opts.pl3d, opts.pl2d]) {
-        if (name && name !== 'None' && name !== 'none' && !plannerNames().includes(name)) {
-          throw new UsageError(`unknown planner "${name}"; known planners: ${plannerNames().join(', ')}`);
-        }
-      }
+      checkPlannerNames(opts);
       let paths: TaskPaths;
       let fingerprintFile: string;
       if (opts.fingerprint !== undefined) {
@@ -57,16 +53,31 @@ export function register(program: Command): void {
         if (!found) throw new UsageError(`task ${opts.task}: no dataset_properties.json in ${paths.preprocessedDir} or ${paths.croppedDir}; run \`nnunet fingerprint -t ${opts.task}\` first`);
         fingerprintFile = found;
       }
-      const planner = [opts.pl3d, opts.pl2d].filter((n) => n && n !== 'None' && n !== 'none').join(',');
-      const input = { paths, fingerprintFile, planner: planner || undefined, gpuMemoryTargetGb: opts.gpuMemory };
-      const skip = { '3d': opts.pl3d === 'None' || opts.pl3d === 'none', '2d': opts.pl2d === 'None' || opts.pl2d === 'none' };
-      const planned = planTask(input).filter((p) => !skip[p.plans.plans_kind]);
-      const written = opts.task !== undefined;
-      if (written) for (const p of planned) writePlansFile(p.file, p.plans);
-      const rows = planned.flatMap((p) => summarizePlans(p.plans, written ? p.file : undefined));
-      const configurations = configurationsOf(planned);
-      const cascade = configurations.includes('3d_lowres');
+      const { rows, configurations, cascade } = planFrom(paths, fingerprintFile, opts, opts.task !== undefined);
       if (opts.json) printJson({ configurations, cascade, plans: rows });
       else console.log(formatSummary(rows, cascade));
     });
+}
+
+export interface PlannerChoice { pl3d?: string; pl2d?: string; gpuMemory?: number }
+
+/** Usage error for a planner name that is neither known nor None. */
+export function checkPlannerNames(choice: PlannerChoice): void {
+  for (const name of [choice.pl3d, choice.pl2d]) {
+    if (name && name !== 'None' && name !== 'none' && !plannerNames().includes(name)) {
+      throw new UsageError(`unknown planner "${name}"; known planners: ${plannerNames().join(', ')}`);
+    }
+  }
+}
+
+/** Plans from a fingerprint (a planner named None is left out) and, when write, writes the plans files; shared with plan-and-preprocess. */
+export function planFrom(paths: TaskPaths, fingerprintFile: string, choice: PlannerChoice, write: boolean) {
+  const planner = [choice.pl3d, choice.pl2d].filter((n) => n && n !== 'None' && n !== 'none').join(',');
+  const input = { paths, fingerprintFile, planner: planner || undefined, gpuMemoryTargetGb: choice.gpuMemory };
+  const skip = { '3d': choice.pl3d === 'None' || choice.pl3d === 'none', '2d': choice.pl2d === 'None' || choice.pl2d === 'none' };
+  const planned = planTask(input).filter((p) => !skip[p.plans.plans_kind]);
+  if (write) for (const p of planned) writePlansFile(p.file, p.plans);
+  const rows = planned.flatMap((p) => summarizePlans(p.plans, write ? p.file : undefined));
+  const configurations = configurationsOf(planned);
+  return { rows, configurations, cascade: configurations.includes('3d_lowres') };
 }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { CONFIGURATIONS, type Configuration } from '../../activities/contract';
+import { CONFIGURATIONS, type Configuration, type TaskPaths } from '../../activities/contract';
 import { readPlansFile } from '../../activities/planning/plans-file';
 import { hasLowresStage } from '../../activities/planning/plans';
 import { runPreprocess } from '../../activities/preprocessing/preprocess';
@@ -19,7 +19,7 @@ function plansFileFor(dir: string, id: string, configuration: Configuration): st
 }
 
 /** Every configuration the plans on disk allow (the cascade's fullres shares 3d_fullres's data). */
-function plannedConfigurations(dir: string, id: string): Configuration[] {
+export function plannedConfigurations(dir: string, id: string): Configuration[] {
   const out: Configuration[] = [];
   if (fs.existsSync(plansFileFor(dir, id, '2d'))) out.push('2d');
   const p3 = plansFileFor(dir, id, '3d_fullres');
@@ -46,20 +46,35 @@ export function register(program: Command): void {
       if (configurations.length === 0) {
         throw new UsageError(`task ${opts.task}: no ${opts.plansIdentifier} plans in ${paths.preprocessedDir}; run \`nnunet plan -t ${opts.task}\` first`);
       }
-      const results = [];
-      for (const configuration of configurations) {
-        const plansFile = plansFileFor(paths.preprocessedDir, opts.plansIdentifier, configuration);
-        if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${opts.task}\` first`);
-        const t0 = Date.now();
-        const r = await runPreprocess(paths, plansFile, configuration, {
-          numProcesses: opts.processes ?? config.numProcesses,
-          onProgress: opts.json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\r${configuration}: ${done}/${total} cases`),
-        });
-        if (!opts.json && process.stderr.isTTY && r.computedCases > 0) process.stderr.write('\n');
-        const seconds = (Date.now() - t0) / 1000;
-        results.push({ configuration, ...r, seconds });
-        if (!opts.json) console.log(`${configuration}: ${r.dataDir} (${r.numCases} cases, ${r.computedCases} computed, ${seconds.toFixed(1)} s)`);
-      }
+      const results = await preprocessTask(paths, opts.task, configurations, { plansIdentifier: opts.plansIdentifier, numProcesses: opts.processes ?? config.numProcesses, json: opts.json });
       if (opts.json) printJson(results);
     });
+}
+
+export interface PreprocessTaskOptions {
+  plansIdentifier: string;
+  numProcesses: number;
+  /** Worker threads for 3d_lowres (nnU-Net's -tl); default numProcesses. */
+  numProcessesLowres?: number;
+  /** Print nothing (the caller prints the returned results as JSON). */
+  json?: boolean;
+}
+
+/** Preprocesses the given configurations of one task in order; shared with plan-and-preprocess. */
+export async function preprocessTask(paths: TaskPaths, taskRef: string, configurations: Configuration[], opts: PreprocessTaskOptions) {
+  const results = [];
+  for (const configuration of configurations) {
+    const plansFile = plansFileFor(paths.preprocessedDir, opts.plansIdentifier, configuration);
+    if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${taskRef}\` first`);
+    const t0 = Date.now();
+    const r = await runPreprocess(paths, plansFile, configuration, {
+      numProcesses: (configuration === '3d_lowres' ? opts.numProcessesLowres : undefined) ?? opts.numProcesses,
+      onProgress: opts.json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\r${configuration}: ${done}/${total} cases`),
+    });
+    if (!opts.json && process.stderr.isTTY && r.computedCases > 0) process.stderr.write('\n');
+    const seconds = (Date.now() - t0) / 1000;
+    results.push({ configuration, ...r, seconds });
+    if (!opts.json) console.log(`${configuration}: ${r.dataDir} (${r.numCases} cases, ${r.computedCases} computed, ${seconds.toFixed(1)} s)`);
+  }
+  return results;
 }

@@ -26,16 +26,22 @@ export function register(program: Command): void {
         if (err instanceof BadInputError) throw new UsageError(err.message);
         throw err;
       }
-      const report = await verifyDatasetFolder(rawDir, { strictGeometry: opts.strictGeometry });
+      const report = await verifyTask(rawDir, { strictGeometry: opts.strictGeometry, json: opts.json });
       if (opts.json) printJson(report);
-      else {
-        for (const p of report.problems) console.log(formatProblem(p));
-        const nErr = report.problems.filter((p) => p.severity === 'error').length;
-        const s = report.summary;
-        console.log(report.ok && s
-          ? `${rawDir}: OK (${s.numTrainingCases} training, ${s.numTestCases} test cases; modalities ${s.modalities.join(', ')}; labels ${Object.values(s.labels).join(', ')})`
-          : `${rawDir}: ${nErr} problem${nErr === 1 ? '' : 's'}`);
-      }
       if (!report.ok) process.exitCode = 1;
     });
+}
+
+/** Verifies one task folder, listing its problems unless json (the caller prints the report); shared with plan-and-preprocess. */
+export async function verifyTask(rawDir: string, opts: { strictGeometry?: boolean; json?: boolean } = {}) {
+  const report = await verifyDatasetFolder(rawDir, { strictGeometry: opts.strictGeometry });
+  if (!opts.json) {
+    for (const p of report.problems) console.log(formatProblem(p));
+    const nErr = report.problems.filter((p) => p.severity === 'error').length;
+    const s = report.summary;
+    console.log(report.ok && s
+      ? `${rawDir}: OK (${s.numTrainingCases} training, ${s.numTestCases} test cases; modalities ${s.modalities.join(', ')}; labels ${Object.values(s.labels).join(', ')})`
+      : `${rawDir}: ${nErr} problem${nErr === 1 ? '' : 's'}`);
+  }
+  return report;
 }

@@ -14,33 +14,15 @@ test('nnUNet_train CONFIG TRAINER TASK FOLD → nnunet run with that configurati
   assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--bogus']), /unknown option --bogus/);
 });
 
-test('nnUNet_plan_and_preprocess -t 4 5 → verify, fingerprint, plan, preprocess per task; -tf is their process count', () => {
+test('nnUNet_plan_and_preprocess -t 4 5 → one `nnunet plan-and-preprocess` step; -tf → -p, -tl → --lowres-processes', () => {
   const t = translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '5', '--verify_dataset_integrity', '-tf', '3', '-pl3d', 'ExperimentPlanner3D_v21']);
-  assert.deepEqual(t.steps, [
-    ['verify', '-t', '4'], ['fingerprint', '-t', '4', '-p', '3'], ['plan', '-t', '4', '--pl3d', 'ExperimentPlanner3D_v21'], ['preprocess', '-t', '4', '-p', '3'],
-    ['verify', '-t', '5'], ['fingerprint', '-t', '5', '-p', '3'], ['plan', '-t', '5', '--pl3d', 'ExperimentPlanner3D_v21'], ['preprocess', '-t', '5', '-p', '3'],
-  ]);
+  assert.deepEqual(t.steps, [['plan-and-preprocess', '-t', '4', '5', '--verify', '--pl3d', 'ExperimentPlanner3D_v21', '-p', '3']]);
   assert.deepEqual(t.whenLowresPlanned, []);
   assert.deepEqual(t.env, {});
-  assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-no_pp', '-tl', '2', '-tf', '5']).steps, [['fingerprint', '-t', '4', '-p', '5'], ['plan', '-t', '4']]);
+  assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-no_pp', '-tl', '2', '-tf', '5']).steps,
+    [['plan-and-preprocess', '-t', '4', '--no-pp', '-p', '5', '--lowres-processes', '2']]);
+  assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-tl', '2']).steps, [['plan-and-preprocess', '-t', '4', '--lowres-processes', '2']]);
   assert.throws(() => translateAlias('nnUNet_plan_and_preprocess', []), /-t is required/);
-});
-
-test('nnUNet_plan_and_preprocess -tl N: 3d_lowres is preprocessed with N processes first, only when planned; the rest with -tf', () => {
-  const both = translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-tl', '2', '-tf', '6']);
-  assert.deepEqual(both.steps, [
-    ['fingerprint', '-t', '4', '-p', '6'], ['plan', '-t', '4'],
-    ['preprocess', '-t', '4', '-c', '3d_lowres', '-p', '2'], ['preprocess', '-t', '4', '-p', '6'],
-  ]);
-  assert.deepEqual(both.whenLowresPlanned, [2]);
-  // -tl alone: the lowres stage gets it, the rest the configured default (no -p).
-  const onlyTl = translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-tl', '2']);
-  assert.deepEqual(onlyTl.steps.slice(2), [['preprocess', '-t', '4', '-c', '3d_lowres', '-p', '2'], ['preprocess', '-t', '4']]);
-  assert.deepEqual(onlyTl.steps[0], ['fingerprint', '-t', '4']);
-  // The same count for both needs no separate lowres step.
-  const same = translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-tl', '3', '-tf', '3']);
-  assert.deepEqual(same.steps.at(-1), ['preprocess', '-t', '4', '-p', '3']);
-  assert.equal(same.steps.length, 3);
   assert.throws(() => translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-tl']), /-tl needs a value/);
 });
 

@@ -70,3 +70,16 @@ test('bad options fail with a clear message', () => {
   assert.throws(() => buildDag(ALL, { folds: [] }), /no folds selected/);
   assert.throws(() => buildDag(ALL, { epochs: 0 }), /epochs must be a positive integer/);
 });
+
+test("stopAfter 'preprocess': the same nodes, train/findBest/postprocess marked skipped with a reason, with a note", () => {
+  const full = buildDag(['2d', '3d_fullres'], { folds: [0] });
+  const dag = buildDag(['2d', '3d_fullres'], { folds: [0], stopAfter: 'preprocess' });
+  assert.deepEqual(dag.nodes.map((n) => n.id), full.nodes.map((n) => n.id));
+  for (const n of dag.nodes) {
+    const later = n.kind === 'train' || n.kind === 'findBest' || n.kind === 'postprocess';
+    assert.equal(n.skip !== undefined, later, n.id);
+  }
+  assert.match(dag.nodes.find((n) => n.id === 'train/2d/0')!.skip!, /stopped after preprocessing/);
+  assert.match(dag.notes.join('\n'), /training, find-best and postprocessing stopped after preprocessing/);
+  assert.throws(() => buildDag(['2d'], { stopAfter: 'train' as never }), DagOptionsError);
+});
