@@ -4,14 +4,7 @@
  * nnU-Net flag → our long option (or: ignored with a reason, or refused with a reason). One alias may become
  * several steps, run in order, stopping at the first failure. A step whose `nnunet` command has not landed yet fails with "not implemented yet".
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Command } from 'commander';
-import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
-import { readPlansFile } from '../activities/planning/plans-file';
-import { hasLowresStage } from '../activities/planning/plans';
-import { loadConfig } from '../config';
-import { resolveTask } from './task-ref';
 import { registerAll } from './commands';
 import { UsageError } from './context';
 
@@ -165,33 +158,29 @@ function lastValue(parsed: ParsedArgs, flag: string): string | undefined {
  * preprocess unless -no_pp, per task). -tf N → `-p N` (fingerprint, full-resolution and 2D preprocessing);
  * -tl N → `--lowres-processes N` (3d_lowres preprocessing).
  */
-function translatePlanAndPreprocess(alias: string, parsed: ParsedArgs): AliasSteps {
+function translatePlanAndPreprocess(alias: string, parsed: ParsedArgs): string[][] {
   const tasks = required(alias, parsed, '-t').concat(parsed.flags.get('--task_ids') ?? []);
   const rest = forward(parsed, PLAN_RULES, ['-t', '--task_ids', '-tl', '-tf']);
   const tf = lastValue(parsed, '-tf');
   const tl = lastValue(parsed, '-tl');
-  return plain([['plan-and-preprocess', '-t', ...tasks, ...rest, ...(tf ? ['-p', tf] : []), ...(tl ? ['--lowres-processes', tl] : [])]]);
+  return [['plan-and-preprocess', '-t', ...tasks, ...rest, ...(tf ? ['-p', tf] : []), ...(tl ? ['--lowres-processes', tl] : [])]];
 }
 
 function translateFindBest(alias: string, parsed: ParsedArgs): string[][] {
   return required(alias, parsed, '-t').map((t) => ['find-best', '-t', t, ...forward(parsed, FIND_BEST_RULES, ['-t'])]);
 }
 
-/** `nnunet` argv lists; those whose index is in whenLowresPlanned run only if the task's 3D plans have a lowres stage. */
-export interface AliasSteps { steps: string[][]; whenLowresPlanned: number[] }
-
-const plain = (steps: string[][]): AliasSteps => ({ steps, whenLowresPlanned: [] });
-
-export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translate: (alias: string, p: ParsedArgs) => AliasSteps }> = {
+/** Each alias: its flag table and the `nnunet` argv lists (steps, run in order) a command line becomes. */
+export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translate: (alias: string, p: ParsedArgs) => string[][] }> = {
   nnUNet_plan_and_preprocess: { rules: PLAN_RULES, translate: translatePlanAndPreprocess },
-  nnUNet_train: { rules: TRAIN_RULES, translate: (a, p) => plain(translateTrain(a, p)) },
-  nnUNet_find_best_configuration: { rules: FIND_BEST_RULES, translate: (a, p) => plain(translateFindBest(a, p)) },
-  nnUNet_predict: { rules: PREDICT_RULES, translate: (_a, p) => plain([['predict', ...forward(p, PREDICT_RULES)]]) },
-  nnUNet_ensemble: { rules: ENSEMBLE_RULES, translate: (_a, p) => plain([['ensemble', ...forward(p, ENSEMBLE_RULES)]]) },
+  nnUNet_train: { rules: TRAIN_RULES, translate: translateTrain },
+  nnUNet_find_best_configuration: { rules: FIND_BEST_RULES, translate: translateFindBest },
+  nnUNet_predict: { rules: PREDICT_RULES, translate: (_a, p) => [['predict', ...forward(p, PREDICT_RULES)]] },
+  nnUNet_ensemble: { rules: ENSEMBLE_RULES, translate: (_a, p) => [['ensemble', ...forward(p, ENSEMBLE_RULES)]] },
 };
 
 /** The `nnunet` argv lists an nnU-Net command line stands for (plus notes on ignored flags). */
-export function translateAlias(alias: string, argv: string[]): AliasSteps & { notes: string[]; env: Record<string, string> } {
+export function translateAlias(alias: string, argv: string[]): { steps: string[][]; notes: string[]; env: Record<string, string> } {
   const spec = ALIASES[alias];
   if (!spec) throw new UsageError(`unknown nnU-Net command ${alias}; known: ${Object.keys(ALIASES).join(', ')}`);
   const parsed = parseNnunetArgs(alias, argv, spec.rules);
@@ -201,19 +190,13 @@ export function translateAlias(alias: string, argv: string[]): AliasSteps & { no
     const rule = spec.rules[flag];
     if ('to' in rule && rule.to.startsWith('env:')) env[rule.to.slice(4)] = values[values.length - 1];
   }
-  return { ...spec.translate(alias, parsed), notes: parsed.notes, env };
+  return { steps: spec.translate(alias, parsed), notes: parsed.notes, env };
 }
 
 function program(): Command {
   const p = new Command('nnunet').option('--config <file>', 'YAML config file').showHelpAfterError();
   registerAll(p);
   return p;
-}
-
-/** Whether the task's default 3D plans (written by the preceding plan step) have a lowres stage. */
-function lowresPlanned(task: string): boolean {
-  const file = path.join(resolveTask(loadConfig(), task).paths.preprocessedDir, `${PLANS_IDENTIFIER_V21}_plans_3D.json`);
-  return fs.existsSync(file) && hasLowresStage(readPlansFile(file));
 }
 
 /** Runs an alias: translates, checks every step's command exists, then runs the steps in order. */
@@ -224,7 +207,7 @@ export async function runAlias(alias: string, argv: string[]): Promise<void> {
       'Each invocation becomes one or more `nnunet` commands; see `nnunet --help` and docs/cli.md.');
     return;
   }
-  const { steps, whenLowresPlanned, notes, env } = translateAlias(alias, argv);
+  const { steps, notes, env } = translateAlias(alias, argv);
   for (const n of notes) process.stderr.write(`${alias}: ${n}\n`);
   Object.assign(process.env, env);
   const known = new Set(program().commands.map((c) => c.name()));
@@ -232,8 +215,7 @@ export async function runAlias(alias: string, argv: string[]): Promise<void> {
   if (missing.length > 0) {
     throw new NotImplementedYet(`${alias}: \`nnunet ${missing.join('`, `nnunet ')}\` not implemented yet`);
   }
-  for (const [i, step] of steps.entries()) {
-    if (whenLowresPlanned.includes(i) && !lowresPlanned(step[2])) continue;
+  for (const step of steps) {
     process.stderr.write(`${alias} → nnunet ${step.join(' ')}\n`);
     process.exitCode = 0;
     await program().parseAsync(step, { from: 'user' });
