@@ -2,7 +2,7 @@
 # Proof that the pipeline learns (issue 7): longer-budget runs on the synthetic demo task and on real
 # MSD Hippocampus data, in a scratch folder outside the repo. Results and figures: docs/results.md.
 # Usage: scripts/learning-check.sh [scratch-dir]   (default /tmp/learn; runs one training at a time)
-# Env overrides: EPOCHS_2D ITERS_2D EPOCHS_3D ITERS_3D EPOCHS_HIPPO ITERS_HIPPO, HIPPO_SRC.
+# Env overrides: EPOCHS_2D ITERS_2D EPOCHS_3D ITERS_3D EPOCHS_HIPPO ITERS_HIPPO EPOCHS_HIPPO_3D ITERS_HIPPO_3D, HIPPO_SRC.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-/tmp/learn}"
@@ -33,10 +33,12 @@ if [ -d "$hippo_src" ]; then
   nnunet convert-msd -i "$hippo_src" -t 4
   timed hippo2d nnunet run -t 4 -c 2d -f 0 --epochs "${EPOCHS_HIPPO:-40}" --iters "${ITERS_HIPPO:-25}" --no-find-best
   summary 2d Task004_Hippocampus
+  timed hippo3d nnunet run -t 4 -c 3d_fullres -f 0 --epochs "${EPOCHS_HIPPO_3D:-14}" --iters "${ITERS_HIPPO_3D:-25}" --no-find-best
+  summary 3d_fullres Task004_Hippocampus
 else
   echo "skip Hippocampus: $hippo_src not found"
 fi
 
-# --rerun: nnunet-task-901 already completed with 2d; without it run only re-reports that run
+# --rerun: before bf05723 a completed nnunet-task-901 (2d) was re-reported instead of training 3d_fullres
 timed demo3d nnunet run -t 901 -c 3d_fullres -f 0 --epochs "${EPOCHS_3D:-10}" --iters "${ITERS_3D:-25}" --no-find-best --rerun
 summary 3d_fullres Task901_Demo
