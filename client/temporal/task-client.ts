@@ -49,8 +49,13 @@ async function currentStatus(handle: WorkflowHandle): Promise<WorkflowStatusName
  * request: `run -c 3d_fullres` after a finished `run -c 2d` must train 3d_fullres, not re-report the 2d run.
  */
 async function startedWith(client: Client, handle: WorkflowHandle, args: unknown[]): Promise<boolean> {
-  const history = await handle.fetchHistory();
-  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  const last = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+  // After continue-as-new the last run's input is the carried-over state: compare with the chain's first run.
+  const firstRunId = last?.firstExecutionRunId;
+  const first = firstRunId && firstRunId !== (await handle.describe()).runId
+    ? (await client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes
+    : last;
+  const payloads = first?.input?.payloads ?? [];
   const converter = client.options.loadedDataConverter.payloadConverter;
   const previous = payloads.map((_, i) => fromPayloadsAtIndex<unknown>(converter, i, payloads));
   // Through JSON like the payloads themselves, so undefined fields compare as absent.
