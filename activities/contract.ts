@@ -74,6 +74,8 @@ export interface TrainOutput {
   epochs: number;
   /** Mean foreground Dice on the fold's validation cases, when validation ran. */
   validationMeanDice?: number;
+  /** How long the finishing attempt ran on its worker (excludes time queued for a training slot). */
+  wallTimeMs?: number;
 }
 
 /** Details a training activity heartbeats; the workflow shows them in `state`. */

@@ -24,6 +24,8 @@ export interface DagNode {
   startedAt?: string;
   endedAt?: string;
   error?: string;
+  /** How long the step itself ran on a worker, when known (training); startedAt..endedAt includes time queued. */
+  ranMs?: number;
   /** Training nodes only: the latest heartbeat details. */
   progress?: TrainProgress;
   /** Ids of the nodes this one waits for. */

@@ -304,6 +304,7 @@ class AfterPlan {
           (out) => {
             const node = exec.nodes.get(n.id)!;
             node.progress = { ...node.progress, epoch: out.epochs, totalEpochs: out.epochs, checkpoint: out.finalCheckpoint };
+            node.ranMs = out.wallTimeMs;
             this.trained.push({ node, out });
           },
         );
@@ -330,7 +331,7 @@ class AfterPlan {
       fold: node.fold!,
       epochs: out.epochs,
       validationMeanDice: out.validationMeanDice,
-      wallTimeMs: wallMs(node),
+      wallTimeMs: out.wallTimeMs ?? wallMs(node),
     }));
   }
 }

@@ -24,6 +24,7 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): TrainRunti
 }
 
 export async function train(input: TrainInput): Promise<TrainOutput> {
+  const started = Date.now();
   const ctx = Context.current();
   let last = ctx.info.heartbeatDetails as TrainProgress | undefined;
   if (last) ctx.log.info(`resuming after epoch ${last.epoch} of ${last.totalEpochs} (from the newest valid checkpoint)`);
@@ -46,7 +47,7 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
       throw new Error(`training stopped unexpectedly after epoch ${result.epoch}; state saved in ${result.checkpoint}`);
     }
     const { status: _status, ...output } = result;
-    return output;
+    return { ...output, wallTimeMs: Date.now() - started };
   } catch (err) {
     if (err instanceof ChildTrainingError && (NON_RETRYABLE_TYPES as readonly string[]).includes(err.kind)) {
       throw ApplicationFailure.create({ type: err.kind, message: err.message, nonRetryable: true, details: err.file ? [{ file: err.file }] : [] });

@@ -59,7 +59,8 @@ function details(node: DagNode, opts: Required<RenderOptions>): string {
     if (p.pseudoDice?.length) parts.push(`dice ${p.pseudoDice.map((d) => d.toFixed(3)).join('/')}`);
   }
   if (node.attempt > 1) parts.push(`attempt ${node.attempt}`);
-  if (node.startedAt) {
+  if (node.ranMs !== undefined && node.endedAt) parts.push(formatDuration(node.ranMs));
+  else if (node.startedAt) {
     const end = node.endedAt ? Date.parse(node.endedAt) : opts.now;
     parts.push(formatDuration(end - Date.parse(node.startedAt)));
   }

@@ -6,6 +6,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { fromPayloadsAtIndex, type PayloadConverter } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { isDeepStrictEqual } from 'node:util';
 import type { TrainProgress } from '../../activities/contract';
@@ -113,6 +114,9 @@ export function mergePendingActivities(state: TaskState, pending: PendingActivit
     const merged: DagNode = { ...node, attempt: p.attempt ?? node.attempt };
     // Scheduled but not started: waiting for a free worker slot (one training per GPU worker).
     if (p.state === PENDING_ACTIVITY_STATE_SCHEDULED) merged.status = 'queued';
+    // Elapsed time of a running step counts from when a worker started this attempt, not from scheduling.
+    const startedMs = optionalTsToMs(p.lastStartedTime);
+    if (merged.status === 'running' && startedMs) merged.startedAt = new Date(startedMs).toISOString();
     if (p.lastFailure?.message && (p.attempt ?? 1) > 1) merged.error = `attempt ${(p.attempt ?? 2) - 1} failed, retrying: ${p.lastFailure.message}`;
     const details = p.heartbeatDetails?.payloads;
     if (details?.length) {

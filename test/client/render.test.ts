@@ -99,3 +99,19 @@ test('a scheduled step no worker has picked up yet shows as queued, a started on
   assert.deepEqual(merged.nodes.map((n) => n.status), ['running', 'queued']);
   assert.match(renderTaskState(merged), /◌ fold 1\s+queued/);
 });
+
+test('durations count from a worker start, not from scheduling: ranMs for finished training, lastStartedTime while running', () => {
+  const { mergePendingActivities } = require('../../client/temporal/task-client') as typeof import('../../client/temporal/task-client');
+  const { defaultPayloadConverter } = require('@temporalio/common') as typeof import('@temporalio/common');
+  const { msNumberToTs } = require('@temporalio/common/lib/time') as typeof import('@temporalio/common/lib/time');
+  const finished = state([node({ id: 'train/2d/0', kind: 'train', configuration: '2d', fold: 0, status: 'done', attempt: 1,
+    startedAt: T0, endedAt: '2026-01-01T00:15:00.000Z', ranMs: 125_000 })]);
+  assert.match(renderTaskState(finished), /fold 0\s+done\s+2m05s$/m, 'the 13 minutes queued are not training time');
+  const scheduledAtT0 = state([node({ id: 'train/2d/1', kind: 'train', configuration: '2d', fold: 1, status: 'running', attempt: 1, startedAt: T0 })]);
+  const startedAt = Date.parse('2026-01-01T00:10:00.000Z');
+  const merged = mergePendingActivities(scheduledAtT0, [
+    { activityId: 'train/2d/1', state: 2, attempt: 1, lastStartedTime: msNumberToTs(startedAt) },
+  ], defaultPayloadConverter);
+  assert.equal(merged.nodes[0].startedAt, '2026-01-01T00:10:00.000Z');
+  assert.match(renderTaskState(merged, { now: startedAt + 30_000 }), /fold 1\s+running\s+30s$/m);
+});
