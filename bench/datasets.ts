@@ -11,8 +11,8 @@ import { demoTaskName, writeDemoDataset } from '../activities/io/demo';
 import { runFingerprint } from '../activities/fingerprint/fingerprint';
 import { plan } from '../activities/planning/activity';
 import { benchDir } from './demoPlan';
+import { DEMO_TASK_ID } from '../client/demo';
 
-const DEMO_TASK_ID = 901;
 const DEMO_LARGE_TASK_ID = 902;
 const HIPPOCAMPUS_TASK_ID = 904;
 

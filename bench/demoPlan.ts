@@ -13,8 +13,8 @@ import { runFingerprint } from '../activities/fingerprint/fingerprint';
 import { planTask } from '../activities/planning/activity';
 import { stages } from '../activities/planning/plans';
 import type { Plans, StagePlan } from '../activities/planning/plans';
+import { DEMO_TASK_ID } from '../client/demo';
 
-const DEMO_TASK_ID = 901;
 
 /** What a U-Net workload needs from one configuration's plan. */
 export interface BenchStage {
