@@ -55,6 +55,28 @@ export interface PlanOutput {
 export interface PreprocessInput { paths: TaskPaths; plansFile: string; configuration: Configuration; numProcesses: number }
 export interface PreprocessOutput { dataDir: string; numCases: number }
 
+/**
+ * How a fold's final validation predicts its held-out cases (and, for 3d_lowres, the cascade's next-stage maps):
+ * nnU-Net's predict options. Both change the cross-validation Dice slightly; the defaults are nnU-Net's.
+ */
+export interface ValidationSettings {
+  /** Mirroring test-time augmentation (off: 1 network pass per window instead of 8 in 3D, 4 in 2D). */
+  tta: boolean;
+  /** Sliding-window step as a fraction of the patch, in (0, 1]; 1 = no overlap between windows. */
+  stepSize: number;
+}
+
+export const DEFAULT_VALIDATION: Readonly<ValidationSettings> = Object.freeze({ tta: true, stepSize: 0.5 });
+
+export const describeValidation = (v: ValidationSettings): string => `mirroring TTA ${v.tta ? 'on' : 'off'}, step size ${v.stepSize}`;
+
+/** Why `v` is not a usable validation setting (a message naming the field), or undefined when it is. */
+export function validationSettingsProblem(v: ValidationSettings): string | undefined {
+  if (typeof v.tta !== 'boolean') return `validation.tta must be true or false, got ${String(v.tta)}`;
+  if (typeof v.stepSize !== 'number' || !(v.stepSize > 0 && v.stepSize <= 1)) return `validation.stepSize must be in (0, 1], got ${String(v.stepSize)}`;
+  return undefined;
+}
+
 export interface TrainInput {
   paths: TaskPaths;
   plansFile: string;
@@ -67,6 +89,8 @@ export interface TrainInput {
   continueTraining?: boolean;
   /** Keep the softmax of the validation cases (--npz), needed for ensembling. */
   saveSoftmax?: boolean;
+  /** The final validation's TTA and step size; absent = DEFAULT_VALIDATION (histories from before it replay). */
+  validation?: ValidationSettings;
 }
 export interface TrainOutput {
   foldDir: string;

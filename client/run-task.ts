@@ -3,6 +3,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { WorkflowFailedError } from '@temporalio/client';
+import { DEFAULT_VALIDATION, describeValidation } from '../activities/contract';
 import type { Config } from '../config';
 import type { TaskResult, TaskState } from '../workflows/state';
 import { printJson, UsageError, WorkFailedError } from './context';
@@ -128,6 +129,9 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
     say(`demo schedule: ${DEMO_SCHEDULE.epochs} epochs x ${DEMO_SCHEDULE.iterationsPerEpoch} iterations per fold (--epochs/--iters change it)`);
   }
   const input = taskInput(config, paths, flags);
+  const validationNote = input.options?.validation && `fold validation: ${describeValidation(input.options.validation)} `
+    + `(faster; the CV Dice differs slightly from nnU-Net's default: ${describeValidation(DEFAULT_VALIDATION)})`;
+  if (validationNote) say(validationNote);
   const workflowId = taskWorkflowIdFor(paths.taskName);
   const embedded = !config.temporal.address;
 
@@ -199,6 +203,7 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
     }
     const lines = outcomeLines(outcome.state, ok ? outcome.result : undefined, outcome.failure, paths);
     for (const l of lines) (ok ? say : (m: string) => process.stderr.write(`${m}\n`))(l);
+    if (ok && validationNote) say(validationNote);
     if (!ok) throw new WorkFailedError(`${workflowId} failed${lines.length ? '' : `: ${outcome.failure ?? 'unknown error'}`}`);
   } finally {
     process.off('SIGINT', onSigint);

@@ -3,7 +3,7 @@
  * configurations planning created and the user's options. The task workflow executes it; tests check it
  * without a server.
  */
-import { CONFIGURATIONS, FOLDS, type Configuration, type Fold, type PlanOutput } from '../activities/contract';
+import { CONFIGURATIONS, FOLDS, validationSettingsProblem, type Configuration, type Fold, type PlanOutput, type ValidationSettings } from '../activities/contract';
 import type { NodeKind } from './state';
 
 export const DEFAULT_TRAINER = 'nnUNetTrainerV2';
@@ -18,6 +18,8 @@ export interface DagOptions {
   trainer?: string;
   epochs?: number;
   iterationsPerEpoch?: number;
+  /** Each fold's final validation: TTA and sliding-window step; default nnU-Net's (TTA on, 0.5). */
+  validation?: ValidationSettings;
   /** Run find-best-configuration (needs at least one cross-validation fold); default true. */
   findBest?: boolean;
   /** Run postprocessing after find-best; default true. */
@@ -92,6 +94,8 @@ function checkOptions(options: DagOptions): void {
     const v = options[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new DagOptionsError(`${key} must be a positive integer, got ${v}`);
   }
+  const validationProblem = options.validation && validationSettingsProblem(options.validation);
+  if (validationProblem) throw new DagOptionsError(validationProblem);
 }
 
 /** Selected folds, de-duplicated, in canonical order (0..4 then 'all'). */

@@ -300,6 +300,8 @@ class AfterPlan {
             iterationsPerEpoch: options.iterationsPerEpoch,
             continueTraining: options.continueTraining,
             saveSoftmax: options.saveSoftmax ?? this.dag.nodes.some((x) => x.kind === 'findBest'),
+            // Absent unless asked for: the activity applies nnU-Net's defaults.
+            ...(options.validation ? { validation: options.validation } : {}),
           }),
           (out) => {
             const node = exec.nodes.get(n.id)!;

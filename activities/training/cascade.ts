@@ -15,7 +15,7 @@ import { BadInputError } from '../common/errors';
 import { readNpySync, writeNpy } from '../io/npy';
 import { oneHotForeground } from '../inference/cascade';
 import type { Probabilities } from '../inference/export';
-import { numClassesOf, predictPreprocessedCase, type CaseModel, type CasePrediction, type ExtraChannels, type ExtraChannelsFor } from '../inference/predict-case';
+import { numClassesOf, predictPreprocessedCase, type CaseModel, type PredictCaseOptions, type CasePrediction, type ExtraChannels, type ExtraChannelsFor } from '../inference/predict-case';
 import { stages, type Plans } from '../planning/plans';
 import { modelFolder } from '../postprocessing/results-layout';
 import { stageFor, stageParams } from '../preprocessing/preprocess';
@@ -110,9 +110,9 @@ export interface GridPrediction { prediction: CasePrediction; grid: Probabilitie
  * One raw case as the fold validation predicts it: preprocess, (cascade) append the previous-stage one-hot
  * channels, softmax on the preprocessed grid (kept for pred_next_stage), exported to the raw image grid.
  */
-export async function predictOnGrid(imageFiles: string[], model: CaseModel, extra?: ExtraChannelsFor): Promise<GridPrediction> {
+export async function predictOnGrid(imageFiles: string[], model: CaseModel, extra?: ExtraChannelsFor, opts: PredictCaseOptions = {}): Promise<GridPrediction> {
   const pre = preprocessTestCase(imageFiles, model.plans, model.configuration, model.plansFile);
-  const { grid, prediction } = await predictPreprocessedCase(pre, model, extra);
+  const { grid, prediction } = await predictPreprocessedCase(pre, model, extra, opts);
   return { prediction, grid, properties: pre.properties };
 }
 

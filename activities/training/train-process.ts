@@ -2,8 +2,9 @@
  * One fold's training as nnUNet_train runs it (spec §5.1-§5.2, §5.11): plans and stage, splits_final.json
  * (created if missing, validated if edited), the results tree (fold dir, plans.json, debug.json, training log,
  * progress.png), resume from the newest valid checkpoint, the trainer's epochs, then validation of the held-out
- * cases through the inference code into validation_raw/ with summary.json. A fold whose final checkpoint and
- * validation exist returns at once.
+ * cases through the inference code into validation_raw/ with summary.json and validation_args.json (the TTA and
+ * step size it used). A fold whose final checkpoint and validation exist returns at once; when that validation
+ * used other settings than asked for now, only the validation runs again (from the final checkpoint).
  *
  * `runTrainingFold` runs in the calling process (the CLI); this file is also the entry of the child process the
  * `train` activity forks (see `serveChild` below), so the training loop never blocks the worker's event loop.
@@ -11,16 +12,17 @@
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Configuration, TrainInput, TrainOutput, TrainProgress } from '../contract';
+import { DEFAULT_VALIDATION, describeValidation, validationSettingsProblem, type Configuration, type TrainInput, type TrainOutput, type TrainProgress, type ValidationSettings } from '../contract';
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
 import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
 import { meanForegroundDice, readSummary } from '../evaluation/summary';
-import { networkPatchPredictor } from '../inference/network-predictor';
+import { loadUNet, networkInChannels, networkPatchPredictor } from '../inference/network-predictor';
 import { writeSegmentation, writeSoftmax, segmentationFile } from '../inference/write-prediction';
 import { readDataset } from '../io/dataset';
 import { initBackend } from '../network/backend';
 import { describeUNet } from '../network/architecture';
+import type { UNet } from '../network/unet';
 import { readPlansFile, serializePlans } from '../planning/plans-file';
 import { stages, type Plans } from '../planning/plans';
 import { foldFolder, modelFolder, trainerFor } from '../postprocessing/results-layout';
@@ -45,7 +47,7 @@ export interface TrainRuntimeOptions {
   checkpointEveryEpochs?: number;
   checkpointEveryMinutes?: number;
   numWorkers?: number;
-  /** Mirroring test-time augmentation in the final validation (nnU-Net: on). */
+  /** Mirroring TTA in the final validation when the input has no `validation` (tests' older knob). */
   validationTta?: boolean;
   /** Skip the final validation (nnUNet_train without validation is not a thing; tests of the loop only). */
   skipValidation?: boolean;
@@ -81,6 +83,16 @@ function preprocessedCases(dataDir: string): string[] {
   const ids = fs.readdirSync(dataDir).filter((f) => f.endsWith('.npy')).map((f) => f.slice(0, -4)).sort();
   if (ids.length === 0) throw new BadInputError(`${dataDir}: no preprocessed cases (.npy); run \`nnunet preprocess\` again`, dataDir);
   return ids;
+}
+
+/** Appends to a new nnU-Net-named training log in the fold folder, and hands each line to `hooks.log`. */
+function foldLogger(foldDir: string, hooks: TrainFoldHooks): (line: string) => void {
+  fs.mkdirSync(foldDir, { recursive: true });
+  const logFile = path.join(foldDir, logFileName());
+  return (line) => {
+    fs.appendFileSync(logFile, `${new Date().toISOString()}: ${line}\n`);
+    hooks.log?.(line);
+  };
 }
 
 /** Where a fold's outputs go (the nnU-Net results tree). */
@@ -157,10 +169,18 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
     foldCases = { splits, cases: selectFold(splits, fold, caseIds), caseIds };
     return foldCases;
   };
-  const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined);
-  if (done) return { status: 'done', ...done };
-
+  const validation = validationSettingsOf(input);
+  const rt = input.runtime ?? {};
   const stage = stages(plans)[sel.stageIndex]!;
+  const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined);
+  if (done) {
+    const used = recordedValidation(foldDir);
+    if (rt.skipValidation || (used && sameValidation(used, validation))) return { status: 'done', ...done };
+    const job = { input, plans, foldDir, valCases: loadFold().cases.val, settings: validation, nextStage, log: foldLogger(foldDir, hooks) };
+    const validationMeanDice = await revalidateFold(done, used, job, stage.patch_size, previousStageDir);
+    return { status: 'done', ...done, validationMeanDice };
+  }
+
   const { splits, cases } = loadFold();
   if (cases.val.length === 0) throw new BadInputError(`${SPLITS_FILE_NAME}: fold ${fold} has no validation cases`);
   if (previousStageDir) {
@@ -172,15 +192,10 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   fs.mkdirSync(foldDir, { recursive: true });
   const modelDir = path.dirname(foldDir);
   writeFileAtomic(path.join(modelDir, 'plans.json'), serializePlans(plans));
-  const logFile = path.join(foldDir, logFileName());
-  const log = (line: string) => {
-    fs.appendFileSync(logFile, `${new Date().toISOString()}: ${line}\n`);
-    hooks.log?.(line);
-  };
+  const log = foldLogger(foldDir, hooks);
   const backend = await initBackend({ purpose: 'training' });
   log(`backend: ${backend.id} (${backend.detail})`);
 
-  const rt = input.runtime ?? {};
   const trainer = new Trainer({
     trainerName, plans, previousStageDir, configuration, stage, dataDir: sel.dataDir, foldDir,
     trainCases: cases.train, valCases: cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
@@ -214,9 +229,8 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
       return { status: 'stopped', foldDir, checkpoint: outcome.checkpoint, epoch: trainer.epoch };
     }
     if (rt.skipValidation) return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
-    log(`validating ${cases.val.length} held-out cases into ${VALIDATION_DIR}/`);
-    const meanDice = await validateFold(trainer, input, plans, foldDir, cases.val, rt.validationTta ?? true, nextStage);
-    log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
+    const net = { network: trainer.network, patchSize: stage.patch_size, inChannels: trainer.inputChannels, previousStageDir: trainer.setup.previousStageDir };
+    const meanDice = await validateFold(net, { input, plans, foldDir, valCases: cases.val, settings: validation, nextStage, log });
     return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch, validationMeanDice: meanDice };
   } finally {
     await trainer.dispose();
@@ -232,26 +246,112 @@ export function progressOf(r: EpochReport, newestCheckpoint?: string): TrainProg
   };
 }
 
-/**
- * nnU-Net's validate(): the held-out raw cases through the inference pipeline, then summary.json. The cascade
- * appends each case's out-of-fold lowres map; 3d_lowres also exports every case for the next stage (§5.12).
- */
-async function validateFold(
-  trainer: NnUNetTrainerV2, input: TrainFoldInput, plans: Plans, foldDir: string, valCases: string[], tta: boolean, nextStage?: string,
+/** A finished fold validated with other settings than `job.settings`: validation only, from the final checkpoint. */
+async function revalidateFold(
+  done: TrainOutput, used: ValidationSettings | undefined, job: FoldValidation, patchSize: number[], previousStageDir?: string,
 ): Promise<number> {
+  const { input, plans, log } = job;
+  log(`the validation in ${VALIDATION_DIR}/ used ${used ? describeValidation(used) : 'unrecorded settings'}; `
+    + `validating again with ${describeValidation(job.settings)} from ${path.basename(done.finalCheckpoint)}`);
+  const backend = await initBackend({ purpose: 'inference' });
+  log(`backend: ${backend.id} (${backend.detail})`);
+  const network = loadUNet(plans, input.configuration, input.plansFile, done.finalCheckpoint);
+  try {
+    return await validateFold({ network, patchSize, inChannels: networkInChannels(plans, input.configuration), previousStageDir }, job);
+  } finally {
+    network.dispose();
+  }
+}
+
+/** The file nnU-Net's validate() writes beside the predictions: the arguments it ran with. */
+export const VALIDATION_ARGS_FILE = 'validation_args.json';
+
+/** The keys of nnU-Net's validation_args.json that apply here. */
+interface ValidationArgs {
+  do_mirroring: boolean;
+  use_sliding_window: true;
+  step_size: number;
+  use_gaussian: true;
+  save_softmax: boolean;
+  validation_folder_name: string;
+}
+
+/** The settings a fold validates with: the input's, else nnU-Net's (runtime.validationTta: tests' older knob). */
+export function validationSettingsOf(input: TrainFoldInput): ValidationSettings {
+  const settings = input.validation ?? { ...DEFAULT_VALIDATION, tta: input.runtime?.validationTta ?? DEFAULT_VALIDATION.tta };
+  const problem = validationSettingsProblem(settings);
+  if (problem) throw new BadInputError(`${problem} (nnU-Net: TTA on, step size 0.5)`);
+  return settings;
+}
+
+const sameValidation = (a: ValidationSettings, b: ValidationSettings): boolean => a.tta === b.tta && a.stepSize === b.stepSize;
+
+/**
+ * The settings a fold's existing validation used. Folds validated before validation_args.json was written used
+ * nnU-Net's defaults (the only settings the product path had); an unreadable file gives undefined (validate again).
+ */
+export function recordedValidation(foldDir: string): ValidationSettings | undefined {
+  const file = path.join(foldDir, VALIDATION_DIR, VALIDATION_ARGS_FILE);
+  if (!fs.existsSync(file)) return { ...DEFAULT_VALIDATION };
+  try {
+    const args = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ValidationArgs>;
+    const used = { tta: args.do_mirroring, stepSize: args.step_size } as ValidationSettings;
+    return validationSettingsProblem(used) ? undefined : used;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A trained network as the validation uses it (the trainer's, or one loaded from the final checkpoint). */
+interface ValidationNetwork {
+  network: Pick<UNet, 'predict'>;
+  patchSize: number[];
+  inChannels: number;
+  /** 3d_cascade_fullres: where the held-out cases' out-of-fold lowres maps are. */
+  previousStageDir?: string;
+}
+
+interface FoldValidation {
+  input: TrainFoldInput;
+  plans: Plans;
+  foldDir: string;
+  valCases: string[];
+  settings: ValidationSettings;
+  /** 3d_lowres: the pred_next_stage folder every validated case is exported to. */
+  nextStage?: string;
+  log: (line: string) => void;
+}
+
+/**
+ * nnU-Net's validate(): the held-out raw cases through the inference pipeline with the requested TTA and step
+ * size, then summary.json and validation_args.json. The cascade appends each case's out-of-fold lowres map;
+ * 3d_lowres also exports every case for the next stage (§5.12). Logs windows and network passes per case.
+ */
+async function validateFold(net: ValidationNetwork, job: FoldValidation): Promise<number> {
+  const { input, plans, foldDir, valCases, settings, nextStage, log } = job;
+  log(`validating ${valCases.length} held-out cases into ${VALIDATION_DIR}/ (${describeValidation(settings)})`);
   const dataset = readDataset(input.paths.rawDir);
   const byId = new Map(dataset.training.map((c) => [c.id, c]));
-  const previousStageDir = trainer.setup.previousStageDir;
-  const predictor = networkPatchPredictor(trainer.network, { patchSize: trainer.setup.stage.patch_size, inChannels: trainer.inputChannels, tta });
+  let passes = 0;
+  const counted = { predict: (x: Parameters<UNet['predict']>[0]) => { passes++; return net.network.predict(x); } };
+  const predictor = networkPatchPredictor(counted, { patchSize: net.patchSize, inChannels: net.inChannels, tta: settings.tta });
   const model = { plans, plansFile: input.plansFile, configuration: input.configuration, folds: [predictor] };
   const finalDir = path.join(foldDir, VALIDATION_DIR);
   const gtDir = path.join(input.paths.preprocessedDir, 'gt_segmentations');
+  const args: ValidationArgs = {
+    do_mirroring: settings.tta, use_sliding_window: true, step_size: settings.stepSize, use_gaussian: true,
+    save_softmax: input.saveSoftmax ?? false, validation_folder_name: VALIDATION_DIR,
+  };
   let summary;
   await writeDirAtomic(finalDir, async (tmp) => {
     for (const id of valCases) {
       const c = byId.get(id);
       if (!c) throw new BadInputError(`${dataset.jsonFile}: validation case ${id} is not among the training cases`, dataset.jsonFile);
-      const { prediction: pred, grid, properties } = await predictOnGrid(c.images, model, previousStageDir ? cascadeExtra(previousStageDir, id, plans) : undefined);
+      let windows = 0;
+      passes = 0;
+      const extra = net.previousStageDir ? cascadeExtra(net.previousStageDir, id, plans) : undefined;
+      const { prediction: pred, grid, properties } = await predictOnGrid(c.images, model, extra, { stepSize: settings.stepSize, onTile: () => { windows++; } });
+      log(`validated ${id}: ${windows} sliding windows, ${passes} network passes`);
       if (nextStage) {
         const target = fullresShape(plans, input.plansFile, input.paths.preprocessedDir, id, properties);
         writeSegFromPrevStage(nextStage, id, segmentationForNextStage(grid, target), target);
@@ -261,8 +361,11 @@ async function validateFold(
     }
     const classes = Array.from({ length: plans.num_classes + 1 }, (_, i) => i);
     summary = await evaluateStagedFolder(tmp, finalDir, gtDir, classes);
+    writeJsonAtomic(path.join(tmp, VALIDATION_ARGS_FILE), args);
   });
-  return meanForegroundDice(summary!);
+  const meanDice = meanForegroundDice(summary!);
+  log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
+  return meanDice;
 }
 
 // ---- child-process entry -------------------------------------------------------------------------------------

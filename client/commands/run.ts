@@ -8,9 +8,9 @@ import type { Config } from '../../config';
 import type { Configuration, Fold, TaskPaths } from '../../activities/contract';
 import type { TaskWorkflowInput } from '../../workflows/options';
 import { configFor, positiveInt } from '../context';
-import { collect, parseConfiguration, parseFold } from '../options';
+import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 
-export interface RunFlags {
+export interface RunFlags extends ValidationFlags {
   task?: string;
   demo?: boolean;
   configurations?: Configuration[];
@@ -27,6 +27,7 @@ export interface RunFlags {
 }
 
 export function taskInput(config: Config, paths: TaskPaths, flags: RunFlags): TaskWorkflowInput {
+  const validation = validationFromFlags(flags);
   return {
     paths,
     options: {
@@ -35,6 +36,7 @@ export function taskInput(config: Config, paths: TaskPaths, flags: RunFlags): Ta
       trainer: flags.trainer ?? config.training.trainer,
       epochs: flags.epochs ?? config.training.epochs,
       iterationsPerEpoch: flags.iters ?? config.training.iterationsPerEpoch,
+      ...(validation ? { validation } : {}),
       findBest: flags.findBest,
       postprocess: flags.findBest,
       skipVerify: flags.verify === false,
@@ -60,6 +62,8 @@ export function register(program: Command): void {
     .option('--no-find-best', 'skip find-best-configuration and postprocessing')
     .option('--no-verify', 'skip the dataset integrity check')
     .option('--npz', 'keep the validation softmax (needed for ensembling; on by default when find-best runs)')
+    .addOption(disableTtaOption())
+    .addOption(stepSizeOption())
     .option('--rerun', 'start again even if the task already completed (finished stages are skipped)')
     .option('--detach', 'start or attach, then return at once (needs a server that keeps running)')
     .option('--json', 'print the outcome (or, with --detach, the workflow id) as JSON on stdout')

@@ -11,11 +11,11 @@ import type { Configuration, Fold } from '../../activities/contract';
 import { sweepWorkflowId } from '../../workflows/state';
 import type { SweepInput, SweepResult, SweepState } from '../../workflows/sweep-types';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
-import { collect, parseConfiguration, parseFold } from '../options';
+import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
 import { taskInput } from './run';
 
-interface SweepFlags {
+interface SweepFlags extends ValidationFlags {
   tasks: string[];
   configurations?: Configuration[];
   folds?: Fold[];
@@ -64,6 +64,8 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs per fold (default from config)', positiveInt('--epochs'))
     .option('--iters <n>', 'iterations per epoch (default from config)', positiveInt('--iters'))
     .option('--max-concurrent <n>', 'task workflows at once (default 1)', positiveInt('--max-concurrent'))
+    .addOption(disableTtaOption())
+    .addOption(stepSizeOption())
     .option('--detach', 'start or attach, then return at once (needs a server that keeps running)')
     .option('--json', 'print the sweep result as JSON')
     .action(async (flags: SweepFlags, cmd: Command) => {

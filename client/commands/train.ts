@@ -9,9 +9,10 @@ import type { Command } from 'commander';
 import { CONFIGURATIONS, type Configuration, type Fold } from '../../activities/contract';
 import { runTrainingFold } from '../../activities/training/train-process';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
+import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
 
-interface TrainOpts { continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier: string; json?: boolean; quiet?: boolean }
+interface TrainOpts extends ValidationFlags { continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier: string; json?: boolean; quiet?: boolean }
 
 function parseFold(s: string): Fold {
   if (s === 'all') return 'all';
@@ -37,6 +38,8 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs (nnU-Net: 1000)', positiveInt('--epochs'))
     .option('--iters <n>', 'training iterations per epoch (nnU-Net: 250; validation iterations scale 1:5)', positiveInt('--iters'))
     .option('--plans-identifier <id>', 'plans identifier of the plans files', 'nnUNetPlansv2.1')
+    .addOption(disableTtaOption())
+    .addOption(stepSizeOption())
     .option('-q, --quiet', 'no per-epoch lines on stderr')
     .option('--json', 'print the result as JSON')
     .action(async (configurationArg: string, trainer: string, taskArg: string, foldArg: string, opts: TrainOpts, cmd: Command) => {
@@ -56,7 +59,8 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const result = await runTrainingFold(
-          { paths, plansFile, configuration, fold, trainer, epochs: opts.epochs, iterationsPerEpoch: opts.iters, continueTraining: opts.continue, saveSoftmax: opts.npz },
+          { paths, plansFile, configuration, fold, trainer, epochs: opts.epochs, iterationsPerEpoch: opts.iters, continueTraining: opts.continue, saveSoftmax: opts.npz,
+            validation: validationFromFlags(opts) },
           {
             shouldStop: () => stop,
             log: opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
