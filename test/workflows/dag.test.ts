@@ -69,6 +69,8 @@ test('bad options fail with a clear message', () => {
   assert.throws(() => buildDag(ALL, { folds: [7 as 0] }), /unknown fold '7'/);
   assert.throws(() => buildDag(ALL, { folds: [] }), /no folds selected/);
   assert.throws(() => buildDag(ALL, { epochs: 0 }), /epochs must be a positive integer/);
+  assert.throws(() => buildDag(ALL, { validation: { tta: false, stepSize: 0 } }), (e: unknown) => e instanceof DagOptionsError && /validation\.stepSize must be in \(0, 1\]/.test(e.message));
+  assert.throws(() => buildDag(ALL, { validation: { tta: 'no' as unknown as boolean, stepSize: 0.5 } }), /validation\.tta must be true or false/);
 });
 
 test("stopAfter 'preprocess': the same nodes, train/findBest/postprocess marked skipped with a reason, with a note", () => {

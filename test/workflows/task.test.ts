@@ -11,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 import { createWorkers, type NnunetWorkers } from '../../worker';
 import { describeTaskState, cancelTask, selectTask, startOrAttachTask, taskWorkflowIdFor } from '../../client/temporal/task-client';
 import { taskStateQuery } from '../../workflows/definitions';
+import type { TrainInput } from '../../activities/contract';
 import type { TaskWorkflowInput } from '../../workflows/options';
 import type { TaskResult } from '../../workflows/state';
 import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, waitFor, type TestServer } from '../helpers/temporal';
@@ -77,6 +78,7 @@ describe('task workflow on a real Temporal server', { skip }, () => {
     const ev = eventsOf(task);
     const trainStarts = ev.filter((e) => e.activity === 'train' && e.phase === 'start').map((e) => e.node).sort();
     assert.deepEqual(trainStarts, ['train/3d_cascade_fullres/0', 'train/3d_cascade_fullres/1', 'train/3d_lowres/0', 'train/3d_lowres/1', 'train/3d_lowres/2', 'train/3d_lowres/3', 'train/3d_lowres/4']);
+    assert.ok(ev.every((e) => e.activity !== 'train' || e.phase !== 'start' || !('validation' in (e.input as TrainInput))), 'no validation settings asked: the activity applies the defaults');
     const lastLowresEnd = Math.max(...ev.filter((e) => e.node.startsWith('train/3d_lowres') && e.phase === 'end').map((e) => e.t));
     const firstCascadeStart = Math.min(...ev.filter((e) => e.node.startsWith('train/3d_cascade') && e.phase === 'start').map((e) => e.t));
     assert.ok(firstCascadeStart >= lastLowresEnd, `cascade started ${firstCascadeStart} before the last lowres fold ended ${lastLowresEnd}`);
@@ -99,10 +101,14 @@ describe('task workflow on a real Temporal server', { skip }, () => {
 
   test('no cascade without a planned lowres stage; fold subset and fold all', async () => {
     const task = 'Task102_NoLowres';
-    const result = await run(inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 1 }, { folds: [1, 'all'] }));
+    const validation = { tta: false, stepSize: 1 };
+    const result = await run(inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 1 }, { folds: [1, 'all'], validation }));
     const ev = eventsOf(task);
     const trainStarts = ev.filter((e) => e.activity === 'train' && e.phase === 'start').map((e) => e.node).sort();
     assert.deepEqual(trainStarts, ['train/2d/1', 'train/2d/all', 'train/3d_fullres/1', 'train/3d_fullres/all']);
+    for (const e of ev.filter((x) => x.activity === 'train' && x.phase === 'start')) {
+      assert.deepEqual((e.input as TrainInput).validation, validation, `${e.node} gets the validation settings`);
+    }
     const fb = ev.find((e) => e.activity === 'findBestConfiguration' && e.phase === 'start')!;
     assert.deepEqual((fb.input as { folds: unknown; configurations: unknown }).folds, [1]);
     assert.deepEqual((fb.input as { configurations: unknown }).configurations, ['2d', '3d_fullres']);
@@ -240,7 +246,7 @@ describe('task workflow on a real Temporal server', { skip }, () => {
   test('the workflow code replays its recorded histories deterministically', async (tc) => {
     const bundle = await testWorkflowBundle();
     let replayed = 0;
-    for (const task of ['Task101_Cascade', 'Task103_FoldFails', 'Task106_Cancel', 'Task107_CancelAll', 'Task108_Select']) {
+    for (const task of ['Task101_Cascade', 'Task102_NoLowres', 'Task103_FoldFails', 'Task106_Cancel', 'Task107_CancelAll', 'Task108_Select']) {
       const history = await t.client.workflow.getHandle(taskWorkflowIdFor(task)).fetchHistory().catch(() => undefined);
       if (!history) continue; // the test that creates it did not run (name filter)
       await Worker.runReplayHistory({ workflowBundle: bundle }, history, taskWorkflowIdFor(task));
