@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { loadConfig } from '../../config';
 import { taskInput } from '../../client/commands/run';
+import { sweepInput } from '../../client/commands/sweep';
 import { makeTaskPaths } from '../helpers/temporal';
 import { assertBuilt, runCli } from './cli-helpers';
 
@@ -29,4 +30,7 @@ test('the flags become TaskOptions.validation; nnU-Net\'s defaults leave it out 
   assert.deepEqual(taskInput(config, paths, { disableTta: true }).options?.validation, { tta: false, stepSize: 0.5 });
   assert.deepEqual(taskInput(config, paths, { stepSize: 0.75 }).options?.validation, { tta: true, stepSize: 0.75 });
   for (const defaults of [{}, { stepSize: 0.5 }]) assert.ok(!('validation' in taskInput(config, paths, defaults).options!));
+  // The sweep hands the same options to every task workflow it starts.
+  const sweep = sweepInput(config, { tasks: ['Task004_Hippocampus', 'Task005_Prostate'], disableTta: true, stepSize: 1 });
+  assert.deepEqual(sweep.options?.validation, { tta: false, stepSize: 1 });
 });
