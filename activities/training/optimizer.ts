@@ -4,6 +4,7 @@
  * decay. The momentum buffers are plain Float32Arrays on request, so a checkpoint can hold them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { variableGradsFreeing } from '../network/backprop';
 
 export const SGD_DEFAULTS = { learningRate: 0.01, momentum: 0.99, nesterov: true, weightDecay: 3e-5, clipNorm: 12 } as const;
 export const POLY_EXPONENT = 0.9;
@@ -117,7 +118,7 @@ export function globalNorm(grads: readonly (tf.Tensor | null)[]): number {
  * variable. The caller disposes the gradients.
  */
 export function lossAndGradients(loss: () => tf.Scalar, variables: readonly tf.Variable[]): { loss: number; grads: (tf.Tensor | null)[] } {
-  const { value, grads } = tf.variableGrads(loss, [...variables]);
+  const { value, grads } = variableGradsFreeing(loss, variables);
   const lossValue = value.dataSync()[0]!;
   value.dispose();
   return { loss: lossValue, grads: variables.map((v) => grads[v.name] ?? null) };
