@@ -1,26 +1,26 @@
 /**
  * nnUNet_find_best_configuration (spec §9, v1 `figure_out_what_to_submit.py`; v2 §10.7 where noted):
  * - every configuration: pooled cross-validation Dice = mean foreground Dice of `cv_niftis_raw/summary.json`
- *   (consolidated from the folds' validation_raw when absent), BEFORE postprocessing;
+ *   (consolidated from the folds' validation_raw when absent or older than them), BEFORE postprocessing;
  * - every unordered pair: the folds' validation softmax (`validation_raw/<case>.npz`) averaged and exported into
  *   `ensembles/<task>/ensemble_<a>--<b>/ensembled_raw` with its summary.json, scored the same way;
  * - the winner is the highest score; on exact ties the first candidate (singles before ensembles, v2's rule);
  * - prediction_commands.txt and summary.csv (per-class Dice per candidate) in `ensembles/<task>/`.
  * Configurations without results are skipped (v2), or refused with `strict` (v1). Every folder written here is
- * built under a temporary name and renamed when complete, and reused when present, so re-runs are cheap.
+ * built under a temporary name and renamed when complete, and reused while the fold predictions it came from
+ * are unchanged, so re-runs are cheap and never score stale predictions.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CandidateResult, Configuration, FindBestInput, FindBestOutput, Fold, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
-import { writeDirAtomic, writeFileAtomic } from '../common/atomic';
-import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
-import { listLabelFiles } from '../evaluation/label-io';
+import { writeFileAtomic } from '../common/atomic';
 import { meanForegroundDice, readSummary, type SummaryJson } from '../evaluation/summary';
 import { labelValues, readDataset } from '../io/dataset';
 import { argmaxClasses, meanProbabilities } from '../inference/export';
 import { readSoftmax, segmentationFile, writeSegmentation } from '../inference/write-prediction';
 import { ensembleFolder, foldFolder, modelFolder, trainerFor } from '../postprocessing/results-layout';
+import { buildEvaluatedFolder, consolidateFolds, isUpToDate, validationFolders } from '../postprocessing/consolidate';
 
 export interface Candidate extends CandidateResult {
   /** Folder whose summary.json was scored (cv_niftis_raw or ensembled_raw). */
@@ -59,21 +59,6 @@ function missingResults(model: string, folds: readonly Fold[]): string | undefin
   return missing.length ? `${model}: no validation_raw for fold(s) ${missing.join(', ')}` : undefined;
 }
 
-/** consolidate_folds: pool every fold's validation predictions into cv_niftis_raw and evaluate them (once). */
-async function consolidatedSummary(model: string, folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson> {
-  const rawDir = path.join(model, 'cv_niftis_raw');
-  const summaryFile = path.join(rawDir, 'summary.json');
-  if (fs.existsSync(summaryFile)) return readSummary(summaryFile);
-  await writeDirAtomic(rawDir, async (tmp) => {
-    for (const fold of folds) {
-      const dir = path.join(foldFolder(model, fold), 'validation_raw');
-      for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
-    }
-    await evaluateStagedFolder(tmp, rawDir, gtDir, classes);
-  });
-  return readSummary(summaryFile);
-}
-
 /** Validation cases of a fold with a softmax .npz in both models, or why there are none. */
 function ensembleCases(models: readonly string[], fold: Fold): string[] {
   const sets = models.map((m) => {
@@ -83,15 +68,15 @@ function ensembleCases(models: readonly string[], fold: Fold): string[] {
   return [...sets[0]].filter((id) => sets.every((s) => s.has(id))).sort();
 }
 
-/** Averages both models' validation softmax per fold into ensembled_raw and evaluates it (once). */
+/** Averages both models' validation softmax per fold into ensembled_raw and evaluates it (rebuilt when a fold changes). */
 async function ensembledSummary(base: string, models: readonly string[], folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson | string> {
   const rawDir = path.join(base, 'ensembled_raw');
-  const summaryFile = path.join(rawDir, 'summary.json');
-  if (fs.existsSync(summaryFile)) return readSummary(summaryFile);
+  const sources = validationFolders(models, folds);
+  if (isUpToDate(rawDir, sources)) return readSummary(path.join(rawDir, 'summary.json'));
   const perFold = folds.map((f) => ({ fold: f, cases: ensembleCases(models, f) }));
   const empty = perFold.filter((p) => p.cases.length === 0).map((p) => p.fold);
   if (empty.length) return `no validation softmax (.npz) in both models for fold(s) ${empty.join(', ')}; train/validate with --npz`;
-  await writeDirAtomic(rawDir, async (tmp) => {
+  return buildEvaluatedFolder(rawDir, sources, gtDir, classes, async (tmp) => {
     for (const { fold, cases } of perFold) {
       const dirs = models.map((m) => path.join(foldFolder(m, fold), 'validation_raw'));
       for (const id of cases) {
@@ -100,9 +85,7 @@ async function ensembledSummary(base: string, models: readonly string[], folds: 
         await writeSegmentation(segmentationFile(tmp, id), argmaxClasses(mean), inputs[0].properties);
       }
     }
-    await evaluateStagedFolder(tmp, rawDir, gtDir, classes);
   });
-  return readSummary(summaryFile);
 }
 
 /** `-m` names; 3d_cascade_fullres gets nnU-Net's cascade trainer. */
@@ -147,7 +130,7 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
       skipped.push(`${c}: ${why}`);
       continue;
     }
-    const summary = await consolidatedSummary(model, folds, gtFolder(model, paths.preprocessedDir), classes);
+    const summary = await consolidateFolds(model, folds, gtFolder(model, paths.preprocessedDir), classes);
     available.push(c);
     candidates.push({ name: c, configurations: [c], meanForegroundDice: meanForegroundDice(summary), resultsDir: path.join(model, 'cv_niftis_raw'), dicePerClass: dicePerClass(summary) });
   }

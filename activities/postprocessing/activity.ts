@@ -12,13 +12,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PostprocessInput, PostprocessOutput } from '../contract';
 import { BadInputError } from '../common/errors';
-import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
-import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
+import { writeJsonAtomic } from '../common/atomic';
 import { listLabelFiles } from '../evaluation/label-io';
 import { meanForegroundDice, readSummary } from '../evaluation/summary';
 import { readDataset, labelValues } from '../io/dataset';
 import { determinePostprocessing } from './determine';
-import { ensembleFolder, foldFolder, modelFolder } from './results-layout';
+import { ensembleFolder, modelFolder } from './results-layout';
+import { consolidateFolds, validationFolders } from './consolidate';
 import type { PostprocessingJson } from './rules';
 
 interface Layout { base: string; gtDir: string; raw: string; final: string }
@@ -48,20 +48,15 @@ function foregroundClasses(input: PostprocessInput): number[] {
   return labelValues(readDataset(input.paths.rawDir)).filter((l) => l !== 0);
 }
 
-/** consolidate_folds: pool every fold's validation_raw predictions into cv_niftis_raw and evaluate them. */
-async function consolidateFolds(input: PostprocessInput, layout: Layout, classes: number[]): Promise<void> {
-  const rawDir = path.join(layout.base, layout.raw);
-  if (fs.existsSync(path.join(rawDir, 'summary.json'))) return;
+/** consolidate_folds into cv_niftis_raw; every fold's validation_raw must exist. */
+async function consolidate(input: PostprocessInput, layout: Layout, classes: number[]): Promise<void> {
   const folds = input.folds.filter((f) => f !== 'all');
   if (folds.length === 0) throw new BadInputError('postprocessing needs cross-validation folds (fold "all" has no held-out cases)');
-  await writeDirAtomic(rawDir, async (tmp) => {
-    for (const fold of folds) {
-      const dir = path.join(foldFolder(layout.base, fold), 'validation_raw');
-      if (!fs.existsSync(dir)) throw new BadInputError(`${dir}: missing; run the validation of fold ${fold} first`, dir);
-      for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
-    }
-    await evaluateStagedFolder(tmp, rawDir, layout.gtDir, classes);
-  });
+  const missing = validationFolders([layout.base], folds).find((dir) => !fs.existsSync(dir));
+  if (missing && !fs.existsSync(path.join(layout.base, layout.raw, 'summary.json'))) {
+    throw new BadInputError(`${missing}: missing; run the validation of that fold first`, missing);
+  }
+  await consolidateFolds(layout.base, folds, layout.gtDir, classes);
 }
 
 function inputsDigest(layout: Layout, classes: number[]): string {
@@ -92,7 +87,7 @@ export async function postprocess(input: PostprocessInput): Promise<PostprocessO
   const layout = layoutFor(input);
   if (!fs.existsSync(layout.gtDir)) throw new BadInputError(`${layout.gtDir}: reference segmentations missing (gt_niftis or the preprocessed gt_segmentations)`, layout.gtDir);
   const classes = foregroundClasses(input);
-  if (layout.raw === 'cv_niftis_raw') await consolidateFolds(input, layout, classes);
+  if (layout.raw === 'cv_niftis_raw') await consolidate(input, layout, classes);
   const rawDir = path.join(layout.base, layout.raw);
   if (!fs.existsSync(rawDir)) throw new BadInputError(`${rawDir}: missing; the ensemble's cross-validation predictions must be written first`, rawDir);
 

@@ -151,4 +151,17 @@ test('find-best ensembles the folds\' validation softmax into ensembled_raw and 
   assert.equal(r.winner.name, '3d_fullres', 'first of equal scores');
   assert.ok(fs.existsSync(path.join(ensembleFolder(paths, ['2d', '3d_fullres'], TR, PL), 'ensembled_raw', 'c1.nii.gz')));
   assert.ok(fs.existsSync(path.join(modelFolder(paths, '2d', TR, PL), 'cv_niftis_raw', 'summary.json')));
+
+  // The same request again reuses both folders; a re-validated fold (here: 2d now perfect) rebuilds them.
+  const cvSummary = path.join(modelFolder(paths, '2d', TR, PL), 'cv_niftis_raw', 'summary.json');
+  const builtAt = fs.statSync(cvSummary).mtimeMs;
+  await findBest({ ...input(paths, ['2d', '3d_fullres']), folds: [0] });
+  assert.equal(fs.statSync(cvSummary).mtimeMs, builtAt, 'unchanged folds: cv_niftis_raw is reused');
+  const dir2d = path.join(foldFolder(modelFolder(paths, '2d', TR, PL), 0), 'validation_raw');
+  writeSoftmax(dir2d, 'c1', { data: softmax((i) => (i < 12 ? 0.9 : 0.05)), numClasses: 2, shape: [2, 3, 4] }, props);
+  await writeSegmentation(segmentationFile(dir2d, 'c1'), truth.slice(), props);
+  const again = await findBest({ ...input(paths, ['2d', '3d_fullres']), folds: [0] });
+  const rescored = Object.fromEntries(again.candidates.map((c) => [c.configurations.join('+'), c.meanForegroundDice]));
+  assert.equal(rescored['2d'], 1, 'the re-validated fold is scored, not the stale cv_niftis_raw');
+  assert.equal(again.winner.name, '2d');
 });

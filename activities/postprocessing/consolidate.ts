@@ -1,0 +1,74 @@
+/**
+ * consolidate_folds (spec §8.3): the folds' validation_raw predictions pooled into one folder and evaluated
+ * there (cv_niftis_raw, or an ensemble's ensembled_raw). Such a folder is derived data: it is rebuilt whenever
+ * the fold predictions it came from change (a fold retrained or re-validated with other settings), which a
+ * digest of their names, sizes and mtimes tells. The digest lives beside the folder (.<folder>.sources.sha256),
+ * so the folder holds what nnU-Net's does and nothing else.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Fold } from '../contract';
+import { writeDirAtomic, writeFileAtomic } from '../common/atomic';
+import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
+import { listLabelFiles } from '../evaluation/label-io';
+import { readSummary, type SummaryJson } from '../evaluation/summary';
+import { foldFolder } from './results-layout';
+
+const digestFile = (outDir: string): string => path.join(path.dirname(outDir), `.${path.basename(outDir)}.sources.sha256`);
+
+/** The validation_raw folders of the given models and folds, in a fixed order. */
+export function validationFolders(models: readonly string[], folds: readonly Fold[]): string[] {
+  return models.flatMap((m) => folds.filter((f) => f !== 'all').map((f) => path.join(foldFolder(m, f), 'validation_raw')));
+}
+
+/** Digest of every file (name, size, mtime) in the folders; a missing folder counts as such. */
+export function sourcesDigest(folders: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const dir of folders) {
+    h.update(`${dir}\n`);
+    if (!fs.existsSync(dir)) { h.update('missing\n'); continue; }
+    for (const f of fs.readdirSync(dir).sort()) {
+      const st = fs.statSync(path.join(dir, f));
+      if (st.isFile()) h.update(`${f}:${st.size}:${st.mtimeMs}\n`);
+    }
+  }
+  return h.digest('hex');
+}
+
+/**
+ * Whether `outDir` holds a summary.json built from exactly these sources. A folder written before digests
+ * were kept is trusted while any of its sources is missing (nothing to rebuild it from) and rebuilt otherwise.
+ */
+export function isUpToDate(outDir: string, sources: readonly string[]): boolean {
+  if (!fs.existsSync(path.join(outDir, 'summary.json'))) return false;
+  const recorded = digestFile(outDir);
+  if (!fs.existsSync(recorded)) return sources.some((d) => !fs.existsSync(d));
+  return fs.readFileSync(recorded, 'utf8').trim() === sourcesDigest(sources);
+}
+
+/**
+ * Builds `outDir` atomically from `sources` with `stage` (which writes the predictions into the temporary
+ * folder), evaluates it against `gtDir` and records the sources' digest; returns its summary. Up-to-date
+ * folders are returned as they are.
+ */
+export async function buildEvaluatedFolder(outDir: string, sources: readonly string[], gtDir: string, classes: number[], stage: (tmp: string) => Promise<void>): Promise<SummaryJson> {
+  const summaryFile = path.join(outDir, 'summary.json');
+  if (isUpToDate(outDir, sources)) return readSummary(summaryFile);
+  const digest = sourcesDigest(sources);
+  await writeDirAtomic(outDir, async (tmp) => {
+    await stage(tmp);
+    await evaluateStagedFolder(tmp, outDir, gtDir, classes);
+  });
+  // After the folder: a crash in between leaves an old or no digest, which only means one more rebuild.
+  writeFileAtomic(digestFile(outDir), `${digest}\n`);
+  return readSummary(summaryFile);
+}
+
+/** cv_niftis_raw of one model: every fold's validation_raw segmentations copied, then evaluated. */
+export function consolidateFolds(model: string, folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson> {
+  const sources = validationFolders([model], folds);
+  return buildEvaluatedFolder(path.join(model, 'cv_niftis_raw'), sources, gtDir, classes, async (tmp) => {
+    for (const dir of sources) for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
+  });
+}
