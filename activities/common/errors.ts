@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 
 /** Names of non-retryable failure types, listed in the workflows' retry policies. */
-export const NON_RETRYABLE_TYPES = ['BadInput', 'NotImplemented'] as const;
+export const NON_RETRYABLE_TYPES = ['BadInput', 'NotImplemented', 'OutOfMemory'] as const;
 
 /** A problem with the user's data or arguments: names the file, what is wrong and the fix. */
 export class BadInputError extends Error {
@@ -21,6 +21,14 @@ export class NotImplementedError extends Error {
   constructor(what: string) {
     super(`${what}: not implemented yet`);
   }
+}
+
+/**
+ * A process this machine cannot fit: the same work on the same machine would run out of memory again, so it
+ * is not retried; the message says how much it used and what to change.
+ */
+export class OutOfMemoryError extends Error {
+  override readonly name = 'OutOfMemory';
 }
 
 /**

@@ -9,7 +9,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrainInput, TrainOutput, TrainProgress } from '../contract';
-import { NON_RETRYABLE_TYPES } from '../common/errors';
+import { NON_RETRYABLE_TYPES, OutOfMemoryError } from '../common/errors';
 import { ChildTrainingError, runTrainingFoldInChild, type TrainRuntimeOptions } from './train-process';
 
 const KEEPALIVE_MS = 30_000;
@@ -52,6 +52,7 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
     if (err instanceof ChildTrainingError && (NON_RETRYABLE_TYPES as readonly string[]).includes(err.kind)) {
       throw ApplicationFailure.create({ type: err.kind, message: err.message, nonRetryable: true, details: err.file ? [{ file: err.file }] : [] });
     }
+    if (err instanceof OutOfMemoryError) throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
     throw err;
   } finally {
     clearInterval(keepalive);

@@ -35,6 +35,7 @@ import { previousStageFile } from './dataloader-cases';
 import { CHECKPOINT_FILES, newestValidCheckpoint, readCheckpoint } from './checkpoint';
 import { writeProgressPng } from './progress-plot';
 import { SPLITS_FILE_NAME, loadOrCreateSplits, selectFold, type FoldSplit } from './splits';
+import { childExitError, watchPeakRss } from './child-memory';
 import { trainerClass } from './trainer-registry';
 import type { EpochReport, NnUNetTrainerV2 } from './trainer';
 
@@ -433,7 +434,11 @@ export function runTrainingFoldInChild(input: TrainFoldInput, opts: ChildRunOpti
       else finish(() => reject(new ChildTrainingError(m.error.name, m.error.message, m.error.file, m.error.stack)));
     });
     child.on('error', (err) => finish(() => reject(err)));
-    child.on('close', (code, signal) => finish(() => reject(new Error(`training process exited (${signal ?? `code ${code}`}) before reporting a result; the next attempt resumes from the newest checkpoint`))));
+    const memory = child.pid !== undefined ? watchPeakRss(child.pid) : undefined;
+    child.on('close', (code, signal) => {
+      memory?.stop();
+      finish(() => reject(childExitError(code, signal, memory?.peak)));
+    });
     child.send({ type: 'start', input } satisfies ToChild);
   });
 }
