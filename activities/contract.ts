@@ -45,9 +45,28 @@ export interface PlanInput {
   /** GPU memory target in GB (8 = nnU-Net's default). */
   gpuMemoryTargetGb?: number;
 }
+/**
+ * The plans identifier of each plans kind. The 2D and 3D planners name their plans apart when the GPU memory target
+ * is not the default (2D nnUNetPlansv2.1, 3D nnUNetPlansv2.1_big / _4GB ...), and training writes each configuration
+ * under <trainer>__<its own identifier> (nnU-Net v1's -pl2d / -pl3d).
+ */
+export interface PlansIdentifiers { '2d'?: string; '3d'?: string }
+
+/** The plans kind a configuration is trained from: 2d from the 2D plans, every other one from the 3D plans. */
+export const plansKindOf = (configuration: Configuration): '2d' | '3d' => (configuration === '2d' ? '2d' : '3d');
+
+/** Each kind's identifier: its own when given, else the single `plansIdentifier` (inputs recorded before the split). */
+export function plansByKind(input: { plansIdentifier: string; plansIdentifiers?: PlansIdentifiers }): Required<PlansIdentifiers> {
+  const own = input.plansIdentifiers ?? {};
+  return { '2d': own['2d'] ?? input.plansIdentifier, '3d': own['3d'] ?? input.plansIdentifier };
+}
+
 export interface PlanOutput {
   plansFiles: { '2d'?: string; '3d'?: string };
+  /** The 3D plans' identifier (the 2D one when only 2D was planned). */
   plansIdentifier: string;
+  /** Each planned kind's identifier; absent in results recorded before it existed (then `plansIdentifier` is both). */
+  plansIdentifiers?: PlansIdentifiers;
   /** The configurations planning created: 3d_lowres and 3d_cascade_fullres only when a lowres stage exists. */
   configurations: Configuration[];
 }
@@ -115,7 +134,9 @@ export interface TrainProgress {
 export interface FindBestInput {
   paths: TaskPaths;
   trainer: string;
+  /** Every configuration's plans identifier, unless `plansIdentifiers` names its kind's. */
   plansIdentifier: string;
+  plansIdentifiers?: PlansIdentifiers;
   configurations: Configuration[];
   folds: Fold[];
   strict?: boolean;
@@ -135,7 +156,15 @@ export interface FindBestOutput {
   predictCommands: string[];
 }
 
-export interface PostprocessInput { paths: TaskPaths; winner: CandidateResult; trainer: string; plansIdentifier: string; folds: Fold[] }
+export interface PostprocessInput {
+  paths: TaskPaths;
+  winner: CandidateResult;
+  trainer: string;
+  /** As in FindBestInput: the fallback for a kind absent from `plansIdentifiers`. */
+  plansIdentifier: string;
+  plansIdentifiers?: PlansIdentifiers;
+  folds: Fold[];
+}
 export interface PostprocessOutput { postprocessingFile: string; removeAllButLargestForeground: boolean; forClasses: number[]; diceBefore: number; diceAfter: number }
 
 /** The activity interface the workflows proxy. Names are the registered activity names. */

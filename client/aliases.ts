@@ -102,6 +102,8 @@ const FIND_BEST_RULES: Record<string, FlagRule> = {
   '-tr': { arity: 1, to: '--trainer' },
   '-ctr': { arity: 1, to: '--cascade-trainer' },
   '-pl': { arity: 1, to: '--plans' },
+  '-pl2d': { arity: 1, to: '--pl2d' },
+  '-pl3d': { arity: 1, to: '--pl3d' },
   '-f': { arity: '+', to: '--folds' },
   '--disable_ensembling': { arity: 0, to: '--no-ensembling' },
   '--disable_postprocessing': { arity: 0, to: '--no-postprocessing' },

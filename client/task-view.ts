@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FindBestOutput, TaskPaths } from '../activities/contract';
 import { labelsByValue, readDataset } from '../activities/io/dataset';
+import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
 import type { TaskResult, TaskState } from '../workflows/state';
 import { firstFailure } from './render/tree';
 
@@ -85,8 +86,19 @@ function labelNames(rawDir: string): Record<string, string> {
 }
 
 /**
+ * The plans identifier find-best named for configuration `c` (its nnUNet_predict `-p`), when it is not predict's
+ * default: 2d and the 3D configurations may use different plans (a non-default GPU memory target).
+ */
+function plansOption(best: FindBestOutput, c: string): string {
+  const command = best.predictCommands.find((line) => line.includes(` -m ${c} `));
+  const plans = command?.match(/ -p (\S+)/)?.[1];
+  return plans && plans !== PLANS_IDENTIFIER_V21 ? ` --plans ${plans}` : '';
+}
+
+/**
  * `nnunet predict` (and `nnunet ensemble` for an ensemble winner) ready to run: the task's imagesTs (when it
- * exists) into RESULTS_FOLDER/predictions/<task>/<winner>. predict applies the winner's postprocessing.json.
+ * exists) into RESULTS_FOLDER/predictions/<task>/<winner>, each model with its own plans. predict applies the
+ * winner's postprocessing.json.
  */
 export function nnunetPredictCommands(best: FindBestOutput, paths: TaskPaths): string[] {
   const testDir = path.join(paths.rawDir, 'imagesTs');
@@ -94,7 +106,7 @@ export function nnunetPredictCommands(best: FindBestOutput, paths: TaskPaths): s
   const outDir = path.join(path.dirname(paths.resultsDir), 'predictions', paths.taskName, best.winner.name);
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const predict = (c: string, out: string, npz: boolean) =>
-    `nnunet predict -i ${q(input)} -o ${q(out)} -t ${q(paths.taskName)} -m ${c}${npz ? ' --save-npz' : ''}`;
+    `nnunet predict -i ${q(input)} -o ${q(out)} -t ${q(paths.taskName)} -m ${c}${plansOption(best, c)}${npz ? ' --save-npz' : ''}`;
   const configs = best.winner.configurations;
   if (configs.length === 1) return [predict(configs[0], outDir, false)];
   const parts = configs.map((c) => path.join(outDir, c));

@@ -313,14 +313,14 @@ class AfterPlan {
       } else if (n.kind === 'findBest') {
         void exec.schedule(
           n,
-          (a) => a.findBestConfiguration({ paths, trainer, plansIdentifier: plan.plansIdentifier, configurations: this.dag.configurations, folds: this.dag.cvFolds, strict: options.strictFindBest }),
+          (a) => a.findBestConfiguration({ paths, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, configurations: this.dag.configurations, folds: this.dag.cvFolds, strict: options.strictFindBest }),
           (best) => { result.best = best; },
           () => this.findBestReady(),
         );
       } else if (n.kind === 'postprocess') {
         void exec.schedule(
           n,
-          (a) => a.postprocess({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, folds: this.dag.cvFolds }),
+          (a) => a.postprocess({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, folds: this.dag.cvFolds }),
           (pp) => { result.postprocessing = pp; },
         );
       }

@@ -12,14 +12,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CandidateResult, Configuration, FindBestInput, FindBestOutput, Fold, TaskPaths } from '../contract';
+import { plansByKind, type CandidateResult, type Configuration, type FindBestInput, type FindBestOutput, type Fold, type TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { meanForegroundDice, readSummary, type SummaryJson } from '../evaluation/summary';
 import { labelValues, readDataset } from '../io/dataset';
 import { argmaxClasses, meanProbabilities } from '../inference/export';
 import { readSoftmax, segmentationFile, writeSegmentation } from '../inference/write-prediction';
-import { ensembleFolder, foldFolder, modelFolder, trainerFor } from '../postprocessing/results-layout';
+import { ensembleFolder, foldFolder, modelFolder, plansFor, trainerFor } from '../postprocessing/results-layout';
 import { buildEvaluatedFolder, consolidateFolds, isUpToDate, validationFolders } from '../postprocessing/consolidate';
 
 export interface Candidate extends CandidateResult {
@@ -88,16 +88,17 @@ async function ensembledSummary(base: string, models: readonly string[], folds: 
   });
 }
 
-/** `-m` names; 3d_cascade_fullres gets nnU-Net's cascade trainer. */
+/** `-m` names; 3d_cascade_fullres gets nnU-Net's cascade trainer; `-p` is that model's own plans. */
 function predictCommand(c: Configuration, input: FindBestInput, output: string, npz: boolean): string {
   const t = input.paths.taskName;
-  return `nnUNet_predict -i FOLDER_WITH_TEST_CASES -o ${output} -tr ${input.trainer} -ctr ${trainerFor('3d_cascade_fullres', input.trainer)} -m ${c} -p ${input.plansIdentifier} -t ${t}${npz ? ' -z' : ''}`;
+  const plans = plansFor(c, plansByKind(input));
+  return `nnUNet_predict -i FOLDER_WITH_TEST_CASES -o ${output} -tr ${input.trainer} -ctr ${trainerFor('3d_cascade_fullres', input.trainer)} -m ${c} -p ${plans} -t ${t}${npz ? ' -z' : ''}`;
 }
 
 export function predictionCommands(winner: Candidate, input: FindBestInput): string[] {
   if (winner.configurations.length === 1) return [predictCommand(winner.configurations[0], input, 'OUTPUT_FOLDER_MODEL1', false)];
   const outs = winner.configurations.map((_, i) => `OUTPUT_FOLDER_MODEL${i + 1}`);
-  const pp = path.join(ensembleFolder(input.paths, winner.configurations, input.trainer, input.plansIdentifier), 'postprocessing.json');
+  const pp = path.join(ensembleFolder(input.paths, winner.configurations, input.trainer, plansByKind(input)), 'postprocessing.json');
   return [
     ...winner.configurations.map((c, i) => predictCommand(c, input, outs[i], true)),
     `nnUNet_ensemble -f ${outs.join(' ')} -o OUTPUT_FOLDER -pp ${pp}`,
@@ -115,7 +116,8 @@ function foregroundClasses(paths: TaskPaths): number[] {
 }
 
 export async function findBest(input: FindBestInput & { ensembling?: boolean }): Promise<FindBestResult> {
-  const { paths, trainer, plansIdentifier } = input;
+  const { paths, trainer } = input;
+  const plans = plansByKind(input);
   const folds = cvFolds(input.folds);
   if (folds.length === 0) throw new BadInputError('find-best needs cross-validation folds (0-4); fold "all" has no held-out cases');
   const classes = foregroundClasses(paths);
@@ -123,7 +125,7 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
   const candidates: Candidate[] = [];
   const available: Configuration[] = [];
   for (const c of input.configurations) {
-    const model = modelFolder(paths, c, trainer, plansIdentifier);
+    const model = modelFolder(paths, c, trainer, plans);
     const why = missingResults(model, folds);
     if (why) {
       if (input.strict) throw new BadInputError(`${c}: ${why}; train every fold of it or leave it out of -m`, model);
@@ -141,8 +143,8 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
     for (let i = 0; i < available.length; i++) {
       for (let j = i + 1; j < available.length; j++) {
         const pair = [available[i], available[j]];
-        const models = pair.map((c) => modelFolder(paths, c, trainer, plansIdentifier));
-        const base = ensembleFolder(paths, pair, trainer, plansIdentifier);
+        const models = pair.map((c) => modelFolder(paths, c, trainer, plans));
+        const base = ensembleFolder(paths, pair, trainer, plans);
         const r = await ensembledSummary(base, models, folds, gtFolder(models[0], paths.preprocessedDir), classes);
         if (typeof r === 'string') {
           if (input.strict) throw new BadInputError(`ensemble ${pair.join(' + ')}: ${r}`, models[0]);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Configuration, PlanInput, PlanOutput } from '../contract';
+import type { Configuration, PlanInput, PlanOutput, PlansIdentifiers } from '../contract';
 import { readDatasetProperties } from './fingerprint';
 import { hasLowresStage, type Plans } from './plans';
 import { writePlansFile } from './plans-file';
@@ -37,10 +37,12 @@ export function configurationsOf(planned: readonly PlannedFile[]): Configuration
 export async function plan(input: PlanInput): Promise<PlanOutput> {
   const planned = planTask(input);
   const plansFiles: PlanOutput['plansFiles'] = {};
+  const plansIdentifiers: PlansIdentifiers = {};
   for (const p of planned) {
     writePlansFile(p.file, p.plans);
     plansFiles[p.plans.plans_kind] = p.file;
+    plansIdentifiers[p.plans.plans_kind] = p.planner.plansIdentifier;
   }
   const main = planned.find((p) => p.plans.plans_kind === '3d') ?? planned[0];
-  return { plansFiles, plansIdentifier: main ? main.planner.plansIdentifier : '', configurations: configurationsOf(planned) };
+  return { plansFiles, plansIdentifier: main ? main.planner.plansIdentifier : '', plansIdentifiers, configurations: configurationsOf(planned) };
 }

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PostprocessInput, PostprocessOutput } from '../contract';
+import { plansByKind, type PostprocessInput, type PostprocessOutput } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeJsonAtomic } from '../common/atomic';
 import { listLabelFiles } from '../evaluation/label-io';
@@ -24,13 +24,14 @@ import type { PostprocessingJson } from './rules';
 interface Layout { base: string; gtDir: string; raw: string; final: string }
 
 function layoutFor(input: PostprocessInput): Layout {
-  const { paths, winner, trainer, plansIdentifier } = input;
-  const models = winner.configurations.map((c) => modelFolder(paths, c, trainer, plansIdentifier));
+  const { paths, winner, trainer } = input;
+  const plans = plansByKind(input);
+  const models = winner.configurations.map((c) => modelFolder(paths, c, trainer, plans));
   if (winner.configurations.length === 1) {
     return { base: models[0], gtDir: gtFolder(models[0], paths.preprocessedDir), raw: 'cv_niftis_raw', final: 'cv_niftis_postprocessed' };
   }
   return {
-    base: ensembleFolder(paths, winner.configurations, trainer, plansIdentifier),
+    base: ensembleFolder(paths, winner.configurations, trainer, plans),
     gtDir: gtFolder(models[0], paths.preprocessedDir),
     raw: 'ensembled_raw',
     final: 'ensembled_postprocessed',

@@ -1,19 +1,23 @@
 /**
- * `nnunet find-best -t TASK [-m 2d 3d_fullres ...] [--trainer T] [--plans P] [--folds 0 1 2 3 4] [--no-ensembling]
- * [--no-postprocessing] [--strict]` (nnUNet_find_best_configuration): scores every configuration and pairwise ensemble
- * on the pooled cross-validation, determines postprocessing for the winner and prints the commands to predict with it.
+ * `nnunet find-best -t TASK [-m 2d 3d_fullres ...] [--trainer T] [--plans P | --pl2d P2 --pl3d P3] [--folds 0 1 2 3 4]
+ * [--no-ensembling] [--no-postprocessing] [--strict]` (nnUNet_find_best_configuration): scores every configuration and
+ * pairwise ensemble on the pooled cross-validation, determines postprocessing for the winner and prints the commands to
+ * predict with it. 2d models live under the 2D plans' identifier, the 3D ones under the 3D plans' (nnU-Net's -pl2d / -pl3d).
  */
 import type { Command } from 'commander';
 import { CONFIGURATIONS, FOLDS, type Configuration } from '../../activities/contract';
 import { findBest, type FindBestResult } from '../../activities/ensembling/find-best';
 import { postprocess } from '../../activities/postprocessing/activity';
-import type { PostprocessOutput } from '../../activities/contract';
+import type { PlansIdentifiers, PostprocessOutput } from '../../activities/contract';
+import { PLANS_IDENTIFIER_V21 } from '../../activities/planning/constants';
+import { planner3dForMemory } from '../../activities/planning/registry';
+import type { Config } from '../../config/schema';
 import { configFor, printJson, UsageError } from '../context';
 import { resolveTask } from '../task-ref';
 import { parseConfiguration, parseFolds } from './predict';
 
 interface FindBestOpts {
-  task: string; configurations?: string[]; trainer: string; cascadeTrainer?: string; plans: string; folds?: string[];
+  task: string; configurations?: string[]; trainer: string; cascadeTrainer?: string; plans?: string; pl2d?: string; pl3d?: string; folds?: string[];
   ensembling: boolean; postprocessing: boolean; strict?: boolean; json?: boolean;
 }
 
@@ -27,6 +31,17 @@ function report(r: FindBestResult, pp: PostprocessOutput | undefined): string {
   return ['mean foreground Dice (pooled cross-validation, before postprocessing):', ...lines].join('\n');
 }
 
+/**
+ * Each kind's plans identifier: --pl2d / --pl3d, else --plans, else what planning writes by default: the 2D planner's
+ * nnUNetPlansv2.1 and the 3D planner's for the configured GPU memory target (nnUNetPlansv2.1, _big, _4GB ...).
+ */
+export function plansIdentifiersFrom(opts: Pick<FindBestOpts, 'plans' | 'pl2d' | 'pl3d'>, config: Pick<Config, 'planning'>): Required<PlansIdentifiers> {
+  return {
+    '2d': opts.pl2d ?? opts.plans ?? PLANS_IDENTIFIER_V21,
+    '3d': opts.pl3d ?? opts.plans ?? planner3dForMemory(config.planning.gpuMemoryTargetGb).plansIdentifier,
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('find-best')
@@ -35,7 +50,9 @@ export function register(program: Command): void {
     .option('-m, --configurations <names...>', `configurations to compare (default: ${CONFIGURATIONS.join(' ')}; absent ones are skipped unless --strict)`)
     .option('--trainer <name>', 'trainer class name', 'nnUNetTrainerV2')
     .option('--cascade-trainer <name>', 'trainer of 3d_cascade_fullres (only nnUNetTrainerV2CascadeFullRes)')
-    .option('--plans <id>', 'plans identifier', 'nnUNetPlansv2.1')
+    .option('--plans <id>', 'plans identifier of every configuration (default: as planned, see --pl2d / --pl3d)')
+    .option('--pl2d <id>', `plans identifier of 2d (default: --plans, else ${PLANS_IDENTIFIER_V21})`)
+    .option('--pl3d <id>', 'plans identifier of the 3D configurations (default: --plans, else the 3D planner\'s for planning.gpuMemoryTargetGb)')
     .option('--folds <folds...>', 'cross-validation folds', FOLDS.map(String))
     .option('--no-ensembling', 'compare single configurations only')
     .option('--no-postprocessing', 'do not determine postprocessing for the winner')
@@ -47,10 +64,13 @@ export function register(program: Command): void {
       }
       const configurations: Configuration[] = (opts.configurations ?? [...CONFIGURATIONS]).map(parseConfiguration);
       const folds = parseFolds(opts.folds) ?? [...FOLDS];
-      const { paths } = resolveTask(configFor(cmd), opts.task);
-      const input = { paths, trainer: opts.trainer, plansIdentifier: opts.plans, configurations, folds, strict: opts.strict, ensembling: opts.ensembling };
+      const config = configFor(cmd);
+      const { paths } = resolveTask(config, opts.task);
+      const plansIdentifiers = plansIdentifiersFrom(opts, config);
+      const plans = { plansIdentifier: plansIdentifiers['3d'], plansIdentifiers };
+      const input = { paths, trainer: opts.trainer, ...plans, configurations, folds, strict: opts.strict, ensembling: opts.ensembling };
       const r = await findBest(input);
-      const pp = opts.postprocessing ? await postprocess({ paths, winner: r.winner, trainer: opts.trainer, plansIdentifier: opts.plans, folds }) : undefined;
+      const pp = opts.postprocessing ? await postprocess({ paths, winner: r.winner, trainer: opts.trainer, ...plans, folds }) : undefined;
       if (opts.json) printJson({ ...r, postprocessing: pp });
       else console.log(report(r, pp));
     });
