@@ -32,6 +32,8 @@ test('predict, find-best and ensemble flags map onto long options', () => {
     ['find-best', '-t', '4', '--configurations', '2d', '3d_fullres', '--no-ensembling'],
     ['find-best', '-t', '5', '--configurations', '2d', '3d_fullres', '--no-ensembling'],
   ]);
+  assert.deepEqual(translateAlias('nnUNet_find_best_configuration', ['-t', '4', '-pl2d', 'nnUNetPlansv2.1', '-pl3d', 'nnUNetPlansv2.1_big']).steps,
+    [['find-best', '-t', '4', '--pl2d', 'nnUNetPlansv2.1', '--pl3d', 'nnUNetPlansv2.1_big']]);
   assert.deepEqual(translateAlias('nnUNet_ensemble', ['-f', 'a', 'b', '-o', 'c', '-pp', 'p.json']).steps,
     [['ensemble', '--folders', 'a', 'b', '--output', 'c', '--postprocessing-file', 'p.json']]);
 });

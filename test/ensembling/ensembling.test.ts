@@ -165,3 +165,37 @@ test('find-best ensembles the folds\' validation softmax into ensembled_raw and 
   assert.equal(rescored['2d'], 1, 'the re-validated fold is scored, not the stale cv_niftis_raw');
   assert.equal(again.winner.name, '2d');
 });
+
+test('find-best and postprocess find each model under its own plans (2D nnUNetPlansv2.1, 3D nnUNetPlansv2.1_4GB)', async () => {
+  const { postprocess } = await import('../../activities/postprocessing/activity');
+  const PL4 = 'nnUNetPlansv2.1_4GB';
+  const plans = { '2d': PL, '3d': PL4 };
+  const paths = taskPaths(tmp(), { '0': 'background', '1': 'organ' });
+  const gt = path.join(paths.preprocessedDir, 'gt_segmentations');
+  fs.mkdirSync(gt, { recursive: true });
+  await writeSegmentation(segmentationFile(gt, 'c1'), labels((i) => (i < 12 ? 1 : 0)), props);
+  // 2d over-segments (Dice 2/3), 3d_fullres misses voxels 10 and 11 (Dice 10/11); their mean is exact
+  const models = { '2d': (i: number) => (i < 12 ? 0.9 : 0.55), '3d_fullres': (i: number) => (i < 10 ? 0.8 : i < 12 ? 0.3 : 0.1) } as const;
+  for (const [c, fg] of Object.entries(models)) {
+    const dir = path.join(foldFolder(modelFolder(paths, c as Configuration, TR, plans), 0), 'validation_raw');
+    fs.mkdirSync(dir, { recursive: true });
+    writeSoftmax(dir, 'c1', { data: softmax(fg), numClasses: 2, shape: [2, 3, 4] }, props);
+    await writeSegmentation(segmentationFile(dir, 'c1'), labels((i) => (fg(i) > 0.5 ? 1 : 0)), props);
+  }
+  assert.ok(fs.existsSync(path.join(paths.resultsDir, '3d_fullres', 'Task099_Toy', `${TR}__${PL4}`)));
+
+  const oneId = await findBest({ ...input(paths, ['2d', '3d_fullres']), folds: [0] });
+  assert.deepEqual(oneId.candidates.map((c) => c.name), ['2d'], 'one identifier for both kinds: 3d_fullres is looked for under the 2D plans');
+
+  const r = await findBest({ ...input(paths, ['2d', '3d_fullres']), plansIdentifier: PL4, plansIdentifiers: plans, folds: [0] });
+  const ensemble = `ensemble_2d__${TR}__${PL}--3d_fullres__${TR}__${PL4}`;
+  assert.deepEqual(r.candidates.map((c) => [c.name, +c.meanForegroundDice.toFixed(4)]), [['2d', 0.6667], ['3d_fullres', 0.9091], [ensemble, 1]]);
+  assert.equal(r.winner.name, ensemble);
+  assert.match(r.predictCommands[0], / -m 2d -p nnUNetPlansv2\.1 /);
+  assert.match(r.predictCommands[1], / -m 3d_fullres -p nnUNetPlansv2\.1_4GB /);
+  assert.ok(r.predictCommands[2].includes(`-pp ${path.join(paths.resultsDir, 'ensembles', 'Task099_Toy', ensemble, 'postprocessing.json')}`));
+
+  const pp = await postprocess({ paths, winner: r.winner, trainer: TR, plansIdentifier: PL4, plansIdentifiers: plans, folds: [0] });
+  assert.equal(pp.postprocessingFile, path.join(paths.resultsDir, 'ensembles', 'Task099_Toy', ensemble, 'postprocessing.json'));
+  assert.equal(pp.diceBefore, 1);
+});

@@ -68,6 +68,7 @@ test('plan with an 11 GB target and a missing fingerprint', async () => {
     fs.writeFileSync(fp, JSON.stringify(liverLikeFingerprint(20)));
     const out = await plan({ paths, fingerprintFile: fp, gpuMemoryTargetGb: 11 });
     assert.equal(out.plansIdentifier, 'nnUNetPlansv2.1_big');
+    assert.deepEqual(out.plansIdentifiers, { '3d': 'nnUNetPlansv2.1_big', '2d': 'nnUNetPlansv2.1' }, 'the 2D planner keeps its own identifier');
     assert.ok(fs.existsSync(path.join(paths.preprocessedDir, 'nnUNetPlansv2.1_big_plans_3D.json')));
     await assert.rejects(plan({ paths, fingerprintFile: path.join(dir, 'nope.json') }), BadInputError);
   } finally {
