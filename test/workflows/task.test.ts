@@ -102,7 +102,8 @@ describe('task workflow on a real Temporal server', { skip }, () => {
   test('no cascade without a planned lowres stage; fold subset and fold all', async () => {
     const task = 'Task102_NoLowres';
     const validation = { tta: false, stepSize: 1 };
-    const result = await run(inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 1 }, { folds: [1, 'all'], validation }));
+    const plansIdentifiers = { '2d': 'nnUNetPlansv2.1', '3d': 'nnUNetPlansv2.1_4GB' };
+    const result = await run(inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 1, plansIdentifiers }, { folds: [1, 'all'], validation }));
     const ev = eventsOf(task);
     const trainStarts = ev.filter((e) => e.activity === 'train' && e.phase === 'start').map((e) => e.node).sort();
     assert.deepEqual(trainStarts, ['train/2d/1', 'train/2d/all', 'train/3d_fullres/1', 'train/3d_fullres/all']);
@@ -112,6 +113,9 @@ describe('task workflow on a real Temporal server', { skip }, () => {
     const fb = ev.find((e) => e.activity === 'findBestConfiguration' && e.phase === 'start')!;
     assert.deepEqual((fb.input as { folds: unknown; configurations: unknown }).folds, [1]);
     assert.deepEqual((fb.input as { configurations: unknown }).configurations, ['2d', '3d_fullres']);
+    assert.deepEqual((fb.input as { plansIdentifiers: unknown }).plansIdentifiers, plansIdentifiers, 'find-best gets the 2D and the 3D plans identifier');
+    const pp = ev.find((e) => e.activity === 'postprocess' && e.phase === 'start')!;
+    assert.deepEqual((pp.input as { plansIdentifiers: unknown }).plansIdentifiers, plansIdentifiers, 'postprocess gets both too');
     assert.deepEqual(result.configurations, ['2d', '3d_fullres']);
     const state = await t.client.workflow.getHandle(taskWorkflowIdFor(task)).query(taskStateQuery);
     const lowres = state.nodes.filter((n) => n.configuration === '3d_lowres' || n.configuration === '3d_cascade_fullres');
