@@ -3,6 +3,7 @@
  * with `nnunet run`: same workflow ids, same results), then a CSV + Markdown table of mean foreground Dice per
  * task and configuration, best configuration and wall time.
  */
+import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
@@ -80,6 +81,8 @@ export function register(program: Command): void {
       const embedded = !config.temporal.address;
       const session = await openSession(config, { worker: embedded && !flags.detach, say });
       const stop = new AbortController();
+      // The SDK adds an abort listener per RPC (each long poll of result()) and never removes it (as in run-task.ts).
+      setMaxListeners(0, stop.signal);
       const onSigint = (): void => { say('\ninterrupted: the sweep stays durable; run the same command again to continue'); stop.abort(); };
       process.once('SIGINT', onSigint);
       try {
