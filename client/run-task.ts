@@ -8,7 +8,8 @@ import type { Config } from '../config';
 import type { TaskResult, TaskState } from '../workflows/state';
 import { printJson, UsageError, WorkFailedError } from './context';
 import { resolveTask } from './task-ref';
-import { DEMO_SCHEDULE, ensureDemoTask } from './demo';
+import { DEMO_LARGE, DEMO_SCHEDULE, ensureDemoTask } from './demo';
+import { PLANNING } from '../activities/planning/constants';
 import { openSession, type TemporalSession } from './temporal/session';
 import { findRunningServer } from './temporal/embedded';
 import { assertOutputFoldersWritable } from './output-folders';
@@ -120,11 +121,37 @@ async function reattach(session: TemporalSession, workflowId: string, flags: Run
   return watchUntilDone(session, workflowId, flags, signal);
 }
 
+/** DEMO_LARGE's settings for whatever the user did not set, each said once. */
+export function largeDemoDefaults(config: Config, flags: RunFlags, say: (m: string) => void): { config: Config; flags: RunFlags } {
+  const d = DEMO_LARGE;
+  const applied: string[] = [];
+  if (!flags.configurations) {
+    flags = { ...flags, configurations: [...d.configurations] };
+    applied.push(`configurations ${d.configurations.join(' ')} (-c changes it)`);
+  }
+  if (config.planning.gpuMemoryTargetGb === PLANNING.defaultGpuMemoryGb) {
+    config = { ...config, planning: { ...config.planning, gpuMemoryTargetGb: d.gpuMemoryTargetGb } };
+    applied.push(`plans for ${d.gpuMemoryTargetGb} GB (planning.gpuMemoryTargetGb; nnU-Net's 8 GB plan needs ~17 GB of RAM in float32)`);
+  }
+  if (flags.epochs === undefined && flags.iters === undefined) {
+    flags = { ...flags, epochs: d.epochs, iters: d.iterationsPerEpoch };
+    applied.push(`${d.epochs} epoch x ${d.iterationsPerEpoch} iterations per fold (--epochs/--iters change it)`);
+  }
+  if (flags.disableTta === undefined && flags.stepSize === undefined) {
+    flags = { ...flags, disableTta: !d.validation.tta, stepSize: d.validation.stepSize };
+    applied.push('fold validation without mirroring, step 1 (--step-size changes it)');
+  }
+  if (applied.length) say(`large demo: ${applied.join('; ')}`);
+  return { config, flags };
+}
+
 export async function runCommand(config: Config, flags: RunFlags): Promise<void> {
   const say = sayTo(flags.json);
   if (!flags.task && !flags.demo) throw new UsageError('which task? pass -t TASK (e.g. -t 4) or --demo');
-  const paths = flags.demo ? await ensureDemoTask(config, say) : resolveTask(config, flags.task!).paths;
-  if (flags.demo && flags.epochs === undefined && flags.iters === undefined) {
+  if (flags.large && !flags.demo) throw new UsageError('--large goes with --demo (nnunet run --demo --large)');
+  const paths = flags.demo ? await ensureDemoTask(config, say, flags.large) : resolveTask(config, flags.task!).paths;
+  if (flags.large) ({ config, flags } = largeDemoDefaults(config, flags, say));
+  else if (flags.demo && flags.epochs === undefined && flags.iters === undefined) {
     flags = { ...flags, epochs: DEMO_SCHEDULE.epochs, iters: DEMO_SCHEDULE.iterationsPerEpoch };
     say(`demo schedule: ${DEMO_SCHEDULE.epochs} epochs x ${DEMO_SCHEDULE.iterationsPerEpoch} iterations per fold (--epochs/--iters change it)`);
   }

@@ -13,6 +13,7 @@ import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOptio
 export interface RunFlags extends ValidationFlags {
   task?: string;
   demo?: boolean;
+  large?: boolean;
   configurations?: Configuration[];
   folds?: Fold[];
   trainer?: string;
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .description('run the whole nnU-Net pipeline for a task as a durable workflow, with live progress; run it again to continue or attach')
     .option('-t, --task <task>', 'task id (4), folder name (Task004_Hippocampus) or path to a task folder')
     .option('--demo', 'the built-in demo task (generated on first use)')
+    .option('--large', 'with --demo: the large demo task 902 (~100x416x416 cases; plans 3d_lowres and the cascade), with settings that fit a CPU machine (printed)')
     .option('-c, --configurations <configs...>', 'configurations to train (default: all that planning creates)', collect(parseConfiguration))
     .option('-f, --folds <folds...>', 'folds 0..4 and/or all (default: 0 1 2 3 4)', collect(parseFold))
     .option('--trainer <name>', 'trainer (default from config: nnUNetTrainerV2)')
