@@ -82,7 +82,8 @@ export function register(program: Command): void {
       const r = await predictTask({
         ...base,
         onCase: (config, done, total, id) => {
-          if (!bar) return;
+          // Without a terminal (logs, CI, nohup) a line per finished case, so long predictions show progress.
+          if (!bar) { if (!opts.json) console.error(`${config}: ${done}/${total} cases (${id})`); return; }
           if (current !== config) {
             if (current) bar.stop();
             bar.start(total, 0, { config, case: '' });

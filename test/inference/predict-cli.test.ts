@@ -95,8 +95,15 @@ test('nnunet predict with a real (untrained) checkpoint writes every case with p
     min_valid_object_sizes: 'None', num_samples: 2, validation_final: 'f', validation_raw: 'r',
   });
   const out = path.join(root, 'out');
-  const r = await nnunet(['predict', '-i', input, '-o', out, '-t', TASK, '-m', '3d_fullres', '--save-npz', '--disable-tta', '--backend', 'cpu']);
+  const errLines: string[] = [];
+  const consoleError = console.error;
+  console.error = (...a: unknown[]) => { errLines.push(a.join(' ')); };
+  const r = await nnunet(['predict', '-i', input, '-o', out, '-t', TASK, '-m', '3d_fullres', '--save-npz', '--disable-tta', '--backend', 'cpu'])
+    .finally(() => { console.error = consoleError; });
   assert.equal(r.code, 0, r.message);
+  if (!process.stderr.isTTY) {
+    assert.deepEqual(errLines.filter((l) => l.includes('cases (')), ['3d_fullres: 1/2 cases (a)', '3d_fullres: 2/2 cases (b)'], 'a progress line per case without a terminal');
+  }
   assert.deepEqual(fs.readdirSync(out).sort(), ['a.json', 'a.nii.gz', 'a.npz', 'b.json', 'b.nii.gz', 'b.npz', 'postprocessing.json']);
   const seg = await readNifti(path.join(out, 'a.nii.gz'));
   assert.deepEqual(seg.shape, [5, 9, 10]);
