@@ -96,11 +96,14 @@ export function register(program: Command): void {
           return;
         }
         let last = '';
+        // One state query at a time, awaited before the session closes: a query still retrying when the
+        // connection shuts down throws from the SDK's retry timer ('Channel has been shut down') and kills the CLI.
+        let inFlight: Promise<void> | undefined;
         const poll = setInterval(() => {
-          handle.query(sweepStateQuery).then((s) => {
+          inFlight ??= handle.query(sweepStateQuery).then((s) => {
             const line = progressLine(s);
             if (line !== last) say((last = line));
-          }, () => {});
+          }, () => {}).finally(() => { inFlight = undefined; });
         }, 2000);
         let result: SweepResult;
         try {
@@ -115,6 +118,8 @@ export function register(program: Command): void {
           throw new WorkFailedError(`sweep ${input.name} failed: ${why}`);
         } finally {
           clearInterval(poll);
+          // Bounded: with the server gone the query would retry for minutes.
+          await Promise.race([inFlight, new Promise((r) => setTimeout(r, 10_000).unref())]);
         }
         if (flags.json) printJson(result);
         else {
