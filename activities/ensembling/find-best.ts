@@ -19,7 +19,7 @@ import { meanForegroundDice, readSummary, type SummaryJson } from '../evaluation
 import { labelValues, readDataset } from '../io/dataset';
 import { argmaxClasses, meanProbabilities } from '../inference/export';
 import { readSoftmax, segmentationFile, writeSegmentation } from '../inference/write-prediction';
-import { ensembleFolder, foldFolder, modelFolder, plansFor, trainerFor } from '../postprocessing/results-layout';
+import { ensembleFolder, foldFolder, gtFolder, modelFolder, plansFor, trainerFor } from '../postprocessing/results-layout';
 import { buildEvaluatedFolder, consolidateFolds, isUpToDate, validationFolders } from '../postprocessing/consolidate';
 
 export interface Candidate extends CandidateResult {
@@ -38,12 +38,6 @@ export interface FindBestResult extends FindBestOutput {
 }
 
 const cvFolds = (folds: readonly Fold[]): Fold[] => folds.filter((f) => f !== 'all');
-
-/** The model's gt_niftis (nnU-Net copies them there after validation), else the preprocessed gt_segmentations. */
-function gtFolder(model: string, preprocessedDir: string): string {
-  const own = path.join(model, 'gt_niftis');
-  return fs.existsSync(own) ? own : path.join(preprocessedDir, 'gt_segmentations');
-}
 
 function dicePerClass(summary: SummaryJson): Record<string, number> {
   const out: Record<string, number> = {};

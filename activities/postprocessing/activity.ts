@@ -17,7 +17,7 @@ import { listLabelFiles } from '../evaluation/label-io';
 import { meanForegroundDice, readSummary } from '../evaluation/summary';
 import { readDataset, labelValues } from '../io/dataset';
 import { determinePostprocessing } from './determine';
-import { ensembleFolder, modelFolder } from './results-layout';
+import { ensembleFolder, gtFolder, modelFolder } from './results-layout';
 import { consolidateFolds, validationFolders } from './consolidate';
 import type { PostprocessingJson } from './rules';
 
@@ -36,12 +36,6 @@ function layoutFor(input: PostprocessInput): Layout {
     raw: 'ensembled_raw',
     final: 'ensembled_postprocessed',
   };
-}
-
-/** The model's gt_niftis (nnU-Net copies them there after validation), else the preprocessed gt_segmentations. */
-function gtFolder(model: string, preprocessedDir: string): string {
-  const own = path.join(model, 'gt_niftis');
-  return fs.existsSync(own) ? own : path.join(preprocessedDir, 'gt_segmentations');
 }
 
 /** Foreground classes from dataset.json (integer labels other than 0). */

@@ -7,6 +7,7 @@
  * <plans> is each model's own identifier: 2d's from the 2D plans, the 3D configurations' from the 3D plans, which
  * differ with a non-default GPU memory target (ensemble_2d__T__nnUNetPlansv2.1--3d_fullres__T__nnUNetPlansv2.1_big).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { plansKindOf, type Configuration, type Fold, type PlansIdentifiers, type TaskPaths } from '../contract';
 
@@ -36,4 +37,10 @@ export function foldFolder(model: string, fold: Fold): string {
 export function ensembleFolder(paths: TaskPaths, configurations: readonly Configuration[], trainer: string, plans: ModelPlans): string {
   const names = configurations.map((c) => `${c}__${trainerFor(c, trainer)}__${plansFor(c, plans)}`);
   return path.join(paths.resultsDir, 'ensembles', paths.taskName, `ensemble_${names.join('--')}`);
+}
+
+/** The model's gt_niftis (nnU-Net copies them there after validation), else the preprocessed gt_segmentations. */
+export function gtFolder(model: string, preprocessedDir: string): string {
+  const own = path.join(model, 'gt_niftis');
+  return fs.existsSync(own) ? own : path.join(preprocessedDir, 'gt_segmentations');
 }
