@@ -37,14 +37,15 @@ export function sourcesDigest(folders: readonly string[]): string {
 }
 
 /**
- * Whether `outDir` holds a summary.json built from exactly these sources. A folder written before digests
- * were kept is trusted while any of its sources is missing (nothing to rebuild it from) and rebuilt otherwise.
+ * Whether `outDir` holds a summary.json to use for these sources: built from exactly them (digest), or kept
+ * because some source folder is gone (nothing to rebuild it from; e.g. fold folders cleaned up after
+ * consolidation, or a folder written before digests were kept).
  */
 export function isUpToDate(outDir: string, sources: readonly string[]): boolean {
   if (!fs.existsSync(path.join(outDir, 'summary.json'))) return false;
+  if (sources.some((d) => !fs.existsSync(d))) return true;
   const recorded = digestFile(outDir);
-  if (!fs.existsSync(recorded)) return sources.some((d) => !fs.existsSync(d));
-  return fs.readFileSync(recorded, 'utf8').trim() === sourcesDigest(sources);
+  return fs.existsSync(recorded) && fs.readFileSync(recorded, 'utf8').trim() === sourcesDigest(sources);
 }
 
 /**

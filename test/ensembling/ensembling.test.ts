@@ -164,6 +164,11 @@ test('find-best ensembles the folds\' validation softmax into ensembled_raw and 
   const rescored = Object.fromEntries(again.candidates.map((c) => [c.configurations.join('+'), c.meanForegroundDice]));
   assert.equal(rescored['2d'], 1, 'the re-validated fold is scored, not the stale cv_niftis_raw');
   assert.equal(again.winner.name, '2d');
+
+  // Fold folders cleaned up after consolidation: the pooled results stay usable (nothing to rebuild them from).
+  fs.rmSync(dir2d, { recursive: true });
+  const afterCleanup = await findBest({ ...input(paths, ['2d', '3d_fullres']), folds: [0] });
+  assert.equal(afterCleanup.candidates.find((c) => c.name === '2d')!.meanForegroundDice, 1);
 });
 
 test('find-best and postprocess find each model under its own plans (2D nnUNetPlansv2.1, 3D nnUNetPlansv2.1_4GB)', async () => {
