@@ -19,7 +19,10 @@ import { meanForegroundDice, readSummary, type SummaryJson } from '../evaluation
 import { labelValues, readDataset } from '../io/dataset';
 import { argmaxClasses, meanProbabilities } from '../inference/export';
 import { readSoftmax, segmentationFile, writeSegmentation } from '../inference/write-prediction';
-import { ensembleFolder, foldFolder, gtFolder, modelFolder, plansFor, trainerFor } from '../postprocessing/results-layout';
+import {
+  cvRawFolder, ensembledRawFolder, ensembleFolder, ensemblesFolder, findBestSummaryCsv, foldFolder, gtFolder, modelFolder, plansFor, postprocessingFile, predictionCommandsFile,
+  RESULT_FOLDERS, summaryFile, trainerFor, validationFolder,
+} from '../io/layout';
 import { buildEvaluatedFolder, consolidateFolds, isUpToDate, validationFolders } from '../postprocessing/consolidate';
 
 export interface Candidate extends CandidateResult {
@@ -47,16 +50,16 @@ function dicePerClass(summary: SummaryJson): Record<string, number> {
 
 /** Why a configuration cannot be scored, or undefined when every fold has validation predictions. */
 function missingResults(model: string, folds: readonly Fold[]): string | undefined {
-  if (fs.existsSync(path.join(model, 'cv_niftis_raw', 'summary.json'))) return undefined;
+  if (fs.existsSync(summaryFile(cvRawFolder(model)))) return undefined;
   if (!fs.existsSync(model)) return `${model} does not exist (not trained)`;
-  const missing = folds.filter((f) => !fs.existsSync(path.join(foldFolder(model, f), 'validation_raw')));
-  return missing.length ? `${model}: no validation_raw for fold(s) ${missing.join(', ')}` : undefined;
+  const missing = folds.filter((f) => !fs.existsSync(validationFolder(foldFolder(model, f))));
+  return missing.length ? `${model}: no ${RESULT_FOLDERS.validation} for fold(s) ${missing.join(', ')}` : undefined;
 }
 
 /** Validation cases of a fold with a softmax .npz in both models, or why there are none. */
 function ensembleCases(models: readonly string[], fold: Fold): string[] {
   const sets = models.map((m) => {
-    const dir = path.join(foldFolder(m, fold), 'validation_raw');
+    const dir = validationFolder(foldFolder(m, fold));
     return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.npz')).map((f) => f.slice(0, -4)) : []);
   });
   return [...sets[0]].filter((id) => sets.every((s) => s.has(id))).sort();
@@ -64,15 +67,15 @@ function ensembleCases(models: readonly string[], fold: Fold): string[] {
 
 /** Averages both models' validation softmax per fold into ensembled_raw and evaluates it (rebuilt when a fold changes). */
 async function ensembledSummary(base: string, models: readonly string[], folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson | string> {
-  const rawDir = path.join(base, 'ensembled_raw');
+  const rawDir = ensembledRawFolder(base);
   const sources = validationFolders(models, folds);
-  if (isUpToDate(rawDir, sources)) return readSummary(path.join(rawDir, 'summary.json'));
+  if (isUpToDate(rawDir, sources)) return readSummary(summaryFile(rawDir));
   const perFold = folds.map((f) => ({ fold: f, cases: ensembleCases(models, f) }));
   const empty = perFold.filter((p) => p.cases.length === 0).map((p) => p.fold);
   if (empty.length) return `no validation softmax (.npz) in both models for fold(s) ${empty.join(', ')}; train/validate with --npz`;
   return buildEvaluatedFolder(rawDir, sources, gtDir, classes, async (tmp) => {
     for (const { fold, cases } of perFold) {
-      const dirs = models.map((m) => path.join(foldFolder(m, fold), 'validation_raw'));
+      const dirs = models.map((m) => validationFolder(foldFolder(m, fold)));
       for (const id of cases) {
         const inputs = dirs.map((d) => readSoftmax(d, id));
         const mean = meanProbabilities(inputs.map((i) => i.probabilities));
@@ -92,7 +95,7 @@ function predictCommand(c: Configuration, input: FindBestInput, output: string, 
 export function predictionCommands(winner: Candidate, input: FindBestInput): string[] {
   if (winner.configurations.length === 1) return [predictCommand(winner.configurations[0], input, 'OUTPUT_FOLDER_MODEL1', false)];
   const outs = winner.configurations.map((_, i) => `OUTPUT_FOLDER_MODEL${i + 1}`);
-  const pp = path.join(ensembleFolder(input.paths, winner.configurations, input.trainer, plansByKind(input)), 'postprocessing.json');
+  const pp = postprocessingFile(ensembleFolder(input.paths, winner.configurations, input.trainer, plansByKind(input)));
   return [
     ...winner.configurations.map((c, i) => predictCommand(c, input, outs[i], true)),
     `nnUNet_ensemble -f ${outs.join(' ')} -o OUTPUT_FOLDER -pp ${pp}`,
@@ -128,7 +131,7 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
     }
     const summary = await consolidateFolds(model, folds, gtFolder(model, paths.preprocessedDir), classes);
     available.push(c);
-    candidates.push({ name: c, configurations: [c], meanForegroundDice: meanForegroundDice(summary), resultsDir: path.join(model, 'cv_niftis_raw'), dicePerClass: dicePerClass(summary) });
+    candidates.push({ name: c, configurations: [c], meanForegroundDice: meanForegroundDice(summary), resultsDir: cvRawFolder(model), dicePerClass: dicePerClass(summary) });
   }
   if (candidates.length === 0) {
     throw new BadInputError(`${paths.taskName}: no configuration has cross-validation results (${skipped.join('; ')})`, paths.resultsDir);
@@ -145,16 +148,16 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
           skipped.push(`ensemble ${pair.join(' + ')}: ${r}`);
           continue;
         }
-        candidates.push({ name: path.basename(base), configurations: pair, meanForegroundDice: meanForegroundDice(r), resultsDir: path.join(base, 'ensembled_raw'), dicePerClass: dicePerClass(r) });
+        candidates.push({ name: path.basename(base), configurations: pair, meanForegroundDice: meanForegroundDice(r), resultsDir: ensembledRawFolder(base), dicePerClass: dicePerClass(r) });
       }
     }
   }
   // first best wins on exact ties (singles are listed before ensembles); NaN never wins
   const winner = candidates.reduce((best, c) => (c.meanForegroundDice > best.meanForegroundDice || Number.isNaN(best.meanForegroundDice) ? c : best));
   const predictCommands = predictionCommands(winner, input);
-  const outDir = path.join(paths.resultsDir, 'ensembles', paths.taskName);
-  const commandsFile = path.join(outDir, 'prediction_commands.txt');
-  const csvFile = path.join(outDir, 'summary.csv');
+  const outDir = ensemblesFolder(paths);
+  const commandsFile = predictionCommandsFile(paths);
+  const csvFile = findBestSummaryCsv(paths);
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(commandsFile, `${predictCommands.join('\n')}\n`);
   writeFileAtomic(csvFile, summaryCsv(candidates));

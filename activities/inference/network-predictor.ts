@@ -13,7 +13,7 @@ import { BadInputError } from '../common/errors';
 import { buildUNet, type UNet } from '../network/unet';
 import type { Plans } from '../planning/plans';
 import { loadCheckpointWeights } from '../training/checkpoint';
-import { foldFolder } from '../postprocessing/results-layout';
+import { checkpointFile, foldFolder, trainedFolds } from '../io/layout';
 import { numClassesOf, stageOf, type CaseModel } from './predict-case';
 import type { PatchPredictor } from './sliding-window';
 
@@ -92,9 +92,7 @@ export function loadUNet(plans: Plans, configuration: Configuration, plansFile: 
 
 /** Folds of a model folder nnU-Net predicts with by default: every fold_N present (not `all`). */
 export function availableFolds(modelDir: string): Fold[] {
-  if (!fs.existsSync(modelDir)) return [];
-  return fs.readdirSync(modelDir).map((d) => /^fold_([0-4])$/.exec(d)).filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]) as Fold).sort();
+  return trainedFolds(modelDir);
 }
 
 export interface LoadedModel extends CaseModel { dispose(): void; checkpoints: string[] }
@@ -103,10 +101,10 @@ export interface LoadedModel extends CaseModel { dispose(): void; checkpoints: s
 export function loadModel(
   modelDir: string, plans: Plans, plansFile: string, configuration: Configuration, folds: readonly Fold[], checkpoint: string, tta = true,
 ): LoadedModel {
-  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (fold_0 ... fold_4); train first or pass -f`, modelDir);
+  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}); train first or pass -f`, modelDir);
   const patchSize = stageOf(plans, configuration, plansFile).patch_size;
   const inChannels = networkInChannels(plans, configuration);
-  const checkpoints = folds.map((f) => path.join(foldFolder(modelDir, f), `${checkpoint}.model`));
+  const checkpoints = folds.map((f) => checkpointFile(foldFolder(modelDir, f), checkpoint));
   const nets: UNet[] = [];
   try {
     for (const file of checkpoints) nets.push(loadUNet(plans, configuration, plansFile, file));

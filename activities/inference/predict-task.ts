@@ -1,5 +1,5 @@
 /**
- * nnUNet_predict for a task (spec §6.1-6.5): the model folder of a configuration (results-layout.ts), its plans,
+ * nnUNet_predict for a task (spec §6.1-6.5): the model folder of a configuration (io/layout.ts), its plans,
  * its folds (default: every fold_N present) and checkpoint, the input folder checked before any work, the
  * cascade's 3d_lowres pass first (into OUT/3d_lowres_predictions unless a lowres folder is given), and the
  * model's postprocessing.json applied (and copied into OUT) when it exists.
@@ -12,11 +12,11 @@ import { writeFileAtomic } from '../common/atomic';
 import { readPlansFile } from '../planning/plans-file';
 import type { Plans } from '../planning/plans';
 import { readPostprocessingRules, type PostprocessingRules } from '../postprocessing/rules';
-import { modelFolder } from '../postprocessing/results-layout';
+import { checkpointFile, DEFAULT_CHECKPOINT, foldFolder, lowresPredictionsFolder, modelFolder, modelPlansFile, plansFile as taskPlansFile, postprocessingFile } from '../io/layout';
 import { availableFolds, loadModel } from './network-predictor';
 import { listInputCases, predictFolder, type InputCase, type PredictFolderResult } from './predict-folder';
 
-export const DEFAULT_CHECKPOINT = 'model_final_checkpoint';
+export { DEFAULT_CHECKPOINT };
 
 export interface PredictTaskOptions {
   paths: TaskPaths;
@@ -47,9 +47,9 @@ export interface PredictTaskResult extends PredictFolderResult {
 
 /** The plans a model was trained with: a copy in the model folder (plans.json) or the task's plans file. */
 export function plansFileFor(paths: TaskPaths, modelDir: string, configuration: Configuration, plansIdentifier: string): string {
-  const own = path.join(modelDir, 'plans.json');
+  const own = modelPlansFile(modelDir);
   if (fs.existsSync(own)) return own;
-  const file = path.join(paths.preprocessedDir, `${plansIdentifier}_plans_${configuration === '2d' ? '2D' : '3D'}.json`);
+  const file = taskPlansFile(paths, plansIdentifier, configuration);
   if (!fs.existsSync(file)) throw new BadInputError(`${file}: no plans for ${paths.taskName} (and no ${own}); plan and train the task first`, file);
   return file;
 }
@@ -63,9 +63,9 @@ function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolv
   const plans = readPlansFile(plansFile);
   const cases = listInputCases(opts.inputDir, plans.num_modalities);
   const folds = opts.folds ?? availableFolds(modelDir);
-  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (fold_0 ... fold_4) for ${configuration}; train it first`, modelDir);
+  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}) for ${configuration}; train it first`, modelDir);
   const checkpoint = opts.checkpoint ?? DEFAULT_CHECKPOINT;
-  const missing = folds.map((f) => path.join(modelDir, f === 'all' ? 'all' : `fold_${f}`, `${checkpoint}.model`)).filter((f) => !fs.existsSync(f));
+  const missing = folds.map((f) => checkpointFile(foldFolder(modelDir, f), checkpoint)).filter((f) => !fs.existsSync(f));
   if (missing.length) throw new BadInputError(`${missing.join(', ')}: checkpoint missing; train these folds, choose others with -f, or another checkpoint with -chk`, missing[0]);
   return { modelDir, plans, plansFile, folds, cases };
 }
@@ -77,10 +77,10 @@ export async function predictTask(opts: PredictTaskOptions): Promise<PredictTask
   let lowresDir = opts.lowresDir;
   if (opts.configuration === '3d_cascade_fullres' && !lowresDir) {
     // nnU-Net's predict_simple runs the lowres model with the same folds (-f) and trainer (-tr) as asked for the cascade.
-    lowresDir = path.join(opts.outputDir, '3d_lowres_predictions');
+    lowresDir = lowresPredictionsFolder(opts.outputDir);
     lowres = await predictTask({ ...opts, configuration: '3d_lowres', outputDir: lowresDir, saveNpz: false, lowresDir: undefined });
   }
-  const ppFile = path.join(main.modelDir, 'postprocessing.json');
+  const ppFile = postprocessingFile(main.modelDir);
   const postprocessing: PostprocessingRules | undefined = fs.existsSync(ppFile) ? readPostprocessingRules(ppFile) : undefined;
   const model = loadModel(main.modelDir, main.plans, main.plansFile, opts.configuration, main.folds, opts.checkpoint ?? DEFAULT_CHECKPOINT, opts.tta ?? true);
   try {
@@ -89,7 +89,7 @@ export async function predictTask(opts: PredictTaskOptions): Promise<PredictTask
       postprocessing, lowresDir: opts.configuration === '3d_cascade_fullres' ? lowresDir : undefined, overwrite: opts.overwrite,
       onCase: (done, total, id) => opts.onCase?.(opts.configuration, done, total, id),
     });
-    if (postprocessing) writeFileAtomic(path.join(opts.outputDir, 'postprocessing.json'), fs.readFileSync(ppFile));
+    if (postprocessing) writeFileAtomic(postprocessingFile(opts.outputDir), fs.readFileSync(ppFile));
     return { ...r, outputDir: opts.outputDir, modelDir: main.modelDir, folds: main.folds, postprocessingFile: postprocessing ? ppFile : undefined, lowres };
   } finally {
     model.dispose();

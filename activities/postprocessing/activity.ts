@@ -17,7 +17,7 @@ import { listLabelFiles } from '../evaluation/label-io';
 import { meanForegroundDice, readSummary } from '../evaluation/summary';
 import { readDataset, labelValues } from '../io/dataset';
 import { determinePostprocessing } from './determine';
-import { ensembleFolder, gtFolder, modelFolder } from './results-layout';
+import { ensembleFolder, gtFolder, modelFolder, postprocessingFile, postprocessingManifestFile, RESULT_FOLDERS, summaryFile } from '../io/layout';
 import { consolidateFolds, validationFolders } from './consolidate';
 import type { PostprocessingJson } from './rules';
 
@@ -28,13 +28,13 @@ function layoutFor(input: PostprocessInput): Layout {
   const plans = plansByKind(input);
   const models = winner.configurations.map((c) => modelFolder(paths, c, trainer, plans));
   if (winner.configurations.length === 1) {
-    return { base: models[0], gtDir: gtFolder(models[0], paths.preprocessedDir), raw: 'cv_niftis_raw', final: 'cv_niftis_postprocessed' };
+    return { base: models[0], gtDir: gtFolder(models[0], paths.preprocessedDir), raw: RESULT_FOLDERS.cvRaw, final: RESULT_FOLDERS.cvPostprocessed };
   }
   return {
     base: ensembleFolder(paths, winner.configurations, trainer, plans),
     gtDir: gtFolder(models[0], paths.preprocessedDir),
-    raw: 'ensembled_raw',
-    final: 'ensembled_postprocessed',
+    raw: RESULT_FOLDERS.ensembledRaw,
+    final: RESULT_FOLDERS.ensembledPostprocessed,
   };
 }
 
@@ -48,7 +48,7 @@ async function consolidate(input: PostprocessInput, layout: Layout, classes: num
   const folds = input.folds.filter((f) => f !== 'all');
   if (folds.length === 0) throw new BadInputError('postprocessing needs cross-validation folds (fold "all" has no held-out cases)');
   const missing = validationFolders([layout.base], folds).find((dir) => !fs.existsSync(dir));
-  if (missing && !fs.existsSync(path.join(layout.base, layout.raw, 'summary.json'))) {
+  if (missing && !fs.existsSync(summaryFile(path.join(layout.base, layout.raw)))) {
     throw new BadInputError(`${missing}: missing; run the validation of that fold first`, missing);
   }
   await consolidateFolds(layout.base, folds, layout.gtDir, classes);
@@ -80,16 +80,16 @@ function outputFrom(file: string, json: PostprocessingJson, diceAfter: number): 
 
 export async function postprocess(input: PostprocessInput): Promise<PostprocessOutput> {
   const layout = layoutFor(input);
-  if (!fs.existsSync(layout.gtDir)) throw new BadInputError(`${layout.gtDir}: reference segmentations missing (gt_niftis or the preprocessed gt_segmentations)`, layout.gtDir);
+  if (!fs.existsSync(layout.gtDir)) throw new BadInputError(`${layout.gtDir}: reference segmentations missing (the model's ${RESULT_FOLDERS.gtNiftis} or the preprocessed reference segmentations)`, layout.gtDir);
   const classes = foregroundClasses(input);
-  if (layout.raw === 'cv_niftis_raw') await consolidate(input, layout, classes);
+  if (layout.raw === RESULT_FOLDERS.cvRaw) await consolidate(input, layout, classes);
   const rawDir = path.join(layout.base, layout.raw);
   if (!fs.existsSync(rawDir)) throw new BadInputError(`${rawDir}: missing; the ensemble's cross-validation predictions must be written first`, rawDir);
 
-  const ppFile = path.join(layout.base, 'postprocessing.json');
-  const manifestFile = path.join(layout.base, '.postprocessing.manifest.json');
+  const ppFile = postprocessingFile(layout.base);
+  const manifestFile = postprocessingManifestFile(layout.base);
   const digest = inputsDigest(layout, classes);
-  const finalSummaryFile = path.join(layout.base, layout.final, 'summary.json');
+  const finalSummaryFile = summaryFile(path.join(layout.base, layout.final));
   if (fs.existsSync(ppFile) && fs.existsSync(manifestFile) && fs.existsSync(finalSummaryFile)) {
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { digest?: string };
     if (manifest.digest === digest) {

@@ -13,13 +13,13 @@ import { writeDirAtomic, writeFileAtomic } from '../common/atomic';
 import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
 import { listLabelFiles } from '../evaluation/label-io';
 import { readSummary, type SummaryJson } from '../evaluation/summary';
-import { foldFolder } from './results-layout';
+import { cvRawFolder, foldFolder, sourcesDigestFile, summaryFile, validationFolder } from '../io/layout';
 
-const digestFile = (outDir: string): string => path.join(path.dirname(outDir), `.${path.basename(outDir)}.sources.sha256`);
+const digestFile = sourcesDigestFile;
 
 /** The validation_raw folders of the given models and folds, in a fixed order. */
 export function validationFolders(models: readonly string[], folds: readonly Fold[]): string[] {
-  return models.flatMap((m) => folds.filter((f) => f !== 'all').map((f) => path.join(foldFolder(m, f), 'validation_raw')));
+  return models.flatMap((m) => folds.filter((f) => f !== 'all').map((f) => validationFolder(foldFolder(m, f))));
 }
 
 /** Digest of every file (name, size, mtime) in the folders; a missing folder counts as such. */
@@ -42,7 +42,7 @@ export function sourcesDigest(folders: readonly string[]): string {
  * consolidation, or a folder written before digests were kept).
  */
 export function isUpToDate(outDir: string, sources: readonly string[]): boolean {
-  if (!fs.existsSync(path.join(outDir, 'summary.json'))) return false;
+  if (!fs.existsSync(summaryFile(outDir))) return false;
   if (sources.some((d) => !fs.existsSync(d))) return true;
   const recorded = digestFile(outDir);
   return fs.existsSync(recorded) && fs.readFileSync(recorded, 'utf8').trim() === sourcesDigest(sources);
@@ -54,8 +54,8 @@ export function isUpToDate(outDir: string, sources: readonly string[]): boolean 
  * folders are returned as they are.
  */
 export async function buildEvaluatedFolder(outDir: string, sources: readonly string[], gtDir: string, classes: number[], stage: (tmp: string) => Promise<void>): Promise<SummaryJson> {
-  const summaryFile = path.join(outDir, 'summary.json');
-  if (isUpToDate(outDir, sources)) return readSummary(summaryFile);
+  const summary = summaryFile(outDir);
+  if (isUpToDate(outDir, sources)) return readSummary(summary);
   const digest = sourcesDigest(sources);
   await writeDirAtomic(outDir, async (tmp) => {
     await stage(tmp);
@@ -63,13 +63,13 @@ export async function buildEvaluatedFolder(outDir: string, sources: readonly str
   });
   // After the folder: a crash in between leaves an old or no digest, which only means one more rebuild.
   writeFileAtomic(digestFile(outDir), `${digest}\n`);
-  return readSummary(summaryFile);
+  return readSummary(summary);
 }
 
 /** cv_niftis_raw of one model: every fold's validation_raw segmentations copied, then evaluated. */
 export function consolidateFolds(model: string, folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson> {
   const sources = validationFolders([model], folds);
-  return buildEvaluatedFolder(path.join(model, 'cv_niftis_raw'), sources, gtDir, classes, async (tmp) => {
+  return buildEvaluatedFolder(cvRawFolder(model), sources, gtDir, classes, async (tmp) => {
     for (const dir of sources) for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
   });
 }

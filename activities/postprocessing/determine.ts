@@ -21,6 +21,7 @@ import { meanForegroundDice, nanmean, readSummary, type SummaryJson } from '../e
 import { distinctValues } from '../io/volume';
 import { removeAllButLargestComponent, type Connectivity, type Shape3 } from '../volume/connected-components';
 import { applyPostprocessingToFile, writePostprocessingJson, type ClassEntry, type PostprocessingJson, type PostprocessingRules } from './rules';
+import { postprocessingFile as postprocessingFileIn, RESULT_FOLDERS, summaryFile as summaryFileIn } from '../io/layout';
 
 /** Mean Dice per class label ("1", "2", ...). */
 export type DicePerClass = Record<string, number>;
@@ -120,8 +121,8 @@ export interface DetermineResult {
 
 /** Folder-level determine_postprocessing: decides, writes postprocessing.json, the final folder and its summary. */
 export async function determinePostprocessing(opts: DetermineOptions): Promise<DetermineResult> {
-  const rawName = opts.rawSubfolder ?? 'validation_raw';
-  const finalName = opts.finalSubfolder ?? 'validation_final';
+  const rawName = opts.rawSubfolder ?? RESULT_FOLDERS.validation;
+  const finalName = opts.finalSubfolder ?? RESULT_FOLDERS.validationFinal;
   const rawDir = path.join(opts.base, rawName);
   const files = listLabelFiles(rawDir);
   if (files.length === 0) throw new BadInputError(`${rawDir}: no predictions (.nii.gz) to determine postprocessing from`, rawDir);
@@ -155,7 +156,7 @@ export async function determinePostprocessing(opts: DetermineOptions): Promise<D
     await mapLimit(files, concurrency, (f) => applyPostprocessingToFile(path.join(rawDir, f), path.join(tmp, f), rules));
     finalSummary = await evaluateStagedFolder(tmp, finalDir, opts.gtDir, classes, concurrency);
   });
-  const postprocessingFile = opts.postprocessingFile ?? path.join(opts.base, 'postprocessing.json');
+  const postprocessingFile = opts.postprocessingFile ?? postprocessingFileIn(opts.base);
   writePostprocessingJson(postprocessingFile, json);
   return {
     postprocessingFile, json, decision,
@@ -170,7 +171,7 @@ function meanOf(t: DicePerClass): number {
 
 /** nnU-Net takes the classes from the raw summary.json; without one, every foreground label found. */
 async function defaultClasses(rawDir: string, pairs: readonly CasePair[], concurrency: number): Promise<number[]> {
-  const summaryFile = path.join(rawDir, 'summary.json');
+  const summaryFile = summaryFileIn(rawDir);
   if (fs.existsSync(summaryFile)) {
     return Object.keys(readSummary(summaryFile).results.mean).filter((k) => /^\d+$/.test(k) && k !== '0').map(Number);
   }

@@ -17,7 +17,7 @@ import { oneHotForeground } from '../inference/cascade';
 import type { Probabilities } from '../inference/export';
 import { numClassesOf, predictPreprocessedCase, type CaseModel, type PredictCaseOptions, type CasePrediction, type ExtraChannels, type ExtraChannelsFor } from '../inference/predict-case';
 import { stages, type Plans } from '../planning/plans';
-import { modelFolder } from '../postprocessing/results-layout';
+import { modelFolder } from '../io/layout';
 import { stageFor, stageParams } from '../preprocessing/preprocess';
 import { preprocessTestCase, type TestCaseProperties } from '../preprocessing/test-case';
 import { transposedShape } from '../preprocessing/transpose';

@@ -25,7 +25,7 @@ import { describeUNet } from '../network/architecture';
 import type { UNet } from '../network/unet';
 import { readPlansFile, serializePlans } from '../planning/plans-file';
 import { stages, type Plans } from '../planning/plans';
-import { foldFolder, modelFolder, trainerFor } from '../postprocessing/results-layout';
+import { foldFolder, modelFolder, trainerFor } from '../io/layout';
 import { stageFor } from '../preprocessing/preprocess';
 import {
   CASCADE_TRAINER, NnUNetTrainerV2CascadeFullRes, cascadeExtra, fullresShape, nextStageDir, predictOnGrid, requirePreviousStage,

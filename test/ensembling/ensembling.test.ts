@@ -16,7 +16,7 @@ import type { ExportProperties } from '../../activities/inference/export';
 import { segmentationFile, writeSegmentation, writeSoftmax } from '../../activities/inference/write-prediction';
 import { readNifti } from '../../activities/io/nifti';
 import { writePostprocessingJson } from '../../activities/postprocessing/rules';
-import { ensembleFolder, foldFolder, modelFolder } from '../../activities/postprocessing/results-layout';
+import { ensembleFolder, foldFolder, modelFolder } from '../../activities/io/layout';
 
 const SHAPE = [2, 3, 4];
 const N = 24;

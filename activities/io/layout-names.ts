@@ -1,0 +1,31 @@
+/**
+ * The names of nnU-Net's folders, files and default classes, as plain constants with no imports, so that
+ * workflow code (which may not touch the file system) can use them too. Paths are built only in layout.ts.
+ */
+
+/** nnU-Net v1's default trainer and the cascade's own trainer (nnUNet_train -tr / -ctr defaults). */
+export const DEFAULT_TRAINER = 'nnUNetTrainerV2';
+export const CASCADE_TRAINER = 'nnUNetTrainerV2CascadeFullRes';
+/** nnUNetTrainerV2CascadeFullRes's default previous_trainer: whose pred_next_stage the cascade reads. */
+export const DEFAULT_LOWRES_TRAINER = DEFAULT_TRAINER;
+
+/** Checkpoint names without the `.model` extension, as nnUNet_predict's -chk takes them. */
+export const CHECKPOINT_NAMES = {
+  final: 'model_final_checkpoint',
+  latest: 'model_latest',
+  best: 'model_best',
+} as const;
+export const DEFAULT_CHECKPOINT = CHECKPOINT_NAMES.final;
+
+/** Sub-folders of a model folder, a fold folder and an ensemble folder. */
+export const RESULT_FOLDERS = {
+  validation: 'validation_raw',
+  /** nnU-Net's default name of a postprocessed validation folder (determine_postprocessing). */
+  validationFinal: 'validation_final',
+  gtNiftis: 'gt_niftis',
+  cvRaw: 'cv_niftis_raw',
+  cvPostprocessed: 'cv_niftis_postprocessed',
+  ensembledRaw: 'ensembled_raw',
+  ensembledPostprocessed: 'ensembled_postprocessed',
+  predNextStage: 'pred_next_stage',
+} as const;

@@ -1,0 +1,193 @@
+/**
+ * The on-disk layout: every folder and file name nnunet-ts reads or writes, computed from the task paths. Nothing
+ * else builds such a path or parses one back (docs/layout.md draws the whole tree).
+ *
+ *   nnUNet_raw_data_base/nnUNet_raw_data/<task>/            raw task (dataset.json, imagesTr, labelsTr, imagesTs)
+ *   nnUNet_raw_data_base/nnUNet_cropped_data/<task>/        cropped cases, gt_segmentations/, dataset_properties.json
+ *   nnUNet_preprocessed/<task>/                             <plans id>_plans_3D.json / _2D.json, splits_final.json,
+ *                                                           <data id>_stage<N>/, gt_segmentations/, dataset_properties.json
+ *   RESULTS_FOLDER/nnUNet/<configuration>/<task>/<trainer>__<plans id>/   a model: plans.json, postprocessing.json,
+ *       gt_niftis/, cv_niftis_raw/, cv_niftis_postprocessed/, pred_next_stage/ (3d_lowres), fold_N/ (checkpoints,
+ *       debug.json, progress.png, validation_raw/ with summary.json and validation_args.json)
+ *   RESULTS_FOLDER/nnUNet/ensembles/<task>/ensemble_<cfg>__<trainer>__<plans>--.../   ensembled_raw/, ensembled_postprocessed/
+ *
+ * <plans id> is each model's own identifier: 2d's from the 2D plans, the 3D configurations' from the 3D plans, which
+ * differ with a non-default GPU memory target (ensemble_2d__T__nnUNetPlansv2.1--3d_fullres__T__nnUNetPlansv2.1_big).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { plansKindOf, type Configuration, type Fold, type PlansIdentifiers, type TaskPaths } from '../contract';
+import { CASCADE_TRAINER, CHECKPOINT_NAMES, DEFAULT_LOWRES_TRAINER, DEFAULT_TRAINER, RESULT_FOLDERS } from './layout-names';
+
+export * from './layout-names';
+
+// ---- raw, cropped and preprocessed data ----------------------------------------------------------------------
+
+/** The folders of nnUNet_raw_data_base that hold v1 raw tasks and their cropped data. */
+export const rawTasksFolder = (rawDataBase: string): string => path.join(rawDataBase, 'nnUNet_raw_data');
+export const croppedTasksFolder = (rawDataBase: string): string => path.join(rawDataBase, 'nnUNet_cropped_data');
+
+/** Folder roots of the data (config paths; `raw`: nnU-Net v2's nnUNet_raw, holding Dataset folders). */
+export interface LayoutRoots { rawDataBase: string; preprocessed: string; results: string; raw?: string }
+
+/** The raw folder of a task by name: v2 Dataset folders under nnUNet_raw, v1 Task folders under nnUNet_raw_data. */
+export function rawTaskFolder(taskName: string, roots: LayoutRoots): string {
+  return taskName.startsWith('Dataset') ? path.join(roots.raw ?? roots.rawDataBase, taskName) : path.join(rawTasksFolder(roots.rawDataBase), taskName);
+}
+
+/** Every folder of a task, from its raw folder. */
+export function taskPathsFor(rawDir: string, roots: LayoutRoots): TaskPaths {
+  const taskName = path.basename(rawDir);
+  return {
+    taskName,
+    rawDir: path.resolve(rawDir),
+    croppedDir: path.resolve(croppedTasksFolder(roots.rawDataBase), taskName),
+    preprocessedDir: path.resolve(roots.preprocessed, taskName),
+    resultsDir: path.resolve(roots.results, 'nnUNet'),
+  };
+}
+
+/** The configuration folders of the results tree (RESULTS_FOLDER/nnUNet/<configuration>). */
+export function configurationFolders(results: string, configurations: readonly string[]): string[] {
+  return configurations.map((c) => path.join(results, 'nnUNet', c));
+}
+
+/** The fingerprint, written into the cropped and the preprocessed folder. */
+export const DATASET_PROPERTIES_FILE = 'dataset_properties.json';
+export const datasetPropertiesFile = (dir: string): string => path.join(dir, DATASET_PROPERTIES_FILE);
+
+/** Reference segmentations: the cropped folder's, copied by preprocessing into the preprocessed folder. */
+export const gtSegmentationsFolder = (dir: string): string => path.join(dir, 'gt_segmentations');
+
+export const SPLITS_FILE_NAME = 'splits_final.json';
+export const splitsFile = (paths: Pick<TaskPaths, 'preprocessedDir'>): string => path.join(paths.preprocessedDir, SPLITS_FILE_NAME);
+
+/** <plans id>_plans_3D.json / _2D.json: 2d is trained from the 2D plans, every other configuration from the 3D plans. */
+export function plansFileName(plansIdentifier: string, kind: '2d' | '3d'): string {
+  return `${plansIdentifier}_plans_${kind === '3d' ? '3D' : '2D'}.json`;
+}
+
+export function plansFile(paths: Pick<TaskPaths, 'preprocessedDir'>, plansIdentifier: string, configurationOrKind: Configuration | '3d'): string {
+  const kind = configurationOrKind === '3d' ? '3d' : plansKindOf(configurationOrKind);
+  return path.join(paths.preprocessedDir, plansFileName(plansIdentifier, kind));
+}
+
+/**
+ * The identifier a plans file is named by, for train inputs recorded before they carried it; undefined when the
+ * name does not follow plansFileName.
+ */
+export function plansIdentifierOfLegacyFile(file: string): string | undefined {
+  const m = /^(.+)_plans_(2|3)D\.json$/i.exec(path.basename(file));
+  return m ? m[1] : undefined;
+}
+
+/** A configuration's preprocessed cases: <preprocessed>/<task>/<data identifier>_stage<N>. */
+export function stageDataFolder(preprocessedDir: string, dataIdentifier: string, stageIndex: number): string {
+  return path.join(preprocessedDir, `${dataIdentifier}_stage${stageIndex}`);
+}
+
+// ---- results: models, folds, cross-validation, ensembles -----------------------------------------------------
+
+/** One plans identifier for every configuration, or one per plans kind (see plansByKind in the contract). */
+export type ModelPlans = string | Required<PlansIdentifiers>;
+
+/** The plans identifier the configuration's model was trained with. */
+export function plansFor(configuration: Configuration, plans: ModelPlans): string {
+  return typeof plans === 'string' ? plans : plans[plansKindOf(configuration)];
+}
+
+/** nnU-Net runs 3d_cascade_fullres with its own trainer class (`-ctr`, default nnUNetTrainerV2CascadeFullRes). */
+export function trainerFor(configuration: Configuration, trainer: string, cascadeTrainer?: string): string {
+  if (configuration !== '3d_cascade_fullres') return trainer;
+  return cascadeTrainer ?? (trainer === DEFAULT_TRAINER ? CASCADE_TRAINER : trainer);
+}
+
+export function modelFolder(paths: TaskPaths, configuration: Configuration, trainer: string, plans: ModelPlans): string {
+  return path.join(paths.resultsDir, configuration, paths.taskName, `${trainerFor(configuration, trainer)}__${plansFor(configuration, plans)}`);
+}
+
+export function foldFolder(model: string, fold: Fold): string {
+  return path.join(model, fold === 'all' ? 'all' : `fold_${fold}`);
+}
+
+/** Folds of a model folder nnU-Net predicts with by default: every fold_N present (not `all`). */
+export function trainedFolds(model: string): Fold[] {
+  if (!fs.existsSync(model)) return [];
+  return fs.readdirSync(model).map((d) => /^fold_([0-4])$/.exec(d)).filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]) as Fold).sort();
+}
+
+/** The plans a model was trained with, copied into the model folder by training. */
+export const modelPlansFile = (model: string): string => path.join(model, 'plans.json');
+
+/** A checkpoint of a fold by name without extension (model_final_checkpoint, model_latest, model_best). */
+export const checkpointFile = (foldDir: string, name: string): string => path.join(foldDir, `${name}.model`);
+
+/** The checkpoint file names training writes. */
+export const CHECKPOINT_FILES = {
+  final: `${CHECKPOINT_NAMES.final}.model`,
+  latest: `${CHECKPOINT_NAMES.latest}.model`,
+  best: `${CHECKPOINT_NAMES.best}.model`,
+} as const;
+
+/** The fold's files beside the checkpoints. */
+export const debugFile = (foldDir: string): string => path.join(foldDir, 'debug.json');
+export const progressPlotFile = (foldDir: string): string => path.join(foldDir, 'progress.png');
+
+/** nnU-Net's log name: training_log_2026_11_27_11_04_23.txt. */
+export function trainingLogFile(foldDir: string, d = new Date()): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return path.join(foldDir, `training_log_${d.getFullYear()}_${d.getMonth() + 1}_${d.getDate()}_${two(d.getHours())}_${two(d.getMinutes())}_${two(d.getSeconds())}.txt`);
+}
+
+/** A fold's validation predictions (validation_raw/) and the arguments they were made with. */
+export const validationFolder = (foldDir: string): string => path.join(foldDir, RESULT_FOLDERS.validation);
+export const VALIDATION_ARGS_FILE = 'validation_args.json';
+export const validationArgsFile = (foldDir: string): string => path.join(validationFolder(foldDir), VALIDATION_ARGS_FILE);
+
+/** The evaluation of a folder of predictions. */
+export const summaryFile = (dir: string): string => path.join(dir, 'summary.json');
+/** The postprocessing rules of a model or ensemble folder (and of a prediction folder they were applied to). */
+export const postprocessingFile = (dir: string): string => path.join(dir, 'postprocessing.json');
+
+/** The pooled cross-validation of a model: all folds' validation_raw (raw) and postprocessed. */
+export const cvRawFolder = (model: string): string => path.join(model, RESULT_FOLDERS.cvRaw);
+export const cvPostprocessedFolder = (model: string): string => path.join(model, RESULT_FOLDERS.cvPostprocessed);
+
+/** The model's gt_niftis (nnU-Net copies them there after validation), else the preprocessed gt_segmentations. */
+export function gtFolder(model: string, preprocessedDir: string): string {
+  const own = path.join(model, RESULT_FOLDERS.gtNiftis);
+  return fs.existsSync(own) ? own : gtSegmentationsFolder(preprocessedDir);
+}
+
+/** find-best's outputs: RESULTS_FOLDER/nnUNet/ensembles/<task> (prediction_commands.txt, summary.csv, ensembles). */
+export const ensemblesFolder = (paths: TaskPaths): string => path.join(paths.resultsDir, 'ensembles', paths.taskName);
+export const predictionCommandsFile = (paths: TaskPaths): string => path.join(ensemblesFolder(paths), 'prediction_commands.txt');
+export const findBestSummaryCsv = (paths: TaskPaths): string => path.join(ensemblesFolder(paths), 'summary.csv');
+
+/** nnU-Net's ensemble folder name: ensemble_<cfg>__<trainer>__<plans>--<cfg>__<trainer>__<plans>. */
+export function ensembleFolder(paths: TaskPaths, configurations: readonly Configuration[], trainer: string, plans: ModelPlans): string {
+  const names = configurations.map((c) => `${c}__${trainerFor(c, trainer)}__${plansFor(c, plans)}`);
+  return path.join(ensemblesFolder(paths), `ensemble_${names.join('--')}`);
+}
+export const ensembledRawFolder = (ensemble: string): string => path.join(ensemble, RESULT_FOLDERS.ensembledRaw);
+
+// ---- the cascade and predictions -----------------------------------------------------------------------------
+
+/** `.../3d_lowres/<task>/<lowres trainer>__<plans id>/pred_next_stage`: the 3d_lowres maps the cascade trains on. */
+export function nextStageFolder(paths: TaskPaths, plansIdentifier: string, lowresTrainer = DEFAULT_LOWRES_TRAINER): string {
+  return path.join(modelFolder(paths, '3d_lowres', lowresTrainer, plansIdentifier), RESULT_FOLDERS.predNextStage);
+}
+
+/** A case's previous-stage map in pred_next_stage (nnU-Net writes .npz; .npy lets the loader read one slab). */
+export const segFromPrevStageFile = (dir: string, caseId: string): string => path.join(dir, `${caseId}_segFromPrevStage.npy`);
+
+/** Where nnUNet_predict of 3d_cascade_fullres puts its own 3d_lowres pass when no -l folder is given. */
+export const lowresPredictionsFolder = (outputDir: string): string => path.join(outputDir, '3d_lowres_predictions');
+
+// ---- nnunet-ts's own bookkeeping beside nnU-Net's files ------------------------------------------------------
+
+/** The digest of the fold predictions a pooled folder (cv_niftis_raw, ensembled_raw) was built from, beside it. */
+export const sourcesDigestFile = (outDir: string): string => path.join(path.dirname(outDir), `.${path.basename(outDir)}.sources.sha256`);
+/** What the postprocessing of a model or ensemble folder was determined from. */
+export const postprocessingManifestFile = (dir: string): string => path.join(dir, '.postprocessing.manifest.json');
