@@ -99,6 +99,8 @@ export function validationSettingsProblem(v: ValidationSettings): string | undef
 export interface TrainInput {
   paths: TaskPaths;
   plansFile: string;
+  /** The plans' identifier (names the model folder); absent in inputs recorded before it: then read from plansFile's name. */
+  plansIdentifier?: string;
   configuration: Configuration;
   fold: Fold;
   trainer: string;

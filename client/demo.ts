@@ -10,6 +10,7 @@ import type { Configuration, TaskPaths } from '../activities/contract';
 import { demoTaskName, writeDemoDataset } from '../activities/io/demo';
 import { taskPaths } from '../activities/io/dataset';
 import { dataRoots } from './task-ref';
+import { rawTasksFolder } from '../activities/io/layout';
 
 export const DEMO_TASK_ID = 901;
 export const DEMO_LARGE_TASK_ID = 902;
@@ -38,7 +39,7 @@ export const DEMO_LARGE = {
 /** The demo task's folders; writes the dataset first when it is not there (atomically, so never half-written). */
 export async function ensureDemoTask(config: Config, say: (m: string) => void, large = false): Promise<TaskPaths> {
   const opts = { taskId: large ? DEMO_LARGE_TASK_ID : DEMO_TASK_ID, large };
-  const rawDir = path.join(config.paths.rawDataBase, 'nnUNet_raw_data', demoTaskName(opts));
+  const rawDir = path.join(rawTasksFolder(config.paths.rawDataBase), demoTaskName(opts));
   if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) {
     say(`writing the ${large ? 'large ' : ''}demo dataset to ${rawDir} …${large ? ' (about a minute, 390 MB)' : ''}`);
     await writeDemoDataset(config.paths.rawDataBase, opts);

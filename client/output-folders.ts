@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config';
 import { WorkFailedError } from './context';
+import { croppedTasksFolder } from '../activities/io/layout';
 
 interface OutputFolder {
   what: string;
@@ -18,7 +19,7 @@ interface OutputFolder {
 
 export function outputFolders(config: Config): OutputFolder[] {
   return [
-    { what: 'cropped data', dir: path.join(config.paths.rawDataBase, 'nnUNet_cropped_data'), setting: 'nnUNet_raw_data_base (paths.rawDataBase)' },
+    { what: 'cropped data', dir: croppedTasksFolder(config.paths.rawDataBase), setting: 'nnUNet_raw_data_base (paths.rawDataBase)' },
     { what: 'preprocessed', dir: config.paths.preprocessed, setting: 'nnUNet_preprocessed (paths.preprocessed)' },
     { what: 'results', dir: config.paths.results, setting: 'RESULTS_FOLDER (paths.results)' },
   ];

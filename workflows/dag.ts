@@ -6,7 +6,7 @@
 import { CONFIGURATIONS, FOLDS, validationSettingsProblem, type Configuration, type Fold, type PlanOutput, type ValidationSettings } from '../activities/contract';
 import type { NodeKind } from './state';
 
-export const DEFAULT_TRAINER = 'nnUNetTrainerV2';
+export { DEFAULT_TRAINER } from '../activities/io/layout-names';
 export const CV_FOLDS: readonly Fold[] = FOLDS;
 
 /** What the user selects; every field is optional and defaults to nnU-Net's full pipeline. */

@@ -11,12 +11,13 @@ import {
   CancelledFailure,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { CONFIGURATIONS, TASK_QUEUES, type PipelineActivities, type PlanOutput, type TrainOutput } from '../activities/contract';
+import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, type PipelineActivities, type PlanOutput, type TrainOutput } from '../activities/contract';
 import { NON_RETRYABLE_TYPES } from '../activities/common/errors';
 import { buildDag, DagOptionsError, DEFAULT_TRAINER, nodeIds, plansFileFor, type Dag, type PlannedNode } from './dag';
 import { cancelSignal, selectSignal, taskStateQuery, type CancelRequest } from './definitions';
@@ -293,6 +294,8 @@ class AfterPlan {
           (a) => a.train({
             paths,
             plansFile: plansFileFor(plan, n.configuration!),
+            // The model folder's identifier, passed rather than read back from the plans file's name.
+            ...(patched('train-plans-identifier') ? { plansIdentifier: plansByKind(plan)[plansKindOf(n.configuration!)] } : {}),
             configuration: n.configuration!,
             fold: n.fold!,
             trainer,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { computeIntensityStats, concatSamples, type IntensityStats } from './intensity';
 import type { CropCaseOutput } from './crop-case';
 
-export const DATASET_PROPERTIES_FILE = 'dataset_properties.json';
+export { DATASET_PROPERTIES_FILE } from '../io/layout';
 
 export interface ChannelIntensityProperties extends IntensityStats {
   /** The same statistics per case (nnU-Net's `local_props`; unused downstream). */

@@ -12,7 +12,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { describeTask, type TrainingCase } from './cases';
 import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
 import { inputSignature } from './cropped-store';
-import { assembleDatasetProperties, datasetSignature, DATASET_PROPERTIES_FILE, type DatasetPropertiesJson } from './dataset-properties';
+import { datasetPropertiesFile, gtSegmentationsFolder } from '../io/layout';
+import { assembleDatasetProperties, datasetSignature, type DatasetPropertiesJson } from './dataset-properties';
 import { runPool, siblingModule } from './worker-pool';
 
 export interface FingerprintOptions {
@@ -46,7 +47,7 @@ function caseFiles(c: TrainingCase): string[] {
 
 export async function runFingerprint(paths: TaskPaths, options: FingerprintOptions): Promise<FingerprintResult> {
   const task = describeTask(paths.rawDir);
-  const fingerprintFile = path.join(paths.preprocessedDir, DATASET_PROPERTIES_FILE);
+  const fingerprintFile = datasetPropertiesFile(paths.preprocessedDir);
   const signature = datasetSignature(task.cases.map((c) => inputSignature(caseFiles(c))), task.modalities, task.labels);
   const existing = readExisting(fingerprintFile);
   if (existing?.input_signature === signature) {
@@ -64,9 +65,9 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
   const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature);
   const datasetJson = path.join(paths.rawDir, 'dataset.json');
   copyAtomic(datasetJson, path.join(paths.croppedDir, 'dataset.json'));
-  for (const c of task.cases) copyAtomic(c.label, path.join(paths.croppedDir, 'gt_segmentations', path.basename(c.label)));
+  for (const c of task.cases) copyAtomic(c.label, path.join(gtSegmentationsFolder(paths.croppedDir), path.basename(c.label)));
   copyAtomic(datasetJson, path.join(paths.preprocessedDir, 'dataset.json'));
-  writeJsonAtomic(path.join(paths.croppedDir, DATASET_PROPERTIES_FILE), properties);
+  writeJsonAtomic(datasetPropertiesFile(paths.croppedDir), properties);
   writeJsonAtomic(fingerprintFile, properties);
   return { fingerprintFile, numCases: results.length, computed: true };
 }

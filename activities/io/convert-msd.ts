@@ -12,6 +12,7 @@ import { writeDirAtomic } from '../common/atomic';
 import { channelFileName, listFiles } from './dataset';
 import { readNifti, writeNifti } from './nifti';
 import { channel, numChannels } from './volume';
+import { rawTasksFolder } from './layout';
 
 export interface ConvertMsdResult {
   taskName: string;
@@ -64,7 +65,7 @@ export async function convertMsd(inputDir: string, rawDataBase: string, taskId?:
   const outId = taskId ?? id;
   if (!Number.isInteger(outId) || outId < 1 || outId > 999) throw new BadInputError(`task id ${outId}: must be 1..999`);
   const taskName = `Task${String(outId).padStart(3, '0')}_${name}`;
-  const outDir = path.join(path.resolve(rawDataBase), 'nnUNet_raw_data', taskName);
+  const outDir = path.join(rawTasksFolder(path.resolve(rawDataBase)), taskName);
   let numImages = 0;
   let numSplit = 0;
   let numLabels = 0;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { BadInputError } from '../common/errors';
 import type { TaskPaths } from '../contract';
 import { readBytesSync } from './read-bytes';
+import { configurationFolders, croppedTasksFolder, rawTaskFolder, rawTasksFolder, taskPathsFor } from './layout';
 
 export type DatasetFormat = 'v1' | 'v2';
 
@@ -252,19 +253,10 @@ function subdirs(dir: string): string[] {
   }
 }
 
-function rawDirFor(name: string, roots: DataRoots): string {
-  return name.startsWith('Dataset') ? path.join(roots.raw ?? roots.rawDataBase, name) : path.join(roots.rawDataBase, 'nnUNet_raw_data', name);
-}
+const rawDirFor = rawTaskFolder;
 
 export function taskPaths(rawDir: string, roots: DataRoots): TaskPaths {
-  const taskName = path.basename(rawDir);
-  return {
-    taskName,
-    rawDir: path.resolve(rawDir),
-    croppedDir: path.resolve(roots.rawDataBase, 'nnUNet_cropped_data', taskName),
-    preprocessedDir: path.resolve(roots.preprocessed, taskName),
-    resultsDir: path.resolve(roots.results, 'nnUNet'),
-  };
+  return taskPathsFor(rawDir, roots);
 }
 
 /**
@@ -283,11 +275,11 @@ export function resolveTask(spec: string, roots: DataRoots): TaskPaths {
   if (!/^\d{1,3}$/.test(s)) throw new BadInputError(`-t ${spec}: expected a task id (4, 004), a folder name (Task004_Hippocampus) or a path`);
   const id = s.padStart(3, '0');
   const places = [
-    path.join(roots.rawDataBase, 'nnUNet_raw_data'),
-    path.join(roots.rawDataBase, 'nnUNet_cropped_data'),
+    rawTasksFolder(roots.rawDataBase),
+    croppedTasksFolder(roots.rawDataBase),
     roots.raw ?? roots.rawDataBase,
     roots.preprocessed,
-    ...RESULT_CONFIGS.map((c) => path.join(roots.results, 'nnUNet', c)),
+    ...configurationFolders(roots.results, RESULT_CONFIGS),
   ];
   const names = new Set<string>();
   for (const place of places) {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
 import type { Geometry, Vec3 } from './geometry';
 import { writeNifti } from './nifti';
+import { rawTasksFolder } from './layout';
 
 export interface DemoOptions {
   taskId: number;
@@ -165,7 +166,7 @@ export interface DemoResult { taskName: string; outDir: string; numTraining: num
 
 export async function writeDemoDataset(rawDataBase: string, opts: DemoOptions): Promise<DemoResult> {
   const taskName = demoTaskName(opts);
-  const outDir = path.join(path.resolve(rawDataBase), 'nnUNet_raw_data', taskName);
+  const outDir = path.join(rawTasksFolder(path.resolve(rawDataBase)), taskName);
   const specs = demoCaseSpecs(opts);
   await writeDirAtomic(outDir, async (tmp) => {
     for (const sub of ['imagesTr', 'labelsTr', 'imagesTs']) fs.mkdirSync(path.join(tmp, sub));

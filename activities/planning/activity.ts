@@ -1,9 +1,9 @@
-import * as path from 'node:path';
 import type { Configuration, PlanInput, PlanOutput, PlansIdentifiers } from '../contract';
 import { readDatasetProperties } from './fingerprint';
 import { hasLowresStage, type Plans } from './plans';
 import { writePlansFile } from './plans-file';
-import { plansFileName, type ExperimentPlanner } from './registry';
+import { plansFile } from '../io/layout';
+import type { ExperimentPlanner } from './registry';
 import { parsePlannerList, selectPlanners } from './select';
 
 export interface PlannedFile { planner: ExperimentPlanner; plans: Plans; file: string }
@@ -16,7 +16,7 @@ export function planTask(input: PlanInput): PlannedFile[] {
   return planners.map((planner) => ({
     planner,
     plans: planner.plan(props, ctx),
-    file: path.join(input.paths.preprocessedDir, plansFileName(planner)),
+    file: plansFile(input.paths, planner.plansIdentifier, planner.kind),
   }));
 }
 

@@ -6,10 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
+import { datasetPropertiesFile } from '../io/layout';
 import type { Plans } from './plans';
 
 /** Where the fingerprint lives for `plan -t`: the preprocessed folder first, then the cropped folder (v1's place). */
-export const FINGERPRINT_FILE = 'dataset_properties.json';
+export { DATASET_PROPERTIES_FILE as FINGERPRINT_FILE } from '../io/layout';
 
 export function serializePlans(plans: Plans): string {
   return `${JSON.stringify(plans, null, 2)}\n`;
@@ -39,5 +40,5 @@ export function readPlansFile(file: string): Plans {
 
 /** The fingerprint file for a task: the first of `candidates` dirs holding dataset_properties.json. */
 export function findFingerprint(dirs: readonly string[]): string | undefined {
-  return dirs.map((d) => path.join(d, FINGERPRINT_FILE)).find((f) => fs.existsSync(f));
+  return dirs.map(datasetPropertiesFile).find((f) => fs.existsSync(f));
 }

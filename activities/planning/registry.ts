@@ -34,10 +34,6 @@ export function getPlanner(name: string): ExperimentPlanner {
   return p;
 }
 
-export function plansFileName(p: ExperimentPlanner): string {
-  return `${p.plansIdentifier}_plans_${p.kind === '3d' ? '3D' : '2D'}.json`;
-}
-
 const GB_SUFFIX: Record<number, string> = { 11: '_big', 32: '_verybig' };
 
 /** A 3D v2.1 planner whose memory proxy budget stands for `gb` GB (8 = nnU-Net's default planner). */

@@ -12,6 +12,7 @@ import { BadInputError } from '../common/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { readCroppedProperties } from '../fingerprint/cropped-store';
 import { runPool, siblingModule } from '../fingerprint/worker-pool';
+import { gtSegmentationsFolder } from '../io/layout';
 import { readPlansFile } from '../planning/plans-file';
 import { stages, type Plans } from '../planning/plans';
 import { channelNormalizations } from './normalize';
@@ -75,12 +76,12 @@ function caseInputs(paths: TaskPaths, plans: Plans, plansFile: string, sel: Stag
 
 /** nnU-Net copies the cropped folder's gt_segmentations/ into the preprocessed folder (evaluation reads it there). */
 function copyGroundTruth(paths: TaskPaths): void {
-  const srcDir = path.join(paths.croppedDir, 'gt_segmentations');
+  const srcDir = gtSegmentationsFolder(paths.croppedDir);
   if (!fs.existsSync(srcDir)) return;
   for (const name of fs.readdirSync(srcDir)) {
     if (name.startsWith('.tmp-')) continue;
     const src = path.join(srcDir, name);
-    const dst = path.join(paths.preprocessedDir, 'gt_segmentations', name);
+    const dst = path.join(gtSegmentationsFolder(paths.preprocessedDir), name);
     if (fs.existsSync(dst) && fs.statSync(dst).size === fs.statSync(src).size && fs.statSync(dst).mtimeMs >= fs.statSync(src).mtimeMs) continue;
     writeFileAtomic(dst, fs.readFileSync(src));
   }

@@ -17,7 +17,7 @@ import { oneHotForeground } from '../inference/cascade';
 import type { Probabilities } from '../inference/export';
 import { numClassesOf, predictPreprocessedCase, type CaseModel, type PredictCaseOptions, type CasePrediction, type ExtraChannels, type ExtraChannelsFor } from '../inference/predict-case';
 import { stages, type Plans } from '../planning/plans';
-import { modelFolder } from '../io/layout';
+import { CASCADE_TRAINER, DEFAULT_LOWRES_TRAINER, nextStageFolder, RESULT_FOLDERS } from '../io/layout';
 import { stageFor, stageParams } from '../preprocessing/preprocess';
 import { preprocessTestCase, type TestCaseProperties } from '../preprocessing/test-case';
 import { transposedShape } from '../preprocessing/transpose';
@@ -26,17 +26,15 @@ import { previousStageFile, readNpyLayout } from './dataloader-cases';
 import { NnUNetTrainerV2, type CascadeInput } from './trainer';
 import { registerTrainer } from './trainer-registry';
 
-export const CASCADE_TRAINER = 'nnUNetTrainerV2CascadeFullRes';
-/** nnUNetTrainerV2CascadeFullRes's default previous_trainer. */
-export const DEFAULT_LOWRES_TRAINER = 'nnUNetTrainerV2';
-export const PRED_NEXT_STAGE_DIR = 'pred_next_stage';
+export { CASCADE_TRAINER, DEFAULT_LOWRES_TRAINER } from '../io/layout';
+export const PRED_NEXT_STAGE_DIR = RESULT_FOLDERS.predNextStage;
 
 /** Foreground labels 1..K−1 whose one-hot maps the cascade appends. */
 export const foregroundLabels = (plans: Plans): number[] => Array.from({ length: plans.num_classes }, (_, i) => i + 1);
 
 /** `.../3d_lowres/<task>/<lowres trainer>__<plans id>/pred_next_stage`. */
 export function nextStageDir(paths: TaskPaths, plansIdentifier: string, lowresTrainer = DEFAULT_LOWRES_TRAINER): string {
-  return path.join(modelFolder(paths, '3d_lowres', lowresTrainer, plansIdentifier), PRED_NEXT_STAGE_DIR);
+  return nextStageFolder(paths, plansIdentifier, lowresTrainer);
 }
 
 /** The task has a cascade only when the plans have a lowres stage (spec §3.6). */

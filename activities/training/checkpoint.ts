@@ -19,11 +19,8 @@ import type { ProducerState } from './batch-worker';
 export const CHECKPOINT_MAGIC = 'NNUTSCK1';
 export const CHECKPOINT_VERSION = 1;
 /** nnU-Net's file names (the content is ours, not a PyTorch pickle). */
-export const CHECKPOINT_FILES = {
-  final: 'model_final_checkpoint.model',
-  latest: 'model_latest.model',
-  best: 'model_best.model',
-} as const;
+export { CHECKPOINT_FILES } from '../io/layout';
+import { CHECKPOINT_FILES } from '../io/layout';
 export type CheckpointKind = keyof typeof CHECKPOINT_FILES;
 
 const SHA_BYTES = 32;

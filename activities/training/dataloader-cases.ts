@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
 import { readNpyHeader, type NpyHeader } from '../io/npy';
 import { arrayConstructor, bytesPerVoxel, type DType } from '../io/volume';
+import { segFromPrevStageFile } from '../io/layout';
 
 /** Foreground class -> stored voxel coordinates, flat [n * 3] (z, y, x in preprocessed space). */
 export type ClassLocations = Map<number, Int32Array>;
@@ -25,7 +26,7 @@ export interface CaseInfo {
 }
 
 /** Where the cascade's previous-stage segmentation of a case lives (nnU-Net's <case>_segFromPrevStage). */
-export const previousStageFile = (dir: string, caseId: string) => path.join(dir, `${caseId}_segFromPrevStage.npy`);
+export const previousStageFile = segFromPrevStageFile;
 
 /** A C-order little-endian .npy on disk: where its data starts, its shape and dtype. */
 export interface NpyLayout { file: string; shape: number[]; dtype: DType; dataOffset: number }

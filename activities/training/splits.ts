@@ -12,7 +12,8 @@ import { MT19937 } from './mt19937';
 
 export const SPLIT_SEED = 12345;
 export const NUM_SPLITS = 5;
-export const SPLITS_FILE_NAME = 'splits_final.json';
+export { SPLITS_FILE_NAME } from '../io/layout';
+import { SPLITS_FILE_NAME } from '../io/layout';
 
 /** One fold: the case ids to train on and to validate on (nnU-Net's {'train': keys, 'val': keys}). */
 export interface FoldSplit {

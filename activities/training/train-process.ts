@@ -25,7 +25,7 @@ import { describeUNet } from '../network/architecture';
 import type { UNet } from '../network/unet';
 import { readPlansFile, serializePlans } from '../planning/plans-file';
 import { stages, type Plans } from '../planning/plans';
-import { foldFolder, modelFolder, trainerFor } from '../io/layout';
+import { foldFolder, modelFolder, plansIdentifierOfLegacyFile, trainerFor } from '../io/layout';
 import { stageFor } from '../preprocessing/preprocess';
 import {
   CASCADE_TRAINER, NnUNetTrainerV2CascadeFullRes, cascadeExtra, fullresShape, nextStageDir, predictOnGrid, requirePreviousStage,
@@ -67,9 +67,11 @@ export type TrainFoldResult = ({ status: 'done' } & TrainOutput) | { status: 'st
 
 export const VALIDATION_DIR = 'validation_raw';
 
-/** nnUNetPlansv2.1 from .../nnUNetPlansv2.1_plans_3D.json. */
-export function plansIdentifierOf(plansFile: string): string {
-  return path.basename(plansFile).replace(/_plans_(2|3)D\.json$/i, '');
+/** The identifier of the plans a fold trains with: the input's, else (inputs recorded before it) the plans file's name. */
+export function plansIdentifierOf(input: Pick<TrainInput, 'plansFile' | 'plansIdentifier'>): string {
+  const id = input.plansIdentifier ?? plansIdentifierOfLegacyFile(input.plansFile);
+  if (!id) throw new BadInputError(`${input.plansFile}: cannot tell the plans identifier from this file name; pass it (--plans-identifier)`, input.plansFile);
+  return id;
 }
 
 /** nnU-Net's log name: training_log_2026_11_27_11_04_23.txt. */
@@ -97,8 +99,8 @@ function foldLogger(foldDir: string, hooks: TrainFoldHooks): (line: string) => v
 }
 
 /** Where a fold's outputs go (the nnU-Net results tree). */
-export function foldDirFor(input: Pick<TrainInput, 'paths' | 'plansFile' | 'configuration' | 'trainer' | 'fold'>): string {
-  return foldFolder(modelFolder(input.paths, input.configuration, input.trainer, plansIdentifierOf(input.plansFile)), input.fold);
+export function foldDirFor(input: Pick<TrainInput, 'paths' | 'plansFile' | 'plansIdentifier' | 'configuration' | 'trainer' | 'fold'>): string {
+  return foldFolder(modelFolder(input.paths, input.configuration, input.trainer, plansIdentifierOf(input)), input.fold);
 }
 
 /**
@@ -155,7 +157,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
       : `trainer ${trainerName} trains 3d_cascade_fullres only, not ${configuration}`);
   }
   const foldDir = foldDirFor(input);
-  const plansId = plansIdentifierOf(input.plansFile);
+  const plansId = plansIdentifierOf(input);
   // 3d_lowres writes the next stage's input; 3d_cascade_fullres reads it (cascade.ts).
   const nextStage = configuration === '3d_lowres' ? nextStageDir(paths, plansId, trainerName) : undefined;
   const previousStageDir = configuration === '3d_cascade_fullres' ? nextStageDir(paths, plansId, input.runtime?.lowresTrainer) : undefined;
