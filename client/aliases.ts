@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { registerAll } from './commands';
 import { UsageError } from './context';
+import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
 
 type Arity = 0 | 1 | '+';
 /** `to`: our option; `ignore`: accepted, no effect (why); `refuse`: not supported (why). */
@@ -76,7 +77,7 @@ const TRAIN_RULES: Record<string, FlagRule> = {
   '--deterministic': { arity: 0, ignore: 'sampling and augmentation are seeded per fold already' },
   '-val': { arity: 0, refuse: 'validation-only runs are not implemented yet' },
   '--validation_only': { arity: 0, refuse: 'validation-only runs are not implemented yet' },
-  '-p': { arity: 1, refuse: 'only the default plans (nnUNetPlansv2.1) are trained by the pipeline' },
+  '-p': { arity: 1, refuse: `only the default plans (${PLANS_IDENTIFIER_V21}) are trained by the pipeline` },
   '--use_compressed_data': { arity: 0, ignore: 'preprocessed data is stored uncompressed (.npy)' },
 };
 

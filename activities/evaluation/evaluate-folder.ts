@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
+import { summaryFile as summaryFileIn } from '../io/layout';
 import { readLabelVolume, listLabelFiles, type LabelVolume } from './label-io';
 import { jointHistogram, metricsForClasses, type JointHistogram } from './metrics';
 import { buildSummary, writeSummary, type CaseEvaluation, type SummaryJson, type SummaryMeta } from './summary';
@@ -101,7 +102,7 @@ function preview(names: string[]): string {
 /** `nnUNet_evaluate_folder`: scores every file of the prediction folder; writes PRED/summary.json by default. */
 export async function evaluateFolders(referenceDir: string, predictionDir: string, opts: EvaluateOptions = {}): Promise<SummaryJson> {
   const pairs = pairFolders(referenceDir, predictionDir);
-  const summaryFile = opts.summaryFile === undefined ? path.join(predictionDir, 'summary.json') : opts.summaryFile;
+  const summaryFile = opts.summaryFile === undefined ? summaryFileIn(predictionDir) : opts.summaryFile;
   return evaluatePairs(pairs, { ...opts, summaryFile });
 }
 
@@ -113,6 +114,6 @@ export async function evaluateStagedFolder(stagedDir: string, finalDir: string, 
   const files = listLabelFiles(stagedDir);
   const summary = await evaluatePairs(files.map((f) => ({ test: path.join(stagedDir, f), reference: path.join(gtDir, f) })), { labels: classes, summaryFile: null, concurrency });
   summary.results.all.forEach((row, i) => { row.test = path.join(finalDir, files[i]); });
-  writeSummary(path.join(stagedDir, 'summary.json'), summary);
+  writeSummary(summaryFileIn(stagedDir), summary);
   return summary;
 }

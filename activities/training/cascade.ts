@@ -124,7 +124,7 @@ export function cascadeExtra(dir: string, caseId: string, plans: Plans): (shape:
 export class NnUNetTrainerV2CascadeFullRes extends NnUNetTrainerV2 {
   protected override cascadeInput(): CascadeInput {
     const dir = this.setup.previousStageDir;
-    if (!dir) throw new BadInputError(`${CASCADE_TRAINER} needs the 3d_lowres pred_next_stage folder (TrainerSetup.previousStageDir)`);
+    if (!dir) throw new BadInputError(`${CASCADE_TRAINER} needs the 3d_lowres ${PRED_NEXT_STAGE_DIR} folder (TrainerSetup.previousStageDir)`);
     return { previousStageDir: dir, labels: foregroundLabels(this.setup.plans) };
   }
 }

@@ -3,6 +3,7 @@
  * trainer is a subclass that changes the protected knobs (or overrides methods) and one `registerTrainer` line.
  */
 import { BadInputError } from '../common/errors';
+import { DEFAULT_TRAINER } from '../io/layout';
 import { NnUNetTrainerV2, type TrainerSetup } from './trainer';
 
 export type TrainerClass = new (setup: TrainerSetup) => NnUNetTrainerV2;
@@ -13,8 +14,8 @@ export class NnUNetTrainerV2_100epochs extends NnUNetTrainerV2 {
 }
 
 const registry = new Map<string, TrainerClass>([
-  ['nnUNetTrainerV2', NnUNetTrainerV2],
-  ['nnUNetTrainerV2_100epochs', NnUNetTrainerV2_100epochs],
+  [DEFAULT_TRAINER, NnUNetTrainerV2],
+  [`${DEFAULT_TRAINER}_100epochs`, NnUNetTrainerV2_100epochs],
 ]);
 
 export function registerTrainer(name: string, cls: TrainerClass): void {

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { evaluateFolders } from '../../activities/evaluation/evaluate-folder';
 import { foregroundLabels, meanForegroundDice, stringifySummary, type SummaryJson } from '../../activities/evaluation/summary';
 import { UsageError } from '../context';
+import { summaryFile as summaryFileIn } from '../../activities/io/layout';
 
 interface EvaluateOpts { ref: string; pred: string; labels?: number[]; out?: string; json?: boolean; write: boolean }
 
@@ -44,7 +45,7 @@ export function register(program: Command): void {
       for (const [flag, dir] of [['--ref', opts.ref], ['--pred', opts.pred]] as const) {
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir}: no such folder`);
       }
-      const summaryFile = opts.write ? opts.out ?? path.join(opts.pred, 'summary.json') : null;
+      const summaryFile = opts.write ? opts.out ?? summaryFileIn(opts.pred) : null;
       const summary = await evaluateFolders(opts.ref, opts.pred, { labels: opts.labels, summaryFile });
       if (opts.json) process.stdout.write(`${stringifySummary(summary)}\n`);
       else printTable(summary, summaryFile);

@@ -10,14 +10,15 @@ import { findBest, type FindBestResult } from '../../activities/ensembling/find-
 import { postprocess } from '../../activities/postprocessing/activity';
 import type { PlansIdentifiers, PostprocessOutput } from '../../activities/contract';
 import { PLANS_IDENTIFIER_V21 } from '../../activities/planning/constants';
-import { planner3dForMemory } from '../../activities/planning/registry';
 import type { Config } from '../../config/schema';
 import { configFor, printJson, UsageError } from '../context';
+import { plansIdentifiersFor, stageSettings } from '../settings';
+import { CASCADE_TRAINER } from '../../activities/io/layout';
 import { resolveTask } from '../task-ref';
 import { parseConfiguration, parseFolds } from './predict';
 
 interface FindBestOpts {
-  task: string; configurations?: string[]; trainer: string; cascadeTrainer?: string; plans?: string; pl2d?: string; pl3d?: string; folds?: string[];
+  task: string; configurations?: string[]; trainer?: string; cascadeTrainer?: string; plans?: string; pl2d?: string; pl3d?: string; folds?: string[];
   ensembling: boolean; postprocessing: boolean; strict?: boolean; json?: boolean;
 }
 
@@ -36,10 +37,7 @@ function report(r: FindBestResult, pp: PostprocessOutput | undefined): string {
  * nnUNetPlansv2.1 and the 3D planner's for the configured GPU memory target (nnUNetPlansv2.1, _big, _4GB ...).
  */
 export function plansIdentifiersFrom(opts: Pick<FindBestOpts, 'plans' | 'pl2d' | 'pl3d'>, config: Pick<Config, 'planning'>): Required<PlansIdentifiers> {
-  return {
-    '2d': opts.pl2d ?? opts.plans ?? PLANS_IDENTIFIER_V21,
-    '3d': opts.pl3d ?? opts.plans ?? planner3dForMemory(config.planning.gpuMemoryTargetGb).plansIdentifier,
-  };
+  return plansIdentifiersFor(config, { plans: opts.plans, plans2d: opts.pl2d, plans3d: opts.pl3d });
 }
 
 export function register(program: Command): void {
@@ -48,8 +46,8 @@ export function register(program: Command): void {
     .description('pick the best configuration or pairwise ensemble from the cross-validation results (nnUNet_find_best_configuration)')
     .requiredOption('-t, --task <task>', 'task id (4), folder name or path')
     .option('-m, --configurations <names...>', `configurations to compare (default: ${CONFIGURATIONS.join(' ')}; absent ones are skipped unless --strict)`)
-    .option('--trainer <name>', 'trainer class name', 'nnUNetTrainerV2')
-    .option('--cascade-trainer <name>', 'trainer of 3d_cascade_fullres (only nnUNetTrainerV2CascadeFullRes)')
+    .option('--trainer <name>', 'trainer class name (default from config: training.trainer)')
+    .option('--cascade-trainer <name>', `trainer of 3d_cascade_fullres (only ${CASCADE_TRAINER})`)
     .option('--plans <id>', 'plans identifier of every configuration (default: as planned, see --pl2d / --pl3d)')
     .option('--pl2d <id>', `plans identifier of 2d (default: --plans, else ${PLANS_IDENTIFIER_V21})`)
     .option('--pl3d <id>', 'plans identifier of the 3D configurations (default: --plans, else the 3D planner\'s for planning.gpuMemoryTargetGb)')
@@ -59,8 +57,8 @@ export function register(program: Command): void {
     .option('--strict', 'a configuration without results is an error (nnU-Net v1), not skipped')
     .option('--json', 'print the result as JSON')
     .action(async (opts: FindBestOpts, cmd: Command) => {
-      if (opts.cascadeTrainer && opts.cascadeTrainer !== 'nnUNetTrainerV2CascadeFullRes') {
-        throw new UsageError(`--cascade-trainer ${opts.cascadeTrainer}: only nnUNetTrainerV2CascadeFullRes is supported`);
+      if (opts.cascadeTrainer && opts.cascadeTrainer !== CASCADE_TRAINER) {
+        throw new UsageError(`--cascade-trainer ${opts.cascadeTrainer}: only ${CASCADE_TRAINER} is supported`);
       }
       const configurations: Configuration[] = (opts.configurations ?? [...CONFIGURATIONS]).map(parseConfiguration);
       const folds = parseFolds(opts.folds) ?? [...FOLDS];
@@ -68,9 +66,10 @@ export function register(program: Command): void {
       const { paths } = resolveTask(config, opts.task);
       const plansIdentifiers = plansIdentifiersFrom(opts, config);
       const plans = { plansIdentifier: plansIdentifiers['3d'], plansIdentifiers };
-      const input = { paths, trainer: opts.trainer, ...plans, configurations, folds, strict: opts.strict, ensembling: opts.ensembling };
+      const { trainer } = stageSettings(config, { trainer: opts.trainer });
+      const input = { paths, trainer, ...plans, configurations, folds, strict: opts.strict, ensembling: opts.ensembling };
       const r = await findBest(input);
-      const pp = opts.postprocessing ? await postprocess({ paths, winner: r.winner, trainer: opts.trainer, ...plans, folds }) : undefined;
+      const pp = opts.postprocessing ? await postprocess({ paths, winner: r.winner, trainer, ...plans, folds }) : undefined;
       if (opts.json) printJson({ ...r, postprocessing: pp });
       else console.log(report(r, pp));
     });

@@ -12,13 +12,12 @@ import type { TaskWorkflowInput } from '../../workflows/options';
 import type { DagNode } from '../../workflows/state';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { resolveTask } from '../task-ref';
+import { isNonePlanner, stageSettings } from '../settings';
 import { checkPlannerNames, planFrom } from './plan';
 import { fingerprintTask } from './fingerprint';
 import { plannedConfigurations, preprocessTask } from './preprocess';
 import { verifyTask } from './verify';
 import { taskInput } from './run';
-
-const PLANS_IDENTIFIER = 'nnUNetPlansv2.1';
 
 export interface PlanAndPreprocessFlags {
   task: string[];
@@ -33,11 +32,10 @@ export interface PlanAndPreprocessFlags {
   json?: boolean;
 }
 
-const isNone = (name?: string): boolean => name === 'None' || name === 'none';
-
 /** One task, directly: the single-stage commands' functions in order. Throws WorkFailedError on a bad dataset. */
 async function direct(config: Config, ref: string, paths: TaskPaths, flags: PlanAndPreprocessFlags) {
-  const numProcesses = flags.processes ?? config.numProcesses;
+  const settings = stageSettings(config, flags);
+  const { numProcesses } = settings;
   const out: Record<string, unknown> = { task: paths.taskName };
   if (flags.verify) {
     const report = await verifyTask(paths.rawDir, { json: flags.json });
@@ -46,13 +44,13 @@ async function direct(config: Config, ref: string, paths: TaskPaths, flags: Plan
   }
   const fp = await fingerprintTask(paths, numProcesses, flags.json);
   out.fingerprint = fp;
-  const plan = planFrom(paths, fp.fingerprintFile, { pl3d: flags.pl3d, pl2d: flags.pl2d }, true);
+  const plan = planFrom(paths, fp.fingerprintFile, settings.planner, true);
   out.plan = { configurations: plan.configurations, cascade: plan.cascade };
   if (!flags.json) console.log(`${paths.taskName}: planned ${plan.configurations.join(', ')}`);
   if (flags.pp) {
-    const configurations = plannedConfigurations(paths.preprocessedDir, PLANS_IDENTIFIER);
+    const configurations = plannedConfigurations(paths, settings.plansIdentifiers);
     out.preprocess = await preprocessTask(paths, ref, configurations, {
-      plansIdentifier: PLANS_IDENTIFIER, numProcesses, numProcessesLowres: flags.lowresProcesses, json: flags.json,
+      plansIdentifiers: settings.plansIdentifiers, numProcesses, numProcessesLowres: settings.numProcessesLowres, json: flags.json,
     });
   }
   return out;
@@ -60,19 +58,8 @@ async function direct(config: Config, ref: string, paths: TaskPaths, flags: Plan
 
 /** The task workflow's input for a run that stops after preprocessing. */
 export function stopAfterPreprocessInput(config: Config, paths: TaskPaths, flags: PlanAndPreprocessFlags): TaskWorkflowInput {
-  const base = taskInput(config, paths, {});
-  const planner = [flags.pl3d, flags.pl2d].filter((n) => n && !isNone(n)).join(',');
-  return {
-    ...base,
-    options: {
-      ...base.options,
-      stopAfter: 'preprocess',
-      skipVerify: !flags.verify,
-      numProcesses: flags.processes ?? config.numProcesses,
-      ...(flags.lowresProcesses ? { numProcessesLowres: flags.lowresProcesses } : {}),
-      ...(planner ? { planner } : {}),
-    },
-  };
+  const base = taskInput(config, paths, { processes: flags.processes, lowresProcesses: flags.lowresProcesses, pl3d: flags.pl3d, pl2d: flags.pl2d });
+  return { ...base, options: { ...base.options, stopAfter: 'preprocess', skipVerify: !flags.verify } };
 }
 
 const STAGE_KINDS = new Set(['verify', 'fingerprint', 'plan', 'preprocess']);
@@ -80,7 +67,7 @@ const settledNode = (n: DagNode): boolean => n.status !== 'pending' && n.status 
 
 /** Every task through the workflow, one after another, in one Temporal session (embedded unless TEMPORAL_ADDRESS). */
 async function viaTemporal(config: Config, tasks: Array<{ ref: string; paths: TaskPaths }>, flags: PlanAndPreprocessFlags) {
-  if (isNone(flags.pl3d) || isNone(flags.pl2d)) throw new UsageError('--pl3d/--pl2d None is not supported with --via-temporal (the workflow plans both)');
+  if (isNonePlanner(flags.pl3d) || isNonePlanner(flags.pl2d)) throw new UsageError('--pl3d/--pl2d None is not supported with --via-temporal (the workflow plans both)');
   if (!flags.pp) throw new UsageError('--no-pp is not supported with --via-temporal (the workflow always preprocesses)');
   const say = (m: string): void => { (flags.json ? process.stderr : process.stdout).write(`${m}\n`); };
   const { openSession } = await import('../temporal/session');

@@ -11,6 +11,8 @@ import { findFingerprint, writePlansFile } from '../../activities/planning/plans
 import { plannerNames } from '../../activities/planning/registry';
 import { formatSummary, summarizePlans } from '../../activities/planning/summary';
 import { configFor, printJson, UsageError } from '../context';
+import { stageSettings, type PlannerSettings } from '../settings';
+import { DATASET_PROPERTIES_FILE } from '../../activities/io/layout';
 import { resolveTask } from '../task-ref';
 import type { TaskPaths } from '../../activities/contract';
 
@@ -36,33 +38,32 @@ export function register(program: Command): void {
     .option('-t, --task <task>', 'task id or folder name: read its fingerprint and write the plans into its preprocessed folder')
     .option('--pl3d <name>', '3D planner by name, or None (default ExperimentPlanner3D_v21)')
     .option('--pl2d <name>', '2D planner by name, or None (default ExperimentPlanner2D_v21)')
-    .option('--gpu-memory <GB>', 'GPU memory target for the 3D planner: 8 (default), 11, 32, ...', gb)
+    .option('--gpu-memory <GB>', 'GPU memory target for the 3D planner: 8, 11, 32, ... (default from config: planning.gpuMemoryTargetGb)', gb)
     .option('--json', 'print the per-configuration summary as JSON')
     .addHelpText('after', () => `\nplanners: ${plannerNames().join(', ')}`)
     .action(async (opts: PlanOpts, cmd: Command) => {
       if ((opts.fingerprint === undefined) === (opts.task === undefined)) throw new UsageError('pass exactly one of --fingerprint FILE or -t TASK');
       checkPlannerNames(opts);
+      const config = configFor(cmd);
       let paths: TaskPaths;
       let fingerprintFile: string;
       if (opts.fingerprint !== undefined) {
         paths = fromFingerprintOnly(opts.fingerprint);
         fingerprintFile = opts.fingerprint;
       } else {
-        paths = resolveTask(configFor(cmd), opts.task!).paths;
+        paths = resolveTask(config, opts.task!).paths;
         const found = findFingerprint([paths.preprocessedDir, paths.croppedDir]);
-        if (!found) throw new UsageError(`task ${opts.task}: no dataset_properties.json in ${paths.preprocessedDir} or ${paths.croppedDir}; run \`nnunet fingerprint -t ${opts.task}\` first`);
+        if (!found) throw new UsageError(`task ${opts.task}: no ${DATASET_PROPERTIES_FILE} in ${paths.preprocessedDir} or ${paths.croppedDir}; run \`nnunet fingerprint -t ${opts.task}\` first`);
         fingerprintFile = found;
       }
-      const { rows, configurations, cascade } = planFrom(paths, fingerprintFile, opts, opts.task !== undefined);
+      const { rows, configurations, cascade } = planFrom(paths, fingerprintFile, stageSettings(config, opts).planner, opts.task !== undefined);
       if (opts.json) printJson({ configurations, cascade, plans: rows });
       else console.log(formatSummary(rows, cascade));
     });
 }
 
-export interface PlannerChoice { pl3d?: string; pl2d?: string; gpuMemory?: number }
-
 /** Usage error for a planner name that is neither known nor None. */
-export function checkPlannerNames(choice: PlannerChoice): void {
+export function checkPlannerNames(choice: { pl3d?: string; pl2d?: string }): void {
   for (const name of [choice.pl3d, choice.pl2d]) {
     if (name && name !== 'None' && name !== 'none' && !plannerNames().includes(name)) {
       throw new UsageError(`unknown planner "${name}"; known planners: ${plannerNames().join(', ')}`);
@@ -71,11 +72,9 @@ export function checkPlannerNames(choice: PlannerChoice): void {
 }
 
 /** Plans from a fingerprint (a planner named None is left out) and, when write, writes the plans files; shared with plan-and-preprocess. */
-export function planFrom(paths: TaskPaths, fingerprintFile: string, choice: PlannerChoice, write: boolean) {
-  const planner = [choice.pl3d, choice.pl2d].filter((n) => n && n !== 'None' && n !== 'none').join(',');
-  const input = { paths, fingerprintFile, planner: planner || undefined, gpuMemoryTargetGb: choice.gpuMemory };
-  const skip = { '3d': choice.pl3d === 'None' || choice.pl3d === 'none', '2d': choice.pl2d === 'None' || choice.pl2d === 'none' };
-  const planned = planTask(input).filter((p) => !skip[p.plans.plans_kind]);
+export function planFrom(paths: TaskPaths, fingerprintFile: string, planner: PlannerSettings, write: boolean) {
+  const input = { paths, fingerprintFile, planner: planner.list, gpuMemoryTargetGb: planner.gpuMemoryTargetGb };
+  const planned = planTask(input).filter((p) => !planner.skip[p.plans.plans_kind]);
   if (write) for (const p of planned) writePlansFile(p.file, p.plans);
   const rows = planned.flatMap((p) => summarizePlans(p.plans, write ? p.file : undefined));
   const configurations = configurationsOf(planned);

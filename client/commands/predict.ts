@@ -11,10 +11,12 @@ import { initBackend, isBackendId } from '../../activities/network/backend';
 import { checkPredictTask, predictTask, type PredictTaskResult } from '../../activities/inference/predict-task';
 import { configFor, printJson, UsageError } from '../context';
 import { resolveTask } from '../task-ref';
+import { plansIdentifierFor, stageSettings } from '../settings';
+import { CASCADE_TRAINER, DEFAULT_CHECKPOINT } from '../../activities/io/layout';
 
 interface PredictOpts {
-  input: string; output: string; task: string; configuration: string; folds?: string[]; trainer: string; cascadeTrainer?: string;
-  plans: string; checkpoint: string; saveNpz?: boolean; stepSize: string; disableTta?: boolean; lowresFolder?: string; overwrite?: boolean;
+  input: string; output: string; task: string; configuration: string; folds?: string[]; trainer?: string; cascadeTrainer?: string;
+  plans?: string; checkpoint?: string; saveNpz?: boolean; stepSize: string; disableTta?: boolean; lowresFolder?: string; overwrite?: boolean;
   backend?: string; json?: boolean;
 }
 
@@ -48,10 +50,10 @@ export function register(program: Command): void {
     .requiredOption('-t, --task <task>', 'task id (4), folder name (Task004_Hippocampus) or path')
     .requiredOption('-m, --configuration <name>', `configuration (${CONFIGURATIONS.join(', ')})`)
     .option('-f, --folds <folds...>', 'folds to average (default: every trained fold_N)')
-    .option('--trainer <name>', 'trainer class name', 'nnUNetTrainerV2')
-    .option('--cascade-trainer <name>', 'trainer of 3d_cascade_fullres (only nnUNetTrainerV2CascadeFullRes)')
-    .option('--plans <id>', 'plans identifier', 'nnUNetPlansv2.1')
-    .option('--checkpoint <name>', 'checkpoint file name without .model', 'model_final_checkpoint')
+    .option('--trainer <name>', 'trainer class name (default from config: training.trainer)')
+    .option('--cascade-trainer <name>', `trainer of 3d_cascade_fullres (only ${CASCADE_TRAINER})`)
+    .option('--plans <id>', 'plans identifier (default: as planned with planning.gpuMemoryTargetGb)')
+    .option('--checkpoint <name>', `checkpoint file name without .model (default ${DEFAULT_CHECKPOINT})`)
     .option('--save-npz', 'also write CASE.npz (softmax) and CASE.json (properties), needed by nnunet ensemble')
     .option('--step-size <fraction>', 'sliding-window step as a fraction of the patch', '0.5')
     .option('--disable-tta', 'no mirroring test-time augmentation (8x faster in 3D)')
@@ -63,14 +65,16 @@ export function register(program: Command): void {
       const configuration = parseConfiguration(opts.configuration);
       const stepSize = Number(opts.stepSize);
       if (!(stepSize > 0 && stepSize <= 1)) throw new UsageError(`--step-size must be in (0, 1], got '${opts.stepSize}'`);
-      if (opts.cascadeTrainer && opts.cascadeTrainer !== 'nnUNetTrainerV2CascadeFullRes') {
-        throw new UsageError(`--cascade-trainer ${opts.cascadeTrainer}: only nnUNetTrainerV2CascadeFullRes is supported`);
+      if (opts.cascadeTrainer && opts.cascadeTrainer !== CASCADE_TRAINER) {
+        throw new UsageError(`--cascade-trainer ${opts.cascadeTrainer}: only ${CASCADE_TRAINER} is supported`);
       }
       if (opts.backend && opts.backend !== 'auto' && !isBackendId(opts.backend)) throw new UsageError(`unknown backend "${opts.backend}"`);
-      const { paths } = resolveTask(configFor(cmd), opts.task);
+      const config = configFor(cmd);
+      const { paths } = resolveTask(config, opts.task);
+      const settings = stageSettings(config, { trainer: opts.trainer, plans: opts.plans, checkpoint: opts.checkpoint });
       const base = {
-        paths, inputDir: opts.input, outputDir: opts.output, configuration, trainer: opts.trainer, plansIdentifier: opts.plans,
-        folds: parseFolds(opts.folds), checkpoint: opts.checkpoint, saveNpz: opts.saveNpz, stepSize, tta: !opts.disableTta,
+        paths, inputDir: opts.input, outputDir: opts.output, configuration, trainer: settings.trainer, plansIdentifier: plansIdentifierFor(settings, configuration),
+        folds: parseFolds(opts.folds), checkpoint: settings.checkpoint, saveNpz: opts.saveNpz, stepSize, tta: !opts.disableTta,
         lowresDir: opts.lowresFolder, overwrite: opts.overwrite,
       };
       // everything is checked (plans, input images, folds, checkpoints) before the backend starts or a file is written

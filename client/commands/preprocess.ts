@@ -3,26 +3,26 @@
  * configuration (or those named) into <preprocessed>/<task>/<data identifier>_stage<N>. Per-case idempotent.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
-import { CONFIGURATIONS, type Configuration, type TaskPaths } from '../../activities/contract';
+import { CONFIGURATIONS, plansKindOf, type Configuration, type PlansIdentifiers, type TaskPaths } from '../../activities/contract';
+import { plansFile } from '../../activities/io/layout';
 import { readPlansFile } from '../../activities/planning/plans-file';
 import { hasLowresStage } from '../../activities/planning/plans';
 import { runPreprocess } from '../../activities/preprocessing/preprocess';
 import { configFor, positiveInt, printJson, UsageError } from '../context';
 import { resolveTask } from '../task-ref';
+import { stageSettings } from '../settings';
 
-interface PreprocessOpts { task: string; configurations?: string[]; plansIdentifier: string; processes?: number; json?: boolean }
+interface PreprocessOpts { task: string; configurations?: string[]; plansIdentifier?: string; processes?: number; json?: boolean }
 
-function plansFileFor(dir: string, id: string, configuration: Configuration): string {
-  return path.join(dir, `${id}_plans_${configuration === '2d' ? '2D' : '3D'}.json`);
-}
+const plansFileFor = (paths: TaskPaths, ids: Required<PlansIdentifiers>, configuration: Configuration): string =>
+  plansFile(paths, ids[plansKindOf(configuration)], configuration);
 
 /** Every configuration the plans on disk allow (the cascade's fullres shares 3d_fullres's data). */
-export function plannedConfigurations(dir: string, id: string): Configuration[] {
+export function plannedConfigurations(paths: TaskPaths, ids: Required<PlansIdentifiers>): Configuration[] {
   const out: Configuration[] = [];
-  if (fs.existsSync(plansFileFor(dir, id, '2d'))) out.push('2d');
-  const p3 = plansFileFor(dir, id, '3d_fullres');
+  if (fs.existsSync(plansFileFor(paths, ids, '2d'))) out.push('2d');
+  const p3 = plansFileFor(paths, ids, '3d_fullres');
   if (fs.existsSync(p3)) out.push('3d_fullres', ...(hasLowresStage(readPlansFile(p3)) ? (['3d_lowres'] as const) : []));
   return out;
 }
@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .description('resample, normalize and store the cropped cases for each planned configuration')
     .requiredOption('-t, --task <task>', 'task id (4), folder name (Task004_Hippocampus) or path of the task folder')
     .option('-c, --configurations <names...>', `configurations (${CONFIGURATIONS.join(', ')}); default: all planned`)
-    .option('--plans-identifier <id>', 'plans identifier of the plans files', 'nnUNetPlansv2.1')
+    .option('--plans-identifier <id>', 'plans identifier of the plans files (default: as planned with planning.gpuMemoryTargetGb)')
     .option('-p, --processes <n>', 'worker threads (nnU-Net -tl/-tf); default: config numProcesses', positiveInt('--processes'))
     .option('--json', 'print the result as JSON')
     .action(async (opts: PreprocessOpts, cmd: Command) => {
@@ -42,17 +42,19 @@ export function register(program: Command): void {
       for (const c of opts.configurations ?? []) {
         if (!(CONFIGURATIONS as readonly string[]).includes(c)) throw new UsageError(`unknown configuration "${c}"; use ${CONFIGURATIONS.join(', ')}`);
       }
-      const configurations = (opts.configurations as Configuration[] | undefined) ?? plannedConfigurations(paths.preprocessedDir, opts.plansIdentifier);
+      const settings = stageSettings(config, { plans: opts.plansIdentifier, processes: opts.processes });
+      const ids = settings.plansIdentifiers;
+      const configurations = (opts.configurations as Configuration[] | undefined) ?? plannedConfigurations(paths, ids);
       if (configurations.length === 0) {
-        throw new UsageError(`task ${opts.task}: no ${opts.plansIdentifier} plans in ${paths.preprocessedDir}; run \`nnunet plan -t ${opts.task}\` first`);
+        throw new UsageError(`task ${opts.task}: no ${[...new Set([ids['2d'], ids['3d']])].join(' / ')} plans in ${paths.preprocessedDir}; run \`nnunet plan -t ${opts.task}\` first`);
       }
-      const results = await preprocessTask(paths, opts.task, configurations, { plansIdentifier: opts.plansIdentifier, numProcesses: opts.processes ?? config.numProcesses, json: opts.json });
+      const results = await preprocessTask(paths, opts.task, configurations, { plansIdentifiers: ids, numProcesses: settings.numProcesses, json: opts.json });
       if (opts.json) printJson(results);
     });
 }
 
 export interface PreprocessTaskOptions {
-  plansIdentifier: string;
+  plansIdentifiers: Required<PlansIdentifiers>;
   numProcesses: number;
   /** Worker threads for 3d_lowres (nnU-Net's -tl); default numProcesses. */
   numProcessesLowres?: number;
@@ -64,10 +66,10 @@ export interface PreprocessTaskOptions {
 export async function preprocessTask(paths: TaskPaths, taskRef: string, configurations: Configuration[], opts: PreprocessTaskOptions) {
   const results = [];
   for (const configuration of configurations) {
-    const plansFile = plansFileFor(paths.preprocessedDir, opts.plansIdentifier, configuration);
-    if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${taskRef}\` first`);
+    const file = plansFileFor(paths, opts.plansIdentifiers, configuration);
+    if (!fs.existsSync(file)) throw new UsageError(`${file}: no such plans file; run \`nnunet plan -t ${taskRef}\` first`);
     const t0 = Date.now();
-    const r = await runPreprocess(paths, plansFile, configuration, {
+    const r = await runPreprocess(paths, file, configuration, {
       numProcesses: (configuration === '3d_lowres' ? opts.numProcessesLowres : undefined) ?? opts.numProcesses,
       onProgress: opts.json || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\r${configuration}: ${done}/${total} cases`),
     });

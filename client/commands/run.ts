@@ -8,6 +8,7 @@ import type { Config } from '../../config';
 import type { Configuration, Fold, TaskPaths } from '../../activities/contract';
 import type { TaskWorkflowInput } from '../../workflows/options';
 import { configFor, positiveInt } from '../context';
+import { stageSettings, type SettingsFlags } from '../settings';
 import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 
 export interface RunFlags extends ValidationFlags {
@@ -27,23 +28,29 @@ export interface RunFlags extends ValidationFlags {
   json?: boolean;
 }
 
-export function taskInput(config: Config, paths: TaskPaths, flags: RunFlags): TaskWorkflowInput {
+/** The task workflow's input: the run's flags, plus the planner and process flags of plan-and-preprocess --via-temporal. */
+export type TaskInputFlags = RunFlags & Pick<SettingsFlags, 'processes' | 'lowresProcesses' | 'pl3d' | 'pl2d'>;
+
+export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlags): TaskWorkflowInput {
   const validation = validationFromFlags(flags);
+  const settings = stageSettings(config, flags);
   return {
     paths,
     options: {
       configurations: flags.configurations,
       folds: flags.folds,
-      trainer: flags.trainer ?? config.training.trainer,
-      epochs: flags.epochs ?? config.training.epochs,
-      iterationsPerEpoch: flags.iters ?? config.training.iterationsPerEpoch,
+      trainer: settings.trainer,
+      epochs: settings.epochs,
+      iterationsPerEpoch: settings.iterationsPerEpoch,
       ...(validation ? { validation } : {}),
       findBest: flags.findBest,
       postprocess: flags.findBest,
       skipVerify: flags.verify === false,
       ...(flags.npz ? { saveSoftmax: true } : {}),
-      numProcesses: config.numProcesses,
-      gpuMemoryTargetGb: config.planning.gpuMemoryTargetGb,
+      numProcesses: settings.numProcesses,
+      ...(settings.numProcessesLowres !== undefined ? { numProcessesLowres: settings.numProcessesLowres } : {}),
+      gpuMemoryTargetGb: settings.planner.gpuMemoryTargetGb,
+      ...(settings.planner.list ? { planner: settings.planner.list } : {}),
     },
     timing: { trainHeartbeatTimeoutMs: config.training.heartbeatTimeoutSeconds * 1000 },
   };
@@ -58,7 +65,7 @@ export function register(program: Command): void {
     .option('--large', 'with --demo: the large demo task 902 (~100x416x416 cases; plans 3d_lowres and the cascade), with settings that fit a CPU machine (printed)')
     .option('-c, --configurations <configs...>', 'configurations to train (default: all that planning creates)', collect(parseConfiguration))
     .option('-f, --folds <folds...>', 'folds 0..4 and/or all (default: 0 1 2 3 4)', collect(parseFold))
-    .option('--trainer <name>', 'trainer (default from config: nnUNetTrainerV2)')
+    .option('--trainer <name>', 'trainer (default from config: training.trainer)')
     .option('--epochs <n>', 'epochs per fold (default from config: 1000)', positiveInt('--epochs'))
     .option('--iters <n>', 'iterations per epoch (default from config: 250)', positiveInt('--iters'))
     .option('--no-find-best', 'skip find-best-configuration and postprocessing')

@@ -4,15 +4,16 @@
  * from the newest valid checkpoint; a finished fold returns at once. Ctrl-C writes a checkpoint and stops.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIGURATIONS, type Configuration, type Fold } from '../../activities/contract';
 import { runTrainingFold } from '../../activities/training/train-process';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
+import { plansIdentifierFor, stageSettings } from '../settings';
+import { DEFAULT_TRAINER, plansFile as taskPlansFile } from '../../activities/io/layout';
 
-interface TrainOpts extends ValidationFlags { continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier: string; json?: boolean; quiet?: boolean }
+interface TrainOpts extends ValidationFlags { continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean }
 
 function parseFold(s: string): Fold {
   if (s === 'all') return 'all';
@@ -30,14 +31,14 @@ export function register(program: Command): void {
     .command('train')
     .description('train one fold of a configuration (nnUNet_train), in this process')
     .argument('<configuration>', CONFIGURATIONS.join(' | '))
-    .argument('<trainer>', 'trainer name from the registry (nnUNetTrainerV2, nnUNetTrainerV2_100epochs, ...)')
+    .argument('<trainer>', `trainer name from the registry (${DEFAULT_TRAINER}, ...)`)
     .argument('<task>', 'task id (4), folder name (Task004_Hippocampus) or path of the task folder')
     .argument('<fold>', "0-4, or 'all' (train on every case)")
     .option('-c, --continue', 'continue from the newest valid checkpoint')
     .option('--npz', 'also save the softmax of the validation cases (needed for ensembling)')
-    .option('--epochs <n>', 'epochs (nnU-Net: 1000)', positiveInt('--epochs'))
-    .option('--iters <n>', 'training iterations per epoch (nnU-Net: 250; validation iterations scale 1:5)', positiveInt('--iters'))
-    .option('--plans-identifier <id>', 'plans identifier of the plans files', 'nnUNetPlansv2.1')
+    .option('--epochs <n>', 'epochs (default from config: training.epochs; nnU-Net: 1000)', positiveInt('--epochs'))
+    .option('--iters <n>', 'training iterations per epoch (default from config: training.iterationsPerEpoch; nnU-Net: 250; validation iterations scale 1:5)', positiveInt('--iters'))
+    .option('--plans-identifier <id>', 'plans identifier of the plans files (default: as planned with planning.gpuMemoryTargetGb)')
     .addOption(disableTtaOption())
     .addOption(stepSizeOption())
     .option('-q, --quiet', 'no per-epoch lines on stderr')
@@ -47,7 +48,9 @@ export function register(program: Command): void {
       const fold = parseFold(foldArg);
       const config = configFor(cmd);
       const { paths } = resolveTask(config, taskArg);
-      const plansFile = path.join(paths.preprocessedDir, `${opts.plansIdentifier}_plans_${configuration === '2d' ? '2D' : '3D'}.json`);
+      const settings = stageSettings(config, { plans: opts.plansIdentifier, trainer, epochs: opts.epochs, iters: opts.iters });
+      const plansIdentifier = plansIdentifierFor(settings, configuration);
+      const plansFile = taskPlansFile(paths, plansIdentifier, configuration);
       if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${taskArg}\` and \`nnunet preprocess -t ${taskArg}\` first`);
 
       let stop = false;
@@ -59,7 +62,7 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const result = await runTrainingFold(
-          { paths, plansFile, configuration, fold, trainer, epochs: opts.epochs, iterationsPerEpoch: opts.iters, continueTraining: opts.continue, saveSoftmax: opts.npz,
+          { paths, plansFile, plansIdentifier, configuration, fold, trainer: settings.trainer, epochs: settings.epochs, iterationsPerEpoch: settings.iterationsPerEpoch, continueTraining: opts.continue, saveSoftmax: opts.npz,
             validation: validationFromFlags(opts) },
           {
             shouldStop: () => stop,

@@ -1,0 +1,97 @@
+/**
+ * The one place where Config and command-line flags become the settings of every stage: planners and the GPU
+ * memory target, the plans identifiers models live under, trainer, epochs, iterations and process counts. The
+ * direct commands (client/commands/*), the nnU-Net aliases (which translate onto those commands) and the task
+ * workflow's input (taskInput in commands/run.ts) all call stageSettings, so the same config gives the same
+ * result on every path. A flag wins over the config; the config wins over nnU-Net's defaults.
+ */
+import type { Configuration, PlansIdentifiers } from '../activities/contract';
+import { plansKindOf } from '../activities/contract';
+import { DEFAULT_CHECKPOINT } from '../activities/io/layout';
+import { DEFAULT_PLANNER_2D, getPlanner, planner3dForMemory } from '../activities/planning/registry';
+import type { Config } from '../config';
+
+/** The flags any command may pass; each command passes the ones it has. */
+export interface SettingsFlags {
+  /** Planner registry names (nnU-Net's -pl3d / -pl2d), or None to skip that kind. */
+  pl3d?: string;
+  pl2d?: string;
+  /** GPU memory target of the 3D planner in GB (`nnunet plan --gpu-memory`). */
+  gpuMemory?: number;
+  /** One plans identifier for every configuration (--plans, --plans-identifier). */
+  plans?: string;
+  /** The 2D / 3D plans identifiers on their own (find-best's --pl2d / --pl3d). */
+  plans2d?: string;
+  plans3d?: string;
+  trainer?: string;
+  epochs?: number;
+  iters?: number;
+  processes?: number;
+  lowresProcesses?: number;
+  checkpoint?: string;
+}
+
+export interface PlannerSettings {
+  /** The planners named (None left out), as the plan activity's comma-separated `planner` list; undefined = defaults. */
+  list?: string;
+  /** Kinds the user skipped with None (nnU-Net's -pl3d None / -pl2d None). */
+  skip: { '2d': boolean; '3d': boolean };
+  /** Picks the 3D planner when none is named. */
+  gpuMemoryTargetGb: number;
+}
+
+export interface StageSettings {
+  planner: PlannerSettings;
+  /** The identifier each plans kind is written under and its models live under. */
+  plansIdentifiers: Required<PlansIdentifiers>;
+  trainer: string;
+  epochs: number;
+  iterationsPerEpoch: number;
+  numProcesses: number;
+  /** 3d_lowres preprocessing (nnU-Net -tl); undefined = numProcesses. */
+  numProcessesLowres?: number;
+  checkpoint: string;
+}
+
+export const isNonePlanner = (name?: string): boolean => name === 'None' || name === 'none';
+
+function plannerSettings(config: Config, flags: SettingsFlags): PlannerSettings {
+  const named = [flags.pl3d, flags.pl2d].filter((n): n is string => Boolean(n) && !isNonePlanner(n));
+  return {
+    ...(named.length > 0 ? { list: named.join(',') } : {}),
+    skip: { '3d': isNonePlanner(flags.pl3d), '2d': isNonePlanner(flags.pl2d) },
+    gpuMemoryTargetGb: flags.gpuMemory ?? config.planning.gpuMemoryTargetGb,
+  };
+}
+
+/**
+ * Each kind's plans identifier: the flags', else what planning writes with these settings (the named planner's,
+ * else the 2D default's and the 3D planner's for the GPU memory target: nnUNetPlansv2.1, _big, _4GB ...).
+ */
+export function plansIdentifiersFor(config: Pick<Config, 'planning'>, flags: SettingsFlags): Required<PlansIdentifiers> {
+  const named2d = flags.pl2d && !isNonePlanner(flags.pl2d) ? flags.pl2d : DEFAULT_PLANNER_2D;
+  const gb = flags.gpuMemory ?? config.planning.gpuMemoryTargetGb;
+  const named3d = flags.pl3d && !isNonePlanner(flags.pl3d) ? getPlanner(flags.pl3d) : planner3dForMemory(gb);
+  return {
+    '2d': flags.plans2d ?? flags.plans ?? getPlanner(named2d).plansIdentifier,
+    '3d': flags.plans3d ?? flags.plans ?? named3d.plansIdentifier,
+  };
+}
+
+export function stageSettings(config: Config, flags: SettingsFlags = {}): StageSettings {
+  const planner = plannerSettings(config, flags);
+  return {
+    planner,
+    plansIdentifiers: plansIdentifiersFor(config, flags),
+    trainer: flags.trainer ?? config.training.trainer,
+    epochs: flags.epochs ?? config.training.epochs,
+    iterationsPerEpoch: flags.iters ?? config.training.iterationsPerEpoch,
+    numProcesses: flags.processes ?? config.numProcesses,
+    ...(flags.lowresProcesses !== undefined ? { numProcessesLowres: flags.lowresProcesses } : {}),
+    checkpoint: flags.checkpoint ?? DEFAULT_CHECKPOINT,
+  };
+}
+
+/** The plans identifier a configuration's model lives under. */
+export const plansIdentifierFor = (s: Pick<StageSettings, 'plansIdentifiers'>, configuration: Configuration): string =>
+  s.plansIdentifiers[plansKindOf(configuration)];
