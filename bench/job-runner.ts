@@ -6,11 +6,11 @@
 import type { Configuration, TaskPaths } from '../activities/contract';
 import { runFingerprint } from '../activities/fingerprint/fingerprint';
 import { runPreprocess } from '../activities/preprocessing/preprocess';
-import { readPlansFile } from '../activities/planning/plans-file';
+import { loadConfiguration } from '../activities/planning/configuration';
 import { initBackend } from '../activities/network/backend';
 import { buildUNet } from '../activities/network/unet';
-import { networkInChannels, networkPatchPredictor } from '../activities/inference/network-predictor';
-import { numClassesOf, predictCase, stageOf } from '../activities/inference/predict-case';
+import { networkPatchPredictor } from '../activities/inference/network-predictor';
+import { predictCase } from '../activities/inference/predict-case';
 
 export type Job =
   | { kind: 'fingerprint'; paths: TaskPaths; numProcesses: number }
@@ -34,16 +34,15 @@ export type JobResult<J extends Job> = Measured & (J extends { kind: 'predict' }
 
 async function predictJob(job: Extract<Job, { kind: 'predict' }>): Promise<PredictOutput> {
   const choice = await initBackend({ threads: job.threads, purpose: 'inference' });
-  const plans = readPlansFile(job.plansFile);
-  const stage = stageOf(plans, job.configuration, job.plansFile);
-  const inChannels = networkInChannels(plans, job.configuration);
+  const resolved = loadConfiguration(job.plansFile, job.configuration);
+  const { stage, network } = resolved;
+  const { inChannels } = network;
   // Untrained (He-initialised) weights: the time of a forward pass does not depend on the values.
   const net = buildUNet(stage, {
-    inChannels, numClasses: numClassesOf(plans), deepSupervision: false,
-    baseFeatures: plans.base_num_features, maxFeatures: plans.unet_max_num_features,
+    inChannels, numClasses: network.numClasses, deepSupervision: false, baseFeatures: network.baseFeatures, maxFeatures: network.maxFeatures,
   });
   const predictor = networkPatchPredictor(net, { patchSize: stage.patch_size, inChannels, tta: job.tta });
-  const model = { plans, plansFile: job.plansFile, configuration: job.configuration, folds: [predictor] };
+  const model = { resolved, folds: [predictor] };
   const cases: CaseTiming[] = [];
   for (const files of job.cases) {
     let tiles = 0;

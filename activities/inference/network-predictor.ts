@@ -14,7 +14,8 @@ import { buildUNet, type UNet } from '../network/unet';
 import type { Plans } from '../planning/plans';
 import { loadCheckpointWeights } from '../training/checkpoint';
 import { checkpointFile, foldFolder, trainedFolds } from '../io/layout';
-import { numClassesOf, stageOf, type CaseModel } from './predict-case';
+import { inChannelsOf, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
+import type { CaseModel } from './predict-case';
 import type { PatchPredictor } from './sliding-window';
 
 export interface NetworkPredictorOptions {
@@ -62,17 +63,20 @@ export function networkPatchPredictor(model: Pick<UNet, 'predict'>, opts: Networ
 }
 
 /** Input channels of a configuration's network: the modalities, plus K-1 one-hot channels for the cascade. */
-export function networkInChannels(plans: Plans, configuration: Configuration): number {
-  return plans.num_modalities + (configuration === '3d_cascade_fullres' ? numClassesOf(plans) - 1 : 0);
+export const networkInChannels = inChannelsOf;
+
+/** loadUNetFor with the configuration resolved from the plans here. */
+export function loadUNet(plans: Plans, configuration: Configuration, plansFile: string, checkpointFile: string): UNet {
+  return loadUNetFor(resolveConfiguration(plans, plansFile, configuration), checkpointFile);
 }
 
-/** Builds the stage's U-Net and loads a checkpoint's weights into it, by parameter name. */
-export function loadUNet(plans: Plans, configuration: Configuration, plansFile: string, checkpointFile: string): UNet {
+/** Builds the configuration's U-Net and loads a checkpoint's weights into it, by parameter name. */
+export function loadUNetFor(rc: ResolvedConfiguration, checkpointFile: string): UNet {
   if (!fs.existsSync(checkpointFile)) throw new BadInputError(`${checkpointFile}: checkpoint missing; train this fold first or pick another with -chk`, checkpointFile);
-  const stage = stageOf(plans, configuration, plansFile);
-  const net = buildUNet(stage, {
-    inChannels: networkInChannels(plans, configuration), numClasses: numClassesOf(plans), deepSupervision: false,
-    baseFeatures: plans.base_num_features, maxFeatures: plans.unet_max_num_features,
+  const { network } = rc;
+  const net = buildUNet(rc.stage, {
+    inChannels: network.inChannels, numClasses: network.numClasses, deepSupervision: false,
+    baseFeatures: network.baseFeatures, maxFeatures: network.maxFeatures,
   });
   const { weights, names } = loadCheckpointWeights(checkpointFile);
   const byName = new Map(names.map((n, i) => [n, weights[i]!]));
@@ -98,22 +102,19 @@ export function availableFolds(modelDir: string): Fold[] {
 export interface LoadedModel extends CaseModel { dispose(): void; checkpoints: string[] }
 
 /** The networks of a trained configuration, one PatchPredictor per fold. */
-export function loadModel(
-  modelDir: string, plans: Plans, plansFile: string, configuration: Configuration, folds: readonly Fold[], checkpoint: string, tta = true,
-): LoadedModel {
+export function loadModel(modelDir: string, resolved: ResolvedConfiguration, folds: readonly Fold[], checkpoint: string, tta = true): LoadedModel {
   if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}); train first or pass -f`, modelDir);
-  const patchSize = stageOf(plans, configuration, plansFile).patch_size;
-  const inChannels = networkInChannels(plans, configuration);
+  const { patchSize, inChannels } = resolved.network;
   const checkpoints = folds.map((f) => checkpointFile(foldFolder(modelDir, f), checkpoint));
   const nets: UNet[] = [];
   try {
-    for (const file of checkpoints) nets.push(loadUNet(plans, configuration, plansFile, file));
+    for (const file of checkpoints) nets.push(loadUNetFor(resolved, file));
   } catch (err) {
     nets.forEach((n) => n.dispose());
     throw err;
   }
   return {
-    plans, plansFile, configuration, checkpoints,
+    resolved, checkpoints,
     folds: nets.map((n) => networkPatchPredictor(n, { patchSize, inChannels, tta })),
     dispose: () => nets.forEach((n) => n.dispose()),
   };

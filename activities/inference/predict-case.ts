@@ -7,23 +7,19 @@
  */
 import type { Configuration } from '../contract';
 import { BadInputError } from '../common/errors';
+import { resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import type { Plans, StagePlan } from '../planning/plans';
-import { stages } from '../planning/plans';
-import { stageFor } from '../preprocessing/preprocess';
-import { preprocessTestCase, type PreprocessedTestCase, type TestCaseProperties } from '../preprocessing/test-case';
+import { preprocessTestCaseFor, type PreprocessedTestCase, type TestCaseProperties } from '../preprocessing/test-case';
 import type { Shape3 } from '../volume/resample';
-import { cascadeChannels } from './cascade';
 import { argmaxClasses, toCroppedOriginal, uncropProbabilities, type Probabilities } from './export';
 import { gaussianImportanceMap } from './gaussian';
 import { slidingWindowPredict, type PatchPredictor } from './sliding-window';
 
 export type { PatchPredictor } from './sliding-window';
 
-/** A trained configuration ready to predict: its plans and one patch predictor per fold. */
+/** A trained configuration ready to predict: the resolved configuration and one patch predictor per fold. */
 export interface CaseModel {
-  plans: Plans;
-  plansFile: string;
-  configuration: Configuration;
+  resolved: ResolvedConfiguration;
   /** One per fold; their softmax outputs are averaged. */
   folds: PatchPredictor[];
 }
@@ -32,8 +28,6 @@ export interface PredictCaseOptions {
   /** Fraction of the patch between tiles (nnU-Net 0.5). */
   stepSize?: number;
   useGaussian?: boolean;
-  /** 3d_cascade_fullres: the 3d_lowres segmentation of this case (NIfTI on the raw grid). */
-  lowresSegmentation?: string;
   onTile?: (done: number, total: number) => void;
 }
 
@@ -47,7 +41,7 @@ export interface CasePrediction {
 
 /** The plan stage a configuration predicts with. */
 export function stageOf(plans: Plans, configuration: Configuration, plansFile: string): StagePlan {
-  return stages(plans)[stageFor(plans, configuration, '', plansFile).stageIndex];
+  return resolveConfiguration(plans, plansFile, configuration).stage;
 }
 
 export const numClassesOf = (plans: Plans): number => plans.num_classes + 1;
@@ -56,8 +50,8 @@ export const numClassesOf = (plans: Plans): number => plans.num_classes + 1;
 export async function predictPreprocessed(
   input: Float32Array, channels: number, shape: Shape3, model: CaseModel, opts: PredictCaseOptions = {},
 ): Promise<Probabilities> {
-  const patch = stageOf(model.plans, model.configuration, model.plansFile).patch_size;
-  const K = numClassesOf(model.plans);
+  const patch = model.resolved.network.patchSize;
+  const K = model.resolved.network.numClasses;
   const sum = new Float32Array(K * shape[0] * shape[1] * shape[2]);
   const gaussian = gaussianImportanceMap(patch);
   const window = { stepSize: opts.stepSize ?? 0.5, useGaussian: opts.useGaussian ?? true, gaussian, onTile: opts.onTile };
@@ -114,24 +108,17 @@ export async function predictPreprocessedCase(
     channels += e.channels;
   }
   const grid = await predictPreprocessed(input, channels, shape, model, opts);
-  const probabilities = uncropProbabilities(toCroppedOriginal(grid, model.plans.transpose_backward, pre.properties), pre.properties);
+  const probabilities = uncropProbabilities(toCroppedOriginal(grid, model.resolved.plans.transpose_backward, pre.properties), pre.properties);
   return { grid, prediction: { probabilities, segmentation: argmaxClasses(probabilities), properties: pre.properties } };
 }
 
-/** One case: raw channel files (in modality order) to probabilities and labels on the raw grid. */
-export async function predictCase(imageFiles: string[], model: CaseModel, opts: PredictCaseOptions = {}): Promise<CasePrediction> {
-  const { plans, configuration, plansFile } = model;
+/** One case: raw channel files (in modality order) to probabilities and labels on the raw grid; `extra`: the cascade's input (cascade.ts). */
+export async function predictCase(imageFiles: string[], model: CaseModel, opts: PredictCaseOptions = {}, extra?: ExtraChannelsFor): Promise<CasePrediction> {
+  const { plans, configuration } = model.resolved;
   if (imageFiles.length !== plans.num_modalities) {
     throw new BadInputError(`${imageFiles[0] ?? 'case'}: ${imageFiles.length} channel files given, the model was trained on ${plans.num_modalities}`, imageFiles[0]);
   }
-  const pre = preprocessTestCase(imageFiles, plans, configuration, plansFile);
-  const cascade: ExtraChannelsFor | undefined = configuration === '3d_cascade_fullres'
-    ? async (shape, props) => {
-      if (!opts.lowresSegmentation) throw new BadInputError(`${imageFiles[0]}: 3d_cascade_fullres needs the case's 3d_lowres segmentation`, imageFiles[0]);
-      const data = await cascadeChannels(opts.lowresSegmentation, props.original_size_of_raw_data as unknown as Shape3,
-        props.crop_bbox, plans.transpose_forward, shape, numClassesOf(plans));
-      return { data, channels: numClassesOf(plans) - 1 };
-    }
-    : undefined;
-  return (await predictPreprocessedCase(pre, model, cascade, opts)).prediction;
+  if (configuration === '3d_cascade_fullres' && !extra) throw new BadInputError(`${imageFiles[0]}: 3d_cascade_fullres needs the case's 3d_lowres segmentation`, imageFiles[0]);
+  const pre = preprocessTestCaseFor(imageFiles, model.resolved);
+  return (await predictPreprocessedCase(pre, model, extra, opts)).prediction;
 }

@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 import { BadInputError } from '../common/errors';
 import { channelFileName } from '../io/dataset';
 import type { PostprocessingRules } from '../postprocessing/rules';
+import { lowresSegmentationExtra } from './cascade';
 import { predictCase, type CaseModel } from './predict-case';
 import { segmentationFile, softmaxFile, writeSegmentation, writeSoftmax } from './write-prediction';
 
@@ -105,7 +106,7 @@ function isDone(outputDir: string, id: string, saveNpz: boolean): boolean {
 }
 
 export async function predictFolder(opts: PredictFolderOptions): Promise<PredictFolderResult> {
-  const cases = opts.cases ?? listInputCases(opts.inputDir, opts.model.plans.num_modalities);
+  const cases = opts.cases ?? listInputCases(opts.inputDir, opts.model.resolved.plans.num_modalities);
   if (opts.lowresDir) {
     const missing = cases.filter((c) => !fs.existsSync(segmentationFile(opts.lowresDir!, c.id))).map((c) => c.id);
     if (missing.length) throw new BadInputError(`${opts.lowresDir}: no 3d_lowres prediction for ${missing.join(', ')}`, opts.lowresDir);
@@ -117,10 +118,8 @@ export async function predictFolder(opts: PredictFolderOptions): Promise<Predict
     if (!opts.overwrite && isDone(opts.outputDir, c.id, opts.saveNpz ?? false)) {
       result.skipped.push(c.id);
     } else {
-      const pred = await predictCase(c.files, opts.model, {
-        stepSize: opts.stepSize, useGaussian: opts.useGaussian,
-        lowresSegmentation: opts.lowresDir ? segmentationFile(opts.lowresDir, c.id) : undefined,
-      });
+      const extra = opts.lowresDir && opts.model.resolved.configuration === '3d_cascade_fullres' ? lowresSegmentationExtra(segmentationFile(opts.lowresDir, c.id), opts.model.resolved.plans) : undefined;
+      const pred = await predictCase(c.files, opts.model, { stepSize: opts.stepSize, useGaussian: opts.useGaussian }, extra);
       if (opts.saveNpz) writeSoftmax(opts.outputDir, c.id, pred.probabilities, pred.properties);
       await writeSegmentation(segmentationFile(opts.outputDir, c.id), pred.segmentation, pred.properties, opts.postprocessing);
       result.predicted.push(c.id);

@@ -9,8 +9,7 @@ import * as path from 'node:path';
 import type { Configuration, Fold, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import { readPlansFile } from '../planning/plans-file';
-import type { Plans } from '../planning/plans';
+import { loadConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import { readPostprocessingRules, type PostprocessingRules } from '../postprocessing/rules';
 import { checkpointFile, DEFAULT_CHECKPOINT, foldFolder, lowresPredictionsFolder, modelFolder, modelPlansFile, plansFile as taskPlansFile, postprocessingFile } from '../io/layout';
 import { availableFolds, loadModel } from './network-predictor';
@@ -54,20 +53,20 @@ export function plansFileFor(paths: TaskPaths, modelDir: string, configuration: 
   return file;
 }
 
-interface Resolved { modelDir: string; plans: Plans; plansFile: string; folds: Fold[]; cases: InputCase[] }
+interface Resolved { modelDir: string; resolved: ResolvedConfiguration; folds: Fold[]; cases: InputCase[] }
 
 /** Everything checked before any work: plans, input images, folds. */
 function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolved {
   const modelDir = modelFolder(opts.paths, configuration, opts.trainer, opts.plansIdentifier);
   const plansFile = plansFileFor(opts.paths, modelDir, configuration, opts.plansIdentifier);
-  const plans = readPlansFile(plansFile);
-  const cases = listInputCases(opts.inputDir, plans.num_modalities);
+  const resolved = loadConfiguration(plansFile, configuration, { plansIdentifier: opts.plansIdentifier });
+  const cases = listInputCases(opts.inputDir, resolved.plans.num_modalities);
   const folds = opts.folds ?? availableFolds(modelDir);
   if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}) for ${configuration}; train it first`, modelDir);
   const checkpoint = opts.checkpoint ?? DEFAULT_CHECKPOINT;
   const missing = folds.map((f) => checkpointFile(foldFolder(modelDir, f), checkpoint)).filter((f) => !fs.existsSync(f));
   if (missing.length) throw new BadInputError(`${missing.join(', ')}: checkpoint missing; train these folds, choose others with -f, or another checkpoint with -chk`, missing[0]);
-  return { modelDir, plans, plansFile, folds, cases };
+  return { modelDir, resolved, folds, cases };
 }
 
 export async function predictTask(opts: PredictTaskOptions): Promise<PredictTaskResult> {
@@ -82,7 +81,7 @@ export async function predictTask(opts: PredictTaskOptions): Promise<PredictTask
   }
   const ppFile = postprocessingFile(main.modelDir);
   const postprocessing: PostprocessingRules | undefined = fs.existsSync(ppFile) ? readPostprocessingRules(ppFile) : undefined;
-  const model = loadModel(main.modelDir, main.plans, main.plansFile, opts.configuration, main.folds, opts.checkpoint ?? DEFAULT_CHECKPOINT, opts.tta ?? true);
+  const model = loadModel(main.modelDir, main.resolved, main.folds, opts.checkpoint ?? DEFAULT_CHECKPOINT, opts.tta ?? true);
   try {
     const r = await predictFolder({
       inputDir: opts.inputDir, outputDir: opts.outputDir, model, cases: main.cases, saveNpz: opts.saveNpz, stepSize: opts.stepSize,

@@ -13,7 +13,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { readCroppedProperties } from '../fingerprint/cropped-store';
 import { runPool, siblingModule } from '../fingerprint/worker-pool';
 import { gtSegmentationsFolder } from '../io/layout';
-import { readPlansFile } from '../planning/plans-file';
+import { dataFolderOf, loadConfiguration, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import { stages, type Plans } from '../planning/plans';
 import { channelNormalizations } from './normalize';
 import type { StageParams } from './pipeline';
@@ -24,18 +24,10 @@ export const PREPROCESSED_FORMAT_VERSION = 1;
 
 export interface StageSelection { stageIndex: number; dataDir: string; inPlaneOnly: boolean }
 
-/** Which plans stage and folder a configuration uses (v1 default_configuration.py). */
+/** Which plans stage and folder a configuration uses (v1 default_configuration.py); see planning/configuration.ts. */
 export function stageFor(plans: Plans, configuration: Configuration, preprocessedDir: string, plansFile: string): StageSelection {
-  const want2d = configuration === '2d';
-  if ((plans.plans_kind === '2d') !== want2d) {
-    throw new BadInputError(`${plansFile}: ${plans.plans_kind} plans cannot preprocess configuration ${configuration}; pass the ${want2d ? '2D' : '3D'} plans file`, plansFile);
-  }
-  const n = stages(plans).length;
-  if (configuration === '3d_lowres' && n < 2) {
-    throw new BadInputError(`${plansFile}: the plans have no lowres stage, so there is no 3d_lowres configuration for this task`, plansFile);
-  }
-  const stageIndex = configuration === '3d_lowres' || configuration === '2d' ? 0 : n - 1;
-  return { stageIndex, dataDir: path.join(preprocessedDir, `${plans.data_identifier}_stage${stageIndex}`), inPlaneOnly: want2d };
+  const rc = resolveConfiguration(plans, plansFile, configuration, { preprocessedDir });
+  return { stageIndex: rc.stageIndex, dataDir: dataFolderOf(rc), inPlaneOnly: rc.inPlaneOnly };
 }
 
 /** Case ids the plans were made for (the fingerprint's, sorted as nnU-Net lists the cropped folder). */
@@ -47,18 +39,23 @@ export interface PreprocessOptions { numProcesses: number; onProgress?: (done: n
 export interface PreprocessResult { dataDir: string; numCases: number; computedCases: number }
 
 /** The per-stage parameters every case of this configuration is preprocessed with. */
-export function stageParams(plans: Plans, sel: StageSelection, plansFile: string): StageParams {
+export function stageParamsOf(rc: ResolvedConfiguration): StageParams {
+  return stageParams(rc.plans, rc, rc.plansFile);
+}
+
+export function stageParams(plans: Plans, sel: Omit<StageSelection, 'dataDir'>, plansFile: string): StageParams {
   const stage = stages(plans)[sel.stageIndex];
   const normalizations = channelNormalizations(plans.normalization_schemes, plans.use_mask_for_norm,
     plans.dataset_properties.intensityproperties as Parameters<typeof channelNormalizations>[2], plansFile);
   return { transposeForward: plans.transpose_forward, targetSpacing: stage.current_spacing, inPlaneOnly: sel.inPlaneOnly, normalizations };
 }
 
-function caseInputs(paths: TaskPaths, plans: Plans, plansFile: string, sel: StageSelection): PreprocessCaseInput[] {
+function caseInputs(paths: TaskPaths, rc: ResolvedConfiguration): PreprocessCaseInput[] {
+  const { plans } = rc;
   const common = {
-    ...stageParams(plans, sel, plansFile),
+    ...stageParamsOf(rc),
     croppedDir: paths.croppedDir,
-    outDir: sel.dataDir,
+    outDir: dataFolderOf(rc),
     useNonzeroMaskForNorm: plans.use_mask_for_norm,
     allClasses: plans.all_classes,
   };
@@ -104,9 +101,9 @@ function stageIsComplete(dataDir: string, inputs: readonly PreprocessCaseInput[]
 }
 
 export async function runPreprocess(paths: TaskPaths, plansFile: string, configuration: Configuration, options: PreprocessOptions): Promise<PreprocessResult> {
-  const plans = readPlansFile(plansFile);
-  const sel = stageFor(plans, configuration, paths.preprocessedDir, plansFile);
-  const inputs = caseInputs(paths, plans, plansFile, sel);
+  const rc = loadConfiguration(plansFile, configuration, { preprocessedDir: paths.preprocessedDir });
+  const sel = { dataDir: dataFolderOf(rc) };
+  const inputs = caseInputs(paths, rc);
   if (stageIsComplete(sel.dataDir, inputs)) return { dataDir: sel.dataDir, numCases: inputs.length, computedCases: 0 };
   fs.mkdirSync(sel.dataDir, { recursive: true });
   let done = 0;

@@ -8,7 +8,8 @@ import type { Plans } from '../planning/plans';
 import { loadAndCrop } from '../fingerprint/crop-case';
 import type { CroppedCaseProperties } from '../fingerprint/cropped-store';
 import { resampleAndNormalize, type PreprocessedArrays } from './pipeline';
-import { stageFor, stageParams } from './preprocess';
+import { resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
+import { stageParamsOf } from './preprocess';
 
 export interface TestCaseProperties extends Omit<CroppedCaseProperties, 'input_signature'> {
   size_after_resampling: number[];
@@ -21,10 +22,14 @@ export interface PreprocessedTestCase extends PreprocessedArrays { properties: T
  * `imageFiles` in channel order; `labelFile` only for the cascade's or evaluation's needs (null at inference).
  * `data` is (C + 1, z, y, x) with the synthesised seg last (-1 outside the nonzero mask).
  */
-export function preprocessTestCase(imageFiles: string[], plans: Plans, configuration: Configuration, plansFile = 'plans', labelFile: string | null = null): PreprocessedTestCase {
-  const sel = stageFor(plans, configuration, '', plansFile);
+export function preprocessTestCaseFor(imageFiles: string[], rc: ResolvedConfiguration, labelFile: string | null = null): PreprocessedTestCase {
   const { cropped, properties } = loadAndCrop(imageFiles, labelFile);
-  const r = resampleAndNormalize(cropped.data, cropped.numChannels, cropped.shape, properties.original_spacing, stageParams(plans, sel, plansFile));
+  const r = resampleAndNormalize(cropped.data, cropped.numChannels, cropped.shape, properties.original_spacing, stageParamsOf(rc));
   const { input_signature: _unused, ...rest } = properties;
   return { ...r, properties: { ...rest, size_after_resampling: [...r.shape], spacing_after_resampling: r.spacing } };
+}
+
+/** preprocessTestCaseFor with the configuration resolved from the plans here. */
+export function preprocessTestCase(imageFiles: string[], plans: Plans, configuration: Configuration, plansFile = 'plans', labelFile: string | null = null): PreprocessedTestCase {
+  return preprocessTestCaseFor(imageFiles, resolveConfiguration(plans, plansFile, configuration), labelFile);
 }

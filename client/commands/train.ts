@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { CONFIGURATIONS, type Configuration, type Fold } from '../../activities/contract';
-import { runTrainingFold } from '../../activities/training/train-process';
+import { runTrainingFold } from '../../activities/training/train-fold';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildUNet } from '../../activities/network/unet';
 import { writeCheckpoint } from '../../activities/training/checkpoint';
 import { loadModel, loadUNet, mirrorVariants, networkPatchPredictor } from '../../activities/inference/network-predictor';
+import { resolveConfiguration } from '../../activities/planning/configuration';
 import { predictFolder } from '../../activities/inference/predict-folder';
 import { readSoftmax } from '../../activities/inference/write-prediction';
 import { readNifti, writeNifti } from '../../activities/io/nifti';
@@ -72,7 +73,7 @@ test('a tiny real U-Net checkpoint predicts a raw case end to end', async () => 
   const geometry = { spacing: [1, 1, 2] as [number, number, number], origin: [1, 2, 3] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number] };
   await writeNifti(path.join(inDir, 'x_0000.nii.gz'), { data: image, shape: [5, 9, 10], dtype: 'float32', geometry });
 
-  const model = loadModel(modelDir, plans, 'plans', '3d_fullres', [0], 'model_final_checkpoint');
+  const model = loadModel(modelDir, resolveConfiguration(plans, 'plans', '3d_fullres'), [0], 'model_final_checkpoint');
   try {
     const r = await predictFolder({ inputDir: inDir, outputDir: path.join(root, 'out'), model, saveNpz: true });
     assert.deepEqual(r.predicted, ['x']);
@@ -93,5 +94,5 @@ test('a tiny real U-Net checkpoint predicts a raw case end to end', async () => 
   const loaded = loadUNet(plans, '3d_fullres', 'plans', path.join(modelDir, 'fold_0', 'model_final_checkpoint.model'));
   assert.deepEqual(loaded.getWeights(), expectedWeights, 'weights loaded by name are the saved ones');
   loaded.dispose();
-  assert.throws(() => loadModel(modelDir, plans, 'plans', '3d_fullres', [1], 'model_final_checkpoint'), /fold_1\/model_final_checkpoint\.model: checkpoint missing/);
+  assert.throws(() => loadModel(modelDir, resolveConfiguration(plans, 'plans', '3d_fullres'), [1], 'model_final_checkpoint'), /fold_1\/model_final_checkpoint\.model: checkpoint missing/);
 });

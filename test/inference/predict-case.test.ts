@@ -14,6 +14,7 @@ import { readNifti, writeNifti } from '../../activities/io/nifti';
 import type { Geometry } from '../../activities/io/geometry';
 import type { Plans } from '../../activities/planning/plans';
 import { predictCase, type CaseModel, type PatchPredictor } from '../../activities/inference/predict-case';
+import { resolveConfiguration } from '../../activities/planning/configuration';
 import { listInputCases, predictFolder } from '../../activities/inference/predict-folder';
 import { readSoftmax } from '../../activities/inference/write-prediction';
 
@@ -70,7 +71,7 @@ test('prediction NIfTI has the raw geometry and equals the known function exactl
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'predict-case-'));
   const file = await writeCase(path.join(dir, 'in'));
   // original spacing in transposed order (y, x, z) = (0.9, 0.8, 2): no resampling; patch smaller than the image
-  const model: CaseModel = { plans: plansFor([0.9, 0.8, 2], [4, 6, 4]), plansFile: 'plans', configuration: '3d_fullres', folds: [knownFunction, knownFunction] };
+  const model: CaseModel = { resolved: resolveConfiguration(plansFor([0.9, 0.8, 2], [4, 6, 4]), 'plans', '3d_fullres'), folds: [knownFunction, knownFunction] };
   const r = await predictFolder({ inputDir: path.join(dir, 'in'), outputDir: path.join(dir, 'out'), model, saveNpz: true });
   assert.deepEqual(r.predicted, ['case1']);
   const out = await readNifti(path.join(dir, 'out', 'case1.nii.gz'));
@@ -95,7 +96,7 @@ test('prediction NIfTI has the raw geometry and equals the known function exactl
 test('with resampling the label map keeps the raw grid and matches the organ', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'predict-case-'));
   const file = await writeCase(dir);
-  const model: CaseModel = { plans: plansFor([1.5, 1.3, 2.5], [4, 4, 4]), plansFile: 'plans', configuration: '3d_fullres', folds: [knownFunction] };
+  const model: CaseModel = { resolved: resolveConfiguration(plansFor([1.5, 1.3, 2.5], [4, 4, 4]), 'plans', '3d_fullres'), folds: [knownFunction] };
   const pred = await predictCase([file], model);
   assert.deepEqual(pred.properties.size_after_resampling, [5, 7, 6], 'resampled (cropped 8x9x11, transposed 9x11x8, coarser spacing)');
   const organ = makeImage().organ;
@@ -127,7 +128,7 @@ test('2D configuration predicts slice by slice with a 2D patch', async () => {
     assert.equal(start.length, 2);
     return knownFunction(patch, start);
   };
-  const pred = await predictCase([file], { plans, plansFile: 'plans', configuration: '2d', folds: [counting] });
+  const pred = await predictCase([file], { resolved: resolveConfiguration(plans, 'plans', '2d'), folds: [counting] });
   assert.deepEqual(Array.from(pred.segmentation), Array.from(makeImage().organ));
   assert.ok(calls >= 9, `one window per tile and slice (${calls})`);
 });

@@ -22,9 +22,10 @@ import { plan } from '../../activities/planning/activity';
 import { readPlansFile, writePlansFile } from '../../activities/planning/plans-file';
 import { stages, type StagePlan } from '../../activities/planning/plans';
 import { runPreprocess } from '../../activities/preprocessing/preprocess';
-import { CASCADE_TRAINER, nextStageDir, previousStageOneHot, segmentationForNextStage, writeSegFromPrevStage } from '../../activities/training/cascade';
+import { CASCADE_TRAINER, nextStageFolder as nextStageDir } from '../../activities/io/layout';
+import { previousStageOneHot, segmentationForNextStage, writeSegFromPrevStage } from '../../activities/inference/cascade';
 import { previousStageFile } from '../../activities/training/dataloader-cases';
-import { runTrainingFold, type TrainFoldInput } from '../../activities/training/train-process';
+import { runTrainingFold, type TrainFoldInput } from '../../activities/training/train-fold';
 
 interface TwoStageTask { root: string; paths: TaskPaths; plansFile: string; caseIds: string[]; val: string[][] }
 let task: TwoStageTask;

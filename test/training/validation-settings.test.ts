@@ -11,7 +11,8 @@ import { readPlansFile } from '../../activities/planning/plans-file';
 import { stages } from '../../activities/planning/plans';
 import { stageFor } from '../../activities/preprocessing/preprocess';
 import { readNpyLayout } from '../../activities/training/dataloader-cases';
-import { runTrainingFold, validationSettingsOf, VALIDATION_ARGS_FILE, type TrainFoldInput } from '../../activities/training/train-process';
+import { runTrainingFold, type TrainFoldInput } from '../../activities/training/train-fold';
+import { validationSettingsOf, VALIDATION_ARGS_FILE } from '../../activities/training/fold-validation';
 import { tinyTrainingTask, type TinyTask } from './trainer-fixture';
 
 let task: TinyTask;

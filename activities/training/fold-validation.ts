@@ -1,0 +1,102 @@
+/**
+ * nnU-Net's validate() of a trained fold: the held-out raw cases through the inference pipeline with the requested
+ * TTA and step size into validation_raw/, then summary.json and validation_args.json. The cascade appends each
+ * case's out-of-fold lowres map; 3d_lowres also exports every case for the next stage (inference/cascade.ts).
+ */
+import * as path from 'node:path';
+import { DEFAULT_VALIDATION, describeValidation, validationSettingsProblem, type TaskPaths, type TrainInput, type TrainOutput, type ValidationSettings } from '../contract';
+import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
+import { BadInputError } from '../common/errors';
+import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
+import { meanForegroundDice } from '../evaluation/summary';
+import { cascadeExtra, exportForNextStage, predictOnGrid } from '../inference/cascade';
+import { loadUNetFor, networkPatchPredictor } from '../inference/network-predictor';
+import { segmentationFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
+import { readDataset } from '../io/dataset';
+import { gtSegmentationsFolder, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder } from '../io/layout';
+import { initBackend } from '../network/backend';
+import type { UNet } from '../network/unet';
+import type { ResolvedConfiguration } from '../planning/configuration';
+import type { ValidationArgs } from './fold-completion';
+
+export { VALIDATION_ARGS_FILE };
+
+/** The settings a fold validates with: the input's, else nnU-Net's (runtime.validationTta: tests' older knob). */
+export function validationSettingsOf(input: Pick<TrainInput, 'validation'> & { runtime?: { validationTta?: boolean } }): ValidationSettings {
+  const settings = input.validation ?? { ...DEFAULT_VALIDATION, tta: input.runtime?.validationTta ?? DEFAULT_VALIDATION.tta };
+  const problem = validationSettingsProblem(settings);
+  if (problem) throw new BadInputError(`${problem} (nnU-Net: TTA on, step size 0.5)`);
+  return settings;
+}
+
+/** A trained network as the validation uses it (the trainer's, or one loaded from the final checkpoint). */
+export interface ValidationNetwork {
+  network: Pick<UNet, 'predict'>;
+  /** 3d_cascade_fullres: where the held-out cases' out-of-fold lowres maps are. */
+  previousStageDir?: string;
+}
+
+export interface FoldValidation {
+  rc: ResolvedConfiguration;
+  paths: TaskPaths;
+  foldDir: string;
+  valCases: string[];
+  settings: ValidationSettings;
+  saveSoftmax: boolean;
+  /** 3d_lowres: the pred_next_stage folder every validated case is exported to. */
+  nextStage?: string;
+  log: (line: string) => void;
+}
+
+/** Predicts the held-out cases into validation_raw/ and evaluates them; logs windows and network passes per case. */
+export async function validateFold(net: ValidationNetwork, job: FoldValidation): Promise<number> {
+  const { rc, paths, foldDir, valCases, settings, nextStage, log } = job;
+  log(`validating ${valCases.length} held-out cases into ${RESULT_FOLDERS.validation}/ (${describeValidation(settings)})`);
+  const dataset = readDataset(paths.rawDir);
+  const byId = new Map(dataset.training.map((c) => [c.id, c]));
+  let passes = 0;
+  const counted = { predict: (x: Parameters<UNet['predict']>[0]) => { passes++; return net.network.predict(x); } };
+  const predictor = networkPatchPredictor(counted, { patchSize: rc.network.patchSize, inChannels: rc.network.inChannels, tta: settings.tta });
+  const model = { resolved: rc, folds: [predictor] };
+  const finalDir = validationFolder(foldDir);
+  const args: ValidationArgs = {
+    do_mirroring: settings.tta, use_sliding_window: true, step_size: settings.stepSize, use_gaussian: true,
+    save_softmax: job.saveSoftmax, validation_folder_name: RESULT_FOLDERS.validation,
+  };
+  let summary;
+  await writeDirAtomic(finalDir, async (tmp) => {
+    for (const id of valCases) {
+      const c = byId.get(id);
+      if (!c) throw new BadInputError(`${dataset.jsonFile}: validation case ${id} is not among the training cases`, dataset.jsonFile);
+      let windows = 0;
+      passes = 0;
+      const extra = net.previousStageDir ? cascadeExtra(net.previousStageDir, id, rc.plans) : undefined;
+      const { prediction: pred, grid, properties } = await predictOnGrid(c.images, model, extra, { stepSize: settings.stepSize, onTile: () => { windows++; } });
+      log(`validated ${id}: ${windows} sliding windows, ${passes} network passes`);
+      if (nextStage) exportForNextStage(rc, nextStage, id, grid, properties);
+      await writeSegmentation(segmentationFile(tmp, id), pred.segmentation, pred.properties);
+      if (job.saveSoftmax) writeSoftmax(tmp, id, pred.probabilities, pred.properties);
+    }
+    const classes = Array.from({ length: rc.network.numClasses }, (_, i) => i);
+    summary = await evaluateStagedFolder(tmp, finalDir, gtSegmentationsFolder(paths.preprocessedDir), classes);
+    writeJsonAtomic(path.join(tmp, VALIDATION_ARGS_FILE), args);
+  });
+  const meanDice = meanForegroundDice(summary!);
+  log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
+  return meanDice;
+}
+
+/** A finished fold validated with other settings than `job.settings`: validation only, from the final checkpoint. */
+export async function revalidateFold(done: TrainOutput, used: ValidationSettings | undefined, job: FoldValidation, previousStageDir?: string): Promise<number> {
+  const { log } = job;
+  log(`the validation in ${RESULT_FOLDERS.validation}/ used ${used ? describeValidation(used) : 'unrecorded settings'}; `
+    + `validating again with ${describeValidation(job.settings)} from ${path.basename(done.finalCheckpoint)}`);
+  const backend = await initBackend({ purpose: 'inference' });
+  log(`backend: ${backend.id} (${backend.detail})`);
+  const network = loadUNetFor(job.rc, done.finalCheckpoint);
+  try {
+    return await validateFold({ network, previousStageDir }, job);
+  } finally {
+    network.dispose();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * One fold's training as nnUNet_train runs it: the resolved configuration, splits_final.json (created if missing,
+ * validated if edited), the results tree (fold dir, plans.json, debug.json, training log, progress.png), resume
+ * from the newest valid checkpoint, the trainer's epochs, then the validation (fold-validation.ts). A fold whose
+ * final checkpoint and validation exist returns at once (fold-completion.ts); when that validation used other
+ * settings than asked for now, only the validation runs again (from the final checkpoint).
+ *
+ * `runTrainingFold` runs in the calling process (the CLI) or in the child the `train` activity forks
+ * (train-process.ts), so the training loop never blocks the worker's event loop.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainInput, TrainOutput, TrainProgress } from '../contract';
+import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
+import { BadInputError } from '../common/errors';
+import { requirePreviousStage, requireTwoStages } from '../inference/cascade';
+import {
+  CASCADE_TRAINER, CHECKPOINT_FILES, debugFile, foldFolder, modelFolder, modelPlansFile, nextStageFolder, plansIdentifierOfLegacyFile,
+  progressPlotFile, splitsFile, SPLITS_FILE_NAME, trainerFor, trainingLogFile,
+} from '../io/layout';
+import { initBackend } from '../network/backend';
+import { describeUNet } from '../network/architecture';
+import { dataFolderOf, loadConfiguration, type ResolvedConfiguration } from '../planning/configuration';
+import { serializePlans } from '../planning/plans-file';
+import { NnUNetTrainerV2CascadeFullRes } from './cascade';
+import { newestValidCheckpoint } from './checkpoint';
+import { completedOutput, recordedValidation, sameValidation } from './fold-completion';
+import { revalidateFold, validateFold, validationSettingsOf, type FoldValidation } from './fold-validation';
+import { writeProgressPng } from './progress-plot';
+import { loadOrCreateSplits, selectFold, type FoldSplit } from './splits';
+import { trainerClass } from './trainer-registry';
+import type { EpochReport, NnUNetTrainerV2 } from './trainer';
+
+/** Runtime knobs that do not change what is trained (tests and small machines). */
+export interface TrainRuntimeOptions {
+  /** 3d_cascade_fullres: the 3d_lowres trainer whose pred_next_stage it reads (nnU-Net's previous_trainer; default nnUNetTrainerV2). */
+  lowresTrainer?: string;
+  seed?: number;
+  validationIterations?: number;
+  checkpointEveryEpochs?: number;
+  checkpointEveryMinutes?: number;
+  numWorkers?: number;
+  /** Mirroring TTA in the final validation when the input has no `validation` (tests' older knob). */
+  validationTta?: boolean;
+  /** Skip the final validation (nnUNet_train without validation is not a thing; tests of the loop only). */
+  skipValidation?: boolean;
+}
+
+export type TrainFoldInput = TrainInput & { runtime?: TrainRuntimeOptions };
+
+export interface TrainFoldHooks {
+  onProgress?: (p: TrainProgress) => void;
+  shouldStop?: () => boolean;
+  /** Also receives every training-log line (the file gets them regardless). */
+  log?: (line: string) => void;
+}
+
+export type TrainFoldResult = ({ status: 'done' } & TrainOutput) | { status: 'stopped'; foldDir: string; checkpoint: string; epoch: number };
+
+/** The identifier of the plans a fold trains with: the input's, else (inputs recorded before it) the plans file's name. */
+export function plansIdentifierOf(input: Pick<TrainInput, 'plansFile' | 'plansIdentifier'>): string {
+  const id = input.plansIdentifier ?? plansIdentifierOfLegacyFile(input.plansFile);
+  if (!id) throw new BadInputError(`${input.plansFile}: cannot tell the plans identifier from this file name; pass it (--plans-identifier)`, input.plansFile);
+  return id;
+}
+
+/** Where a fold's outputs go (the nnU-Net results tree). */
+export function foldDirFor(input: Pick<TrainInput, 'paths' | 'plansFile' | 'plansIdentifier' | 'configuration' | 'trainer' | 'fold'>): string {
+  return foldFolder(modelFolder(input.paths, input.configuration, input.trainer, plansIdentifierOf(input)), input.fold);
+}
+
+/** Case ids of the preprocessed stage folder (<case>.npy). */
+function preprocessedCases(dataDir: string): string[] {
+  if (!fs.existsSync(dataDir)) throw new BadInputError(`${dataDir}: no preprocessed data; run \`nnunet preprocess\` for this configuration first`, dataDir);
+  const ids = fs.readdirSync(dataDir).filter((f) => f.endsWith('.npy')).map((f) => f.slice(0, -4)).sort();
+  if (ids.length === 0) throw new BadInputError(`${dataDir}: no preprocessed cases (.npy); run \`nnunet preprocess\` again`, dataDir);
+  return ids;
+}
+
+/** Appends to a new nnU-Net-named training log in the fold folder, and hands each line to `hooks.log`. */
+function foldLogger(foldDir: string, hooks: TrainFoldHooks): (line: string) => void {
+  fs.mkdirSync(foldDir, { recursive: true });
+  const logFile = trainingLogFile(foldDir);
+  return (line) => {
+    fs.appendFileSync(logFile, `${new Date().toISOString()}: ${line}\n`);
+    hooks.log?.(line);
+  };
+}
+
+function debugInfo(trainer: NnUNetTrainerV2, rc: ResolvedConfiguration, backend: string, cases: { train: string[]; val: string[] }): unknown {
+  const stage = trainer.setup.stage;
+  const withShapes = describeUNet(stage, {
+    inChannels: trainer.inputChannels, numClasses: rc.network.numClasses, baseFeatures: rc.network.baseFeatures, maxFeatures: rc.network.maxFeatures,
+  });
+  return {
+    trainer: trainer.setup.trainerName,
+    configuration: rc.configuration,
+    input_channels: trainer.inputChannels,
+    ...(trainer.setup.previousStageDir ? { previous_stage_dir: trainer.setup.previousStageDir } : {}),
+    stage: rc.stageIndex,
+    plans_stage: stage,
+    backend,
+    num_parameters: withShapes.numParameters,
+    encoder_shapes: withShapes.encoder.map((s) => ({ shape: s.shape, features: s.features })),
+    decoder_shapes: withShapes.decoder.map((s) => ({ shape: s.shape })),
+    augmentation_patch_size: trainer.augmentation.generatorPatchSize,
+    deep_supervision_scales: trainer.augmentation.deepSupervisionScales,
+    max_num_epochs: trainer.totalEpochs,
+    train_cases: cases.train,
+    val_cases: cases.val,
+    architecture: trainer.network.summary(),
+  };
+}
+
+/** The trainer class for the configuration; only a cascade trainer trains 3d_cascade_fullres, and only that. */
+function trainerClassFor(input: TrainFoldInput): { trainerName: string; Trainer: ReturnType<typeof trainerClass> } {
+  const trainerName = trainerFor(input.configuration, input.trainer);
+  const Trainer = trainerClass(trainerName);
+  const isCascadeTrainer = Trainer === NnUNetTrainerV2CascadeFullRes || Trainer.prototype instanceof NnUNetTrainerV2CascadeFullRes;
+  if ((input.configuration === '3d_cascade_fullres') !== isCascadeTrainer) {
+    throw new BadInputError(input.configuration === '3d_cascade_fullres'
+      ? `trainer ${trainerName} cannot train 3d_cascade_fullres (no previous-stage input); use ${CASCADE_TRAINER} or a subclass of it`
+      : `trainer ${trainerName} trains 3d_cascade_fullres only, not ${input.configuration}`);
+  }
+  return { trainerName, Trainer };
+}
+
+/** Trains (or resumes, or skips) one fold and validates it. */
+export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
+  const { paths, configuration, fold } = input;
+  const { trainerName, Trainer } = trainerClassFor(input);
+  const foldDir = foldDirFor(input);
+  const plansIdentifier = plansIdentifierOf(input);
+  // 3d_lowres writes the next stage's input; 3d_cascade_fullres reads it (inference/cascade.ts).
+  const nextStage = configuration === '3d_lowres' ? nextStageFolder(paths, plansIdentifier, trainerName) : undefined;
+  const previousStageDir = configuration === '3d_cascade_fullres' ? nextStageFolder(paths, plansIdentifier, input.runtime?.lowresTrainer) : undefined;
+
+  const rc = loadConfiguration(input.plansFile, configuration, { preprocessedDir: paths.preprocessedDir, plansIdentifier });
+  const dataDir = dataFolderOf(rc);
+  let foldCases: { splits: FoldSplit[]; cases: FoldSplit } | undefined;
+  const loadFold = () => {
+    if (foldCases) return foldCases;
+    const caseIds = preprocessedCases(dataDir);
+    const splits = loadOrCreateSplits(splitsFile(paths), caseIds);
+    foldCases = { splits, cases: selectFold(splits, fold, caseIds) };
+    return foldCases;
+  };
+  const validation = validationSettingsOf(input);
+  const rt = input.runtime ?? {};
+  const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
+    rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, log,
+  });
+  const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined);
+  if (done) {
+    const used = recordedValidation(foldDir);
+    if (rt.skipValidation || (used && sameValidation(used, validation))) return { status: 'done', ...done };
+    const validationMeanDice = await revalidateFold(done, used, job(loadFold().cases.val, foldLogger(foldDir, hooks)), previousStageDir);
+    return { status: 'done', ...done, validationMeanDice };
+  }
+
+  const { splits, cases } = loadFold();
+  if (cases.val.length === 0) throw new BadInputError(`${SPLITS_FILE_NAME}: fold ${fold} has no validation cases`);
+  if (previousStageDir) {
+    requireTwoStages(rc, configuration);
+    const foldOf = (id: string) => { const f = splits.findIndex((s) => s.val.includes(id)); return f >= 0 ? f : undefined; };
+    requirePreviousStage(previousStageDir, [...cases.train, ...cases.val], foldOf);
+  }
+
+  fs.mkdirSync(foldDir, { recursive: true });
+  writeFileAtomic(modelPlansFile(path.dirname(foldDir)), serializePlans(rc.plans));
+  const log = foldLogger(foldDir, hooks);
+  const backend = await initBackend({ purpose: 'training' });
+  log(`backend: ${backend.id} (${backend.detail})`);
+
+  const trainer = new Trainer({
+    trainerName, plans: rc.plans, previousStageDir, configuration, stage: rc.stage, dataDir, foldDir,
+    trainCases: cases.train, valCases: cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
+    validationIterations: rt.validationIterations, seed: rt.seed, checkpointEveryEpochs: rt.checkpointEveryEpochs,
+    checkpointEveryMinutes: rt.checkpointEveryMinutes, numWorkers: rt.numWorkers,
+    info: { fold, plansFile: input.plansFile, backend: backend.id }, log,
+  });
+  try {
+    let resume;
+    if (input.continueTraining) {
+      resume = newestValidCheckpoint(foldDir, log);
+      log(resume ? `continuing from ${path.basename(resume.file)} (epoch ${resume.checkpoint.meta.epoch})` : 'no valid checkpoint to continue from; starting at epoch 0');
+    } else {
+      for (const f of Object.values(CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
+    }
+    trainer.initialize(resume?.checkpoint);
+    trainer.lastCheckpoint = resume?.file;
+    writeJsonAtomic(debugFile(foldDir), debugInfo(trainer, rc, backend.id, cases));
+    log(`training ${cases.train.length} cases, validating ${cases.val.length}; ${trainer.totalEpochs} epochs from epoch ${trainer.epoch}`);
+
+    const title = `${paths.taskName} ${configuration} ${input.trainer} fold ${fold}`;
+    const outcome = await trainer.run({
+      shouldStop: hooks.shouldStop,
+      onEpoch: async (r: EpochReport) => {
+        await writeProgressPng(progressPlotFile(foldDir), trainer.history, title);
+        hooks.onProgress?.(progressOf(r, trainer.lastCheckpoint));
+      },
+    });
+    if (outcome.status === 'stopped') {
+      log(`stopped; state saved in ${path.basename(outcome.checkpoint)}`);
+      return { status: 'stopped', foldDir, checkpoint: outcome.checkpoint, epoch: trainer.epoch };
+    }
+    if (rt.skipValidation) return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
+    const meanDice = await validateFold({ network: trainer.network, previousStageDir: trainer.setup.previousStageDir }, job(cases.val, log));
+    return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch, validationMeanDice: meanDice };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+/** Heartbeat details after an epoch; `checkpoint` is the newest checkpoint on disk (if any yet). */
+export function progressOf(r: EpochReport, newestCheckpoint?: string): TrainProgress {
+  const checkpoint = r.checkpoint ?? newestCheckpoint;
+  return {
+    epoch: r.epoch + 1, totalEpochs: r.totalEpochs, trainLoss: r.trainLoss, valLoss: r.valLoss,
+    pseudoDice: r.pseudoDice.map((d) => (Number.isNaN(d) ? 0 : d)), ...(checkpoint ? { checkpoint } : {}),
+  };
+}
