@@ -12,6 +12,7 @@ import { runFingerprint } from '../activities/fingerprint/fingerprint';
 import { plan } from '../activities/planning/activity';
 import { benchDir } from './demoPlan';
 import { DEMO_TASK_ID } from '../client/demo';
+import { rawTasksFolder } from '../activities/io/layout';
 
 const DEMO_LARGE_TASK_ID = 902;
 const HIPPOCAMPUS_TASK_ID = 904;
@@ -27,7 +28,7 @@ function repoRoot(): string {
 const rawDataBase = (): string => path.join(benchDir(), 'raw');
 
 export async function demoDataset(): Promise<BenchDataset> {
-  const rawDir = path.join(rawDataBase(), 'nnUNet_raw_data', demoTaskName({ taskId: DEMO_TASK_ID }));
+  const rawDir = path.join(rawTasksFolder(rawDataBase()), demoTaskName({ taskId: DEMO_TASK_ID }));
   if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) await writeDemoDataset(rawDataBase(), { taskId: DEMO_TASK_ID });
   return { name: 'demo', rawDir };
 }
@@ -35,7 +36,7 @@ export async function demoDataset(): Promise<BenchDataset> {
 /** The demo generator's large variant (10 training cases around 100 x 416 x 416, two modalities). */
 export async function demoLargeDataset(): Promise<BenchDataset> {
   const opts = { taskId: DEMO_LARGE_TASK_ID, large: true };
-  const rawDir = path.join(rawDataBase(), 'nnUNet_raw_data', demoTaskName(opts));
+  const rawDir = path.join(rawTasksFolder(rawDataBase()), demoTaskName(opts));
   if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) await writeDemoDataset(rawDataBase(), opts);
   return { name: 'demo large', rawDir };
 }
@@ -44,7 +45,7 @@ export async function demoLargeDataset(): Promise<BenchDataset> {
 export async function hippocampusDataset(): Promise<BenchDataset | string> {
   const msd = path.join(repoRoot(), '..', 'shared', 'realdata', 'Task04_Hippocampus');
   if (!fs.existsSync(path.join(msd, 'dataset.json'))) return `${msd} not found`;
-  const rawDir = path.join(rawDataBase(), 'nnUNet_raw_data', `Task${HIPPOCAMPUS_TASK_ID}_Hippocampus`);
+  const rawDir = path.join(rawTasksFolder(rawDataBase()), `Task${HIPPOCAMPUS_TASK_ID}_Hippocampus`);
   if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) await convertMsd(msd, rawDataBase(), HIPPOCAMPUS_TASK_ID);
   return { name: 'Hippocampus (MSD)', rawDir };
 }

@@ -14,6 +14,7 @@ import { planTask } from '../activities/planning/activity';
 import { stages } from '../activities/planning/plans';
 import type { Plans, StagePlan } from '../activities/planning/plans';
 import { DEMO_TASK_ID } from '../client/demo';
+import { rawTasksFolder } from '../activities/io/layout';
 
 
 /** What a U-Net workload needs from one configuration's plan. */
@@ -62,7 +63,7 @@ export async function demoBenchPlans(): Promise<BenchPlans> {
   if (fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, 'utf8')) as BenchPlans;
   const root = benchDir();
   const rawDataBase = path.join(root, 'raw');
-  const rawDir = path.join(rawDataBase, 'nnUNet_raw_data', demoTaskName({ taskId: DEMO_TASK_ID }));
+  const rawDir = path.join(rawTasksFolder(rawDataBase), demoTaskName({ taskId: DEMO_TASK_ID }));
   if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) await writeDemoDataset(rawDataBase, { taskId: DEMO_TASK_ID });
   const paths = taskPaths(rawDir, { rawDataBase, preprocessed: path.join(root, 'preprocessed'), results: path.join(root, 'results') });
   const { fingerprintFile } = await runFingerprint(paths, { numProcesses: 1 });

@@ -26,6 +26,8 @@ import type { PredictOutput } from './job-runner';
 import { benchDir } from './demoPlan';
 import { machineLine, mb, runJob, table } from './child';
 import { demoDataset, plannedDataset } from './datasets';
+import { datasetPropertiesFile, plansFile } from '../activities/io/layout';
+import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
 
 const CT_SPACING: [number, number, number] = [2.5, 0.8, 0.8]; // array order z, y, x (mm)
 const CT_INPLANE = 512;
@@ -80,10 +82,10 @@ function writeSyntheticCt(file: string, slices: number): void {
 
 /** The 3d_fullres plan nnU-Net's v2.1 planner makes for the CT dataset, written as a plans file. */
 function ctPlansFile(dir: string): string {
-  const fingerprintFile = path.join(dir, 'dataset_properties.json');
+  const fingerprintFile = datasetPropertiesFile(dir);
   writeJsonAtomic(fingerprintFile, ctFingerprint());
   const plans = getPlanner('ExperimentPlanner3D_v21').plan(readDatasetProperties(fingerprintFile), { preprocessedDir: dir });
-  const file = path.join(dir, 'nnUNetPlansv2.1_plans_3D.json');
+  const file = plansFile({ preprocessedDir: dir }, PLANS_IDENTIFIER_V21, '3d');
   writePlansFile(file, plans);
   return file;
 }

@@ -12,6 +12,7 @@ import { plan } from '../activities/planning/activity';
 import { benchDir } from './demoPlan';
 import { machineLine, mb, runJob, table } from './child';
 import { demoDataset, demoLargeDataset, freshPaths, hippocampusDataset, type BenchDataset } from './datasets';
+import { datasetPropertiesFile } from '../activities/io/layout';
 
 interface StageFigure { dataset: string; stage: string; cases: number; seconds: number; peakRssBytes: number }
 
@@ -20,7 +21,7 @@ async function benchDataset(ds: BenchDataset, numProcesses: number): Promise<Sta
   try {
     const paths = freshPaths(ds.rawDir, work);
     const fp = runJob({ kind: 'fingerprint', paths, numProcesses });
-    const { plansFiles } = await plan({ paths, fingerprintFile: path.join(paths.preprocessedDir, 'dataset_properties.json') });
+    const { plansFiles } = await plan({ paths, fingerprintFile: datasetPropertiesFile(paths.preprocessedDir) });
     if (!plansFiles['3d']) throw new Error(`${ds.name}: no 3D plans`);
     const pp = runJob({ kind: 'preprocess', paths, plansFile: plansFiles['3d'], configuration: '3d_fullres', numProcesses });
     return [

@@ -10,7 +10,7 @@ import type { Configuration, TaskPaths } from '../activities/contract';
 import { demoTaskName, writeDemoDataset } from '../activities/io/demo';
 import { taskPaths } from '../activities/io/dataset';
 import { dataRoots } from './task-ref';
-import { rawTasksFolder } from '../activities/io/layout';
+import { datasetJsonFile, rawTasksFolder } from '../activities/io/layout';
 
 export const DEMO_TASK_ID = 901;
 export const DEMO_LARGE_TASK_ID = 902;
@@ -40,7 +40,7 @@ export const DEMO_LARGE = {
 export async function ensureDemoTask(config: Config, say: (m: string) => void, large = false): Promise<TaskPaths> {
   const opts = { taskId: large ? DEMO_LARGE_TASK_ID : DEMO_TASK_ID, large };
   const rawDir = path.join(rawTasksFolder(config.paths.rawDataBase), demoTaskName(opts));
-  if (!fs.existsSync(path.join(rawDir, 'dataset.json'))) {
+  if (!fs.existsSync(datasetJsonFile(rawDir))) {
     say(`writing the ${large ? 'large ' : ''}demo dataset to ${rawDir} …${large ? ' (about a minute, 390 MB)' : ''}`);
     await writeDemoDataset(config.paths.rawDataBase, opts);
   }

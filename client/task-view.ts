@@ -12,6 +12,7 @@ import { labelsByValue, readDataset } from '../activities/io/dataset';
 import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
 import type { TaskResult, TaskState } from '../workflows/state';
 import { firstFailure } from './render/tree';
+import { predictionsFolder, testImagesFolder } from '../activities/io/layout';
 
 const QUERY_DEADLINE_MS = 15_000;
 
@@ -101,18 +102,18 @@ function plansOption(best: FindBestOutput, c: string): string {
  * winner's postprocessing.json.
  */
 export function nnunetPredictCommands(best: FindBestOutput, paths: TaskPaths): string[] {
-  const testDir = path.join(paths.rawDir, 'imagesTs');
+  const testDir = testImagesFolder(paths);
   const input = fs.existsSync(testDir) ? testDir : 'FOLDER_WITH_TEST_CASES';
-  const outDir = path.join(path.dirname(paths.resultsDir), 'predictions', paths.taskName, best.winner.name);
+  const outDir = predictionsFolder(paths, best.winner.name);
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const predict = (c: string, out: string, npz: boolean) =>
     `nnunet predict -i ${q(input)} -o ${q(out)} -t ${q(paths.taskName)} -m ${c}${plansOption(best, c)}${npz ? ' --save-npz' : ''}`;
   const configs = best.winner.configurations;
   if (configs.length === 1) return [predict(configs[0], outDir, false)];
-  const parts = configs.map((c) => path.join(outDir, c));
+  const parts = configs.map((c) => predictionsFolder(paths, best.winner.name, c));
   const pp = best.predictCommands.find((c) => c.startsWith('nnUNet_ensemble'))?.match(/-pp (\S+)/)?.[1];
   return [
     ...configs.map((c, i) => predict(c, parts[i], true)),
-    `nnunet ensemble -f ${parts.map(q).join(' ')} -o ${q(path.join(outDir, 'ensemble'))}${pp ? ` --postprocessing-file ${q(pp)}` : ''}`,
+    `nnunet ensemble -f ${parts.map(q).join(' ')} -o ${q(predictionsFolder(paths, best.winner.name, 'ensemble'))}${pp ? ` --postprocessing-file ${q(pp)}` : ''}`,
   ];
 }

@@ -12,7 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { describeTask, type TrainingCase } from './cases';
 import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
 import { inputSignature } from './cropped-store';
-import { datasetPropertiesFile, gtSegmentationsFolder } from '../io/layout';
+import { datasetJsonFile, datasetPropertiesFile, gtSegmentationsFolder } from '../io/layout';
 import { assembleDatasetProperties, datasetSignature, type DatasetPropertiesJson } from './dataset-properties';
 import { runPool, siblingModule } from './worker-pool';
 
@@ -63,10 +63,10 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
   });
 
   const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature);
-  const datasetJson = path.join(paths.rawDir, 'dataset.json');
-  copyAtomic(datasetJson, path.join(paths.croppedDir, 'dataset.json'));
+  const datasetJson = datasetJsonFile(paths.rawDir);
+  copyAtomic(datasetJson, datasetJsonFile(paths.croppedDir));
   for (const c of task.cases) copyAtomic(c.label, path.join(gtSegmentationsFolder(paths.croppedDir), path.basename(c.label)));
-  copyAtomic(datasetJson, path.join(paths.preprocessedDir, 'dataset.json'));
+  copyAtomic(datasetJson, datasetJsonFile(paths.preprocessedDir));
   writeJsonAtomic(datasetPropertiesFile(paths.croppedDir), properties);
   writeJsonAtomic(fingerprintFile, properties);
   return { fingerprintFile, numCases: results.length, computed: true };

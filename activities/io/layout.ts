@@ -191,3 +191,19 @@ export const lowresPredictionsFolder = (outputDir: string): string => path.join(
 export const sourcesDigestFile = (outDir: string): string => path.join(path.dirname(outDir), `.${path.basename(outDir)}.sources.sha256`);
 /** What the postprocessing of a model or ensemble folder was determined from. */
 export const postprocessingManifestFile = (dir: string): string => path.join(dir, '.postprocessing.manifest.json');
+
+// ---- raw task contents, predictions and reports the CLI points at ----------------------------------------------
+
+/** A task folder's dataset.json (raw; copied into the cropped and preprocessed folders by the fingerprint). */
+export const datasetJsonFile = (dir: string): string => path.join(dir, 'dataset.json');
+/** The raw task's test images (nnU-Net's imagesTs). */
+export const testImagesFolder = (paths: Pick<TaskPaths, 'rawDir'>): string => path.join(paths.rawDir, 'imagesTs');
+
+/** Where the commands printed after a run predict into: RESULTS_FOLDER/predictions/<task>/<winner>[/<configuration>]. */
+export function predictionsFolder(paths: TaskPaths, winner: string, part?: string): string {
+  const dir = path.join(path.dirname(paths.resultsDir), 'predictions', paths.taskName, winner);
+  return part === undefined ? dir : path.join(dir, part);
+}
+
+/** A sweep's report folder: RESULTS_FOLDER/sweeps/<name>. */
+export const sweepReportFolder = (results: string, name: string): string => path.join(results, 'sweeps', name);

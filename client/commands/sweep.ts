@@ -15,6 +15,7 @@ import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '
 import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
 import { taskInput } from './run';
+import { sweepReportFolder } from '../../activities/io/layout';
 
 interface SweepFlags extends ValidationFlags {
   tasks: string[];
@@ -44,7 +45,7 @@ export function sweepInput(config: Config, flags: SweepFlags): SweepInput {
     options,
     timing,
     maxConcurrentTasks: flags.maxConcurrent ?? 1,
-    reportDir: path.join(config.paths.results, 'sweeps', name),
+    reportDir: sweepReportFolder(config.paths.results, name),
   };
 }
 
