@@ -6,7 +6,6 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { describeTaskState, type WorkflowStatusName } from './temporal/task-client';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { FindBestOutput, TaskPaths } from '../activities/contract';
 import { labelsByValue, readDataset } from '../activities/io/dataset';
 import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';

@@ -6,7 +6,6 @@
  * matched to the network's parameters by name.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Configuration, Fold } from '../contract';
 import { BadInputError } from '../common/errors';

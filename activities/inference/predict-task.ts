@@ -5,7 +5,6 @@
  * model's postprocessing.json applied (and copied into OUT) when it exists.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Configuration, Fold, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';

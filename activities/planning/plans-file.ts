@@ -3,7 +3,6 @@
  * JSON). Written atomically and only when the content changes, so re-running planning is a no-op.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
 import { datasetPropertiesFile } from '../io/layout';

@@ -4,7 +4,6 @@
  * prediction folder unless -o says otherwise.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { evaluateFolders } from '../../activities/evaluation/evaluate-folder';
 import { foregroundLabels, meanForegroundDice, stringifySummary, type SummaryJson } from '../../activities/evaluation/summary';

@@ -5,7 +5,6 @@
  */
 import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config';
 import type { Configuration, Fold } from '../../activities/contract';
