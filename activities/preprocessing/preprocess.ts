@@ -102,16 +102,16 @@ function stageIsComplete(dataDir: string, inputs: readonly PreprocessCaseInput[]
 
 export async function runPreprocess(paths: TaskPaths, plansFile: string, configuration: Configuration, options: PreprocessOptions): Promise<PreprocessResult> {
   const rc = loadConfiguration(plansFile, configuration, { preprocessedDir: paths.preprocessedDir });
-  const sel = { dataDir: dataFolderOf(rc) };
+  const dataDir = dataFolderOf(rc);
   const inputs = caseInputs(paths, rc);
-  if (stageIsComplete(sel.dataDir, inputs)) return { dataDir: sel.dataDir, numCases: inputs.length, computedCases: 0 };
-  fs.mkdirSync(sel.dataDir, { recursive: true });
+  if (stageIsComplete(dataDir, inputs)) return { dataDir: dataDir, numCases: inputs.length, computedCases: 0 };
+  fs.mkdirSync(dataDir, { recursive: true });
   let done = 0;
   const results = await runPool(siblingModule(__filename, 'preprocess-case'), preprocessCase, inputs, {
     concurrency: options.numProcesses,
     onResult: () => options.onProgress?.(++done, inputs.length),
   });
   copyGroundTruth(paths);
-  writeJsonAtomic(path.join(sel.dataDir, STAGE_MANIFEST), { signature: stageSignature(inputs), cases: inputs.map((i) => i.caseId) });
-  return { dataDir: sel.dataDir, numCases: results.length, computedCases: results.filter((r) => !r.reused).length };
+  writeJsonAtomic(path.join(dataDir, STAGE_MANIFEST), { signature: stageSignature(inputs), cases: inputs.map((i) => i.caseId) });
+  return { dataDir: dataDir, numCases: results.length, computedCases: results.filter((r) => !r.reused).length };
 }
