@@ -1,8 +1,9 @@
 /**
- * The cascade's extra input (spec §6.5, §4.6): the 3d_lowres segmentation of the same case, brought onto the
+ * The cascade's extra input: the 3d_lowres segmentation of the same case, brought onto the
  * preprocessed fullres grid and one-hot encoded for labels 1..K-1, appended to the image channels.
  * v1 resizes the uncropped lowres map straight to the cropped grid (misaligned when cropping removed voxels);
  * like v2 we crop it with the case's crop box first, which is also how the training-time input was aligned.
+ * See docs/inference.md, 'How a case is predicted'.
  */
 import { BadInputError } from '../common/errors';
 import { readNifti } from '../io/nifti';

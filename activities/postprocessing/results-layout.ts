@@ -1,11 +1,12 @@
 /**
- * Where nnU-Net v1 keeps cross-validation results (spec §8.3, §9), as the postprocessing step needs them:
+ * Where nnU-Net v1 keeps cross-validation results, as the postprocessing step needs them:
  *   RESULTS_FOLDER/nnUNet/<configuration>/<task>/<trainer>__<plans>/fold_N/validation_raw/*.nii.gz
  *   .../<trainer>__<plans>/{gt_niftis, cv_niftis_raw, cv_niftis_postprocessed, postprocessing.json}
  *   RESULTS_FOLDER/nnUNet/ensembles/<task>/ensemble_<cfg>__<trainer>__<plans>--<cfg>__<trainer>__<plans>/
  *     {ensembled_raw, ensembled_postprocessed, postprocessing.json}
  * <plans> is each model's own identifier: 2d's from the 2D plans, the 3D configurations' from the 3D plans, which
  * differ with a non-default GPU memory target (ensemble_2d__T__nnUNetPlansv2.1--3d_fullres__T__nnUNetPlansv2.1_big).
+ * See docs/inference.md, 'Files'.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The nnU-Net v1 cascade on the training side (spec §4.6, §5.12):
+ * The nnU-Net v1 cascade on the training side (docs/training.md, 'Cascade'):
  * - after a 3d_lowres fold trains, its validation softmax (on the lowres preprocessed grid) is resampled with
  *   order 1 to the fullres (stage 1) preprocessed shape, argmaxed and stored as
  *   `RESULTS/3d_lowres/<task>/<lowres trainer>__<plans>/pred_next_stage/<case>_segFromPrevStage.npy`
@@ -39,7 +39,7 @@ export function nextStageDir(paths: TaskPaths, plansIdentifier: string, lowresTr
   return path.join(modelFolder(paths, '3d_lowres', lowresTrainer, plansIdentifier), PRED_NEXT_STAGE_DIR);
 }
 
-/** The task has a cascade only when the plans have a lowres stage (spec §3.6). */
+/** The task has a cascade only when the plans have a lowres stage (docs/planning.md, 'Lowres stage'). */
 export function requireTwoStages(plans: Plans, plansFile: string, configuration: Configuration): void {
   if (stages(plans).length < 2) {
     throw new BadInputError(`${plansFile}: the plans have one stage only, so the task has no 3d_lowres / 3d_cascade_fullres (${configuration}); train 3d_fullres instead`, plansFile);

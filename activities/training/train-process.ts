@@ -1,5 +1,5 @@
 /**
- * One fold's training as nnUNet_train runs it (spec §5.1-§5.2, §5.11): plans and stage, splits_final.json
+ * One fold's training as nnUNet_train runs it (docs/training.md, 'Commands'): plans and stage, splits_final.json
  * (created if missing, validated if edited), the results tree (fold dir, plans.json, debug.json, training log,
  * progress.png), resume from the newest valid checkpoint, the trainer's epochs, then validation of the held-out
  * cases through the inference code into validation_raw/ with summary.json and validation_args.json (the TTA and
@@ -326,7 +326,8 @@ interface FoldValidation {
 /**
  * nnU-Net's validate(): the held-out raw cases through the inference pipeline with the requested TTA and step
  * size, then summary.json and validation_args.json. The cascade appends each case's out-of-fold lowres map;
- * 3d_lowres also exports every case for the next stage (§5.12). Logs windows and network passes per case.
+ * 3d_lowres also exports every case for the next stage. Logs windows and network passes per case.
+ * See docs/training.md, 'Cascade'.
  */
 async function validateFold(net: ValidationNetwork, job: FoldValidation): Promise<number> {
   const { input, plans, foldDir, valCases, settings, nextStage, log } = job;
