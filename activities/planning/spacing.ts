@@ -13,7 +13,8 @@ export function medianTargetSpacing(props: DatasetProperties): number[] {
 /**
  * ExperimentPlanner3D_v21.get_target_spacing: the median spacing, except that for anisotropic data (worst axis
  * > 3x coarser AND > 3x fewer voxels) the worst axis takes the 10th percentile of its spacings, but never finer
- * than the other axes. Sizes are the cropped sizes at their own spacing (reproduced: docs/planning.md, 'Quirk decisions', 1).
+ * than the other axes. Sizes are the cropped sizes at their own spacing (a quirk, reproduced:
+ * docs/planning.md, 'Quirk decisions', 1).
  */
 export function anisotropyAwareTargetSpacing(props: DatasetProperties): number[] {
   const target = medianTargetSpacing(props);

@@ -9,7 +9,10 @@ import { deepSupervisionScales } from '../network/deepSupervision';
 
 const DEG = Math.PI / 180;
 
-/** The scale range the enlarged patch is computed with (default params), before V2 widens it (docs/planning.md, 'Quirk decisions', 4). */
+/**
+ * The scale range the enlarged patch is computed with (default params), before V2 widens it (a quirk:
+ * docs/planning.md, 'Quirk decisions', 4).
+ */
 export const GENERATOR_SCALE_RANGE: readonly [number, number] = [0.85, 1.25];
 /** The scale range SpatialTransform actually uses in nnUNetTrainerV2. */
 export const TRAINING_SCALE_RANGE: readonly [number, number] = [0.7, 1.4];
