@@ -1,8 +1,9 @@
 /**
- * Activity `findBestConfiguration` (spec §9): scores every trained configuration and pairwise ensemble on the
+ * Activity `findBestConfiguration`: scores every trained configuration and pairwise ensemble on the
  * pooled cross-validation results and returns the winner and the commands to predict with it. Postprocessing is
  * decided afterwards by the `postprocess` activity on the winner (ensembled_raw or cv_niftis_raw written here).
  * Idempotent: consolidated and ensembled folders are reused when complete.
+ * See docs/inference.md, 'How find-best chooses'.
  */
 import type { FindBestInput, FindBestOutput } from '../contract';
 import { findBest } from './find-best';

@@ -1,7 +1,8 @@
 /**
- * nnUNet_ensemble (spec §6.6): for every case with a softmax `.npz` in all folders, the mean of the probabilities,
+ * nnUNet_ensemble: for every case with a softmax `.npz` in all folders, the mean of the probabilities,
  * argmax, the label map on the raw grid (properties from the first folder), then the postprocessing rules of the
  * given postprocessing.json. Folders come from `nnunet predict --save_npz` (or validation with --npz).
+ * See docs/inference.md, 'How a case is predicted'.
  */
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';

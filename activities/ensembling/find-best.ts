@@ -1,5 +1,5 @@
 /**
- * nnUNet_find_best_configuration (spec §9, v1 `figure_out_what_to_submit.py`; v2 §10.7 where noted):
+ * nnUNet_find_best_configuration (v1 `figure_out_what_to_submit.py`; v2 where noted):
  * - every configuration: pooled cross-validation Dice = mean foreground Dice of `cv_niftis_raw/summary.json`
  *   (consolidated from the folds' validation_raw when absent or older than them), BEFORE postprocessing;
  * - every unordered pair: the folds' validation softmax (`validation_raw/<case>.npz`) averaged and exported into
@@ -9,6 +9,7 @@
  * Configurations without results are skipped (v2), or refused with `strict` (v1). Every folder written here is
  * built under a temporary name and renamed when complete, and reused while the fold predictions it came from
  * are unchanged, so re-runs are cheap and never score stale predictions.
+ * See docs/inference.md, 'How find-best chooses'.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

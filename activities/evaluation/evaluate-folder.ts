@@ -1,7 +1,8 @@
 /**
- * Evaluation of prediction files against reference files (`evaluate_folder` / `aggregate_scores`, spec §7).
+ * Evaluation of prediction files against reference files (`evaluate_folder` / `aggregate_scores`).
  * Each case is read once and reduced to its joint label histogram, so memory holds at most `concurrency`
  * volumes at a time and any label set can be scored afterwards.
+ * See docs/evaluation.md, 'Metrics'.
  */
 import * as path from 'node:path';
 import { BadInputError } from '../common/errors';

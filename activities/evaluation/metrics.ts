@@ -1,5 +1,5 @@
 /**
- * Segmentation metrics as nnU-Net v1 computes them (`evaluation/metrics.py`, `evaluator.py`, spec §7).
+ * Segmentation metrics as nnU-Net v1 computes them (`evaluation/metrics.py`, `evaluator.py`).
  *
  * One pass over the voxels builds the joint histogram of (reference label, predicted label); every class's
  * confusion counts follow from it, so the cost is linear in voxels whatever the number of classes.
@@ -10,6 +10,7 @@
  * - Recall (and FNR = 1 − Recall): NaN when the reference is empty.
  * - True Negative Rate (and FPR = 1 − TNR): NaN when the reference fills the whole image.
  * - False Omission Rate (and NPV = 1 − FOR): NaN when the prediction fills the whole image.
+ * See docs/evaluation.md, 'Metrics'.
  */
 import { BadInputError } from '../common/errors';
 

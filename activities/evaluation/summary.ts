@@ -1,5 +1,5 @@
 /**
- * summary.json in nnU-Net v1's shape (`evaluator.aggregate_scores`, spec §7):
+ * summary.json in nnU-Net v1's shape (`evaluator.aggregate_scores`; docs/evaluation.md, 'summary.json'):
  *   { name, description, timestamp, task, author,
  *     results: { all: [ { "<label>": {metric: value}, ..., test: path, reference: path } ],
  *                mean: { "<label>": {metric: nanmean over cases} },

@@ -1,7 +1,8 @@
 /**
- * One case of the fingerprint (runs in a worker thread): load all modalities and the label (spec §2.1),
- * crop to the nonzero region (§2.2), store the cropped case, and return its properties and its sampled
- * foreground intensities (§2.3). Reuses the stored case when it was made from the same input files.
+ * One case of the fingerprint (runs in a worker thread): load all modalities and the label, crop to
+ * the nonzero region, store the cropped case, and return its properties and its sampled
+ * foreground intensities. Reuses the stored case when it was made from the same input files.
+ * See docs/preprocessing.md, 'Loading and cropping', 'Fingerprint'.
  */
 import { BadInputError } from '../common/errors';
 import { readNiftiSync, type NiftiVolume } from '../io/nifti';

@@ -1,9 +1,9 @@
 /**
- * dataset_properties.json: nnU-Net v1's dataset_properties.pkl (spec §2.3) as JSON, in nnU-Net's field names,
+ * dataset_properties.json: nnU-Net v1's dataset_properties.pkl as JSON, in nnU-Net's field names,
  * so the planner (activities/planning/fingerprint.ts) reads it as it reads the shared planner vectors.
  * Per-case vectors are in array axis order (z, y, x) and in `case_identifiers` order (sorted ids).
  * Fields after the nnU-Net block are nnunet-ts extensions; nnU-Net's own consumers ignore them.
- * See docs/preprocessing.md for the schema.
+ * See docs/preprocessing.md, 'Files' (the schema) and 'Fingerprint' (what nnU-Net computes).
  */
 import { createHash } from 'node:crypto';
 import { computeIntensityStats, concatSamples, type IntensityStats } from './intensity';

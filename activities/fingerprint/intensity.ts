@@ -1,10 +1,11 @@
 /**
- * Foreground intensity statistics as nnU-Net v1's DatasetAnalyzer computes them (spec §2.3): per case and
+ * Foreground intensity statistics as nnU-Net v1's DatasetAnalyzer computes them: per case and
  * channel, the values where the cropped seg > 0 in C order, every 10th one (`[::10]`); pooled over cases,
  * median, mean, population sd, min, max and the 99.5 / 0.5 percentiles with numpy's linear interpolation.
  *
  * Precision: nnU-Net computes these on float32 arrays (float32 accumulators); we use float64 on the same
  * float32 samples, so results agree with numpy to ~1e-6 relative, never worse.
+ * See docs/preprocessing.md, 'Fingerprint'.
  */
 import { mean, medianOfSorted, percentileOfSorted, std } from '../common/numeric';
 

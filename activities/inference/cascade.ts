@@ -1,5 +1,5 @@
 /**
- * The nnU-Net v1 cascade in one place (docs/training.md, "The cascade"), apart from its trainer class
+ * The nnU-Net v1 cascade in one place (docs/training.md, "Cascade"), apart from its trainer class
  * (training/cascade.ts), which only switches these inputs on:
  * - Training side: after a 3d_lowres fold trains, its validation softmax (on the lowres preprocessed grid) is
  *   resampled with order 1 to the fullres (stage 1) preprocessed shape, argmaxed and stored in the lowres model's

@@ -1,8 +1,9 @@
 /**
- * From softmax on the preprocessed grid back to the raw image (spec §6.4, v1 `save_segmentation_nifti_from_softmax`,
+ * From softmax on the preprocessed grid back to the raw image (v1 `save_segmentation_nifti_from_softmax`,
  * with v2's uncropping): transpose back (transpose_backward), resample to the cropped original shape (order 1, the
  * low-resolution axis separately with order 0 when the spacing is anisotropic), embed into the original shape with
  * background probability 1 outside the crop box, argmax to a uint8 label map, and the image's ITK geometry.
+ * See docs/inference.md, 'How a case is predicted'.
  */
 import type { Geometry, Mat3, Vec3 } from '../io/geometry';
 import { transposeChannels, transposedShape } from '../preprocessing/transpose';

@@ -1,6 +1,6 @@
 /**
- * nnU-Net's Gaussian importance map for sliding-window aggregation (v1 `SegmentationNetwork._get_gaussian`,
- * spec §6.3): a 1 at index P//2 of a zero patch, filtered by scipy's gaussian_filter with sigma = P/8 per axis
+ * nnU-Net's Gaussian importance map for sliding-window aggregation (v1 `SegmentationNetwork._get_gaussian`):
+ * a 1 at index P//2 of a zero patch, filtered by scipy's gaussian_filter with sigma = P/8 per axis
  * (mode constant 0, truncate 4), divided by its maximum, cast to float32, exact zeros replaced by the smallest
  * non-zero value.
  *
@@ -9,6 +9,7 @@
  * separable filter does), zero beyond the kernel radius int(4σ + 0.5). We compute exactly that, including
  * numpy's pairwise summation for the kernel normalisation, so the float32 map matches scipy's bit for bit
  * up to the last-ulp behaviour of exp().
+ * See docs/evaluation.md, 'Sliding window'.
  */
 
 /** numpy's pairwise summation (`pairwise_sum` in numpy's umath loops), as `ndarray.sum()` does for float64. */

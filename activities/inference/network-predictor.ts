@@ -1,9 +1,10 @@
 /**
- * The tfjs U-Net as a PatchPredictor (spec §6.3): the channel-first patch becomes a [1, ...patch, C] tensor, every
+ * The tfjs U-Net as a PatchPredictor: the channel-first patch becomes a [1, ...patch, C] tensor, every
  * mirror variant (all subsets of the mirror axes: 8 in 3D, 4 in 2D; only the identity with TTA off) goes through
  * the network, softmax is applied per pass (v1) and flipped back, and the mean comes back class-first.
  * Models come from the trainer's checkpoints (`<fold>/model_final_checkpoint.model`, training/checkpoint.ts),
  * matched to the network's parameters by name.
+ * See docs/inference.md, 'How a case is predicted'.
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';

@@ -1,9 +1,10 @@
 /**
- * One raw case through a trained configuration (spec §6.2): preprocess as in training (crop, transpose, resample,
+ * One raw case through a trained configuration: preprocess as in training (crop, transpose, resample,
  * normalize), sliding-window softmax per fold averaged over folds (2D models: slice by slice along the first
  * transposed axis), optional cascade channels, then export (export.ts) to a label map on the raw image's grid.
  * The network is hidden behind `PatchPredictor`, so any function of a patch (a test's known function, a tfjs
  * U-Net with mirroring) can be plugged in.
+ * See docs/inference.md, 'How a case is predicted'.
  */
 import type { Configuration } from '../contract';
 import { BadInputError } from '../common/errors';

@@ -1,7 +1,8 @@
 /**
- * nnUNet_predict's folder loop (spec §6.1-6.2): the input folder is checked completely before any work (every
+ * nnUNet_predict's folder loop: the input folder is checked completely before any work (every
  * case has exactly the trained channels `<case>_0000.nii.gz` ..., each file a readable NIfTI), then each case
  * is predicted and written (write-prediction.ts). Cases whose outputs exist are skipped unless `overwrite`.
+ * See docs/inference.md, 'How a case is predicted'.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,8 +1,9 @@
 /**
- * nnUNet_predict for a task (spec §6.1-6.5): the model folder of a configuration (io/layout.ts), its plans,
+ * nnUNet_predict for a task: the model folder of a configuration (io/layout.ts), its plans,
  * its folds (default: every fold_N present) and checkpoint, the input folder checked before any work, the
  * cascade's 3d_lowres pass first (into OUT/3d_lowres_predictions unless a lowres folder is given), and the
  * model's postprocessing.json applied (and copied into OUT) when it exists.
+ * See docs/inference.md, 'How a case is predicted'.
  */
 import * as fs from 'node:fs';
 import type { Configuration, Fold, TaskPaths } from '../contract';

@@ -1,11 +1,12 @@
 /**
- * The typed-array half of nnU-Net v1's sliding-window inference (`SegmentationNetwork._internal_predict_3D_3Dconv_tiled`,
- * spec §6.3), without the network: padding to the patch size, tile starts, Gaussian-weighted aggregation.
+ * The typed-array half of nnU-Net v1's sliding-window inference (`SegmentationNetwork._internal_predict_3D_3Dconv_tiled`),
+ * without the network: padding to the patch size, tile starts, Gaussian-weighted aggregation.
  *
  * Shapes are spatial, in array order ([z, y, x] or [y, x]); multi-channel arrays are channel-first and C order.
  * The patch predictor (network, softmax, mirroring) is a callback; this module multiplies its output by the
  * importance map, sums it into preallocated float32 buffers and divides by the summed weights at the end,
  * exactly in nnU-Net's order of operations (float32 products and sums).
+ * See docs/evaluation.md, 'Sliding window'.
  */
 import { roundHalfEven } from '../common/numeric';
 import { gaussianImportanceMap } from './gaussian';

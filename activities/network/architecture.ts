@@ -1,11 +1,12 @@
 /**
- * The layout of nnU-Net v1's Generic_UNet as nnUNetTrainerV2.initialize_network builds it (spec §5.7),
+ * The layout of nnU-Net v1's Generic_UNet as nnUNetTrainerV2.initialize_network builds it,
  * derived from a plan stage without allocating any tensor: layers, parameter shapes, feature counts and
  * (given a patch size) per-stage spatial shapes. The tfjs model (unet.ts) is built from this description, and
  * the parameter count of any plan can be checked here even for networks too large to build in a test.
  *
  * Parameter names are the PyTorch state_dict keys of Generic_UNet, so checkpoints map one to one. Shapes are
  * in our channels-last layout (documented per kind below), not PyTorch's.
+ * See docs/network.md, 'The U-Net'.
  */
 import { BadInputError } from '../common/errors';
 
@@ -24,7 +25,7 @@ export interface UNetOptions {
   deepSupervision?: boolean;
   /** Features of the first stage (nnU-Net: 32). */
   baseFeatures?: number;
-  /** Feature cap: nnU-Net uses 320 in 3D and 480 in 2D (spec §12 quirk 3). */
+  /** Feature cap: nnU-Net uses 320 in 3D and 480 in 2D (quirk 3, docs/planning.md, 'Quirk decisions'). */
   maxFeatures?: number;
 }
 

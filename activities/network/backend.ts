@@ -1,5 +1,5 @@
 /**
- * Tensor backend choice (DESIGN.md "Compute"): the best one that works here, in this order:
+ * Tensor backend choice (docs/backends.md): the best one that works here, in this order:
  *   tfjs-node-gpu (CUDA) > tfjs-node (libtensorflow CPU, oneDNN) > wasm > cpu (pure JS).
  * The native ones are optional extras (`npm run setup:native`, or `npm install @tensorflow/tfjs-node`
  * with internet), so each is loaded only if present. A native package must share our @tensorflow/tfjs-core

@@ -1,7 +1,8 @@
 /**
- * Deep supervision as nnUNetTrainerV2 sets it up (spec §5.6 step 15, §5.8): one output per decoder level,
+ * Deep supervision as nnUNetTrainerV2 sets it up: one output per decoder level,
  * the target of level i is the segmentation resized by 1/cumprod(pool kernels)[i-1] with nearest neighbour,
  * and level i's loss weighs 2^-i, the lowest-resolution level 0, normalised to sum 1.
+ * See docs/network.md, 'Loss and optimiser'.
  */
 import { roundHalfEven } from '../common/numeric';
 

@@ -1,6 +1,7 @@
 /**
- * One optimisation step of nnUNetTrainerV2 (spec §5.9 inner loop): forward with deep supervision, weighted
+ * One optimisation step of nnUNetTrainerV2: forward with deep supervision, weighted
  * Dice+CE, gradients, clipping + Nesterov SGD. Everything it allocates is released before it returns.
+ * See docs/network.md, 'Loss and optimiser'.
  */
 import * as tf from '@tensorflow/tfjs';
 import { deepSupervisionLoss } from '../training/loss';

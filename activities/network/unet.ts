@@ -1,7 +1,8 @@
 /**
- * nnU-Net v1's Generic_UNet (spec §5.7) as a functional TensorFlow.js model: explicit variables (in the order
+ * nnU-Net v1's Generic_UNet as a functional TensorFlow.js model: explicit variables (in the order
  * and with the names of the PyTorch state_dict, see architecture.ts) and an `apply` that composes ops, so the
  * same code runs on every backend. Input and outputs are channels-last: [batch, (z,) y, x, channels].
+ * See docs/network.md, 'The U-Net'.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MT19937 } from '../training/mt19937';

@@ -1,4 +1,4 @@
-/** nnU-Net v1 planning constants (spec §3.1; ExperimentPlanner, Generic_UNet). */
+/** nnU-Net v1 planning constants (ExperimentPlanner, Generic_UNet; docs/planning.md, 'Constants'). */
 export const PLANNING = {
   targetSpacingPercentile: 50,
   anisotropyThreshold: 3,
@@ -7,17 +7,17 @@ export const PLANNING = {
   /** v2.1 base features; the 3D memory reference is rescaled by 32/30 (the reference was measured with 30). */
   baseFeatures: 32,
   referenceBaseFeatures3d: 30,
-  /** The 2D v2.1 planner's first memory estimate still uses 30 features (quirk, spec §12.2). */
+  /** The 2D v2.1 planner's first memory estimate uses 30 features (docs/planning.md, 'Quirk decisions', 2). */
   firstEstimateBaseFeatures2d: 30,
   maxFeatures3d: 320,
   maxFeatures2d: 512,
-  /** What the networks actually cap features at (spec §5.7): 2D uses 480, not the 512 planning assumed. */
+  /** The networks cap features at 480 in 2D, not the 512 planning assumed (docs/network.md, 'The U-Net'). */
   networkMaxFeatures3d: 320,
   networkMaxFeatures2d: 480,
   convPerStage: 2,
   minBatchSize: 2,
   batchCoversMaxFractionOfDataset: 0.05,
-  /** Lowres trigger: the median patient must be at least this many patches (spec §3.6). */
+  /** Lowres trigger: the median patient must be at least this many patches (docs/planning.md, 'Lowres stage'). */
   patientsPerPatchStage0: 4,
   vramReference3d: 520_000_000,
   vramReference2d: 19_739_648,

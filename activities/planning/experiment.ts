@@ -1,6 +1,6 @@
 /**
  * plan_experiment of nnU-Net v1's ExperimentPlanner3D_v21 and ExperimentPlanner2D_v21 as pure functions:
- * fingerprint in, plans dict out (spec §3.2-§3.10).
+ * fingerprint in, plans dict out (docs/planning.md, 'How the v2.1 planners decide').
  */
 import * as path from 'node:path';
 import { product } from '../common/numeric';
@@ -52,7 +52,7 @@ function geometry(props: DatasetProperties, targetSpacing: number[]): Geometry {
 /**
  * The lowres (cascade) stage: coarsen the spacing by 1 % steps (the finest axes first while any axis is more than
  * 2x finer than the coarsest) until the median case is at most 4 patches; keep it only if it at least halves the
- * voxel count of the full-resolution median (spec §3.6).
+ * voxel count of the full-resolution median (docs/planning.md, 'Lowres stage').
  */
 function lowresStage(g: Geometry, fullres: StagePlan, reference: number): StagePlan | undefined {
   let patchVoxels = product(fullres.patch_size);

@@ -1,4 +1,4 @@
-/** Normalization scheme and non-zero-mask decisions per channel (spec §3.9). */
+/** Normalization scheme and non-zero-mask decisions per channel (docs/planning.md, 'Normalization and masks'). */
 import { median } from '../common/numeric';
 import { modalityNames, type DatasetProperties } from './fingerprint';
 import type { NormalizationScheme } from './plans';

@@ -1,4 +1,6 @@
-/** Target spacing, transposition and median shape (spec §3.2, §3.3). */
+/** Target spacing, transposition and median shape.
+ * See docs/planning.md, 'Target spacing', 'Transposition and median shape'.
+ */
 import { argmax, columnwise, median, percentile } from '../common/numeric';
 import type { DatasetProperties } from './fingerprint';
 import { PLANNING } from './constants';
@@ -11,7 +13,8 @@ export function medianTargetSpacing(props: DatasetProperties): number[] {
 /**
  * ExperimentPlanner3D_v21.get_target_spacing: the median spacing, except that for anisotropic data (worst axis
  * > 3x coarser AND > 3x fewer voxels) the worst axis takes the 10th percentile of its spacings, but never finer
- * than the other axes. Sizes are the cropped sizes at their own spacing (quirk §12.1, reproduced).
+ * than the other axes. Sizes are the cropped sizes at their own spacing (a quirk, reproduced:
+ * docs/planning.md, 'Quirk decisions', 1).
  */
 export function anisotropyAwareTargetSpacing(props: DatasetProperties): number[] {
   const target = medianTargetSpacing(props);

@@ -1,7 +1,8 @@
 /**
- * Per-stage planning (spec §3.5, §3.8): initial patch, topology, the VRAM-proxy shrink loop and the batch size
+ * Per-stage planning: initial patch, topology, the VRAM-proxy shrink loop and the batch size
  * with its 5 % dataset cap. Arithmetic follows nnU-Net's numpy code operation by operation so that rounding and
  * tie-breaking land where nnU-Net's do.
+ * See docs/planning.md, '3D stage', '2D stage'.
  */
 import { argmaxLastTie, mean, product, roundHalfEven } from '../common/numeric';
 import { PLANNING } from './constants';

@@ -1,11 +1,12 @@
 /**
- * Activity `postprocess`: nnU-Net's postprocessing decision for the chosen model (spec §8.3).
+ * Activity `postprocess`: nnU-Net's postprocessing decision for the chosen model.
  * - single configuration: consolidate the folds' validation_raw predictions into cv_niftis_raw (with its
  *   summary.json), then determine postprocessing against gt_niftis → cv_niftis_postprocessed + postprocessing.json
  *   in the model folder, which is what predict applies;
  * - ensemble: determine it on ensembles/<task>/<name>/ensembled_raw (written by ensembling) → ensembled_postprocessed.
  * Idempotent: a manifest beside postprocessing.json records the inputs (file names, sizes, mtimes, classes); when it
  * matches, the stored result is returned without recomputation.
+ * See docs/evaluation.md, 'Postprocessing'.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';

@@ -1,9 +1,10 @@
 /**
- * consolidate_folds (spec §8.3): the folds' validation_raw predictions pooled into one folder and evaluated
+ * consolidate_folds: the folds' validation_raw predictions pooled into one folder and evaluated
  * there (cv_niftis_raw, or an ensemble's ensembled_raw). Such a folder is derived data: it is rebuilt whenever
  * the fold predictions it came from change (a fold retrained or re-validated with other settings), which a
  * digest of their names, sizes and mtimes tells. The digest lives beside the folder (.<folder>.sources.sha256),
  * so the folder holds what nnU-Net's does and nothing else.
+ * See docs/evaluation.md, 'Postprocessing'.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * nnU-Net's determine_postprocessing (v1 `postprocessing/connected_components.py`, spec §8.2, dice_threshold 0):
+ * nnU-Net's determine_postprocessing (v1 `postprocessing/connected_components.py`, dice_threshold 0):
  * 1. keep only the largest connected component of all foreground classes together; accept iff at least one
  *    class's mean Dice strictly improves and none strictly worsens;
  * 2. (more than one class) starting from the step-1 result if accepted, else the raw predictions, keep the
@@ -9,6 +9,7 @@
  * Each case is read once: the raw prediction and its three postprocessed variants (all-foreground, per-class on
  * raw, per-class on all-foreground) are scored in memory, so no temporary folders are written. The final
  * folder (the raw predictions with the chosen rules applied) and its summary.json are written as nnU-Net does.
+ * See docs/evaluation.md, 'Postprocessing'.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * postprocessing.json (nnU-Net v1, spec §8.2) and applying it to a segmentation.
+ * postprocessing.json (nnU-Net v1; docs/evaluation.md, 'Postprocessing') and applying it to a segmentation.
  *
  * File keys (written sorted, like nnU-Net's save_json): dc_per_class_pp_all, dc_per_class_pp_per_class,
  * dc_per_class_raw ({"<label>": mean Dice}), for_which_classes (e.g. [[1, 2], 2] or []), min_valid_object_sizes

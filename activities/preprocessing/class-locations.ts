@@ -1,8 +1,9 @@
 /**
- * Foreground locations for oversampling (spec §4.4, GenericPreprocessor._run_internal): one RandomState(1234)
+ * Foreground locations for oversampling (GenericPreprocessor._run_internal): one RandomState(1234)
  * per case; for each foreground class in all_classes order, all voxel coordinates with seg == c in C order,
  * n = max(min(10000, count), ceil(0.01 · count)) of them chosen without replacement
  * (`rndst.choice(count, n, replace=False)` = the first n of a legacy permutation). Same numbers as nnU-Net.
+ * See docs/preprocessing.md, 'Foreground locations'.
  */
 import { MT19937 } from '../training/mt19937';
 import type { Shape3 } from '../volume/crop';

@@ -1,11 +1,12 @@
 /**
- * Intensity normalization per channel, after resampling (spec §4.3, GenericPreprocessor.resample_and_normalize):
+ * Intensity normalization per channel, after resampling (GenericPreprocessor.resample_and_normalize):
  * - "CT": clip to the fingerprint's [percentile_00_5, percentile_99_5], then (x - mean) / sd with the
  *   fingerprint's foreground mean and sd (no epsilon); with use_mask_for_norm also zero where seg < 0.
  * - "noNorm": unchanged.
  * - "nonCT" with use_mask_for_norm: inside seg >= 0, (x - mean) / (std + 1e-8) over that region; 0 outside.
  * - "nonCT" without mask: (x - mean) / (std + 1e-8) over the whole (cropped, resampled) channel.
  * Statistics are float64 over float32 voxels (numpy uses float32 accumulators: ~1e-7 relative difference).
+ * See docs/preprocessing.md, 'Normalization'.
  */
 import { BadInputError } from '../common/errors';
 import type { NormalizationScheme } from '../planning/plans';

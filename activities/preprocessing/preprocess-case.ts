@@ -1,8 +1,9 @@
 /**
- * One case of preprocessing (runs in a worker thread), in nnU-Net v1's order (spec §4): load the cropped case,
+ * One case of preprocessing (runs in a worker thread), in nnU-Net v1's order: load the cropped case,
  * transpose with transpose_forward, NaN -> 0 in the image channels, resample to the stage spacing, seg values
  * < -1 -> 0, normalize, sample class locations, write <case>.npy ((C + 1, z, y, x) float32, seg last) and
  * <case>.json (the cropped properties plus nnU-Net's preprocessing keys). Reuses a current output.
+ * See docs/preprocessing.md, 'Order of the preprocessing steps'.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

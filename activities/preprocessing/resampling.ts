@@ -1,7 +1,8 @@
 /**
- * Resampling of one case for preprocessing (spec §4.1-4.2): resample_patient's new shape and separate-z
+ * Resampling of one case for preprocessing: resample_patient's new shape and separate-z
  * decision, then every image channel (order 3) and the seg (per-label order 1) through the kernels of
  * activities/volume/resample.ts. When the shape does not change nnU-Net does nothing, and neither do we.
+ * See docs/preprocessing.md, 'Resampling'.
  */
 import { resampleChannel, resampledShape, separateZAxis } from '../volume/resample';
 import type { Shape3 } from '../volume/crop';

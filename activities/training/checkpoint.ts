@@ -1,5 +1,5 @@
 /**
- * Training checkpoints (spec §5.11) in one self-checking file:
+ * Training checkpoints (docs/training.md, 'Checkpoint format') in one self-checking file:
  *
  *   "NNUTSCK1" (8 bytes) | header length H (uint32 LE) | header: UTF-8 JSON, space-padded so the payload
  *   starts 4-byte aligned | payload: float32 LE arrays back to back | SHA-256 of every byte before it (32 bytes)

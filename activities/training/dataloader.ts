@@ -1,8 +1,9 @@
 /**
- * nnU-Net v1's DataLoader3D / DataLoader2D (spec §5.4): batches of patches from preprocessed cases, cases
+ * nnU-Net v1's DataLoader3D / DataLoader2D: batches of patches from preprocessed cases, cases
  * drawn uniformly with replacement, the last third of each batch forced to contain foreground through the
  * stored class locations, patches taken from the area enlarged by `need_to_pad` and padded (image 0, seg -1).
  * Deterministic for a seed; the generator state goes into checkpoints (`getState` / `state` option).
+ * See docs/augmentation.md, 'Patch sampling'.
  */
 import { product } from '../common/numeric';
 import type { MT19937State } from './mt19937';

@@ -1,8 +1,9 @@
 /**
- * nnU-Net's training loss (spec §5.8): cross-entropy + soft Dice on the softmax (smooth 1e-5, background
+ * nnU-Net's training loss: cross-entropy + soft Dice on the softmax (smooth 1e-5, background
  * excluded, batch Dice per configuration), summed per deep-supervision level with weights 2^-i (last 0,
  * normalised). Logits are channels-last [batch, ...spatial, classes]; targets are int32 label maps
  * [batch, ...spatial]. The value is typically negative (Dice enters as -mean Dice).
+ * See docs/network.md, 'Loss and optimiser'.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Configuration } from '../contract';

@@ -1,7 +1,8 @@
 /**
- * nnUNetTrainerV2's optimisation (spec §5.3): SGD with Nesterov momentum 0.99, weight decay 3e-5 added to the
+ * nnUNetTrainerV2's optimisation: SGD with Nesterov momentum 0.99, weight decay 3e-5 added to the
  * gradient as PyTorch's SGD does, global gradient-norm clipping at 12 (clip_grad_norm_), poly learning-rate
  * decay. The momentum buffers are plain Float32Arrays on request, so a checkpoint can hold them.
+ * See docs/network.md, 'Loss and optimiser'.
  */
 import * as tf from '@tensorflow/tfjs';
 import { variableGradsFreeing } from '../network/backprop';

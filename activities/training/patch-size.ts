@@ -1,14 +1,18 @@
 /**
- * nnUNetTrainerV2's augmentation set-up (spec §5.5-§5.6; v1 setup_DA_params, batchgenerators defaults):
+ * nnUNetTrainerV2's augmentation set-up (v1 setup_DA_params, batchgenerators defaults):
  * the enlarged sampling patch (`get_patch_size`) and every range and probability of the training pipeline,
  * resolved once per stage plan so the loader and the augmentation read one typed object.
+ * See docs/augmentation.md, 'The enlarged patch', 'Pipeline'.
  */
 import { roundHalfEven } from '../common/numeric';
 import { deepSupervisionScales } from '../network/deepSupervision';
 
 const DEG = Math.PI / 180;
 
-/** The scale range the enlarged patch is computed with (default params), before V2 widens it (quirk §12.4). */
+/**
+ * The scale range the enlarged patch is computed with (default params), before V2 widens it (a quirk:
+ * docs/planning.md, 'Quirk decisions', 4).
+ */
 export const GENERATOR_SCALE_RANGE: readonly [number, number] = [0.85, 1.25];
 /** The scale range SpatialTransform actually uses in nnUNetTrainerV2. */
 export const TRAINING_SCALE_RANGE: readonly [number, number] = [0.7, 1.4];

@@ -1,8 +1,9 @@
 /**
- * nnU-Net's cross-validation split (nnUNetTrainerV2.do_split, spec §5.2) and its `splits_final.json` file.
+ * nnU-Net's cross-validation split (nnUNetTrainerV2.do_split) and its `splits_final.json` file.
  * Default: sorted case ids cut by sklearn's KFold(n_splits=5, shuffle=True, random_state=12345), which shuffles
  * the index positions with numpy's legacy RandomState(12345).shuffle. Same case names here and there give
  * the same folds, so results compare fold by fold with nnU-Net's.
+ * See docs/network.md, 'Splits'.
  */
 import * as fs from 'node:fs';
 import { z } from 'zod';

@@ -1,11 +1,12 @@
 /**
- * nnUNetTrainerV2's training loop (spec §5.3, §5.9-§5.11): epochs of training iterations (poly LR, Nesterov SGD,
+ * nnUNetTrainerV2's training loop: epochs of training iterations (poly LR, Nesterov SGD,
  * clipping at 12, deep-supervised Dice+CE), validation iterations for the validation loss and the online
  * pseudo-Dice, nnU-Net's moving averages and best-model tracking, the momentum rescue at epoch 100, and
  * checkpoints that resume the exact stream (weights, momentum, histories, loader and augmentation RNG states).
  *
  * Knobs a subclass changes are protected fields (`maxEpochs`, `iterationsPerEpoch`, ...); a subclass registered
  * by name in trainer-registry.ts is a custom trainer.
+ * See docs/training.md, 'The loop'.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -116,7 +117,7 @@ export function scaledValidationIterations(iterations: number, defaultIterations
 }
 
 export class NnUNetTrainerV2 {
-  // nnUNetTrainerV2's constants (spec §5.3, §5.11); subclasses override these.
+  // nnUNetTrainerV2's constants (docs/training.md, 'The loop'); subclasses override these.
   protected maxEpochs = 1000;
   protected iterationsPerEpoch = 250;
   protected validationIterations = 50;

@@ -1,5 +1,5 @@
 /**
- * 3D connected-component labelling and "keep the largest component" (spec §8.1).
+ * 3D connected-component labelling and "keep the largest component" (docs/evaluation.md, 'Connected components').
  *
  * nnU-Net labels with scipy.ndimage.label's default structure: face connectivity, i.e. 6 neighbours in 3D
  * (4 in 2D, which is the same thing for a volume with one slice). 18 and 26 are available as options.

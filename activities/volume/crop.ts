@@ -1,8 +1,9 @@
 /**
- * nnU-Net's crop_to_nonzero (spec §2.2) on typed arrays, in array axis order (z, y, x):
+ * nnU-Net's crop_to_nonzero on typed arrays, in array axis order (z, y, x):
  * nonzero mask = OR over channels of (value != 0), 3D hole filling (scipy binary_fill_holes with face
  * connectivity), bounding box [min, max + 1) per axis, crop every channel and the seg, and mark background
  * outside the cropped mask as -1 in the seg.
+ * See docs/preprocessing.md, 'Loading and cropping'.
  */
 
 export type Shape3 = readonly [number, number, number];

@@ -1,10 +1,11 @@
 /**
- * nnU-Net v1 resampling (spec §4.1-§4.2; preprocessing.py resample_patient / resample_data_or_seg):
+ * nnU-Net v1 resampling (preprocessing.py resample_patient / resample_data_or_seg):
  * - data: skimage resize with order 3, edge mode, no anti-aliasing, output clipped to the input's range;
  * - segmentations: one label at a time (ascending), linear resize of the binary mask, label where >= 0.5;
  * - anisotropic spacing (max/min > 3): every slice across the low-resolution axis is resized in-plane (data
  *   order 3 clipped per slice, seg per label order 1), then that axis is resampled with nearest neighbour.
  * Volumes are C-order typed arrays of one channel.
+ * See docs/preprocessing.md, 'Resampling'.
  */
 import { roundHalfEven } from '../common/numeric';
 import { resampleAxis, zoom, type Order } from './spline';

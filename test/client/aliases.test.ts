@@ -1,6 +1,9 @@
-/** nnU-Net's commands translate to `nnunet` commands; unknown, refused and not-yet-implemented ones fail clearly. */
+/** nnU-Net's commands translate to `nnunet` commands and run them; unknown and refused options fail clearly. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ALIASES, NotImplementedYet, translateAlias } from '../../client/aliases';
 import { UsageError } from '../../client/context';
 import { assertBuilt, binShim, runCli } from './cli-helpers';
@@ -38,13 +41,21 @@ test('predict, find-best and ensemble flags map onto long options', () => {
     [['ensemble', '--folders', 'a', 'b', '--output', 'c', '--postprocessing-file', 'p.json']]);
 });
 
-test('every alias has a bin shim; a step whose command has not landed fails with "not implemented yet" and exit 1', () => {
+test('every alias has a bin shim that runs its `nnunet` command: nnUNet_predict for an unknown task fails as predict does', () => {
   assertBuilt();
   const pkg = require('../../../package.json') as { bin: Record<string, string> };
   for (const alias of Object.keys(ALIASES)) assert.equal(pkg.bin[alias], `dist/client/bin/${alias}.js`);
-  const r = runCli(['-i', 'in', '-o', 'out', '-t', '4', '-m', '2d'], { script: binShim('nnUNet_predict') });
-  if (r.status === 1) assert.match(r.stderr, /nnUNet_predict: `nnunet predict` not implemented yet/);
-  else assert.notEqual(r.status, 0, 'predicting from a missing folder cannot succeed');
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-alias-'));
+  try {
+    const env = { nnUNet_raw_data_base: path.join(data, 'raw'), nnUNet_preprocessed: path.join(data, 'pre'), RESULTS_FOLDER: path.join(data, 'results') };
+    const r = runCli(['-i', 'in', '-o', 'out', '-t', '4', '-m', '2d'], { script: binShim('nnUNet_predict'), env });
+    assert.equal(r.status, 2, `a usage error (no such task), not a crash:\n${r.stderr}`);
+    assert.match(r.stderr, /^nnUNet_predict → nnunet predict --input in --output out --task 4 --configuration 2d$/m, 'the step it ran');
+    assert.match(r.stderr, /^nnUNet_predict: task 4: no Task004_\* or Dataset004_\* folder under /m, "predict's own error, named by the alias");
+    assert.doesNotMatch(r.stderr, /not implemented yet/);
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
   const bad = runCli(['2d', 'nnUNetTrainerV2', '4', '0', '--nope'], { script: binShim('nnUNet_train') });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^nnUNet_train: unknown option --nope/);

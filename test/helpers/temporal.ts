@@ -40,7 +40,7 @@ export interface TestServer {
 
 let runtimeInstalled = false;
 /** Worker logs at WARN only, so test output stays readable (once per process, before the first connection). */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

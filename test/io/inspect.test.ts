@@ -28,7 +28,7 @@ test('inspect: label values for integer label maps, range and NaN count for imag
 
 test('inspect: orientation codes of the real SCT files agree with nibabel', async (t) => {
   const shared = sharedDir();
-  if (!shared) return t.skip('../shared is absent: skipped');
+  if (!shared) return t.skip('../shared/realdata is absent (real SCT images, not in the repository): orientation check skipped');
   // nibabel.aff2axcodes of each file (computed once with nibabel 5.4).
   const expected: Record<string, string> = { 'sct_mt1.nii.gz': 'LAS', 'sct_t1w.nii.gz': 'RAS', 'sct_t2.nii.gz': 'PSR', 'sct_t2s.nii.gz': 'LAS' };
   for (const [f, codes] of Object.entries(expected)) {

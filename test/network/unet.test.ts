@@ -1,22 +1,19 @@
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeUNet } from '../../activities/network/architecture';
 import type { UNetStagePlan } from '../../activities/network/architecture';
 import { concatChannelsPureJs, convNd, convOfConcat, convOnPureJs, convPortable, instanceNormByMatmul, instanceNormByMoments, upsampleTransposed } from '../../activities/network/ops';
 import { buildUNet } from '../../activities/network/unet';
 import { BadInputError } from '../../activities/common/errors';
-import { repoRoot } from '../../config';
+import { readVector } from '../helpers/vectors';
 
-const plannerVectors = path.resolve(repoRoot(), '..', 'shared', 'vectors', 'planner_nnunet_v1.json');
 
 interface PlannedStage extends UNetStagePlan { generic_unet_num_parameters: number }
 interface PlannerVector { kind: string; fingerprint: { modalities: Record<string, string>; all_classes: number[] }; plans: Record<'3d' | '2d', { stages: PlannedStage[] }> }
 
 function plannedStages(): { label: string; stage: PlannedStage; inChannels: number; numClasses: number }[] {
-  const vectors = (JSON.parse(fs.readFileSync(plannerVectors, 'utf8')) as { vectors: PlannerVector[] }).vectors;
+  const vectors = readVector<{ vectors: PlannerVector[] }>('planner_nnunet_v1.json').vectors;
   return vectors.flatMap((v, i) => (['3d', '2d'] as const).flatMap((k) => v.plans[k].stages.map((stage, s) => ({
     label: `${i}:${v.kind}/${k}/stage${s}`,
     stage,
@@ -29,8 +26,7 @@ before(async () => {
   await tf.setBackend('cpu');
 });
 
-test('parameter count equals nnU-Net Generic_UNet for every planned stage', (t) => {
-  if (!fs.existsSync(plannerVectors)) return t.skip(`test vectors absent: ${plannerVectors}`);
+test('parameter count equals nnU-Net Generic_UNet for every planned stage', () => {
   const stages = plannedStages();
   assert.ok(stages.length >= 30);
   for (const s of stages) {
@@ -39,8 +35,7 @@ test('parameter count equals nnU-Net Generic_UNet for every planned stage', (t) 
   }
 });
 
-test('real networks built from planned stages hold exactly that many parameters', (t) => {
-  if (!fs.existsSync(plannerVectors)) return t.skip(`test vectors absent: ${plannerVectors}`);
+test('real networks built from planned stages hold exactly that many parameters', () => {
   // The smallest isotropic 3D and 2D plans and the smallest anisotropic 3D plan (kernels 1x3x3, pools 1x2x2);
   // the large ones are checked by the shape-only count above.
   const stages = plannedStages();

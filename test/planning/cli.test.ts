@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot } from './vectors';
+import { repoRoot } from '../../config';
 
 const cli = path.join(repoRoot(), 'dist', 'client', 'cli.js');
 const skip = fs.existsSync(cli) ? undefined : `${cli} not built (run npm run build): skipping CLI test`;

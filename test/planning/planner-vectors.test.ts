@@ -1,5 +1,5 @@
 /**
- * Our planners against nnU-Net v1's own plans for 16 fingerprints (../shared/vectors/planner_nnunet_v1.json):
+ * Our planners against nnU-Net v1's own plans for 16 fingerprints (test/fixtures/vectors/planner_nnunet_v1.json):
  * every planned field must match — target spacing, transposition, patch/batch sizes, pooling, kernels, the
  * lowres stage and its values, normalization and mask use.
  */
@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { parseDatasetProperties } from '../../activities/planning/fingerprint';
 import { getPlanner } from '../../activities/planning/registry';
 import { stages, type Plans } from '../../activities/planning/plans';
-import { loadVectors } from './vectors';
+import { readVector } from '../helpers/vectors';
 
 interface ExpectedPlan {
   transpose_forward: number[];
@@ -18,7 +18,7 @@ interface ExpectedPlan {
 }
 interface Vector { kind: string; num_cases: number; fingerprint: unknown; plans: { '3d': ExpectedPlan; '2d': ExpectedPlan } }
 
-const { data, skip } = loadVectors<{ vectors: Vector[] }>('planner_nnunet_v1.json');
+const data = readVector<{ vectors: Vector[] }>('planner_nnunet_v1.json');
 
 const STAGE_FIELDS = ['batch_size', 'num_pool_per_axis', 'patch_size', 'median_patient_size_in_voxels', 'do_dummy_2D_data_aug',
   'pool_op_kernel_sizes', 'conv_kernel_sizes'] as const;
@@ -42,8 +42,8 @@ function comparePlans(ours: Plans, expected: ExpectedPlan, label: string): void 
   });
 }
 
-test('v2.1 planners reproduce nnU-Net v1 plans for all reference fingerprints', { skip }, () => {
-  const vectors = data!.vectors;
+test('v2.1 planners reproduce nnU-Net v1 plans for all reference fingerprints', () => {
+  const vectors = data.vectors;
   assert.equal(vectors.length, 16);
   let matched = 0;
   vectors.forEach((v, i) => {

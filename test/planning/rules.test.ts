@@ -1,4 +1,7 @@
-/** Planner rules against the published numbers of spec §11 and the topology/memory rules of §3.4-§3.7. */
+/**
+ * Planner rules against nnU-Net's published numbers and its topology and memory rules.
+ * See docs/planning.md, 'Published numbers', 'Network topology', 'Memory estimate'.
+ */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { planStage2d, planStage3d, vramReference3d } from '../../activities/planning/stage';
@@ -41,7 +44,7 @@ test('topology: anisotropic spacing starts with in-plane-only kernels and pools;
   assert.deepEqual(padShape([36, 48, 34], [8, 8, 8]), [40, 48, 40]);
 });
 
-test('memory proxy matches the formula of spec §3.7 on a hand-computed case', () => {
+test('memory proxy matches nnU-Net\'s formula on a hand-computed case', () => {
   // 8^3 patch, one pool by 2: (5·512·32 + 1·512 + 3·512) + 2·64·64
   const v = approxVramConsumption({ patchSize: [8, 8, 8], poolKernels: [[2, 2, 2]], baseFeatures: 32, maxFeatures: 320, numModalities: 1, numClasses: 3 });
   assert.equal(v, 5 * 512 * 32 + 512 + 3 * 512 + 2 * 64 * 64);

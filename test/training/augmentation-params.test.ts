@@ -4,7 +4,7 @@ import { firstForcedForegroundIndex, getPatchSize, setupAugmentationParams, GENE
 
 const deg = (d: number) => [(-d * Math.PI) / 180, (d * Math.PI) / 180] as const;
 
-test('get_patch_size matches the spec examples', () => {
+test("get_patch_size matches nnU-Net's examples (docs/augmentation.md, 'The enlarged patch')", () => {
   assert.deepEqual(getPatchSize([40, 56, 40], deg(30), deg(30), deg(30), GENERATOR_SCALE_RANGE), [73, 80, 64]);
   assert.deepEqual(getPatchSize([128, 128, 128], deg(30), deg(30), deg(30), GENERATOR_SCALE_RANGE), [205, 205, 205]);
   assert.deepEqual(getPatchSize([56, 40], deg(180), deg(180), deg(180), GENERATOR_SCALE_RANGE), [65, 65]);

@@ -8,7 +8,7 @@ before(async () => {
   await tf.setBackend('cpu');
 });
 
-/** Float64 reference of nnU-Net's DC_and_CE_loss, written from the spec's formulas. Layout [B, V, K]. */
+/** Float64 reference of nnU-Net's DC_and_CE_loss (docs/network.md, 'Loss and optimiser'). Layout [B, V, K]. */
 function refLoss(logits: Float64Array, labels: Int32Array, B: number, V: number, K: number, batchDice: boolean): number {
   const p = new Float64Array(logits.length);
   let ce = 0;

@@ -6,10 +6,8 @@ import * as path from 'node:path';
 import { MT19937 } from '../../activities/training/mt19937';
 import { createDefaultSplits, kFoldSizes, loadOrCreateSplits, readSplitsFile, selectFold, writeSplitsFile } from '../../activities/training/splits';
 import { BadInputError } from '../../activities/common/errors';
-import { repoRoot } from '../../config';
+import { readVector } from '../helpers/vectors';
 
-const shared = path.resolve(repoRoot(), '..', 'shared');
-const splitsVector = path.join(shared, 'vectors', 'splits_Task04_Hippocampus_30.json');
 
 // Reference values printed by numpy 2.4 (np.random.RandomState), the legacy stream nnU-Net relies on.
 test('MT19937 reproduces numpy legacy RandomState', () => {
@@ -42,9 +40,8 @@ test('KFold chunk sizes follow sklearn', () => {
   assert.throws(() => kFoldSizes(4, 5), BadInputError);
 });
 
-test('default split equals nnU-Net for the 30 Hippocampus cases', (t) => {
-  if (!fs.existsSync(splitsVector)) return t.skip(`test vector absent: ${splitsVector}`);
-  const expected = JSON.parse(fs.readFileSync(splitsVector, 'utf8')) as { train: string[]; val: string[] }[];
+test('default split equals nnU-Net for the 30 Hippocampus cases', () => {
+  const expected = readVector<{ train: string[]; val: string[] }[]>('splits_Task04_Hippocampus_30.json');
   const cases = [...expected[0]!.train, ...expected[0]!.val].reverse(); // input order must not matter
   assert.deepEqual(createDefaultSplits(cases), expected);
   assert.deepEqual(selectFold(expected, 2, cases), expected[2]);

@@ -1,4 +1,6 @@
-/** Resampling properties that hold analytically, and nnU-Net's separate-z decision (spec §4.1). */
+/** Resampling properties that hold analytically, and nnU-Net's separate-z decision.
+ * See docs/preprocessing.md, 'Resampling'.
+ */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { resampleChannel, resampledShape, resizeData, separateZAxis, type Shape3 } from '../../activities/volume/resample';

@@ -1,16 +1,15 @@
 /**
- * Resampling against nnU-Net v1's own calls (../shared/vectors/resample_nnunet_v1.json, scipy.ndimage as
+ * Resampling against nnU-Net v1's own calls (test/fixtures/vectors/resample_nnunet_v1.json, scipy.ndimage as
  * skimage's resize drives it): data within 1e-4 of the data range, segmentations label-exact.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { loadVectors } from '../planning/vectors';
+import { readVector } from '../helpers/vectors';
 import { resampleChannel, resizeData, resizeSegmentation, type Shape3 } from '../../activities/volume/resample';
 
 interface Case { kind: string; input_shape: Shape3; output_shape: Shape3; input: number[]; expected: number[]; axis?: number }
 
-const { data, skip } = loadVectors<{ cases: Case[] }>('resample_nnunet_v1.json');
-const cases = data?.cases;
+const cases = readVector<{ cases: Case[] }>('resample_nnunet_v1.json').cases;
 
 function run(c: Case): ArrayLike<number> {
   switch (c.kind) {
@@ -22,9 +21,9 @@ function run(c: Case): ArrayLike<number> {
   }
 }
 
-test('resampling matches nnU-Net v1 on every reference vector', { skip }, () => {
+test('resampling matches nnU-Net v1 on every reference vector', () => {
   let worst = 0;
-  for (const [i, c] of cases!.entries()) {
+  for (const [i, c] of cases.entries()) {
     const got = run(c);
     assert.equal(got.length, c.expected.length, `#${i} ${c.kind} size`);
     const lo = Math.min(...c.input);
@@ -36,5 +35,5 @@ test('resampling matches nnU-Net v1 on every reference vector', { skip }, () => 
     else assert.ok(maxErr <= tol, `#${i} ${c.kind}: max error ${maxErr} > ${tol}`);
     worst = Math.max(worst, maxErr / Math.max(hi - lo, 1e-12));
   }
-  console.log(`resample vectors: ${cases!.length}/${cases!.length} within tolerance; worst error ${worst.toExponential(2)} of the data range`);
+  console.log(`resample vectors: ${cases.length}/${cases.length} within tolerance; worst error ${worst.toExponential(2)} of the data range`);
 });

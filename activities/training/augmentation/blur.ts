@@ -1,6 +1,6 @@
 /**
  * Gaussian blur as scipy.ndimage.gaussian_filter (isotropic σ, truncate 4, 'reflect' borders: d c b a | a b c d),
- * separable over every spatial axis; nnU-Net's GaussianBlurTransform (spec §5.6 step 5).
+ * separable over every spatial axis; nnU-Net's GaussianBlurTransform (docs/augmentation.md, 'Pipeline').
  */
 import type { Range } from '../patch-size';
 import type { Rng } from './random';

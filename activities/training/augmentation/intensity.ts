@@ -1,8 +1,9 @@
 /**
- * batchgenerators' per-sample intensity transforms as nnU-Net's moreDA pipeline calls them (spec §5.6 steps
- * 4, 6, 7, 9, 10). Each works in place on one sample's image channels (channel-first, any spatial rank) and
+ * batchgenerators' per-sample intensity transforms (noise, brightness, contrast, gamma) as nnU-Net's moreDA
+ * pipeline calls them. Each works in place on one sample's image channels (channel-first, any spatial rank) and
  * makes the same draws, in the same order, as batchgenerators 0.25 (whose noise σ comes from Python's `random`
  * instead); the caller decides the per-sample probability.
+ * See docs/augmentation.md, 'Pipeline'.
  */
 import { mean, std } from '../../common/numeric';
 import type { Range } from '../patch-size';

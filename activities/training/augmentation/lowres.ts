@@ -1,7 +1,8 @@
 /**
- * SimulateLowResolutionTransform (spec §5.6 step 8): per channel with p `pPerChannel`, zoom z ~ U(range),
+ * SimulateLowResolutionTransform: per channel with p `pPerChannel`, zoom z ~ U(range),
  * downsample to round(shape·z) with nearest neighbour and back with cubic splines (skimage resize, edge mode,
  * no anti-aliasing, clipped), `ignoreAxes` kept at full size (axis 0 for dummy-2D data).
+ * See docs/augmentation.md, 'Pipeline'.
  */
 import { roundHalfEven } from '../../common/numeric';
 import { resizeData } from '../../volume/resample';

@@ -1,4 +1,6 @@
-/** MirrorTransform (spec §5.6 step 11): each allowed spatial axis flipped with p 0.5, image and seg alike. */
+/** MirrorTransform: each allowed spatial axis flipped with p 0.5, image and seg alike.
+ * See docs/augmentation.md, 'Pipeline'.
+ */
 import type { Rng } from './random';
 import type { Channels } from './spatial';
 

@@ -1,10 +1,11 @@
 /**
- * The cascade's extra augmentation (nnU-Net's ApplyRandomBinaryOperatorTransform, spec §5.12): with p 0.4 per
+ * The cascade's extra augmentation (nnU-Net's ApplyRandomBinaryOperatorTransform): with p 0.4 per
  * sample, every one-hot previous-stage channel (shuffled) gets one of binary dilation / erosion / closing /
  * opening (scipy.ndimage, border 0) with skimage's ball(r), r ~ U(1, 8); voxels a channel gains are cleared in
  * the other channels. The ball follows skimage exactly, including a non-integer radius: int(2r + 1) grid points
  * per axis at linspace(-r, r), kept where x² + y² + z² ≤ r²; scipy centres it at index size // 2.
  * Each ball is a list of rows (dz, dy, x-interval), and a row is answered in O(1) from per-row prefix counts.
+ * See docs/augmentation.md, 'Decisions'.
  */
 import type { Rng } from './random';
 import type { Channels } from './spatial';

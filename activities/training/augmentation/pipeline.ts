@@ -1,9 +1,10 @@
 /**
- * nnU-Net's training augmentation (get_moreDA_augmentation as nnUNetTrainerV2 sets it up; spec §5.6), one
- * sample at a time, in the spec's order and with its probabilities: [dummy 2D] spatial → noise → blur →
+ * nnU-Net's training augmentation (get_moreDA_augmentation as nnUNetTrainerV2 sets it up), one
+ * sample at a time, in nnU-Net's order and with its probabilities: [dummy 2D] spatial → noise → blur →
  * brightness → contrast → low resolution → inverted gamma → gamma → mirror → mask → seg −1 → 0 → (cascade) the
  * previous stage's seg (second seg channel) as one-hot image channels, with random binary morphology (p 0.4).
  * Deep-supervision targets are made by network/deepSupervision (see batch-worker's toNetworkBatch).
+ * See docs/augmentation.md, 'Pipeline'.
  */
 import { product } from '../../common/numeric';
 import type { Batch } from '../dataloader';

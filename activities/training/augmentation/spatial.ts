@@ -1,5 +1,5 @@
 /**
- * batchgenerators' SpatialTransform as nnUNetTrainerV2 configures it (spec §5.6 step 2): the output patch's
+ * batchgenerators' SpatialTransform as nnUNetTrainerV2 configures it: the output patch's
  * centred grid (row vectors) times Rx·Ry·Rz (2D: R) times the scale factor, shifted to the input centre
  * D/2 - 0.5, sampled as scipy's map_coordinates in 'constant' mode (image cval 0, seg cval -1): points outside
  * the input take cval, points inside interpolate (mirrored taps past the edges). Without rotation or scaling
@@ -7,6 +7,7 @@
  * or linear (order 1) when asked for speed. Segmentations are interpolated per label (order 1, ≥ 0.5 wins,
  * higher labels overwrite on ties); a voxel no label reaches stays 0, as in batchgenerators'
  * interpolate_img (so points outside the loaded patch become background, not -1).
+ * See docs/augmentation.md, 'Pipeline'.
  */
 import { matMul, rotation2d, rotationX, rotationY, rotationZ, type AugmentationParams } from '../patch-size';
 import type { Rng } from './random';
