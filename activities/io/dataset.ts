@@ -103,8 +103,11 @@ function formatZodError(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('; ');
 }
 
+/** dataset.json of the largest datasets is a few megabytes; anything far beyond is not one. */
+const MAX_JSON_BYTES = 256 * 1024 * 1024;
+
 function parseJson(jsonFile: string): Record<string, unknown> {
-  const text = readBytesSync(jsonFile, { what: 'dataset.json', hint: 'every task folder needs one' }).toString('utf8');
+  const text = readBytesSync(jsonFile, { what: 'dataset.json', hint: 'every task folder needs one', maxBytes: MAX_JSON_BYTES }).toString('utf8');
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');
