@@ -17,7 +17,8 @@ export function register(program: Command): void {
     .option('-o, --output <dir>', 'nnUNet_raw_data_base to write into (default: paths.rawDataBase)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: ConvertOpts, cmd: Command) => {
-      const base = opts.output ?? configFor(cmd).paths.rawDataBase;
+      const config = configFor(cmd);
+      const base = opts.output ?? config.paths.rawDataBase;
       const r = await convertMsd(opts.input, base, opts.task);
       if (opts.json) printJson(r);
       else console.log(`${r.taskName}: ${r.numImages} images (${r.numSplit} 4D split into channels), ${r.numLabels} labels -> ${r.outDir}`);
