@@ -8,8 +8,9 @@ import { setDataLimits } from '../activities/io/data-limits';
  * this process (and the worker threads it starts), whatever the command reads.
  */
 export function configFor(cmd: Command): Config {
-  const { config } = cmd.optsWithGlobals<{ config?: string }>();
+  const { config, allowExternalSymlinks } = cmd.optsWithGlobals<{ config?: string; allowExternalSymlinks?: boolean }>();
   const loaded = loadConfig({ configFile: config });
+  if (allowExternalSymlinks) loaded.data.allowExternalSymlinks = true;
   setDataLimits(loaded.data);
   return loaded;
 }

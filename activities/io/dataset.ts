@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { BadInputError } from '../common/errors';
 import type { TaskPaths } from '../contract';
 import { readBytesSync } from './read-bytes';
+import { ALLOW_EXTERNAL_SYMLINKS_SETTING, dataLimits } from './data-limits';
 
 export type DatasetFormat = 'v1' | 'v2';
 
@@ -128,7 +129,37 @@ export function readDataset(taskDir: string): DatasetDescription {
   const dir = path.resolve(taskDir);
   const jsonFile = path.join(dir, 'dataset.json');
   const json = parseJson(jsonFile);
-  return detectFormat(json, dir) === 'v1' ? readV1(dir, jsonFile, json) : readV2(dir, jsonFile, json);
+  const d = detectFormat(json, dir) === 'v1' ? readV1(dir, jsonFile, json) : readV2(dir, jsonFile, json);
+  if (!dataLimits().allowExternalSymlinks) refuseExternalLinks(d);
+  return d;
+}
+
+function realpathOrUndefined(file: string): string | undefined {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return undefined; // missing: reported by whoever reads it
+  }
+}
+
+/**
+ * A task's files must resolve inside the task folder (links within it are fine): a link elsewhere may be a device,
+ * another user's data or a mistake, so it is followed only when the user allows it.
+ */
+function refuseExternalLinks(d: DatasetDescription): void {
+  const root = realpathOrUndefined(d.dir) ?? d.dir;
+  const files = [...d.training, ...d.test].flatMap((c) => (c.label ? [...c.images, c.label] : c.images));
+  const outside = files.flatMap((f) => {
+    const real = realpathOrUndefined(f);
+    const rel = real === undefined ? '' : path.relative(root, real);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? [`${f} -> ${real}`] : [];
+  });
+  if (outside.length === 0) return;
+  const shown = outside.slice(0, 3).join(', ') + (outside.length > 3 ? `, and ${outside.length - 3} more` : '');
+  throw new BadInputError(
+    `${outside[0].split(' -> ')[0]}: ${outside.length} file${outside.length === 1 ? ' is a symbolic link' : 's are symbolic links'} leading outside the task folder ${d.dir} (${shown}); ` +
+      `move the data into the task folder, or allow such links with ${ALLOW_EXTERNAL_SYMLINKS_SETTING} or the --allow-external-symlinks option`,
+    outside[0].split(' -> ')[0]);
 }
 
 function readV1(dir: string, jsonFile: string, json: Record<string, unknown>): DatasetDescription {
@@ -211,7 +242,8 @@ export function casesInFolder(folder: string, ending: string): string[] {
 export function listFiles(folder: string): string[] {
   try {
     return fs.readdirSync(folder, { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      // Links too: a linked image is an image (where it may lead is checked when the dataset is read).
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
       .map((e) => e.name)
       .sort();
   } catch {

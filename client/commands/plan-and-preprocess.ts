@@ -12,6 +12,7 @@ import type { TaskWorkflowInput } from '../../workflows/options';
 import type { DagNode } from '../../workflows/state';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { resolveTask } from '../task-ref';
+import { assertOutputFoldersWritable } from '../output-folders';
 import { checkPlannerNames, planFrom } from './plan';
 import { fingerprintTask } from './fingerprint';
 import { plannedConfigurations, preprocessTask } from './preprocess';
@@ -133,6 +134,8 @@ export function register(program: Command): void {
       const config = configFor(cmd);
       checkPlannerNames(flags);
       const tasks = flags.task.map((ref) => ({ ref, paths: resolveTask(config, ref).paths }));
+      // Where this machine writes (directly, or through the embedded workers): checked before any stage runs.
+      if (!flags.viaTemporal || !config.temporal.address) assertOutputFoldersWritable(config, ['cropped data', 'preprocessed']);
       let results: unknown[];
       if (flags.viaTemporal) results = await viaTemporal(config, tasks, flags);
       else {
