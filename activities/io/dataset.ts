@@ -114,8 +114,19 @@ function parseJson(jsonFile: string): Record<string, unknown> {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');
     return v as Record<string, unknown>;
   } catch (err) {
-    throw new BadInputError(`${jsonFile}: not valid JSON (${(err as Error).message})`, jsonFile);
+    throw new BadInputError(`${jsonFile}: not valid JSON: ${jsonErrorWhere(text, (err as Error).message)}; fix it there (a JSON validator or \`python -m json.tool\` shows the spot)`, jsonFile);
   }
+}
+
+/** JSON.parse's message with the character position turned into line and column (1-based), as editors count. */
+export function jsonErrorWhere(text: string, message: string): string {
+  const m = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  const pos = m ? Number(m[1]) : message.startsWith('Unexpected end of JSON input') ? text.length : undefined;
+  if (pos === undefined) return message;
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - (before.lastIndexOf('\n') + 1) + 1;
+  return `${m ? message.slice(0, m.index) + message.slice(m.index + m[0].length) : message} at line ${line}, column ${column}`;
 }
 
 /** v2 when it says so (channel_names/file_ending) or lives in a DatasetXXX folder; v1 otherwise. */
@@ -310,8 +321,12 @@ export function taskPaths(rawDir: string, roots: DataRoots): TaskPaths {
 export function resolveTask(spec: string, roots: DataRoots): TaskPaths {
   const s = spec.trim();
   if (s.includes('/') || s.includes(path.sep) || s === '.' || s === '..') {
+    // A path naming no folder is a wrong argument; a folder without dataset.json is a bad task folder, as it is
+    // when named by id: whoever reads dataset.json reports it.
     const dir = path.resolve(s);
-    if (!fs.existsSync(path.join(dir, 'dataset.json'))) throw new BadInputError(`${dir}: no dataset.json here; -t takes a task id, a TaskXXX_NAME folder name or the path of a task folder`, dir);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+      throw new BadInputError(`${dir}: no such folder; -t takes a task id, a TaskXXX_NAME folder name or the path of a task folder`, dir);
+    }
     return taskPaths(dir, roots);
   }
   if (/^(Task|Dataset)\d{3}_.+$/.test(s)) return taskPaths(rawDirFor(s, roots), roots);
