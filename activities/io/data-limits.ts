@@ -38,4 +38,5 @@ export function setDataLimits(data: { maxImageMemoryGb: number; allowExternalSym
   process.env[ALLOW_EXTERNAL_SYMLINKS_ENV] = data.allowExternalSymlinks ? '1' : '0';
 }
 
-export const formatGb = (bytes: number): string => `${(bytes / GB).toFixed(bytes < GB ? 2 : 1)} GB`;
+/** 4.0 GB, 12.5 MB: sizes for messages. */
+export const formatGb = (bytes: number): string => (bytes >= GB / 10 ? `${(bytes / GB).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`);
