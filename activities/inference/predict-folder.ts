@@ -10,6 +10,7 @@ import { BadInputError } from '../common/errors';
 import { channelFileName } from '../io/dataset';
 import { countNonFinite, NON_FINITE_FIX } from '../io/finite';
 import { readNiftiSync } from '../io/nifti';
+import { openRegularSync, readRangeSync } from '../io/read-bytes';
 import type { PostprocessingRules } from '../postprocessing/rules';
 import { predictCase, type CaseModel } from './predict-case';
 import { segmentationFile, softmaxFile, writeSegmentation, writeSoftmax } from './write-prediction';
@@ -22,15 +23,15 @@ export interface InputCase { id: string; files: string[] }
 function niftiHeaderProblem(file: string): string | undefined {
   let head: Buffer;
   try {
-    const fd = fs.openSync(file, 'r');
+    // A FIFO or device is refused before it is opened (opening a FIFO blocks until someone writes to it).
+    const { fd, size } = openRegularSync(file);
     try {
-      head = Buffer.alloc(4096);
-      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+      head = readRangeSync(fd, 0, Math.min(size, 4096));
     } finally {
       fs.closeSync(fd);
     }
   } catch (err) {
-    return `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    return (err as Error).message.replace(`${file}: `, '');
   }
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     try {

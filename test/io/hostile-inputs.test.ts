@@ -269,6 +269,17 @@ test('predict refuses NaN inputs and a corrupt later case before predicting the 
   assert.equal(fs.existsSync(out), false, 'no output folder');
 });
 
+test('predict refuses a FIFO among its inputs without opening it', () => {
+  const { root, input } = predictSetup();
+  const fifo = path.join(input, 'b_0000.nii.gz');
+  fs.rmSync(fifo);
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const out = path.join(root, 'out');
+  const r = nnunet(root, predictArgs(input, out), { timeoutMs: 20_000 });
+  assertRefused(r, 1, fifo, /FIFO \(named pipe\), not a regular file/, /nothing was predicted/);
+  assert.equal(fs.existsSync(out), false);
+});
+
 test('predict and plan-and-preprocess check their output folders first (a path under a regular file: even root cannot write it)', () => {
   const { root, input } = predictSetup();
   const blocker = path.join(root, 'a-file');
