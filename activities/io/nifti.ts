@@ -195,6 +195,11 @@ export function readNiftiSync(file: string): NiftiVolume {
   return decodeNifti(bytes, file, layout);
 }
 
+/** The memory reading `file` will take at its peak, from its header alone (the checks of readNifti apply). */
+export async function niftiReadCost(file: string): Promise<number> {
+  return withRegularFile(file, IMAGE_CTX, async (handle, size) => peakReadBytes(layoutOf(await readRange(handle, 0, Math.min(size, HEAD_BYTES)), file, size), size));
+}
+
 export async function readNifti(file: string): Promise<NiftiVolume> {
   return withRegularFile(file, IMAGE_CTX, async (handle, size) => {
     const layout = layoutOf(await readRange(handle, 0, Math.min(size, HEAD_BYTES)), file, size);

@@ -15,7 +15,8 @@ import { BadInputError } from '../common/errors';
 import type { VerifyOutput } from '../contract';
 import { axisCodes, geometryDifferences, NUMPY_ISCLOSE, type GeometryTolerance } from './geometry';
 import { labelsByValue, labelValues, listFiles, readDataset, type CaseFiles, type DatasetDescription } from './dataset';
-import { readNifti, type NiftiVolume } from './nifti';
+import { niftiReadCost, readNifti, type NiftiVolume } from './nifti';
+import { dataLimits } from './data-limits';
 import { NON_FINITE_FIX } from './finite';
 import { distinctValues, valueRange } from './volume';
 
@@ -66,14 +67,38 @@ async function load(file: string, caseId: string, out: Collector): Promise<Nifti
     out.error('missing-file', 'file is missing', { case: caseId, file });
     return undefined;
   }
+  let cost = 0;
   try {
+    cost = await niftiReadCost(file);
+    await readBudget.acquire(cost);
     return await readNifti(file);
   } catch (err) {
     const msg = (err as Error).message.replace(`${file}: `, '');
     out.error('unreadable-file', msg, { case: caseId, file });
     return undefined;
+  } finally {
+    readBudget.release(cost);
   }
 }
+
+/**
+ * Cases are checked a few at once, but the images being read together never need more memory than one image
+ * may (data.maxImageMemoryGb): large images are read one at a time, small ones side by side.
+ */
+class MemoryBudget {
+  private used = 0;
+  private waiting: Array<() => void> = [];
+  async acquire(bytes: number): Promise<void> {
+    while (this.used > 0 && this.used + bytes > dataLimits().maxImageBytes) await new Promise<void>((r) => this.waiting.push(r));
+    this.used += bytes;
+  }
+  release(bytes: number): void {
+    this.used -= bytes;
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+}
+
+const readBudget = new MemoryBudget();
 
 function checkScalar3d(v: NiftiVolume, file: string, caseId: string, out: Collector, isLabel = false): boolean {
   if (v.shape.length === 4) {

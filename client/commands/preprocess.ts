@@ -11,6 +11,7 @@ import { hasLowresStage } from '../../activities/planning/plans';
 import { runPreprocess } from '../../activities/preprocessing/preprocess';
 import { configFor, positiveInt, printJson, UsageError } from '../context';
 import { resolveTask } from '../task-ref';
+import { assertOutputFoldersWritable } from '../output-folders';
 
 interface PreprocessOpts { task: string; configurations?: string[]; plansIdentifier: string; processes?: number; json?: boolean }
 
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .action(async (opts: PreprocessOpts, cmd: Command) => {
       const config = configFor(cmd);
       const { paths } = resolveTask(config, opts.task);
+      assertOutputFoldersWritable(config, ['preprocessed']);
       for (const c of opts.configurations ?? []) {
         if (!(CONFIGURATIONS as readonly string[]).includes(c)) throw new UsageError(`unknown configuration "${c}"; use ${CONFIGURATIONS.join(', ')}`);
       }
