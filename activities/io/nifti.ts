@@ -187,6 +187,7 @@ export function readNiftiSync(file: string): NiftiVolume {
         throw gunzipError(file, err, layout.needed);
       }
     } else {
+      if (size < layout.needed) throw truncated(file, layout, size); // before allocating what the header promises
       bytes = readRangeSync(fd, 0, layout.needed);
     }
   } finally {
@@ -212,6 +213,7 @@ export async function readNifti(file: string): Promise<NiftiVolume> {
         throw gunzipError(file, err, layout.needed);
       }
     } else {
+      if (size < layout.needed) throw truncated(file, layout, size);
       bytes = await readRange(handle, 0, layout.needed);
     }
     return decodeNifti(bytes, file, layout);
