@@ -5,7 +5,7 @@
  */
 import { BadInputError } from '../common/errors';
 import { readNiftiSync, type NiftiVolume } from '../io/nifti';
-import { assertFinite } from '../io/finite';
+import { assertFinite, countNonFinite } from '../io/finite';
 import { distinctValues } from '../io/volume';
 import { arraySpacing } from '../io/geometry';
 import { cropToNonzero, type CroppedCase, type Shape3 } from '../volume/crop';
@@ -106,11 +106,17 @@ export function loadAndCrop(imageFiles: string[], labelFile: string | null, labe
   return { cropped, properties };
 }
 
+function imageChannelsFinite(data: Float32Array, shape: number[]): boolean {
+  const c = countNonFinite(data.subarray(0, (shape[0] - 1) * shape[1] * shape[2] * shape[3]));
+  return c.nan === 0 && c.inf === 0;
+}
+
 export function cropCase(input: CropCaseInput): CropCaseOutput {
   const files = input.label ? [...input.images, input.label] : input.images;
   const signature = inputSignature(files);
   const stored = readCroppedCaseIfCurrent(input.croppedDir, input.caseId, signature);
-  if (stored) {
+  // A case stored before NaN/Inf were refused is made again from its files, which then name the problem.
+  if (stored && imageChannelsFinite(stored.data, stored.shape)) {
     // Made from the same files, but perhaps under an earlier dataset.json that declared other labels.
     if (input.label && input.labelValues) assertDeclaredLabels([0, ...stored.properties.classes.filter((c) => c !== -1 && c !== 0)], input.labelValues, input.label);
     const samples = sampleForeground(stored.data, input.images.length);
