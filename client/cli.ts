@@ -6,6 +6,7 @@ import { registerAll } from './commands';
 const program = new Command('nnunet')
   .description('nnU-Net in TypeScript, run as a durable Temporal workflow')
   .option('--config <file>', 'YAML config file (overrides config/defaults.yaml and environment variables)')
+  .option('--allow-external-symlinks', 'read task files that are symbolic links leading outside the task folder (data.allowExternalSymlinks)')
   .showHelpAfterError();
 registerAll(program);
 program.parseAsync(process.argv).catch((err: unknown) => {

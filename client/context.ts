@@ -1,11 +1,18 @@
 /** What every command needs from the global options: the loaded Config, and small output helpers. */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config';
+import { setDataLimits } from '../activities/io/data-limits';
 
-/** Loads the config with the global `--config FILE` (exit code 2 on any problem). */
+/**
+ * Loads the config with the global `--config FILE` (exit code 2 on any problem) and applies its data limits to
+ * this process (and the worker threads it starts), whatever the command reads.
+ */
 export function configFor(cmd: Command): Config {
-  const { config } = cmd.optsWithGlobals<{ config?: string }>();
-  return loadConfig({ configFile: config });
+  const { config, allowExternalSymlinks } = cmd.optsWithGlobals<{ config?: string; allowExternalSymlinks?: boolean }>();
+  const loaded = loadConfig({ configFile: config });
+  if (allowExternalSymlinks) loaded.data.allowExternalSymlinks = true;
+  setDataLimits(loaded.data);
+  return loaded;
 }
 
 /** A usage error: exit code 2, like commander's own. */

@@ -55,8 +55,12 @@ export function whyNotWritable(dir: string): string | undefined {
   }
 }
 
-export function assertOutputFoldersWritable(config: Config): void {
-  const problems = outputFolders(config).flatMap(({ what, dir, setting }) => {
+export type OutputFolderKind = 'cropped data' | 'preprocessed' | 'results';
+
+/** Checks the given output folders (default: all three), naming each that cannot be written and its setting. */
+export function assertOutputFoldersWritable(config: Config, kinds?: readonly OutputFolderKind[]): void {
+  const wanted = outputFolders(config).filter((f) => !kinds || kinds.includes(f.what as OutputFolderKind));
+  const problems = wanted.flatMap(({ what, dir, setting }) => {
     const why = whyNotWritable(dir);
     return why ? [`cannot write the ${what} folder ${dir}: ${why}; set ${setting} to a folder you can write`] : [];
   });

@@ -26,7 +26,7 @@ export function repoRoot(): string {
 export const defaultsFile = (): string => path.join(repoRoot(), 'config', 'defaults.yaml');
 
 /** Environment variables and the key each one sets. nnU-Net's own names are kept. */
-export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' | 'number' }> = [
+export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' | 'number' | 'boolean' }> = [
   { env: 'nnUNet_raw_data_base', key: 'paths.rawDataBase', type: 'string' },
   { env: 'nnUNet_preprocessed', key: 'paths.preprocessed', type: 'string' },
   { env: 'RESULTS_FOLDER', key: 'paths.results', type: 'string' },
@@ -38,7 +38,17 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' 
   { env: 'TEMPORAL_TLS_SERVER_NAME', key: 'temporal.tls.serverName', type: 'string' },
   { env: 'nnUNet_def_n_proc', key: 'numProcesses', type: 'number' },
   { env: 'NNUNET_LOG_LEVEL', key: 'logging.level', type: 'string' },
+  { env: 'NNUNET_MAX_IMAGE_MEMORY_GB', key: 'data.maxImageMemoryGb', type: 'number' },
+  { env: 'NNUNET_ALLOW_EXTERNAL_SYMLINKS', key: 'data.allowExternalSymlinks', type: 'boolean' },
 ];
+
+/** An environment value as its key's type; anything else stays a string so that validation reports it. */
+function envValue(raw: string, type: 'string' | 'number' | 'boolean'): unknown {
+  if (type === 'number' && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  if (type === 'boolean' && /^(1|true|yes)$/i.test(raw)) return true;
+  if (type === 'boolean' && /^(0|false|no)$/i.test(raw)) return false;
+  return raw;
+}
 
 /** Keys holding file-system paths: relative values resolve against the layer's base folder. */
 const PATH_KEYS = new Set([
@@ -86,8 +96,7 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
   for (const { env: name, key, type } of ENV_KEYS) {
     const raw = env[name]?.trim();
     if (!raw) continue;
-    // A non-numeric value stays a string so that validation reports it against the key.
-    setKey(data, key, type === 'number' && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw);
+    setKey(data, key, envValue(raw, type));
     sources.set(key, `env ${name}`);
   }
   return { source: (key) => sources.get(key) ?? 'environment', baseDir: cwd, data };
@@ -148,10 +157,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   }
   const result = ConfigSchema.safeParse(merged);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-  const key = [...issue.path, ...keys.slice(0, 1)].map(String).join('.') || '(top level)';
-  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
-  const what = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
-  throw new ConfigError(`invalid config: ${key}: ${what} (from ${originOf(key, origin)})${more}`);
+  const problems = result.error.issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((k) => {
+      const key = [...issue.path, ...(k === undefined ? [] : [k])].map(String).join('.') || '(top level)';
+      const what = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
+      return `${key}: ${what} (from ${originOf(key, origin)})`;
+    });
+  });
+  // Every problem at once, so that one edit fixes them all.
+  throw new ConfigError(problems.length === 1 ? `invalid config: ${problems[0]}` : `invalid config, ${problems.length} problems:\n  ${problems.join('\n  ')}`);
 }

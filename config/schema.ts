@@ -55,6 +55,14 @@ export const ConfigSchema = z
     logging: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) })
       .strict(),
+    data: z
+      .object({
+        /** Largest memory one image may need to be read (estimated from its header), in GB. */
+        maxImageMemoryGb: z.number().positive(),
+        /** Task files may be symbolic links that resolve outside the task folder (data on another volume). */
+        allowExternalSymlinks: z.boolean(),
+      })
+      .strict(),
   })
   .strict();
 

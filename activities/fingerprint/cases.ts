@@ -19,6 +19,8 @@ export interface TaskDescription {
   labels: Record<string, string>;
   /** Foreground labels (> 0) from dataset.json: nnU-Net's `all_classes` (not read from the data). */
   foregroundClasses: number[];
+  /** Every label value dataset.json declares (v2 regions' values included): a label file may hold only these. */
+  declaredValues: number[];
   cases: TrainingCase[];
 }
 
@@ -32,5 +34,6 @@ export function describeTask(rawDir: string): TaskDescription {
   cases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const modalities: Record<string, string> = {};
   d.modalities.forEach((m, i) => { modalities[String(i)] = m; });
-  return { modalities, labels: labelsByValue(d), foregroundClasses: labelValues(d).filter((v) => v > 0), cases };
+  const declaredValues = [...new Set(d.labels.flatMap((l) => [l.value].flat()))].sort((a, b) => a - b);
+  return { modalities, labels: labelsByValue(d), foregroundClasses: labelValues(d).filter((v) => v > 0), declaredValues, cases };
 }

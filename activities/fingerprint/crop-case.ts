@@ -6,6 +6,8 @@
  */
 import { BadInputError } from '../common/errors';
 import { readNiftiSync, type NiftiVolume } from '../io/nifti';
+import { assertFinite, countNonFinite } from '../io/finite';
+import { distinctValues } from '../io/volume';
 import { arraySpacing } from '../io/geometry';
 import { cropToNonzero, type CroppedCase, type Shape3 } from '../volume/crop';
 import { inputSignature, readCroppedCaseIfCurrent, writeCroppedCase, type CroppedCaseProperties } from './cropped-store';
@@ -17,6 +19,8 @@ export interface CropCaseInput {
   images: string[];
   label: string | null;
   croppedDir: string;
+  /** Label values dataset.json declares (regions' values included); a label holding others is refused. */
+  labelValues?: number[];
 }
 
 export interface CropCaseOutput extends WithTransfer {
@@ -28,31 +32,60 @@ export interface CropCaseOutput extends WithTransfer {
   reused: boolean;
 }
 
-function spatial3(v: NiftiVolume, file: string): Shape3 {
+/** What to do with a 4D file: an image is split into channels, a label must be one label map. */
+export function fourDHint(isLabel: boolean): string {
+  return isLabel
+    ? 'a label must be one 3D map of integer values (0 background, 1..K the classes): merge per-class volumes into one map (value k where volume k is set)'
+    : 'split 4D files into one 3D file per channel (_0000, _0001, ...; nnunet convert-msd does this for Decathlon tasks)';
+}
+
+function spatial3(v: NiftiVolume, file: string, isLabel = false): Shape3 {
   if (v.shape.length !== 3) {
-    throw new BadInputError(`${file}: expected a 3D image, got shape ${v.shape.join('x')}; split 4D files into one file per channel (nnunet convert-msd)`, file);
+    throw new BadInputError(`${file}: expected a 3D ${isLabel ? 'label' : 'image'}, got shape ${v.shape.join('x')}; ${fourDHint(isLabel)}`, file);
   }
   return [v.shape[0], v.shape[1], v.shape[2]];
 }
 
+/** Label values that dataset.json does not declare: nnU-Net would drop those voxels from training without a word. */
+export function assertDeclaredLabels(values: readonly number[], declared: readonly number[], file: string): void {
+  const allowed = new Set(declared);
+  const unexpected = values.filter((v) => !allowed.has(v));
+  if (unexpected.length === 0) return;
+  throw new BadInputError(
+    `${file}: label values ${unexpected.slice(0, 10).join(', ')}${unexpected.length > 10 ? ', ...' : ''} are not declared in dataset.json (declared: ${declared.join(', ')}); ` +
+      'fix the label file, or declare the values under "labels" in dataset.json', file);
+}
+
+function checkLabel(label: NiftiVolume, file: string, declared: number[] | undefined): void {
+  assertFinite(label, file);
+  if (!declared) return;
+  const values = distinctValues(label.data, 4096);
+  if (!values) throw new BadInputError(`${file}: has more than 4096 distinct values: this is not a segmentation (is it an image in labelsTr?)`, file);
+  assertDeclaredLabels(values, declared, file);
+}
+
 function loadCase(input: CropCaseInput): { images: NiftiVolume[]; label: NiftiVolume | null; shape: Shape3 } {
   const images = input.images.map((f) => readNiftiSync(f));
+  images.forEach((v, i) => assertFinite(v, input.images[i]));
   const shape = spatial3(images[0], input.images[0]);
-  const check = (v: NiftiVolume, file: string) => {
-    const s = spatial3(v, file);
+  const check = (v: NiftiVolume, file: string, isLabel = false) => {
+    const s = spatial3(v, file, isLabel);
     if (s.some((d, i) => d !== shape[i])) {
       throw new BadInputError(`${file}: shape ${s.join('x')} differs from ${input.images[0]} (${shape.join('x')}); all channels and the label of a case must share one grid`, file);
     }
   };
   images.forEach((v, i) => check(v, input.images[i]));
   const label = input.label ? readNiftiSync(input.label) : null;
-  if (label && input.label) check(label, input.label);
+  if (label && input.label) {
+    check(label, input.label, true);
+    checkLabel(label, input.label, input.labelValues);
+  }
   return { images, label, shape };
 }
 
 /** nnU-Net's crop_from_list_of_files: load, crop, and the properties nnU-Net records (signature left empty). */
-export function loadAndCrop(imageFiles: string[], labelFile: string | null): { cropped: CroppedCase; properties: CroppedCaseProperties } {
-  const { images, label, shape } = loadCase({ caseId: '', images: imageFiles, label: labelFile, croppedDir: '' });
+export function loadAndCrop(imageFiles: string[], labelFile: string | null, labelValues?: number[]): { cropped: CroppedCase; properties: CroppedCaseProperties } {
+  const { images, label, shape } = loadCase({ caseId: '', images: imageFiles, label: labelFile, croppedDir: '', labelValues });
   const cropped = cropToNonzero(images.map((v) => v.data), label?.data ?? null, shape);
   if (!cropped.hadNonzeroVoxels) {
     throw new BadInputError(`${imageFiles.join(', ')}: every voxel of every channel is 0; the case holds no image (check the export)`, imageFiles[0]);
@@ -74,15 +107,23 @@ export function loadAndCrop(imageFiles: string[], labelFile: string | null): { c
   return { cropped, properties };
 }
 
+function imageChannelsFinite(data: Float32Array, shape: number[]): boolean {
+  const c = countNonFinite(data.subarray(0, (shape[0] - 1) * shape[1] * shape[2] * shape[3]));
+  return c.nan === 0 && c.inf === 0;
+}
+
 export function cropCase(input: CropCaseInput): CropCaseOutput {
   const files = input.label ? [...input.images, input.label] : input.images;
   const signature = inputSignature(files);
   const stored = readCroppedCaseIfCurrent(input.croppedDir, input.caseId, signature);
-  if (stored) {
+  // A case stored before NaN/Inf were refused is made again from its files, which then name the problem.
+  if (stored && imageChannelsFinite(stored.data, stored.shape)) {
+    // Made from the same files, but perhaps under an earlier dataset.json that declared other labels.
+    if (input.label && input.labelValues) assertDeclaredLabels([0, ...stored.properties.classes.filter((c) => c !== -1 && c !== 0)], input.labelValues, input.label);
     const samples = sampleForeground(stored.data, input.images.length);
     return { caseId: input.caseId, properties: stored.properties, foregroundSamples: samples, reused: true, transfer: samples.map((s) => s.buffer as ArrayBuffer) };
   }
-  const { cropped, properties } = loadAndCrop(input.images, input.label);
+  const { cropped, properties } = loadAndCrop(input.images, input.label, input.labelValues);
   properties.input_signature = signature;
   writeCroppedCase(input.croppedDir, input.caseId, cropped.data, [cropped.numChannels + 1, ...cropped.shape], properties);
   const samples = sampleForeground(cropped.data, cropped.numChannels);

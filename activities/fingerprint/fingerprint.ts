@@ -55,7 +55,7 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
   }
 
   fs.mkdirSync(paths.croppedDir, { recursive: true });
-  const inputs: CropCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, croppedDir: paths.croppedDir }));
+  const inputs: CropCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, croppedDir: paths.croppedDir, labelValues: task.declaredValues }));
   let done = 0;
   const results: CropCaseOutput[] = await runPool(siblingModule(__filename, 'crop-case'), cropCase, inputs, {
     concurrency: options.numProcesses,

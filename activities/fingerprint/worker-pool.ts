@@ -48,7 +48,7 @@ export interface PoolOptions<O> {
   onResult?: (index: number, output: O) => void;
 }
 
-/** Runs `handler` over `inputs`. The first failure stops the pool and rejects with that error. */
+/** Runs `handler` over `inputs`. The first failure stops the pool and rejects with that error once the cases in flight are done. */
 export async function runPool<I, O>(
   moduleFile: string, handler: Handler<I, O>, inputs: readonly I[], options: PoolOptions<O>,
 ): Promise<O[]> {
@@ -69,23 +69,34 @@ export async function runPool<I, O>(
   try {
     await new Promise<void>((resolve, reject) => {
       let done = 0;
-      let failed = false;
-      const fail = (err: Error) => { if (!failed) { failed = true; reject(err); } };
+      let failure: Error | undefined;
+      // The first failure stops the feeding, but the cases in flight finish (or fail) before the threads are
+      // terminated: a thread stopped mid-write would leave its temporary file behind.
+      const busy = new Set<Worker>();
+      const settle = () => { if (failure && busy.size === 0) reject(failure); };
+      const fail = (w: Worker, err: Error) => {
+        busy.delete(w);
+        failure ??= err;
+        settle();
+      };
       const feed = (w: Worker) => {
-        if (failed || next >= inputs.length) return;
+        if (failure || next >= inputs.length) return;
         const index = next++;
+        busy.add(w);
         w.postMessage({ index, input: inputs[index] } satisfies Request<I>);
       };
       for (const w of workers) {
         w.on('message', (reply: Reply<O>) => {
-          if (!reply.ok) return fail(reviveThreadError(reply.error));
+          if (!reply.ok) return fail(w, reviveThreadError(reply.error));
+          busy.delete(w);
           results[reply.index] = reply.output;
           options.onResult?.(reply.index, reply.output);
           if (++done === inputs.length) resolve();
           else feed(w);
+          settle();
         });
-        w.on('error', (err) => fail(err));
-        w.on('exit', (code) => { if (done < inputs.length) fail(new Error(`worker thread exited (code ${code}) before finishing`)); });
+        w.on('error', (err) => fail(w, err));
+        w.on('exit', (code) => { if (done < inputs.length) fail(w, new Error(`worker thread exited (code ${code}) before finishing`)); });
         feed(w);
       }
     });

@@ -9,6 +9,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { BadInputError } from '../common/errors';
 import { channelFileName } from '../io/dataset';
+import { countNonFinite, NON_FINITE_FIX } from '../io/finite';
+import { readNiftiSync } from '../io/nifti';
+import { openRegularSync, readRangeSync } from '../io/read-bytes';
 import type { PostprocessingRules } from '../postprocessing/rules';
 import { lowresSegmentationExtra } from './cascade';
 import { predictCase, type CaseModel } from './predict-case';
@@ -22,15 +25,15 @@ export interface InputCase { id: string; files: string[] }
 function niftiHeaderProblem(file: string): string | undefined {
   let head: Buffer;
   try {
-    const fd = fs.openSync(file, 'r');
+    // A FIFO or device is refused before it is opened (opening a FIFO blocks until someone writes to it).
+    const { fd, size } = openRegularSync(file);
     try {
-      head = Buffer.alloc(4096);
-      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+      head = readRangeSync(fd, 0, Math.min(size, 4096));
     } finally {
       fs.closeSync(fd);
     }
   } catch (err) {
-    return `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    return (err as Error).message.replace(`${file}: `, '');
   }
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     try {
@@ -77,10 +80,41 @@ export function listInputCases(inputDir: string, numChannels: number): InputCase
     }
     cases.push({ id, files });
   }
+  if (problems.length === 0) for (const c of cases) problems.push(...caseImageProblems(c));
   if (problems.length) {
     throw new BadInputError(`${inputDir}: ${problems.length} problem(s) with the input images, nothing was predicted:\n  ${problems.join('\n  ')}`, inputDir);
   }
   return cases;
+}
+
+/**
+ * Every channel of a case read as prediction will read it, one file at a time: readable, 3D, one grid for all
+ * channels, finite values. A bad case is found before the first case is predicted, not after.
+ */
+function caseImageProblems(c: InputCase): string[] {
+  const problems: string[] = [];
+  let first: { file: string; shape: string } | undefined;
+  for (const file of c.files) {
+    let shape: number[];
+    try {
+      const v = readNiftiSync(file);
+      shape = v.shape;
+      const bad = countNonFinite(v.data, v.dtype);
+      if (bad.nan > 0 || bad.inf > 0) problems.push(`${file}: contains ${bad.nan} NaN and ${bad.inf} Inf voxels; ${NON_FINITE_FIX}`);
+    } catch (err) {
+      if (!(err instanceof BadInputError)) throw err;
+      problems.push(err.message.startsWith(file) ? err.message : `${file}: ${err.message}`);
+      continue;
+    }
+    if (shape.length !== 3) {
+      problems.push(`${file}: shape ${shape.join('x')} is not 3D; one 3D file per channel is expected (split 4D files into _0000, _0001, ...)`);
+    } else if (!first) {
+      first = { file, shape: shape.join('x') };
+    } else if (shape.join('x') !== first.shape) {
+      problems.push(`${file}: shape ${shape.join('x')} differs from ${path.basename(first.file)} (${first.shape}); all channels of a case must share one grid`);
+    }
+  }
+  return problems;
 }
 
 export interface PredictFolderOptions {

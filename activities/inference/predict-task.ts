@@ -33,6 +33,8 @@ export interface PredictTaskOptions {
   /** 3d_cascade_fullres: existing 3d_lowres predictions (nnU-Net -l). */
   lowresDir?: string;
   overwrite?: boolean;
+  /** The input cases as checkPredictTask returned them (each image already read and checked once). */
+  cases?: InputCase[];
   onCase?: (configuration: Configuration, done: number, total: number, caseId: string) => void;
 }
 
@@ -60,7 +62,7 @@ function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolv
   const modelDir = modelFolder(opts.paths, configuration, opts.trainer, opts.plansIdentifier);
   const plansFile = plansFileFor(opts.paths, modelDir, configuration, opts.plansIdentifier);
   const resolved = loadConfiguration(plansFile, configuration, { plansIdentifier: opts.plansIdentifier });
-  const cases = listInputCases(opts.inputDir, resolved.plans.num_modalities);
+  const cases = opts.cases ?? listInputCases(opts.inputDir, resolved.plans.num_modalities);
   const folds = opts.folds ?? availableFolds(modelDir);
   if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}) for ${configuration}; train it first`, modelDir);
   const checkpoint = opts.checkpoint ?? DEFAULT_CHECKPOINT;
@@ -96,7 +98,8 @@ export async function predictTask(opts: PredictTaskOptions): Promise<PredictTask
 }
 
 /** Checks a prediction request without predicting (plans, input folder, folds, checkpoints; the cascade's lowres too). */
-export function checkPredictTask(opts: PredictTaskOptions): void {
-  resolve(opts, opts.configuration);
-  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve(opts, '3d_lowres');
+export function checkPredictTask(opts: PredictTaskOptions): InputCase[] {
+  const { cases } = resolve(opts, opts.configuration);
+  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve({ ...opts, cases }, '3d_lowres');
+  return cases;
 }

@@ -3,12 +3,14 @@
  * Decathlon folder TaskYY_NAME becomes nnU-Net's TaskXXX_NAME. 4D images are split into one 3D file per channel
  * (_0000, _0001, ...; geometry = the 4D file's spatial geometry), 3D images are copied byte for byte as _0000,
  * labelsTr and dataset.json are copied as they are. The output folder is built under a temporary name and renamed
- * into place, replacing an earlier conversion.
+ * into place. An existing task folder is refused unless `overwrite`, and then only the converted files replace
+ * theirs: nothing we did not write is deleted.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
-import { writeDirAtomic } from '../common/atomic';
+import { tempSibling } from '../common/atomic';
+import { readBytesSync } from './read-bytes';
 import { channelFileName, listFiles } from './dataset';
 import { readNifti, writeNifti } from './nifti';
 import { channel, numChannels } from './volume';
@@ -34,27 +36,75 @@ export function parseMsdName(folder: string): { id: number; name: string } {
 
 const NII = '.nii.gz';
 
-/** Copies bytes; the copy is the user's own file (0644) even when the source is read-only. */
-function copyWritable(from: string, to: string): void {
-  fs.copyFileSync(from, to);
-  fs.chmodSync(to, 0o644);
+/**
+ * A new file's mode: what the umask allows (as every output), and to group and others no more than the source
+ * allows them: medical images are personal data, a private source stays private. The owner may always write it.
+ */
+function restrictLike(source: string, target: string): void {
+  const allowed = fs.statSync(source).mode | 0o600;
+  fs.chmodSync(target, fs.statSync(target).mode & allowed & 0o777);
+}
+
+/** Copies a regular file's bytes (a link to a device or FIFO is refused by the reader). */
+function copyFile(from: string, to: string): void {
+  fs.writeFileSync(to, readBytesSync(from));
+  restrictLike(from, to);
 }
 
 async function splitImage(file: string, outDir: string): Promise<boolean> {
   const base = path.basename(file).slice(0, -NII.length);
   const vol = await readNifti(file);
   if (numChannels(vol) === 1 && vol.shape.length === 3) {
-    copyWritable(file, path.join(outDir, channelFileName(base, 0, NII)));
+    copyFile(file, path.join(outDir, channelFileName(base, 0, NII)));
     return false;
   }
   for (let c = 0; c < numChannels(vol); c++) {
     const ch = channel(vol, c);
-    await writeNifti(path.join(outDir, channelFileName(base, c, NII)), { data: ch.data, shape: ch.shape, dtype: ch.dtype, geometry: vol.geometry });
+    const target = path.join(outDir, channelFileName(base, c, NII));
+    await writeNifti(target, { data: ch.data, shape: ch.shape, dtype: ch.dtype, geometry: vol.geometry });
+    restrictLike(file, target);
   }
   return true;
 }
 
-export async function convertMsd(inputDir: string, rawDataBase: string, taskId?: number): Promise<ConvertMsdResult> {
+export interface ConvertMsdOptions {
+  /** Write over an existing task folder: the converted files replace theirs, every other file there is kept. */
+  overwrite?: boolean;
+}
+
+/** Builds the task under a temporary sibling, then renames it into place (or moves its files over an existing one). */
+async function buildTask(outDir: string, overwrite: boolean, build: (tmp: string) => Promise<void>): Promise<void> {
+  if (fs.existsSync(outDir) && !overwrite) {
+    throw new BadInputError(`${outDir}: the task folder already exists; nothing was changed. Pass --overwrite to write the converted files over it ` +
+      '(files the conversion does not write are kept), or choose another task id with -t', outDir);
+  }
+  fs.mkdirSync(path.dirname(outDir), { recursive: true });
+  const tmp = tempSibling(outDir);
+  fs.mkdirSync(tmp);
+  try {
+    await build(tmp);
+    if (fs.existsSync(outDir)) moveFilesInto(tmp, outDir);
+    else fs.renameSync(tmp, outDir);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Moves every file of `from` to the same place under `to`, replacing only those files. */
+function moveFilesInto(from: string, to: string): void {
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, e.name);
+    const dst = path.join(to, e.name);
+    if (e.isDirectory()) {
+      fs.mkdirSync(dst, { recursive: true });
+      moveFilesInto(src, dst);
+    } else {
+      fs.renameSync(src, dst);
+    }
+  }
+}
+
+export async function convertMsd(inputDir: string, rawDataBase: string, taskId?: number, options: ConvertMsdOptions = {}): Promise<ConvertMsdResult> {
   const input = path.resolve(inputDir);
   for (const required of ['imagesTr', 'labelsTr', 'dataset.json']) {
     if (!fs.existsSync(path.join(input, required))) {
@@ -69,7 +119,7 @@ export async function convertMsd(inputDir: string, rawDataBase: string, taskId?:
   let numImages = 0;
   let numSplit = 0;
   let numLabels = 0;
-  await writeDirAtomic(outDir, async (tmp) => {
+  await buildTask(outDir, options.overwrite ?? false, async (tmp) => {
     for (const sub of ['imagesTr', 'imagesTs']) {
       fs.mkdirSync(path.join(tmp, sub));
       // Hidden files (macOS "._case.nii.gz" in the MSD tarballs) are not images.
@@ -80,10 +130,10 @@ export async function convertMsd(inputDir: string, rawDataBase: string, taskId?:
     }
     fs.mkdirSync(path.join(tmp, 'labelsTr'));
     for (const f of listFiles(path.join(input, 'labelsTr')).filter((x) => x.endsWith(NII))) {
-      copyWritable(path.join(input, 'labelsTr', f), path.join(tmp, 'labelsTr', f));
+      copyFile(path.join(input, 'labelsTr', f), path.join(tmp, 'labelsTr', f));
       numLabels++;
     }
-    copyWritable(path.join(input, 'dataset.json'), path.join(tmp, 'dataset.json'));
+    copyFile(path.join(input, 'dataset.json'), path.join(tmp, 'dataset.json'));
   });
   return { taskName, outDir, numImages, numSplit, numLabels };
 }

@@ -11,6 +11,7 @@ import { BadInputError } from '../common/errors';
 import type { TaskPaths } from '../contract';
 import { readBytesSync } from './read-bytes';
 import { configurationFolders, croppedTasksFolder, rawTaskFolder, rawTasksFolder, taskPathsFor } from './layout';
+import { ALLOW_EXTERNAL_SYMLINKS_SETTING, dataLimits } from './data-limits';
 
 export type DatasetFormat = 'v1' | 'v2';
 
@@ -104,15 +105,29 @@ function formatZodError(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('; ');
 }
 
+/** dataset.json of the largest datasets is a few megabytes; anything far beyond is not one. */
+const MAX_JSON_BYTES = 256 * 1024 * 1024;
+
 function parseJson(jsonFile: string): Record<string, unknown> {
-  const text = readBytesSync(jsonFile, { what: 'dataset.json', hint: 'every task folder needs one' }).toString('utf8');
+  const text = readBytesSync(jsonFile, { what: 'dataset.json', hint: 'every task folder needs one', maxBytes: MAX_JSON_BYTES }).toString('utf8');
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');
     return v as Record<string, unknown>;
   } catch (err) {
-    throw new BadInputError(`${jsonFile}: not valid JSON (${(err as Error).message})`, jsonFile);
+    throw new BadInputError(`${jsonFile}: not valid JSON: ${jsonErrorWhere(text, (err as Error).message)}; fix it there (a JSON validator or \`python -m json.tool\` shows the spot)`, jsonFile);
   }
+}
+
+/** JSON.parse's message with the character position turned into line and column (1-based), as editors count. */
+export function jsonErrorWhere(text: string, message: string): string {
+  const m = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  const pos = m ? Number(m[1]) : message.startsWith('Unexpected end of JSON input') ? text.length : undefined;
+  if (pos === undefined) return message;
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - (before.lastIndexOf('\n') + 1) + 1;
+  return `${m ? message.slice(0, m.index) + message.slice(m.index + m[0].length) : message} at line ${line}, column ${column}`;
 }
 
 /** v2 when it says so (channel_names/file_ending) or lives in a DatasetXXX folder; v1 otherwise. */
@@ -126,7 +141,37 @@ export function readDataset(taskDir: string): DatasetDescription {
   const dir = path.resolve(taskDir);
   const jsonFile = path.join(dir, 'dataset.json');
   const json = parseJson(jsonFile);
-  return detectFormat(json, dir) === 'v1' ? readV1(dir, jsonFile, json) : readV2(dir, jsonFile, json);
+  const d = detectFormat(json, dir) === 'v1' ? readV1(dir, jsonFile, json) : readV2(dir, jsonFile, json);
+  if (!dataLimits().allowExternalSymlinks) refuseExternalLinks(d);
+  return d;
+}
+
+function realpathOrUndefined(file: string): string | undefined {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return undefined; // missing: reported by whoever reads it
+  }
+}
+
+/**
+ * A task's files must resolve inside the task folder (links within it are fine): a link elsewhere may be a device,
+ * another user's data or a mistake, so it is followed only when the user allows it.
+ */
+function refuseExternalLinks(d: DatasetDescription): void {
+  const root = realpathOrUndefined(d.dir) ?? d.dir;
+  const files = [...d.training, ...d.test].flatMap((c) => (c.label ? [...c.images, c.label] : c.images));
+  const outside = files.flatMap((f) => {
+    const real = realpathOrUndefined(f);
+    const rel = real === undefined ? '' : path.relative(root, real);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? [`${f} -> ${real}`] : [];
+  });
+  if (outside.length === 0) return;
+  const shown = outside.slice(0, 3).join(', ') + (outside.length > 3 ? `, and ${outside.length - 3} more` : '');
+  throw new BadInputError(
+    `${outside[0].split(' -> ')[0]}: ${outside.length} file${outside.length === 1 ? ' is a symbolic link' : 's are symbolic links'} leading outside the task folder ${d.dir} (${shown}); ` +
+      `move the data into the task folder, or allow such links with ${ALLOW_EXTERNAL_SYMLINKS_SETTING} or the --allow-external-symlinks option`,
+    outside[0].split(' -> ')[0]);
 }
 
 function readV1(dir: string, jsonFile: string, json: Record<string, unknown>): DatasetDescription {
@@ -209,7 +254,8 @@ export function casesInFolder(folder: string, ending: string): string[] {
 export function listFiles(folder: string): string[] {
   try {
     return fs.readdirSync(folder, { withFileTypes: true })
-      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      // Links too: a linked image is an image (where it may lead is checked when the dataset is read).
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
       .map((e) => e.name)
       .sort();
   } catch {
@@ -267,8 +313,12 @@ export function taskPaths(rawDir: string, roots: DataRoots): TaskPaths {
 export function resolveTask(spec: string, roots: DataRoots): TaskPaths {
   const s = spec.trim();
   if (s.includes('/') || s.includes(path.sep) || s === '.' || s === '..') {
+    // A path naming no folder is a wrong argument; a folder without dataset.json is a bad task folder, as it is
+    // when named by id: whoever reads dataset.json reports it.
     const dir = path.resolve(s);
-    if (!fs.existsSync(path.join(dir, 'dataset.json'))) throw new BadInputError(`${dir}: no dataset.json here; -t takes a task id, a TaskXXX_NAME folder name or the path of a task folder`, dir);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+      throw new BadInputError(`${dir}: no such folder; -t takes a task id, a TaskXXX_NAME folder name or the path of a task folder`, dir);
+    }
     return taskPaths(dir, roots);
   }
   if (/^(Task|Dataset)\d{3}_.+$/.test(s)) return taskPaths(rawDirFor(s, roots), roots);

@@ -10,7 +10,7 @@
  *    (SCANNER_ANAT), or (both codes > 0) when the two transforms have the same rotation, scales and offset
  *    (within 1e-4); otherwise the qform wins.
  * 4. The chosen matrix M gives origin (-M03, -M13, M23) and direction columns normalise(-M0c, -M1c, M2c).
- * Spacing always comes from pixdim[1..3]. Matrices are single precision as in nifti1_io (mat44 of float).
+ * Spacing comes from pixdim[1..3] (where a pixdim is 0 or not finite, from the sform; see spacingOf). Matrices are single precision as in nifti1_io (mat44 of float).
  */
 import { BadInputError } from '../common/errors';
 import type { Geometry, Mat3, Vec3 } from './geometry';
@@ -171,12 +171,27 @@ export function chooseXform(h: NiftiXformFields): { source: XformSource; matrix?
 }
 
 /**
+ * One axis' spacing: |pixdim|; where pixdim is 0, NaN or Inf, the length of the sform's column (the sform is
+ * the only other place a header states it). Without either the spacing is unknown, and it is refused: a
+ * made-up 1 mm would train on wrongly scaled images without a word.
+ */
+function spacingOf(h: NiftiXformFields, axis: number): number {
+  const p = Math.abs(h.pixdim[axis]);
+  if (Number.isFinite(p) && p > 0) return p;
+  const fromSform = h.sformCode > 0 ? Math.hypot(h.srow[0][axis], h.srow[1][axis], h.srow[2][axis]) : NaN;
+  if (Number.isFinite(fromSform) && fromSform > 0) return f32(fromSform);
+  throw new BadInputError(
+    `pixdim[${axis + 1}] is ${h.pixdim[axis]} and no sform gives that axis' spacing, so the voxel size is unknown; ` +
+      'write the real spacing into the header (nibabel: img.header.set_zooms(...); SimpleITK: image.SetSpacing(...)) and save the file again');
+}
+
+/**
  * ITK geometry from a NIfTI header. As ITK also does: spacing is |pixdim| and a negative pixdim flips its axis'
  * direction; spacing and origin are scaled to mm when xyzt_units says meters or microns.
  */
 export function geometryFromNifti(h: NiftiXformFields): { geometry: Geometry; source: XformSource } {
   const unit = spatialUnitScale(h.xyztUnits);
-  const spacing = h.pixdim.map((p) => (Math.abs(p) || 1) * unit) as Vec3;
+  const spacing = h.pixdim.map((p, axis) => spacingOf(h, axis) * unit) as Vec3;
   const flip = h.pixdim.map((p) => (p < 0 ? -1 : 1));
   const { source, matrix } = chooseXform(h);
   if (!matrix) return { geometry: { spacing, origin: [0, 0, 0], direction: [flip[0], 0, 0, 0, flip[1], 0, 0, 0, flip[2]] }, source };

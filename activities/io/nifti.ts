@@ -11,7 +11,8 @@ import * as zlib from 'node:zlib';
 import type * as NiftiReaderModule from 'nifti-reader-js';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import { readBytes, readBytesSync } from './read-bytes';
+import { openRegularSync, readRange, readRangeSync, withRegularFile } from './read-bytes';
+import { dataLimits, formatGb, MAX_IMAGE_MEMORY_SETTING } from './data-limits';
 import type { Geometry, Vec3 } from './geometry';
 import { geometryFromNifti, niftiXformFromGeometry, type NiftiXformFields, type XformSource } from './nifti-xform';
 import { allocate, arrayConstructor, bytesPerVoxel, numVoxels, type DType, type Volume, type VoxelArray } from './volume';
@@ -73,34 +74,150 @@ function isGzip(buf: Uint8Array): boolean {
   return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
 }
 
-function gunzipError(file: string, err: unknown): BadInputError {
+function gunzipError(file: string, err: unknown, expected: number): BadInputError {
+  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+    return new BadInputError(`${file}: decompresses to more than the ${expected} bytes its header promises (header plus voxels); the header is wrong or the file is corrupt: re-export it`, file);
+  }
   return new BadInputError(`${file}: truncated or corrupt gzip data (${(err as Error).message}); re-copy or re-export the file`, file);
 }
 
-export function readNiftiSync(file: string): NiftiVolume {
-  const raw = readBytesSync(file);
-  let bytes: Buffer = raw;
-  if (isGzip(raw)) {
+/** Bytes read first: enough for any header, and for the start of a gzip stream holding one. */
+const HEAD_BYTES = 64 * 1024;
+/** Bytes a gzip stream may hold beyond the header's promise (padding some writers add) before it is refused. */
+const TRAILING_SLACK = 1 << 20;
+const NIFTI2_HEADER = 540;
+
+/**
+ * The header bytes of a file's first bytes: as they are, or for gzip, inflated from a growing prefix until they
+ * hold a NIfTI-2 header, so that a small file promising gigabytes costs kilobytes to look at.
+ */
+function headerBytes(head: Buffer, file: string): Buffer {
+  if (!isGzip(head)) return head;
+  for (const prefix of [1024, 4096, 16384, HEAD_BYTES]) {
+    const part = head.subarray(0, Math.min(prefix, head.length));
+    let out: Buffer;
     try {
-      bytes = zlib.gunzipSync(raw);
+      out = zlib.gunzipSync(part, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     } catch (err) {
-      throw gunzipError(file, err);
+      throw gunzipError(file, err, 0);
+    }
+    if (out.length >= NIFTI2_HEADER) return out;
+    if (part.length === head.length) {
+      // The whole (small) stream gave no full header: a strict inflate says whether it is cut short.
+      try {
+        zlib.gunzipSync(head);
+      } catch (err) {
+        throw gunzipError(file, err, 0);
+      }
+      return out;
     }
   }
-  return decodeNifti(bytes, file);
+  throw new BadInputError(`${file}: the first ${HEAD_BYTES} gzip bytes hold no NIfTI header; re-export the file`, file);
+}
+
+/** What the header promises, checked before any voxel is read. */
+interface NiftiLayout {
+  header: ParsedHeader;
+  stored: DType | 'int64' | 'uint64';
+  shape: number[];
+  bytesPerVoxel: number;
+  /** Header plus voxel bytes: what the file holds, uncompressed, at least. */
+  needed: number;
+  gzip: boolean;
+}
+
+/** scl_slope/scl_inter that change values (ITK ignores a slope of 0 or NaN). */
+function isScaled(slope: number, inter: number): boolean {
+  return Number.isFinite(slope) && slope !== 0 && (slope !== 1 || (Number.isFinite(inter) && inter !== 0));
+}
+
+/** Memory a read takes at its peak: the compressed bytes, the inflated bytes, the voxel copy, a scaled or narrowed copy. */
+function peakReadBytes(l: NiftiLayout, fileSize: number): number {
+  const n = numVoxels(l.shape);
+  const converted = isScaled(l.header.sclSlope, l.header.sclInter) || l.stored === 'int64' || l.stored === 'uint64' ? n * 8 : 0;
+  return (l.gzip ? fileSize : 0) + l.needed + n * l.bytesPerVoxel + converted;
+}
+
+function layoutOf(head: Buffer, file: string, fileSize: number): NiftiLayout {
+  const header = parseHeader(headerBytes(head, file), file);
+  const code = header.datatypeCode;
+  const stored = DATATYPES[code];
+  if (!stored) {
+    const what = REFUSED_DATATYPES[code] ?? `datatype code ${code}`;
+    const fix = what.startsWith('RGB') ? 'convert it to one grayscale channel per file (nnU-Net reads scalar images only)' : 'convert it to an integer or float32 image';
+    throw new BadInputError(`${file}: ${what} voxels are not supported; ${fix}`, file);
+  }
+  const shape = shapeFromDims(header.dims, file);
+  const bpv = stored === 'int64' || stored === 'uint64' ? 8 : bytesPerVoxel(stored);
+  const headerSize = header.version === 1 ? 348 : NIFTI2_HEADER;
+  if (!Number.isInteger(header.voxOffset) || header.voxOffset < headerSize) {
+    throw new BadInputError(`${file}: corrupt header: vox_offset = ${header.voxOffset}`, file);
+  }
+  const layout: NiftiLayout = { header, stored, shape, bytesPerVoxel: bpv, needed: header.voxOffset + numVoxels(shape) * bpv, gzip: isGzip(head) };
+  const peak = peakReadBytes(layout, fileSize);
+  const { maxImageBytes } = dataLimits();
+  if (peak > maxImageBytes) {
+    throw new BadInputError(
+      `${file}: header promises ${shape.join('x')} ${stored} voxels; reading it needs about ${formatGb(peak)} of memory, more than ` +
+        `the ${formatGb(maxImageBytes)} allowed; if the image is really that large and this machine has the memory, raise ` +
+        `${MAX_IMAGE_MEMORY_SETTING}, otherwise the header is wrong: re-export the file`, file);
+  }
+  return layout;
+}
+
+function truncated(file: string, l: NiftiLayout, got: number): BadInputError {
+  const voxelBytes = l.needed - l.header.voxOffset;
+  return new BadInputError(
+    `${file}: header promises ${l.shape.join('x')} ${l.stored} voxels (${voxelBytes} bytes from offset ${l.header.voxOffset}) but the file holds only ${Math.max(0, got - l.header.voxOffset)} bytes of voxel data: the file is truncated or its header is wrong`,
+    file);
+}
+
+const IMAGE_CTX = {};
+
+export function readNiftiSync(file: string): NiftiVolume {
+  const { fd, size } = openRegularSync(file, IMAGE_CTX);
+  let bytes: Buffer;
+  let layout: NiftiLayout;
+  try {
+    layout = layoutOf(readRangeSync(fd, 0, Math.min(size, HEAD_BYTES)), file, size);
+    if (layout.gzip) {
+      try {
+        bytes = zlib.gunzipSync(readRangeSync(fd, 0, size), { maxOutputLength: layout.needed + TRAILING_SLACK });
+      } catch (err) {
+        throw gunzipError(file, err, layout.needed);
+      }
+    } else {
+      if (size < layout.needed) throw truncated(file, layout, size); // before allocating what the header promises
+      bytes = readRangeSync(fd, 0, layout.needed);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return decodeNifti(bytes, file, layout);
+}
+
+/** The memory reading `file` will take at its peak, from its header alone (the checks of readNifti apply). */
+export async function niftiReadCost(file: string): Promise<number> {
+  return withRegularFile(file, IMAGE_CTX, async (handle, size) => peakReadBytes(layoutOf(await readRange(handle, 0, Math.min(size, HEAD_BYTES)), file, size), size));
 }
 
 export async function readNifti(file: string): Promise<NiftiVolume> {
-  const raw = await readBytes(file);
-  let bytes: Buffer = raw;
-  if (isGzip(raw)) {
-    try {
-      bytes = await gunzipAsync(raw);
-    } catch (err) {
-      throw gunzipError(file, err);
+  return withRegularFile(file, IMAGE_CTX, async (handle, size) => {
+    const layout = layoutOf(await readRange(handle, 0, Math.min(size, HEAD_BYTES)), file, size);
+    let bytes: Buffer;
+    if (layout.gzip) {
+      const compressed = await readRange(handle, 0, size);
+      try {
+        bytes = await gunzipAsync(compressed, { maxOutputLength: layout.needed + TRAILING_SLACK });
+      } catch (err) {
+        throw gunzipError(file, err, layout.needed);
+      }
+    } else {
+      if (size < layout.needed) throw truncated(file, layout, size);
+      bytes = await readRange(handle, 0, layout.needed);
     }
-  }
-  return decodeNifti(bytes, file);
+    return decodeNifti(bytes, file, layout);
+  });
 }
 
 /** Header fields we need, from nifti-reader-js plus the raw srow/quatern values it does not expose as such. */
@@ -173,28 +290,10 @@ function shapeFromDims(dims: number[], file: string): number[] {
   return d(4) > 1 ? [d(4), ...spatial] : spatial;
 }
 
-function decodeNifti(bytes: Buffer, file: string): NiftiVolume {
-  const h = parseHeader(bytes, file);
-  const code = h.datatypeCode;
-  const stored = DATATYPES[code];
-  if (!stored) {
-    const what = REFUSED_DATATYPES[code] ?? `datatype code ${code}`;
-    const fix = what.startsWith('RGB') ? 'convert it to one grayscale channel per file (nnU-Net reads scalar images only)' : 'convert it to an integer or float32 image';
-    throw new BadInputError(`${file}: ${what} voxels are not supported; ${fix}`, file);
-  }
-  const shape = shapeFromDims(h.dims, file);
+function decodeNifti(bytes: Buffer, file: string, layout: NiftiLayout): NiftiVolume {
+  const { header: h, stored, shape, bytesPerVoxel: bpv, needed } = layout;
   const n = numVoxels(shape);
-  const bpv = stored === 'int64' || stored === 'uint64' ? 8 : bytesPerVoxel(stored);
-  const headerSize = h.version === 1 ? 348 : 540;
-  if (!Number.isInteger(h.voxOffset) || h.voxOffset < headerSize) {
-    throw new BadInputError(`${file}: corrupt header: vox_offset = ${h.voxOffset}`, file);
-  }
-  const needed = h.voxOffset + n * bpv;
-  if (needed > bytes.byteLength) {
-    throw new BadInputError(
-      `${file}: header promises ${shape.join('x')} ${stored} voxels (${n * bpv} bytes from offset ${h.voxOffset}) but the file holds only ${Math.max(0, bytes.byteLength - h.voxOffset)} bytes of voxel data: the file is truncated or its header is wrong`,
-      file);
-  }
+  if (needed > bytes.byteLength) throw truncated(file, layout, bytes.byteLength);
   const raw = new Uint8Array(n * bpv);
   raw.set(bytes.subarray(h.voxOffset, needed));
   if (!h.littleEndian && bpv > 1) swapBytes(raw, bpv);
@@ -202,8 +301,7 @@ function decodeNifti(bytes: Buffer, file: string): NiftiVolume {
   let dtype: DType = stored === 'int64' || stored === 'uint64' ? 'int32' : stored;
   const slope = h.sclSlope;
   const inter = h.sclInter;
-  const scaled = Number.isFinite(slope) && slope !== 0 && (slope !== 1 || (Number.isFinite(inter) && inter !== 0));
-  if (scaled) {
+  if (isScaled(slope, inter)) {
     // As ITK: scaled data becomes float (double for double input).
     dtype = dtype === 'float64' ? 'float64' : 'float32';
     const out = allocate(dtype, n);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import { readBytes, readBytesSync } from './read-bytes';
+import { openRegularSync, readRange, readRangeSync, withRegularFile } from './read-bytes';
 import { arrayConstructor, bytesPerVoxel, numVoxels, type DType, type VoxelArrays } from './volume';
 
 export interface NdArray<D extends DType = DType> {
@@ -102,12 +102,31 @@ export function decodeNpy(bytes: Buffer, file = '<buffer>'): NdArray {
   return { data: new (arrayConstructor(dtype))(raw.buffer), shape, dtype };
 }
 
+/** Header plus data bytes: all of the file that is read (trailing bytes are not). */
+function promisedBytes(h: NpyHeader, file: string, size: number): number {
+  const n = h.dataOffset + numVoxels(h.shape) * bytesPerVoxel(h.dtype);
+  if (n > size) {
+    throw new BadInputError(`${file}: .npy header promises ${h.shape.join('x')} ${h.dtype} values but the file is truncated (${size - h.dataOffset} of ${n - h.dataOffset} data bytes)`, file);
+  }
+  return n;
+}
+
+/** Reads the header first, then no more than it promises (and never before checking the file holds it). */
 export function readNpySync(file: string): NdArray {
-  return decodeNpy(readBytesSync(file), file);
+  const { fd, size } = openRegularSync(file);
+  try {
+    return decodeNpy(readRangeSync(fd, 0, promisedBytes(readNpyHeader(fd, file), file, size)), file);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export async function readNpy(file: string): Promise<NdArray> {
-  return decodeNpy(await readBytes(file), file);
+  return withRegularFile(file, {}, async (handle, size) => {
+    const { dataOffset } = headerBounds(await readRange(handle, 0, PRELUDE_BYTES), file);
+    const header = parseNpyHeader(await readRange(handle, 0, dataOffset), file);
+    return decodeNpy(await readRange(handle, 0, promisedBytes(header, file, size)), file);
+  });
 }
 
 /** Writes atomically (temporary sibling + rename). */

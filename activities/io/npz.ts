@@ -3,9 +3,9 @@
  * Used for softmax probabilities (`<case>.npz`, key `softmax`) so predictions can be ensembled, by us or by numpy.
  * nnU-Net stores them as float16; we write float32 and read float16 members (converted to float32) as well.
  */
-import * as fs from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { BadInputError } from '../common/errors';
+import { readBytesSync } from './read-bytes';
 import { writeFileAtomic } from '../common/atomic';
 import { decodeNpy, encodeNpy, type NdArray } from './npy';
 
@@ -18,12 +18,7 @@ export function writeNpz(file: string, arrays: Record<string, NdArray>, compress
 
 /** Reads every member of an .npz; float16 members come back as float32. */
 export function readNpz(file: string): Record<string, NdArray> {
-  let zipped: Uint8Array;
-  try {
-    zipped = fs.readFileSync(file);
-  } catch (err) {
-    throw new BadInputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, file);
-  }
+  const zipped: Uint8Array = readBytesSync(file);
   let members: Record<string, Uint8Array>;
   try {
     members = unzipSync(zipped);

@@ -15,7 +15,9 @@ import { BadInputError } from '../common/errors';
 import type { VerifyOutput } from '../contract';
 import { axisCodes, geometryDifferences, NUMPY_ISCLOSE, type GeometryTolerance } from './geometry';
 import { labelsByValue, labelValues, listFiles, readDataset, type CaseFiles, type DatasetDescription } from './dataset';
-import { readNifti, type NiftiVolume } from './nifti';
+import { niftiReadCost, readNifti, type NiftiVolume } from './nifti';
+import { dataLimits } from './data-limits';
+import { NON_FINITE_FIX } from './finite';
 import { distinctValues, valueRange } from './volume';
 
 export interface Problem {
@@ -65,18 +67,45 @@ async function load(file: string, caseId: string, out: Collector): Promise<Nifti
     out.error('missing-file', 'file is missing', { case: caseId, file });
     return undefined;
   }
+  let cost = 0;
   try {
+    cost = await niftiReadCost(file);
+    await readBudget.acquire(cost);
     return await readNifti(file);
   } catch (err) {
     const msg = (err as Error).message.replace(`${file}: `, '');
     out.error('unreadable-file', msg, { case: caseId, file });
     return undefined;
+  } finally {
+    readBudget.release(cost);
   }
 }
 
-function checkScalar3d(v: NiftiVolume, file: string, caseId: string, out: Collector): boolean {
+/**
+ * Cases are checked a few at once, but the images being read together never need more memory than one image
+ * may (data.maxImageMemoryGb): large images are read one at a time, small ones side by side.
+ */
+class MemoryBudget {
+  private used = 0;
+  private waiting: Array<() => void> = [];
+  async acquire(bytes: number): Promise<void> {
+    while (this.used > 0 && this.used + bytes > dataLimits().maxImageBytes) await new Promise<void>((r) => this.waiting.push(r));
+    this.used += bytes;
+  }
+  release(bytes: number): void {
+    this.used -= bytes;
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+}
+
+const readBudget = new MemoryBudget();
+
+function checkScalar3d(v: NiftiVolume, file: string, caseId: string, out: Collector, isLabel = false): boolean {
   if (v.shape.length === 4) {
-    out.error('4d-file', `is 4D (${v.shape[0]} volumes): nnU-Net needs one 3D file per channel; convert MSD tasks with \`nnunet convert-msd\``, { case: caseId, file });
+    const fix = isLabel
+      ? 'a label must be one 3D map of integer values (0 background, 1..K the classes): merge per-class volumes into one map (value k where volume k is set)'
+      : 'nnU-Net needs one 3D file per channel (_0000, _0001, ...); `nnunet convert-msd` splits Decathlon tasks this way';
+    out.error('4d-file', `is 4D (${v.shape[0]} volumes): ${fix}`, { case: caseId, file });
     return false;
   }
   return true;
@@ -85,7 +114,7 @@ function checkScalar3d(v: NiftiVolume, file: string, caseId: string, out: Collec
 function checkFinite(v: NiftiVolume, file: string, caseId: string, out: Collector): void {
   const r = valueRange(v.data);
   if (r.nan > 0 || r.inf > 0) {
-    out.error('non-finite', `contains ${r.nan} NaN and ${r.inf} Inf voxels; fix or replace them before training`, { case: caseId, file });
+    out.error('non-finite', `contains ${r.nan} NaN and ${r.inf} Inf voxels; ${NON_FINITE_FIX}`, { case: caseId, file });
   }
 }
 
@@ -152,7 +181,7 @@ function checkUnexpectedFiles(folder: string, expected: Set<string>, cases: Case
 
 async function checkTrainingCase(c: CaseFiles, allowed: Set<number>, out: Collector, opts: VerifyOptions, axcodes: Map<string, string[]>): Promise<void> {
   const label = c.label ? await load(c.label, c.id, out) : undefined;
-  if (label && checkScalar3d(label, c.label!, c.id, out)) {
+  if (label && checkScalar3d(label, c.label!, c.id, out, true)) {
     checkFinite(label, c.label!, c.id, out);
     checkLabelValues(label, c.label!, c.id, allowed, out);
   }

@@ -8,6 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeNpy } from '../io/npy';
+import { BadInputError } from '../common/errors';
+import { countNonFinite, NON_FINITE_FIX } from '../io/finite';
 import { writeJsonAtomic } from '../common/atomic';
 import { loadCroppedCase, readFloat32Npy, type CroppedCaseProperties } from '../fingerprint/cropped-store';
 import { serveWorkerRequests } from '../fingerprint/worker-pool';
@@ -48,12 +50,24 @@ function isCurrent(input: PreprocessCaseInput): number[] | null {
   }
 }
 
+/** A NaN never reaches a preprocessed array: it would make the whole channel NaN in training. */
+function refuseNonFinite(data: Float32Array, caseId: string, properties: CroppedCaseProperties, where: string): void {
+  const c = countNonFinite(data);
+  if (c.nan === 0 && c.inf === 0) return;
+  const files = properties.list_of_data_files ?? [];
+  throw new BadInputError(
+    `case ${caseId} (${files.join(', ') || 'unknown files'}): ${where} holds ${c.nan} NaN and ${c.inf} Inf values; nothing was written. ` +
+      `Check the images: ${NON_FINITE_FIX}; then run the fingerprint again (its cropped data is rebuilt from changed files)`, files[0]);
+}
+
 export function preprocessCase(input: PreprocessCaseInput): PreprocessCaseOutput {
   const existing = isCurrent(input);
   if (existing) return { caseId: input.caseId, reused: true, shape: existing };
 
   const { properties, data, shape } = loadCroppedCase(input.croppedDir, input.caseId);
+  refuseNonFinite(data.subarray(0, (shape[0] - 1) * shape[1] * shape[2] * shape[3]), input.caseId, properties, 'its cropped data');
   const r = resampleAndNormalize(data, shape[0] - 1, [shape[1], shape[2], shape[3]], properties.original_spacing, input);
+  refuseNonFinite(r.data, input.caseId, properties, 'its preprocessed array');
   const seg = r.data.subarray(r.numChannels * r.shape[0] * r.shape[1] * r.shape[2]);
 
   const props: PreprocessedCaseProperties = {

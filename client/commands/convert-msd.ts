@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { convertMsd } from '../../activities/io/convert-msd';
 import { configFor, positiveInt, printJson } from '../context';
 
-interface ConvertOpts { input: string; task?: number; output?: string; json?: boolean }
+interface ConvertOpts { input: string; task?: number; output?: string; overwrite?: boolean; json?: boolean }
 
 export function register(program: Command): void {
   program
@@ -15,10 +15,12 @@ export function register(program: Command): void {
     .requiredOption('-i, --input <dir>', 'the MSD task folder (holds dataset.json, imagesTr/, labelsTr/)')
     .option('-t, --task <id>', 'task id of the output (default: the MSD id, 04 -> Task004)', positiveInt('-t'))
     .option('-o, --output <dir>', 'nnUNet_raw_data_base to write into (default: paths.rawDataBase)')
+    .option('--overwrite', 'write over an existing TaskXXX_NAME folder (its other files are kept)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: ConvertOpts, cmd: Command) => {
-      const base = opts.output ?? configFor(cmd).paths.rawDataBase;
-      const r = await convertMsd(opts.input, base, opts.task);
+      const config = configFor(cmd);
+      const base = opts.output ?? config.paths.rawDataBase;
+      const r = await convertMsd(opts.input, base, opts.task, { overwrite: opts.overwrite });
       if (opts.json) printJson(r);
       else console.log(`${r.taskName}: ${r.numImages} images (${r.numSplit} 4D split into channels), ${r.numLabels} labels -> ${r.outDir}`);
     });

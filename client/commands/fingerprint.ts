@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { runFingerprint } from '../../activities/fingerprint/fingerprint';
 import { configFor, positiveInt, printJson } from '../context';
 import { resolveTask } from '../task-ref';
+import { assertOutputFoldersWritable } from '../output-folders';
 import type { TaskPaths } from '../../activities/contract';
 
 interface FingerprintOpts { task: string; processes?: number; json?: boolean }
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .action(async (opts: FingerprintOpts, cmd: Command) => {
       const config = configFor(cmd);
       const { paths } = resolveTask(config, opts.task);
+      assertOutputFoldersWritable(config, ['cropped data', 'preprocessed']);
       const r = await fingerprintTask(paths, opts.processes ?? config.numProcesses, opts.json);
       if (opts.json) printJson(r);
     });

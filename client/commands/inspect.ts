@@ -1,7 +1,7 @@
 /** `nnunet inspect FILE... [--json]`: shape, spacing, origin, direction, datatype, value range, label values. */
 import type { Command } from 'commander';
 import { formatInspectReport, inspectNifti, type InspectReport } from '../../activities/io/inspect';
-import { printJson } from '../context';
+import { configFor, printJson } from '../context';
 
 export function register(program: Command): void {
   program
@@ -9,7 +9,8 @@ export function register(program: Command): void {
     .description('show a NIfTI file\'s geometry (as SimpleITK/nnU-Net see it), datatype, value range and label values')
     .argument('<files...>', '.nii or .nii.gz files')
     .option('--json', 'print JSON (one object, or an array for several files)')
-    .action(async (files: string[], opts: { json?: boolean }) => {
+    .action(async (files: string[], opts: { json?: boolean }, cmd: Command) => {
+      configFor(cmd); // data.maxImageMemoryGb bounds what one file may cost
       const reports: InspectReport[] = [];
       for (const f of files) reports.push(await inspectNifti(f));
       if (opts.json) printJson(reports.length === 1 ? reports[0] : reports);

@@ -13,6 +13,7 @@ import type { DagNode } from '../../workflows/state';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { resolveTask } from '../task-ref';
 import { isNonePlanner, stageSettings } from '../settings';
+import { assertOutputFoldersWritable } from '../output-folders';
 import { checkPlannerNames, planFrom } from './plan';
 import { fingerprintTask } from './fingerprint';
 import { plannedConfigurations, preprocessTask } from './preprocess';
@@ -120,6 +121,8 @@ export function register(program: Command): void {
       const config = configFor(cmd);
       checkPlannerNames(flags);
       const tasks = flags.task.map((ref) => ({ ref, paths: resolveTask(config, ref).paths }));
+      // Where this machine writes (directly, or through the embedded workers): checked before any stage runs.
+      if (!flags.viaTemporal || !config.temporal.address) assertOutputFoldersWritable(config, ['cropped data', 'preprocessed']);
       let results: unknown[];
       if (flags.viaTemporal) results = await viaTemporal(config, tasks, flags);
       else {

@@ -9,7 +9,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { CONFIGURATIONS, type Configuration, type Fold } from '../../activities/contract';
 import { initBackend, isBackendId } from '../../activities/network/backend';
 import { checkPredictTask, predictTask, type PredictTaskResult } from '../../activities/inference/predict-task';
-import { configFor, printJson, UsageError } from '../context';
+import { configFor, printJson, UsageError, WorkFailedError } from '../context';
+import { whyNotWritable } from '../output-folders';
 import { resolveTask } from '../task-ref';
 import { plansIdentifierFor, stageSettings } from '../settings';
 import { CASCADE_TRAINER, DEFAULT_CHECKPOINT } from '../../activities/io/layout';
@@ -78,13 +79,16 @@ export function register(program: Command): void {
         lowresDir: opts.lowresFolder, overwrite: opts.overwrite,
       };
       // everything is checked (plans, input images, folds, checkpoints) before the backend starts or a file is written
-      checkPredictTask(base);
+      const cases = checkPredictTask(base);
+      const why = whyNotWritable(opts.output);
+      if (why) throw new WorkFailedError(`cannot write the output folder ${opts.output}: ${why}; pass -o a folder you can write`);
       const backend = await initBackend({ preference: (opts.backend as never) ?? 'auto', purpose: 'inference' });
       if (!opts.json) console.error(`backend: ${backend.id} (${backend.detail})`);
       const bar = opts.json || !process.stderr.isTTY ? undefined : new SingleBar({ format: '{config} [{bar}] {value}/{total} cases | {case}' }, Presets.shades_classic);
       let current: string | undefined;
       const r = await predictTask({
         ...base,
+        cases,
         onCase: (config, done, total, id) => {
           // Without a terminal (logs, CI, nohup) a line per finished case, so long predictions show progress.
           if (!bar) { if (!opts.json) console.error(`${config}: ${done}/${total} cases (${id})`); return; }

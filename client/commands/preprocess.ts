@@ -12,6 +12,7 @@ import { runPreprocess } from '../../activities/preprocessing/preprocess';
 import { configFor, positiveInt, printJson, UsageError } from '../context';
 import { resolveTask } from '../task-ref';
 import { stageSettings } from '../settings';
+import { assertOutputFoldersWritable } from '../output-folders';
 
 interface PreprocessOpts { task: string; configurations?: string[]; plansIdentifier?: string; processes?: number; json?: boolean }
 
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .action(async (opts: PreprocessOpts, cmd: Command) => {
       const config = configFor(cmd);
       const { paths } = resolveTask(config, opts.task);
+      assertOutputFoldersWritable(config, ['preprocessed']);
       for (const c of opts.configurations ?? []) {
         if (!(CONFIGURATIONS as readonly string[]).includes(c)) throw new UsageError(`unknown configuration "${c}"; use ${CONFIGURATIONS.join(', ')}`);
       }

@@ -36,12 +36,15 @@ export function register(program: Command): void {
 export async function verifyTask(rawDir: string, opts: { strictGeometry?: boolean; json?: boolean } = {}) {
   const report = await verifyDatasetFolder(rawDir, { strictGeometry: opts.strictGeometry });
   if (!opts.json) {
-    for (const p of report.problems) console.log(formatProblem(p));
+    // Problems (and warnings) are diagnostics: stderr; the verdict of a good dataset is the output: stdout.
+    for (const p of report.problems) console.error(formatProblem(p));
     const nErr = report.problems.filter((p) => p.severity === 'error').length;
     const s = report.summary;
-    console.log(report.ok && s
-      ? `${rawDir}: OK (${s.numTrainingCases} training, ${s.numTestCases} test cases; modalities ${s.modalities.join(', ')}; labels ${Object.values(s.labels).join(', ')})`
-      : `${rawDir}: ${nErr} problem${nErr === 1 ? '' : 's'}`);
+    if (report.ok && s) {
+      console.log(`${rawDir}: OK (${s.numTrainingCases} training, ${s.numTestCases} test cases; modalities ${s.modalities.join(', ')}; labels ${Object.values(s.labels).join(', ')})`);
+    } else {
+      console.error(`${rawDir}: ${nErr} problem${nErr === 1 ? '' : 's'}`);
+    }
   }
   return report;
 }

@@ -49,8 +49,8 @@ async function demoTask(taskId: number, cases = 3): Promise<string> {
 interface RunJson { status: string; error?: string; state?: { nodes: Array<{ id: string; status: string; attempt?: number; error?: string }> } }
 
 /** Runs the task; returns stderr, the failed node and the JSON outcome. */
-async function runFails(taskId: number, extraEnv: Record<string, string> = {}): Promise<{ stderr: string; failed: { id: string; attempt?: number; error?: string }; out: RunJson; ms: number }> {
-  const r = await startCli(['run', '-t', String(taskId), '-c', '2d', '-f', '0', '--epochs', '1', '--iters', '1', '--no-find-best', '--json'], { ...env, ...extraEnv }, 240_000).done;
+async function runFails(taskId: number, extraEnv: Record<string, string> = {}, extraArgs: string[] = []): Promise<{ stderr: string; failed: { id: string; attempt?: number; error?: string }; out: RunJson; ms: number }> {
+  const r = await startCli(['run', '-t', String(taskId), '-c', '2d', '-f', '0', '--epochs', '1', '--iters', '1', '--no-find-best', '--json', ...extraArgs], { ...env, ...extraEnv }, 240_000).done;
   console.log(`task ${taskId}: exit ${r.code} in ${r.ms} ms\n${r.stderr.split('\n').filter((l) => /failed|error|BadInput/i.test(l)).join('\n')}`);
   assert.equal(r.code, 1, `exit code 1 expected\n${r.stdout}\n${r.stderr}`);
   const out = JSON.parse(r.stdout) as RunJson;
@@ -145,6 +145,33 @@ test('empty imagesTr', { skip, timeout: 300_000 }, async () => {
   assert.equal(r.failed.id, 'verify');
   assert.match(r.stderr, /imagesTr\/ is empty/);
   assertNothingHalfWritten(demoTaskName({ taskId: 916 }));
+});
+
+test('--no-verify: an undeclared label value is refused where labels are read (fingerprint), not dropped', { skip, timeout: 300_000 }, async () => {
+  const dir = await demoTask(919);
+  const file = path.join(dir, 'labelsTr', 'demo_001.nii.gz');
+  const label = await readNifti(file);
+  label.data[Math.floor(label.data.length / 3)] = 9;
+  await writeNifti(file, label);
+  const r = await runFails(919, {}, ['--no-verify']);
+  assert.equal(r.failed.id, 'fingerprint');
+  assert.match(r.stderr, /demo_001\.nii\.gz: label values 9 are not declared in dataset\.json/);
+  assert.match(r.stderr, /declare the values under "labels" in dataset\.json/);
+  assertNothingHalfWritten(demoTaskName({ taskId: 919 }), { cropped: true });
+});
+
+test('--no-verify: a NaN voxel is refused at the fingerprint with the file, the count and the fix', { skip, timeout: 300_000 }, async () => {
+  const dir = await demoTask(920);
+  const file = path.join(dir, 'imagesTr', 'demo_002_0000.nii.gz');
+  const image = await readNifti(file);
+  const data = Float32Array.from(image.data);
+  data[17] = NaN;
+  await writeNifti(file, { ...image, data, dtype: 'float32' });
+  const r = await runFails(920, {}, ['--no-verify']);
+  assert.equal(r.failed.id, 'fingerprint');
+  assert.match(r.stderr, /demo_002_0000\.nii\.gz: contains 1 NaN and 0 Inf voxels/);
+  assert.match(r.stderr, /replace them with finite values/);
+  assertNothingHalfWritten(demoTaskName({ taskId: 920 }), { cropped: true });
 });
 
 /**

@@ -19,14 +19,14 @@ const repoRoot = path.resolve(__dirname, '..', '..', ...(path.basename(path.reso
 const hippo = path.join(path.resolve(repoRoot, '..', 'shared'), 'realdata', 'Task04_Hippocampus');
 const CASES = ['hippocampus_001', 'hippocampus_003', 'hippocampus_004', 'hippocampus_006'];
 
-/** A v1 task folder holding 4 real cases (files linked with the _0000 channel suffix). */
+/** A v1 task folder holding 4 real cases (files copied with the _0000 channel suffix: links out of the task folder are refused by default). */
 function makeTask(root: string): string {
   const raw = path.join(root, 'nnUNet_raw_data', 'Task004_Hippocampus');
   fs.mkdirSync(path.join(raw, 'imagesTr'), { recursive: true });
   fs.mkdirSync(path.join(raw, 'labelsTr'), { recursive: true });
   for (const id of CASES) {
-    fs.symlinkSync(path.join(hippo, 'imagesTr', `${id}.nii.gz`), path.join(raw, 'imagesTr', `${id}_0000.nii.gz`));
-    fs.symlinkSync(path.join(hippo, 'labelsTr', `${id}.nii.gz`), path.join(raw, 'labelsTr', `${id}.nii.gz`));
+    fs.copyFileSync(path.join(hippo, 'imagesTr', `${id}.nii.gz`), path.join(raw, 'imagesTr', `${id}_0000.nii.gz`));
+    fs.copyFileSync(path.join(hippo, 'labelsTr', `${id}.nii.gz`), path.join(raw, 'labelsTr', `${id}.nii.gz`));
   }
   fs.writeFileSync(path.join(raw, 'dataset.json'), JSON.stringify({
     name: 'Hippocampus', modality: { '0': 'MRI' }, labels: { '0': 'background', '1': 'Anterior', '2': 'Posterior' },

@@ -34,7 +34,12 @@ test('4D MSD images are split into one file per channel with the spatial geometr
   }
   assert.ok(fs.existsSync(path.join(r.outDir, 'imagesTs', 'prostate_01_0001.nii.gz')));
   assert.ok((await verifyDatasetFolder(r.outDir)).ok);
-  // Re-running replaces the earlier conversion; -t overrides the id.
+  // Re-running is refused unless overwrite (which keeps files the conversion does not write); -t overrides the id.
+  fs.writeFileSync(path.join(r.outDir, 'notes.txt'), 'mine');
+  await assert.rejects(convertMsd(msd, base), (e: unknown) => e instanceof BadInputError && /already exists; nothing was changed\. Pass --overwrite/.test(e.message));
+  await convertMsd(msd, base, undefined, { overwrite: true });
+  assert.equal(fs.readFileSync(path.join(r.outDir, 'notes.txt'), 'utf8'), 'mine');
+  assert.ok(fs.existsSync(path.join(r.outDir, 'imagesTr', 'prostate_00_0001.nii.gz')));
   assert.equal((await convertMsd(msd, base, 505)).taskName, 'Task505_Prostate');
   assert.ok(fs.existsSync(path.join(base, 'nnUNet_raw_data', 'Task005_Prostate', 'dataset.json')));
 });
