@@ -10,6 +10,9 @@ export type Fold = (typeof FOLDS)[number] | 'all';
 
 export const TASK_QUEUES = { cpu: 'nnunet-cpu', gpu: 'nnunet-gpu' } as const;
 
+/** Failure types no retry can fix (BadInputError, OutOfMemoryError of common/errors.ts); every retry policy lists them. */
+export const NON_RETRYABLE_TYPES = ['BadInput', 'OutOfMemory'] as const;
+
 /** Where one task lives on disk, resolved by the client from config (absolute paths). */
 export interface TaskPaths {
   /** e.g. Task004_Hippocampus (v1) or Dataset004_Hippocampus (v2). */

@@ -8,8 +8,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TrainInput, TrainOutput, TrainProgress } from '../contract';
-import { NON_RETRYABLE_TYPES, OutOfMemoryError } from '../common/errors';
+import { NON_RETRYABLE_TYPES, type TrainInput, type TrainOutput, type TrainProgress } from '../contract';
+import { OutOfMemoryError } from '../common/errors';
 import { ChildTrainingError, runTrainingFoldInChild, type TrainRuntimeOptions } from './train-process';
 
 const KEEPALIVE_MS = 30_000;
