@@ -13,7 +13,7 @@ import { describeTask, type TrainingCase } from './cases';
 import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
 import { inputSignature } from './cropped-store';
 import { assembleDatasetProperties, datasetSignature, DATASET_PROPERTIES_FILE, type DatasetPropertiesJson } from './dataset-properties';
-import { runPool, siblingModule } from './worker-pool';
+import { runPool, siblingModule } from '../common/worker-pool';
 
 export interface FingerprintOptions {
   numProcesses: number;

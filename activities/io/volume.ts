@@ -19,6 +19,9 @@ export interface VoxelArrays {
 }
 export type VoxelArray = VoxelArrays[DType];
 
+/** Any typed array holding integer label values (a segmentation), in the same voxel order as its image. */
+export type LabelArray = VoxelArray;
+
 export interface Volume<D extends DType = DType> {
   data: VoxelArrays[D];
   /** Array order: [z, y, x] or [c, z, y, x]. */

@@ -4,7 +4,7 @@
  * same code runs on every backend. Input and outputs are channels-last: [batch, (z,) y, x, channels].
  */
 import * as tf from '@tensorflow/tfjs';
-import { MT19937 } from '../training/mt19937';
+import { MT19937 } from '../common/mt19937';
 import { LEAKY_SLOPE, describeUNet, summarizeUNet } from './architecture';
 import type { ConvBlockSpec, ParamSpec, UNetArchitecture, UNetOptions, UNetStagePlan } from './architecture';
 import { convNormLrelu, convNormLreluConsuming, pointwiseConv, upsampleTransposed } from './ops';

@@ -4,7 +4,7 @@
  * n = max(min(10000, count), ceil(0.01 · count)) of them chosen without replacement
  * (`rndst.choice(count, n, replace=False)` = the first n of a legacy permutation). Same numbers as nnU-Net.
  */
-import { MT19937 } from '../training/mt19937';
+import { MT19937 } from '../common/mt19937';
 import type { Shape3 } from '../volume/crop';
 
 export const CLASS_LOCATION_SEED = 1234;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { writeNpy } from '../io/npy';
 import { writeJsonAtomic } from '../common/atomic';
 import { loadCroppedCase, readFloat32Npy, type CroppedCaseProperties } from '../fingerprint/cropped-store';
-import { serveWorkerRequests } from '../fingerprint/worker-pool';
+import { serveWorkerRequests } from '../common/worker-pool';
 import { sampleClassLocations, type ClassLocations } from './class-locations';
 import { resampleAndNormalize, type StageParams } from './pipeline';
 

@@ -4,7 +4,7 @@
  * resolved once per stage plan so the loader and the augmentation read one typed object.
  */
 import { roundHalfEven } from '../common/numeric';
-import { deepSupervisionScales } from '../network/deepSupervision';
+import { deepSupervisionScales } from '../network/deep-supervision';
 
 const DEG = Math.PI / 180;
 

@@ -16,7 +16,7 @@ import { checkPlannerNames, planFrom } from './plan';
 import { fingerprintTask } from './fingerprint';
 import { plannedConfigurations, preprocessTask } from './preprocess';
 import { verifyTask } from './verify';
-import { taskInput } from './run';
+import { taskInput } from '../task-input';
 
 const PLANS_IDENTIFIER = 'nnUNetPlansv2.1';
 

@@ -4,50 +4,9 @@
  * TEMPORAL_ADDRESS it only starts or attaches to the workflow and watches it (or returns at once with --detach).
  */
 import type { Command } from 'commander';
-import type { Config } from '../../config';
-import type { Configuration, Fold, TaskPaths } from '../../activities/contract';
-import type { TaskWorkflowInput } from '../../workflows/options';
 import { configFor, positiveInt } from '../context';
-import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
-
-export interface RunFlags extends ValidationFlags {
-  task?: string;
-  demo?: boolean;
-  large?: boolean;
-  configurations?: Configuration[];
-  folds?: Fold[];
-  trainer?: string;
-  epochs?: number;
-  iters?: number;
-  findBest?: boolean;
-  verify?: boolean;
-  npz?: boolean;
-  rerun?: boolean;
-  detach?: boolean;
-  json?: boolean;
-}
-
-export function taskInput(config: Config, paths: TaskPaths, flags: RunFlags): TaskWorkflowInput {
-  const validation = validationFromFlags(flags);
-  return {
-    paths,
-    options: {
-      configurations: flags.configurations,
-      folds: flags.folds,
-      trainer: flags.trainer ?? config.training.trainer,
-      epochs: flags.epochs ?? config.training.epochs,
-      iterationsPerEpoch: flags.iters ?? config.training.iterationsPerEpoch,
-      ...(validation ? { validation } : {}),
-      findBest: flags.findBest,
-      postprocess: flags.findBest,
-      skipVerify: flags.verify === false,
-      ...(flags.npz ? { saveSoftmax: true } : {}),
-      numProcesses: config.numProcesses,
-      gpuMemoryTargetGb: config.planning.gpuMemoryTargetGb,
-    },
-    timing: { trainHeartbeatTimeoutMs: config.training.heartbeatTimeoutSeconds * 1000 },
-  };
-}
+import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption } from '../options';
+import type { RunFlags } from '../task-input';
 
 export function register(program: Command): void {
   program

@@ -3,11 +3,11 @@
  * Dice+CE, gradients, clipping + Nesterov SGD. Everything it allocates is released before it returns.
  */
 import * as tf from '@tensorflow/tfjs';
-import { deepSupervisionLoss } from '../training/loss';
-import type { DiceCeOptions } from '../training/loss';
-import { lossAndGradients } from '../training/optimizer';
-import type { NesterovSgd } from '../training/optimizer';
-import type { UNet } from './unet';
+import { deepSupervisionLoss } from './loss';
+import type { DiceCeOptions } from './loss';
+import { lossAndGradients } from './optimizer';
+import type { NesterovSgd } from './optimizer';
+import type { UNet } from '../network/unet';
 
 export interface TrainBatch {
   /** [batch, ...spatial, channels] float32. */
