@@ -22,11 +22,6 @@ export interface StepResult {
   gradNorm: number;
 }
 
-/** Loss of a batch without updating anything (validation iterations). */
-export function batchLoss(net: UNet, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): number {
-  return tf.tidy(() => deepSupervisionLoss(net.apply(batch.data), batch.targets, weights, opts).dataSync()[0]!);
-}
-
 export function trainStep(net: UNet, optimizer: NesterovSgd, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): StepResult {
   const { loss, grads } = lossAndGradients(() => deepSupervisionLoss(net.apply(batch.data), batch.targets, weights, opts), net.variables);
   try {
