@@ -27,6 +27,17 @@ export interface TaskPaths {
   resultsDir: string;
 }
 
+/**
+ * Settings of the machine that runs the activities, from the worker's own Config (keys `worker.*`), not from the
+ * task's input: they change how, not what, is computed, and may differ between the machines of one cluster.
+ */
+export interface WorkerSettings {
+  /** Tensor backend: 'auto' (the best that works here) or one of network/backend.ts's ids. */
+  backend?: string;
+  /** Write model_latest.model every N epochs instead of nnU-Net's 50 (crash tests; machines with long epochs). */
+  checkpointEveryEpochs?: number;
+}
+
 /** Context every activity log line carries. */
 export interface StepContext {
   task: string;

@@ -38,6 +38,8 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' 
   { env: 'TEMPORAL_TLS_SERVER_NAME', key: 'temporal.tls.serverName', type: 'string' },
   { env: 'nnUNet_def_n_proc', key: 'numProcesses', type: 'number' },
   { env: 'NNUNET_LOG_LEVEL', key: 'logging.level', type: 'string' },
+  { env: 'NNUNET_BACKEND', key: 'worker.backend', type: 'string' },
+  { env: 'NNUNET_CHECKPOINT_EVERY_EPOCHS', key: 'worker.checkpointEveryEpochs', type: 'number' },
 ];
 
 /** Keys holding file-system paths: relative values resolve against the layer's base folder. */

@@ -39,8 +39,11 @@ const CANDIDATES: readonly Candidate[] = [
 ];
 
 export interface BackendOptions {
-  /** Force one backend (or 'auto', the default; also read from NNUNET_BACKEND). A forced one that fails is an error. */
-  preference?: BackendId | 'auto';
+  /**
+   * 'auto' (the default) or one backend id to force (Config's `worker.backend`, env NNUNET_BACKEND, --backend).
+   * A forced one that fails, or an unknown id, is a BadInputError.
+   */
+  preference?: string;
   /** CPU threads for the native and wasm backends; only effective before the backend's first load. */
   threads?: number;
   /** 'training' (default) refuses a known-wrong backend even when forced; 'inference' allows it when forced. */
@@ -175,9 +178,9 @@ async function activate(c: Candidate, options: BackendOptions): Promise<string |
 }
 
 function preferenceFrom(options: BackendOptions): BackendId | 'auto' {
-  const p = options.preference ?? process.env.NNUNET_BACKEND ?? 'auto';
+  const p: string = options.preference ?? 'auto';
   if (p === 'auto' || isBackendId(p)) return p;
-  throw new BadInputError(`unknown tensor backend '${p}' (from NNUNET_BACKEND or --backend): use one of auto, ${BACKEND_IDS.join(', ')}`);
+  throw new BadInputError(`unknown tensor backend '${p}' (from worker.backend, NNUNET_BACKEND or --backend): use one of auto, ${BACKEND_IDS.join(', ')}`);
 }
 
 /** Picks and activates the best working backend (or the forced one), so plain `@tensorflow/tfjs` calls use it. */

@@ -24,7 +24,6 @@ import { transposedShape } from '../preprocessing/transpose';
 import { resizeData, resampledShape, type Shape3 } from '../volume/resample';
 import { previousStageFile, readNpyLayout } from './dataloader-cases';
 import { NnUNetTrainerV2, type CascadeInput } from './trainer';
-import { registerTrainer } from './trainer-registry';
 
 export const CASCADE_TRAINER = 'nnUNetTrainerV2CascadeFullRes';
 /** nnUNetTrainerV2CascadeFullRes's default previous_trainer. */
@@ -130,5 +129,3 @@ export class NnUNetTrainerV2CascadeFullRes extends NnUNetTrainerV2 {
     return { previousStageDir: dir, labels: foregroundLabels(this.setup.plans) };
   }
 }
-
-registerTrainer(CASCADE_TRAINER, NnUNetTrainerV2CascadeFullRes);

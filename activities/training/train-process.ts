@@ -45,6 +45,8 @@ export interface TrainRuntimeOptions {
   lowresTrainer?: string;
   seed?: number;
   validationIterations?: number;
+  /** The tensor backend ('auto' or a backend id; the worker's `worker.backend`). */
+  backend?: string;
   checkpointEveryEpochs?: number;
   checkpointEveryMinutes?: number;
   numWorkers?: number;
@@ -194,7 +196,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const modelDir = path.dirname(foldDir);
   writeFileAtomic(path.join(modelDir, 'plans.json'), serializePlans(plans));
   const log = foldLogger(foldDir, hooks);
-  const backend = await initBackend({ purpose: 'training' });
+  const backend = await initBackend({ preference: rt.backend, purpose: 'training' });
   log(`backend: ${backend.id} (${backend.detail})`);
 
   const trainer = new Trainer({
@@ -254,7 +256,7 @@ async function revalidateFold(
   const { input, plans, log } = job;
   log(`the validation in ${VALIDATION_DIR}/ used ${used ? describeValidation(used) : 'unrecorded settings'}; `
     + `validating again with ${describeValidation(job.settings)} from ${path.basename(done.finalCheckpoint)}`);
-  const backend = await initBackend({ purpose: 'inference' });
+  const backend = await initBackend({ preference: input.runtime?.backend, purpose: 'inference' });
   log(`backend: ${backend.id} (${backend.detail})`);
   const network = loadUNet(plans, input.configuration, input.plansFile, done.finalCheckpoint);
   try {

@@ -35,6 +35,7 @@ export function register(program: Command): void {
       const { findRunningServer } = await import('../temporal/embedded');
       const { installTemporalLogging } = await import('../temporal/runtime-logging');
       const { runWorkerMain } = await import('../../worker/main');
+      const { workerSettingsOf } = await import('../../worker');
       const address = flags.address ?? config.temporal.address ?? (await findRunningServer(config))?.address;
       if (!address) {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
@@ -48,6 +49,7 @@ export function register(program: Command): void {
         maxTraining: flags.maxConcurrentTraining ?? config.worker.maxConcurrentTraining,
         maxCpu: flags.maxConcurrentCpu ?? config.worker.maxConcurrentCpuActivities,
         tls: tlsOptions(config.temporal),
+        settings: workerSettingsOf(config),
         identity: flags.identity ?? `nnunet-${flags.queue}-${process.pid}@${os.hostname()}`,
       });
     });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_IDS, availableBackends, describeBackends, initBackend, type BackendId } from '../../activities/network/backend';
 import { BadInputError } from '../../activities/common/errors';
+import { loadConfig } from '../../config';
 
 const installed = availableBackends(true);
 const nativeInstalled = installed.includes('tfjs-node');
@@ -69,12 +70,8 @@ test('a forced backend is used, and an unavailable or unknown one is a BadInputE
   if (!installed.includes('tfjs-node-gpu')) {
     await assert.rejects(initBackend({ preference: 'tfjs-node-gpu' }), (e: unknown) => e instanceof BadInputError && /not installed/.test(e.message));
   }
-  process.env.NNUNET_BACKEND = 'cpu';
-  try {
-    assert.equal((await initBackend()).id, 'cpu');
-  } finally {
-    delete process.env.NNUNET_BACKEND;
-  }
+  const { backend } = loadConfig({ env: { NNUNET_BACKEND: 'cpu' } }).worker;
+  assert.equal((await initBackend({ preference: backend })).id, 'cpu', 'NNUNET_BACKEND reaches the backend through Config');
 });
 
 test('wasm is never picked automatically nor trains; forced for inference, its 2D values match pure JS', async () => {
