@@ -12,6 +12,7 @@ export type { Logger } from 'pino';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export interface LoggerOptions {
+  /** Default info; callers pass Config's logging.level (env NNUNET_LOG_LEVEL is read by config/, not here). */
   level?: LogLevel;
   /** 'stdout' (default), 'stderr' or a file path (appended; folders created). */
   destination?: 'stdout' | 'stderr' | string;
@@ -43,7 +44,7 @@ function isTerminal(destination: string): boolean {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const destination = opts.destination ?? 'stdout';
-  const level = opts.level ?? (process.env.NNUNET_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const level = opts.level ?? 'info';
   const fd = destination === 'stdout' ? 1 : destination === 'stderr' ? 2 : undefined;
   const base: PinoOptions = { level, name: opts.name ?? 'nnunet', mixin: activityFields, mixinMergeStrategy: fillMissing };
   if (opts.pretty ?? isTerminal(destination)) {

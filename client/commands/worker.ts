@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { configFor, positiveInt, UsageError } from '../context';
-import { rootLogger } from '../../activities/common/logger';
+import { configureLogging } from '../../activities/common/logger';
 import type { QueueSelection } from '../../worker';
 
 interface WorkerFlags {
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       if (!address) {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
       }
-      installTemporalLogging(rootLogger());
+      installTemporalLogging(configureLogging({ level: config.logging.level }));
       const { tlsOptions } = await import('../temporal/connection');
       await runWorkerMain({
         address,
