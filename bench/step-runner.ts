@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, isBackendId } from '../activities/network/backend';
-import { demoBenchPlans } from './demoPlan';
+import { demoBenchPlans } from './demo-plan';
 import { findWorkload } from './workloads';
 
 export interface StepResult {

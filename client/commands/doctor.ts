@@ -14,9 +14,13 @@ export interface Check {
   detail: string;
 }
 
+/** package.json's engines: nifti-reader-js's dist path needs Node 20.19 (docs/data.md). */
+const MIN_NODE: readonly [number, number] = [20, 19];
+
 function checkNode(): Check {
-  const major = Number(process.versions.node.split('.')[0]);
-  return { name: 'node', verdict: major >= 20 ? 'ok' : 'fail', detail: `${process.version}${major >= 20 ? '' : ' (needs >= 20)'}` };
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  return { name: 'node', verdict: ok ? 'ok' : 'fail', detail: `${process.version}${ok ? '' : ` (needs >= ${MIN_NODE.join('.')})`}` };
 }
 
 function checkTemporalBinary(): Check {

@@ -9,7 +9,7 @@ import { trainStep } from '../activities/training/train-step';
 import { buildUNet } from '../activities/network/unet';
 import { mulberry32 } from '../activities/io/demo';
 import { NesterovSgd } from '../activities/training/optimizer';
-import type { BenchStage } from './demoPlan';
+import type { BenchStage } from './demo-plan';
 
 export interface UNetStep {
   run(): Promise<number>;
