@@ -196,7 +196,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const modelDir = path.dirname(foldDir);
   writeFileAtomic(path.join(modelDir, 'plans.json'), serializePlans(plans));
   const log = foldLogger(foldDir, hooks);
-  const backend = await initBackend({ preference: rt.backend, purpose: 'training' });
+  const backend = await initBackend({ preference: rt.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
 
   const trainer = new Trainer({
@@ -256,7 +256,7 @@ async function revalidateFold(
   const { input, plans, log } = job;
   log(`the validation in ${VALIDATION_DIR}/ used ${used ? describeValidation(used) : 'unrecorded settings'}; `
     + `validating again with ${describeValidation(job.settings)} from ${path.basename(done.finalCheckpoint)}`);
-  const backend = await initBackend({ preference: input.runtime?.backend, purpose: 'inference' });
+  const backend = await initBackend({ preference: input.runtime?.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
   const network = loadUNet(plans, input.configuration, input.plansFile, done.finalCheckpoint);
   try {

@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option('--disable-tta', 'no mirroring test-time augmentation (8x faster in 3D)')
     .option('--lowres-folder <dir>', '3d_cascade_fullres: existing 3d_lowres predictions of the same cases')
     .option('--overwrite', 'predict cases whose output already exists')
-    .option('--backend <id>', 'tensor backend (tfjs-node-gpu, tfjs-node, wasm, cpu); default from config: worker.backend (auto: best available)')
+    .option('--backend <id>', 'tensor backend (tfjs-node-gpu, tfjs-node, cpu); default from config: worker.backend (auto: best available)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: PredictOpts, cmd: Command) => {
       const configuration = parseConfiguration(opts.configuration);
@@ -75,7 +75,7 @@ export function register(program: Command): void {
       };
       // everything is checked (plans, input images, folds, checkpoints) before the backend starts or a file is written
       checkPredictTask(base);
-      const backend = await initBackend({ preference: opts.backend ?? configFor(cmd).worker.backend, purpose: 'inference' });
+      const backend = await initBackend({ preference: opts.backend ?? configFor(cmd).worker.backend });
       if (!opts.json) console.error(`backend: ${backend.id} (${backend.detail})`);
       const bar = opts.json || !process.stderr.isTTY ? undefined : new SingleBar({ format: '{config} [{bar}] {value}/{total} cases | {case}' }, Presets.shades_classic);
       let current: string | undefined;
