@@ -2,7 +2,7 @@
  * One optimisation step of nnUNetTrainerV2 (spec §5.9 inner loop): forward with deep supervision, weighted
  * Dice+CE, gradients, clipping + Nesterov SGD. Everything it allocates is released before it returns.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { deepSupervisionLoss } from './loss';
 import type { DiceCeOptions } from './loss';
 import { lossAndGradients } from './optimizer';

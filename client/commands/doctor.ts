@@ -65,30 +65,11 @@ async function checkTemporal(config: Config): Promise<Check> {
   }
 }
 
-interface BackendModule {
-  describeBackends?: () => Promise<unknown> | unknown;
-}
-
-async function checkBackend(): Promise<Check> {
-  // The network stage chooses the backend; until its module exists, report what tfjs itself picks.
-  const backendModule = path.join(__dirname, '..', '..', 'activities', 'network', 'backend');
+/** The backend this machine's worker would use (Config's worker.backend; auto = the best that works here). */
+async function checkBackend(preference: string | undefined): Promise<Check> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(backendModule) as BackendModule;
-    if (typeof mod.describeBackends === 'function') {
-      const d = await mod.describeBackends();
-      return { name: 'tensor backend', verdict: 'ok', detail: typeof d === 'string' ? d : JSON.stringify(d) };
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') {
-      return { name: 'tensor backend', verdict: 'fail', detail: (err as Error).message.split('\n')[0] };
-    }
-  }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
-    await tf.ready();
-    return { name: 'tensor backend', verdict: 'ok', detail: `tfjs ${tf.version_core} (pure JS), backend ${tf.getBackend()}` };
+    const { describeBackends } = await import('../../activities/network/backend');
+    return { name: 'tensor backend', verdict: 'ok', detail: await describeBackends({ preference }) };
   } catch (err) {
     return { name: 'tensor backend', verdict: 'fail', detail: (err as Error).message.split('\n')[0] };
   }
@@ -107,7 +88,7 @@ export async function runChecks(config: Config | undefined, configError?: Error)
       await checkTemporal(config),
     );
   }
-  checks.push(await checkBackend());
+  checks.push(await checkBackend(config?.worker.backend));
   return checks;
 }
 
