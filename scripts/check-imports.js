@@ -9,7 +9,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const ts = require('typescript');
 
-const root = path.join(__dirname, '..');
+/** The checkout to check: this one, or CHECK_IMPORTS_ROOT (another checkout, or the tests' small trees). */
+const root = path.resolve(process.env.CHECK_IMPORTS_ROOT ?? path.join(__dirname, '..'));
 const PRODUCT_DIRS = ['activities', 'workflows', 'worker', 'client', 'config'];
 
 /**
