@@ -10,6 +10,9 @@ export type Fold = (typeof FOLDS)[number] | 'all';
 
 export const TASK_QUEUES = { cpu: 'nnunet-cpu', gpu: 'nnunet-gpu' } as const;
 
+/** Failure types no retry can fix (BadInputError, OutOfMemoryError of common/errors.ts); every retry policy lists them. */
+export const NON_RETRYABLE_TYPES = ['BadInput', 'OutOfMemory'] as const;
+
 /** Where one task lives on disk, resolved by the client from config (absolute paths). */
 export interface TaskPaths {
   /** e.g. Task004_Hippocampus (v1) or Dataset004_Hippocampus (v2). */
@@ -22,6 +25,17 @@ export interface TaskPaths {
   preprocessedDir: string;
   /** RESULTS_FOLDER/nnUNet (the configuration folders live below it). */
   resultsDir: string;
+}
+
+/**
+ * Settings of the machine that runs the activities, from the worker's own Config (keys `worker.*`), not from the
+ * task's input: they change how, not what, is computed, and may differ between the machines of one cluster.
+ */
+export interface WorkerSettings {
+  /** Tensor backend: 'auto' (the best that works here) or one of network/backend.ts's ids. */
+  backend?: string;
+  /** Write model_latest.model every N epochs instead of nnU-Net's 50 (crash tests; machines with long epochs). */
+  checkpointEveryEpochs?: number;
 }
 
 /** Context every activity log line carries. */

@@ -1,8 +1,11 @@
 /**
- * Every activity the worker registers, by name. Each stage folder owns its activity function; this file only
- * gathers them (the worker wraps them with logging context and error mapping).
+ * Every activity the worker registers, by name. activities/ is two things: the domain library (each stage
+ * folder's plain functions over files and arrays, which the CLI, tests and benchmarks also call directly) and,
+ * in each stage's activity.ts, a thin adapter from the contract (contract.ts) to that library. This file only
+ * gathers the adapters (the worker wraps them with logging context and error mapping). The stage order and
+ * import rules: docs/architecture.md.
  */
-import type { PipelineActivities } from './contract';
+import type { PipelineActivities, WorkerSettings } from './contract';
 import { verifyDataset } from './io/activity';
 import { fingerprint } from './fingerprint/activity';
 import { plan } from './planning/activity';
@@ -11,12 +14,15 @@ import { train } from './training/activity';
 import { findBestConfiguration } from './ensembling/activity';
 import { postprocess } from './postprocessing/activity';
 
-export const pipelineActivities: PipelineActivities = {
-  verifyDataset,
-  fingerprint,
-  plan,
-  preprocess,
-  train,
-  findBestConfiguration,
-  postprocess,
-};
+/** The pipeline's activities, run with this worker's settings (from its Config). */
+export function createPipelineActivities(settings: WorkerSettings = {}): PipelineActivities {
+  return {
+    verifyDataset,
+    fingerprint,
+    plan,
+    preprocess,
+    train: (input) => train(input, settings),
+    findBestConfiguration,
+    postprocess,
+  };
+}

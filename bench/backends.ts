@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableBackends, isBackendId } from '../activities/network/backend';
 import type { StepResult } from './step-runner';
-import { benchPlansFile, demoBenchPlans } from './demoPlan';
+import { benchPlansFile, demoBenchPlans } from './demo-plan';
 import { WORKLOADS, findWorkload } from './workloads';
 
 interface Options {

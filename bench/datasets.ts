@@ -10,7 +10,7 @@ import { convertMsd } from '../activities/io/convert-msd';
 import { demoTaskName, writeDemoDataset } from '../activities/io/demo';
 import { runFingerprint } from '../activities/fingerprint/fingerprint';
 import { plan } from '../activities/planning/activity';
-import { benchDir } from './demoPlan';
+import { benchDir } from './demo-plan';
 import { DEMO_TASK_ID } from '../client/demo';
 import { rawTasksFolder } from '../activities/io/layout';
 

@@ -5,7 +5,7 @@
 import { benchBackends } from './backends';
 import { benchInference } from './inference';
 import { benchPreprocessing } from './preprocessing';
-import { profileUnet } from './profileUnet';
+import { profileUnet } from './profile-unet';
 
 interface Subcommand { run: (argv: string[]) => Promise<void>; measures: string }
 

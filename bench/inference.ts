@@ -23,7 +23,7 @@ import { writePlansFile } from '../activities/planning/plans-file';
 import { getPlanner } from '../activities/planning/registry';
 import { stages } from '../activities/planning/plans';
 import type { PredictOutput } from './job-runner';
-import { benchDir } from './demoPlan';
+import { benchDir } from './demo-plan';
 import { machineLine, mb, runJob, table } from './child';
 import { demoDataset, plannedDataset } from './datasets';
 import { datasetPropertiesFile, plansFile } from '../activities/io/layout';

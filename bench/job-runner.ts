@@ -33,7 +33,7 @@ interface Measured { seconds: number; peakRssBytes: number }
 export type JobResult<J extends Job> = Measured & (J extends { kind: 'predict' } ? PredictOutput : { numCases: number });
 
 async function predictJob(job: Extract<Job, { kind: 'predict' }>): Promise<PredictOutput> {
-  const choice = await initBackend({ threads: job.threads, purpose: 'inference' });
+  const choice = await initBackend({ threads: job.threads });
   const resolved = loadConfiguration(job.plansFile, job.configuration);
   const { stage, network } = resolved;
   const { inChannels } = network;

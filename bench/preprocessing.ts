@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { plan } from '../activities/planning/activity';
-import { benchDir } from './demoPlan';
+import { benchDir } from './demo-plan';
 import { machineLine, mb, runJob, table } from './child';
 import { demoDataset, demoLargeDataset, freshPaths, hippocampusDataset, type BenchDataset } from './datasets';
 import { datasetPropertiesFile } from '../activities/io/layout';

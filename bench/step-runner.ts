@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, isBackendId } from '../activities/network/backend';
-import { demoBenchPlans } from './demoPlan';
+import { demoBenchPlans } from './demo-plan';
 import { findWorkload } from './workloads';
 
 export interface StepResult {
@@ -26,9 +26,7 @@ async function main(): Promise<void> {
   const [backend, workloadName, threadsArg, minSecondsArg, maxStepsArg] = process.argv.slice(2);
   const workload = findWorkload(workloadName ?? '');
   if (!backend || !isBackendId(backend) || !workload) throw new Error(`usage: step-runner BACKEND WORKLOAD THREADS MIN_SECONDS MAX_STEPS`);
-  // wasm computes some gradients wrongly (see backend.ts) and is left out by default; asked for by name, its step is timed anyway.
-  const purpose = backend === 'wasm' ? 'inference' : 'training';
-  const choice = await initBackend({ preference: backend, threads: Number(threadsArg), purpose });
+  const choice = await initBackend({ preference: backend, threads: Number(threadsArg) });
   const step = workload.build(tf, workload.needsPlans ? await demoBenchPlans() : undefined);
   let t = performance.now();
   const firstLoss = await step.run(); // the first step pays for kernel set-up and allocation

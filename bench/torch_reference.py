@@ -2,7 +2,7 @@
 """PyTorch CPU reference for `npm run bench -- backends`: the same training steps as bench/workloads.ts.
 
 Usage: torch_reference.py WORKLOAD THREADS MIN_SECONDS MAX_STEPS [PLANS_JSON]
-(PLANS_JSON: bench/demoPlan.ts's file, needed by the unet3d / unet2d workloads)
+(PLANS_JSON: bench/demo-plan.ts's file, needed by the unet3d / unet2d workloads)
 Prints one JSON line in the shape of step-runner's StepResult. Exit code 3: unknown workload.
 """
 import json
@@ -161,7 +161,7 @@ def unet_step(name, plans_file):
 WORKLOADS = {
     "conv3d": lambda plans: conv_step("conv3d"),
     "conv2d": lambda plans: conv_step("conv2d"),
-    # plans: the JSON file written by bench/demoPlan.ts (the demo task's 3d_fullres and 2d stages).
+    # plans: the JSON file written by bench/demo-plan.ts (the demo task's 3d_fullres and 2d stages).
     "unet3d": lambda plans: unet_step("unet3d", plans),
     "unet2d": lambda plans: unet_step("unet2d", plans),
 }

@@ -1,11 +1,11 @@
 /**
  * Benchmark workloads: one training step each (forward, backward, SGD update), built on whatever tfjs backend
  * is active: plain conv stacks (the raw kernels) and nnU-Net iterations of the demo task's 3d_fullres and 2d
- * plans (bench/demoPlan.ts). Every name is mirrored in bench/torch_reference.py (WORKLOADS) for the PyTorch ratio.
+ * plans (bench/demo-plan.ts). Every name is mirrored in bench/torch_reference.py (WORKLOADS) for the PyTorch ratio.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import type { BenchPlans } from './demoPlan';
-import { buildUNetStep } from './unetStep';
+import type { BenchPlans } from './demo-plan';
+import { buildUNetStep } from './unet-step';
 
 type Tf = typeof tfType;
 

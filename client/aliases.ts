@@ -57,7 +57,7 @@ function forward(parsed: ParsedArgs, rules: Record<string, FlagRule>, skip: stri
   const args: string[] = [];
   for (const [flag, values] of parsed.flags) {
     const rule = rules[flag];
-    if (skip.includes(flag) || !('to' in rule) || rule.to.startsWith('env:')) continue;
+    if (skip.includes(flag) || !('to' in rule)) continue;
     args.push(rule.to, ...values);
   }
   return args;
@@ -183,17 +183,11 @@ export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translat
 };
 
 /** The `nnunet` argv lists an nnU-Net command line stands for (plus notes on ignored flags). */
-export function translateAlias(alias: string, argv: string[]): { steps: string[][]; notes: string[]; env: Record<string, string> } {
+export function translateAlias(alias: string, argv: string[]): { steps: string[][]; notes: string[] } {
   const spec = ALIASES[alias];
   if (!spec) throw new UsageError(`unknown nnU-Net command ${alias}; known: ${Object.keys(ALIASES).join(', ')}`);
   const parsed = parseNnunetArgs(alias, argv, spec.rules);
-  // Flags that nnU-Net passes as arguments but we take from the environment (e.g. -tf → nnUNet_def_n_proc).
-  const env: Record<string, string> = {};
-  for (const [flag, values] of parsed.flags) {
-    const rule = spec.rules[flag];
-    if ('to' in rule && rule.to.startsWith('env:')) env[rule.to.slice(4)] = values[values.length - 1];
-  }
-  return { steps: spec.translate(alias, parsed), notes: parsed.notes, env };
+  return { steps: spec.translate(alias, parsed), notes: parsed.notes };
 }
 
 function program(): Command {
@@ -210,9 +204,8 @@ export async function runAlias(alias: string, argv: string[]): Promise<void> {
       'Each invocation becomes one or more `nnunet` commands; see `nnunet --help` and docs/cli.md.');
     return;
   }
-  const { steps, notes, env } = translateAlias(alias, argv);
+  const { steps, notes } = translateAlias(alias, argv);
   for (const n of notes) process.stderr.write(`${alias}: ${n}\n`);
-  Object.assign(process.env, env);
   const known = new Set(program().commands.map((c) => c.name()));
   const missing = [...new Set(steps.map((s) => s[0]).filter((c) => !known.has(c)))];
   if (missing.length > 0) {

@@ -17,7 +17,7 @@ import { startOrAttachTask, describeTaskState, taskWorkflowIdFor } from './tempo
 import { renderTaskState } from './render/tree';
 import { watchTask } from './render/watch';
 import { outcomeLines, readTaskView } from './task-view';
-import { taskInput, type RunFlags } from './commands/run';
+import { taskInput, type RunFlags } from './task-input';
 
 /** Messages for the person go to stderr when stdout carries JSON. */
 const sayTo = (json: boolean | undefined) => (m: string): void => {

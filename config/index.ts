@@ -40,6 +40,8 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' 
   { env: 'NNUNET_LOG_LEVEL', key: 'logging.level', type: 'string' },
   { env: 'NNUNET_MAX_IMAGE_MEMORY_GB', key: 'data.maxImageMemoryGb', type: 'number' },
   { env: 'NNUNET_ALLOW_EXTERNAL_SYMLINKS', key: 'data.allowExternalSymlinks', type: 'boolean' },
+  { env: 'NNUNET_BACKEND', key: 'worker.backend', type: 'string' },
+  { env: 'NNUNET_CHECKPOINT_EVERY_EPOCHS', key: 'worker.checkpointEveryEpochs', type: 'number' },
 ];
 
 /** An environment value as its key's type; anything else stays a string so that validation reports it. */

@@ -40,6 +40,10 @@ export const ConfigSchema = z
       .object({
         maxConcurrentTraining: positiveInt,
         maxConcurrentCpuActivities: positiveInt,
+        /** Tensor backend of the activities this machine runs; auto = the best that works here (docs/backends.md). */
+        backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'cpu']),
+        /** model_latest.model every N epochs instead of nnU-Net's 50; absent = nnU-Net's. */
+        checkpointEveryEpochs: positiveInt.optional(),
       })
       .strict(),
     training: z

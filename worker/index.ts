@@ -5,7 +5,8 @@
  */
 import * as os from 'node:os';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import { TASK_QUEUES } from '../activities/contract';
+import { TASK_QUEUES, type WorkerSettings } from '../activities/contract';
+import type { Config } from '../config';
 import { wrapActivities } from './wrap';
 
 export type QueueSelection = 'cpu' | 'gpu' | 'all';
@@ -16,6 +17,8 @@ export interface CreateWorkersOptions {
   queues: QueueSelection;
   /** Activity implementations by name; default: the pipeline's activities + the sweep report. Wrapped either way. */
   activities?: object;
+  /** This machine's settings for the pipeline's activities (see workerSettingsOf); unused with `activities`. */
+  settings?: WorkerSettings;
   /** Trainings at once on a GPU-queue worker (default 1: one per GPU). */
   maxConcurrentTraining?: number;
   /** CPU activities at once on a CPU-queue worker (default: the number of cores). */
@@ -55,14 +58,20 @@ const quietBundlerLogger = {
   },
 };
 
+/** The settings of this machine's activities, from its Config (`worker.*`; env NNUNET_BACKEND, NNUNET_CHECKPOINT_EVERY_EPOCHS). */
+export function workerSettingsOf(config: Config): WorkerSettings {
+  const { backend, checkpointEveryEpochs } = config.worker;
+  return { backend, ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}) };
+}
+
 /** The pipeline's activities + the sweep report, loaded only when no others are given (they pull in the stages). */
-async function defaultActivities(): Promise<object> {
-  const [{ pipelineActivities }, { reportActivities }] = await Promise.all([import('../activities'), import('../activities/report/activity')]);
-  return { ...pipelineActivities, ...reportActivities };
+async function defaultActivities(settings: WorkerSettings = {}): Promise<object> {
+  const [{ createPipelineActivities }, { reportActivities }] = await Promise.all([import('../activities'), import('../activities/report/activity')]);
+  return { ...createPipelineActivities(settings), ...reportActivities };
 }
 
 export async function createWorkers(opts: CreateWorkersOptions): Promise<NnunetWorkers> {
-  const activities = wrapActivities(opts.activities ?? (await defaultActivities()));
+  const activities = wrapActivities(opts.activities ?? (await defaultActivities(opts.settings)));
   const common = {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
-import { createWorkers, type QueueSelection } from './index';
+import type { WorkerSettings } from '../activities/contract';
+import { loadConfig } from '../config';
+import { createWorkers, workerSettingsOf, type QueueSelection } from './index';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -32,6 +34,8 @@ export interface WorkerMainOptions {
   workflowBundle?: string;
   /** The same TLS settings the client uses (client/temporal/connection.ts tlsOptions). */
   tls?: TLSConfig;
+  /** This machine's settings for the activities (workerSettingsOf(config)). */
+  settings?: WorkerSettings;
   identity?: string;
 }
 
@@ -61,6 +65,7 @@ export async function runWorkerMain(o: WorkerMainOptions): Promise<void> {
     namespace: o.namespace,
     queues: o.queue,
     activities,
+    settings: o.settings,
     maxConcurrentTraining: o.maxTraining,
     maxConcurrentCpu: o.maxCpu,
     workflowBundle: o.workflowBundle ? { codePath: path.resolve(o.workflowBundle) } : undefined,
@@ -98,7 +103,7 @@ if (require.main === module) {
   const program = workerProgram();
   program.parse(process.argv);
   const opts = program.opts<WorkerMainOptions & TlsFlags>();
-  Promise.resolve().then(() => runWorkerMain({ ...opts, tls: tlsFromFlags(opts) })).catch((err) => {
+  Promise.resolve().then(() => runWorkerMain({ ...opts, tls: tlsFromFlags(opts), settings: workerSettingsOf(loadConfig()) })).catch((err) => {
     process.stderr.write(`worker failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   });

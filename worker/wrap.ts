@@ -1,6 +1,6 @@
 /**
  * Wraps each activity: sets the logging context (task, configuration, fold, attempt), logs start/end/failure
- * through the activity logger, and maps errors: bad input and not-implemented become non-retryable failures;
+ * through the activity logger, and maps errors: bad input becomes a non-retryable failure;
  * anything else stays retryable and records the failed attempt in the failure details (the workflow shows it).
  */
 import { Context } from '@temporalio/activity';

@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../activities/contract';
-import { NON_RETRYABLE_TYPES } from '../activities/common/errors';
+import { NON_RETRYABLE_TYPES } from '../activities/contract';
 import type { ReportActivities } from '../activities/report/contract';
 import { sweepStateQuery } from './definitions';
 import { WORKFLOW_TASK_QUEUE } from './options';

@@ -17,8 +17,7 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, type PipelineActivities, type PlanOutput, type TrainOutput } from '../activities/contract';
-import { NON_RETRYABLE_TYPES } from '../activities/common/errors';
+import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, NON_RETRYABLE_TYPES, type PipelineActivities, type PlanOutput, type TrainOutput } from '../activities/contract';
 import { buildDag, DagOptionsError, DEFAULT_TRAINER, nodeIds, plansFileFor, type Dag, type PlannedNode } from './dag';
 import { cancelSignal, selectSignal, taskStateQuery, type CancelRequest } from './definitions';
 import { DEFAULT_TIMING, type StepTiming, type TaskOptions, type TaskWorkflowInput } from './options';

@@ -1,11 +1,11 @@
 /**
  * The logging context of the activity that is running: task, configuration, fold, attempt, node. The worker
- * sets it around every activity (AsyncLocalStorage), so any log line written inside, at any depth, can carry it:
- * the logger calls `currentLogContext()` (e.g. in a pino mixin) and adds the fields.
+ * sets it around every activity (AsyncLocalStorage), so any log line written inside, at any depth, carries it:
+ * the loggers of logger.ts read `currentLogContext()` in a pino mixin and add the fields (Temporal's `ctx.log`
+ * lines included, as they reach pino through client/temporal/runtime-logging.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Configuration, Fold, StepContext } from '../contract';
-import { activityLogger, rootLogger, type Logger } from './logger';
 
 export interface ActivityLogContext extends StepContext {
   /** Activity type (`train`, `preprocess`, ...). */
@@ -34,10 +34,4 @@ export function stepContextOf(input: unknown): StepContext {
   if (typeof i.configuration === 'string') ctx.configuration = i.configuration as Configuration;
   if (typeof i.fold === 'number' || i.fold === 'all') ctx.fold = i.fold as Fold;
   return ctx;
-}
-
-/** The logger for stage code: inside an activity every line carries task, configuration, fold and attempt. */
-export function stageLogger(): Logger {
-  const ctx = currentLogContext();
-  return ctx ? activityLogger(ctx) : rootLogger();
 }

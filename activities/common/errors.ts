@@ -1,25 +1,14 @@
 /**
  * Error kinds every stage uses. Bad input is final (retrying cannot fix a corrupt file); the worker maps
- * these to non-retryable ApplicationFailures so the workflow fails at once with a message a person can act on.
+ * these to non-retryable ApplicationFailures (their names are NON_RETRYABLE_TYPES of the contract) so the workflow fails at once with a message a person can act on.
  */
 import { ApplicationFailure } from '@temporalio/common';
-
-/** Names of non-retryable failure types, listed in the workflows' retry policies. */
-export const NON_RETRYABLE_TYPES = ['BadInput', 'NotImplemented', 'OutOfMemory'] as const;
 
 /** A problem with the user's data or arguments: names the file, what is wrong and the fix. */
 export class BadInputError extends Error {
   override readonly name = 'BadInput';
   constructor(message: string, readonly file?: string) {
     super(message);
-  }
-}
-
-/** A stage whose algorithm has not landed yet: fails loudly, never pretends. */
-export class NotImplementedError extends Error {
-  override readonly name = 'NotImplemented';
-  constructor(what: string) {
-    super(`${what}: not implemented yet`);
   }
 }
 
@@ -49,7 +38,7 @@ export function asBadInput(err: unknown): BadInputError | undefined {
 /** Converts our error kinds to Temporal failures; anything else stays retryable. */
 export function toActivityFailure(err: unknown): unknown {
   err = asBadInput(err) ?? err;
-  if (err instanceof BadInputError || err instanceof NotImplementedError) {
+  if (err instanceof BadInputError) {
     return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true, details: err instanceof BadInputError && err.file ? [{ file: err.file }] : [] });
   }
   return err;

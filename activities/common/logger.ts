@@ -3,21 +3,37 @@
  * terminal. Activity log lines always carry task, configuration, fold and attempt (null where they do not apply)
  * so one grep finds everything a fold did across retries and workers.
  */
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions as PinoOptions } from 'pino';
 import pretty from 'pino-pretty';
-import type { StepContext } from '../contract';
+import { currentLogContext } from './context';
 
 export type { Logger } from 'pino';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export interface LoggerOptions {
+  /** Default info; callers pass Config's logging.level (env NNUNET_LOG_LEVEL is read by config/, not here). */
   level?: LogLevel;
   /** 'stdout' (default), 'stderr' or a file path (appended; folders created). */
   destination?: 'stdout' | 'stderr' | string;
   /** Human-readable output; default: when the destination is a terminal. */
   pretty?: boolean;
   name?: string;
+}
+
+/** The fields of the activity this line is written in (none outside an activity); see context.ts. */
+function activityFields(): Record<string, unknown> {
+  const ctx = currentLogContext();
+  if (!ctx) return {};
+  const { task, configuration, fold, attempt, activity, node, workflowId } = ctx;
+  return { task, configuration: configuration ?? null, fold: fold ?? null, attempt, activity, node, workflowId };
+}
+
+/** The line's own fields win, except where they are null or absent (e.g. the nulls of Temporal's activity lines). */
+function fillMissing(line: object, fields: object): object {
+  const out = line as Record<string, unknown>;
+  for (const [key, value] of Object.entries(fields)) if (out[key] === null || out[key] === undefined) out[key] = value;
+  return out;
 }
 
 function isTerminal(destination: string): boolean {
@@ -28,9 +44,9 @@ function isTerminal(destination: string): boolean {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const destination = opts.destination ?? 'stdout';
-  const level = opts.level ?? (process.env.NNUNET_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const level = opts.level ?? 'info';
   const fd = destination === 'stdout' ? 1 : destination === 'stderr' ? 2 : undefined;
-  const base = { level, name: opts.name ?? 'nnunet' };
+  const base: PinoOptions = { level, name: opts.name ?? 'nnunet', mixin: activityFields, mixinMergeStrategy: fillMissing };
   if (opts.pretty ?? isTerminal(destination)) {
     // pino-pretty as an in-process stream (no worker thread): simple, and lines are never lost on exit.
     return pino(base, pretty({ colorize: isTerminal(destination), sync: true, destination: fd ?? destination, mkdir: true }));
@@ -50,23 +66,4 @@ export function rootLogger(): Logger {
 export function configureLogging(opts: LoggerOptions): Logger {
   root = createLogger(opts);
   return root;
-}
-
-export interface ActivityLogContext extends StepContext {
-  /** Temporal's attempt number (1 = first try). */
-  attempt: number;
-  activity?: string;
-  workflowId?: string;
-}
-
-/** A child logger whose every line carries task, configuration, fold and attempt. */
-export function activityLogger(ctx: ActivityLogContext, parent: Logger = rootLogger()): Logger {
-  return parent.child({
-    task: ctx.task,
-    configuration: ctx.configuration ?? null,
-    fold: ctx.fold ?? null,
-    attempt: ctx.attempt,
-    ...(ctx.activity ? { activity: ctx.activity } : {}),
-    ...(ctx.workflowId ? { workflowId: ctx.workflowId } : {}),
-  });
 }

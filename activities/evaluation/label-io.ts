@@ -5,8 +5,7 @@
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { readNifti, writeNifti } from '../io/nifti';
-import type { Volume } from '../io/volume';
-import type { LabelArray } from './metrics';
+import type { LabelArray, Volume } from '../io/volume';
 
 export interface LabelVolume extends Volume {
   shape: [number, number, number];

@@ -13,10 +13,7 @@
  * See docs/evaluation.md, 'Metrics'.
  */
 import { BadInputError } from '../common/errors';
-
-/** Any typed array holding integer label values, in the same voxel order for reference and prediction. */
-export type LabelArray =
-  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+import type { LabelArray } from '../io/volume';
 
 /** Confusion counts of one class: voxels where (prediction == l) and (reference == l) agree or not. */
 export interface ConfusionCounts { tp: number; fp: number; fn: number; tn: number }

@@ -12,7 +12,7 @@ import { arraySpacing } from '../io/geometry';
 import { cropToNonzero, type CroppedCase, type Shape3 } from '../volume/crop';
 import { inputSignature, readCroppedCaseIfCurrent, writeCroppedCase, type CroppedCaseProperties } from './cropped-store';
 import { sampleForeground } from './intensity';
-import { serveWorkerRequests, type WithTransfer } from './worker-pool';
+import { serveWorkerRequests, type WithTransfer } from '../common/worker-pool';
 
 export interface CropCaseInput {
   caseId: string;

@@ -14,7 +14,7 @@ import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
 import { inputSignature } from './cropped-store';
 import { datasetJsonFile, datasetPropertiesFile, gtSegmentationsFolder } from '../io/layout';
 import { assembleDatasetProperties, datasetSignature, type DatasetPropertiesJson } from './dataset-properties';
-import { runPool, siblingModule } from './worker-pool';
+import { runPool, siblingModule } from '../common/worker-pool';
 
 export interface FingerprintOptions {
   numProcesses: number;

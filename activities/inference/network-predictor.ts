@@ -12,7 +12,7 @@ import type { Configuration, Fold } from '../contract';
 import { BadInputError } from '../common/errors';
 import { buildUNet, type UNet } from '../network/unet';
 import type { Plans } from '../planning/plans';
-import { loadCheckpointWeights } from '../training/checkpoint';
+import { loadCheckpointWeights } from '../network/checkpoint-file';
 import { checkpointFile, foldFolder, trainedFolds } from '../io/layout';
 import { inChannelsOf, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import type { CaseModel } from './predict-case';

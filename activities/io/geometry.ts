@@ -51,15 +51,6 @@ export function geometryDifferences(a: Geometry, b: Geometry, tol: GeometryToler
   return out;
 }
 
-/** The world (LPS) position of the voxel at ITK index (i, j, k): origin + direction · diag(spacing) · index. */
-export function indexToWorld(g: Geometry, index: Vec3): Vec3 {
-  const out: Vec3 = [g.origin[0], g.origin[1], g.origin[2]];
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 3; c++) out[r] += g.direction[3 * r + c] * g.spacing[c] * index[c];
-  }
-  return out;
-}
-
 /** Axis codes as nibabel's aff2axcodes reports them (RAS world), e.g. "RAS", "LPI"; used for orientation warnings. */
 export function axisCodes(g: Geometry): string {
   const pos = ['R', 'A', 'S'];
@@ -73,9 +64,4 @@ export function axisCodes(g: Geometry): string {
     codes += ras[best] >= 0 ? pos[best] : neg[best];
   }
   return codes;
-}
-
-export function formatGeometry(g: Geometry): string {
-  const f = (v: readonly number[]) => `(${v.map((x) => +x.toFixed(6)).join(', ')})`;
-  return `spacing ${f(g.spacing)}, origin ${f(g.origin)}, direction ${f(g.direction)}`;
 }

@@ -19,6 +19,9 @@ export interface VoxelArrays {
 }
 export type VoxelArray = VoxelArrays[DType];
 
+/** Any typed array holding integer label values (a segmentation), in the same voxel order as its image. */
+export type LabelArray = VoxelArray;
+
 export interface Volume<D extends DType = DType> {
   data: VoxelArrays[D];
   /** Array order: [z, y, x] or [c, z, y, x]. */
@@ -45,23 +48,12 @@ export function allocate<D extends DType>(dtype: D, n: number): VoxelArrays[D] {
   return new CTORS[dtype](n);
 }
 
-export function dtypeOf(data: VoxelArray): DType {
-  for (const d of DTYPES) if (data instanceof CTORS[d]) return d;
-  throw new TypeError('not a supported voxel array');
-}
-
 export function isIntegerDtype(dtype: DType): boolean {
   return !dtype.startsWith('float');
 }
 
 export function numVoxels(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-/** Spatial shape (z, y, x) of a 3D or 4D volume. */
-export function spatialShape(v: Pick<Volume, 'shape'>): [number, number, number] {
-  const s = v.shape;
-  return [s[s.length - 3], s[s.length - 2], s[s.length - 1]];
 }
 
 export function numChannels(v: Pick<Volume, 'shape'>): number {

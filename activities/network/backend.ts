@@ -1,6 +1,7 @@
 /**
  * Tensor backend choice (docs/backends.md): the best one that works here, in this order:
- *   tfjs-node-gpu (CUDA) > tfjs-node (libtensorflow CPU, oneDNN) > wasm > cpu (pure JS).
+ *   tfjs-node-gpu (CUDA) > tfjs-node (libtensorflow CPU, oneDNN) > cpu (pure JS).
+ * (tfjs-backend-wasm is not among them: its 3D gradients are wrong; docs/backends.md, "Why not wasm".)
  * The native ones are optional extras (`npm run setup:native`, or `npm install @tensorflow/tfjs-node`
  * with internet), so each is loaded only if present. A native package must share our @tensorflow/tfjs-core
  * instance, otherwise its 'tensorflow' backend would register in a copy that `@tensorflow/tfjs` never sees.
@@ -9,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../common/errors';
 
-export const BACKEND_IDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_IDS = ['tfjs-node-gpu', 'tfjs-node', 'cpu'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
 
 interface Candidate {
@@ -20,31 +21,22 @@ interface Candidate {
   tfName: string;
   /** What a user runs to get it. */
   install: string;
-  /** Why auto never picks it and it may not train, if it computes some U-Net ops wrongly. */
-  knownWrong?: string;
 }
 
 const CANDIDATES: readonly Candidate[] = [
   { id: 'tfjs-node-gpu', pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', install: 'npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0; needs CUDA 11.2, cuDNN 8.1' },
   { id: 'tfjs-node', pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow', install: 'npm run setup:native' },
-  {
-    id: 'wasm', pkg: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm', install: 'npm install',
-    // Measured against the pure-JS and libtensorflow backends (test/network/backend.test.ts): with more than
-    // one channel its Conv3DBackpropInputV2 (conv3dTranspose, and the conv3d input gradient) is wrong, and
-    // Conv3DBackpropFilterV2 too with strides > 1; Conv2DBackpropFilter is missing. Forced, it can still
-    // run inference of nets without 3D transposed convs (its 2D ops and forward conv3d agree).
-    knownWrong: 'tfjs-backend-wasm 4.22 computes conv3dTranspose and conv3d gradients wrongly (and lacks the conv2d filter gradient)',
-  },
   { id: 'cpu', tfName: 'cpu', install: 'npm install' },
 ];
 
 export interface BackendOptions {
-  /** Force one backend (or 'auto', the default; also read from NNUNET_BACKEND). A forced one that fails is an error. */
-  preference?: BackendId | 'auto';
-  /** CPU threads for the native and wasm backends; only effective before the backend's first load. */
+  /**
+   * 'auto' (the default) or one backend id to force (Config's `worker.backend`, env NNUNET_BACKEND, --backend).
+   * A forced one that fails, or an unknown id, is a BadInputError.
+   */
+  preference?: string;
+  /** CPU threads for the native backends; only effective before the backend's first load. */
   threads?: number;
-  /** 'training' (default) refuses a known-wrong backend even when forced; 'inference' allows it when forced. */
-  purpose?: 'training' | 'inference';
 }
 
 export interface BackendChoice {
@@ -116,8 +108,7 @@ function load(c: Candidate, threads: number | undefined): string | undefined {
   process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
   applyThreads(threads);
   try {
-    const mod = require(c.pkg) as { setThreadsCount?: (n: number) => void };
-    if (c.id === 'wasm' && threads !== undefined && typeof mod.setThreadsCount === 'function') mod.setThreadsCount(threads);
+    require(c.pkg);
   } catch (err) {
     return `installed but fails to load: ${firstLine(err)}${c.tfName === 'tensorflow' ? ' (rerun npm run setup:native)' : ''}`;
   }
@@ -162,7 +153,6 @@ export function registerConv3dTransposeGradient(): void {
 
 /** Tries one candidate: load, then let tfjs initialise it. Returns why it failed, or undefined. */
 async function activate(c: Candidate, options: BackendOptions): Promise<string | undefined> {
-  if (c.knownWrong && (options.purpose ?? 'training') === 'training') return c.knownWrong;
   const why = load(c, options.threads);
   if (why) return why;
   try {
@@ -175,9 +165,9 @@ async function activate(c: Candidate, options: BackendOptions): Promise<string |
 }
 
 function preferenceFrom(options: BackendOptions): BackendId | 'auto' {
-  const p = options.preference ?? process.env.NNUNET_BACKEND ?? 'auto';
+  const p: string = options.preference ?? 'auto';
   if (p === 'auto' || isBackendId(p)) return p;
-  throw new BadInputError(`unknown tensor backend '${p}' (from NNUNET_BACKEND or --backend): use one of auto, ${BACKEND_IDS.join(', ')}`);
+  throw new BadInputError(`unknown tensor backend '${p}' (from worker.backend, NNUNET_BACKEND or --backend): use one of auto, ${BACKEND_IDS.join(', ')}`);
 }
 
 /** Picks and activates the best working backend (or the forced one), so plain `@tensorflow/tfjs` calls use it. */
@@ -187,7 +177,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   const reasons: Partial<Record<BackendId, string>> = {};
   const order = preference === 'auto' ? CANDIDATES : CANDIDATES.filter((c) => c.id === preference);
   for (const c of order) {
-    const why = preference === 'auto' && c.knownWrong ? c.knownWrong : await activate(c, options);
+    const why = await activate(c, options);
     if (!why) return { id: c.id, tfName: c.tfName, detail: describeActive(c), reasonsOthersUnavailable: reasons };
     if (preference !== 'auto') throw new BadInputError(`tensor backend '${c.id}' was asked for but is unavailable: ${why}`);
     reasons[c.id] = why;
@@ -202,9 +192,7 @@ export async function describeBackends(options: BackendOptions = {}): Promise<st
   return `${choice.id} (${choice.detail})${others.length ? `; not used: ${others.join('; ')}` : ''}`;
 }
 
-/** Installed backends (not yet loaded), best first; known-wrong ones only when asked for. */
-export function availableBackends(includeKnownWrong = false): BackendId[] {
-  return CANDIDATES.filter((c) => includeKnownWrong || !c.knownWrong)
-    .filter((c) => !c.pkg || resolveFromHere(c.pkg) !== undefined)
-    .map((c) => c.id);
+/** Installed backends (not yet loaded), best first. */
+export function availableBackends(): BackendId[] {
+  return CANDIDATES.filter((c) => !c.pkg || resolveFromHere(c.pkg) !== undefined).map((c) => c.id);
 }

@@ -5,7 +5,7 @@
  * See docs/network.md, 'The U-Net'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MT19937 } from '../training/mt19937';
+import { MT19937 } from '../common/mt19937';
 import { LEAKY_SLOPE, describeUNet, summarizeUNet } from './architecture';
 import type { ConvBlockSpec, ParamSpec, UNetArchitecture, UNetOptions, UNetStagePlan } from './architecture';
 import { convNormLrelu, convNormLreluConsuming, pointwiseConv, upsampleTransposed } from './ops';

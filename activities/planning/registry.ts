@@ -1,6 +1,7 @@
 /**
- * Planner registry: name -> planner, as nnU-Net finds planners by class name (-pl3d / -pl2d). Custom planners
- * register themselves with registerPlanner and are then selectable by name everywhere (CLI, activity).
+ * Planner registry: name -> planner, as nnU-Net finds planners by class name (-pl3d / -pl2d). The planners are
+ * the explicit list PLANNERS below; a new planner is one more entry there (registerPlanner adds one at run time,
+ * for tests and embedding code) and is then selectable by name everywhere (CLI, activity).
  */
 import { BadInputError } from '../common/errors';
 import { DATA_IDENTIFIER_V21, PLANNING, PLANS_IDENTIFIER_V21 } from './constants';
@@ -18,7 +19,15 @@ export interface ExperimentPlanner {
   plan(props: DatasetProperties, ctx?: PlanContext): Plans;
 }
 
-const registry = new Map<string, ExperimentPlanner>();
+/** Every planner selectable by name: nnU-Net v1's v2.1 planners (3D at 8, 11 and 32 GB; 2D). */
+const PLANNERS: readonly ExperimentPlanner[] = [
+  v21Planner3d('ExperimentPlanner3D_v21', '', vramReference3d()),
+  v21Planner3d('ExperimentPlanner3D_v21_11GB', '_big', vramReference3d(11)),
+  v21Planner3d('ExperimentPlanner3D_v21_32GB', '_verybig', vramReference3d(32)),
+  v21Planner2d(),
+];
+
+const registry = new Map<string, ExperimentPlanner>(PLANNERS.map((p) => [p.name, p]));
 
 export function registerPlanner(p: ExperimentPlanner): void {
   registry.set(p.name, p);
@@ -40,12 +49,8 @@ const GB_SUFFIX: Record<number, string> = { 11: '_big', 32: '_verybig' };
 export function planner3dForMemory(gb: number): ExperimentPlanner {
   if (!(gb > 0) || !Number.isFinite(gb)) throw new BadInputError(`GPU memory target must be a positive number of GB, got ${gb}`);
   if (gb === PLANNING.defaultGpuMemoryGb) return getPlanner('ExperimentPlanner3D_v21');
-  const existing = registry.get(`ExperimentPlanner3D_v21_${gb}GB`);
-  if (existing) return existing;
-  const suffix = GB_SUFFIX[gb] ?? `_${gb}GB`;
-  const p = v21Planner3d(`ExperimentPlanner3D_v21_${gb}GB`, suffix, vramReference3d(gb));
-  registerPlanner(p);
-  return p;
+  const name = `ExperimentPlanner3D_v21_${gb}GB`;
+  return registry.get(name) ?? v21Planner3d(name, GB_SUFFIX[gb] ?? `_${gb}GB`, vramReference3d(gb));
 }
 
 function v21Planner3d(name: string, suffix: string, reference: number): ExperimentPlanner {
@@ -53,12 +58,9 @@ function v21Planner3d(name: string, suffix: string, reference: number): Experime
   return { ...who, plan: (props, ctx) => planExperiment3d(props, reference, who, ctx) };
 }
 
-registerPlanner(v21Planner3d('ExperimentPlanner3D_v21', '', vramReference3d()));
-registerPlanner(v21Planner3d('ExperimentPlanner3D_v21_11GB', '_big', vramReference3d(11)));
-registerPlanner(v21Planner3d('ExperimentPlanner3D_v21_32GB', '_verybig', vramReference3d(32)));
-{
+function v21Planner2d(): ExperimentPlanner {
   const who = { name: 'ExperimentPlanner2D_v21', kind: '2d' as const, plansIdentifier: PLANS_IDENTIFIER_V21, dataIdentifier: `${DATA_IDENTIFIER_V21}_2D` };
-  registerPlanner({ ...who, plan: (props, ctx) => planExperiment2d(props, who, ctx) });
+  return { ...who, plan: (props, ctx) => planExperiment2d(props, who, ctx) };
 }
 
 export const DEFAULT_PLANNER_3D = 'ExperimentPlanner3D_v21';

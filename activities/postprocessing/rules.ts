@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import type { LabelArray } from '../evaluation/metrics';
+import type { LabelArray } from '../io/volume';
 import { readLabelVolume, voxelVolume, writeLabelVolumeLike } from '../evaluation/label-io';
 import { parsePythonJson } from '../evaluation/summary';
 import { removeAllButLargestComponentWithSizes, type Connectivity, type Shape3 } from '../volume/connected-components';

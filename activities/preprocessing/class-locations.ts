@@ -5,7 +5,7 @@
  * (`rndst.choice(count, n, replace=False)` = the first n of a legacy permutation). Same numbers as nnU-Net.
  * See docs/preprocessing.md, 'Foreground locations'.
  */
-import { MT19937 } from '../training/mt19937';
+import { MT19937 } from '../common/mt19937';
 import type { Shape3 } from '../volume/crop';
 
 export const CLASS_LOCATION_SEED = 1234;

@@ -12,7 +12,7 @@ import { BadInputError } from '../common/errors';
 import { countNonFinite, NON_FINITE_FIX } from '../io/finite';
 import { writeJsonAtomic } from '../common/atomic';
 import { loadCroppedCase, readFloat32Npy, type CroppedCaseProperties } from '../fingerprint/cropped-store';
-import { serveWorkerRequests } from '../fingerprint/worker-pool';
+import { serveWorkerRequests } from '../common/worker-pool';
 import { sampleClassLocations, type ClassLocations } from './class-locations';
 import { resampleAndNormalize, type StageParams } from './pipeline';
 

@@ -11,7 +11,7 @@ import type { Configuration, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { readCroppedProperties } from '../fingerprint/cropped-store';
-import { runPool, siblingModule } from '../fingerprint/worker-pool';
+import { runPool, siblingModule } from '../common/worker-pool';
 import { gtSegmentationsFolder } from '../io/layout';
 import { dataFolderOf, loadConfiguration, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import { stages, type Plans } from '../planning/plans';

@@ -8,22 +8,19 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TrainInput, TrainOutput, TrainProgress } from '../contract';
-import { NON_RETRYABLE_TYPES, OutOfMemoryError } from '../common/errors';
+import { NON_RETRYABLE_TYPES, type TrainInput, type TrainOutput, type TrainProgress, type WorkerSettings } from '../contract';
+import { OutOfMemoryError } from '../common/errors';
 import { ChildTrainingError, runTrainingFoldInChild, type TrainRuntimeOptions } from './train-process';
 
 const KEEPALIVE_MS = 30_000;
 
-/**
- * NNUNET_CHECKPOINT_EVERY_EPOCHS=N writes model_latest.model every N epochs instead of nnU-Net's 50 (crash tests;
- * also a machine whose epochs are long). It does not change what is trained.
- */
-export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): TrainRuntimeOptions | undefined {
-  const n = Number(env.NNUNET_CHECKPOINT_EVERY_EPOCHS);
-  return Number.isInteger(n) && n > 0 ? { checkpointEveryEpochs: n } : undefined;
+/** The worker's settings as the training child's runtime options (they do not change what is trained). */
+function runtimeOf(settings: WorkerSettings): TrainRuntimeOptions {
+  const { backend, checkpointEveryEpochs } = settings;
+  return { ...(backend ? { backend } : {}), ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}) };
 }
 
-export async function train(input: TrainInput): Promise<TrainOutput> {
+export async function train(input: TrainInput, settings: WorkerSettings = {}): Promise<TrainOutput> {
   const started = Date.now();
   const ctx = Context.current();
   let last = ctx.info.heartbeatDetails as TrainProgress | undefined;
@@ -33,7 +30,7 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
   // Well inside a short heartbeat timeout too (a cluster may set it below the keep-alive period).
   const keepalive = setInterval(beat, Math.min(KEEPALIVE_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3));
   try {
-    const result = await runTrainingFoldInChild({ ...input, continueTraining: true, runtime: runtimeFromEnv() }, {
+    const result = await runTrainingFoldInChild({ ...input, continueTraining: true, runtime: runtimeOf(settings) }, {
       signal: ctx.cancellationSignal,
       onProgress: (p) => {
         last = p;

@@ -7,8 +7,8 @@
  */
 import { type Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { reviveThreadError, startWorkerThread, toThreadError, type ThreadError } from '../common/threads';
-import { downsampleSegmentation } from '../network/deepSupervision';
-import type { MT19937State } from './mt19937';
+import { downsampleSegmentation } from '../network/deep-supervision';
+import type { MT19937State } from '../common/mt19937';
 import { PatchDataLoader, type Batch, type DataLoaderOptions } from './dataloader';
 import { setupAugmentationParams, type AugmentationParams, type StageForAugmentation } from './patch-size';
 import { augmentBatch, validationBatch } from './augmentation/pipeline';

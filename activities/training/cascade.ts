@@ -7,7 +7,6 @@ import { BadInputError } from '../common/errors';
 import { CASCADE_TRAINER, RESULT_FOLDERS } from '../io/layout';
 import { foregroundLabels } from '../inference/cascade';
 import { NnUNetTrainerV2, type CascadeInput } from './trainer';
-import { registerTrainer } from './trainer-registry';
 
 export class NnUNetTrainerV2CascadeFullRes extends NnUNetTrainerV2 {
   protected override cascadeInput(): CascadeInput {
@@ -16,5 +15,3 @@ export class NnUNetTrainerV2CascadeFullRes extends NnUNetTrainerV2 {
     return { previousStageDir: dir, labels: foregroundLabels(this.setup.plans) };
   }
 }
-
-registerTrainer(CASCADE_TRAINER, NnUNetTrainerV2CascadeFullRes);

@@ -1,37 +1,18 @@
 /**
- * Training checkpoints (docs/training.md, 'Checkpoint format') in one self-checking file:
- *
- *   "NNUTSCK1" (8 bytes) | header length H (uint32 LE) | header: UTF-8 JSON, space-padded so the payload
- *   starts 4-byte aligned | payload: float32 LE arrays back to back | SHA-256 of every byte before it (32 bytes)
- *
- * The header holds the metadata (epoch, trainer, optimiser scalars, RNG states, histories, best tracking) and
- * the table of arrays {name, group, shape, offset (in floats)}; `group` is `weights` (network parameters, in
- * the PyTorch state_dict order of architecture.ts) or `momentum` (SGD buffers, same order). Written with
- * writeFileAtomic, so a crash leaves the previous file; a torn, truncated or altered file fails the checksum and
- * is never loaded (`readCheckpoint` throws, `newestValidCheckpoint` skips it with a warning).
+ * Training checkpoints (docs/training.md, "Checkpoint format"): what the trainer stores in the self-checking checkpoint file of
+ * network/checkpoint-file.ts (epoch, trainer, optimiser scalars, RNG states, histories, best tracking) and which
+ * file a retried attempt resumes from. Written atomically, so a crash leaves the previous file; a torn, truncated
+ * or altered file is never loaded (`readCheckpoint` throws, `newestValidCheckpoint` skips it with a warning).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../common/atomic';
+import { readCheckpointFile, writeCheckpointFile, type CheckpointFile } from '../network/checkpoint-file';
 import type { ProducerState } from './batch-worker';
+import { CHECKPOINT_FILES } from '../io/layout';
 
-export const CHECKPOINT_MAGIC = 'NNUTSCK1';
-export const CHECKPOINT_VERSION = 1;
 /** nnU-Net's file names (the content is ours, not a PyTorch pickle). */
 export { CHECKPOINT_FILES } from '../io/layout';
-import { CHECKPOINT_FILES } from '../io/layout';
 export type CheckpointKind = keyof typeof CHECKPOINT_FILES;
-
-const SHA_BYTES = 32;
-
-export interface ArrayEntry {
-  name: string;
-  group: 'weights' | 'momentum';
-  shape: number[];
-  /** Offset into the payload, in float32 elements. */
-  offset: number;
-}
 
 /** Per-epoch histories, index = epoch (nnU-Net's all_tr_losses, all_val_losses, all_val_eval_metrics). */
 export interface TrainingHistory {
@@ -73,104 +54,14 @@ export interface CheckpointMeta {
   info: Record<string, unknown>;
 }
 
-export interface Checkpoint {
-  meta: CheckpointMeta;
-  weights: Float32Array[];
-  weightNames: string[];
-  weightShapes: number[][];
-  momentum: Float32Array[];
-}
+export type Checkpoint = CheckpointFile<CheckpointMeta>;
 
-interface Header extends CheckpointMeta {
-  format: 'nnunet-ts-checkpoint';
-  version: number;
-  savedAt: string;
-  arrays: ArrayEntry[];
-}
-
-/** Thrown for a file that must not be loaded (bad magic, truncated, checksum mismatch, unknown version). */
-export class CorruptCheckpointError extends Error {
-  constructor(readonly file: string, why: string) {
-    super(`${file}: corrupt checkpoint (${why})`);
-  }
-}
-
-/** The bytes of a checkpoint. */
-export function encodeCheckpoint(ckpt: Checkpoint): Buffer {
-  if (ckpt.weights.length !== ckpt.weightNames.length || ckpt.weights.length !== ckpt.weightShapes.length) {
-    throw new Error('checkpoint: weights, names and shapes differ in length');
-  }
-  const arrays: ArrayEntry[] = [];
-  let offset = 0;
-  const add = (group: ArrayEntry['group'], a: Float32Array, i: number) => {
-    arrays.push({ name: ckpt.weightNames[i]!, group, shape: ckpt.weightShapes[i]!, offset });
-    offset += a.length;
-  };
-  ckpt.weights.forEach((w, i) => add('weights', w, i));
-  ckpt.momentum.forEach((m, i) => add('momentum', m, i));
-  const header: Header = { format: 'nnunet-ts-checkpoint', version: CHECKPOINT_VERSION, savedAt: new Date().toISOString(), ...ckpt.meta, arrays };
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  const pad = (4 - ((8 + 4 + json.length) % 4)) % 4;
-  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  const prefix = Buffer.alloc(12);
-  prefix.write(CHECKPOINT_MAGIC, 0, 'latin1');
-  prefix.writeUInt32LE(json.length, 8);
-  const payload = Buffer.alloc(offset * 4);
-  const view = new Float32Array(payload.buffer, payload.byteOffset, offset);
-  [...ckpt.weights, ...ckpt.momentum].forEach((a, i) => view.set(a, arrays[i]!.offset));
-  const body = Buffer.concat([prefix, json, payload]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
-}
-
-/** Parses and verifies checkpoint bytes; throws CorruptCheckpointError when anything is off. */
-export function decodeCheckpoint(bytes: Buffer, file = 'checkpoint'): Checkpoint {
-  if (bytes.length < 12 + SHA_BYTES || bytes.toString('latin1', 0, 8) !== CHECKPOINT_MAGIC) throw new CorruptCheckpointError(file, 'not a nnunet-ts checkpoint');
-  const body = bytes.subarray(0, bytes.length - SHA_BYTES);
-  const digest = createHash('sha256').update(body).digest();
-  if (!digest.equals(bytes.subarray(bytes.length - SHA_BYTES))) throw new CorruptCheckpointError(file, 'SHA-256 mismatch: torn, truncated or altered');
-  const headerLength = body.readUInt32LE(8);
-  let header: Header;
-  try {
-    header = JSON.parse(body.toString('utf8', 12, 12 + headerLength)) as Header;
-  } catch {
-    throw new CorruptCheckpointError(file, 'unreadable header');
-  }
-  if (header.format !== 'nnunet-ts-checkpoint' || header.version !== CHECKPOINT_VERSION) throw new CorruptCheckpointError(file, `unknown format ${header.format} v${header.version}`);
-  const start = 12 + headerLength;
-  const floats = (body.length - start) / 4;
-  const read = (e: ArrayEntry): Float32Array => {
-    const n = e.shape.reduce((a, b) => a * b, 1);
-    if (e.offset + n > floats) throw new CorruptCheckpointError(file, `array ${e.name} runs past the payload`);
-    const out = new Float32Array(n);
-    Buffer.from(out.buffer).set(body.subarray(start + e.offset * 4, start + (e.offset + n) * 4));
-    return out;
-  };
-  const weights = header.arrays.filter((a) => a.group === 'weights');
-  const momentum = header.arrays.filter((a) => a.group === 'momentum');
-  const { format: _f, version: _v, savedAt: _s, arrays: _a, ...meta } = header;
-  return {
-    meta,
-    weights: weights.map(read),
-    weightNames: weights.map((a) => a.name),
-    weightShapes: weights.map((a) => a.shape),
-    momentum: momentum.map(read),
-  };
-}
-
-/** Atomic write (temporary file + fsync + rename). */
 export function writeCheckpoint(file: string, ckpt: Checkpoint): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, encodeCheckpoint(ckpt));
+  writeCheckpointFile(file, ckpt);
 }
 
 export function readCheckpoint(file: string): Checkpoint {
-  return decodeCheckpoint(fs.readFileSync(file), file);
-}
-
-/** The network weights of a checkpoint (for inference): arrays in architecture order, with names and shapes. */
-export function loadCheckpointWeights(file: string): { weights: Float32Array[]; names: string[]; shapes: number[][]; meta: CheckpointMeta } {
-  const c = readCheckpoint(file);
-  return { weights: c.weights, names: c.weightNames, shapes: c.weightShapes, meta: c.meta };
+  return readCheckpointFile<CheckpointMeta>(file);
 }
 
 /**

@@ -6,7 +6,7 @@
  * See docs/augmentation.md, 'Patch sampling'.
  */
 import { product } from '../common/numeric';
-import type { MT19937State } from './mt19937';
+import type { MT19937State } from '../common/mt19937';
 import { Rng } from './augmentation/random';
 import { CaseStore, readSlab, type CaseInfo } from './dataloader-cases';
 import { OVERSAMPLE_FOREGROUND_PERCENT, firstForcedForegroundIndex } from './patch-size';

@@ -45,6 +45,8 @@ export interface FoldValidation {
   saveSoftmax: boolean;
   /** 3d_lowres: the pred_next_stage folder every validated case is exported to. */
   nextStage?: string;
+  /** The tensor backend for a re-validation ('auto' or a backend id). */
+  backend?: string;
   log: (line: string) => void;
 }
 
@@ -91,7 +93,7 @@ export async function revalidateFold(done: TrainOutput, used: ValidationSettings
   const { log } = job;
   log(`the validation in ${RESULT_FOLDERS.validation}/ used ${used ? describeValidation(used) : 'unrecorded settings'}; `
     + `validating again with ${describeValidation(job.settings)} from ${path.basename(done.finalCheckpoint)}`);
-  const backend = await initBackend({ purpose: 'inference' });
+  const backend = await initBackend({ preference: job.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
   const network = loadUNetFor(job.rc, done.finalCheckpoint);
   try {

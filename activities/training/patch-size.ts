@@ -5,7 +5,7 @@
  * See docs/augmentation.md, 'The enlarged patch', 'Pipeline'.
  */
 import { roundHalfEven } from '../common/numeric';
-import { deepSupervisionScales } from '../network/deepSupervision';
+import { deepSupervisionScales } from '../network/deep-supervision';
 
 const DEG = Math.PI / 180;
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
-import { MT19937 } from './mt19937';
+import { MT19937 } from '../common/mt19937';
 
 export const SPLIT_SEED = 12345;
 export const NUM_SPLITS = 5;

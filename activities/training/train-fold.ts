@@ -37,6 +37,8 @@ export interface TrainRuntimeOptions {
   lowresTrainer?: string;
   seed?: number;
   validationIterations?: number;
+  /** The tensor backend ('auto' or a backend id; the worker's `worker.backend`). */
+  backend?: string;
   checkpointEveryEpochs?: number;
   checkpointEveryMinutes?: number;
   numWorkers?: number;
@@ -148,7 +150,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const validation = validationSettingsOf(input);
   const rt = input.runtime ?? {};
   const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
-    rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, log,
+    rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log,
   });
   const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined);
   if (done) {
@@ -169,7 +171,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   fs.mkdirSync(foldDir, { recursive: true });
   writeFileAtomic(modelPlansFile(path.dirname(foldDir)), serializePlans(rc.plans));
   const log = foldLogger(foldDir, hooks);
-  const backend = await initBackend({ purpose: 'training' });
+  const backend = await initBackend({ preference: rt.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
 
   const trainer = new Trainer({

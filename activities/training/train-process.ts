@@ -39,7 +39,7 @@ export function serveChild(): void {
   });
 }
 
-/** A failure the child reported, with its kind kept (BadInput and NotImplemented stay non-retryable). */
+/** A failure the child reported, with its kind kept (BadInput and OutOfMemory stay non-retryable). */
 export class ChildTrainingError extends Error {
   constructor(readonly kind: string, message: string, readonly file?: string, stack?: string) {
     super(message);

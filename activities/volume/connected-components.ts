@@ -7,7 +7,7 @@
  * linear in voxels, no per-voxel allocation. Components are numbered 1..n in the raster order of their first
  * voxel, which is scipy's numbering too.
  */
-import type { LabelArray } from '../evaluation/metrics';
+import type { LabelArray } from '../io/volume';
 
 export type Connectivity = 6 | 18 | 26;
 export type Shape3 = readonly [number, number, number];

@@ -14,9 +14,13 @@ export interface Check {
   detail: string;
 }
 
+/** package.json's engines: nifti-reader-js's dist path needs Node 20.19 (docs/data.md). */
+const MIN_NODE: readonly [number, number] = [20, 19];
+
 function checkNode(): Check {
-  const major = Number(process.versions.node.split('.')[0]);
-  return { name: 'node', verdict: major >= 20 ? 'ok' : 'fail', detail: `${process.version}${major >= 20 ? '' : ' (needs >= 20)'}` };
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  return { name: 'node', verdict: ok ? 'ok' : 'fail', detail: `${process.version}${ok ? '' : ` (needs >= ${MIN_NODE.join('.')})`}` };
 }
 
 function checkTemporalBinary(): Check {
@@ -61,30 +65,11 @@ async function checkTemporal(config: Config): Promise<Check> {
   }
 }
 
-interface BackendModule {
-  describeBackends?: () => Promise<unknown> | unknown;
-}
-
-async function checkBackend(): Promise<Check> {
-  // The network stage chooses the backend; until its module exists, report what tfjs itself picks.
-  const backendModule = path.join(__dirname, '..', '..', 'activities', 'network', 'backend');
+/** The backend this machine's worker would use (Config's worker.backend; auto = the best that works here). */
+async function checkBackend(preference: string | undefined): Promise<Check> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(backendModule) as BackendModule;
-    if (typeof mod.describeBackends === 'function') {
-      const d = await mod.describeBackends();
-      return { name: 'tensor backend', verdict: 'ok', detail: typeof d === 'string' ? d : JSON.stringify(d) };
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') {
-      return { name: 'tensor backend', verdict: 'fail', detail: (err as Error).message.split('\n')[0] };
-    }
-  }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
-    await tf.ready();
-    return { name: 'tensor backend', verdict: 'ok', detail: `tfjs ${tf.version_core} (pure JS), backend ${tf.getBackend()}` };
+    const { describeBackends } = await import('../../activities/network/backend');
+    return { name: 'tensor backend', verdict: 'ok', detail: await describeBackends({ preference }) };
   } catch (err) {
     return { name: 'tensor backend', verdict: 'fail', detail: (err as Error).message.split('\n')[0] };
   }
@@ -103,7 +88,7 @@ export async function runChecks(config: Config | undefined, configError?: Error)
       await checkTemporal(config),
     );
   }
-  checks.push(await checkBackend());
+  checks.push(await checkBackend(config?.worker.backend));
   return checks;
 }
 

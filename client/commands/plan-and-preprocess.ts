@@ -18,7 +18,7 @@ import { checkPlannerNames, planFrom } from './plan';
 import { fingerprintTask } from './fingerprint';
 import { plannedConfigurations, preprocessTask } from './preprocess';
 import { verifyTask } from './verify';
-import { taskInput } from './run';
+import { taskInput } from '../task-input';
 
 export interface PlanAndPreprocessFlags {
   task: string[];

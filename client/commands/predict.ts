@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('--disable-tta', 'no mirroring test-time augmentation (8x faster in 3D)')
     .option('--lowres-folder <dir>', '3d_cascade_fullres: existing 3d_lowres predictions of the same cases')
     .option('--overwrite', 'predict cases whose output already exists')
-    .option('--backend <id>', 'tensor backend (tfjs-node-gpu, tfjs-node, wasm, cpu); default: best available')
+    .option('--backend <id>', 'tensor backend (tfjs-node-gpu, tfjs-node, cpu); default from config: worker.backend (auto: best available)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: PredictOpts, cmd: Command) => {
       const configuration = parseConfiguration(opts.configuration);
@@ -82,7 +82,7 @@ export function register(program: Command): void {
       const cases = checkPredictTask(base);
       const why = whyNotWritable(opts.output);
       if (why) throw new WorkFailedError(`cannot write the output folder ${opts.output}: ${why}; pass -o a folder you can write`);
-      const backend = await initBackend({ preference: (opts.backend as never) ?? 'auto', purpose: 'inference' });
+      const backend = await initBackend({ preference: opts.backend ?? configFor(cmd).worker.backend });
       if (!opts.json) console.error(`backend: ${backend.id} (${backend.detail})`);
       const bar = opts.json || !process.stderr.isTTY ? undefined : new SingleBar({ format: '{config} [{bar}] {value}/{total} cases | {case}' }, Presets.shades_classic);
       let current: string | undefined;

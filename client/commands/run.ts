@@ -4,57 +4,9 @@
  * TEMPORAL_ADDRESS it only starts or attaches to the workflow and watches it (or returns at once with --detach).
  */
 import type { Command } from 'commander';
-import type { Config } from '../../config';
-import type { Configuration, Fold, TaskPaths } from '../../activities/contract';
-import type { TaskWorkflowInput } from '../../workflows/options';
 import { configFor, positiveInt } from '../context';
-import { stageSettings, type SettingsFlags } from '../settings';
-import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
-
-export interface RunFlags extends ValidationFlags {
-  task?: string;
-  demo?: boolean;
-  large?: boolean;
-  configurations?: Configuration[];
-  folds?: Fold[];
-  trainer?: string;
-  epochs?: number;
-  iters?: number;
-  findBest?: boolean;
-  verify?: boolean;
-  npz?: boolean;
-  rerun?: boolean;
-  detach?: boolean;
-  json?: boolean;
-}
-
-/** The task workflow's input: the run's flags, plus the planner and process flags of plan-and-preprocess --via-temporal. */
-export type TaskInputFlags = RunFlags & Pick<SettingsFlags, 'processes' | 'lowresProcesses' | 'pl3d' | 'pl2d'>;
-
-export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlags): TaskWorkflowInput {
-  const validation = validationFromFlags(flags);
-  const settings = stageSettings(config, flags);
-  return {
-    paths,
-    options: {
-      configurations: flags.configurations,
-      folds: flags.folds,
-      trainer: settings.trainer,
-      epochs: settings.epochs,
-      iterationsPerEpoch: settings.iterationsPerEpoch,
-      ...(validation ? { validation } : {}),
-      findBest: flags.findBest,
-      postprocess: flags.findBest,
-      skipVerify: flags.verify === false,
-      ...(flags.npz ? { saveSoftmax: true } : {}),
-      numProcesses: settings.numProcesses,
-      ...(settings.numProcessesLowres !== undefined ? { numProcessesLowres: settings.numProcessesLowres } : {}),
-      gpuMemoryTargetGb: settings.planner.gpuMemoryTargetGb,
-      ...(settings.planner.list ? { planner: settings.planner.list } : {}),
-    },
-    timing: { trainHeartbeatTimeoutMs: config.training.heartbeatTimeoutSeconds * 1000 },
-  };
-}
+import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption } from '../options';
+import type { RunFlags } from '../task-input';
 
 export function register(program: Command): void {
   program

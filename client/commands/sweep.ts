@@ -13,7 +13,7 @@ import type { SweepInput, SweepResult, SweepState } from '../../workflows/sweep-
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { collect, disableTtaOption, parseConfiguration, parseFold, stepSizeOption, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
-import { taskInput } from './run';
+import { taskInput } from '../task-input';
 import { sweepReportFolder } from '../../activities/io/layout';
 
 interface SweepFlags extends ValidationFlags {

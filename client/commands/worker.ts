@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { configFor, positiveInt, UsageError } from '../context';
-import { rootLogger } from '../../activities/common/logger';
+import { configureLogging } from '../../activities/common/logger';
 import type { QueueSelection } from '../../worker';
 
 interface WorkerFlags {
@@ -35,11 +35,12 @@ export function register(program: Command): void {
       const { findRunningServer } = await import('../temporal/embedded');
       const { installTemporalLogging } = await import('../temporal/runtime-logging');
       const { runWorkerMain } = await import('../../worker/main');
+      const { workerSettingsOf } = await import('../../worker');
       const address = flags.address ?? config.temporal.address ?? (await findRunningServer(config))?.address;
       if (!address) {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
       }
-      installTemporalLogging(rootLogger());
+      installTemporalLogging(configureLogging({ level: config.logging.level }));
       const { tlsOptions } = await import('../temporal/connection');
       await runWorkerMain({
         address,
@@ -48,6 +49,7 @@ export function register(program: Command): void {
         maxTraining: flags.maxConcurrentTraining ?? config.worker.maxConcurrentTraining,
         maxCpu: flags.maxConcurrentCpu ?? config.worker.maxConcurrentCpuActivities,
         tls: tlsOptions(config.temporal),
+        settings: workerSettingsOf(config),
         identity: flags.identity ?? `nnunet-${flags.queue}-${process.pid}@${os.hostname()}`,
       });
     });

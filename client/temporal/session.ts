@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../../config';
 import { configureLogging, type Logger } from '../../activities/common/logger';
-import { bundleWorkflows, createWorkers, type NnunetWorkers } from '../../worker';
+import { bundleWorkflows, createWorkers, workerSettingsOf, type NnunetWorkers } from '../../worker';
 import { WORKFLOW_TASK_QUEUE } from '../../workflows/options';
 import { remoteTarget, type ConnectionTarget } from './connection';
 import { ensureEmbeddedServer, temporalDir, type EmbeddedServer } from './embedded';
@@ -104,6 +104,7 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
         queues: 'all',
         maxConcurrentTraining: config.worker.maxConcurrentTraining,
         maxConcurrentCpu: config.worker.maxConcurrentCpuActivities,
+        settings: workerSettingsOf(config),
         identity: `nnunet-run-${process.pid}@${os.hostname()}`,
       });
       const running = workers.run();

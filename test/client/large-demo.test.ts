@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { loadConfig } from '../../config';
-import { taskInput } from '../../client/commands/run';
+import { taskInput } from '../../client/task-input';
 import { largeDemoDefaults } from '../../client/run-task';
 import { makeTaskPaths } from '../helpers/temporal';
 import { assertBuilt, runCli } from './cli-helpers';

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { activityLogger, createLogger } from '../../activities/common/logger';
+import { createLogger } from '../../activities/common/logger';
+import { runWithLogContext } from '../../activities/common/context';
 import { PinoTemporalLogger } from '../../client/temporal/runtime-logging';
 import { remoteTarget, tlsOptions } from '../../client/temporal/connection';
 import { ConfigError, loadConfig } from '../../config';
@@ -14,14 +15,26 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const lines = (file: string): Array<Record<string, unknown>> =>
   fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
-test('activityLogger: every line carries task, configuration, fold and attempt (null where not applicable)', () => {
+test('inside an activity every line carries task, configuration, fold and attempt (null where not applicable)', () => {
   const file = path.join(tmp, 'a', 'activity.log');
   const root = createLogger({ destination: file, level: 'debug' });
-  activityLogger({ task: 'Task004_Hippocampus', configuration: '3d_fullres', fold: 2, attempt: 3, activity: 'train' }, root).info({ epoch: 7 }, 'epoch done');
-  activityLogger({ task: 'Task004_Hippocampus', attempt: 1 }, root).warn('fingerprint slow');
-  const [a, b] = lines(file);
+  const context = { workflowId: 'nnunet-task-004', node: 'train/3d_fullres/2' };
+  runWithLogContext({ task: 'Task004_Hippocampus', configuration: '3d_fullres', fold: 2, attempt: 3, activity: 'train', ...context }, () => root.info({ epoch: 7 }, 'epoch done'));
+  runWithLogContext({ task: 'Task004_Hippocampus', attempt: 1, activity: 'fingerprint', ...context }, () => root.warn('fingerprint slow'));
+  root.info('outside');
+  const [a, b, c] = lines(file);
   assert.deepEqual([a.task, a.configuration, a.fold, a.attempt, a.activity, a.epoch, a.msg, a.level], ['Task004_Hippocampus', '3d_fullres', 2, 3, 'train', 7, 'epoch done', 30]);
   assert.deepEqual([b.task, b.configuration, b.fold, b.attempt, b.level], ['Task004_Hippocampus', null, null, 1, 40]);
+  assert.deepEqual([c.msg, 'task' in c, 'fold' in c], ['outside', false, false]);
+});
+
+test("Temporal's activity lines (ctx.log) get the running activity's configuration and fold", () => {
+  const file = path.join(tmp, 'ctx-log.log');
+  const logger = new PinoTemporalLogger(createLogger({ destination: file, level: 'info' }));
+  const ctx = { task: 'Task004_X', configuration: '2d' as const, fold: 1 as const, attempt: 2, activity: 'train', node: 'train/2d/1', workflowId: 'w' };
+  runWithLogContext(ctx, () => logger.info('epoch 3/10', { sdkComponent: 'activity', attempt: 2 }));
+  const [line] = lines(file);
+  assert.deepEqual([line.task, line.configuration, line.fold, line.attempt, line.node, line.msg], ['Task004_X', '2d', 1, 2, 'train/2d/1', 'epoch 3/10']);
 });
 
 test("Temporal SDK lines go through pino; activity lines get the four keys, the task token is dropped", () => {

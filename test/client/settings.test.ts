@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../config';
-import { taskInput } from '../../client/commands/run';
+import { taskInput } from '../../client/task-input';
 import { stageSettings } from '../../client/settings';
 
 const config = (over: { gpu?: number; trainer?: string } = {}) => {

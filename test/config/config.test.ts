@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, loadConfig } from '../../config';
+import { workerSettingsOf } from '../../worker';
 import { assertBuilt, runCli } from '../client/cli-helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-config-'));
@@ -47,6 +48,14 @@ test('environment overrides defaults, with nnU-Net and Temporal variable names',
   assert.equal(c.temporal.namespace, 'nnunet');
   assert.deepEqual(c.temporal.tls, { certPath: '/certs/c.pem', keyPath: '/certs/c.key', caPath: '/certs/ca.pem' });
   assert.equal(c.numProcesses, 3);
+});
+
+test("the worker's settings: tensor backend and checkpoint frequency, overridable by NNUNET_BACKEND and NNUNET_CHECKPOINT_EVERY_EPOCHS", () => {
+  assert.deepEqual(workerSettingsOf(loadConfig({ env: {} })), { backend: 'auto' }, 'defaults: best backend, nnU-Net checkpoints');
+  const c = loadConfig({ env: { NNUNET_BACKEND: 'cpu', NNUNET_CHECKPOINT_EVERY_EPOCHS: '1' } });
+  assert.deepEqual(workerSettingsOf(c), { backend: 'cpu', checkpointEveryEpochs: 1 });
+  assert.throws(() => loadConfig({ env: { NNUNET_BACKEND: 'gpu' } }), (e: unknown) => e instanceof ConfigError && /worker\.backend.*env NNUNET_BACKEND/.test(e.message));
+  assert.throws(() => loadConfig({ env: { NNUNET_CHECKPOINT_EVERY_EPOCHS: '0' } }), (e: unknown) => e instanceof ConfigError && /worker\.checkpointEveryEpochs/.test(e.message));
 });
 
 test('--config FILE overrides environment; its relative paths resolve against the file', () => {

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, initBackend } from '../../activities/network/backend';
 import type { UNetStagePlan } from '../../activities/network/architecture';
-import { deepSupervisionTargets, deepSupervisionWeights } from '../../activities/network/deepSupervision';
+import { deepSupervisionTargets, deepSupervisionWeights } from '../../activities/network/deep-supervision';
 import { buildUNet } from '../../activities/network/unet';
 import { variableGradsFreeing } from '../../activities/network/backprop';
 import { deepSupervisionLoss } from '../../activities/training/loss';

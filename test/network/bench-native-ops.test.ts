@@ -5,9 +5,9 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { LEAKY_SLOPE } from '../../activities/network/architecture';
 import { initBackend } from '../../activities/network/backend';
-import { deepSupervisionTargets, deepSupervisionWeights } from '../../activities/network/deepSupervision';
+import { deepSupervisionTargets, deepSupervisionWeights } from '../../activities/network/deep-supervision';
 import { biasNormLrelu, instanceNormByMoments, instanceNormWithGradient } from '../../activities/network/ops';
-import { trainStep } from '../../activities/network/trainStep';
+import { trainStep } from '../../activities/training/train-step';
 import { buildUNet } from '../../activities/network/unet';
 import { NesterovSgd } from '../../activities/training/optimizer';
 

@@ -63,6 +63,7 @@ test('GPU memory variants: 11/32 GB use nnU-Net\'s raw reference · GB/8 and nev
   assert.equal(planner3dForMemory(32).plansIdentifier, 'nnUNetPlansv2.1_verybig');
   assert.equal(planner3dForMemory(8).name, 'ExperimentPlanner3D_v21');
   assert.equal(planner3dForMemory(24).plansIdentifier, 'nnUNetPlansv2.1_24GB');
+  assert.ok(!plannerNames().includes('ExperimentPlanner3D_v21_24GB'), 'looking a planner up registers nothing');
 });
 
 test('registry: custom planners are selectable by name; unknown names are a clear BadInputError', () => {

@@ -4,9 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  CHECKPOINT_FILES, CorruptCheckpointError, newestValidCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint,
+  CHECKPOINT_FILES, newestValidCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint,
 } from '../../activities/training/checkpoint';
-import { MT19937 } from '../../activities/training/mt19937';
+import { CorruptCheckpointError } from '../../activities/network/checkpoint-file';
+import { MT19937 } from '../../activities/common/mt19937';
 
 function sampleCheckpoint(epoch: number): Checkpoint {
   const rng = new MT19937(epoch).getState();

@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { batchDiceFor, deepSupervisionLoss, diceCeLoss } from '../../activities/training/loss';
-import { deepSupervisionScales, deepSupervisionTargets, deepSupervisionWeights, downsampleSegmentation } from '../../activities/network/deepSupervision';
+import { deepSupervisionScales, deepSupervisionTargets, deepSupervisionWeights, downsampleSegmentation } from '../../activities/network/deep-supervision';
 
 before(async () => {
   await tf.setBackend('cpu');

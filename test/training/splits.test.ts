@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MT19937 } from '../../activities/training/mt19937';
+import { MT19937 } from '../../activities/common/mt19937';
 import { createDefaultSplits, kFoldSizes, loadOrCreateSplits, readSplitsFile, selectFold, writeSplitsFile } from '../../activities/training/splits';
 import { BadInputError } from '../../activities/common/errors';
 import { readVector } from '../helpers/vectors';

@@ -18,7 +18,7 @@ export function gaussianKernel(sigma: number, truncate = 4): Float64Array {
 /** Half-sample symmetric index into [0, n). */
 function reflect(i: number, n: number): number {
   const period = 2 * n;
-  let j = ((i % period) + period) % period;
+  const j = ((i % period) + period) % period;
   return j < n ? j : period - 1 - j;
 }
 

@@ -2,7 +2,7 @@
  * The training pipeline's random source: numpy's legacy RandomState draws (uniform, randint, normal, choice)
  * over our MT19937, so a seed fixes every batch and the state can be saved in a checkpoint and restored.
  */
-import { MT19937, type MT19937State } from '../mt19937';
+import { MT19937, type MT19937State } from '../../common/mt19937';
 
 export class Rng {
   private constructor(private readonly mt: MT19937) {}

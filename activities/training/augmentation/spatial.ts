@@ -103,7 +103,7 @@ const EDGE_TOLERANCE = 1e-6;
 function mirrorIndex(i: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * n - 2;
-  let j = ((i % period) + period) % period;
+  const j = ((i % period) + period) % period;
   return j < n ? j : period - j;
 }
 

@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { initBackend, isBackendId } from '../activities/network/backend';
-import { demoBenchPlans } from './demoPlan';
-import { buildUNetStep } from './unetStep';
+import { demoBenchPlans } from './demo-plan';
+import { buildUNetStep } from './unet-step';
 
 export async function profileUnet(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

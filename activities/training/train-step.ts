@@ -3,12 +3,12 @@
  * Dice+CE, gradients, clipping + Nesterov SGD. Everything it allocates is released before it returns.
  * See docs/network.md, 'Loss and optimiser'.
  */
-import * as tf from '@tensorflow/tfjs';
-import { deepSupervisionLoss } from '../training/loss';
-import type { DiceCeOptions } from '../training/loss';
-import { lossAndGradients } from '../training/optimizer';
-import type { NesterovSgd } from '../training/optimizer';
-import type { UNet } from './unet';
+import type * as tf from '@tensorflow/tfjs';
+import { deepSupervisionLoss } from './loss';
+import type { DiceCeOptions } from './loss';
+import { lossAndGradients } from './optimizer';
+import type { NesterovSgd } from './optimizer';
+import type { UNet } from '../network/unet';
 
 export interface TrainBatch {
   /** [batch, ...spatial, channels] float32. */
@@ -21,11 +21,6 @@ export interface StepResult {
   loss: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
-}
-
-/** Loss of a batch without updating anything (validation iterations). */
-export function batchLoss(net: UNet, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): number {
-  return tf.tidy(() => deepSupervisionLoss(net.apply(batch.data), batch.targets, weights, opts).dataSync()[0]!);
 }
 
 export function trainStep(net: UNet, optimizer: NesterovSgd, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): StepResult {

@@ -4,12 +4,12 @@
  * synthetic data (seeded), prepared once: the benchmark times the network step, not data loading.
  */
 import * as tf from '@tensorflow/tfjs';
-import { deepSupervisionTargets, deepSupervisionWeights } from '../activities/network/deepSupervision';
-import { trainStep } from '../activities/network/trainStep';
+import { deepSupervisionTargets, deepSupervisionWeights } from '../activities/network/deep-supervision';
+import { trainStep } from '../activities/training/train-step';
 import { buildUNet } from '../activities/network/unet';
 import { mulberry32 } from '../activities/io/demo';
 import { NesterovSgd } from '../activities/training/optimizer';
-import type { BenchStage } from './demoPlan';
+import type { BenchStage } from './demo-plan';
 
 export interface UNetStep {
   run(): Promise<number>;

@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Worker, isMainThread, parentPort, type TransferListItem } from 'node:worker_threads';
-import { reviveThreadError, startWorkerThread, toThreadError, type ThreadError } from '../common/threads';
+import { reviveThreadError, startWorkerThread, toThreadError, type ThreadError } from './threads';
 
 export type Handler<I, O> = (input: I) => Promise<O> | O;
 

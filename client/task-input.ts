@@ -1,0 +1,55 @@
+/**
+ * The task workflow's input from Config and the flags of `nnunet run` (also used by `nnunet sweep` and
+ * `nnunet plan-and-preprocess --via-temporal`). Apart from the command modules so that the run command's
+ * implementation (run-task.ts) and its registration (commands/run.ts) do not import each other.
+ */
+import type { Config } from '../config';
+import type { Configuration, Fold, TaskPaths } from '../activities/contract';
+import type { TaskWorkflowInput } from '../workflows/options';
+import { validationFromFlags, type ValidationFlags } from './options';
+import { stageSettings, type SettingsFlags } from './settings';
+
+export interface RunFlags extends ValidationFlags {
+  task?: string;
+  demo?: boolean;
+  large?: boolean;
+  configurations?: Configuration[];
+  folds?: Fold[];
+  trainer?: string;
+  epochs?: number;
+  iters?: number;
+  findBest?: boolean;
+  verify?: boolean;
+  npz?: boolean;
+  rerun?: boolean;
+  detach?: boolean;
+  json?: boolean;
+}
+
+/** The task workflow's input: the run's flags, plus the planner and process flags of plan-and-preprocess --via-temporal. */
+export type TaskInputFlags = RunFlags & Pick<SettingsFlags, 'processes' | 'lowresProcesses' | 'pl3d' | 'pl2d'>;
+
+export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlags): TaskWorkflowInput {
+  const validation = validationFromFlags(flags);
+  const settings = stageSettings(config, flags);
+  return {
+    paths,
+    options: {
+      configurations: flags.configurations,
+      folds: flags.folds,
+      trainer: settings.trainer,
+      epochs: settings.epochs,
+      iterationsPerEpoch: settings.iterationsPerEpoch,
+      ...(validation ? { validation } : {}),
+      findBest: flags.findBest,
+      postprocess: flags.findBest,
+      skipVerify: flags.verify === false,
+      ...(flags.npz ? { saveSoftmax: true } : {}),
+      numProcesses: settings.numProcesses,
+      ...(settings.numProcessesLowres !== undefined ? { numProcessesLowres: settings.numProcessesLowres } : {}),
+      gpuMemoryTargetGb: settings.planner.gpuMemoryTargetGb,
+      ...(settings.planner.list ? { planner: settings.planner.list } : {}),
+    },
+    timing: { trainHeartbeatTimeoutMs: config.training.heartbeatTimeoutSeconds * 1000 },
+  };
+}
