@@ -232,6 +232,11 @@ function gatherFloat32(bytes: Uint8Array, dtype: TorchDType, shape: number[], st
   const count = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(count);
   if (count === 0) return out;
+  if (dtype === 'float32' && stride.every((s, i) => s === contiguousStrides(shape)[i])) {
+    // the common case, contiguous float32: one copy (the copy also aligns the bytes for Float32Array)
+    out.set(new Float32Array(new Uint8Array(bytes.subarray(offset * 4, (offset + count) * 4)).buffer));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [read, size] = ELEMENT_READERS[dtype];
   const idx = new Array<number>(shape.length).fill(0);
