@@ -270,9 +270,9 @@ function build(target: PyValue, state: PyValue): void {
   if (target instanceof NumpyArray) setArrayState(target, state);
   else if (target instanceof NumpyDType) target.setState(state);
   else if (target instanceof PyObject) target.state = state;
-  else if (target instanceof Map && state instanceof Map) for (const [k, v] of state) target.set(k, v);
-  else if (target instanceof PyOrderedDict || target instanceof Map || Array.isArray(target) || target instanceof Set) {
-    // OrderedDict/defaultdict state carries only instance attributes; nnU-Net's have none worth keeping
+  else if (target instanceof Map || Array.isArray(target) || target instanceof Set) {
+    // the state of a dict/list/set subclass holds instance attributes, not items (a torch state_dict's
+    // _metadata): dropped, as no nnU-Net file needs them
   } else throw new TypeError(`cannot set the state of a ${describe(target)}`);
 }
 

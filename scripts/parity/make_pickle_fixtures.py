@@ -100,7 +100,8 @@ def small_checkpoint():
     """An nnU-Net-shaped checkpoint dict: float32, float16, transposed and sliced tensors, optimizer state."""
     g = torch.Generator().manual_seed(7)
     base = torch.randn(4, 3, 3, 3, 3, generator=g)
-    sd = collections.OrderedDict()
+    sd = torch.nn.Conv3d(1, 1, 1).state_dict()  # a module's state_dict: an OrderedDict with a _metadata attribute
+    sd.clear()
     sd['conv_blocks_context.0.blocks.0.conv.weight'] = base
     sd['conv_blocks_context.0.blocks.0.conv.bias'] = torch.randn(4, generator=g)
     sd['seg_outputs.0.weight'] = torch.randn(3, 4, 1, 1, 1, generator=g).half()

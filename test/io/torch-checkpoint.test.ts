@@ -1,6 +1,7 @@
 /**
  * torch.save files in both formats (committed fixtures written by torch 1.13: float32, float16, float64, a
- * transposed and a sliced tensor, a 0-d tensor, nnU-Net's checkpoint keys), the bounds checks, and our zip
+ * transposed and a sliced tensor, a 0-d tensor, a module state_dict with its _metadata attribute, nnU-Net's
+ * checkpoint keys), the bounds checks, and our zip
  * writer read back by our reader and by torch.load when /usr/bin/python3 has torch (skipped otherwise).
  */
 import assert from 'node:assert/strict';
