@@ -10,7 +10,7 @@ import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { readBytesSync } from './read-bytes';
 import { encodePickle, readPickleAt, type PyCallable } from './pickle';
-import { float16ToNumber, PyGlobal, PyObject, PyOrderedDict, PyTuple, toPlain, tuple, type PyValue } from './pickle-values';
+import { float16ToNumber, PyFloat, PyGlobal, PyObject, PyOrderedDict, PyTuple, toPlain, tuple, type PyValue } from './pickle-values';
 import type { PickleEmitter } from './pickle-writer';
 
 export type TorchDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -298,6 +298,29 @@ export interface TorchCheckpointContent {
   stateDict: Map<string, TensorData> | Record<string, TensorData>;
   /** Other top-level keys (epoch, plot_stuff, ...): Python values as pickle-values.ts describes. */
   extra?: Record<string, PyValue>;
+}
+
+/** Loss history of a finished training, for the keys nnU-Net's load_checkpoint unpacks. */
+export interface NnunetTrainingHistory {
+  epoch: number;
+  trainLosses: number[];
+  valLosses: number[];
+  evalMetrics: number[];
+}
+
+/**
+ * The keys besides state_dict that nnU-Net v1's load_checkpoint_ram reads unconditionally: `epoch` and
+ * `plot_stuff` (train losses, val losses, val losses in train mode, eval metrics), plus empty optimizer and
+ * scheduler states, which it skips when they are None.
+ */
+export function nnunetCheckpointExtra(h: NnunetTrainingHistory): Record<string, PyValue> {
+  const floats = (xs: number[]) => xs.map((x) => new PyFloat(x));
+  return {
+    epoch: h.epoch,
+    optimizer_state_dict: null,
+    lr_scheduler_state_dict: null,
+    plot_stuff: tuple(floats(h.trainLosses), floats(h.valLosses), [], floats(h.evalMetrics)),
+  };
 }
 
 /** Writes a torch.save zip-format file; torch.load gives {..extra, state_dict: OrderedDict of tensors}. */

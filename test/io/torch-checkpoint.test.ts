@@ -1,8 +1,8 @@
 /**
  * torch.save files in both formats (committed fixtures written by torch 1.13: float32, float16, float64, a
  * transposed and a sliced tensor, a 0-d tensor, a module state_dict with its _metadata attribute, nnU-Net's
- * checkpoint keys), the bounds checks, and our zip
- * writer read back by our reader and by torch.load when /usr/bin/python3 has torch (skipped otherwise).
+ * checkpoint keys), the bounds checks, and our zip writer read back by our reader and by torch.load when
+ * /usr/bin/python3 has torch (skipped otherwise).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { unzipSync, zipSync } from 'fflate';
 import { BadInputError } from '../../activities/common/errors';
-import { encodeTorchCheckpoint, readTorchCheckpoint, TorchTensor, writeTorchCheckpoint, type TensorData } from '../../activities/io/torch-checkpoint';
+import {
+  encodeTorchCheckpoint, nnunetCheckpointExtra, readTorchCheckpoint, TorchTensor, writeTorchCheckpoint, type TensorData,
+} from '../../activities/io/torch-checkpoint';
 import { tmpDir } from './helpers';
 import { FIXTURES, pythonLacks, runPython } from './python-check';
 
@@ -86,7 +88,8 @@ test('torch 1.13 loads what we write, tensors and other keys equal', (t) => {
   if (why) return t.skip(why);
   const dir = tmpDir('nnunet-torch-');
   const file = path.join(dir, 'ours.model');
-  writeTorchCheckpoint(file, { stateDict: stateDict(), extra: { epoch: 12, best_stuff: [3, 0.5, 0.25] } });
+  const extra = nnunetCheckpointExtra({ epoch: 2, trainLosses: [0.5, 0.25], valLosses: [0.6, 0.3], evalMetrics: [0.1, 0.2] });
+  writeTorchCheckpoint(file, { stateDict: stateDict(), extra: { ...extra, best_stuff: [3, 0.5, 0.25] } });
   const out = runPython(`
 import sys, collections, torch
 c = torch.load(sys.argv[1])
@@ -96,7 +99,11 @@ assert list(sd) == ['conv.weight', 'conv.bias', 'scalar'], list(sd)
 assert sd['conv.weight'].dtype == torch.float32 and sd['conv.weight'].is_contiguous()
 assert sd['conv.weight'].tolist() == [[[1, 2, 3]], [[4, 5, 6.5]]], sd['conv.weight'].tolist()
 assert sd['conv.bias'].tolist() == [-1, 0.25] and sd['scalar'].shape == () and sd['scalar'].item() == 7
-assert c['epoch'] == 12 and c['best_stuff'] == [3, 0.5, 0.25]
+assert c['epoch'] == 2 and c['best_stuff'] == [3, 0.5, 0.25]
+# what nnU-Net v1's load_checkpoint_ram unpacks
+tr, val, val_tr, metrics = c['plot_stuff']
+assert tr == [0.5, 0.25] and val == [0.6, 0.3] and val_tr == [] and metrics == [0.1, 0.2] and len(tr) == c['epoch']
+assert c['optimizer_state_dict'] is None and c['lr_scheduler_state_dict'] is None
 print('OK')
 `, [file]);
   assert.equal(out.trim(), 'OK');
