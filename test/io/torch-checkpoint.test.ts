@@ -46,6 +46,22 @@ for (const format of ['zip', 'legacy']) {
   });
 }
 
+test('reads the checkpoint nnU-Net v1\'s own trainer saved (nnUNetTrainerV2.save_checkpoint, 3d_fullres, Generic_UNet)', () => {
+  const ckpt = readTorchCheckpoint(path.join(FIXTURES, 'nnunet_trainer.model'));
+  const want = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'nnunet_trainer_expected.json'), 'utf8')) as Record<string, { shape: number[]; sum: number; first: number }>;
+  assert.deepEqual([...ckpt.stateDict.keys()], Object.keys(want));
+  assert.ok(ckpt.stateDict.has('conv_blocks_context.0.blocks.0.conv.weight') && ckpt.stateDict.has('seg_outputs.0.weight'));
+  for (const [name, t] of ckpt.stateDict) {
+    const w = want[name]!;
+    assert.deepEqual(t.shape, w.shape, name);
+    assert.equal(t.data[0], Math.fround(w.first), name);
+    assert.ok(Math.abs(t.data.reduce((a, b) => a + b, 0) - w.sum) < 1e-4 * Math.max(1, Math.abs(w.sum)), name);
+  }
+  assert.deepEqual(Object.keys(ckpt.meta), ['epoch', 'optimizer_state_dict', 'lr_scheduler_state_dict', 'plot_stuff', 'best_stuff']);
+  assert.deepEqual(ckpt.meta.plot_stuff, [[], [], [], []]);
+  assert.deepEqual(Object.keys(ckpt.meta.optimizer_state_dict), ['state', 'param_groups']);
+});
+
 const stateDict = (): Map<string, TensorData> => new Map([
   ['conv.weight', { dtype: 'float32', shape: [2, 1, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }],
   ['conv.bias', { dtype: 'float32', shape: [2], data: Float32Array.from([-1, 0.25]) }],
