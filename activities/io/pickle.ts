@@ -51,9 +51,12 @@ export function readPickleAt(bytes: Uint8Array, options: PickleReadOptions = {})
   }
 }
 
-/** Pickles a value with protocol 4 and writes it atomically. */
-export function writePickle(file: string, value: PyValue): void {
-  writeFileAtomic(file, encodePickle(value));
+/** writePickle(value) gives the protocol 4 bytes; writePickle(file, value) writes them atomically. */
+export function writePickle(value: PyValue): Buffer;
+export function writePickle(file: string, value: PyValue): void;
+export function writePickle(...args: [PyValue] | [string, PyValue]): Buffer | void {
+  if (args.length === 1) return encodePickle(args[0]);
+  writeFileAtomic(args[0], encodePickle(args[1]));
 }
 
 const MARK = Symbol('mark');
