@@ -15,7 +15,7 @@ import {
 import { writePickle } from '../../activities/io/pickle';
 import { parseDatasetProperties } from '../../activities/planning/fingerprint';
 import { stages } from '../../activities/planning/plans';
-import { readPlansPkl, writePlansPkl } from '../../activities/planning/plans-pkl';
+import { plansFromNnunet, readPlansPkl, writePlansPkl } from '../../activities/planning/plans-pkl';
 import { createDefaultSplits } from '../../activities/training/splits';
 import { tmpDir } from './helpers';
 import { FIXTURES, PY_COMPARE, pythonLacks, runPython } from './python-check';
@@ -80,7 +80,8 @@ test('the .model.pkl gives the trainer, its init args and the plans', () => {
   assert.equal(info.init.length, 9);
   assert.equal(info.init[1], 0, 'fold');
   assert.ok(String(info.init[0]).endsWith('nnUNetPlansv2.1_plans_3D.pkl'));
-  assert.equal((info.plans.plans_per_stage as Record<string, unknown>)['0'] !== undefined, true);
+  const plans = plansFromNnunet(info.plans, 'model_final_checkpoint.model.pkl');
+  assert.deepEqual(plans, readPlansPkl(fixture('nnUNetPlansv2.1_plans_3D.pkl')), 'the trainer keeps the plans it was given');
 });
 
 test('wrong content is BadInput naming the file and the fix', () => {
