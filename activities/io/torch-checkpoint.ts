@@ -84,7 +84,8 @@ function corrupt(file: string, why: string): BadInputError {
 function readZipFormat(file: string, bytes: Uint8Array): PyValue {
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes);
+    // only data.pkl and the storages are inflated; anything else in the archive is never read
+    members = unzipSync(bytes, { filter: (f) => /^[^/]+\/(data\.pkl|data\/[^/]+)$/.test(f.name) });
   } catch (err) {
     throw corrupt(file, `zip archive unreadable: ${(err as Error).message}`);
   }
