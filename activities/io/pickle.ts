@@ -59,8 +59,6 @@ export function writePickle(...args: [PyValue] | [string, PyValue]): Buffer | vo
   writeFileAtomic(args[0], encodePickle(args[1]));
 }
 
-const MARK = Symbol('mark');
-
 const BUILTINS: Record<string, PyCallable> = {
   'collections.OrderedDict': (args) => new PyOrderedDict(args[0] ? iterPairs(args[0]) : []),
   'builtins.set': (args) => new Set(args[0] ?? []),
