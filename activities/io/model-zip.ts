@@ -89,7 +89,7 @@ export function installModelZip(zipFile: string, resultsRoot: string, opts: { ov
 /** Renames a complete folder into place; an old one is moved aside first and removed after. */
 function moveIntoPlace(from: string, to: string): void {
   fs.mkdirSync(path.dirname(to), { recursive: true });
-  const old = fs.existsSync(to) ? `${path.dirname(to)}/.tmp-replaced-${path.basename(to)}.${process.pid}` : undefined;
+  const old = fs.existsSync(to) ? path.join(path.dirname(to), `.tmp-replaced-${path.basename(to)}.${process.pid}`) : undefined;
   if (old) fs.renameSync(to, old);
   try {
     fs.renameSync(from, to);

@@ -10,8 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensembleFolders } from '../../activities/ensembling/ensemble';
+import { findBest } from '../../activities/ensembling/find-best';
 import { argmaxClasses, type Probabilities } from '../../activities/inference/export';
 import { readSoftmax, segmentationFile, writeSoftmax } from '../../activities/inference/write-prediction';
+import { foldFolder, modelFolder } from '../../activities/io/layout';
 import { readNifti } from '../../activities/io/nifti';
 import { floatToHalf, halfToFloat, readNpzArray } from '../../activities/io/npz';
 import { readCasePropertiesPkl, writeCasePropertiesPkl } from '../../activities/io/nnunet-pickles';
@@ -86,6 +88,22 @@ test("ensembling nnU-Net's folders gives nnU-Net's ensemble; a folder of ours mi
   const mixed = path.join(dir, 'mixed');
   await ensembleFolders([MODELS[0], ours], mixed);
   await assertSameAsNnunet(mixed, path.join(FIXTURES, 'expected'), meanOf(MODELS));
+});
+
+test("find-best ensembles folds whose validation_raw nnU-Net wrote (.npz + .pkl, no .json)", async () => {
+  const root = tmp();
+  const rawDir = path.join(root, 'raw', 'Task097_Npz');
+  fs.mkdirSync(rawDir, { recursive: true });
+  fs.writeFileSync(path.join(rawDir, 'dataset.json'), JSON.stringify({ name: 'Npz', modality: { '0': 'MR' }, labels: { '0': 'background', '1': 'a', '2': 'b' }, numTraining: 0, training: [], test: [] }));
+  const paths = { taskName: 'Task097_Npz', rawDir, croppedDir: path.join(root, 'cropped'), preprocessedDir: path.join(root, 'pp'), resultsDir: path.join(root, 'results') };
+  // references: nnU-Net's own ensemble, so the ensemble candidate scores Dice 1 exactly when it matches nnU-Net's
+  fs.cpSync(path.join(FIXTURES, 'expected'), path.join(paths.preprocessedDir, 'gt_segmentations'), { recursive: true });
+  const configurations = ['2d', '3d_fullres'] as const;
+  configurations.forEach((c, k) => fs.cpSync(MODELS[k], path.join(foldFolder(modelFolder(paths, c, 'nnUNetTrainerV2', 'nnUNetPlansv2.1'), 0), 'validation_raw'), { recursive: true }));
+  const r = await findBest({ paths, trainer: 'nnUNetTrainerV2', plansIdentifier: 'nnUNetPlansv2.1', configurations: [...configurations], folds: [0], strict: true });
+  const ensemble = r.candidates.find((c) => c.configurations.length === 2);
+  assert.ok(ensemble, `an ensemble candidate (skipped: ${r.skipped.join('; ')})`);
+  assert.deepEqual(ensemble.dicePerClass, { '1': 1, '2': 1 });
 });
 
 test('a folder without properties, or with a region-based .pkl, is refused naming the file', async () => {
