@@ -12,6 +12,7 @@ import { zipSync } from 'fflate';
 import type { Configuration, Fold, TaskPaths } from '../../activities/contract';
 import { exportModelZip, installModelZip } from '../../activities/io/model-zip';
 import { listZip } from '../../activities/io/zip-archive';
+import { binShim, runCli } from '../client/cli-helpers';
 import { pythonLacks, runPython } from './python-check';
 
 const TASK = 'Task099_ZipFixture';
@@ -156,4 +157,24 @@ print('NAMES', json.dumps(sorted(zipfile.ZipFile(sys.argv[2]).namelist())))
   assert.deepEqual(names, EXPECTED);
   assert.deepEqual(filesUnder(installed), EXPECTED, "nnU-Net's installer unpacks our zip into the same tree");
   assert.deepEqual(installModelZip(theirs, path.join(dir, 'back')).installed.length, 3, "we install nnU-Net's zip");
+});
+
+test('nnUNet_export_model_to_zip and nnUNet_install_pretrained_model_from_zip take nnU-Net\'s flags', () => {
+  const dir = tmp();
+  makeResults(path.join(dir, 'results', 'nnUNet'));
+  const zip = path.join(dir, 'out.zip');
+  const env = { RESULTS_FOLDER: path.join(dir, 'results'), nnUNet_raw_data_base: path.join(dir, 'raw'), nnUNet_preprocessed: path.join(dir, 'pp') };
+  const exported = runCli(['-t', '99', '-o', zip, '-m', '2d', '3d_fullres', '-f', '0', '1', '-tr', 'nnUNetTrainerV2', '-pl', 'nnUNetPlansv2.1'], { script: binShim('nnUNet_export_model_to_zip'), env });
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.deepEqual(listZip(zip).map((e) => e.name).sort(), EXPECTED);
+  const strict = runCli(['-t', '99', '-o', zip, '-f', '0', '1'], { script: binShim('nnUNet_export_model_to_zip'), env });
+  assert.equal(strict.status, 1);
+  assert.match(strict.stderr, /missing the model 3d_lowres/, "nnU-Net's default -m includes 3d_lowres; strict refuses");
+  const target = { RESULTS_FOLDER: path.join(dir, 'other') };
+  const installed = runCli([zip], { script: binShim('nnUNet_install_pretrained_model_from_zip'), env: target });
+  assert.equal(installed.status, 0, installed.stderr);
+  assert.deepEqual(filesUnder(path.join(dir, 'other', 'nnUNet')), EXPECTED);
+  const usage = runCli([], { script: binShim('nnUNet_install_pretrained_model_from_zip'), env: target });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /usage: nnUNet_install_pretrained_model_from_zip ZIP/);
 });
