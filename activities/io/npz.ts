@@ -11,10 +11,10 @@ import { writeFileAtomic } from '../common/atomic';
 import { decodeNpy, encodeNpy, type NdArray } from './npy';
 
 /** float32 values to be stored as float16 ('<f2'), the dtype nnU-Net saves its softmax in. */
-export interface Float16Array32 { data: Float32Array; shape: number[]; dtype: 'float16' }
+export interface Float16NdArray { data: Float32Array; shape: number[]; dtype: 'float16' }
 
 /** Writes every array as `<key>.npy`; `compress` deflates like np.savez_compressed (default), else stores. */
-export function writeNpz(file: string, arrays: Record<string, NdArray | Float16Array32>, compress = true): void {
+export function writeNpz(file: string, arrays: Record<string, NdArray | Float16NdArray>, compress = true): void {
   const members: Record<string, Uint8Array> = {};
   for (const [key, arr] of Object.entries(arrays)) members[`${key}.npy`] = arr.dtype === 'float16' ? encodeFloat16Npy(arr) : encodeNpy(arr);
   writeFileAtomic(file, Buffer.from(zipSync(members, { level: compress ? 1 : 0 })));
@@ -74,7 +74,7 @@ export function halfToFloat(h: number): number {
 }
 
 /** An .npy of dtype '<f2' holding `arr.data` rounded to float16. */
-export function encodeFloat16Npy(arr: Omit<Float16Array32, 'dtype'>): Buffer {
+export function encodeFloat16Npy(arr: Omit<Float16NdArray, 'dtype'>): Buffer {
   const half = new Uint16Array(arr.data.length);
   for (let i = 0; i < half.length; i++) half[i] = floatToHalf(arr.data[i]);
   // encodeNpy writes the header for a 2-byte dtype; only its descr differs from int16's
