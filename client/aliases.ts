@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { registerAll } from './commands';
 import { UsageError } from './context';
 import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
+import { PRETRAINED_ALIASES } from './pretrained-aliases';
 
 type Arity = 0 | 1 | '+';
 /** `to`: our option; `ignore`: accepted, no effect (why); `refuse`: not supported (why). */
@@ -180,6 +181,7 @@ export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translat
   nnUNet_find_best_configuration: { rules: FIND_BEST_RULES, translate: translateFindBest },
   nnUNet_predict: { rules: PREDICT_RULES, translate: (_a, p) => [['predict', ...forward(p, PREDICT_RULES)]] },
   nnUNet_ensemble: { rules: ENSEMBLE_RULES, translate: (_a, p) => [['ensemble', ...forward(p, ENSEMBLE_RULES)]] },
+  ...PRETRAINED_ALIASES,
 };
 
 /** The `nnunet` argv lists an nnU-Net command line stands for (plus notes on ignored flags). */

@@ -1,8 +1,8 @@
 /**
  * nnUNet_ensemble: for every case with a softmax `.npz` in all folders, the mean of the probabilities,
  * argmax, the label map on the raw grid (properties from the first folder), then the postprocessing rules of the
- * given postprocessing.json. Folders come from `nnunet predict --save_npz` (or validation with --npz).
- * See docs/inference.md, 'How a case is predicted'.
+ * given postprocessing.json. Folders come from `nnunet predict --save_npz` (or validation with --npz), or from
+ * nnU-Net v1's `-z` / `--npz` (.npz + .pkl): the two mix. See docs/interop.md, 'Softmax .npz'.
  */
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
@@ -33,7 +33,7 @@ export async function ensembleFolders(folders: readonly string[], outputDir: str
   if (folders.length < 2) throw new BadInputError(`ensembling needs at least two prediction folders, got ${folders.length}`);
   const cases = commonCases(folders);
   if (cases.length === 0) {
-    throw new BadInputError(`${folders.join(', ')}: no case has a softmax .npz in every folder; predict with --save_npz`, folders[0]);
+    throw new BadInputError(`${folders.join(', ')}: no case has a softmax .npz in every folder; predict with --save_npz (nnU-Net: -z)`, folders[0]);
   }
   const rules: PostprocessingRules | undefined = opts.postprocessingFile ? readPostprocessingRules(opts.postprocessingFile) : undefined;
   fs.mkdirSync(outputDir, { recursive: true });

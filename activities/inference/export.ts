@@ -69,6 +69,26 @@ export function uncropProbabilities(p: Probabilities, props: ExportProperties): 
   return { data: out, numClasses: p.numClasses, shape: full };
 }
 
+/** The crop box of probabilities on the original shape (the inverse of uncropProbabilities). */
+export function cropProbabilities(p: Probabilities, props: ExportProperties): Probabilities {
+  const [[z0, z1], [y0, y1], [x0, x1]] = props.crop_bbox;
+  const shape: Shape3 = [z1 - z0, y1 - y0, x1 - x0];
+  if (shape.every((d, i) => d === p.shape[i])) return p;
+  const [, ny, nx] = p.shape;
+  const n = voxels(p.shape);
+  const m = voxels(shape);
+  const out = new Float32Array(p.numClasses * m);
+  for (let k = 0; k < p.numClasses; k++) {
+    for (let z = 0; z < shape[0]; z++) {
+      for (let y = 0; y < shape[1]; y++) {
+        const src = k * n + ((z + z0) * ny + y + y0) * nx + x0;
+        out.set(p.data.subarray(src, src + shape[2]), k * m + (z * shape[1] + y) * shape[2]);
+      }
+    }
+  }
+  return { data: out, numClasses: p.numClasses, shape };
+}
+
 /** Argmax over classes (first maximum wins, as numpy). */
 export function argmaxClasses(p: Probabilities): Uint8Array {
   if (p.numClasses > 256) throw new RangeError(`${p.numClasses} classes do not fit a uint8 label map`);

@@ -2,22 +2,28 @@
  * The files of one predicted case, as nnUNet_predict writes them into the output folder:
  * - `<case>.nii.gz`: uint8 label map with the raw image's spacing, origin and direction (postprocessing applied
  *   when rules are given, as nnU-Net does after exporting);
- * - with `--save_npz`: `<case>.npz` (key `softmax`, class-first probabilities on the raw image grid, float32,
- *   background 1 outside the crop box) and `<case>.json` (the case properties; nnU-Net's `<case>.pkl`).
- * The label map is written last, so its presence means the case is complete.
+ * - with `--save_npz`, as nnU-Net v1 writes them so that its ensembling reads ours and ours reads its:
+ *   `<case>.npz` (key `softmax`, float16, class-first probabilities on the cropped grid at the original spacing,
+ *   axes in the image's array order), `<case>.pkl` (the case properties, pickled with nnU-Net's types) and
+ *   `<case>.json` (the same properties as JSON, ours).
+ * Reading accepts nnU-Net's folders (.npz + .pkl) and ours, including older ones whose float32 softmax covers the
+ * whole image. The label map is written last, so its presence means the case is complete.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../common/atomic';
 import { writeNifti } from '../io/nifti';
 import { readNpzArray, writeNpz } from '../io/npz';
+import { readCasePropertiesPkl, writeCasePropertiesPkl } from '../io/nnunet-pickles';
 import { BadInputError } from '../common/errors';
 import { applyPostprocessing, type PostprocessingRules } from '../postprocessing/rules';
-import { geometryOf, type ExportProperties, type Probabilities } from './export';
+import { cropProbabilities, geometryOf, uncropProbabilities, type ExportProperties, type Probabilities } from './export';
 
 export const segmentationFile = (dir: string, caseId: string) => path.join(dir, `${caseId}.nii.gz`);
 export const softmaxFile = (dir: string, caseId: string) => path.join(dir, `${caseId}.npz`);
 export const propertiesFile = (dir: string, caseId: string) => path.join(dir, `${caseId}.json`);
+/** nnU-Net's twin of propertiesFile. */
+export const propertiesPklFile = (dir: string, caseId: string) => path.join(dir, `${caseId}.pkl`);
 
 /** Postprocesses (in place) and writes a label map on the raw grid. */
 export async function writeSegmentation(file: string, seg: Uint8Array, props: ExportProperties, rules?: PostprocessingRules): Promise<void> {
@@ -30,23 +36,49 @@ export async function writeSegmentation(file: string, seg: Uint8Array, props: Ex
   await writeNifti(file, { data: seg, shape: [...shape], dtype: 'uint8', geometry });
 }
 
+/** `probabilities` on the raw grid; stored cropped and as float16, with the properties as .pkl and .json. */
 export function writeSoftmax(dir: string, caseId: string, probabilities: Probabilities, props: ExportProperties): void {
-  writeNpz(softmaxFile(dir, caseId), { softmax: { data: probabilities.data, shape: [probabilities.numClasses, ...probabilities.shape], dtype: 'float32' } });
+  const cropped = cropProbabilities(probabilities, props);
+  writeNpz(softmaxFile(dir, caseId), { softmax: { data: cropped.data, shape: [cropped.numClasses, ...cropped.shape], dtype: 'float16' } });
+  writeCasePropertiesPkl(propertiesPklFile(dir, caseId), { ...props });
   writeJsonAtomic(propertiesFile(dir, caseId), props);
 }
 
-/** Reads a case's `.npz` softmax and `.json` properties from a prediction folder (written with --save_npz). */
+/** The case properties of a softmax: our .json, else nnU-Net's .pkl. */
+function readSoftmaxProperties(dir: string, caseId: string): ExportProperties {
+  const json = propertiesFile(dir, caseId);
+  if (fs.existsSync(json)) return JSON.parse(fs.readFileSync(json, 'utf8')) as ExportProperties;
+  const pkl = propertiesPklFile(dir, caseId);
+  if (!fs.existsSync(pkl)) {
+    throw new BadInputError(`${pkl}: missing (nor is there a ${path.basename(json)}); the folder must come from \`nnunet predict --save_npz\` or nnU-Net's -z / --npz, which write one beside each .npz`, pkl);
+  }
+  const props = readCasePropertiesPkl(pkl);
+  if (props.regions_class_order !== undefined && props.regions_class_order !== null) {
+    throw new BadInputError(`${pkl}: a region-based prediction (regions_class_order ${JSON.stringify(props.regions_class_order)}); nnunet-ts ensembles softmax predictions only`, pkl);
+  }
+  const missing = ['original_size_of_raw_data', 'size_after_cropping', 'crop_bbox', 'itk_spacing', 'itk_origin', 'itk_direction'].filter((k) => props[k] === undefined);
+  if (missing.length) throw new BadInputError(`${pkl}: not nnU-Net case properties (no ${missing.join(', ')}); point at the .pkl nnU-Net wrote beside the .npz`, pkl);
+  return props as unknown as ExportProperties;
+}
+
+/**
+ * Reads a case's softmax and properties from a prediction folder (ours or nnU-Net's), as probabilities on the raw
+ * image grid (background 1 outside the crop box).
+ */
 export function readSoftmax(dir: string, caseId: string): { probabilities: Probabilities; properties: ExportProperties } {
-  const propsFile = propertiesFile(dir, caseId);
-  if (!fs.existsSync(propsFile)) {
-    throw new BadInputError(`${propsFile}: missing; the folder must come from \`nnunet predict --save_npz\` (nnU-Net's .pkl files are not read)`, propsFile);
-  }
-  const properties = JSON.parse(fs.readFileSync(propsFile, 'utf8')) as ExportProperties;
-  const arr = readNpzArray(softmaxFile(dir, caseId), 'softmax');
+  const properties = readSoftmaxProperties(dir, caseId);
+  const file = softmaxFile(dir, caseId);
+  const arr = readNpzArray(file, 'softmax');
   const full = properties.original_size_of_raw_data;
-  if (arr.shape.length !== 4 || arr.shape.slice(1).some((d, i) => d !== full[i])) {
-    throw new BadInputError(`${softmaxFile(dir, caseId)}: softmax shape ${arr.shape.join('x')} does not match the case (K x ${full.join('x')}); re-run predict with --save_npz`, softmaxFile(dir, caseId));
-  }
+  const cropped = properties.size_after_cropping;
+  const spatial = arr.shape.slice(1);
+  const matches = (s: readonly number[]) => arr.shape.length === 4 && spatial.every((d, i) => d === s[i]);
   const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data);
-  return { probabilities: { data, numClasses: arr.shape[0], shape: [full[0], full[1], full[2]] }, properties };
+  const numClasses = arr.shape[0];
+  if (matches(full)) return { probabilities: { data, numClasses, shape: [full[0], full[1], full[2]] }, properties };
+  if (!matches(cropped)) {
+    throw new BadInputError(`${file}: softmax shape ${arr.shape.join('x')} matches neither the cropped case (K x ${cropped.join('x')}) nor the image (K x ${full.join('x')}); re-run predict with --save_npz`, file);
+  }
+  const probabilities = uncropProbabilities({ data, numClasses, shape: [cropped[0], cropped[1], cropped[2]] }, properties);
+  return { probabilities, properties };
 }

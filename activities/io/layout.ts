@@ -210,3 +210,15 @@ export function predictionsFolder(paths: TaskPaths, winner: string, part?: strin
 
 /** A sweep's report folder: RESULTS_FOLDER/sweeps/<name>. */
 export const sweepReportFolder = (results: string, name: string): string => path.join(results, 'sweeps', name);
+
+// ---- model zips (nnUNet_export_model_to_zip / nnUNet_install_pretrained_model_from_zip) ------------------------
+
+/** RESULTS_FOLDER/nnUNet: nnU-Net's network_training_output_dir, the root model zips are relative to. */
+export const networkTrainingOutputFolder = (results: string): string => path.join(results, 'nnUNet');
+/** nnU-Net's own plans file of a model folder (ours is modelPlansFile). */
+export const modelPlansPklFile = (model: string): string => path.join(model, 'plans.pkl');
+/** The trainer description nnU-Net keeps beside a checkpoint. */
+export const checkpointPklFile = (checkpoint: string): string => `${checkpoint}.pkl`;
+export const networkArchitectureFile = (foldDir: string): string => path.join(foldDir, 'network_architecture.pdf');
+/** Downloaded model zips, kept (and resumed) here until installed: RESULTS_FOLDER/nnUNet/.downloads/<name>. */
+export const downloadedZipFile = (results: string, name: string): string => path.join(networkTrainingOutputFolder(results), '.downloads', name);

@@ -1,6 +1,6 @@
 /**
  * `nnunet ensemble -f DIR1 DIR2 ... -o OUT [--postprocessing-file postprocessing.json] [--npz]` (nnUNet_ensemble):
- * averages the softmax (.npz from `nnunet predict --save-npz`) of every case present in all folders and writes
+ * averages the softmax (.npz from `nnunet predict --save-npz` or nnU-Net's -z, with its .pkl) of every case present in all folders and writes
  * the label maps, postprocessed with the given rules (find-best prints the right file).
  */
 import type { Command } from 'commander';
@@ -13,7 +13,7 @@ export function register(program: Command): void {
   program
     .command('ensemble')
     .description('average the softmax of several prediction folders into one segmentation per case (nnUNet_ensemble)')
-    .requiredOption('-f, --folders <dirs...>', 'prediction folders written with `nnunet predict --save-npz`')
+    .requiredOption('-f, --folders <dirs...>', 'prediction folders written with `nnunet predict --save-npz` or nnU-Net\'s nnUNet_predict -z')
     .requiredOption('-o, --output <dir>', 'output folder')
     .option('--postprocessing-file <file>', 'postprocessing.json to apply (nnU-Net -pp)')
     .option('--npz', 'also write the averaged softmax')

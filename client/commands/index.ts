@@ -25,6 +25,7 @@ const modules: Array<{ register: Registrar }> = [
   require('./ensemble'),
   require('./find-best'),
   require('./plan-and-preprocess'),
+  require('./pretrained'),
 ];
 
 export function registerAll(program: Command): void {

@@ -87,7 +87,7 @@ test('a tiny real U-Net checkpoint predicts a raw case end to end', async () => 
   const n = 450;
   for (let i = 0; i < n; i++) {
     const s = probabilities.data[i] + probabilities.data[n + i] + probabilities.data[2 * n + i];
-    assert.ok(Math.abs(s - 1) < 1e-4, `probabilities sum to 1 (${s})`);
+    assert.ok(Math.abs(s - 1) < 1e-3, `probabilities sum to 1 within float16 rounding, the .npz dtype (${s})`);
     const best = [0, 1, 2].reduce((b, k) => (probabilities.data[k * n + i] > probabilities.data[b * n + i] ? k : b), 0);
     assert.equal(seg.data[i], best);
   }

@@ -104,7 +104,7 @@ test('nnunet predict with a real (untrained) checkpoint writes every case with p
   if (!process.stderr.isTTY) {
     assert.deepEqual(errLines.filter((l) => l.includes('cases (')), ['3d_fullres: 1/2 cases (a)', '3d_fullres: 2/2 cases (b)'], 'a progress line per case without a terminal');
   }
-  assert.deepEqual(fs.readdirSync(out).sort(), ['a.json', 'a.nii.gz', 'a.npz', 'b.json', 'b.nii.gz', 'b.npz', 'postprocessing.json']);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['a.json', 'a.nii.gz', 'a.npz', 'a.pkl', 'b.json', 'b.nii.gz', 'b.npz', 'b.pkl', 'postprocessing.json']);
   const seg = await readNifti(path.join(out, 'a.nii.gz'));
   assert.deepEqual(seg.shape, [5, 9, 10]);
   assert.equal(seg.dtype, 'uint8');
