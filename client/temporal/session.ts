@@ -14,6 +14,7 @@ import { bundleWorkflows, createWorkers, type NnunetWorkers } from '../../worker
 import { WORKFLOW_TASK_QUEUE } from '../../workflows/options';
 import { remoteTarget, type ConnectionTarget } from './connection';
 import { ensureEmbeddedServer, temporalDir, type EmbeddedServer } from './embedded';
+import { restartOrphanedAttempts } from './orphans';
 import { installTemporalLogging } from './runtime-logging';
 import { isAlive } from './server-lock';
 
@@ -93,6 +94,8 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
     });
     const session: TemporalSession = { client, namespace, address: server.address, server, close };
     if (opts.worker) {
+      // Steps that a killed nnunet process was running would otherwise wait for their heartbeat timeout.
+      await restartOrphanedAttempts(client, say).catch((err: unknown) => say(`warning: could not check for steps left by a killed run: ${(err as Error).message}`));
       const { logger, logFile } = embeddedLogger(config);
       installTemporalLogging(logger);
       const native = await NativeConnection.connect({ address: server.address });
