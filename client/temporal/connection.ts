@@ -37,3 +37,24 @@ export function remoteTarget(temporal: TemporalConfig): ConnectionTarget | undef
   if (!temporal.address) return undefined;
   return { address: temporal.address, tls: tlsOptions(temporal) };
 }
+
+/** What a failed connection means, in words (the SDK says `tonic::transport::Error(… ConnectionRefused …)`). */
+function connectionProblem(message: string): string {
+  if (/ConnectionRefused|connection refused|ECONNREFUSED/i.test(message)) return 'nothing listens there (connection refused)';
+  if (/dns error|failed to lookup|ENOTFOUND|Name or service not known/i.test(message)) return 'the host name does not resolve';
+  if (/deadline|timed? ?out|ETIMEDOUT/i.test(message)) return 'no answer in time';
+  if (/tls|certificate|handshake|InvalidCertificate/i.test(message)) return `the TLS handshake failed (${message})`;
+  return message;
+}
+
+/**
+ * A connection failure as a person can act on it: the address, what went wrong, and the settings to check.
+ * `embeddedHint` adds how to start a server on this machine.
+ */
+export function connectionError(target: ConnectionTarget, err: unknown, embeddedHint = false): Error {
+  const tlsHint = target.tls
+    ? `check TEMPORAL_ADDRESS and the TLS settings TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_TLS_CA${target.tls.clientCertPair ? '' : ' (no client certificate is set; a cluster with mTLS needs TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY)'}`
+    : 'check TEMPORAL_ADDRESS (a cluster that requires TLS needs TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_TLS_CA)';
+  const serverHint = embeddedHint ? ', and that the server is running (`nnunet server` on this machine, or your cluster)' : '';
+  return new Error(`cannot connect to Temporal at ${target.address}${target.tls ? ' over TLS' : ''}: ${connectionProblem((err as Error)?.message ?? String(err))}; ${tlsHint}${serverHint}`);
+}

@@ -15,11 +15,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { readCheckpoint } from '../../activities/training/checkpoint';
 import { readNpySync } from '../../activities/io/npy';
-import { taskStateQuery } from '../../workflows/definitions';
-import type { TaskState } from '../../workflows/state';
 import { assertBuilt } from '../client/cli-helpers';
 import { temporalUnavailable } from '../helpers/temporal';
 import { listFiles, makeDataEnv, startCli, type DataEnv } from './helpers';
@@ -28,10 +25,48 @@ import { fileStamps, startCliGroup, type GroupProcess } from './pipeline-helpers
 const skip = temporalUnavailable() ?? false;
 const TRAIN = 'train/2d/0';
 
-interface Live {
-  /** Pending activities by id: attempt and whether a worker runs it now. */
-  pending: Map<string, { attempt: number; started: boolean }>;
-  state?: TaskState;
+/** What the worker log says so far about one workflow's nodes (read incrementally: the kill must be quick). */
+class Live {
+  readonly starts = new Map<string, number>();
+  readonly ends = new Map<string, number>();
+  private offset = 0;
+  private rest = '';
+  constructor(private readonly workflowId: string) {}
+
+  /** Reads the log lines written since the last call. */
+  update(): this {
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(data.temporalDir, 'worker.log'), 'r');
+    } catch {
+      return this; // no worker yet
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size <= this.offset) return this;
+      const buf = Buffer.alloc(size - this.offset);
+      fs.readSync(fd, buf, 0, buf.length, this.offset);
+      this.offset = size;
+      const lines = (this.rest + buf.toString('utf8')).split('\n');
+      this.rest = lines.pop() ?? '';
+      for (const line of lines) this.take(line);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return this;
+  }
+
+  private take(line: string): void {
+    if (!line.includes(this.workflowId)) return;
+    try {
+      const e = JSON.parse(line) as { msg?: string; node?: string; workflowId?: string };
+      if (e.workflowId !== this.workflowId || !e.node) return;
+      const count = / started$/.test(e.msg ?? '') ? this.starts : / (done|failed|cancelled)$/.test(e.msg ?? '') ? this.ends : undefined;
+      count?.set(e.node, (count.get(e.node) ?? 0) + 1);
+    } catch {
+      /* not JSON */
+    }
+  }
 }
 
 interface KillPoint {
@@ -42,6 +77,8 @@ interface KillPoint {
   reached(live: Live, id: number): boolean;
   /** Folders of steps finished before the kill: nothing in them may change. */
   finished(id: number): string[];
+  /** Configurations to train (default 2d); find-best has work to kill only with an ensemble to evaluate. */
+  configurations?: string[];
 }
 
 let data: DataEnv;
@@ -49,9 +86,11 @@ const taskName = (id: number) => `Task${id}_Demo`;
 const workflowId = (id: number) => `nnunet-task-${id}`;
 const cropped = (id: number) => path.join(data.env.nnUNet_raw_data_base, 'nnUNet_cropped_data', taskName(id));
 const preprocessed = (id: number) => path.join(data.env.nnUNet_preprocessed, taskName(id));
-const modelDir = (id: number) => path.join(data.env.RESULTS_FOLDER, 'nnUNet', '2d', taskName(id), 'nnUNetTrainerV2__nnUNetPlansv2.1');
-const foldDir = (id: number) => path.join(modelDir(id), 'fold_0');
-const running = (live: Live, node: string) => live.pending.get(node)?.started === true;
+const ENSEMBLE = ['2d', '3d_fullres'];
+const taskDirs = (id: number) => [cropped(id), preprocessed(id), path.join(data.env.RESULTS_FOLDER, 'nnUNet')];
+const foldDir = (id: number, configuration = '2d') => path.join(data.env.RESULTS_FOLDER, 'nnUNet', configuration, taskName(id), 'nnUNetTrainerV2__nnUNetPlansv2.1', 'fold_0');
+/** A worker runs the node's first attempt: it logged its start and not yet its end. */
+const running = (live: Live, node: string) => (live.starts.get(node) ?? 0) >= 1 && !live.ends.has(node);
 const hasTemp = (dir: string, prefix: string) => { try { return fs.readdirSync(dir).some((f) => f.startsWith(prefix)); } catch { return false; } };
 const latestEpoch = (id: number) => { try { return readCheckpoint(path.join(foldDir(id), 'model_latest.model')).meta.epoch; } catch { return 0; } };
 
@@ -61,8 +100,8 @@ const POINTS: KillPoint[] = [
   { name: 'training epoch', node: TRAIN, reached: (l, id) => running(l, TRAIN) && latestEpoch(id) >= 1, finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'checkpoint write', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasTemp(foldDir(id), '.tmp-model_'), finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'validation', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasTemp(foldDir(id), '.tmp-validation_raw'), finished: (id) => [cropped(id), preprocessed(id)] },
-  { name: 'find-best', node: 'findBest', reached: (l) => running(l, 'findBest'), finished: (id) => [cropped(id), preprocessed(id), foldDir(id)] },
-  { name: 'postprocess', node: 'postprocess', reached: (l) => running(l, 'postprocess'), finished: (id) => [cropped(id), preprocessed(id), foldDir(id)] },
+  { name: 'find-best', node: 'findBest', reached: (l) => running(l, 'findBest'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE },
+  { name: 'postprocess', node: 'postprocess', reached: (l) => running(l, 'postprocess'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE },
 ];
 
 function selectedPoints(): KillPoint[] {
@@ -75,69 +114,22 @@ function selectedPoints(): KillPoint[] {
   });
 }
 
-async function readLive(client: Client, id: number): Promise<Live> {
-  const handle = client.workflow.getHandle(workflowId(id));
-  const live: Live = { pending: new Map() };
-  try {
-    const d = await handle.describe();
-    for (const a of d.raw.pendingActivities ?? []) live.pending.set(a.activityId ?? '', { attempt: a.attempt ?? 1, started: Number(a.state) === 2 });
-  } catch {
-    /* not started yet */
+/** Polls every few milliseconds until the kill point is reached (a checkpoint write lasts milliseconds). */
+async function untilReached(run: GroupProcess, point: KillPoint, id: number): Promise<Live> {
+  const live = new Live(workflowId(id));
+  let exited = false;
+  void run.done.then(() => { exited = true; });
+  const end = Date.now() + 300_000;
+  while (!point.reached(live.update(), id)) {
+    if (exited) throw new Error(`nnunet run exited before kill point ${point.name}\n${run.output}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for kill point ${point.name}\n${run.output}`);
+    await new Promise((r) => setTimeout(r, 5));
   }
   return live;
 }
 
-async function queryState(client: Client, id: number): Promise<TaskState | undefined> {
-  try {
-    return await client.workflow.getHandle(workflowId(id)).query(taskStateQuery);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A client on the embedded server once the first run has written its address. */
-async function serverClient(run: GroupProcess): Promise<{ client: Client; close(): Promise<void> }> {
-  const lockFile = path.join(data.temporalDir, 'server.lock');
-  let address: string | undefined;
-  await run.until(() => {
-    try { address = (JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { address?: string }).address; } catch { /* not yet */ }
-    return address !== undefined;
-  }, 240_000, 'the embedded server');
-  const connection = await Connection.connect({ address: address! });
-  return { client: new Client({ connection }), close: () => connection.close() };
-}
-
-/** Polls until the kill point is reached (fast: a checkpoint write lasts milliseconds). */
-async function untilReached(run: GroupProcess, client: Client, point: KillPoint, id: number): Promise<void> {
-  let live: Live = { pending: new Map() };
-  let polling = false;
-  const poll = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    void readLive(client, id).then((l) => { live = l; polling = false; });
-  }, 100);
-  try {
-    await run.until(() => point.reached(live, id), 300_000, `kill point ${point.name}`);
-  } finally {
-    clearInterval(poll);
-  }
-}
-
 /** How many times each node of the workflow was started, from the worker log's `<activity> started` lines. */
-function startsByNode(id: number): Map<string, number> {
-  const counts = new Map<string, number>();
-  const log = path.join(data.temporalDir, 'worker.log');
-  for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
-    if (!line.includes(`"${workflowId(id)}"`)) continue;
-    try {
-      const entry = JSON.parse(line) as { msg?: string; node?: string; workflowId?: string };
-      if (entry.workflowId === workflowId(id) && entry.node && / started$/.test(entry.msg ?? '')) counts.set(entry.node, (counts.get(entry.node) ?? 0) + 1);
-    } catch {
-      /* not JSON */
-    }
-  }
-  return counts;
-}
+const startsByNode = (id: number): Map<string, number> => new Live(workflowId(id)).update().starts;
 
 /** Every file of ours under `dir` opens: checkpoints pass their checksum, .json and .npy parse. */
 function assertNothingCorrupt(dir: string): void {
@@ -156,60 +148,54 @@ before(() => {
   data = makeDataEnv('crash-battery');
 });
 after(() => {
-  if (rows.length) console.log(['', '| kill point | killed node | time to continue | rerun total |', '|---|---|---|---|', ...rows].join('\n'));
+  if (rows.length) console.log(['', '| kill point | killed node | temporaries left by the kill | restart said | time to continue | rerun total |', '|---|---|---|---|---|---|', ...rows].join('\n'));
   data?.remove();
 });
 
 const env = () => ({ ...data.env, NNUNET_LOG_LEVEL: 'info', NNUNET_CHECKPOINT_EVERY_EPOCHS: '1' });
-const runArgs = (id: number) => ['run', '-t', String(id), '-c', '2d', '-f', '0', '--epochs', '3', '--iters', '2'];
+const runArgs = (id: number, configurations = ['2d']) => ['run', '-t', String(id), '-c', ...configurations, '-f', '0', '--epochs', '3', '--iters', '2'];
 
 selectedPoints().forEach((point) => {
   const id = 960 + POINTS.indexOf(point);
   test(`kill -9 at ${point.name}: the rerun continues within 30 s and redoes nothing`, { skip, timeout: 600_000 }, async () => {
     const demo = await startCli(['demo-dataset', '-t', String(id), '--cases', '5', '--test-cases', '0'], env()).done;
     assert.equal(demo.code, 0, demo.stderr);
-    const first = startCliGroup(runArgs(id), env());
-    const server = await serverClient(first);
-    try {
-      await untilReached(first, server.client, point, id);
-      first.killGroup();
-      assert.equal(await first.done, null, 'killed by a signal');
-      const kept = Object.fromEntries(point.finished(id).map((d) => [d, fileStamps(d)]));
+    const args = runArgs(id, point.configurations);
+    const first = startCliGroup(args, env());
+    const live = await untilReached(first, point, id);
+    first.killGroup();
+    assert.equal(await first.done, null, 'killed by a signal');
+    const kept = Object.fromEntries(point.finished(id).map((d) => [d, fileStamps(d)]));
+    const startsAtKill = live.update().starts.get(point.node) ?? 0;
+    const tempsAtKill = taskDirs(id).flatMap((d) => listFiles(d).filter((f) => /(^|\/)\.tmp-/.test(f))).length;
 
-      const t0 = Date.now();
-      const rerun = startCliGroup(runArgs(id), env());
-      let continuedMs: number | undefined;
-      for (;;) {
-        const live = await readLive(server.client, id);
-        const p = live.pending.get(point.node);
-        const state = await queryState(server.client, id);
-        const node = state?.nodes.find((n) => n.id === point.node);
-        if ((p && p.started && p.attempt >= 2) || node?.status === 'done' || (!p && node?.status === 'running' && rerun.output.includes('restarting'))) {
-          continuedMs = Date.now() - t0;
-          break;
-        }
-        if (Date.now() - t0 > 180_000) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const code = await rerun.done;
-      const totalMs = Date.now() - t0;
-      rows.push(`| ${point.name} | ${point.node} | ${continuedMs === undefined ? 'never' : `${(continuedMs / 1000).toFixed(1)} s`} | ${(totalMs / 1000).toFixed(1)} s |`);
-      assert.equal(code, 0, rerun.output);
-      assert.match(rerun.output, new RegExp(`attached to ${workflowId(id)} \\(running\\)`));
-      assert.match(rerun.output, new RegExp(`the worker that ran ${point.node.replace('/', '\\/')} \\(pid \\d+\\) is gone; restarting it`));
-      assert.match(rerun.output, new RegExp(`task ${taskName(id)} completed`));
-      assert.ok(continuedMs !== undefined && continuedMs < 30_000, `${point.node} continued ${continuedMs} ms after the rerun started`);
-
-      for (const [dir, stamps] of Object.entries(kept)) assert.deepEqual(fileStamps(dir), stamps, `finished step outputs untouched in ${dir}`);
-      const starts = startsByNode(id);
-      for (const [node, n] of starts) assert.equal(n, node === point.node ? 2 : 1, `${node} started ${n} times`);
-      for (const dir of [cropped(id), preprocessed(id), path.dirname(modelDir(id))]) {
-        assertNothingCorrupt(dir);
-        assert.deepEqual(listFiles(dir).filter((f) => /(^|\/)\.tmp-/.test(f)), [], `no temporaries left in ${dir}`);
-      }
-      assert.equal(readCheckpoint(path.join(foldDir(id), 'model_final_checkpoint.model')).meta.history.trainLosses.length, 3, 'three epochs, none twice');
-    } finally {
-      await server.close();
+    // Time to continue: from the rerun's start until the killed step's next attempt starts in its worker.
+    const t0 = Date.now();
+    const rerun = startCliGroup(args, env());
+    let continuedMs: number | undefined;
+    let restartSaidMs: number | undefined;
+    while (continuedMs === undefined && Date.now() - t0 < 180_000) {
+      if (restartSaidMs === undefined && /is gone; restarting it/.test(rerun.output)) restartSaidMs = Date.now() - t0;
+      if ((live.update().starts.get(point.node) ?? 0) > startsAtKill) continuedMs = Date.now() - t0;
+      else await new Promise((r) => setTimeout(r, 50));
     }
+    const code = await rerun.done;
+    const totalMs = Date.now() - t0;
+    const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+    rows.push(`| ${point.name} | ${point.node} | ${tempsAtKill} | ${secs(restartSaidMs)} | ${secs(continuedMs)} | ${secs(totalMs)} |`);
+    assert.equal(code, 0, rerun.output);
+    assert.match(rerun.output, new RegExp(`attached to ${workflowId(id)} \\(running\\)`));
+    assert.match(rerun.output, new RegExp(`the worker that ran ${point.node.replace('/', '\\/')} \\(pid \\d+\\) is gone; restarting it`));
+    assert.match(rerun.output, new RegExp(`task ${taskName(id)} completed`));
+    assert.ok(continuedMs !== undefined && continuedMs < 30_000, `${point.node} continued ${continuedMs} ms after the rerun started`);
+
+    for (const [dir, stamps] of Object.entries(kept)) assert.deepEqual(fileStamps(dir), stamps, `finished step outputs untouched in ${dir}`);
+    const starts = startsByNode(id);
+    for (const [node, n] of starts) assert.equal(n, node === point.node ? 2 : 1, `${node} started ${n} times`);
+    for (const dir of taskDirs(id)) {
+      assertNothingCorrupt(dir);
+      assert.deepEqual(listFiles(dir).filter((f) => /(^|\/)\.tmp-/.test(f)), [], `no temporaries left in ${dir}`);
+    }
+    assert.equal(readCheckpoint(path.join(foldDir(id), 'model_final_checkpoint.model')).meta.history.trainLosses.length, 3, 'three epochs, none twice');
   });
 });
