@@ -28,13 +28,15 @@ function parseQueue(value: string): QueueSelection {
  */
 async function restartStepsOfDeadWorkers(target: ConnectionTarget, namespace: string): Promise<void> {
   const { Client, Connection } = await import('@temporalio/client');
-  const { connectionError } = await import('../temporal/connection');
+  const { connectionError, explainConnectionFailure, tcpProblem } = await import('../temporal/connection');
   const { restartOrphanedAttempts } = await import('../temporal/orphans');
+  const tcp = await tcpProblem(target.address); // a closed port fails now, not after the SDK's 10 s deadline
+  if (tcp) throw connectionError(target, new Error(tcp), true);
   let connection;
   try {
     connection = await Connection.connect({ ...target, connectTimeout: 10_000 });
   } catch (err) {
-    throw connectionError(target, err, true);
+    throw await explainConnectionFailure(target, err, true);
   }
   try {
     await restartOrphanedAttempts(new Client({ connection, namespace }), (m) => rootLogger().info(m));
@@ -64,7 +66,7 @@ export function register(program: Command): void {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
       }
       installTemporalLogging(rootLogger(), { address });
-      const { tlsOptions, connectionError } = await import('../temporal/connection');
+      const { tlsOptions, explainConnectionFailure } = await import('../temporal/connection');
       const target = { address, tls: tlsOptions(config.temporal) };
       await restartStepsOfDeadWorkers(target, config.temporal.namespace);
       try {
@@ -78,7 +80,7 @@ export function register(program: Command): void {
           identity: flags.identity ?? `nnunet-${flags.queue}-${process.pid}@${os.hostname()}`,
         });
       } catch (err) {
-        if (/tonic::transport|ConnectionRefused|Failed to connect/i.test((err as Error)?.message ?? '')) throw connectionError(target, err, true);
+        if (/tonic::transport|ConnectionRefused|Failed to connect/i.test((err as Error)?.message ?? '')) throw await explainConnectionFailure(target, err, true);
         throw err;
       }
     });

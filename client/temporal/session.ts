@@ -12,7 +12,7 @@ import type { Config } from '../../config';
 import { configureLogging, type Logger } from '../../activities/common/logger';
 import { bundleWorkflows, createWorkers, type NnunetWorkers } from '../../worker';
 import { WORKFLOW_TASK_QUEUE } from '../../workflows/options';
-import { connectionError, remoteTarget, type ConnectionTarget } from './connection';
+import { explainConnectionFailure, remoteTarget, type ConnectionTarget } from './connection';
 import { ensureEmbeddedServer, temporalDir, type EmbeddedServer } from './embedded';
 import { restartOrphanedAttempts } from './orphans';
 import { installTemporalLogging } from './runtime-logging';
@@ -51,7 +51,7 @@ async function connectClient(target: ConnectionTarget, namespace: string): Promi
   try {
     connection = await Connection.connect({ ...target, connectTimeout: 10_000 });
   } catch (err) {
-    throw connectionError(target, err);
+    throw await explainConnectionFailure(target, err);
   }
   return { connection, client: new Client({ connection, namespace }) };
 }
