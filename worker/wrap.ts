@@ -27,6 +27,16 @@ async function withAutoHeartbeat<T>(ctx: Context, work: () => Promise<T>): Promi
   }
 }
 
+/** Removes what killed attempts left half-written; a folder we cannot clean is no reason to fail the step. */
+function removeLeftovers(ctx: Context, input: unknown, meta: Record<string, unknown>): void {
+  try {
+    const removed = removeLeftoversFor(input);
+    if (removed.length) ctx.log.info(`removed ${removed.length} temporary file(s) a killed attempt left: ${removed.join(', ')}`, meta);
+  } catch (err) {
+    ctx.log.warn(`could not remove the temporaries of killed attempts: ${(err as Error).message}`, meta);
+  }
+}
+
 export function mapActivityError(err: unknown, attempt: number): unknown {
   const mapped = toActivityFailure(err);
   if (mapped instanceof ApplicationFailure || mapped instanceof CancelledFailure) return mapped;
@@ -53,8 +63,7 @@ function wrapOne(name: string, fn: ActivityFn): ActivityFn {
       const started = Date.now();
       ctx.log.info(`${name} started`, meta);
       try {
-        const removed = removeLeftoversFor(args[0]);
-        if (removed.length) ctx.log.info(`removed ${removed.length} temporary file(s) a killed attempt left: ${removed.join(', ')}`, meta);
+        removeLeftovers(ctx, args[0], meta);
         const run = () => fn(...args);
         const out = SELF_HEARTBEATING.has(name) ? await run() : await withAutoHeartbeat(ctx, run);
         ctx.log.info(`${name} done`, { ...meta, ms: Date.now() - started });

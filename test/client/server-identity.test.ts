@@ -14,6 +14,7 @@ import { processListensOn, startDevServer } from '../../client/temporal/devserve
 import { deadLocalWorkerPid } from '../../client/temporal/orphans';
 import { SERVER_AWAY_REPORT_MS, ServerAwayFilter } from '../../client/temporal/runtime-logging';
 import { connectionError, tcpProblem } from '../../client/temporal/connection';
+import { ensurePrivateDir } from '../../client/temporal/embedded';
 
 async function listening(): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer();
@@ -79,4 +80,20 @@ test('a closed port is reported as such, with what to check', async () => {
   assert.equal(problem, 'ECONNREFUSED');
   const err = connectionError({ address: `127.0.0.1:${port}` }, new Error(problem), true);
   assert.match(err.message, new RegExp(`cannot connect to Temporal at 127.0.0.1:${port}: nothing listens there \\(connection refused\\); check TEMPORAL_ADDRESS.*nnunet server`));
+});
+
+test('the history folder is private: created 0700, and an open one from an older version tightened', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-private-'));
+  try {
+    const fresh = path.join(root, 'a', '.temporal');
+    ensurePrivateDir(fresh);
+    assert.equal(fs.statSync(fresh).mode & 0o777, 0o700);
+    const old = path.join(root, 'b');
+    fs.mkdirSync(old, { mode: 0o755 });
+    fs.chmodSync(old, 0o755);
+    ensurePrivateDir(old);
+    assert.equal(fs.statSync(old).mode & 0o777, 0o700);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

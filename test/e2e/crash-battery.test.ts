@@ -79,6 +79,8 @@ interface KillPoint {
   finished(id: number): string[];
   /** Configurations to train (default 2d); find-best has work to kill only with an ensemble to evaluate. */
   configurations?: string[];
+  /** Training cases of the demo task (default 5: one validation case); more make find-best and postprocess longer. */
+  cases?: number;
 }
 
 let data: DataEnv;
@@ -100,8 +102,8 @@ const POINTS: KillPoint[] = [
   { name: 'training epoch', node: TRAIN, reached: (l, id) => running(l, TRAIN) && latestEpoch(id) >= 1, finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'checkpoint write', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasTemp(foldDir(id), '.tmp-model_'), finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'validation', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasTemp(foldDir(id), '.tmp-validation_raw'), finished: (id) => [cropped(id), preprocessed(id)] },
-  { name: 'find-best', node: 'findBest', reached: (l) => running(l, 'findBest'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE },
-  { name: 'postprocess', node: 'postprocess', reached: (l) => running(l, 'postprocess'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE },
+  { name: 'find-best', node: 'findBest', reached: (l) => running(l, 'findBest'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, cases: 15 },
+  { name: 'postprocess', node: 'postprocess', reached: (l) => running(l, 'postprocess'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, cases: 15 },
 ];
 
 function selectedPoints(): KillPoint[] {
@@ -158,7 +160,7 @@ const runArgs = (id: number, configurations = ['2d']) => ['run', '-t', String(id
 selectedPoints().forEach((point) => {
   const id = 960 + POINTS.indexOf(point);
   test(`kill -9 at ${point.name}: the rerun continues within 30 s and redoes nothing`, { skip, timeout: 600_000 }, async () => {
-    const demo = await startCli(['demo-dataset', '-t', String(id), '--cases', '5', '--test-cases', '0'], env()).done;
+    const demo = await startCli(['demo-dataset', '-t', String(id), '--cases', String(point.cases ?? 5), '--test-cases', '0'], env()).done;
     assert.equal(demo.code, 0, demo.stderr);
     const args = runArgs(id, point.configurations);
     const first = startCliGroup(args, env());
