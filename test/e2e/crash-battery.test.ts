@@ -94,6 +94,14 @@ const foldDir = (id: number, configuration = '2d') => path.join(data.env.RESULTS
 /** A worker runs the node's first attempt: it logged its start and not yet its end. */
 const running = (live: Live, node: string) => (live.starts.get(node) ?? 0) >= 1 && !live.ends.has(node);
 const hasTemp = (dir: string, prefix: string) => { try { return fs.readdirSync(dir).some((f) => f.startsWith(prefix)); } catch { return false; } };
+/** A temporary folder with `prefix` that already holds a file (a half-built validation folder). */
+const hasFilledTempDir = (dir: string, prefix: string) => {
+  try {
+    return fs.readdirSync(dir).some((f) => f.startsWith(prefix) && fs.readdirSync(path.join(dir, f)).length > 0);
+  } catch {
+    return false;
+  }
+};
 const latestEpoch = (id: number) => { try { return readCheckpoint(path.join(foldDir(id), 'model_latest.model')).meta.epoch; } catch { return 0; } };
 
 const POINTS: KillPoint[] = [
@@ -101,7 +109,7 @@ const POINTS: KillPoint[] = [
   { name: 'preprocess', node: 'preprocess/2d', reached: (l) => running(l, 'preprocess/2d'), finished: (id) => [cropped(id)] },
   { name: 'training epoch', node: TRAIN, reached: (l, id) => running(l, TRAIN) && latestEpoch(id) >= 1, finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'checkpoint write', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasTemp(foldDir(id), '.tmp-model_'), finished: (id) => [cropped(id), preprocessed(id)] },
-  { name: 'validation', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasTemp(foldDir(id), '.tmp-validation_raw'), finished: (id) => [cropped(id), preprocessed(id)] },
+  { name: 'validation', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasFilledTempDir(foldDir(id), '.tmp-validation_raw'), finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'find-best', node: 'findBest', reached: (l) => running(l, 'findBest'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, cases: 15 },
   { name: 'postprocess', node: 'postprocess', reached: (l) => running(l, 'postprocess'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, cases: 15 },
 ];
