@@ -81,6 +81,8 @@ interface KillPoint {
   configurations?: string[];
   /** Training cases of the demo task (default 5: one validation case); more make find-best and postprocess longer. */
   cases?: number;
+  /** More `nnunet run` flags. */
+  flags?: string[];
 }
 
 let data: DataEnv;
@@ -89,6 +91,8 @@ const workflowId = (id: number) => `nnunet-task-${id}`;
 const cropped = (id: number) => path.join(data.env.nnUNet_raw_data_base, 'nnUNet_cropped_data', taskName(id));
 const preprocessed = (id: number) => path.join(data.env.nnUNet_preprocessed, taskName(id));
 const ENSEMBLE = ['2d', '3d_fullres'];
+/** Two validation cases to ensemble, validated without mirroring: seconds of find-best and postprocess to kill in. */
+const CHEAP_VALIDATION = { cases: 10, flags: ['--disable-tta', '--step-size', '1'] };
 const taskDirs = (id: number) => [cropped(id), preprocessed(id), path.join(data.env.RESULTS_FOLDER, 'nnUNet')];
 const foldDir = (id: number, configuration = '2d') => path.join(data.env.RESULTS_FOLDER, 'nnUNet', configuration, taskName(id), 'nnUNetTrainerV2__nnUNetPlansv2.1', 'fold_0');
 /** A worker runs the node's first attempt: it logged its start and not yet its end. */
@@ -110,8 +114,8 @@ const POINTS: KillPoint[] = [
   { name: 'training epoch', node: TRAIN, reached: (l, id) => running(l, TRAIN) && latestEpoch(id) >= 1, finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'checkpoint write', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasTemp(foldDir(id), '.tmp-model_'), finished: (id) => [cropped(id), preprocessed(id)] },
   { name: 'validation', node: TRAIN, reached: (l, id) => running(l, TRAIN) && hasFilledTempDir(foldDir(id), '.tmp-validation_raw'), finished: (id) => [cropped(id), preprocessed(id)] },
-  { name: 'find-best', node: 'findBest', reached: (l) => running(l, 'findBest'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, cases: 15 },
-  { name: 'postprocess', node: 'postprocess', reached: (l) => running(l, 'postprocess'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, cases: 15 },
+  { name: 'find-best', node: 'findBest', reached: (l) => running(l, 'findBest'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, ...CHEAP_VALIDATION },
+  { name: 'postprocess', node: 'postprocess', reached: (l) => running(l, 'postprocess'), finished: (id) => [cropped(id), preprocessed(id), ...ENSEMBLE.map((c) => foldDir(id, c))], configurations: ENSEMBLE, ...CHEAP_VALIDATION },
 ];
 
 function selectedPoints(): KillPoint[] {
@@ -152,26 +156,36 @@ function assertNothingCorrupt(dir: string): void {
 }
 
 const rows: string[] = [];
+/** Every `nnunet run` started, so a failed test leaves none running (nor the embedded server). */
+const groups: GroupProcess[] = [];
 before(() => {
   if (skip) return;
   assertBuilt();
   data = makeDataEnv('crash-battery');
 });
 after(() => {
+  for (const g of groups) g.killGroup();
+  try {
+    const lock = JSON.parse(fs.readFileSync(path.join(data.temporalDir, 'server.lock'), 'utf8')) as { serverPid?: number };
+    if (lock.serverPid) process.kill(lock.serverPid, 'SIGTERM');
+  } catch {
+    /* no server left */
+  }
   if (rows.length) console.log(['', '| kill point | killed node | temporaries left by the kill | restart said | time to continue | rerun total |', '|---|---|---|---|---|---|', ...rows].join('\n'));
   data?.remove();
 });
 
 const env = () => ({ ...data.env, NNUNET_LOG_LEVEL: 'info', NNUNET_CHECKPOINT_EVERY_EPOCHS: '1' });
-const runArgs = (id: number, configurations = ['2d']) => ['run', '-t', String(id), '-c', ...configurations, '-f', '0', '--epochs', '3', '--iters', '2'];
+const runArgs = (id: number, point: KillPoint) => ['run', '-t', String(id), '-c', ...(point.configurations ?? ['2d']), '-f', '0', '--epochs', '3', '--iters', '2', ...(point.flags ?? [])];
 
 selectedPoints().forEach((point) => {
   const id = 960 + POINTS.indexOf(point);
   test(`kill -9 at ${point.name}: the rerun continues within 30 s and redoes nothing`, { skip, timeout: 600_000 }, async () => {
     const demo = await startCli(['demo-dataset', '-t', String(id), '--cases', String(point.cases ?? 5), '--test-cases', '0'], env()).done;
     assert.equal(demo.code, 0, demo.stderr);
-    const args = runArgs(id, point.configurations);
+    const args = runArgs(id, point);
     const first = startCliGroup(args, env());
+    groups.push(first);
     const live = await untilReached(first, point, id);
     first.killGroup();
     assert.equal(await first.done, null, 'killed by a signal');
@@ -182,6 +196,7 @@ selectedPoints().forEach((point) => {
     // Time to continue: from the rerun's start until the killed step's next attempt starts in its worker.
     const t0 = Date.now();
     const rerun = startCliGroup(args, env());
+    groups.push(rerun);
     let continuedMs: number | undefined;
     let restartSaidMs: number | undefined;
     while (continuedMs === undefined && Date.now() - t0 < 180_000) {
