@@ -14,7 +14,7 @@ import { bundleWorkflows, createWorkers, type NnunetWorkers } from '../../worker
 import { WORKFLOW_TASK_QUEUE } from '../../workflows/options';
 import { explainConnectionFailure, remoteTarget, type ConnectionTarget } from './connection';
 import { ensureEmbeddedServer, temporalDir, type EmbeddedServer } from './embedded';
-import { restartOrphanedAttempts } from './orphans';
+import { nextSessionIdentity, restartOrphanedAttempts } from './orphans';
 import { installTemporalLogging } from './runtime-logging';
 import { isAlive } from './server-lock';
 
@@ -90,8 +90,9 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
     });
     const session: TemporalSession = { client, namespace, address: server.address, server, close };
     if (opts.worker) {
-      // Steps that a killed nnunet process was running would otherwise wait for their heartbeat timeout.
-      await restartOrphanedAttempts(client, say).catch((err: unknown) => say(`warning: could not check for steps left by a killed run: ${(err as Error).message}`));
+      // Steps that a killed nnunet process (or this one's earlier workers) ran would otherwise wait for their heartbeat timeout.
+      const { identity, session: currentSession } = nextSessionIdentity('run');
+      await restartOrphanedAttempts(client, say, { currentSession }).catch((err: unknown) => say(`warning: could not check for steps left by a killed run: ${(err as Error).message}`));
       const { logger, logFile } = embeddedLogger(config);
       installTemporalLogging(logger);
       const native = await NativeConnection.connect({ address: server.address });
@@ -103,7 +104,7 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
         queues: 'all',
         maxConcurrentTraining: config.worker.maxConcurrentTraining,
         maxConcurrentCpu: config.worker.maxConcurrentCpuActivities,
-        identity: `nnunet-run-${process.pid}@${os.hostname()}`,
+        identity,
       });
       const running = workers.run();
       running.catch(() => {}); // observed through workersDone

@@ -55,6 +55,10 @@ test('deadLocalWorkerPid: only our identities, on this host, whose process is go
   assert.equal(deadLocalWorkerPid(`nnunet-run-${gone}@not-${host}`), undefined, 'another host');
   assert.equal(deadLocalWorkerPid(`my-worker-${gone}@${host}`), undefined, 'a custom identity');
   assert.equal(deadLocalWorkerPid(undefined), undefined);
+  assert.equal(deadLocalWorkerPid(`nnunet-run-${gone}.3@${host}`), gone, 'with a session number');
+  assert.equal(deadLocalWorkerPid(`nnunet-run-${process.pid}.1@${host}`, host, 2), process.pid, 'this process\'s earlier, shut-down workers');
+  assert.equal(deadLocalWorkerPid(`nnunet-run-${process.pid}.2@${host}`, host, 2), undefined, 'this session\'s own workers');
+  assert.equal(deadLocalWorkerPid(`nnunet-run-${process.pid}.1@${host}`), undefined, 'no session given: never our own');
 });
 
 test('ServerAwayFilter: one line when the server goes away, then one a minute; other lines pass', () => {
