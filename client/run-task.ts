@@ -180,7 +180,7 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   // Handlers first: a Ctrl-C while the server starts must still stop it.
   let session: TemporalSession;
   try {
-    session = await openSession(config, { worker: embedded && !flags.detach, say });
+    session = await openSession(config, { worker: embedded && !flags.detach, ui: flags.ui, say });
   } catch (err) {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -213,7 +213,7 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
       }
       say(`the embedded server at ${session.address} stopped (the nnunet process that started it exited); ${workflowId} is durable: reattaching …`);
       await session.close();
-      session = await openSession(config, { worker: true, say });
+      session = await openSession(config, { worker: true, ui: flags.ui, say });
       outcome = await reattach(session, workflowId, flags, interrupt.signal);
     }
     if (interrupted) {

@@ -24,6 +24,8 @@ export interface RunFlags extends ValidationFlags {
   rerun?: boolean;
   detach?: boolean;
   json?: boolean;
+  /** Start the embedded server's web UI (off by default: anyone on this machine could use it). */
+  ui?: boolean;
 }
 
 /** The task workflow's input: the run's flags, plus the planner and process flags of plan-and-preprocess --via-temporal. */

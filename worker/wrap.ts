@@ -7,12 +7,13 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { toActivityFailure } from '../activities/common/errors';
 import { runWithLogContext, stepContextOf, type ActivityLogContext } from '../activities/common/context';
+import { removeLeftoversFor } from './dead-temporaries';
 
 type ActivityFn = (...args: any[]) => Promise<unknown>;
 
 /** Activities that heartbeat themselves with details a retry resumes from; an empty beat would erase them. */
 const SELF_HEARTBEATING = new Set(['train']);
-/** How often other activities tell the server their worker is alive (their heartbeat timeout is minutes). */
+/** How often other activities tell the server their worker is alive (well inside their one-minute heartbeat timeout). */
 const AUTO_HEARTBEAT_MS = 10_000;
 
 /** Beats until `work` settles, so a step whose worker died is retried elsewhere after the heartbeat timeout. */
@@ -23,6 +24,16 @@ async function withAutoHeartbeat<T>(ctx: Context, work: () => Promise<T>): Promi
     return await work();
   } finally {
     clearInterval(timer);
+  }
+}
+
+/** Removes what killed attempts left half-written; a folder we cannot clean is no reason to fail the step. */
+function removeLeftovers(ctx: Context, input: unknown, meta: Record<string, unknown>): void {
+  try {
+    const removed = removeLeftoversFor(input);
+    if (removed.length) ctx.log.info(`removed ${removed.length} temporary file(s) a killed attempt left: ${removed.join(', ')}`, meta);
+  } catch (err) {
+    ctx.log.warn(`could not remove the temporaries of killed attempts: ${(err as Error).message}`, meta);
   }
 }
 
@@ -52,6 +63,7 @@ function wrapOne(name: string, fn: ActivityFn): ActivityFn {
       const started = Date.now();
       ctx.log.info(`${name} started`, meta);
       try {
+        removeLeftovers(ctx, args[0], meta);
         const run = () => fn(...args);
         const out = SELF_HEARTBEATING.has(name) ? await run() : await withAutoHeartbeat(ctx, run);
         ctx.log.info(`${name} done`, { ...meta, ms: Date.now() - started });

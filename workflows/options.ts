@@ -26,11 +26,11 @@ export interface TaskOptions extends DagOptions {
 export interface StepTiming {
   /** Training: how long one attempt may run (default 14 days). */
   trainStartToCloseMs?: number;
-  /** Training: the activity heartbeats at least every epoch; a silent worker is presumed dead after this (default 5 min). */
+  /** Training: the activity heartbeats every epoch and every ≤ 30 s; a silent worker is presumed dead after this (default 1 min). */
   trainHeartbeatTimeoutMs?: number;
   /** CPU steps: how long one attempt may run (default 24 h). */
   cpuStartToCloseMs?: number;
-  /** CPU steps: the worker heartbeats them every few seconds; a silent one is presumed lost after this (default 5 min). */
+  /** CPU steps: the worker heartbeats them every 10 s; a silent one is presumed lost after this (default 1 min). */
   cpuHeartbeatTimeoutMs?: number;
   /** Retries of transient faults: first delay (default 10 s), cap (default 10 min), attempts (default 5; 0 = unlimited). */
   retryInitialIntervalMs?: number;
@@ -40,13 +40,20 @@ export interface StepTiming {
 
 export const DEFAULT_TIMING: Required<StepTiming> = {
   trainStartToCloseMs: 14 * 24 * 3600_000,
-  trainHeartbeatTimeoutMs: 5 * 60_000,
+  trainHeartbeatTimeoutMs: 60_000,
   cpuStartToCloseMs: 24 * 3600_000,
-  cpuHeartbeatTimeoutMs: 5 * 60_000,
+  cpuHeartbeatTimeoutMs: 60_000,
   retryInitialIntervalMs: 10_000,
   retryMaximumIntervalMs: 10 * 60_000,
   retryMaximumAttempts: 5,
 };
+
+/**
+ * The heartbeat timeouts of workflows started before they became one minute (patch SHORT_HEARTBEATS_PATCH):
+ * a replay of such a history must schedule its steps with the options it recorded.
+ */
+export const LEGACY_HEARTBEAT_TIMEOUTS: StepTiming = { trainHeartbeatTimeoutMs: 5 * 60_000, cpuHeartbeatTimeoutMs: 5 * 60_000 };
+export const SHORT_HEARTBEATS_PATCH = 'one-minute-heartbeat-timeouts';
 
 export interface TaskWorkflowInput {
   paths: TaskPaths;

@@ -20,7 +20,7 @@ import {
 import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, NON_RETRYABLE_TYPES, type PipelineActivities, type PlanOutput, type TrainOutput } from '../activities/contract';
 import { buildDag, DagOptionsError, DEFAULT_TRAINER, nodeIds, plansFileFor, type Dag, type PlannedNode } from './dag';
 import { cancelSignal, selectSignal, taskStateQuery, type CancelRequest } from './definitions';
-import { DEFAULT_TIMING, type StepTiming, type TaskOptions, type TaskWorkflowInput } from './options';
+import { DEFAULT_TIMING, LEGACY_HEARTBEAT_TIMEOUTS, SHORT_HEARTBEATS_PATCH, type StepTiming, type TaskOptions, type TaskWorkflowInput } from './options';
 import type { DagNode, NodeKind, TaskResult, TaskState, TrainedFold } from './state';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false };
@@ -344,7 +344,9 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
   const { paths } = input;
   let options: TaskOptions = input.options ?? {};
   const startedAt = now();
-  const exec = new TaskExecution(input.timing, new CancellationScope());
+  // Workflows recorded before the one-minute heartbeat timeouts keep their five minutes on replay.
+  const timing = patched(SHORT_HEARTBEATS_PATCH) ? input.timing : { ...LEGACY_HEARTBEAT_TIMEOUTS, ...input.timing };
+  const exec = new TaskExecution(timing, new CancellationScope());
   const result: TaskResult = { task: paths.taskName, configurations: [], startedAt, notes: exec.notes };
   let status: TaskState['status'] = 'running';
   let planned: PlanOutput | undefined;

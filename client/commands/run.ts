@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option('--rerun', 'start again even if the task already completed (finished stages are skipped)')
     .option('--detach', 'start or attach, then return at once (needs a server that keeps running)')
     .option('--json', 'print the outcome (or, with --detach, the workflow id) as JSON on stdout')
+    .option('--ui', 'with the embedded server: also start its web UI (anyone on this machine can use it; see docs/reliability.md)')
     .action(async (flags: RunFlags, cmd: Command) => {
       const config = configFor(cmd);
       const { runCommand } = await import('../run-task');

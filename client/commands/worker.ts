@@ -5,8 +5,9 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { configFor, positiveInt, UsageError } from '../context';
-import { configureLogging } from '../../activities/common/logger';
+import { configureLogging, rootLogger } from '../../activities/common/logger';
 import type { QueueSelection } from '../../worker';
+import type { ConnectionTarget } from '../temporal/connection';
 
 interface WorkerFlags {
   queue: QueueSelection;
@@ -19,6 +20,31 @@ interface WorkerFlags {
 function parseQueue(value: string): QueueSelection {
   if (value !== 'cpu' && value !== 'gpu' && value !== 'all') throw new UsageError(`--queue ${value}: use cpu, gpu or all`);
   return value;
+}
+
+/**
+ * Connects once as a client (a closed port or a wrong address fails here, in words) and restarts the steps that a
+ * killed worker of this host left running, so they do not wait for their heartbeat timeout.
+ */
+async function restartStepsOfDeadWorkers(target: ConnectionTarget, namespace: string): Promise<void> {
+  const { Client, Connection } = await import('@temporalio/client');
+  const { connectionError, explainConnectionFailure, tcpProblem } = await import('../temporal/connection');
+  const { restartOrphanedAttempts } = await import('../temporal/orphans');
+  const tcp = await tcpProblem(target.address); // a closed port fails now, not after the SDK's 10 s deadline
+  if (tcp) throw connectionError(target, new Error(tcp), true);
+  let connection;
+  try {
+    connection = await Connection.connect({ ...target, connectTimeout: 10_000 });
+  } catch (err) {
+    throw await explainConnectionFailure(target, err, true);
+  }
+  try {
+    await restartOrphanedAttempts(new Client({ connection, namespace }), (m) => rootLogger().info(m));
+  } catch (err) {
+    rootLogger().warn(`could not check for steps left by a killed worker: ${(err as Error).message}`);
+  } finally {
+    await connection.close();
+  }
 }
 
 export function register(program: Command): void {
@@ -40,17 +66,24 @@ export function register(program: Command): void {
       if (!address) {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
       }
-      installTemporalLogging(configureLogging({ level: config.logging.level }));
-      const { tlsOptions } = await import('../temporal/connection');
-      await runWorkerMain({
-        address,
-        namespace: config.temporal.namespace,
-        queue: flags.queue,
-        maxTraining: flags.maxConcurrentTraining ?? config.worker.maxConcurrentTraining,
-        maxCpu: flags.maxConcurrentCpu ?? config.worker.maxConcurrentCpuActivities,
-        tls: tlsOptions(config.temporal),
-        settings: workerSettingsOf(config),
-        identity: flags.identity ?? `nnunet-${flags.queue}-${process.pid}@${os.hostname()}`,
-      });
+      installTemporalLogging(configureLogging({ level: config.logging.level }), { address });
+      const { tlsOptions, explainConnectionFailure } = await import('../temporal/connection');
+      const target = { address, tls: tlsOptions(config.temporal) };
+      await restartStepsOfDeadWorkers(target, config.temporal.namespace);
+      try {
+        await runWorkerMain({
+          address,
+          namespace: config.temporal.namespace,
+          queue: flags.queue,
+          maxTraining: flags.maxConcurrentTraining ?? config.worker.maxConcurrentTraining,
+          maxCpu: flags.maxConcurrentCpu ?? config.worker.maxConcurrentCpuActivities,
+          tls: target.tls,
+          settings: workerSettingsOf(config),
+          identity: flags.identity ?? `nnunet-${flags.queue}-${process.pid}@${os.hostname()}`,
+        });
+      } catch (err) {
+        if (/tonic::transport|ConnectionRefused|Failed to connect/i.test((err as Error)?.message ?? '')) throw await explainConnectionFailure(target, err, true);
+        throw err;
+      }
     });
 }

@@ -35,6 +35,19 @@ export const lockFile = (config: Config): string => path.join(temporalDir(config
 const dbFile = (config: Config): string => path.join(temporalDir(config), 'temporal.db');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The history folder holds every workflow's inputs, results and the worker log, and the server in it accepts
+ * anyone who reaches its port: keep it to its owner (0700), also when an older version created it 0755.
+ */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.chmodSync(dir, 0o700);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err; // another user's folder: theirs to protect
+  }
+}
+
 async function answers(address: string, namespace: string, timeoutMs = 5000): Promise<boolean> {
   try {
     await waitForTemporal(address, namespace, timeoutMs);
@@ -144,6 +157,7 @@ function own(config: Config, lock: ServerLock, info: ServerInfo, stopServer: () 
  * Concurrent callers end up with one server: the lock holder starts it, the others wait for its address.
  */
 export async function ensureEmbeddedServer(config: Config, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  ensurePrivateDir(temporalDir(config));
   const file = lockFile(config);
   const readyMs = config.temporal.serverReadyTimeoutSeconds * 1000;
   const deadline = Date.now() + readyMs + 30_000;

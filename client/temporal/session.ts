@@ -12,8 +12,9 @@ import type { Config } from '../../config';
 import { configureLogging, type Logger } from '../../activities/common/logger';
 import { bundleWorkflows, createWorkers, workerSettingsOf, type NnunetWorkers } from '../../worker';
 import { WORKFLOW_TASK_QUEUE } from '../../workflows/options';
-import { remoteTarget, type ConnectionTarget } from './connection';
+import { explainConnectionFailure, remoteTarget, type ConnectionTarget } from './connection';
 import { ensureEmbeddedServer, temporalDir, type EmbeddedServer } from './embedded';
+import { nextSessionIdentity, restartOrphanedAttempts } from './orphans';
 import { installTemporalLogging } from './runtime-logging';
 import { isAlive } from './server-lock';
 
@@ -25,7 +26,7 @@ export interface SessionOptions {
    * worker so `state` queries are answered (activities stay queued for a real run).
    */
   queryWorker?: boolean;
-  /** Web UI for an embedded server this session starts (default true). */
+  /** Web UI for an embedded server this session starts (default false: it lets anyone on this machine in). */
   ui?: boolean;
   /** Progress messages for the user (stderr by default). */
   say?: (message: string) => void;
@@ -50,11 +51,7 @@ async function connectClient(target: ConnectionTarget, namespace: string): Promi
   try {
     connection = await Connection.connect({ ...target, connectTimeout: 10_000 });
   } catch (err) {
-    // The SDK says only "Failed to connect before the deadline": name the address and the settings to check.
-    const hint = target.tls
-      ? `check TEMPORAL_ADDRESS and the TLS settings TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_TLS_CA${target.tls.clientCertPair ? '' : ' (no client certificate is set; a cluster with mTLS needs TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY)'}`
-      : 'check TEMPORAL_ADDRESS (a cluster that requires TLS needs TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_TLS_CA)';
-    throw new Error(`cannot connect to Temporal at ${target.address}${target.tls ? ' over TLS' : ''}: ${(err as Error).message}; ${hint}`);
+    throw await explainConnectionFailure(target, err);
   }
   return { connection, client: new Client({ connection, namespace }) };
 }
@@ -75,7 +72,7 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
   }
 
   say(`starting the embedded Temporal server (history in ${temporalDir(config)}) …`);
-  const server = await ensureEmbeddedServer(config, { uiPort: opts.ui === false ? false : undefined, say });
+  const server = await ensureEmbeddedServer(config, { uiPort: opts.ui === true ? undefined : false, say });
   say(server.owned && !server.adopted ? `Temporal server ready at ${server.address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}` : `using the running embedded server at ${server.address}${server.uiUrl ? ` (web UI ${server.uiUrl})` : ''}`);
   const cleanups: Array<() => Promise<void>> = [() => server.stop()];
   const close = async (): Promise<void> => {
@@ -93,6 +90,9 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
     });
     const session: TemporalSession = { client, namespace, address: server.address, server, close };
     if (opts.worker) {
+      // Steps that a killed nnunet process (or this one's earlier workers) ran would otherwise wait for their heartbeat timeout.
+      const { identity, session: currentSession } = nextSessionIdentity('run');
+      await restartOrphanedAttempts(client, say, { currentSession }).catch((err: unknown) => say(`warning: could not check for steps left by a killed run: ${(err as Error).message}`));
       const { logger, logFile } = embeddedLogger(config);
       installTemporalLogging(logger);
       const native = await NativeConnection.connect({ address: server.address });
@@ -105,7 +105,7 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
         maxConcurrentTraining: config.worker.maxConcurrentTraining,
         maxConcurrentCpu: config.worker.maxConcurrentCpuActivities,
         settings: workerSettingsOf(config),
-        identity: `nnunet-run-${process.pid}@${os.hostname()}`,
+        identity,
       });
       const running = workers.run();
       running.catch(() => {}); // observed through workersDone

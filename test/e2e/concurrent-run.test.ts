@@ -58,7 +58,7 @@ test('two nnunet run at the same moment: one server, one workflow, the same outc
   console.log(`two concurrent runs: ${ra.ms} ms and ${rb.ms} ms (wall ${Date.now() - t0} ms), exit ${ra.code}/${rb.code}`);
 
   // Exactly one started the server; the other used it (same address).
-  const started = [ra, rb].map((r) => /Temporal server ready at (\S+?),/.exec(r.stderr)?.[1]);
+  const started = [ra, rb].map((r) => /Temporal server ready at ([\d.:]+)/.exec(r.stderr)?.[1]);
   const used = [ra, rb].map((r) => /using the running embedded server at (\S+)/.exec(r.stderr)?.[1]);
   const owner = started.findIndex((s) => s !== undefined);
   assert.ok(owner >= 0, `one client started the server\n${ra.stderr}\n${rb.stderr}`);

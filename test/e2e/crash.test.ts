@@ -4,8 +4,8 @@
  *    the embedded server, which runs in its own group): the same command again continues the same workflow,
  *    nothing before training runs again (files untouched), training resumes from its last checkpoint.
  * 2. kill -9 of a separate `nnunet worker` (TEMPORAL_ADDRESS, a dev server of the test's own): a second worker
- *    takes the training over after the heartbeat timeout and finishes the task; `run --detach` / `status` only
- *    start and query.
+ *    on the same host restarts the dead worker's training at once (a worker elsewhere would get it after the
+ *    heartbeat timeout) and finishes the task; `run --detach` / `status` only start and query.
  * Checkpoints every epoch (NNUNET_CHECKPOINT_EVERY_EPOCHS=1) and a 15 s heartbeat timeout (--config) keep it short.
  */
 import { after, before, test } from 'node:test';
@@ -117,7 +117,7 @@ test('kill -9 of a separate nnunet worker during training; a second worker finis
     workerA.killGroup();
     assert.equal(await workerA.done, null, 'killed by a signal');
 
-    // Worker B starts at once; the killed attempt is handed to it when its 15 s heartbeat timeout expires.
+    // Worker B starts at once and fails the dead worker's attempt by its id, so Temporal hands it the retry.
     const t0 = Date.now();
     const workerB = startCliGroup(['worker', '--queue', 'all'], env);
     const status = await startCli(['status', '-t', '942', '--json'], env, 60_000).done;
