@@ -37,15 +37,15 @@ function moduleFiles(folder: string): string[] {
 }
 
 function trainersOfModule(file: string): [string, TrainerClass][] {
-  let exports: Record<string, unknown>;
+  let moduleExports: Record<string, unknown>;
   try {
-    exports = require(file) as Record<string, unknown>;
+    moduleExports = require(file) as Record<string, unknown>;
   } catch (err) {
     throw new BadInputError(`${file}: the trainer module does not load (${(err as Error).message}); fix it or remove it from the trainer folder`);
   }
-  const found = Object.entries(exports).filter((e): e is [string, TrainerClass] => isTrainerClass(e[1]) && !BUILTIN_CLASSES.has(e[1]));
-  if (typeof exports.defineTrainers === 'function') {
-    const defined = (exports.defineTrainers as (base: typeof TRAINER_BASES) => Record<string, unknown>)(TRAINER_BASES) ?? {};
+  const found = Object.entries(moduleExports).filter((e): e is [string, TrainerClass] => isTrainerClass(e[1]) && !BUILTIN_CLASSES.has(e[1]));
+  if (typeof moduleExports.defineTrainers === 'function') {
+    const defined = (moduleExports.defineTrainers as (base: typeof TRAINER_BASES) => Record<string, unknown>)(TRAINER_BASES) ?? {};
     for (const [name, cls] of Object.entries(defined)) {
       if (!isTrainerClass(cls)) throw new BadInputError(`${file}: defineTrainers returned '${name}', which is not a subclass of NnUNetTrainerV2`);
       found.push([name, cls]);

@@ -90,8 +90,11 @@ export function focalLoss(logits: tf.Tensor, labels: tf.Tensor, gamma = 2, alpha
   checkShapes(logits, labels);
   return tf.tidy(() => {
     const y = oneHot(labels, logits.shape[logits.rank - 1]!);
-    // log p_t = -BCE-with-logits = y·logσ(x) + (1 − y)·logσ(−x)
-    const logPt = tf.add(tf.mul(y, tf.logSigmoid(logits)), tf.mul(tf.sub(1, y), tf.logSigmoid(tf.neg(logits))));
+    // log p_t = −BCE-with-logits = y·logσ(x) + (1 − y)·logσ(−x) = logσ(x) − (1 − y)·x, with the stable
+    // logσ(x) = min(x, 0) − log1p(e^−|x|) from plain kernels (tf.logSigmoid's custom gradient does not survive the
+    // freeing backward pass of network/backprop.ts).
+    const logSigmoid = tf.sub(tf.minimum(logits, 0), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    const logPt = tf.sub(logSigmoid, tf.mul(tf.sub(1, y), logits));
     const modulation = gamma === 2 ? tf.square(tf.sub(1, tf.exp(logPt))) : tf.pow(tf.sub(1, tf.exp(logPt)), gamma);
     const weight = tf.add(tf.mul(y, alpha), tf.mul(tf.sub(1, y), 1 - alpha));
     const perVoxel = tf.mul(tf.neg(tf.mul(modulation, logPt)), weight);
