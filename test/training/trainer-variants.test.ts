@@ -10,7 +10,7 @@ import { BadInputError } from '../../activities/common/errors';
 import { focalLoss, softDiceLoss } from '../../activities/training/loss';
 import { AmsgradAdam } from '../../activities/training/optimizer';
 import { setupAugmentationParams, type AugmentationParams } from '../../activities/training/patch-size';
-import { NnUNetTrainerV2, type TrainerSetup, type VariantSettings } from '../../activities/training/trainer';
+import type { NnUNetTrainerV2, TrainerSetup, VariantSettings } from '../../activities/training/trainer';
 import { builtinTrainerNames, trainerClass, trainerNames } from '../../activities/training/trainer-registry';
 import { BUILTIN_TRAINER_NAMES } from '../../activities/training/trainer-names';
 import { NnUNetTrainerV2CascadeFullRes } from '../../activities/training/cascade';
