@@ -77,12 +77,15 @@ export interface AugmentationParams {
   /** 3D data augmented slice-wise in 2D (first axis folded into channels for the spatial transform). */
   dummy2D: boolean;
   rotation: { x: Range; y: Range; z: Range; pPerSample: number; pPerAxis: number };
-  scaling: { range: Range; pPerSample: number };
+  /** independentPerAxis: one factor per spatial axis (batchgenerators' independent_scale_for_each_axis; the DA2 variants). */
+  scaling: { range: Range; pPerSample: number; independentPerAxis?: boolean };
   /** Image interpolation of the spatial transform: 3 as nnU-Net, 1 (linear) is faster. Seg is always per-label linear. */
   imageOrder: 1 | 3;
   noise: { varianceRange: Range; pPerSample: number };
   blur: { sigmaRange: Range; pPerSample: number; pPerChannel: number };
   brightness: { multiplierRange: Range; pPerSample: number };
+  /** BrightnessTransform (additive N(mu, sigma) per channel), after the multiplicative one; absent in nnUNetTrainerV2. */
+  additiveBrightness?: { mu: number; sigma: number; pPerSample: number; pPerChannel: number };
   contrast: { range: Range; pPerSample: number };
   lowRes: { zoomRange: Range; pPerSample: number; pPerChannel: number; ignoreAxes: number[] };
   invertedGamma: { range: Range; pPerSample: number };

@@ -36,6 +36,8 @@ const TRAINERS: ReadonlyArray<[string, TrainerClass]> = [
   ['nnUNetTrainerV2_noDataAugmentation', v.NnUNetTrainerV2_noDataAugmentation],
   ...[1, 2, 3, 4].map((i): [string, TrainerClass] => [`nnUNetTrainerV2_noDataAugmentation_copy${i}`, v.NnUNetTrainerV2_noDataAugmentation]),
   ['nnUNetTrainerV2_noMirroring', v.NnUNetTrainerV2_noMirroring],
+  ['nnUNetTrainerV2_independentScalePerAxis', v.NnUNetTrainerV2_independentScalePerAxis],
+  ['nnUNetTrainerV2_DA2', v.NnUNetTrainerV2_DA2],
   ['nnUNetTrainerV2_Adam', v.NnUNetTrainerV2_Adam],
   ...[1, 2, 3, 4].map((i): [string, TrainerClass] => [`nnUNetTrainerV2_Adam_copy${i}`, v.NnUNetTrainerV2_Adam]),
   ['nnUNetTrainerV2_Adam_nnUNetTrainerlr', v.NnUNetTrainerV2_Adam_nnUNetTrainerlr],

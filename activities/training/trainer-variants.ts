@@ -93,6 +93,26 @@ export class NnUNetTrainerV2_noMirroring extends NnUNetTrainerV2 {
   }
 }
 
+/** batchgenerators' independent scale factor per axis (one draw per spatial axis). */
+export class NnUNetTrainerV2_independentScalePerAxis extends NnUNetTrainerV2 {
+  protected override adjustAugmentation(params: AugmentationParams): AugmentationParams {
+    return { ...params, scaling: { ...params.scaling, independentPerAxis: true } };
+  }
+}
+
+/** Independent scale per axis, rotation p per axis 0.5 in 3D (1 in 2D), additive brightness (nnU-Net's defaults). */
+export class NnUNetTrainerV2_DA2 extends NnUNetTrainerV2 {
+  protected override adjustAugmentation(params: AugmentationParams): AugmentationParams {
+    const threeD = this.setup.configuration !== '2d';
+    return {
+      ...params,
+      scaling: { ...params.scaling, independentPerAxis: true },
+      rotation: { ...params.rotation, pPerAxis: threeD ? 0.5 : 1 },
+      additiveBrightness: { mu: 0, sigma: 0.1, pPerSample: 0.15, pPerChannel: 0.5 },
+    };
+  }
+}
+
 // Optimiser and learning rate.
 
 export class NnUNetTrainerV2_Adam extends NnUNetTrainerV2 {

@@ -66,7 +66,7 @@ test('loss variants train: Dice only (negative), focal (positive), Dice+CE witho
   assert.equal(forceSd.debug.trainer_settings.batchDice, false);
 });
 
-test('no data augmentation: the loader samples the network patch; validation runs without mirroring TTA', async () => {
+test('augmentation family: noDataAugmentation samples the network patch and validates without mirroring TTA; noMirroring, DA2 train', async () => {
   const { r, debug } = await trained('nnUNetTrainerV2_noDataAugmentation', { runtime: { skipValidation: false }, validation: { tta: true, stepSize: 1 } });
   assert.equal(debug.trainer_settings.dataAugmentation, false);
   assert.equal(debug.trainer_settings.mirrorsInTraining, false);
@@ -77,6 +77,8 @@ test('no data augmentation: the loader samples the network patch; validation run
   assert.equal(again.status, 'done', 'the same request finds the fold finished (not re-validated with TTA)');
   const noMirror = await trained('nnUNetTrainerV2_noMirroring');
   assert.equal(noMirror.debug.trainer_settings.mirrorsInTraining, false);
+  const da2 = await trained('nnUNetTrainerV2_DA2', { runtime: { numWorkers: 1 } });
+  assert.equal(da2.debug.trainer_settings.dataAugmentation, true);
 });
 
 test('Adam: three state buffers per parameter in the checkpoint, and a stopped fold resumes with them', async () => {

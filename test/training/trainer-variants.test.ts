@@ -14,6 +14,9 @@ import type { NnUNetTrainerV2, TrainerSetup, VariantSettings } from '../../activ
 import { builtinTrainerNames, trainerClass, trainerNames } from '../../activities/training/trainer-registry';
 import { BUILTIN_TRAINER_NAMES } from '../../activities/training/trainer-names';
 import { NnUNetTrainerV2CascadeFullRes } from '../../activities/training/cascade';
+import { drawSpatialMatrix } from '../../activities/training/augmentation/spatial';
+import { brightnessAdditive } from '../../activities/training/augmentation/intensity';
+import { Rng } from '../../activities/training/augmentation/random';
 
 const setupFor = (configuration: TrainerSetup['configuration'] = '3d_fullres') => ({ configuration } as TrainerSetup);
 
@@ -49,6 +52,8 @@ const EXPECTED: Record<string, Partial<VariantSettings>> = {
   nnUNetTrainerV2_ForceSD: {},
   nnUNetTrainerV2_noDataAugmentation: { dataAugmentation: false, mirrorsInTraining: false },
   nnUNetTrainerV2_noMirroring: { mirrorsInTraining: false },
+  nnUNetTrainerV2_independentScalePerAxis: {},
+  nnUNetTrainerV2_DA2: {},
   nnUNetTrainerV2_Adam: { optimizer: 'adam', momentum: undefined },
   nnUNetTrainerV2_Adam_nnUNetTrainerlr: { optimizer: 'adam', momentum: undefined, initialLearningRate: 3e-4 },
   nnUNetTrainerV2_momentum09: { momentum: 0.9 },
@@ -100,6 +105,35 @@ test('noMirroring and noDataAugmentation take the mirror axes out of the augment
   assert.deepEqual(adjusted('nnUNetTrainerV2_noDataAugmentation').mirrorAxes, []);
   assert.deepEqual(adjusted('nnUNetTrainerV2').mirrorAxes, [0, 1, 2]);
   assert.deepEqual({ ...adjusted('nnUNetTrainerV2_noMirroring'), mirrorAxes: [0, 1, 2] }, params, 'nothing else changes');
+});
+
+test('DA2 / independentScalePerAxis change only their augmentation parameters, as nnU-Net\'s setup_DA_params does', () => {
+  const params = setupAugmentationParams({ patch_size: [16, 16, 16], do_dummy_2D_data_aug: false, pool_op_kernel_sizes: [[2, 2, 2]] });
+  const adjusted = (name: string, configuration: TrainerSetup['configuration'] = '3d_fullres'): AugmentationParams => {
+    const t = new (trainerClass(name))(setupFor(configuration)) as unknown as { adjustAugmentation(p: AugmentationParams): AugmentationParams };
+    return t.adjustAugmentation(params);
+  };
+  assert.deepEqual(adjusted('nnUNetTrainerV2_independentScalePerAxis'), { ...params, scaling: { ...params.scaling, independentPerAxis: true } });
+  assert.deepEqual(adjusted('nnUNetTrainerV2_DA2'), {
+    ...params, scaling: { ...params.scaling, independentPerAxis: true }, rotation: { ...params.rotation, pPerAxis: 0.5 },
+    additiveBrightness: { mu: 0, sigma: 0.1, pPerSample: 0.15, pPerChannel: 0.5 },
+  });
+  assert.equal(adjusted('nnUNetTrainerV2_DA2', '2d').rotation.pPerAxis, 1, 'rotation p per axis 1 in 2D');
+});
+
+test('independent scale per axis and additive brightness draw as batchgenerators 0.25 does (numpy reference values)', () => {
+  const params = setupAugmentationParams({ patch_size: [16, 16, 16], do_dummy_2D_data_aug: false, pool_op_kernel_sizes: [[2, 2, 2]] });
+  const spatial = { ...params, rotation: { ...params.rotation, pPerSample: 0 }, scaling: { ...params.scaling, pPerSample: 1, independentPerAxis: true } };
+  const m = drawSpatialMatrix(spatial, 3, Rng.seeded(5))!;
+  // numpy seed 5: rotation draw, scale draw, p_independent_scale_per_axis draw, then one factor per axis.
+  const want = [1.1953644755179316, 1.3063631425921263, 1.1187202006304888];
+  want.forEach((f, i) => assert.ok(Math.abs(m[i]![i]! - f) < 1e-12, `axis ${i}: ${m[i]![i]} vs ${f}`));
+  assert.ok(m.every((row, i) => row.every((v, j) => i === j || v === 0)), 'a diagonal: no rotation');
+
+  const x = { data: new Float32Array([1, 1, 2, 2, 3, 3]), channels: 3, shape: [2, 1] };
+  brightnessAdditive(x, { mu: 0, sigma: 0.1, pPerChannel: 0.5 }, Rng.seeded(11));
+  const shifts = [-0.002928519305888499, 0, -0.03825909889655635]; // numpy seed 11, per channel: uniform <= 0.5, then normal
+  Array.from(x.data).forEach((v, i) => assert.ok(Math.abs(v - ([1, 1, 2, 2, 3, 3][i]! + shifts[Math.floor(i / 2)]!)) < 1e-6, `voxel ${i}: ${v}`));
 });
 
 test('the light name list (checked by the CLI) equals the registry; unknown names list the known ones', () => {
