@@ -99,7 +99,7 @@ export interface AugmentationParams {
   /** Cascade: labels 1..K-1 whose one-hot of the previous stage's seg is appended to the image (empty: no cascade). */
   cascadeLabels: number[];
   /** Cascade: random binary morphology on those one-hot channels (p per sample, ball radius range). */
-  cascadeMorphology: { pPerSample: number; radiusRange: Range };
+  cascadeMorphology: { pPerSample: number; radiusRange: Range; pPerLabel?: number };
 }
 
 /** The part of a plans stage that decides the augmentation. */

@@ -16,6 +16,8 @@ export const BUILTIN_TRAINER_NAMES: readonly string[] = [
   'nnUNetTrainerV2_momentum09', 'nnUNetTrainerV2_momentum095', 'nnUNetTrainerV2_momentum098', 'nnUNetTrainerV2_momentum09in2D',
   'nnUNetTrainerV2_fp32',
   'nnUNetTrainerV2CascadeFullRes_shorter', 'nnUNetTrainerV2CascadeFullRes_lowerLR', 'nnUNetTrainerV2CascadeFullRes_shorter_lowerLR',
+  'nnUNetTrainerV2CascadeFullRes_noConnComp', 'nnUNetTrainerV2CascadeFullRes_smallerBinStrel', 'nnUNetTrainerV2CascadeFullRes_EducatedGuess',
+  'nnUNetTrainerV2CascadeFullRes_EducatedGuess2', 'nnUNetTrainerV2CascadeFullRes_EducatedGuess3',
 ];
 
 export function unknownTrainerMessage(name: string, known: readonly string[], trainerPaths: readonly string[] = []): string {

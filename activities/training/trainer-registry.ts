@@ -49,6 +49,11 @@ const TRAINERS: ReadonlyArray<[string, TrainerClass]> = [
   ['nnUNetTrainerV2CascadeFullRes_shorter', v.NnUNetTrainerV2CascadeFullRes_shorter],
   ['nnUNetTrainerV2CascadeFullRes_lowerLR', v.NnUNetTrainerV2CascadeFullRes_lowerLR],
   ['nnUNetTrainerV2CascadeFullRes_shorter_lowerLR', v.NnUNetTrainerV2CascadeFullRes_shorter_lowerLR],
+  ['nnUNetTrainerV2CascadeFullRes_noConnComp', v.NnUNetTrainerV2CascadeFullRes_noConnComp],
+  ['nnUNetTrainerV2CascadeFullRes_smallerBinStrel', v.NnUNetTrainerV2CascadeFullRes_smallerBinStrel],
+  ['nnUNetTrainerV2CascadeFullRes_EducatedGuess', v.NnUNetTrainerV2CascadeFullRes_EducatedGuess],
+  ['nnUNetTrainerV2CascadeFullRes_EducatedGuess2', v.NnUNetTrainerV2CascadeFullRes_EducatedGuess2],
+  ['nnUNetTrainerV2CascadeFullRes_EducatedGuess3', v.NnUNetTrainerV2CascadeFullRes_EducatedGuess3],
 ];
 
 const registry = new Map<string, TrainerClass>(TRAINERS);

@@ -157,3 +157,19 @@ export class NnUNetTrainerV2CascadeFullRes_shorter_lowerLR extends NnUNetTrainer
   protected override maxEpochs = 500;
   protected override initialLearningRate = 1e-3;
 }
+
+/** nnU-Net's cascade augmentation variants (nnUNetTrainerV2CascadeFullRes_DAVariants.py): binary-operator parameters. */
+function cascadeMorphologyVariant(pPerSample: number, pPerLabel: number, radiusRange: readonly [number, number]) {
+  return class extends NnUNetTrainerV2CascadeFullRes {
+    protected override adjustAugmentation(params: AugmentationParams): AugmentationParams {
+      return { ...params, cascadeMorphology: { pPerSample, pPerLabel, radiusRange: [radiusRange[0], radiusRange[1]] } };
+    }
+  };
+}
+
+// Their connected-component removal settings differ too; that transform does nothing in nnU-Net (docs/augmentation.md).
+export const NnUNetTrainerV2CascadeFullRes_noConnComp = cascadeMorphologyVariant(0.4, 1, [1, 8]);
+export const NnUNetTrainerV2CascadeFullRes_smallerBinStrel = cascadeMorphologyVariant(0.4, 1, [1, 5]);
+export const NnUNetTrainerV2CascadeFullRes_EducatedGuess = cascadeMorphologyVariant(0.5, 0.5, [1, 5]);
+export const NnUNetTrainerV2CascadeFullRes_EducatedGuess2 = cascadeMorphologyVariant(0.5, 0.5, [1, 5]);
+export const NnUNetTrainerV2CascadeFullRes_EducatedGuess3 = cascadeMorphologyVariant(1, 0.33, [1, 5]);

@@ -182,7 +182,7 @@ test('cascade: lowres folds export pred_next_stage, the cascade fold trains and 
   console.log(`cascade end to end (2 lowres folds, 1 cascade fold, 2 predictions): ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
-test('a cascade trainer variant (nnUNetTrainerV2CascadeFullRes_shorter_lowerLR) trains a cascade fold on the lowres maps', async () => {
+test('cascade trainer variants (_shorter_lowerLR, _EducatedGuess3) train cascade folds on the lowres maps', async () => {
   // Runs after the test above, which trained the lowres folds whose pred_next_stage maps this fold reads.
   const name = 'nnUNetTrainerV2CascadeFullRes_shorter_lowerLR';
   await assert.rejects(runTrainingFold(input('3d_cascade_fullres', 1, 'nnUNetTrainerV2_Adam')), /cannot train 3d_cascade_fullres/);
@@ -195,4 +195,8 @@ test('a cascade trainer variant (nnUNetTrainerV2CascadeFullRes_shorter_lowerLR) 
   assert.equal(debug.input_channels, plans.num_modalities + plans.num_classes);
   assert.equal(debug.trainer_settings.initialLearningRate, 1e-3);
   assert.equal(readCheckpoint(r.finalCheckpoint).meta.history.learningRates[0], 1e-3, 'the poly schedule starts at the variant\'s lr');
+  // A cascade augmentation variant: the binary operators on every sample, each label with p 0.33.
+  const guess = await runTrainingFold({ ...input('3d_cascade_fullres', 0, 'nnUNetTrainerV2CascadeFullRes_EducatedGuess3'), runtime: { ...input('3d_cascade_fullres', 0).runtime, skipValidation: true } });
+  assert.equal(guess.status, 'done');
+  if (guess.status === 'done') assert.ok(readCheckpoint(guess.finalCheckpoint).meta.history.trainLosses.every(Number.isFinite));
 });

@@ -64,6 +64,11 @@ const EXPECTED: Record<string, Partial<VariantSettings>> = {
   nnUNetTrainerV2CascadeFullRes_shorter: { maxEpochs: 500 },
   nnUNetTrainerV2CascadeFullRes_lowerLR: { initialLearningRate: 1e-3 },
   nnUNetTrainerV2CascadeFullRes_shorter_lowerLR: { maxEpochs: 500, initialLearningRate: 1e-3 },
+  nnUNetTrainerV2CascadeFullRes_noConnComp: {},
+  nnUNetTrainerV2CascadeFullRes_smallerBinStrel: {},
+  nnUNetTrainerV2CascadeFullRes_EducatedGuess: {},
+  nnUNetTrainerV2CascadeFullRes_EducatedGuess2: {},
+  nnUNetTrainerV2CascadeFullRes_EducatedGuess3: {},
 };
 
 test('every variant differs from nnUNetTrainerV2 exactly as its nnU-Net class does', () => {
@@ -83,7 +88,7 @@ test('every variant differs from nnUNetTrainerV2 exactly as its nnU-Net class do
 test('_copyN names are the same class (as nnU-Net aliases them); cascade variants extend the cascade trainer', () => {
   assert.equal(trainerClass('nnUNetTrainerV2_Adam_copy3'), trainerClass('nnUNetTrainerV2_Adam'));
   assert.equal(trainerClass('nnUNetTrainerV2_noDataAugmentation_copy1'), trainerClass('nnUNetTrainerV2_noDataAugmentation'));
-  for (const name of ['nnUNetTrainerV2CascadeFullRes_shorter', 'nnUNetTrainerV2CascadeFullRes_lowerLR', 'nnUNetTrainerV2CascadeFullRes_shorter_lowerLR']) {
+  for (const name of builtinTrainerNames().filter((n) => n.startsWith('nnUNetTrainerV2CascadeFullRes_'))) {
     assert.ok(trainerClass(name).prototype instanceof NnUNetTrainerV2CascadeFullRes, name);
   }
 });
@@ -134,6 +139,22 @@ test('independent scale per axis and additive brightness draw as batchgenerators
   brightnessAdditive(x, { mu: 0, sigma: 0.1, pPerChannel: 0.5 }, Rng.seeded(11));
   const shifts = [-0.002928519305888499, 0, -0.03825909889655635]; // numpy seed 11, per channel: uniform <= 0.5, then normal
   Array.from(x.data).forEach((v, i) => assert.ok(Math.abs(v - ([1, 1, 2, 2, 3, 3][i]! + shifts[Math.floor(i / 2)]!)) < 1e-6, `voxel ${i}: ${v}`));
+});
+
+test('the cascade augmentation variants change the binary-operator parameters only', () => {
+  const params = setupAugmentationParams({ patch_size: [16, 16, 16], do_dummy_2D_data_aug: false, pool_op_kernel_sizes: [[2, 2, 2]] }, {}, { cascadeLabels: [1, 2] });
+  const morphology = (name: string) => {
+    const t = new (trainerClass(name))(setupFor('3d_cascade_fullres')) as unknown as { adjustAugmentation(p: AugmentationParams): AugmentationParams };
+    const out = t.adjustAugmentation(params);
+    assert.deepEqual({ ...out, cascadeMorphology: params.cascadeMorphology }, params, `${name}: nothing else changes`);
+    return out.cascadeMorphology;
+  };
+  assert.deepEqual(params.cascadeMorphology, { pPerSample: 0.4, radiusRange: [1, 8] }, 'nnUNetTrainerV2CascadeFullRes: p 0.4, per label 1, size (1, 8)');
+  assert.deepEqual(morphology('nnUNetTrainerV2CascadeFullRes_noConnComp'), { pPerSample: 0.4, pPerLabel: 1, radiusRange: [1, 8] });
+  assert.deepEqual(morphology('nnUNetTrainerV2CascadeFullRes_smallerBinStrel'), { pPerSample: 0.4, pPerLabel: 1, radiusRange: [1, 5] });
+  assert.deepEqual(morphology('nnUNetTrainerV2CascadeFullRes_EducatedGuess'), { pPerSample: 0.5, pPerLabel: 0.5, radiusRange: [1, 5] });
+  assert.deepEqual(morphology('nnUNetTrainerV2CascadeFullRes_EducatedGuess2'), { pPerSample: 0.5, pPerLabel: 0.5, radiusRange: [1, 5] });
+  assert.deepEqual(morphology('nnUNetTrainerV2CascadeFullRes_EducatedGuess3'), { pPerSample: 1, pPerLabel: 0.33, radiusRange: [1, 5] });
 });
 
 test('the light name list (checked by the CLI) equals the registry; unknown names list the known ones', () => {

@@ -87,7 +87,7 @@ export function augmentSample(image: Channels, seg: Channels, params: Augmentati
   const moved = moveSegAsOneHotToData(img, r.seg, params.cascadeLabels);
   if (rng.chance(params.cascadeMorphology.pPerSample)) {
     const oneHot = params.cascadeLabels.map((_, k) => img.channels + k);
-    randomBinaryOperators(moved.image, oneHot, params.cascadeMorphology.radiusRange, rng);
+    randomBinaryOperators(moved.image, oneHot, params.cascadeMorphology.radiusRange, rng, params.cascadeMorphology.pPerLabel);
   }
   return moved;
 }
