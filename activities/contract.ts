@@ -36,6 +36,8 @@ export interface WorkerSettings {
   backend?: string;
   /** Write model_latest.model every N epochs instead of nnU-Net's 50 (crash tests; machines with long epochs). */
   checkpointEveryEpochs?: number;
+  /** Folders of the user's own trainer modules (`training.trainerPaths`), loaded by the training child process. */
+  trainerPaths?: string[];
 }
 
 /** Context every activity log line carries. */

@@ -9,7 +9,9 @@ import type { Configuration, PlansIdentifiers } from '../activities/contract';
 import { plansKindOf } from '../activities/contract';
 import { DEFAULT_CHECKPOINT } from '../activities/io/layout';
 import { DEFAULT_PLANNER_2D, getPlanner, planner3dForMemory } from '../activities/planning/registry';
+import { BUILTIN_TRAINER_NAMES, unknownTrainerMessage } from '../activities/training/trainer-names';
 import type { Config } from '../config';
+import { UsageError } from './context';
 
 /** The flags any command may pass; each command passes the ones it has. */
 export interface SettingsFlags {
@@ -95,3 +97,19 @@ export function stageSettings(config: Config, flags: SettingsFlags = {}): StageS
 /** The plans identifier a configuration's model lives under. */
 export const plansIdentifierFor = (s: Pick<StageSettings, 'plansIdentifiers'>, configuration: Configuration): string =>
   s.plansIdentifiers[plansKindOf(configuration)];
+
+/**
+ * Refuses, before any work starts, a trainer that neither the built-in list nor the folders of
+ * `training.trainerPaths` define: a UsageError (exit 2) listing the known names. The trainers themselves (and tfjs)
+ * are loaded only for a name that is not built in while trainer folders are configured.
+ */
+export function assertKnownTrainer(name: string, trainerPaths: readonly string[] = []): void {
+  if (BUILTIN_TRAINER_NAMES.includes(name)) return;
+  if (trainerPaths.length === 0) throw new UsageError(unknownTrainerMessage(name, BUILTIN_TRAINER_NAMES));
+  const registry = require('../activities/training/trainer-registry') as typeof import('../activities/training/trainer-registry');
+  try {
+    registry.trainerClass(name, trainerPaths);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import type { Configuration, Fold, TaskPaths } from '../activities/contract';
 import type { TaskWorkflowInput } from '../workflows/options';
 import { validationFromFlags, type ValidationFlags } from './options';
-import { stageSettings, type SettingsFlags } from './settings';
+import { assertKnownTrainer, stageSettings, type SettingsFlags } from './settings';
 
 export interface RunFlags extends ValidationFlags {
   task?: string;
@@ -34,6 +34,7 @@ export type TaskInputFlags = RunFlags & Pick<SettingsFlags, 'processes' | 'lowre
 export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlags): TaskWorkflowInput {
   const validation = validationFromFlags(flags);
   const settings = stageSettings(config, flags);
+  assertKnownTrainer(settings.trainer, config.training.trainerPaths);
   return {
     paths,
     options: {

@@ -55,7 +55,7 @@ function envValue(raw: string, type: 'string' | 'number' | 'boolean'): unknown {
 /** Keys holding file-system paths: relative values resolve against the layer's base folder. */
 const PATH_KEYS = new Set([
   'paths.rawDataBase', 'paths.preprocessed', 'paths.results',
-  'temporal.tls.certPath', 'temporal.tls.keyPath', 'temporal.tls.caPath',
+  'temporal.tls.certPath', 'temporal.tls.keyPath', 'temporal.tls.caPath', 'training.trainerPaths',
 ]);
 
 type Tree = { [key: string]: unknown };
@@ -104,14 +104,17 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
   return { source: (key) => sources.get(key) ?? 'environment', baseDir: cwd, data };
 }
 
+function resolvePath(layer: Layer, v: string): string {
+  const expanded = v === '~' || v.startsWith('~/') ? path.join(os.homedir(), v.slice(1)) : v;
+  return path.resolve(layer.baseDir, expanded);
+}
+
 function resolvePaths(layer: Layer, prefix = '', tree: Tree = layer.data): void {
   for (const [k, v] of Object.entries(tree)) {
     const key = prefix ? `${prefix}.${k}` : k;
     if (isTree(v)) resolvePaths(layer, key, v);
-    else if (PATH_KEYS.has(key) && typeof v === 'string' && v.length > 0) {
-      const expanded = v === '~' || v.startsWith('~/') ? path.join(os.homedir(), v.slice(1)) : v;
-      tree[k] = path.resolve(layer.baseDir, expanded);
-    }
+    else if (PATH_KEYS.has(key) && typeof v === 'string' && v.length > 0) tree[k] = resolvePath(layer, v);
+    else if (PATH_KEYS.has(key) && Array.isArray(v)) tree[k] = v.map((p) => (typeof p === 'string' && p.length > 0 ? resolvePath(layer, p) : p));
   }
 }
 

@@ -49,6 +49,8 @@ export const ConfigSchema = z
     training: z
       .object({
         trainer: nonEmpty,
+        /** Folders of the user's own trainer modules, searched by trainer name (docs/training.md, 'Your own trainer'). */
+        trainerPaths: z.array(nonEmpty),
         epochs: positiveInt,
         iterationsPerEpoch: positiveInt,
         heartbeatTimeoutSeconds: positiveInt,

@@ -61,7 +61,8 @@ const quietBundlerLogger = {
 /** The settings of this machine's activities, from its Config (`worker.*`; env NNUNET_BACKEND, NNUNET_CHECKPOINT_EVERY_EPOCHS). */
 export function workerSettingsOf(config: Config): WorkerSettings {
   const { backend, checkpointEveryEpochs } = config.worker;
-  return { backend, ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}) };
+  const { trainerPaths } = config.training;
+  return { backend, ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}), ...(trainerPaths.length > 0 ? { trainerPaths } : {}) };
 }
 
 /** The pipeline's activities + the sweep report, loaded only when no others are given (they pull in the stages). */

@@ -58,8 +58,10 @@ export function encodeCheckpoint<M extends object>(ckpt: CheckpointFile<M>): Buf
   }
   const arrays: ArrayEntry[] = [];
   let offset = 0;
+  // Optimiser state may hold several buffers per parameter (Adam: three), each named after its parameter.
   const add = (group: ArrayEntry['group'], a: Float32Array, i: number) => {
-    arrays.push({ name: ckpt.weightNames[i]!, group, shape: ckpt.weightShapes[i]!, offset });
+    const k = i % ckpt.weightNames.length;
+    arrays.push({ name: ckpt.weightNames[k]!, group, shape: ckpt.weightShapes[k]!, offset });
     offset += a.length;
   };
   ckpt.weights.forEach((w, i) => add('weights', w, i));

@@ -14,10 +14,13 @@ import { ChildTrainingError, runTrainingFoldInChild, type TrainRuntimeOptions } 
 
 const KEEPALIVE_MS = 30_000;
 
-/** The worker's settings as the training child's runtime options (they do not change what is trained). */
+/** The worker's settings as the training child's runtime options (backend, checkpoints, where custom trainers are). */
 function runtimeOf(settings: WorkerSettings): TrainRuntimeOptions {
-  const { backend, checkpointEveryEpochs } = settings;
-  return { ...(backend ? { backend } : {}), ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}) };
+  const { backend, checkpointEveryEpochs, trainerPaths } = settings;
+  return {
+    ...(backend ? { backend } : {}), ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}),
+    ...(trainerPaths?.length ? { trainerPaths } : {}),
+  };
 }
 
 export async function train(input: TrainInput, settings: WorkerSettings = {}): Promise<TrainOutput> {

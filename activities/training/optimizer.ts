@@ -32,7 +32,19 @@ export interface SgdState {
   buffers: Float32Array[];
 }
 
-export class NesterovSgd {
+/** What the trainer needs of an optimiser (Nesterov SGD, or a variant's Adam). */
+export interface TrainingOptimizer {
+  learningRate: number;
+  /** SGD's momentum (the momentum rescue lowers it); Adam keeps the value and ignores it, as torch.optim.Adam does. */
+  momentum: number;
+  readonly stepCount: number;
+  step(grads: readonly (tf.Tensor | null)[]): number;
+  getState(): SgdState;
+  setState(state: SgdState): void;
+  dispose(): void;
+}
+
+export class NesterovSgd implements TrainingOptimizer {
   learningRate: number;
   /** Mutable: nnU-Net's momentum rescue lowers it to 0.95. */
   momentum: number;
@@ -104,6 +116,85 @@ export class NesterovSgd {
 
   dispose(): void {
     for (const b of this.buffers) b.dispose();
+  }
+}
+
+export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
+
+/**
+ * torch.optim.Adam(params, lr, weight_decay, amsgrad=True) as nnUNetTrainerV2_Adam creates it: L2 weight decay added
+ * to the gradient (not AdamW), bias-corrected moments, the running maximum of the second moment; gradients are clipped
+ * at 12 first, as nnUNetTrainerV2's run_iteration does for any optimiser. State buffers: first moments, second
+ * moments, their maxima (three per parameter, in that order).
+ */
+export class AmsgradAdam implements TrainingOptimizer {
+  learningRate: number;
+  momentum: number = SGD_DEFAULTS.momentum;
+  readonly weightDecay: number;
+  readonly clipNorm: number;
+  private steps = 0;
+  private readonly moments: tf.Variable[];
+
+  constructor(private readonly variables: readonly tf.Variable[], opts: Pick<SgdOptions, 'learningRate' | 'weightDecay' | 'clipNorm'> = {}) {
+    this.learningRate = opts.learningRate ?? SGD_DEFAULTS.learningRate;
+    this.weightDecay = opts.weightDecay ?? SGD_DEFAULTS.weightDecay;
+    this.clipNorm = opts.clipNorm ?? SGD_DEFAULTS.clipNorm;
+    this.moments = [0, 1, 2].flatMap(() => variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** One update; a null gradient leaves that parameter and its moments untouched. Returns the pre-clip norm. */
+  step(grads: readonly (tf.Tensor | null)[]): number {
+    const n = this.variables.length;
+    if (grads.length !== n) throw new Error(`optimizer: ${grads.length} gradients for ${n} variables`);
+    const norm = globalNorm(grads);
+    const coef = Math.min(1, this.clipNorm / (norm + 1e-6));
+    const { beta1, beta2, eps } = ADAM_DEFAULTS;
+    const t = this.steps + 1;
+    const stepSize = this.learningRate / (1 - beta1 ** t);
+    const sqrtBias2 = Math.sqrt(1 - beta2 ** t);
+    tf.tidy(() => {
+      this.variables.forEach((p, i) => {
+        const grad = grads[i];
+        if (!grad) return;
+        const [m, v, vMax] = [this.moments[i]!, this.moments[n + i]!, this.moments[2 * n + i]!];
+        const g0 = coef < 1 ? tf.mul(grad, coef) : grad;
+        const g = this.weightDecay !== 0 ? tf.add(g0, tf.mul(p, this.weightDecay)) : g0;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        vMax.assign(tf.maximum(vMax, v));
+        const denom = tf.add(tf.div(tf.sqrt(vMax), sqrtBias2), eps);
+        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
+      });
+    });
+    this.steps = t;
+    return norm;
+  }
+
+  getState(): SgdState {
+    return {
+      learningRate: this.learningRate,
+      momentum: this.momentum,
+      steps: this.steps,
+      buffers: this.moments.map((b) => Float32Array.from(b.dataSync() as Float32Array)),
+    };
+  }
+
+  setState(state: SgdState): void {
+    if (state.buffers.length !== this.moments.length || state.buffers.some((b, i) => b.length !== this.moments[i]!.size)) {
+      throw new Error('Adam state does not fit this network (a checkpoint of another optimiser or network)');
+    }
+    this.learningRate = state.learningRate;
+    this.momentum = state.momentum;
+    this.steps = state.steps;
+    state.buffers.forEach((b, i) => tf.tidy(() => this.moments[i]!.assign(tf.tensor(b, this.moments[i]!.shape, 'float32'))));
+  }
+
+  dispose(): void {
+    for (const b of this.moments) b.dispose();
   }
 }
 

@@ -77,12 +77,15 @@ export interface AugmentationParams {
   /** 3D data augmented slice-wise in 2D (first axis folded into channels for the spatial transform). */
   dummy2D: boolean;
   rotation: { x: Range; y: Range; z: Range; pPerSample: number; pPerAxis: number };
-  scaling: { range: Range; pPerSample: number };
+  /** independentPerAxis: one factor per spatial axis (batchgenerators' independent_scale_for_each_axis; the DA2 variants). */
+  scaling: { range: Range; pPerSample: number; independentPerAxis?: boolean };
   /** Image interpolation of the spatial transform: 3 as nnU-Net, 1 (linear) is faster. Seg is always per-label linear. */
   imageOrder: 1 | 3;
   noise: { varianceRange: Range; pPerSample: number };
   blur: { sigmaRange: Range; pPerSample: number; pPerChannel: number };
   brightness: { multiplierRange: Range; pPerSample: number };
+  /** BrightnessTransform (additive N(mu, sigma) per channel), after the multiplicative one; absent in nnUNetTrainerV2. */
+  additiveBrightness?: { mu: number; sigma: number; pPerSample: number; pPerChannel: number };
   contrast: { range: Range; pPerSample: number };
   lowRes: { zoomRange: Range; pPerSample: number; pPerChannel: number; ignoreAxes: number[] };
   invertedGamma: { range: Range; pPerSample: number };
@@ -96,7 +99,7 @@ export interface AugmentationParams {
   /** Cascade: labels 1..K-1 whose one-hot of the previous stage's seg is appended to the image (empty: no cascade). */
   cascadeLabels: number[];
   /** Cascade: random binary morphology on those one-hot channels (p per sample, ball radius range). */
-  cascadeMorphology: { pPerSample: number; radiusRange: Range };
+  cascadeMorphology: { pPerSample: number; radiusRange: Range; pPerLabel?: number };
 }
 
 /** The part of a plans stage that decides the augmentation. */

@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrainInput, TrainOutput, TrainProgress } from '../contract';
+import type { TrainInput, TrainOutput, TrainProgress, ValidationSettings } from '../contract';
 import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
 import { requirePreviousStage, requireTwoStages } from '../inference/cascade';
@@ -28,7 +28,7 @@ import { completedOutput, recordedValidation, sameValidation } from './fold-comp
 import { revalidateFold, validateFold, validationSettingsOf, type FoldValidation } from './fold-validation';
 import { writeProgressPng } from './progress-plot';
 import { loadOrCreateSplits, selectFold, type FoldSplit } from './splits';
-import { trainerClass } from './trainer-registry';
+import { trainerClass, type TrainerClass } from './trainer-registry';
 import type { EpochReport, NnUNetTrainerV2 } from './trainer';
 
 /** Runtime knobs that do not change what is trained (tests and small machines). */
@@ -46,6 +46,8 @@ export interface TrainRuntimeOptions {
   validationTta?: boolean;
   /** Skip the final validation (nnUNet_train without validation is not a thing; tests of the loop only). */
   skipValidation?: boolean;
+  /** Folders of the user's own trainer modules (the worker's `training.trainerPaths`; custom-trainers.ts). */
+  trainerPaths?: string[];
 }
 
 export type TrainFoldInput = TrainInput & { runtime?: TrainRuntimeOptions };
@@ -108,6 +110,7 @@ function debugInfo(trainer: NnUNetTrainerV2, rc: ResolvedConfiguration, backend:
     augmentation_patch_size: trainer.augmentation.generatorPatchSize,
     deep_supervision_scales: trainer.augmentation.deepSupervisionScales,
     max_num_epochs: trainer.totalEpochs,
+    trainer_settings: trainer.variantSettings,
     train_cases: cases.train,
     val_cases: cases.val,
     architecture: trainer.network.summary(),
@@ -117,7 +120,7 @@ function debugInfo(trainer: NnUNetTrainerV2, rc: ResolvedConfiguration, backend:
 /** The trainer class for the configuration; only a cascade trainer trains 3d_cascade_fullres, and only that. */
 function trainerClassFor(input: TrainFoldInput): { trainerName: string; Trainer: ReturnType<typeof trainerClass> } {
   const trainerName = trainerFor(input.configuration, input.trainer);
-  const Trainer = trainerClass(trainerName);
+  const Trainer = trainerClass(trainerName, input.runtime?.trainerPaths);
   const isCascadeTrainer = Trainer === NnUNetTrainerV2CascadeFullRes || Trainer.prototype instanceof NnUNetTrainerV2CascadeFullRes;
   if ((input.configuration === '3d_cascade_fullres') !== isCascadeTrainer) {
     throw new BadInputError(input.configuration === '3d_cascade_fullres'
@@ -126,6 +129,18 @@ function trainerClassFor(input: TrainFoldInput): { trainerName: string; Trainer:
   }
   return { trainerName, Trainer };
 }
+
+/**
+ * nnU-Net's variants that train without mirroring validate without mirroring TTA whatever was asked (their
+ * validate() forces do_mirroring off, with a warning).
+ */
+function validationForTrainer(settings: ValidationSettings, Trainer: TrainerClass, log: (line: string) => void): ValidationSettings {
+  if (!settings.tta || (Trainer as unknown as typeof NnUNetTrainerV2).mirrorsInTraining) return settings;
+  log('WARNING! do_mirroring was True but we cannot do that because we trained without mirroring. do_mirroring was set to False');
+  return { ...settings, tta: false };
+}
+
+const log0 = (hooks: TrainFoldHooks) => hooks.log ?? (() => undefined);
 
 /** Trains (or resumes, or skips) one fold and validates it. */
 export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
@@ -147,7 +162,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
     foldCases = { splits, cases: selectFold(splits, fold, caseIds) };
     return foldCases;
   };
-  const validation = validationSettingsOf(input);
+  const validation = validationForTrainer(validationSettingsOf(input), Trainer, log0(hooks));
   const rt = input.runtime ?? {};
   const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
     rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log,

@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { deepSupervisionLoss } from './loss';
 import type { DiceCeOptions } from './loss';
 import { lossAndGradients } from './optimizer';
-import type { NesterovSgd } from './optimizer';
+import type { TrainingOptimizer } from './optimizer';
 import type { UNet } from '../network/unet';
 
 export interface TrainBatch {
@@ -23,7 +23,7 @@ export interface StepResult {
   gradNorm: number;
 }
 
-export function trainStep(net: UNet, optimizer: NesterovSgd, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): StepResult {
+export function trainStep(net: UNet, optimizer: TrainingOptimizer, batch: TrainBatch, weights: readonly number[], opts: DiceCeOptions): StepResult {
   const { loss, grads } = lossAndGradients(() => deepSupervisionLoss(net.apply(batch.data), batch.targets, weights, opts), net.variables);
   try {
     return { loss, gradNorm: optimizer.step(grads) };

@@ -22,8 +22,8 @@ import { BatchProducer, type NetworkBatch, type ProducerState } from './batch-wo
 import {
   CHECKPOINT_FILES, writeCheckpoint, type BestTracking, type Checkpoint, type CheckpointKind, type TrainingHistory,
 } from './checkpoint';
-import { batchDiceFor, deepSupervisionLoss, type DiceCeOptions } from './loss';
-import { NesterovSgd, SGD_DEFAULTS, polyLearningRate } from './optimizer';
+import { batchDiceFor, deepSupervisionLoss, type DiceCeOptions, type LossKind } from './loss';
+import { AmsgradAdam, NesterovSgd, SGD_DEFAULTS, polyLearningRate, type SgdState, type TrainingOptimizer } from './optimizer';
 import { setupAugmentationParams, type AugmentationParams } from './patch-size';
 
 /** What one fold's training needs; the stage may be a plan stage overridden for tests (tiny patch/network). */
@@ -116,10 +116,31 @@ export function scaledValidationIterations(iterations: number, defaultIterations
   return Math.max(1, Math.ceil((iterations * defaultValidation) / defaultIterations));
 }
 
+/** nnUNetTrainerV2's schedule; the config's defaults equal it. */
+export const BASE_SCHEDULE = { epochs: 1000, iterationsPerEpoch: 250 } as const;
+
+/** What a trainer variant may change, in one object (tests compare variants with nnUNetTrainerV2 through it). */
+export interface VariantSettings {
+  maxEpochs: number;
+  iterationsPerEpoch: number;
+  initialLearningRate: number;
+  loss: LossKind;
+  diceSmooth: number;
+  diceWithBackground: boolean;
+  /** Known after initialize (it depends on the configuration). */
+  batchDice?: boolean;
+  deepSupervision: boolean;
+  optimizer: 'sgd' | 'adam';
+  /** SGD's momentum (undefined for Adam). */
+  momentum?: number;
+  dataAugmentation: boolean;
+  mirrorsInTraining: boolean;
+}
+
 export class NnUNetTrainerV2 {
   // nnUNetTrainerV2's constants (docs/training.md, 'The loop'); subclasses override these.
-  protected maxEpochs = 1000;
-  protected iterationsPerEpoch = 250;
+  protected maxEpochs: number = BASE_SCHEDULE.epochs;
+  protected iterationsPerEpoch: number = BASE_SCHEDULE.iterationsPerEpoch;
   protected validationIterations = 50;
   protected initialLearningRate: number = SGD_DEFAULTS.learningRate;
   protected saveEvery = 50;
@@ -127,12 +148,39 @@ export class NnUNetTrainerV2 {
   protected valEvalCriterionAlpha = 0.9;
   /** Epoch at whose end a zero online Dice triggers the momentum rescue. */
   protected momentumRescueEpoch = 100;
+  // Knobs of nnU-Net's trainer variants (trainer-variants.ts).
+  /** The loss per output level; Dice+CE as nnUNetTrainerV2. */
+  protected lossKind: LossKind = 'dice+ce';
+  /** Soft Dice smoothing (nnU-Net 1e-5; the _noSmooth variant 0). */
+  protected diceSmooth = 1e-5;
+  /** false: only the highest-resolution output enters the loss (nnUNetTrainerV2_noDeepSupervision). */
+  protected deepSupervision = true;
+  protected optimizerKind: 'sgd' | 'adam' = 'sgd';
+  /** Soft Dice over all classes, background included (nnUNetTrainerV2_Loss_DicewithBG). */
+  protected diceWithBackground = false;
+  /** Forces batch Dice on or off (nnUNetTrainerV2_ForceBD / _ForceSD); undefined: nnU-Net's choice per configuration. */
+  protected forceBatchDice?: boolean;
+  /** The SGD momentum for this network (nnUNetTrainerV2: 0.99). */
+  protected sgdMomentum(): number {
+    return SGD_DEFAULTS.momentum;
+  }
+  /** false: the training batches are cropped to the patch without any augmentation (nnUNetTrainerV2_noDataAugmentation). */
+  protected dataAugmentation = true;
+  /** Adjusts the augmentation after nnUNetTrainerV2's set-up (a variant's setup_DA_params). */
+  protected adjustAugmentation(params: AugmentationParams): AugmentationParams {
+    return params;
+  }
+  /**
+   * Whether training mirrors: nnU-Net's variants without it force mirroring TTA off in their validation (and
+   * prediction). Static so the fold's validation settings are known before a trainer exists.
+   */
+  static readonly mirrorsInTraining: boolean = true;
 
   epoch = 0;
   history: TrainingHistory = EMPTY_HISTORY();
   best: BestTracking = { trainLossMA: null, valEvalCriterionMA: null, bestValEvalCriterionMA: null, bestEpoch: null };
   network!: UNet;
-  optimizer!: NesterovSgd;
+  optimizer!: TrainingOptimizer;
   augmentation!: AugmentationParams;
   private trainBatches!: BatchProducer;
   private valBatches!: BatchProducer;
@@ -147,11 +195,14 @@ export class NnUNetTrainerV2 {
     this.log = setup.log ?? (() => undefined);
   }
 
-  /** Applies input overrides after a subclass's field initialisers ran. */
+  /**
+   * Applies input overrides after a subclass's field initialisers ran. nnUNetTrainerV2's own 1000 epochs / 250
+   * iterations (the config's defaults) leave a variant's schedule as it is; any other number overrides it.
+   */
   private applyOverrides(): void {
     const s = this.setup;
-    if (s.epochs !== undefined) this.maxEpochs = s.epochs;
-    if (s.iterationsPerEpoch !== undefined) {
+    if (s.epochs !== undefined && s.epochs !== BASE_SCHEDULE.epochs) this.maxEpochs = s.epochs;
+    if (s.iterationsPerEpoch !== undefined && s.iterationsPerEpoch !== BASE_SCHEDULE.iterationsPerEpoch) {
       this.validationIterations = scaledValidationIterations(s.iterationsPerEpoch, this.iterationsPerEpoch, this.validationIterations);
       this.iterationsPerEpoch = s.iterationsPerEpoch;
     }
@@ -193,10 +244,13 @@ export class NnUNetTrainerV2 {
       maxFeatures: plans.unet_max_num_features,
       seed,
     });
-    this.optimizer = new NesterovSgd(this.network.variables, { learningRate: this.initialLearningRate });
-    this.augmentation = setupAugmentationParams(stage, plans.use_mask_for_norm, { cascadeLabels });
-    this.dsWeights = deepSupervisionWeights(this.augmentation.deepSupervisionScales.length || 1);
-    this.lossOptions = { batchDice: batchDiceFor(configuration, Object.keys(plans.plans_per_stage).length > 1 && plans.plans_kind === '3d') };
+    this.optimizer = this.createOptimizer();
+    this.augmentation = this.adjustAugmentation(setupAugmentationParams(stage, plans.use_mask_for_norm, { cascadeLabels }));
+    this.dsWeights = this.lossWeights(this.augmentation.deepSupervisionScales.length || 1);
+    this.lossOptions = {
+      batchDice: this.forceBatchDice ?? batchDiceFor(configuration, Object.keys(plans.plans_per_stage).length > 1 && plans.plans_kind === '3d'),
+      kind: this.lossKind, smooth: this.diceSmooth, doBg: this.diceWithBackground,
+    };
     let rng: { train?: ProducerState; val?: ProducerState } = {};
     if (resume) {
       this.restore(resume);
@@ -209,9 +263,11 @@ export class NnUNetTrainerV2 {
     // The saved stream states belong to a worker count: a resume keeps it, whatever this machine has.
     const numWorkers = rng.train?.workers.length ?? this.setup.numWorkers ?? defaultBatchWorkers();
     const valWorkers = rng.val?.workers.length ?? 1;
+    // Without augmentation nnU-Net's training loader samples the network patch itself, like its validation loader.
     this.trainBatches = new BatchProducer({
-      loader: { ...loader, caseIds: this.setup.trainCases, patchSize: this.augmentation.generatorPatchSize },
-      augmentation: this.augmentation, deepSupervisionScales: this.augmentation.deepSupervisionScales,
+      loader: { ...loader, caseIds: this.setup.trainCases, patchSize: this.dataAugmentation ? this.augmentation.generatorPatchSize : stage.patch_size },
+      augmentation: this.dataAugmentation ? this.augmentation : null, deepSupervisionScales: this.augmentation.deepSupervisionScales,
+      ...(this.dataAugmentation ? {} : { cascadeLabels }),
       seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
     });
     this.valBatches = new BatchProducer({
@@ -220,6 +276,28 @@ export class NnUNetTrainerV2 {
       seed: seed + 1, state: rng.val, numWorkers: valWorkers, queueSize: 2,
     });
     this.lastCheckpointAt = Date.now();
+  }
+
+  private createOptimizer(): TrainingOptimizer {
+    const learningRate = this.initialLearningRate;
+    if (this.optimizerKind === 'adam') return new AmsgradAdam(this.network.variables, { learningRate });
+    return new NesterovSgd(this.network.variables, { learningRate, momentum: this.sgdMomentum() });
+  }
+
+  /** Deep-supervision weights 2^-i (last 0, normalised), or the highest resolution alone without deep supervision. */
+  private lossWeights(levels: number): number[] {
+    if (this.deepSupervision) return deepSupervisionWeights(levels);
+    return Array.from({ length: levels }, (_, i) => (i === 0 ? 1 : 0));
+  }
+
+  /** The settings a variant changes (loss, optimiser, schedule, augmentation), as tests and debug.json read them. */
+  get variantSettings(): VariantSettings {
+    return {
+      maxEpochs: this.maxEpochs, iterationsPerEpoch: this.iterationsPerEpoch, initialLearningRate: this.initialLearningRate,
+      loss: this.lossKind, diceSmooth: this.diceSmooth, diceWithBackground: this.diceWithBackground, batchDice: this.lossOptions?.batchDice,
+      deepSupervision: this.deepSupervision, optimizer: this.optimizerKind, momentum: this.optimizerKind === 'sgd' ? this.sgdMomentum() : undefined,
+      dataAugmentation: this.dataAugmentation, mirrorsInTraining: (this.constructor as typeof NnUNetTrainerV2).mirrorsInTraining,
+    };
   }
 
   private restore(c: Checkpoint): void {
@@ -317,7 +395,7 @@ export class NnUNetTrainerV2 {
     return report;
   }
 
-  private rollback(before: { weights: Float32Array[]; optimizer: ReturnType<NesterovSgd['getState']>; rng: { train: ProducerState; val: ProducerState } }): undefined {
+  private rollback(before: { weights: Float32Array[]; optimizer: SgdState; rng: { train: ProducerState; val: ProducerState } }): undefined {
     this.network.setWeights(before.weights);
     this.optimizer.setState(before.optimizer);
     this.pendingRng = before.rng;

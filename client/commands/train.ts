@@ -10,8 +10,8 @@ import { runTrainingFold } from '../../activities/training/train-fold';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
-import { plansIdentifierFor, stageSettings } from '../settings';
-import { DEFAULT_TRAINER, plansFile as taskPlansFile } from '../../activities/io/layout';
+import { assertKnownTrainer, plansIdentifierFor, stageSettings } from '../settings';
+import { DEFAULT_TRAINER, plansFile as taskPlansFile, trainerFor } from '../../activities/io/layout';
 
 interface TrainOpts extends ValidationFlags { continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean }
 
@@ -49,6 +49,7 @@ export function register(program: Command): void {
       const config = configFor(cmd);
       const { paths } = resolveTask(config, taskArg);
       const settings = stageSettings(config, { plans: opts.plansIdentifier, trainer, epochs: opts.epochs, iters: opts.iters });
+      assertKnownTrainer(trainerFor(configuration, settings.trainer), config.training.trainerPaths);
       const plansIdentifier = plansIdentifierFor(settings, configuration);
       const plansFile = taskPlansFile(paths, plansIdentifier, configuration);
       if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${taskArg}\` and \`nnunet preprocess -t ${taskArg}\` first`);
@@ -63,7 +64,7 @@ export function register(program: Command): void {
       try {
         const result = await runTrainingFold(
           { paths, plansFile, plansIdentifier, configuration, fold, trainer: settings.trainer, epochs: settings.epochs, iterationsPerEpoch: settings.iterationsPerEpoch, continueTraining: opts.continue, saveSoftmax: opts.npz,
-            validation: validationFromFlags(opts) },
+            validation: validationFromFlags(opts), runtime: { trainerPaths: config.training.trainerPaths } },
           {
             shouldStop: () => stop,
             log: opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),

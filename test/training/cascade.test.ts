@@ -26,6 +26,7 @@ import { CASCADE_TRAINER, nextStageFolder as nextStageDir } from '../../activiti
 import { previousStageOneHot, segmentationForNextStage, writeSegFromPrevStage } from '../../activities/inference/cascade';
 import { previousStageFile } from '../../activities/training/dataloader-cases';
 import { runTrainingFold, type TrainFoldInput } from '../../activities/training/train-fold';
+import { readCheckpoint } from '../../activities/training/checkpoint';
 
 interface TwoStageTask { root: string; paths: TaskPaths; plansFile: string; caseIds: string[]; val: string[][] }
 let task: TwoStageTask;
@@ -179,4 +180,23 @@ test('cascade: lowres folds export pred_next_stage, the cascade fold trains and 
   const p3 = await predictTask({ ...common, outputDir: path.join(task.root, 'out3'), folds: [0] });
   assert.deepEqual(p3.lowres?.folds, [0]);
   console.log(`cascade end to end (2 lowres folds, 1 cascade fold, 2 predictions): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+test('cascade trainer variants (_shorter_lowerLR, _EducatedGuess3) train cascade folds on the lowres maps', async () => {
+  // Runs after the test above, which trained the lowres folds whose pred_next_stage maps this fold reads.
+  const name = 'nnUNetTrainerV2CascadeFullRes_shorter_lowerLR';
+  await assert.rejects(runTrainingFold(input('3d_cascade_fullres', 1, 'nnUNetTrainerV2_Adam')), /cannot train 3d_cascade_fullres/);
+  const r = await runTrainingFold(input('3d_cascade_fullres', 1, name));
+  assert.equal(r.status, 'done');
+  if (r.status !== 'done') return;
+  assert.equal(r.foldDir, path.join(task.paths.resultsDir, '3d_cascade_fullres', task.paths.taskName, `${name}__nnUNetPlansv2.1`, 'fold_1'));
+  const plans = readPlansFile(task.plansFile);
+  const debug = JSON.parse(fs.readFileSync(path.join(r.foldDir, 'debug.json'), 'utf8'));
+  assert.equal(debug.input_channels, plans.num_modalities + plans.num_classes);
+  assert.equal(debug.trainer_settings.initialLearningRate, 1e-3);
+  assert.equal(readCheckpoint(r.finalCheckpoint).meta.history.learningRates[0], 1e-3, 'the poly schedule starts at the variant\'s lr');
+  // A cascade augmentation variant: the binary operators on every sample, each label with p 0.33.
+  const guess = await runTrainingFold({ ...input('3d_cascade_fullres', 0, 'nnUNetTrainerV2CascadeFullRes_EducatedGuess3'), runtime: { ...input('3d_cascade_fullres', 0).runtime, skipValidation: true } });
+  assert.equal(guess.status, 'done');
+  if (guess.status === 'done') assert.ok(readCheckpoint(guess.finalCheckpoint).meta.history.trainLosses.every(Number.isFinite));
 });

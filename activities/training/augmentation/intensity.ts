@@ -43,6 +43,16 @@ export function brightnessMultiplicative(x: Channels, range: Range, rng: Rng): v
   }
 }
 
+/** batchgenerators' augment_brightness_additive (per channel): with p per channel, add N(mu, sigma) to the channel. */
+export function brightnessAdditive(x: Channels, p: { mu: number; sigma: number; pPerChannel: number }, rng: Rng): void {
+  for (let c = 0; c < x.channels; c++) {
+    if (!(rng.random() <= p.pPerChannel)) continue;
+    const shift = p.mu + rng.normal(p.sigma);
+    const v = channelView(x, c);
+    for (let i = 0; i < v.length; i++) v[i]! += shift;
+  }
+}
+
 /** Contrast: per channel (x − mean)·f + mean, clipped to the channel's original range (preserve_range). */
 export function contrast(x: Channels, range: Range, rng: Rng): void {
   for (let c = 0; c < x.channels; c++) {

@@ -112,13 +112,13 @@ export function applyBinaryOperator(op: BinaryOperator, mask: Uint8Array, shape:
  * ApplyRandomBinaryOperatorTransform on one sample's image: `channels` are the one-hot previous-stage channels.
  * The caller draws the per-sample probability (0.4).
  */
-export function randomBinaryOperators(image: Channels, channels: readonly number[], radiusRange: readonly [number, number], rng: Rng): void {
+export function randomBinaryOperators(image: Channels, channels: readonly number[], radiusRange: readonly [number, number], rng: Rng, pPerLabel = 1): void {
   const shape = (image.shape.length === 3 ? image.shape : [1, ...image.shape]) as [number, number, number];
   const n = shape[0] * shape[1] * shape[2];
   const order = [...channels];
   rng.shuffle(order);
   for (const c of order) {
-    rng.random(); // p_per_label (1)
+    if (!(rng.random() < pPerLabel)) continue; // p_per_label (nnUNetTrainerV2CascadeFullRes: 1)
     const op = BINARY_OPERATORS[rng.randint(0, BINARY_OPERATORS.length)]!;
     const rows = ballRows(rng.uniform(radiusRange[0], radiusRange[1]));
     const view = image.data.subarray(c * n, (c + 1) * n);

@@ -10,7 +10,7 @@ import { product } from '../../common/numeric';
 import type { Batch } from '../dataloader';
 import type { AugmentationParams } from '../patch-size';
 import { gaussianBlur } from './blur';
-import { brightnessMultiplicative, contrast, gamma, gaussianNoise } from './intensity';
+import { brightnessAdditive, brightnessMultiplicative, contrast, gamma, gaussianNoise } from './intensity';
 import { simulateLowResolution } from './lowres';
 import { mirror } from './mirror';
 import { randomBinaryOperators } from './morphology';
@@ -74,6 +74,8 @@ export function augmentSample(image: Channels, seg: Channels, params: Augmentati
   if (rng.chance(params.noise.pPerSample)) gaussianNoise(img, params.noise.varianceRange, rng);
   if (rng.chance(params.blur.pPerSample)) gaussianBlur(img, params.blur.sigmaRange, params.blur.pPerChannel, rng);
   if (rng.chance(params.brightness.pPerSample)) brightnessMultiplicative(img, params.brightness.multiplierRange, rng);
+  const additive = params.additiveBrightness;
+  if (additive && rng.chance(additive.pPerSample)) brightnessAdditive(img, additive, rng);
   if (rng.chance(params.contrast.pPerSample)) contrast(img, params.contrast.range, rng);
   if (rng.chance(params.lowRes.pPerSample)) simulateLowResolution(img, params.lowRes.zoomRange, params.lowRes.pPerChannel, params.lowRes.ignoreAxes, rng);
   if (rng.chance(params.invertedGamma.pPerSample)) gamma(img, params.invertedGamma.range, true, rng);
@@ -85,7 +87,7 @@ export function augmentSample(image: Channels, seg: Channels, params: Augmentati
   const moved = moveSegAsOneHotToData(img, r.seg, params.cascadeLabels);
   if (rng.chance(params.cascadeMorphology.pPerSample)) {
     const oneHot = params.cascadeLabels.map((_, k) => img.channels + k);
-    randomBinaryOperators(moved.image, oneHot, params.cascadeMorphology.radiusRange, rng);
+    randomBinaryOperators(moved.image, oneHot, params.cascadeMorphology.radiusRange, rng, params.cascadeMorphology.pPerLabel);
   }
   return moved;
 }

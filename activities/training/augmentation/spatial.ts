@@ -36,8 +36,12 @@ export function drawSpatialMatrix(params: AugmentationParams, dim: 2 | 3, rng: R
     }
   }
   if (rng.chance(scaling.pPerSample)) {
-    const s = rng.aroundOne(scaling.range);
-    m = (m ?? [[1, 0, 0], [0, 1, 0], [0, 0, 1]]).map((row) => row.map((v) => v * s));
+    // Independent factors: p_independent_scale_per_axis (1) is drawn, then one factor per axis scales its column.
+    const factors = scaling.independentPerAxis && rng.chance(1)
+      ? Array.from({ length: dim }, () => rng.aroundOne(scaling.range))
+      : new Array<number>(dim).fill(rng.aroundOne(scaling.range));
+    const offset = 3 - dim;
+    m = (m ?? [[1, 0, 0], [0, 1, 0], [0, 0, 1]]).map((row) => row.map((v, j) => (j < offset ? v : v * factors[j - offset]!)));
     if (dim === 2) m[0] = [1, 0, 0];
   }
   return m;
