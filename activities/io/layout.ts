@@ -61,6 +61,9 @@ export const gtSegmentationsFolder = (dir: string): string => path.join(dir, 'gt
 
 export const SPLITS_FILE_NAME = 'splits_final.json';
 export const splitsFile = (paths: Pick<TaskPaths, 'preprocessedDir'>): string => path.join(paths.preprocessedDir, SPLITS_FILE_NAME);
+/** nnU-Net v1's split file; when present beside splits_final.json it wins (docs/interop.md). */
+export const SPLITS_PKL_FILE_NAME = 'splits_final.pkl';
+export const splitsPklFile = (paths: Pick<TaskPaths, 'preprocessedDir'>): string => path.join(paths.preprocessedDir, SPLITS_PKL_FILE_NAME);
 
 /** <plans id>_plans_3D.json / _2D.json: 2d is trained from the 2D plans, every other configuration from the 3D plans. */
 export function plansFileName(plansIdentifier: string, kind: '2d' | '3d'): string {

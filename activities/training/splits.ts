@@ -6,6 +6,7 @@
  * See docs/network.md, 'Splits'.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
@@ -14,7 +15,8 @@ import { MT19937 } from '../common/mt19937';
 export const SPLIT_SEED = 12345;
 export const NUM_SPLITS = 5;
 export { SPLITS_FILE_NAME } from '../io/layout';
-import { SPLITS_FILE_NAME } from '../io/layout';
+import { SPLITS_FILE_NAME, SPLITS_PKL_FILE_NAME } from '../io/layout';
+import { readSplitsPkl } from '../io/nnunet-pickles';
 
 /** One fold: the case ids to train on and to validate on (nnU-Net's {'train': keys, 'val': keys}). */
 export interface FoldSplit {
@@ -104,8 +106,21 @@ export function writeSplitsFile(file: string, splits: readonly FoldSplit[]): voi
   writeJsonAtomic(file, splits);
 }
 
-/** nnU-Net's behaviour: an existing splits file is respected (and validated), otherwise the default is written. */
+/** Reads and validates nnU-Net's splits_final.pkl (a list of OrderedDict{train, val} of numpy str arrays). */
+export function readSplitsPklFile(file: string, caseIds: readonly string[]): FoldSplit[] {
+  const splits = readSplitsPkl(file);
+  validateSplits(splits, caseIds, file);
+  return splits;
+}
+
+/**
+ * nnU-Net's behaviour: an existing splits file is respected (and validated), otherwise the default is written.
+ * nnU-Net's splits_final.pkl beside `file` wins over it: it is the file nnU-Net v1 reads, so a folder shared
+ * with nnU-Net trains the same folds in both.
+ */
 export function loadOrCreateSplits(file: string, caseIds: readonly string[]): FoldSplit[] {
+  const pkl = path.join(path.dirname(file), SPLITS_PKL_FILE_NAME);
+  if (fs.existsSync(pkl)) return readSplitsPklFile(pkl, caseIds);
   if (fs.existsSync(file)) return readSplitsFile(file, caseIds);
   const splits = createDefaultSplits(caseIds);
   writeSplitsFile(file, splits);
