@@ -122,9 +122,13 @@ export function trainedFolds(model: string): Fold[] {
 
 /** The plans a model was trained with, copied into the model folder by training. */
 export const modelPlansFile = (model: string): string => path.join(model, 'plans.json');
+/** nnU-Net v1's copy of the plans in a model folder (read when plans.json is absent, written by export-nnunet). */
+export const modelPlansPklFile = (model: string): string => path.join(model, 'plans.pkl');
 
 /** A checkpoint of a fold by name without extension (model_final_checkpoint, model_latest, model_best). */
 export const checkpointFile = (foldDir: string, name: string): string => path.join(foldDir, `${name}.model`);
+/** nnU-Net v1's model info beside a checkpoint (trainer name, init args, plans): <checkpoint>.model.pkl. */
+export const checkpointInfoFile = (checkpoint: string): string => `${checkpoint}.pkl`;
 
 /** The checkpoint file names training writes. */
 export const CHECKPOINT_FILES = {

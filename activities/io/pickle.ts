@@ -270,7 +270,8 @@ function build(target: PyValue, state: PyValue): void {
   if (target instanceof NumpyArray) setArrayState(target, state);
   else if (target instanceof NumpyDType) target.setState(state);
   else if (target instanceof PyObject) target.state = state;
-  else if (target instanceof Map && state instanceof Map) for (const [k, v] of state) target.set(k, v);
+  // An OrderedDict's state is its instance __dict__ (a state_dict's _metadata), attributes rather than items.
+  else if (target instanceof Map && !(target instanceof PyOrderedDict) && state instanceof Map) for (const [k, v] of state) target.set(k, v);
   else if (target instanceof PyOrderedDict || target instanceof Map || Array.isArray(target) || target instanceof Set) {
     // OrderedDict/defaultdict state carries only instance attributes; nnU-Net's have none worth keeping
   } else throw new TypeError(`cannot set the state of a ${describe(target)}`);

@@ -12,7 +12,11 @@ import type { PlanKind, Plans } from './plans';
 const OUR_FIELDS = ['planner_name', 'plans_kind', 'unet_max_num_features'] as const;
 
 export function readPlansPkl(file: string): Plans {
-  const json = readPlansPklJson(file);
+  return plansFromPklJson(readPlansPklJson(file), file);
+}
+
+/** nnU-Net's plans dict in JSON form (from plans.pkl or a .model.pkl) as our Plans; `file` names the source. */
+export function plansFromPklJson(json: Record<string, unknown>, file: string): Plans {
   const stage0 = (json.plans_per_stage as Record<string, { patch_size?: unknown }>)['0'];
   const patch = stage0?.patch_size;
   if (!Array.isArray(patch) || (patch.length !== 2 && patch.length !== 3)) {
