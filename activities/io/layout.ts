@@ -43,9 +43,12 @@ export function taskPathsFor(rawDir: string, roots: LayoutRoots): TaskPaths {
     rawDir: path.resolve(rawDir),
     croppedDir: path.resolve(croppedTasksFolder(roots.rawDataBase), taskName),
     preprocessedDir: path.resolve(roots.preprocessed, taskName),
-    resultsDir: path.resolve(roots.results, 'nnUNet'),
+    resultsDir: nnunetResultsFolder(roots.results),
   };
 }
+
+/** RESULTS_FOLDER/nnUNet: where nnU-Net v1 (and we) keep the model folders of every configuration. */
+export const nnunetResultsFolder = (results: string): string => path.resolve(results, 'nnUNet');
 
 /** The configuration folders of the results tree (RESULTS_FOLDER/nnUNet/<configuration>). */
 export function configurationFolders(results: string, configurations: readonly string[]): string[] {
