@@ -14,6 +14,12 @@ import type { TaskPaths } from '../../activities/contract';
 import { runFingerprint } from '../../activities/fingerprint/fingerprint';
 import { exportNnunetModel } from '../../activities/inference/export-nnunet';
 import { predictTask } from '../../activities/inference/predict-task';
+import { toCroppedOriginal } from '../../activities/inference/export';
+import { resolveModelConfiguration } from '../../activities/inference/model-configuration';
+import { loadModel } from '../../activities/inference/network-predictor';
+import { predictPreprocessedCase } from '../../activities/inference/predict-case';
+import { readNpzArray } from '../../activities/io/npz';
+import { preprocessTestCaseFor } from '../../activities/preprocessing/test-case';
 import { taskPaths } from '../../activities/io/dataset';
 import { writeDemoDataset } from '../../activities/io/demo';
 import { modelFolder, nnunetResultsFolder } from '../../activities/io/layout';
@@ -94,7 +100,7 @@ test('our predict on the exported folder gives the same segmentation as on our o
 });
 
 const lacks = pythonLacks(['torch', 'nnunet.inference.predict']);
-test('nnU-Net v1 predicts with the exported model and gives our segmentation', { skip: lacks }, () => {
+test('nnU-Net v1 predicts with the exported model and gives our softmax and segmentation', { skip: lacks }, async () => {
   const out = path.join(root, 'nnunet-pred');
   const script = `
 import os, sys
@@ -102,7 +108,7 @@ os.environ['RESULTS_FOLDER'] = sys.argv[1]
 import torch
 torch.set_num_threads(1)
 from nnunet.inference.predict import predict_from_folder
-predict_from_folder(sys.argv[2], sys.argv[3], sys.argv[4], [0], False, 1, 1, None, 0, 1, False,
+predict_from_folder(sys.argv[2], sys.argv[3], sys.argv[4], [0], True, 1, 1, None, 0, 1, False,
                     overwrite_existing=True, mode='normal', overwrite_all_in_gpu=None, mixed_precision=False,
                     step_size=0.5, checkpoint_name='model_final_checkpoint')
 `;
@@ -113,7 +119,26 @@ predict_from_folder(sys.argv[2], sys.argv[3], sys.argv[4], [0], False, 1, 1, Non
     assert.deepEqual(a.shape, b.shape, id);
     let differing = 0;
     for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) differing++;
-    console.log(`${id}: ${differing} of ${a.data.length} voxels differ from nnU-Net's`);
+    const labels = new Set(Array.from(a.data)).size;
+    console.log(`${id}: ${differing} of ${a.data.length} voxels differ from nnU-Net's (${labels} labels present)`);
     assert.equal(differing, 0, `${id}: ${differing} voxels differ from nnU-Net's segmentation`);
+  }
+  // nnU-Net's softmax (float16 on the cropped grid) against ours on the same grid.
+  const rc = resolveModelConfiguration({ paths, modelDir: modelFolder(paths, '3d_fullres', TRAINER, PLANS), configuration: '3d_fullres', plansIdentifier: PLANS, folds: [0], checkpoint: 'model_final_checkpoint' });
+  const model = loadModel(modelFolder(paths, '3d_fullres', TRAINER, PLANS), rc, [0], 'model_final_checkpoint', false);
+  try {
+    for (const id of caseIds()) {
+      const pre = preprocessTestCaseFor(fs.readdirSync(testImages).filter((f) => f.startsWith(`${id}_`)).sort().map((f) => path.join(testImages, f)), rc);
+      const { grid } = await predictPreprocessedCase(pre, model);
+      const mine = toCroppedOriginal(grid, rc.plans.transpose_backward, pre.properties);
+      const theirs = readNpzArray(path.join(out, `${id}.npz`), 'softmax');
+      assert.deepEqual([mine.numClasses, ...mine.shape], theirs.shape, id);
+      let worst = 0;
+      for (let i = 0; i < mine.data.length; i++) worst = Math.max(worst, Math.abs(mine.data[i]! - Number(theirs.data[i])));
+      console.log(`${id}: largest softmax difference ${worst.toExponential(2)} (nnU-Net stores float16)`);
+      assert.ok(worst < 1e-3, `${id}: softmax differs by ${worst}`);
+    }
+  } finally {
+    model.dispose();
   }
 });

@@ -82,13 +82,14 @@ for (const configuration of CONFIGURATIONS) {
   }
 }
 
-/** Voxels whose labels differ although nnU-Net's two best probabilities are more than 1e-4 apart (inside the crop box). */
+/**
+ * Voxels whose labels differ beyond what ties can explain: every difference must sit at a voxel where nnU-Net's
+ * two best probabilities are within 1e-4 (counted on its cropped-grid softmax).
+ */
 function differingVoxelsThatAreNotTies(ours: ArrayLike<number>, theirs: ArrayLike<number>, softmax: Float32Array, shape: number[]): number {
-  let count = 0;
   let differing = 0;
   for (let i = 0; i < ours.length; i++) if (ours[i] !== theirs[i]) differing++;
   if (differing === 0) return 0;
-  // A difference is allowed only at a (near) tie, which the softmax on the cropped grid shows; count maxima gaps.
   const [K, ...crop] = shape as [number, number, number, number];
   const n = crop[0] * crop[1] * crop[2];
   let ties = 0;
@@ -96,8 +97,7 @@ function differingVoxelsThatAreNotTies(ours: ArrayLike<number>, theirs: ArrayLik
     const p = Array.from({ length: K }, (_, k) => softmax[k * n + v]!).sort((a, b) => b - a);
     if (p[0]! - p[1]! <= 1e-4) ties++;
   }
-  count = Math.max(0, differing - ties);
-  return count;
+  return Math.max(0, differing - ties);
 }
 
 test('a model folder of other plans is refused naming the parameter', () => {
@@ -105,4 +105,21 @@ test('a model folder of other plans is refused naming the parameter', () => {
   const other = { ...rc, plans: { ...rc.plans, base_num_features: 16 }, network: { ...rc.network, baseFeatures: 16 } };
   assert.throws(() => loadModel(modelDir, other, [0], 'model_final_checkpoint'), (err: Error) =>
     err instanceof BadInputError && /parameter conv_blocks_context\.0\.blocks\.0\.conv\.weight has shape \(8, 1, 1, 3, 3\), these plans' network needs \(16, 1, 1, 3, 3\)/.test(err.message));
+});
+
+test('-chk model_best: another checkpoint name of an nnU-Net model folder, its .model.pkl beside it', async () => {
+  const results = path.join(tmp, 'results-best');
+  const source = modelFolder(paths, '3d_fullres', TRAINER, PLANS);
+  const bestPaths = { ...paths, resultsDir: path.join(results, 'nnUNet') };
+  const target = modelFolder(bestPaths, '3d_fullres', TRAINER, PLANS);
+  fs.cpSync(source, target, { recursive: true });
+  for (const fold of ['fold_0', 'fold_1']) {
+    for (const ext of ['.model', '.model.pkl']) fs.renameSync(path.join(target, fold, `model_final_checkpoint${ext}`), path.join(target, fold, `model_best${ext}`));
+  }
+  fs.rmSync(path.join(target, 'plans.pkl'));
+  const out = path.join(tmp, 'best');
+  await predictTask({ paths: bestPaths, inputDir: path.join(FIXTURE, 'imagesTs'), outputDir: out, configuration: '3d_fullres', trainer: TRAINER, plansIdentifier: PLANS, checkpoint: 'model_best', tta: false });
+  for (const id of CASES) {
+    assert.deepEqual(readNiftiSync(path.join(out, `${id}.nii.gz`)).data, readNiftiSync(path.join(expectedDir('3d_fullres', false), `${id}.nii.gz`)).data, id);
+  }
 });
