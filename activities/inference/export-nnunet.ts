@@ -12,8 +12,8 @@ import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { writeModelPkl } from '../io/nnunet-pickles';
 import { checkpointFile, checkpointInfoFile, DEFAULT_CHECKPOINT, foldFolder, modelFolder, modelPlansPklFile, nnunetResultsFolder, plansFile as taskPlansFile, postprocessingFile } from '../io/layout';
-import { writeTorchCheckpoint } from '../io/torch-checkpoint';
-import { tuple, type PyValue } from '../io/pickle-values';
+import { nnunetCheckpointExtra, writeTorchCheckpoint } from '../io/torch-checkpoint';
+import type { PyValue } from '../io/pickle-values';
 import { describeUNet } from '../network/architecture';
 import { loadCheckpointWeights } from '../network/checkpoint-file';
 import { checkpointKindOf, loadWeightsFor, stateDictFromWeights } from '../network/torch-weights';
@@ -84,14 +84,8 @@ function exportFold(rc: ResolvedConfiguration, opts: ExportNnunetOptions, from: 
 function checkpointExtras(meta: Record<string, unknown>): Record<string, PyValue> {
   const history = (meta.history ?? {}) as { trainLosses?: number[]; valLosses?: number[]; evalMetrics?: number[] };
   const trainLosses = history.trainLosses ?? [];
-  return {
-    // nnU-Net resets epoch to len(all_tr_losses) when they differ, so keep them equal.
-    epoch: trainLosses.length,
-    optimizer_state_dict: null,
-    lr_scheduler_state_dict: null,
-    plot_stuff: tuple(trainLosses, history.valLosses ?? [], [], history.evalMetrics ?? []),
-    best_stuff: tuple(null, null, null),
-  };
+  // nnU-Net resets epoch to len(all_tr_losses) when they differ, so keep them equal.
+  return nnunetCheckpointExtra({ epoch: trainLosses.length, trainLosses, valLosses: history.valLosses ?? [], evalMetrics: history.evalMetrics ?? [] });
 }
 
 /** nnUNetTrainer's init args: (plans_file, fold, output_folder, dataset_directory, batch_dice, stage, unpack_data, deterministic, fp16). */

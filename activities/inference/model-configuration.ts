@@ -10,7 +10,7 @@ import { BadInputError } from '../common/errors';
 import { readModelPkl } from '../io/nnunet-pickles';
 import { checkpointFile, checkpointInfoFile, foldFolder, modelPlansFile, modelPlansPklFile, plansFile as taskPlansFile } from '../io/layout';
 import { loadConfiguration, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
-import { plansFromPklJson, readPlansPkl } from '../planning/plans-pkl';
+import { plansFromNnunet, readPlansPkl } from '../planning/plans-pkl';
 
 export interface ModelConfigurationWhere {
   paths: TaskPaths;
@@ -44,7 +44,7 @@ export function resolveModelConfiguration(w: ModelConfigurationWhere): ResolvedC
 /** nnU-Net's .model.pkl: its plans, and the stage its trainer was built for (init argument 5) checked. */
 function fromModelPkl(file: string, configuration: Configuration, plansIdentifier: string): ResolvedConfiguration {
   const info = readModelPkl(file);
-  const rc = resolveConfiguration(plansFromPklJson(info.plans, file), file, configuration, { plansIdentifier });
+  const rc = resolveConfiguration(plansFromNnunet(info.plans, file), file, configuration, { plansIdentifier });
   const stage = info.init[5];
   if (typeof stage === 'number' && stage !== rc.stageIndex) {
     throw new BadInputError(`${file}: this ${info.name} model was trained on plans stage ${stage}, but ${configuration} predicts with stage ${rc.stageIndex}; pass the configuration it was trained as (-m)`, file);

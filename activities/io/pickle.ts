@@ -51,12 +51,13 @@ export function readPickleAt(bytes: Uint8Array, options: PickleReadOptions = {})
   }
 }
 
-/** Pickles a value with protocol 4 and writes it atomically. */
-export function writePickle(file: string, value: PyValue): void {
-  writeFileAtomic(file, encodePickle(value));
+/** writePickle(value) gives the protocol 4 bytes; writePickle(file, value) writes them atomically. */
+export function writePickle(value: PyValue): Buffer;
+export function writePickle(file: string, value: PyValue): void;
+export function writePickle(...args: [PyValue] | [string, PyValue]): Buffer | void {
+  if (args.length === 1) return encodePickle(args[0]);
+  writeFileAtomic(args[0], encodePickle(args[1]));
 }
-
-const MARK = Symbol('mark');
 
 const BUILTINS: Record<string, PyCallable> = {
   'collections.OrderedDict': (args) => new PyOrderedDict(args[0] ? iterPairs(args[0]) : []),
@@ -270,10 +271,9 @@ function build(target: PyValue, state: PyValue): void {
   if (target instanceof NumpyArray) setArrayState(target, state);
   else if (target instanceof NumpyDType) target.setState(state);
   else if (target instanceof PyObject) target.state = state;
-  // An OrderedDict's state is its instance __dict__ (a state_dict's _metadata), attributes rather than items.
-  else if (target instanceof Map && !(target instanceof PyOrderedDict) && state instanceof Map) for (const [k, v] of state) target.set(k, v);
-  else if (target instanceof PyOrderedDict || target instanceof Map || Array.isArray(target) || target instanceof Set) {
-    // OrderedDict/defaultdict state carries only instance attributes; nnU-Net's have none worth keeping
+  else if (target instanceof Map || Array.isArray(target) || target instanceof Set) {
+    // the state of a dict/list/set subclass holds instance attributes, not items (a torch state_dict's
+    // _metadata): dropped, as no nnU-Net file needs them
   } else throw new TypeError(`cannot set the state of a ${describe(target)}`);
 }
 

@@ -10,7 +10,7 @@ import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { readBytesSync } from './read-bytes';
 import { encodePickle, readPickleAt, type PyCallable } from './pickle';
-import { float16ToNumber, PyGlobal, PyObject, PyOrderedDict, PyTuple, toPlain, tuple, type PyValue } from './pickle-values';
+import { float16ToNumber, PyFloat, PyGlobal, PyObject, PyOrderedDict, PyTuple, toPlain, tuple, type PyValue } from './pickle-values';
 import type { PickleEmitter } from './pickle-writer';
 
 export type TorchDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -84,7 +84,8 @@ function corrupt(file: string, why: string): BadInputError {
 function readZipFormat(file: string, bytes: Uint8Array): PyValue {
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes);
+    // only data.pkl and the storages are inflated; anything else in the archive is never read
+    members = unzipSync(bytes, { filter: (f) => /^[^/]+\/(data\.pkl|data\/[^/]+)$/.test(f.name) });
   } catch (err) {
     throw corrupt(file, `zip archive unreadable: ${(err as Error).message}`);
   }
@@ -232,6 +233,11 @@ function gatherFloat32(bytes: Uint8Array, dtype: TorchDType, shape: number[], st
   const count = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(count);
   if (count === 0) return out;
+  if (dtype === 'float32' && stride.every((s, i) => s === contiguousStrides(shape)[i])) {
+    // the common case, contiguous float32: one copy (the copy also aligns the bytes for Float32Array)
+    out.set(new Float32Array(new Uint8Array(bytes.subarray(offset * 4, (offset + count) * 4)).buffer));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [read, size] = ELEMENT_READERS[dtype];
   const idx = new Array<number>(shape.length).fill(0);
@@ -293,6 +299,29 @@ export interface TorchCheckpointContent {
   stateDict: Map<string, TensorData> | Record<string, TensorData>;
   /** Other top-level keys (epoch, plot_stuff, ...): Python values as pickle-values.ts describes. */
   extra?: Record<string, PyValue>;
+}
+
+/** Loss history of a finished training, for the keys nnU-Net's load_checkpoint unpacks. */
+export interface NnunetTrainingHistory {
+  epoch: number;
+  trainLosses: number[];
+  valLosses: number[];
+  evalMetrics: number[];
+}
+
+/**
+ * The keys besides state_dict that nnU-Net v1's load_checkpoint_ram reads unconditionally: `epoch` and
+ * `plot_stuff` (train losses, val losses, val losses in train mode, eval metrics), plus empty optimizer and
+ * scheduler states, which it skips when they are None.
+ */
+export function nnunetCheckpointExtra(h: NnunetTrainingHistory): Record<string, PyValue> {
+  const floats = (xs: number[]) => xs.map((x) => new PyFloat(x));
+  return {
+    epoch: h.epoch,
+    optimizer_state_dict: null,
+    lr_scheduler_state_dict: null,
+    plot_stuff: tuple(floats(h.trainLosses), floats(h.valLosses), [], floats(h.evalMetrics)),
+  };
 }
 
 /** Writes a torch.save zip-format file; torch.load gives {..extra, state_dict: OrderedDict of tensors}. */

@@ -12,15 +12,15 @@ import type { PlanKind, Plans } from './plans';
 const OUR_FIELDS = ['planner_name', 'plans_kind', 'unet_max_num_features'] as const;
 
 export function readPlansPkl(file: string): Plans {
-  return plansFromPklJson(readPlansPklJson(file), file);
+  return plansFromNnunet(readPlansPklJson(file), file);
 }
 
-/** nnU-Net's plans dict in JSON form (from plans.pkl or a .model.pkl) as our Plans; `file` names the source. */
-export function plansFromPklJson(json: Record<string, unknown>, file: string): Plans {
-  const stage0 = (json.plans_per_stage as Record<string, { patch_size?: unknown }>)['0'];
+/** nnU-Net's plans dict in JSON form (from plans.pkl or a .model.pkl's 'plans') → our Plans; `source` names it. */
+export function plansFromNnunet(json: Record<string, unknown>, source: string): Plans {
+  const stage0 = (json.plans_per_stage as Record<string, { patch_size?: unknown }> | undefined)?.['0'];
   const patch = stage0?.patch_size;
   if (!Array.isArray(patch) || (patch.length !== 2 && patch.length !== 3)) {
-    throw new BadInputError(`${file}: plans_per_stage[0].patch_size must list 2 or 3 sizes; point at an nnU-Net v1 plans file`, file);
+    throw new BadInputError(`${source}: plans_per_stage[0].patch_size must list 2 or 3 sizes; point at an nnU-Net v1 plans file`, source);
   }
   const kind: PlanKind = patch.length === 2 ? '2d' : '3d';
   return {

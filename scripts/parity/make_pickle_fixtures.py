@@ -94,13 +94,37 @@ def write_model_pkl(preprocessed, work):
     shutil.copy(os.path.join(preprocessed, 'splits_final.pkl'), OUT)
     trainer.save_checkpoint(os.path.join(output_folder, 'model_final_checkpoint.model'))
     shutil.copy(os.path.join(output_folder, 'model_final_checkpoint.model.pkl'), OUT)
+    write_tiny_trainer_checkpoint(preprocessed, work)
+
+
+def write_tiny_trainer_checkpoint(preprocessed, work):
+    """A checkpoint saved by nnU-Net's own trainer (module state_dict, optimizer state, plot_stuff, best_stuff),
+    its network shrunk to 2 base features so that the file stays small."""
+    from nnunet.training.network_training.nnUNetTrainerV2 import nnUNetTrainerV2
+    with open(os.path.join(preprocessed, 'nnUNetPlansv2.1_plans_3D.pkl'), 'rb') as f:
+        plans = pickle.load(f)
+    plans['base_num_features'] = 2
+    tiny_plans = os.path.join(preprocessed, 'tiny_plans_3D.pkl')
+    with open(tiny_plans, 'wb') as f:
+        pickle.dump(plans, f)
+    output_folder = os.path.join(work, 'tiny_trainer')
+    torch.manual_seed(5)
+    trainer = nnUNetTrainerV2(tiny_plans, 0, output_folder, preprocessed, True, 0, False, True, False)
+    trainer.initialize(False)
+    trainer.save_checkpoint(os.path.join(output_folder, 'model_final_checkpoint.model'))
+    shutil.copy(os.path.join(output_folder, 'model_final_checkpoint.model'), os.path.join(OUT, 'nnunet_trainer.model'))
+    state = trainer.network.state_dict()
+    expected = {k: {'shape': list(v.shape), 'sum': float(v.double().sum()), 'first': float(v.flatten()[0])} for k, v in state.items()}
+    with open(os.path.join(OUT, 'nnunet_trainer_expected.json'), 'w') as f:
+        json.dump(expected, f, indent=1)
 
 
 def small_checkpoint():
     """An nnU-Net-shaped checkpoint dict: float32, float16, transposed and sliced tensors, optimizer state."""
     g = torch.Generator().manual_seed(7)
     base = torch.randn(4, 3, 3, 3, 3, generator=g)
-    sd = collections.OrderedDict()
+    sd = torch.nn.Conv3d(1, 1, 1).state_dict()  # a module's state_dict: an OrderedDict with a _metadata attribute
+    sd.clear()
     sd['conv_blocks_context.0.blocks.0.conv.weight'] = base
     sd['conv_blocks_context.0.blocks.0.conv.bias'] = torch.randn(4, generator=g)
     sd['seg_outputs.0.weight'] = torch.randn(3, 4, 1, 1, 1, generator=g).half()

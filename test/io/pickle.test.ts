@@ -86,7 +86,9 @@ function sampleValue(): Map<unknown, unknown> {
 }
 
 test('the writer round-trips through our reader', () => {
-  const back = readPickle(encodePickle(sampleValue())) as Map<unknown, unknown>;
+  const bytes = encodePickle(sampleValue());
+  assert.deepEqual(writePickle(sampleValue()), bytes, 'writePickle(value) gives the bytes');
+  const back = readPickle(bytes) as Map<unknown, unknown>;
   assert.equal(back.get('big'), 2n ** 70n);
   assert.equal(back.get('negbig'), -(2n ** 64n));
   assert.equal(back.get('long_str'), 'x'.repeat(300));
