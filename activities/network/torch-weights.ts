@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { readTorchCheckpoint, type TensorData } from '../io/torch-checkpoint';
 import type { ParamSpec, UNetArchitecture } from './architecture';
-import { CHECKPOINT_MAGIC, loadCheckpointWeights } from './checkpoint-file';
+import { CHECKPOINT_MAGIC, CorruptCheckpointError, loadCheckpointWeights } from './checkpoint-file';
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
@@ -110,7 +110,9 @@ export function checkpointKindOf(file: string): CheckpointKind | undefined {
 
 /** Network weights for this architecture (architecture order) from either checkpoint kind. */
 export function loadWeightsFor(arch: UNetArchitecture, file: string): Float32Array[] {
-  if (checkpointKindOf(file) === 'torch') return weightsFromStateDict(arch, readTorchCheckpoint(file).stateDict, file);
+  const kind = checkpointKindOf(file);
+  if (kind === 'torch') return weightsFromStateDict(arch, readTorchCheckpoint(file).stateDict, file);
+  if (kind === undefined) throw new CorruptCheckpointError(file, 'neither an nnunet-ts checkpoint nor a torch.save file such as nnU-Net v1 writes');
   const { weights, names } = loadCheckpointWeights(file);
   const byName = new Map(names.map((n, i) => [n, weights[i]!]));
   const missing = arch.params.filter((p) => !byName.has(p.name)).map((p) => p.name);
