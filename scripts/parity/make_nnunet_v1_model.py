@@ -15,7 +15,8 @@ nnU-Net's predict_from_folder predicts the test cases with both folds, TTA on an
 as float32 instead of nnU-Net's float16, so the comparison can be tight.
 
 Output layout:
-  results/nnUNet/<cfg>/Task901_V1Tiny/nnUNetTrainerV2__nnUNetPlansv2.1/   the model folders
+  results/nnUNet/<cfg>/Task901_V1Tiny/nnUNetTrainerV2__nnUNetPlansv2.1/   the model folders (2d also has
+      model_latest.model: the final checkpoint's weights in torch's legacy format)
   imagesTs/<case>_0000.nii.gz                                              the test inputs
   expected/<cfg>_tta|notta/<case>.nii.gz, <case>.npz (softmax float32)     nnU-Net's predictions
 """
@@ -136,6 +137,14 @@ def make_model(configuration, fold, preprocessed, results):
     return output_folder
 
 
+def save_legacy_copy(fold_dir):
+    """model_latest.model: the same weights in torch's legacy (pre-1.6) pickle-stream format, as older public models are."""
+    import torch
+    checkpoint = torch.load(os.path.join(fold_dir, 'model_final_checkpoint.model'), map_location='cpu')
+    torch.save(checkpoint, os.path.join(fold_dir, 'model_latest.model'), _use_new_zipfile_serialization=False)
+    shutil.copy(os.path.join(fold_dir, 'model_final_checkpoint.model.pkl'), os.path.join(fold_dir, 'model_latest.model.pkl'))
+
+
 def keep_float32_softmax():
     """nnU-Net exports the softmax as float16; keep float32 so the expected values are exact to ~1e-7."""
     import nnunet.inference.segmentation_export as export
@@ -191,6 +200,8 @@ def main():
             os.makedirs(fold_dst)
             for f in ('model_final_checkpoint.model', 'model_final_checkpoint.model.pkl'):
                 shutil.copy(os.path.join(src, 'fold_%d' % fold, f), fold_dst)
+            if configuration == '2d':
+                save_legacy_copy(fold_dst)
     shutil.rmtree(work)
     print('wrote', os.path.abspath(OUT))
 

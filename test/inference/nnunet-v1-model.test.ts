@@ -123,3 +123,20 @@ test('-chk model_best: another checkpoint name of an nnU-Net model folder, its .
     assert.deepEqual(readNiftiSync(path.join(out, `${id}.nii.gz`)).data, readNiftiSync(path.join(expectedDir('3d_fullres', false), `${id}.nii.gz`)).data, id);
   }
 });
+
+test('-chk model_latest: the same 2d weights in torch\'s legacy (pre-1.6) format give the same softmax', async () => {
+  const { modelDir, rc } = resolved('2d');
+  const model = loadModel(modelDir, rc, [0, 1], 'model_latest', false);
+  try {
+    for (const id of CASES) {
+      const pre = preprocessTestCaseFor([imageOf(id)], rc);
+      const ours = toCroppedOriginal((await predictPreprocessedCase(pre, model)).grid, rc.plans.transpose_backward, pre.properties);
+      const theirs = readNpzArray(path.join(expectedDir('2d', false), `${id}.npz`), 'softmax').data as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < theirs.length; i++) worst = Math.max(worst, Math.abs(ours.data[i]! - theirs[i]!));
+      assert.ok(worst <= 1e-4, `${id}: softmax differs from nnU-Net's by up to ${worst}`);
+    }
+  } finally {
+    model.dispose();
+  }
+});
