@@ -6,6 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +21,8 @@ import { taskPaths } from '../../activities/io/dataset';
 import { modelFolder } from '../../activities/io/layout';
 import { readNiftiSync } from '../../activities/io/nifti';
 import { readNpzArray } from '../../activities/io/npz';
+import { readModelPkl } from '../../activities/io/nnunet-pickles';
+import { readTorchCheckpoint } from '../../activities/io/torch-checkpoint';
 import { preprocessTestCaseFor } from '../../activities/preprocessing/test-case';
 
 const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'nnunet-v1-model');
@@ -139,4 +142,21 @@ test('-chk model_latest: the same 2d weights in torch\'s legacy (pre-1.6) format
   } finally {
     model.dispose();
   }
+});
+
+test('nnunet export-nnunet on nnU-Net\'s own model folder gives back its state_dict, value for value', () => {
+  const out = path.join(tmp, 'exported');
+  const env = { ...process.env, RESULTS_FOLDER: path.join(FIXTURE, 'results'), nnUNet_raw_data_base: path.join(tmp, 'raw'), nnUNet_preprocessed: path.join(tmp, 'preprocessed') };
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'client', 'cli.js'), 'export-nnunet', '-t', '901', '-m', '3d_fullres', '-f', '0', '-o', out], { env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const relative = path.join('nnUNet', '3d_fullres', TASK, `${TRAINER}__${PLANS}`);
+  const original = readTorchCheckpoint(path.join(FIXTURE, 'results', relative, 'fold_0', 'model_final_checkpoint.model')).stateDict;
+  const exported = readTorchCheckpoint(path.join(out, relative, 'fold_0', 'model_final_checkpoint.model')).stateDict;
+  assert.deepEqual([...exported.keys()].sort(), [...original.keys()].sort());
+  for (const [name, t] of original) {
+    assert.deepEqual(exported.get(name)!.shape, t.shape, name);
+    assert.deepEqual(exported.get(name)!.data, t.data, name);
+  }
+  assert.ok(fs.existsSync(path.join(out, relative, 'plans.pkl')));
+  assert.equal(readModelPkl(path.join(out, relative, 'fold_0', 'model_final_checkpoint.model.pkl')).init[5], 0, 'stage');
 });
