@@ -7,11 +7,12 @@
  * See docs/interop.md, "nnU-Net v1 models".
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Configuration, Fold, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { writeModelPkl } from '../io/nnunet-pickles';
-import { checkpointFile, checkpointInfoFile, DEFAULT_CHECKPOINT, foldFolder, modelFolder, modelPlansPklFile, nnunetResultsFolder, plansFile as taskPlansFile, postprocessingFile } from '../io/layout';
+import { checkpointFile, checkpointPklFile, DEFAULT_CHECKPOINT, foldFolder, modelFolder, modelPlansPklFile, networkTrainingOutputFolder, plansFile as taskPlansFile, postprocessingFile } from '../io/layout';
 import { nnunetCheckpointExtra, writeTorchCheckpoint } from '../io/torch-checkpoint';
 import type { PyValue } from '../io/pickle-values';
 import { describeUNet } from '../network/architecture';
@@ -48,7 +49,7 @@ export function exportNnunetModel(opts: ExportNnunetOptions): ExportNnunetResult
   const missing = folds.map((f) => checkpointFile(foldFolder(source, f), checkpoint)).filter((f) => !fs.existsSync(f));
   if (missing.length) throw new BadInputError(`${missing.join(', ')}: checkpoint missing; train these folds, choose others with -f, or another checkpoint with -chk`, missing[0]);
   const rc = resolveModelConfiguration({ paths: opts.paths, modelDir: source, configuration: opts.configuration, plansIdentifier: opts.plansIdentifier, folds, checkpoint });
-  const target = modelFolder({ ...opts.paths, resultsDir: nnunetResultsFolder(opts.outputRoot) }, opts.configuration, opts.trainer, opts.plansIdentifier);
+  const target = modelFolder({ ...opts.paths, resultsDir: networkTrainingOutputFolder(path.resolve(opts.outputRoot)) }, opts.configuration, opts.trainer, opts.plansIdentifier);
   if (target === source) throw new BadInputError(`${opts.outputRoot}: exporting into the model's own results folder would overwrite it; pass another -o`, opts.outputRoot);
   fs.mkdirSync(target, { recursive: true });
   const files: string[] = [];
@@ -72,12 +73,12 @@ function exportFold(rc: ResolvedConfiguration, opts: ExportNnunetOptions, from: 
   fs.mkdirSync(foldDir, { recursive: true });
   const out = checkpointFile(foldDir, checkpoint);
   writeTorchCheckpoint(out, { stateDict: stateDictFromWeights(arch, weights), extra: checkpointExtras(meta) });
-  writeModelPkl(checkpointInfoFile(out), {
+  writeModelPkl(checkpointPklFile(out), {
     init: initArgs(rc, opts, target, fold),
     name: opts.trainer,
     plans: plansAsPklJson(rc.plans),
   });
-  return [out, checkpointInfoFile(out)];
+  return [out, checkpointPklFile(out)];
 }
 
 /** The keys nnU-Net's load_checkpoint_ram reads, from our training history where there is one. */

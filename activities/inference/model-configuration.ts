@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { Configuration, Fold, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { readModelPkl } from '../io/nnunet-pickles';
-import { checkpointFile, checkpointInfoFile, foldFolder, modelPlansFile, modelPlansPklFile, plansFile as taskPlansFile } from '../io/layout';
+import { checkpointFile, checkpointPklFile, foldFolder, modelPlansFile, modelPlansPklFile, plansFile as taskPlansFile } from '../io/layout';
 import { loadConfiguration, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import { plansFromNnunet, readPlansPkl } from '../planning/plans-pkl';
 
@@ -34,7 +34,7 @@ export function plansFileFor(paths: TaskPaths, modelDir: string, configuration: 
 export function resolveModelConfiguration(w: ModelConfigurationWhere): ResolvedConfiguration {
   const { modelDir, configuration, plansIdentifier } = w;
   if (fs.existsSync(modelPlansFile(modelDir))) return loadConfiguration(modelPlansFile(modelDir), configuration, { plansIdentifier });
-  const info = w.folds.map((f) => checkpointInfoFile(checkpointFile(foldFolder(modelDir, f), w.checkpoint))).find((f) => fs.existsSync(f));
+  const info = w.folds.map((f) => checkpointPklFile(checkpointFile(foldFolder(modelDir, f), w.checkpoint))).find((f) => fs.existsSync(f));
   if (info) return fromModelPkl(info, configuration, plansIdentifier);
   const pkl = modelPlansPklFile(modelDir);
   if (fs.existsSync(pkl)) return resolveConfiguration(readPlansPkl(pkl), pkl, configuration, { plansIdentifier });

@@ -43,12 +43,9 @@ export function taskPathsFor(rawDir: string, roots: LayoutRoots): TaskPaths {
     rawDir: path.resolve(rawDir),
     croppedDir: path.resolve(croppedTasksFolder(roots.rawDataBase), taskName),
     preprocessedDir: path.resolve(roots.preprocessed, taskName),
-    resultsDir: nnunetResultsFolder(roots.results),
+    resultsDir: path.resolve(roots.results, 'nnUNet'),
   };
 }
-
-/** RESULTS_FOLDER/nnUNet: where nnU-Net v1 (and we) keep the model folders of every configuration. */
-export const nnunetResultsFolder = (results: string): string => path.resolve(results, 'nnUNet');
 
 /** The configuration folders of the results tree (RESULTS_FOLDER/nnUNet/<configuration>). */
 export function configurationFolders(results: string, configurations: readonly string[]): string[] {
@@ -125,13 +122,9 @@ export function trainedFolds(model: string): Fold[] {
 
 /** The plans a model was trained with, copied into the model folder by training. */
 export const modelPlansFile = (model: string): string => path.join(model, 'plans.json');
-/** nnU-Net v1's copy of the plans in a model folder (read when plans.json is absent, written by export-nnunet). */
-export const modelPlansPklFile = (model: string): string => path.join(model, 'plans.pkl');
 
 /** A checkpoint of a fold by name without extension (model_final_checkpoint, model_latest, model_best). */
 export const checkpointFile = (foldDir: string, name: string): string => path.join(foldDir, `${name}.model`);
-/** nnU-Net v1's model info beside a checkpoint (trainer name, init args, plans): <checkpoint>.model.pkl. */
-export const checkpointInfoFile = (checkpoint: string): string => `${checkpoint}.pkl`;
 
 /** The checkpoint file names training writes. */
 export const CHECKPOINT_FILES = {
@@ -217,3 +210,15 @@ export function predictionsFolder(paths: TaskPaths, winner: string, part?: strin
 
 /** A sweep's report folder: RESULTS_FOLDER/sweeps/<name>. */
 export const sweepReportFolder = (results: string, name: string): string => path.join(results, 'sweeps', name);
+
+// ---- model zips (nnUNet_export_model_to_zip / nnUNet_install_pretrained_model_from_zip) ------------------------
+
+/** RESULTS_FOLDER/nnUNet: nnU-Net's network_training_output_dir, the root model zips are relative to. */
+export const networkTrainingOutputFolder = (results: string): string => path.join(results, 'nnUNet');
+/** nnU-Net's own plans file of a model folder (ours is modelPlansFile). */
+export const modelPlansPklFile = (model: string): string => path.join(model, 'plans.pkl');
+/** The trainer description nnU-Net keeps beside a checkpoint. */
+export const checkpointPklFile = (checkpoint: string): string => `${checkpoint}.pkl`;
+export const networkArchitectureFile = (foldDir: string): string => path.join(foldDir, 'network_architecture.pdf');
+/** Downloaded model zips, kept (and resumed) here until installed: RESULTS_FOLDER/nnUNet/.downloads/<name>. */
+export const downloadedZipFile = (results: string, name: string): string => path.join(networkTrainingOutputFolder(results), '.downloads', name);

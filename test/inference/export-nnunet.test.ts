@@ -22,7 +22,7 @@ import { readNpzArray } from '../../activities/io/npz';
 import { preprocessTestCaseFor } from '../../activities/preprocessing/test-case';
 import { taskPaths } from '../../activities/io/dataset';
 import { writeDemoDataset } from '../../activities/io/demo';
-import { modelFolder, nnunetResultsFolder } from '../../activities/io/layout';
+import { modelFolder, networkTrainingOutputFolder } from '../../activities/io/layout';
 import { readNiftiSync } from '../../activities/io/nifti';
 import { readModelPkl } from '../../activities/io/nnunet-pickles';
 import { readTorchCheckpoint } from '../../activities/io/torch-checkpoint';
@@ -70,7 +70,7 @@ before(async () => {
 });
 after(() => { if (root) fs.rmSync(root, { recursive: true, force: true }); });
 
-const exportedModel = () => modelFolder({ ...paths, resultsDir: nnunetResultsFolder(exportRoot) }, '3d_fullres', TRAINER, PLANS);
+const exportedModel = () => modelFolder({ ...paths, resultsDir: networkTrainingOutputFolder(exportRoot) }, '3d_fullres', TRAINER, PLANS);
 const caseIds = () => fs.readdirSync(ours).filter((f) => f.endsWith('.nii.gz')).map((f) => f.slice(0, -7)).sort();
 
 test('export-nnunet writes the files nnU-Net v1 loads: plans.pkl, a torch checkpoint with Generic_UNet layouts, the .model.pkl', () => {
@@ -92,7 +92,7 @@ test('export-nnunet writes the files nnU-Net v1 loads: plans.pkl, a torch checkp
 
 test('our predict on the exported folder gives the same segmentation as on our own', async () => {
   const out = path.join(root, 'ours-from-export');
-  const exportedPaths = { ...paths, resultsDir: nnunetResultsFolder(exportRoot) };
+  const exportedPaths = { ...paths, resultsDir: networkTrainingOutputFolder(exportRoot) };
   await predictTask({ paths: exportedPaths, inputDir: testImages, outputDir: out, configuration: '3d_fullres', trainer: TRAINER, plansIdentifier: PLANS, tta: false });
   for (const id of caseIds()) {
     assert.deepEqual(readNiftiSync(path.join(out, `${id}.nii.gz`)).data, readNiftiSync(path.join(ours, `${id}.nii.gz`)).data, id);
