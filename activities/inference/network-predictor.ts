@@ -2,8 +2,8 @@
  * The tfjs U-Net as a PatchPredictor: the channel-first patch becomes a [1, ...patch, C] tensor, every
  * mirror variant (all subsets of the mirror axes: 8 in 3D, 4 in 2D; only the identity with TTA off) goes through
  * the network, softmax is applied per pass (v1) and flipped back, and the mean comes back class-first.
- * Models come from the trainer's checkpoints (`<fold>/model_final_checkpoint.model`, training/checkpoint.ts),
- * matched to the network's parameters by name.
+ * Models come from the trainer's checkpoints (`<fold>/model_final_checkpoint.model`, training/checkpoint.ts) or
+ * nnU-Net v1's torch checkpoints (network/torch-weights.ts), matched to the network's parameters by name.
  * See docs/inference.md, 'How a case is predicted'.
  */
 import * as fs from 'node:fs';
@@ -12,7 +12,7 @@ import type { Configuration, Fold } from '../contract';
 import { BadInputError } from '../common/errors';
 import { buildUNet, type UNet } from '../network/unet';
 import type { Plans } from '../planning/plans';
-import { loadCheckpointWeights } from '../network/checkpoint-file';
+import { loadWeightsFor } from '../network/torch-weights';
 import { checkpointFile, foldFolder, trainedFolds } from '../io/layout';
 import { inChannelsOf, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import type { CaseModel } from './predict-case';
@@ -70,7 +70,7 @@ export function loadUNet(plans: Plans, configuration: Configuration, plansFile: 
   return loadUNetFor(resolveConfiguration(plans, plansFile, configuration), checkpointFile);
 }
 
-/** Builds the configuration's U-Net and loads a checkpoint's weights into it, by parameter name. */
+/** Builds the configuration's U-Net and loads a checkpoint's weights into it, by parameter name: ours or nnU-Net v1's torch file. */
 export function loadUNetFor(rc: ResolvedConfiguration, checkpointFile: string): UNet {
   if (!fs.existsSync(checkpointFile)) throw new BadInputError(`${checkpointFile}: checkpoint missing; train this fold first or pick another with -chk`, checkpointFile);
   const { network } = rc;
@@ -78,15 +78,15 @@ export function loadUNetFor(rc: ResolvedConfiguration, checkpointFile: string): 
     inChannels: network.inChannels, numClasses: network.numClasses, deepSupervision: false,
     baseFeatures: network.baseFeatures, maxFeatures: network.maxFeatures,
   });
-  const { weights, names } = loadCheckpointWeights(checkpointFile);
-  const byName = new Map(names.map((n, i) => [n, weights[i]!]));
-  const missing = net.architecture.params.filter((p) => !byName.has(p.name)).map((p) => p.name);
-  if (missing.length) {
+  let weights: Float32Array[];
+  try {
+    weights = loadWeightsFor(net.architecture, checkpointFile);
+  } catch (err) {
     net.dispose();
-    throw new BadInputError(`${checkpointFile}: no weights for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}; the checkpoint was trained with other plans`, checkpointFile);
+    throw err;
   }
   try {
-    net.setWeights(net.architecture.params.map((p) => byName.get(p.name)!));
+    net.setWeights(weights);
   } catch (err) {
     net.dispose();
     throw new BadInputError(`${checkpointFile}: ${(err as Error).message}; the checkpoint was trained with other plans`, checkpointFile);

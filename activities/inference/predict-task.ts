@@ -9,9 +9,10 @@ import * as fs from 'node:fs';
 import type { Configuration, Fold, TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import { loadConfiguration, type ResolvedConfiguration } from '../planning/configuration';
+import type { ResolvedConfiguration } from '../planning/configuration';
 import { readPostprocessingRules, type PostprocessingRules } from '../postprocessing/rules';
-import { checkpointFile, DEFAULT_CHECKPOINT, foldFolder, lowresPredictionsFolder, modelFolder, modelPlansFile, plansFile as taskPlansFile, postprocessingFile } from '../io/layout';
+import { checkpointFile, DEFAULT_CHECKPOINT, foldFolder, lowresPredictionsFolder, modelFolder, postprocessingFile } from '../io/layout';
+import { plansFileFor, resolveModelConfiguration } from './model-configuration';
 import { availableFolds, loadModel } from './network-predictor';
 import { listInputCases, predictFolder, type InputCase, type PredictFolderResult } from './predict-folder';
 
@@ -46,26 +47,18 @@ export interface PredictTaskResult extends PredictFolderResult {
   lowres?: PredictTaskResult;
 }
 
-/** The plans a model was trained with: a copy in the model folder (plans.json) or the task's plans file. */
-export function plansFileFor(paths: TaskPaths, modelDir: string, configuration: Configuration, plansIdentifier: string): string {
-  const own = modelPlansFile(modelDir);
-  if (fs.existsSync(own)) return own;
-  const file = taskPlansFile(paths, plansIdentifier, configuration);
-  if (!fs.existsSync(file)) throw new BadInputError(`${file}: no plans for ${paths.taskName} (and no ${own}); plan and train the task first`, file);
-  return file;
-}
+export { plansFileFor };
 
 interface Resolved { modelDir: string; resolved: ResolvedConfiguration; folds: Fold[]; cases: InputCase[] }
 
 /** Everything checked before any work: plans, input images, folds. */
 function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolved {
   const modelDir = modelFolder(opts.paths, configuration, opts.trainer, opts.plansIdentifier);
-  const plansFile = plansFileFor(opts.paths, modelDir, configuration, opts.plansIdentifier);
-  const resolved = loadConfiguration(plansFile, configuration, { plansIdentifier: opts.plansIdentifier });
-  const cases = opts.cases ?? listInputCases(opts.inputDir, resolved.plans.num_modalities);
   const folds = opts.folds ?? availableFolds(modelDir);
-  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}) for ${configuration}; train it first`, modelDir);
   const checkpoint = opts.checkpoint ?? DEFAULT_CHECKPOINT;
+  const resolved = resolveModelConfiguration({ paths: opts.paths, modelDir, configuration, plansIdentifier: opts.plansIdentifier, folds, checkpoint });
+  const cases = opts.cases ?? listInputCases(opts.inputDir, resolved.plans.num_modalities);
+  if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}) for ${configuration}; train it first`, modelDir);
   const missing = folds.map((f) => checkpointFile(foldFolder(modelDir, f), checkpoint)).filter((f) => !fs.existsSync(f));
   if (missing.length) throw new BadInputError(`${missing.join(', ')}: checkpoint missing; train these folds, choose others with -f, or another checkpoint with -chk`, missing[0]);
   return { modelDir, resolved, folds, cases };

@@ -39,7 +39,12 @@ function plannerFor(kind: PlanKind, dataIdentifier: string): string {
 
 /** Writes plans as nnU-Net's planner pickles them (integer keys, numpy arrays), without our own fields. */
 export function writePlansPkl(file: string, plans: Plans): void {
+  writePlansPklJson(file, plansAsPklJson(plans));
+}
+
+/** Our Plans as nnU-Net's plans dict in JSON form (our own fields left out), e.g. for a .model.pkl. */
+export function plansAsPklJson(plans: Plans): Record<string, unknown> {
   const dict: Record<string, unknown> = { ...plans };
   for (const key of OUR_FIELDS) delete dict[key];
-  writePlansPklJson(file, dict);
+  return dict;
 }

@@ -22,6 +22,7 @@ const modules: Array<{ register: Registrar }> = [
   require('./inspect'),
   require('./train'),
   require('./predict'),
+  require('./export-nnunet'),
   require('./ensemble'),
   require('./find-best'),
   require('./plan-and-preprocess'),
