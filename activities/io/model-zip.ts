@@ -110,35 +110,51 @@ export interface ExportOptions {
   folds: Fold[];
   /** nnU-Net's default; --disable_strict skips missing configurations and postprocessing.json. */
   strict: boolean;
+  /**
+   * A results folder (like paths.resultsDir) holding nnU-Net-format copies of the same models, as
+   * `nnunet export-nnunet` writes them: a member found there (torch .model, .model.pkl, plans.pkl) is packed
+   * instead of ours, so the zip is one nnU-Net v1 can use.
+   */
+  nnunetCopies?: string;
 }
 
 export interface ExportResult { output: string; files: string[]; warnings: string[] }
 
+/** Where a member's bytes come from: the nnU-Net-format copy when there is one, else the file itself. */
+function memberSource(file: string, opts: ExportOptions): string {
+  if (!opts.nnunetCopies) return file;
+  const copy = path.join(opts.nnunetCopies, path.relative(opts.paths.resultsDir, file));
+  return fs.existsSync(copy) ? copy : file;
+}
+
+const memberExists = (file: string, opts: ExportOptions): boolean => fs.existsSync(memberSource(file, opts));
+
 /** The files of one fold: nnU-Net's list; in strict mode every one it copies must be there. */
-function foldMembers(fold: string, strict: boolean, warnings: string[]): string[] {
+function foldMembers(fold: string, opts: ExportOptions, warnings: string[]): string[] {
+  const strict = opts.strict;
   const checkpoint = checkpointFile(fold, CHECKPOINT_NAMES.final);
   const required = [debugFile(fold), checkpoint, progressPlotFile(fold)];
   const missing = required.filter((f) => !fs.existsSync(f));
   if (!fs.existsSync(checkpoint) || (strict && missing.length)) {
     throw new BadInputError(`${fold}: missing ${missing.map((f) => path.basename(f)).join(', ')}; train the fold to the end${strict ? ' or pass --disable_strict' : ''}`, fold);
   }
-  if (!fs.existsSync(checkpointPklFile(checkpoint))) {
+  if (!memberExists(checkpointPklFile(checkpoint), opts)) {
     warnings.push(`${fold}: no ${path.basename(checkpointPklFile(checkpoint))}: nnunet-ts can use this model, nnU-Net v1 cannot (export it with \`nnunet export-nnunet\` first)`);
   }
-  return [...required, checkpointPklFile(checkpoint), networkArchitectureFile(fold)].filter((f) => fs.existsSync(f));
+  return [...required, checkpointPklFile(checkpoint), networkArchitectureFile(fold)].filter((f) => memberExists(f, opts));
 }
 
 function modelMembers(model: string, c: Configuration, opts: ExportOptions, warnings: string[]): string[] {
   const missingFolds = opts.folds.filter((f) => !fs.existsSync(foldFolder(model, f)));
   if (missingFolds.length) throw new BadInputError(`${model}: not all requested folds present (missing ${missingFolds.join(', ')}); pass -f with the folds it has`, model);
-  const plans = [modelPlansPklFile(model), modelPlansFile(model)].filter((f) => fs.existsSync(f));
+  const plans = [modelPlansPklFile(model), modelPlansFile(model)].filter((f) => memberExists(f, opts));
   if (plans.length === 0) throw new BadInputError(`${model}: plans.pkl (or our plans.json) missing, Task ${opts.paths.taskName} model ${c}`, model);
   const pp = postprocessingFile(model);
   if (!fs.existsSync(pp)) {
     if (opts.strict) throw new BadInputError(`${pp}: missing; run nnUNet_determine_postprocessing (or find-best) or pass --disable_strict`, model);
     warnings.push(`${model}: postprocessing.json missing`);
   }
-  return [...opts.folds.flatMap((f) => foldMembers(foldFolder(model, f), opts.strict, warnings)), ...plans, ...(fs.existsSync(pp) ? [pp] : [])];
+  return [...opts.folds.flatMap((f) => foldMembers(foldFolder(model, f), opts, warnings)), ...plans, ...(fs.existsSync(pp) ? [pp] : [])];
 }
 
 /** ensemble_<cfg>__<trainer>__<plans>--<cfg>__<trainer>__<plans> folders made of exported models only (nnU-Net's check_if_valid). */
@@ -169,6 +185,6 @@ export function exportModelZip(opts: ExportOptions): ExportResult {
   }
   if (files.length === 0) throw new BadInputError(`Task ${opts.paths.taskName}: none of ${opts.configurations.join(', ')} is trained under ${root}; nothing to export`, root);
   files.push(...ensembleMembers(opts));
-  writeZipFromFiles(opts.output, files.map((f) => ({ name: path.relative(root, f).split(path.sep).join('/'), file: f })));
+  writeZipFromFiles(opts.output, files.map((f) => ({ name: path.relative(root, f).split(path.sep).join('/'), file: memberSource(f, opts) })));
   return { output: opts.output, files: files.map((f) => path.relative(root, f)), warnings };
 }

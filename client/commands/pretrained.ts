@@ -6,11 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { CONFIGURATIONS, FOLDS, type Configuration } from '../../activities/contract';
-import { CASCADE_TRAINER, DEFAULT_TRAINER, downloadedZipFile, networkTrainingOutputFolder } from '../../activities/io/layout';
+import { CONFIGURATIONS, FOLDS, type Configuration, type Fold, type TaskPaths } from '../../activities/contract';
+import { CASCADE_TRAINER, checkpointFile, DEFAULT_CHECKPOINT, DEFAULT_TRAINER, downloadedZipFile, foldFolder, modelFolder, networkTrainingOutputFolder, trainerFor } from '../../activities/io/layout';
 import { PLANS_IDENTIFIER_V21 } from '../../activities/planning/constants';
 import type { Config } from '../../config';
 import { configFor, printJson, UsageError } from '../context';
@@ -157,13 +158,45 @@ export function register(program: Command): void {
     .action(async (opts: ExportOpts, cmd: Command) => {
       const { exportModelZip } = await import('../../activities/io/model-zip');
       const { paths } = resolveTask(configFor(cmd), opts.task);
-      const r = exportModelZip({
-        paths, output: path.resolve(opts.output), configurations: opts.models ?? ['2d', '3d_lowres', '3d_fullres', '3d_cascade_fullres'],
-        trainer: opts.trainer ?? DEFAULT_TRAINER, cascadeTrainer: opts.cascadeTrainer ?? CASCADE_TRAINER, plans: opts.plans ?? PLANS_IDENTIFIER_V21,
-        folds: (opts.folds ?? FOLDS.map(String)).map(parseFold), strict: !opts.disableStrict,
-      });
+      const configurations = opts.models ?? ['2d', '3d_lowres', '3d_fullres', '3d_cascade_fullres'];
+      const trainerOf = (c: Configuration) => trainerFor(c, opts.trainer ?? DEFAULT_TRAINER, opts.cascadeTrainer ?? CASCADE_TRAINER);
+      const plans = opts.plans ?? PLANS_IDENTIFIER_V21;
+      const folds = (opts.folds ?? FOLDS.map(String)).map(parseFold);
+      const staging = await nnunetCopiesOfOurFolds(paths, configurations, trainerOf, plans, folds);
+      let r;
+      try {
+        r = exportModelZip({
+          paths, output: path.resolve(opts.output), configurations, trainer: opts.trainer ?? DEFAULT_TRAINER,
+          cascadeTrainer: opts.cascadeTrainer ?? CASCADE_TRAINER, plans, folds, strict: !opts.disableStrict,
+          ...(staging ? { nnunetCopies: networkTrainingOutputFolder(staging) } : {}),
+        });
+      } finally {
+        if (staging) fs.rmSync(staging, { recursive: true, force: true });
+      }
       for (const w of r.warnings) console.error(`WARNING: ${w}`);
       if (opts.json) printJson(r);
       else console.log(`${r.files.length} files -> ${r.output}`);
     });
+}
+
+/**
+ * Folds trained here hold our checkpoint format, which nnU-Net v1 cannot load: write nnU-Net-format copies of them
+ * (torch .model, .model.pkl, plans.pkl, as `nnunet export-nnunet` does) into a private staging folder, so the zip
+ * packs those instead. Returns the staging results root, or undefined when every fold is already nnU-Net's.
+ */
+async function nnunetCopiesOfOurFolds(
+  paths: TaskPaths, configurations: Configuration[], trainerOf: (c: Configuration) => string, plans: string, folds: Fold[],
+): Promise<string | undefined> {
+  const { checkpointKindOf } = await import('../../activities/network/torch-weights');
+  const isOurs = (file: string) => fs.existsSync(file) && checkpointKindOf(file) === 'nnunet-ts';
+  let staging: string | undefined;
+  for (const c of configurations) {
+    const model = modelFolder(paths, c, trainerOf(c), plans);
+    const ours = folds.filter((f) => isOurs(checkpointFile(foldFolder(model, f), DEFAULT_CHECKPOINT)));
+    if (ours.length === 0) continue;
+    const { exportNnunetModel } = await import('../../activities/inference/export-nnunet');
+    staging ??= fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-export-'));
+    exportNnunetModel({ paths, configuration: c, trainer: trainerOf(c), plansIdentifier: plans, outputRoot: staging, folds: ours });
+  }
+  return staging;
 }

@@ -26,6 +26,8 @@ import { modelFolder, networkTrainingOutputFolder } from '../../activities/io/la
 import { readNiftiSync } from '../../activities/io/nifti';
 import { readModelPkl } from '../../activities/io/nnunet-pickles';
 import { readTorchCheckpoint } from '../../activities/io/torch-checkpoint';
+import { extractZipEntry, listZip } from '../../activities/io/zip-archive';
+import { runCli } from '../client/cli-helpers';
 import { plan } from '../../activities/planning/activity';
 import { readPlansFile, writePlansFile } from '../../activities/planning/plans-file';
 import { stages } from '../../activities/planning/plans';
@@ -40,10 +42,11 @@ let paths: TaskPaths;
 let testImages: string;
 let exportRoot: string;
 let ours: string;
+let roots: { rawDataBase: string; preprocessed: string; results: string };
 
 before(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-export-'));
-  const roots = { rawDataBase: path.join(root, 'raw'), preprocessed: path.join(root, 'preprocessed'), results: path.join(root, 'results') };
+  roots = { rawDataBase: path.join(root, 'raw'), preprocessed: path.join(root, 'preprocessed'), results: path.join(root, 'results') };
   const demo = await writeDemoDataset(roots.rawDataBase, { taskId: 992, cases: 4, testCases: 2, seed: 9 });
   paths = taskPaths(demo.outDir, roots);
   testImages = path.join(demo.outDir, 'imagesTs');
@@ -97,6 +100,25 @@ test('our predict on the exported folder gives the same segmentation as on our o
   for (const id of caseIds()) {
     assert.deepEqual(readNiftiSync(path.join(out, `${id}.nii.gz`)).data, readNiftiSync(path.join(ours, `${id}.nii.gz`)).data, id);
   }
+});
+
+test('nnUNet_export_model_to_zip on a model trained here packs the nnU-Net-format checkpoint, not ours', () => {
+  const zip = path.join(root, 'Task992.zip');
+  const env = { nnUNet_raw_data_base: roots.rawDataBase, nnUNet_preprocessed: roots.preprocessed, RESULTS_FOLDER: roots.results };
+  const r = runCli(['pretrained', 'export', '-t', '992', '-o', zip, '-m', '3d_fullres', '-f', '0', '--disable-strict'], { env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /nnU-Net v1 cannot/, 'no warning that nnU-Net cannot load it');
+  const entries = listZip(zip);
+  const member = (suffix: string) => entries.find((e) => e.name.endsWith(suffix));
+  const model = member('fold_0/model_final_checkpoint.model');
+  assert.ok(model && member('fold_0/model_final_checkpoint.model.pkl') && member(`${TRAINER}__${PLANS}/plans.pkl`), entries.map((e) => e.name).join(', '));
+  const unpacked = path.join(root, 'unzipped.model');
+  extractZipEntry(zip, model, unpacked);
+  const packed = readTorchCheckpoint(unpacked).stateDict;
+  const exported = readTorchCheckpoint(path.join(exportedModel(), 'fold_0', 'model_final_checkpoint.model')).stateDict;
+  assert.deepEqual([...packed.keys()], [...exported.keys()]);
+  for (const [name, t] of exported) assert.deepEqual(packed.get(name)!.data, t.data, name);
+  assert.equal(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('nnunet-export-') && !root.endsWith(d)).some((d) => fs.existsSync(path.join(os.tmpdir(), d, 'nnUNet'))), false, 'staging folder removed');
 });
 
 const lacks = pythonLacks(['torch', 'nnunet.inference.predict']);
