@@ -25,6 +25,9 @@ const modules: Array<{ register: Registrar }> = [
   require('./ensemble'),
   require('./find-best'),
   require('./plan-and-preprocess'),
+  require('./determine-postprocessing'),
+  require('./plot-task-pngs'),
+  require('./change-trainer-class'),
 ];
 
 export function registerAll(program: Command): void {
