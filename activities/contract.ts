@@ -156,6 +156,8 @@ export interface FindBestInput {
   configurations: Configuration[];
   folds: Fold[];
   strict?: boolean;
+  /** nnU-Net's --disable_postprocessing: no postprocessing.json for any candidate, no -pp in the printed commands. */
+  disablePostprocessing?: boolean;
 }
 export interface CandidateResult {
   name: string;
