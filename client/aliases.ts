@@ -276,7 +276,7 @@ export function helpText(alias: string): string {
   const what = (flag: string): string => {
     const r = rules[flag];
     if (!r) return 'not accepted here';
-    return 'to' in r ? `-> nnunet ${r.to}` : 'ignore' in r ? `accepted, no effect: ${r.ignore}` : `refused: ${r.refuse}`;
+    return 'to' in r ? `-> ${r.to}` : 'ignore' in r ? `accepted, no effect: ${r.ignore}` : `refused: ${r.refuse}`;
   };
   const lines = optionLines(alias).map((l) => `${l.padEnd(48)} ${what(l.trim().split(/[ ,]/)[0])}`);
   return [usageLine(alias), '', `${alias}: nnU-Net's command, run by nnunet-ts (docs/cli.md).`, '', 'options:', '  -h, --help', ...lines].join('\n');
