@@ -147,11 +147,12 @@ test('nnU-Net v1\'s documented command lines run on a demo task with a tiny budg
       assert.match(commands[0], new RegExp(`^nnUNet_predict -i FOLDER_WITH_TEST_CASES -o OUTPUT_FOLDER_MODEL1 -tr nnUNetTrainerV2 -ctr nnUNetTrainerV2CascadeFullRes -m (2d|3d_fullres) -p nnUNetPlansv2\\.1 -t ${TASK}`));
     });
 
-    await t.test('every printed prediction command, as printed', async () => {
+    await t.test('every printed prediction command, as printed (plus --disable_tta for the budget)', async () => {
       const folders: Record<string, string> = { FOLDER_WITH_TEST_CASES: imagesTs, OUTPUT_FOLDER_MODEL1: tmp('model1'), OUTPUT_FOLDER_MODEL2: tmp('model2'), OUTPUT_FOLDER: tmp('final') };
       for (const line of commands) {
         const argv = line.split(' ').map((w) => folders[w] ?? w);
-        await ok(env, argv);
+        // the budget: no mirroring (an nnU-Net flag too); everything else exactly as printed
+        await ok(env, argv[0] === 'nnUNet_predict' ? [...argv, '--disable_tta'] : argv);
       }
       const final = commands.some((c) => c.startsWith('nnUNet_ensemble')) ? tmp('final') : tmp('model1');
       assert.equal(niftis(final).length, 2, 'both test cases');
