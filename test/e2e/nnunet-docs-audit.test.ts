@@ -56,7 +56,10 @@ async function ok(env: Record<string, string>, line: string[]): Promise<Ran> {
 
 const niftis = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.nii.gz')).sort();
 
-test('nnU-Net v1\'s documented command lines run on a demo task with a tiny budget', { timeout: 1_800_000 }, async (t) => {
+// About 10 minutes on a busy 2-core machine (ten trainings, then predictions with five folds): run on request.
+const skip = process.env.NNUNET_AUDIT === '1' ? false : 'set NNUNET_AUDIT=1 to run the audit of nnU-Net\'s documented command lines (about 10 minutes)';
+
+test('nnU-Net v1\'s documented command lines run on a demo task with a tiny budget', { skip, timeout: 1_800_000 }, async (t) => {
   assertBuilt();
   const data = makeDataEnv('audit');
   const env = { ...data.env, NNUNET_LOG_LEVEL: 'warn' };
@@ -159,7 +162,8 @@ test('nnU-Net v1\'s documented command lines run on a demo task with a tiny budg
       assert.ok(fs.existsSync(path.join(final, 'postprocessing.json')), 'the chosen postprocessing was applied');
     });
 
-    await t.test('nnUNet_predict for each configuration with -z, then nnUNet_ensemble -f A B -o OUT -pp FILE', async () => {
+    await t.test('nnUNet_predict for each configuration with -z, then nnUNet_ensemble -f A B -o OUT -pp FILE', async (st) => {
+      if (commands.some((c) => c.startsWith('nnUNet_ensemble'))) return st.skip('the printed commands above were these (an ensemble won)');
       for (const c of TRAINED) await ok(env, ['nnUNet_predict', '-i', imagesTs, '-o', tmp(`pred_${c}`), '-t', TASK, '-m', c, '-z', '--disable_tta']);
       const ensemble = fs.readdirSync(path.join(results, 'ensembles', TASK)).find((d) => d.startsWith('ensemble_'))!;
       const pp = path.join(results, 'ensembles', TASK, ensemble, 'postprocessing.json');
