@@ -57,7 +57,7 @@ async function ok(env: Record<string, string>, line: string[]): Promise<Ran> {
 const niftis = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.nii.gz')).sort();
 
 // About 10 minutes on a busy 2-core machine (ten trainings, then predictions with five folds): run on request.
-const skip = process.env.NNUNET_AUDIT === '1' ? false : 'set NNUNET_AUDIT=1 to run the audit of nnU-Net\'s documented command lines (about 10 minutes)';
+const skip = process.env.NNUNET_AUDIT === '1' ? false : 'set NNUNET_AUDIT=1 to run the audit of nnU-Net\'s documented command lines (about 5 minutes)';
 
 test('nnU-Net v1\'s documented command lines run on a demo task with a tiny budget', { skip, timeout: 1_800_000 }, async (t) => {
   assertBuilt();
