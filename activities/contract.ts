@@ -158,6 +158,8 @@ export interface FindBestInput {
   configurations: Configuration[];
   folds: Fold[];
   strict?: boolean;
+  /** nnU-Net's --disable_postprocessing: no postprocessing.json for any candidate, no -pp in the printed commands. */
+  disablePostprocessing?: boolean;
 }
 export interface CandidateResult {
   name: string;
@@ -185,6 +187,16 @@ export interface PostprocessInput {
 }
 export interface PostprocessOutput { postprocessingFile: string; removeAllButLargestForeground: boolean; forClasses: number[]; diceBefore: number; diceAfter: number }
 
+/** The test set (the raw task's imagesTs) predicted with find-best's winner and its postprocessing. */
+export interface PredictTestSetInput {
+  paths: TaskPaths;
+  winner: CandidateResult;
+  trainer: string;
+  plansIdentifier: string;
+  plansIdentifiers?: PlansIdentifiers;
+}
+export interface PredictTestSetOutput { outputDir: string; cases: number }
+
 /** The activity interface the workflows proxy. Names are the registered activity names. */
 export interface PipelineActivities {
   verifyDataset(input: VerifyInput): Promise<VerifyOutput>;
@@ -194,4 +206,5 @@ export interface PipelineActivities {
   train(input: TrainInput): Promise<TrainOutput>;
   findBestConfiguration(input: FindBestInput): Promise<FindBestOutput>;
   postprocess(input: PostprocessInput): Promise<PostprocessOutput>;
+  predictTestSet(input: PredictTestSetInput): Promise<PredictTestSetOutput>;
 }

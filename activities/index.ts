@@ -11,7 +11,7 @@ import { fingerprint } from './fingerprint/activity';
 import { plan } from './planning/activity';
 import { preprocess } from './preprocessing/activity';
 import { train } from './training/activity';
-import { findBestConfiguration } from './ensembling/activity';
+import { findBestConfiguration, predictTestSet } from './ensembling/activity';
 import { postprocess } from './postprocessing/activity';
 
 /** The pipeline's activities, run with this worker's settings (from its Config). */
@@ -24,5 +24,6 @@ export function createPipelineActivities(settings: WorkerSettings = {}): Pipelin
     train: (input) => train(input, settings),
     findBestConfiguration,
     postprocess,
+    predictTestSet: (input) => predictTestSet(input, settings),
   };
 }

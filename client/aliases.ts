@@ -9,6 +9,7 @@ import { registerAll } from './commands';
 import { UsageError } from './context';
 import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
 import { PRETRAINED_ALIASES } from './pretrained-aliases';
+import { canonicalArgv, defaultsFor, optionLines, usageLine } from './nnunet-argparse';
 
 type Arity = 0 | 1 | '+';
 /** `to`: our option; `ignore`: accepted, no effect (why); `refuse`: not supported (why). */
@@ -24,9 +25,14 @@ export class NotImplementedYet extends Error {
   readonly exitCode = 1;
 }
 
-/** Splits nnU-Net argv by a flag table; unknown flags are usage errors naming the alias. */
-export function parseNnunetArgs(alias: string, argv: string[], rules: Record<string, FlagRule>): ParsedArgs {
+/**
+ * Splits nnU-Net argv by a flag table; unknown flags are usage errors naming the alias. Every spelling nnU-Net's
+ * argparse takes (long forms, `--flag=value`, unique prefixes of long names) is read as the table's key, and
+ * nnU-Net's defaults that matter (nnUNet_predict -m 3d_fullres) are filled in.
+ */
+export function parseNnunetArgs(alias: string, rawArgv: string[], rules: Record<string, FlagRule>): ParsedArgs {
   const out: ParsedArgs = { positionals: [], flags: new Map(), notes: [] };
+  const argv = canonicalArgv(alias, rawArgv);
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (!token.startsWith('-') || /^-\d/.test(token)) {
@@ -50,6 +56,7 @@ export function parseNnunetArgs(alias: string, argv: string[], rules: Record<str
     }
     out.flags.set(token, [...(out.flags.get(token) ?? []), ...values]);
   }
+  for (const [name, values] of defaultsFor(alias, new Set(out.flags.keys()))) if (rules[name] && 'to' in rules[name]) out.flags.set(name, values);
   return out;
 }
 
@@ -128,6 +135,8 @@ const PREDICT_RULES: Record<string, FlagRule> = {
   '--disable_tta': { arity: 0, to: '--disable-tta' },
   '--step_size': { arity: 1, to: '--step-size' },
   '--overwrite_existing': { arity: 0, to: '--overwrite' },
+  '--part_id': { arity: 1, to: '--part-id' },
+  '--num_parts': { arity: 1, to: '--num-parts' },
   '--disable_mixed_precision': { arity: 0, ignore: 'inference runs in float32' },
   '--num_threads_preprocessing': { arity: 1, ignore: 'set nnUNet_def_n_proc instead' },
   '--num_threads_nifti_save': { arity: 1, ignore: 'set nnUNet_def_n_proc instead' },
@@ -140,9 +149,50 @@ const ENSEMBLE_RULES: Record<string, FlagRule> = {
   '-o': { arity: 1, to: '--output' },
   '-pp': { arity: 1, to: '--postprocessing-file' },
   '--npz': { arity: 0, to: '--npz' },
+  '-t': { arity: 1, ignore: 'the ensemble is written by this process' },
 };
 
-/** nnUNet_train CONFIG TRAINER TASK FOLD → `nnunet run` with exactly that configuration, fold and trainer. */
+const CONVERT_DECATHLON_RULES: Record<string, FlagRule> = {
+  '-i': { arity: 1, to: '--input' },
+  '-output_task_id': { arity: 1, to: '--task' },
+  '-p': { arity: 1, ignore: 'the conversion runs in this process' },
+};
+
+const DETERMINE_POSTPROCESSING_RULES: Record<string, FlagRule> = {
+  '-m': { arity: 1, to: '--configuration' },
+  '-t': { arity: 1, to: '--task' },
+  '-tr': { arity: 1, to: '--trainer' },
+  '-pl': { arity: 1, to: '--plans' },
+  '-val': { arity: 1, to: '--val-folder' },
+};
+
+const EVALUATE_FOLDER_RULES: Record<string, FlagRule> = {
+  '-ref': { arity: 1, to: '--ref' },
+  '-pred': { arity: 1, to: '--pred' },
+  '-l': { arity: '+', to: '--labels' },
+};
+
+const PLOT_TASK_PNGS_RULES: Record<string, FlagRule> = {
+  '-t': { arity: 1, to: '--task' },
+  '-o': { arity: 1, to: '--output' },
+  '-modality_idx': { arity: 1, to: '--modality' },
+  '--use_raw': { arity: 0, to: '--use-raw' },
+  '-num_processes': { arity: 1, ignore: 'the pictures are drawn by this process' },
+};
+
+const CHANGE_TRAINER_RULES: Record<string, FlagRule> = {
+  '-i': { arity: 1, to: '--input' },
+  '-tr': { arity: 1, to: '--trainer' },
+};
+
+/** nnUNet_train_DP / _DDP's own flags; the rest are nnUNet_train's. */
+const MULTI_GPU_RULES: Record<string, FlagRule> = {
+  '-gpus': { arity: 1, ignore: 'one fold trains on one GPU here; train several folds at once instead (one per GPU worker, docs/cli.md)' },
+  '--dbs': { arity: 0, ignore: 'the batch size is the plans\' (one GPU)' },
+  '--local_rank': { arity: 1, ignore: 'one process trains the fold' },
+};
+
+/** nnUNet_train CONFIG TRAINER TASK FOLD CONFIG TRAINER TASK FOLD → `nnunet run` with exactly that configuration, fold and trainer. */
 function translateTrain(alias: string, parsed: ParsedArgs): string[][] {
   if (parsed.positionals.length !== 4) {
     throw new UsageError(`${alias}: usage: nnUNet_train CONFIGURATION TRAINER TASK FOLD [--npz] [-c] (got ${parsed.positionals.length} positional arguments)`);
@@ -174,15 +224,39 @@ function translateFindBest(alias: string, parsed: ParsedArgs): string[][] {
   return required(alias, parsed, '-t').map((t) => ['find-best', '-t', t, ...forward(parsed, FIND_BEST_RULES, ['-t'])]);
 }
 
+interface AliasSpec { rules: Record<string, FlagRule>; translate: (alias: string, p: ParsedArgs) => string[][] }
+
 /** Each alias: its flag table and the `nnunet` argv lists (steps, run in order) a command line becomes. */
-export const ALIASES: Record<string, { rules: Record<string, FlagRule>; translate: (alias: string, p: ParsedArgs) => string[][] }> = {
+export const ALIASES: Record<string, AliasSpec> = {
   nnUNet_plan_and_preprocess: { rules: PLAN_RULES, translate: translatePlanAndPreprocess },
   nnUNet_train: { rules: TRAIN_RULES, translate: translateTrain },
   nnUNet_find_best_configuration: { rules: FIND_BEST_RULES, translate: translateFindBest },
   nnUNet_predict: { rules: PREDICT_RULES, translate: (_a, p) => [['predict', ...forward(p, PREDICT_RULES)]] },
   nnUNet_ensemble: { rules: ENSEMBLE_RULES, translate: (_a, p) => [['ensemble', ...forward(p, ENSEMBLE_RULES)]] },
   ...PRETRAINED_ALIASES,
+  nnUNet_convert_decathlon_task: { rules: CONVERT_DECATHLON_RULES, translate: (a, p) => [['convert-msd', '--input', required(a, p, '-i')[0], ...forward(p, CONVERT_DECATHLON_RULES, ['-i'])]] },
+  nnUNet_determine_postprocessing: { rules: DETERMINE_POSTPROCESSING_RULES, translate: (_a, p) => [['determine-postprocessing', ...forward(p, DETERMINE_POSTPROCESSING_RULES)]] },
+  nnUNet_evaluate_folder: { rules: EVALUATE_FOLDER_RULES, translate: (_a, p) => [['evaluate', ...forward(p, EVALUATE_FOLDER_RULES)]] },
+  nnUNet_plot_task_pngs: { rules: PLOT_TASK_PNGS_RULES, translate: (_a, p) => [['plot-task-pngs', ...forward(p, PLOT_TASK_PNGS_RULES)]] },
+  nnUNet_change_trainer_class: { rules: CHANGE_TRAINER_RULES, translate: (_a, p) => [['change-trainer-class', ...forward(p, CHANGE_TRAINER_RULES)]] },
+  nnUNet_train_DP: multiGpuTrain('nnUNet_train_DP'),
+  nnUNet_train_DDP: multiGpuTrain('nnUNet_train_DDP'),
 };
+
+/**
+ * nnUNet_train_DP / _DDP: one fold over several GPUs in nnU-Net. Here the fold trains on one GPU, as nnUNet_train
+ * does (the same translation, so the same flags); the multi-GPU path is several folds at once, one per GPU worker.
+ */
+function multiGpuTrain(alias: string): AliasSpec {
+  const train = (): AliasSpec => ALIASES.nnUNet_train;
+  return {
+    rules: { ...TRAIN_RULES, ...MULTI_GPU_RULES },
+    translate: (_a, p) => {
+      p.notes.push(`${alias} trains the fold on one GPU (nnunet-ts does not split one fold over GPUs); to use several GPUs, start one \`nnunet worker --queue gpu\` per GPU and train several folds at once`);
+      return train().translate(alias, p);
+    },
+  };
+}
 
 /** The `nnunet` argv lists an nnU-Net command line stands for (plus notes on ignored flags). */
 export function translateAlias(alias: string, argv: string[]): { steps: string[][]; notes: string[] } {
@@ -198,12 +272,22 @@ function program(): Command {
   return p;
 }
 
+/** argparse's usage line, then every spelling of every option and where it goes here. */
+export function helpText(alias: string): string {
+  const rules = ALIASES[alias]?.rules ?? {};
+  const what = (flag: string): string => {
+    const r = rules[flag];
+    if (!r) return 'not accepted here';
+    return 'to' in r ? `-> ${r.to}` : 'ignore' in r ? `accepted, no effect: ${r.ignore}` : `refused: ${r.refuse}`;
+  };
+  const lines = optionLines(alias).map((l) => `${l.padEnd(48)} ${what(l.trim().split(/[ ,]/)[0])}`);
+  return [usageLine(alias), '', `${alias}: nnU-Net's command, run by nnunet-ts (docs/cli.md).`, '', 'options:', '  -h, --help', ...lines].join('\n');
+}
+
 /** Runs an alias: translates, checks every step's command exists, then runs the steps in order. */
 export async function runAlias(alias: string, argv: string[]): Promise<void> {
   if (argv.includes('-h') || argv.includes('--help')) {
-    const spec = ALIASES[alias];
-    console.log(`${alias}: nnU-Net's command, run by nnunet-ts.\noptions: ${Object.keys(spec?.rules ?? {}).join(' ')}\n` +
-      'Each invocation becomes one or more `nnunet` commands; see `nnunet --help` and docs/cli.md.');
+    console.log(helpText(alias));
     return;
   }
   const { steps, notes } = translateAlias(alias, argv);

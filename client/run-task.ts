@@ -17,7 +17,7 @@ import { startOrAttachTask, describeTaskState, taskWorkflowIdFor } from './tempo
 import { renderTaskState } from './render/tree';
 import { watchTask } from './render/watch';
 import { outcomeLines, readTaskView } from './task-view';
-import { taskInput, type RunFlags } from './task-input';
+import { predictTestSet, taskInput, type RunFlags } from './task-input';
 
 /** Messages for the person go to stderr when stdout carries JSON. */
 const sayTo = (json: boolean | undefined) => (m: string): void => {
@@ -155,7 +155,7 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
     flags = { ...flags, epochs: DEMO_SCHEDULE.epochs, iters: DEMO_SCHEDULE.iterationsPerEpoch };
     say(`demo schedule: ${DEMO_SCHEDULE.epochs} epochs x ${DEMO_SCHEDULE.iterationsPerEpoch} iterations per fold (--epochs/--iters change it)`);
   }
-  const input = taskInput(config, paths, flags);
+  const input = taskInput(config, paths, { ...flags, predict: predictTestSet(paths, flags) });
   const validationNote = input.options?.validation && `fold validation: ${describeValidation(input.options.validation)} `
     + `(faster; the CV Dice differs slightly from nnU-Net's default: ${describeValidation(DEFAULT_VALIDATION)})`;
   if (validationNote) say(validationNote);

@@ -3,7 +3,10 @@
  * `nnunet plan-and-preprocess --via-temporal`). Apart from the command modules so that the run command's
  * implementation (run-task.ts) and its registration (commands/run.ts) do not import each other.
  */
+import * as fs from 'node:fs';
 import type { Config } from '../config';
+import { testImagesFolder } from '../activities/io/layout';
+import { UsageError } from './context';
 import type { Configuration, Fold, TaskPaths } from '../activities/contract';
 import type { TaskWorkflowInput } from '../workflows/options';
 import { validationFromFlags, type ValidationFlags } from './options';
@@ -19,6 +22,8 @@ export interface RunFlags extends ValidationFlags {
   epochs?: number;
   iters?: number;
   findBest?: boolean;
+  /** Predict imagesTs at the end (nnunet run sets it with predictTestSet; other callers leave it off). */
+  predict?: boolean;
   verify?: boolean;
   npz?: boolean;
   rerun?: boolean;
@@ -30,6 +35,14 @@ export interface RunFlags extends ValidationFlags {
 
 /** The task workflow's input: the run's flags, plus the planner and process flags of plan-and-preprocess --via-temporal. */
 export type TaskInputFlags = RunFlags & Pick<SettingsFlags, 'processes' | 'lowresProcesses' | 'pl3d' | 'pl2d'>;
+
+/** nnunet run's --predict / --no-predict: on by default when the task has imagesTs and find-best runs. */
+export function predictTestSet(paths: TaskPaths, flags: Pick<RunFlags, 'predict' | 'findBest'>): boolean {
+  const hasTestImages = fs.existsSync(testImagesFolder(paths));
+  if (flags.predict === true && !hasTestImages) throw new UsageError(`--predict: ${testImagesFolder(paths)} does not exist; leave out --predict`);
+  if (flags.predict === true && flags.findBest === false) throw new UsageError('--predict needs find-best (it predicts with its winner); leave out --no-find-best');
+  return flags.findBest !== false && (flags.predict ?? hasTestImages);
+}
 
 export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlags): TaskWorkflowInput {
   const validation = validationFromFlags(flags);
@@ -46,6 +59,7 @@ export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlag
       ...(validation ? { validation } : {}),
       findBest: flags.findBest,
       postprocess: flags.findBest,
+      ...(flags.predict ? { predict: true } : {}),
       skipVerify: flags.verify === false,
       ...(flags.npz ? { saveSoftmax: true } : {}),
       numProcesses: settings.numProcesses,

@@ -54,6 +54,7 @@ export function outcomeLines(state: TaskState | undefined, result: TaskResult | 
   if (result) {
     lines.push(`task ${result.task} completed${result.wallTimeMs !== undefined ? ` in ${(result.wallTimeMs / 1000).toFixed(1)} s` : ''}`);
     if (result.best) lines.push(...winnerLines(result.best, paths));
+    if (result.prediction) lines.push(`test set predicted: ${result.prediction.cases} cases -> ${result.prediction.outputDir}`);
     for (const n of result.notes ?? []) lines.push(`note: ${n}`);
     return lines;
   }

@@ -24,6 +24,8 @@ export interface DagOptions {
   findBest?: boolean;
   /** Run postprocessing after find-best; default true. */
   postprocess?: boolean;
+  /** Predict the test set (imagesTs) with find-best's winner after postprocessing; default false (the client turns it on when imagesTs exists). */
+  predict?: boolean;
   /** 'preprocess': plan and preprocess only (nnUNet_plan_and_preprocess); later nodes are kept but skipped. */
   stopAfter?: 'preprocess';
 }
@@ -64,6 +66,7 @@ export const nodeIds = {
   train: (c: Configuration, f: Fold) => `train/${c}/${f}`,
   findBest: 'findBest',
   postprocess: 'postprocess',
+  predict: 'predict',
 } as const;
 
 /** The preprocessed data a configuration trains on: the cascade's second stage uses 3d_fullres data. */
@@ -158,10 +161,13 @@ export function buildDag(planned: readonly Configuration[], options: DagOptions 
     if (options.postprocess !== false) {
       nodes.push({ id: nodeIds.postprocess, kind: 'postprocess', dependsOn: [nodeIds.findBest] });
     }
+    if (options.predict) {
+      nodes.push({ id: nodeIds.predict, kind: 'predict', dependsOn: [options.postprocess !== false ? nodeIds.postprocess : nodeIds.findBest] });
+    }
   }
   if (options.stopAfter === 'preprocess') {
     const reason = 'stopped after preprocessing (plan-and-preprocess)';
-    for (const n of nodes) if (n.kind === 'train' || n.kind === 'findBest' || n.kind === 'postprocess') n.skip = reason;
+    for (const n of nodes) if (n.kind === 'train' || n.kind === 'findBest' || n.kind === 'postprocess' || n.kind === 'predict') n.skip = reason;
     notes.push(`training, find-best and postprocessing ${reason}`);
   }
   return { nodes, configurations, folds, cvFolds, notes };

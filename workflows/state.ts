@@ -2,7 +2,7 @@
  * The task workflow's observable state (query `state`): one node per DAG step. Pure types, shared by the
  * workflow (which maintains it) and the client (which renders it).
  */
-import type { Configuration, Fold, TrainProgress, FindBestOutput, PostprocessOutput } from '../activities/contract';
+import type { Configuration, Fold, TrainProgress, FindBestOutput, PostprocessOutput, PredictTestSetOutput } from '../activities/contract';
 
 /**
  * `queued` is the client's view only: the workflow scheduled the step (it says `running`) but no worker has picked
@@ -10,7 +10,7 @@ import type { Configuration, Fold, TrainProgress, FindBestOutput, PostprocessOut
  */
 export type NodeStatus = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'skipped' | 'cancelled';
 
-export type NodeKind = 'verify' | 'fingerprint' | 'plan' | 'preprocess' | 'train' | 'findBest' | 'postprocess';
+export type NodeKind = 'verify' | 'fingerprint' | 'plan' | 'preprocess' | 'train' | 'findBest' | 'postprocess' | 'predict';
 
 export interface DagNode {
   /** Stable id: `verify`, `preprocess/3d_fullres`, `train/3d_lowres/2`, ... */
@@ -47,6 +47,8 @@ export interface TaskResult {
   configurations: Configuration[];
   best?: FindBestOutput;
   postprocessing?: PostprocessOutput;
+  /** The test set predicted with the winner (nnunet run --predict). */
+  prediction?: PredictTestSetOutput;
   /** One row per trained fold. */
   training?: TrainedFold[];
   /** Workflow time when the task started and ended (ISO), and the wall time between them. */

@@ -41,6 +41,10 @@ export function stepOptions(kind: NodeKind, activityId: string, timing: StepTimi
   if (kind === 'train') {
     return { ...common, taskQueue: TASK_QUEUES.gpu, startToCloseTimeout: t.trainStartToCloseMs, heartbeatTimeout: t.trainHeartbeatTimeoutMs };
   }
+  if (kind === 'predict') {
+    // inference runs where the GPUs are; the worker heartbeats it like a CPU step
+    return { ...common, taskQueue: TASK_QUEUES.gpu, startToCloseTimeout: t.cpuStartToCloseMs, heartbeatTimeout: t.cpuHeartbeatTimeoutMs };
+  }
   return { ...common, taskQueue: TASK_QUEUES.cpu, startToCloseTimeout: t.cpuStartToCloseMs, heartbeatTimeout: t.cpuHeartbeatTimeoutMs };
 }
 
@@ -325,6 +329,12 @@ class AfterPlan {
           (a) => a.postprocess({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, folds: this.dag.cvFolds }),
           (pp) => { result.postprocessing = pp; },
         );
+      } else if (n.kind === 'predict') {
+        void exec.schedule(
+          n,
+          (a) => a.predictTestSet({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers }),
+          (prediction) => { result.prediction = prediction; },
+        );
       }
     }
   }
@@ -342,7 +352,7 @@ class AfterPlan {
 
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult> {
   const { paths } = input;
-  let options: TaskOptions = input.options ?? {};
+  let options: TaskOptions = withPatchedOptions(input.options ?? {});
   const startedAt = now();
   // Workflows recorded before the one-minute heartbeat timeouts keep their five minutes on replay.
   const timing = patched(SHORT_HEARTBEATS_PATCH) ? input.timing : { ...LEGACY_HEARTBEAT_TIMEOUTS, ...input.timing };
@@ -436,6 +446,11 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
   }
   status = 'completed';
   return result;
+}
+
+/** The test-set prediction node exists only in histories that record its patch (older ones replay without it). */
+function withPatchedOptions(options: TaskOptions): TaskOptions {
+  return options.predict && !patched('predict-test-set') ? { ...options, predict: false } : options;
 }
 
 /** Why a selection change cannot apply now, if it cannot. */

@@ -5,11 +5,19 @@
  * Idempotent: consolidated and ensembled folders are reused when complete.
  * See docs/inference.md, 'How find-best chooses'.
  */
-import type { FindBestInput, FindBestOutput } from '../contract';
+import type { FindBestInput, FindBestOutput, PredictTestSetInput, PredictTestSetOutput, WorkerSettings } from '../contract';
+import { initBackend } from '../network/backend';
 import { findBest } from './find-best';
+import { predictTestSet as predictTestSetWith } from './predict-test-set';
 
 export async function findBestConfiguration(input: FindBestInput): Promise<FindBestOutput> {
   const r = await findBest(input);
   const strip = ({ name, configurations, meanForegroundDice, dicePerClass }: FindBestOutput['winner']) => ({ name, configurations, meanForegroundDice, dicePerClass });
   return { winner: strip(r.winner), candidates: r.candidates.map(strip), winnerDicePerClass: r.winnerDicePerClass, predictCommands: r.predictCommands };
+}
+
+/** Activity `predictTestSet`: the task's imagesTs predicted as find-best's printed commands would (on the GPU queue). */
+export async function predictTestSet(input: PredictTestSetInput, settings: WorkerSettings = {}): Promise<PredictTestSetOutput> {
+  await initBackend({ preference: settings.backend });
+  return predictTestSetWith(input);
 }

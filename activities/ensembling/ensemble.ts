@@ -6,6 +6,8 @@
  */
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
+import { writeFileAtomic } from '../common/atomic';
+import { postprocessingFile } from '../io/layout';
 import { argmaxClasses, meanProbabilities } from '../inference/export';
 import { readSoftmax, segmentationFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
 import { readPostprocessingRules, type PostprocessingRules } from '../postprocessing/rules';
@@ -46,5 +48,7 @@ export async function ensembleFolders(folders: readonly string[], outputDir: str
     await writeSegmentation(segmentationFile(outputDir, id), argmaxClasses(mean), properties, rules);
     opts.onCase?.(++done, cases.length, id);
   }
+  // as nnU-Net's merge(): the rules applied travel with the predictions
+  if (opts.postprocessingFile) writeFileAtomic(postprocessingFile(outputDir), fs.readFileSync(opts.postprocessingFile));
   return { cases, outputDir };
 }

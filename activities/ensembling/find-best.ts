@@ -5,7 +5,8 @@
  * - every unordered pair: the folds' validation softmax (`validation_raw/<case>.npz`) averaged and exported into
  *   `ensembles/<task>/ensemble_<a>--<b>/ensembled_raw` with its summary.json, scored the same way;
  * - the winner is the highest score; on exact ties the first candidate (singles before ensembles, v2's rule);
- * - prediction_commands.txt and summary.csv (per-class Dice per candidate) in `ensembles/<task>/`.
+ * - postprocessing decided for every candidate (its postprocessing.json), unless disabled;
+ * - prediction_commands.txt and summary.csv (nnU-Net's columns and rounding) in `ensembles/<task>/`.
  * Configurations without results are skipped (v2), or refused with `strict` (v1). Every folder written here is
  * built under a temporary name and renamed when complete, and reused while the fold predictions it came from
  * are unchanged, so re-runs are cheap and never score stale predictions.
@@ -25,6 +26,7 @@ import {
   RESULT_FOLDERS, summaryFile, trainerFor, validationFolder,
 } from '../io/layout';
 import { buildEvaluatedFolder, consolidateFolds, isUpToDate, validationFolders } from '../postprocessing/consolidate';
+import { postprocess } from '../postprocessing/activity';
 
 export interface Candidate extends CandidateResult {
   /** Folder whose summary.json was scored (cv_niftis_raw or ensembled_raw). */
@@ -37,6 +39,8 @@ export interface FindBestResult extends FindBestOutput {
   winner: Candidate;
   /** Configurations left out and why (absent results, or an ensemble without softmax files). */
   skipped: string[];
+  /** Candidates whose postprocessing could not be determined, and why. */
+  postprocessingSkipped: string[];
   commandsFile: string;
   summaryCsv: string;
 }
@@ -93,20 +97,48 @@ function predictCommand(c: Configuration, input: FindBestInput, output: string, 
   return `nnUNet_predict -i FOLDER_WITH_TEST_CASES -o ${output} -tr ${input.trainer} -ctr ${trainerFor('3d_cascade_fullres', input.trainer)} -m ${c} -p ${plans} -t ${t}${npz ? ' -z' : ''}`;
 }
 
+/** nnU-Net's printed commands: the ensemble's -pp only when postprocessing was determined. */
 export function predictionCommands(winner: Candidate, input: FindBestInput): string[] {
   if (winner.configurations.length === 1) return [predictCommand(winner.configurations[0], input, 'OUTPUT_FOLDER_MODEL1', false)];
   const outs = winner.configurations.map((_, i) => `OUTPUT_FOLDER_MODEL${i + 1}`);
   const pp = postprocessingFile(ensembleFolder(input.paths, winner.configurations, input.trainer, plansByKind(input)));
   return [
     ...winner.configurations.map((c, i) => predictCommand(c, input, outs[i], true)),
-    `nnUNet_ensemble -f ${outs.join(' ')} -o OUTPUT_FOLDER -pp ${pp}`,
+    `nnUNet_ensemble -f ${outs.join(' ')} -o OUTPUT_FOLDER${input.disablePostprocessing ? '' : ` -pp ${pp}`}`,
   ];
 }
 
-function summaryCsv(candidates: readonly Candidate[]): string {
-  const labels = [...new Set(candidates.flatMap((c) => Object.keys(c.dicePerClass)))].sort((a, b) => Number(a) - Number(b));
-  const rows = candidates.map((c) => [c.name, ...labels.map((l) => String(c.dicePerClass[l] ?? '')), String(c.meanForegroundDice)].join(','));
-  return [['model', ...labels, 'mean'].join(','), ...rows].join('\n') + '\n';
+/** Python's '%01.4f'. */
+const pyFixed4 = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'nan' : v.toFixed(4));
+
+/**
+ * nnU-Net's summary.csv: `model,class1,...,classN,average`, N the winner's foreground classes, each Dice as '%01.4f';
+ * average is the mean over the foreground classes.
+ */
+export function summaryCsv(candidates: readonly Candidate[], winner: Candidate): string {
+  const numClasses = Object.keys(winner.dicePerClass).length;
+  const classes = Array.from({ length: numClasses }, (_, i) => String(i + 1));
+  const header = ['model', ...classes.map((c) => `class${c}`), 'average'].join(',');
+  const rows = candidates.map((c) => [c.name, ...classes.map((l) => pyFixed4(c.dicePerClass[l])), pyFixed4(c.meanForegroundDice)].join(','));
+  return [header, ...rows].join('\n') + '\n';
+}
+
+/**
+ * nnU-Net decides postprocessing for every configuration (consolidate_folds) and every ensemble pair (ensemble()),
+ * so that predicting with any of them applies its own postprocessing.json, not only the winner.
+ */
+async function determineForEvery(candidates: readonly Candidate[], input: FindBestInput): Promise<string[]> {
+  const notDetermined: string[] = [];
+  for (const c of candidates) {
+    try {
+      await postprocess({ ...input, winner: c });
+    } catch (err) {
+      // e.g. a model whose pooled predictions were cleaned up (only summary.json kept): it is still ranked
+      if (!(err instanceof BadInputError)) throw err;
+      notDetermined.push(`${c.name}: ${err.message}`);
+    }
+  }
+  return notDetermined;
 }
 
 function foregroundClasses(paths: TaskPaths): number[] {
@@ -155,12 +187,13 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
   }
   // first best wins on exact ties (singles are listed before ensembles); NaN never wins
   const winner = candidates.reduce((best, c) => (c.meanForegroundDice > best.meanForegroundDice || Number.isNaN(best.meanForegroundDice) ? c : best));
+  const postprocessingSkipped = input.disablePostprocessing ? [] : await determineForEvery(candidates, input);
   const predictCommands = predictionCommands(winner, input);
   const outDir = ensemblesFolder(paths);
   const commandsFile = predictionCommandsFile(paths);
   const csvFile = findBestSummaryCsv(paths);
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(commandsFile, `${predictCommands.join('\n')}\n`);
-  writeFileAtomic(csvFile, summaryCsv(candidates));
-  return { winner, candidates, winnerDicePerClass: winner.dicePerClass, predictCommands, skipped, commandsFile, summaryCsv: csvFile };
+  writeFileAtomic(csvFile, summaryCsv(candidates, winner));
+  return { winner, candidates, winnerDicePerClass: winner.dicePerClass, predictCommands, skipped, postprocessingSkipped, commandsFile, summaryCsv: csvFile };
 }

@@ -22,6 +22,8 @@ export const RESULT_FOLDERS = {
   validation: 'validation_raw',
   /** nnU-Net's default name of a postprocessed validation folder (determine_postprocessing). */
   validationFinal: 'validation_final',
+  /** A fold's validation_raw with the fold's own postprocessing applied (nnU-Net's validate()). */
+  validationPostprocessed: 'validation_raw_postprocessed',
   gtNiftis: 'gt_niftis',
   cvRaw: 'cv_niftis_raw',
   cvPostprocessed: 'cv_niftis_postprocessed',

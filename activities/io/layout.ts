@@ -157,6 +157,9 @@ export const postprocessingFile = (dir: string): string => path.join(dir, 'postp
 export const cvRawFolder = (model: string): string => path.join(model, RESULT_FOLDERS.cvRaw);
 export const cvPostprocessedFolder = (model: string): string => path.join(model, RESULT_FOLDERS.cvPostprocessed);
 
+/** The model's own gt_niftis folder (nnU-Net copies the reference segmentations there after validating a fold). */
+export const modelGtNiftisFolder = (model: string): string => path.join(model, RESULT_FOLDERS.gtNiftis);
+
 /** The model's gt_niftis (nnU-Net copies them there after validation), else the preprocessed gt_segmentations. */
 export function gtFolder(model: string, preprocessedDir: string): string {
   const own = path.join(model, RESULT_FOLDERS.gtNiftis);

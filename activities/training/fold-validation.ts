@@ -8,6 +8,7 @@ import { DEFAULT_VALIDATION, describeValidation, validationSettingsProblem, type
 import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
 import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
+import { postprocessFold } from '../postprocessing/fold';
 import { meanForegroundDice } from '../evaluation/summary';
 import { cascadeExtra, exportForNextStage, predictOnGrid } from '../inference/cascade';
 import { loadUNetFor, networkPatchPredictor } from '../inference/network-predictor';
@@ -45,6 +46,8 @@ export interface FoldValidation {
   saveSoftmax: boolean;
   /** 3d_lowres: the pred_next_stage folder every validated case is exported to. */
   nextStage?: string;
+  /** nnU-Net's run_postprocessing_on_folds (default on; nnUNet_train --disable_postprocessing_on_folds turns it off). */
+  postprocessOnFold?: boolean;
   /** The tensor backend for a re-validation ('auto' or a backend id). */
   backend?: string;
   log: (line: string) => void;
@@ -85,6 +88,10 @@ export async function validateFold(net: ValidationNetwork, job: FoldValidation):
   });
   const meanDice = meanForegroundDice(summary!);
   log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
+  if (job.postprocessOnFold !== false) {
+    const pp = await postprocessFold(foldDir, paths.preprocessedDir);
+    log(`postprocessing of this fold: ${path.basename(pp.postprocessingFile)} (${pp.json.for_which_classes.length ? JSON.stringify(pp.json.for_which_classes) : 'none'}), ${RESULT_FOLDERS.validationPostprocessed}/ written`);
+  }
   return meanDice;
 }
 

@@ -27,6 +27,7 @@ const fmt = (v: number): string => (Number.isNaN(v) ? '   NaN' : v.toFixed(4));
 function report(r: FindBestResult, pp: PostprocessOutput | undefined): string {
   const lines = r.candidates.map((c) => `  ${fmt(c.meanForegroundDice)}  ${c.name}${c === r.winner ? '   <- best' : ''}`);
   if (r.skipped.length) lines.push('skipped:', ...r.skipped.map((s) => `  ${s}`));
+  if (r.postprocessingSkipped.length) lines.push('no postprocessing determined for:', ...r.postprocessingSkipped.map((s) => `  ${s}`));
   if (pp) lines.push(`postprocessing: ${pp.postprocessingFile} (Dice ${fmt(pp.diceBefore)} -> ${fmt(pp.diceAfter)})`);
   lines.push('', 'predict test cases with:', ...r.predictCommands.map((c) => `  ${c}`), '', `(also in ${r.commandsFile}; per-class Dice in ${r.summaryCsv})`);
   return ['mean foreground Dice (pooled cross-validation, before postprocessing):', ...lines].join('\n');
@@ -53,7 +54,7 @@ export function register(program: Command): void {
     .option('--pl3d <id>', 'plans identifier of the 3D configurations (default: --plans, else the 3D planner\'s for planning.gpuMemoryTargetGb)')
     .option('--folds <folds...>', 'cross-validation folds', FOLDS.map(String))
     .option('--no-ensembling', 'compare single configurations only')
-    .option('--no-postprocessing', 'do not determine postprocessing for the winner')
+    .option('--no-postprocessing', 'do not determine postprocessing (for any configuration or ensemble)')
     .option('--strict', 'a configuration without results is an error (nnU-Net v1), not skipped')
     .option('--json', 'print the result as JSON')
     .action(async (opts: FindBestOpts, cmd: Command) => {
@@ -67,7 +68,7 @@ export function register(program: Command): void {
       const plansIdentifiers = plansIdentifiersFrom(opts, config);
       const plans = { plansIdentifier: plansIdentifiers['3d'], plansIdentifiers };
       const { trainer } = stageSettings(config, { trainer: opts.trainer });
-      const input = { paths, trainer, ...plans, configurations, folds, strict: opts.strict, ensembling: opts.ensembling };
+      const input = { paths, trainer, ...plans, configurations, folds, strict: opts.strict, ensembling: opts.ensembling, disablePostprocessing: !opts.postprocessing };
       const r = await findBest(input);
       const pp = opts.postprocessing ? await postprocess({ paths, winner: r.winner, trainer, ...plans, folds }) : undefined;
       if (opts.json) printJson({ ...r, postprocessing: pp });

@@ -27,6 +27,9 @@ const modules: Array<{ register: Registrar }> = [
   require('./find-best'),
   require('./plan-and-preprocess'),
   require('./pretrained'),
+  require('./determine-postprocessing'),
+  require('./plot-task-pngs'),
+  require('./change-trainer-class'),
 ];
 
 export function registerAll(program: Command): void {

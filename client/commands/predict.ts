@@ -18,7 +18,15 @@ import { CASCADE_TRAINER, DEFAULT_CHECKPOINT } from '../../activities/io/layout'
 interface PredictOpts {
   input: string; output: string; task: string; configuration: string; folds?: string[]; trainer?: string; cascadeTrainer?: string;
   plans?: string; checkpoint?: string; saveNpz?: boolean; stepSize: string; disableTta?: boolean; lowresFolder?: string; overwrite?: boolean;
-  backend?: string; json?: boolean;
+  backend?: string; json?: boolean; partId: string; numParts: string;
+}
+
+/** nnU-Net's --part_id/--num_parts: the sorted case ids, every num_parts-th from part_id (`ids[part_id::num_parts]`). */
+export function casesOfPart<T extends { id: string }>(cases: readonly T[], partId: number, numParts: number): T[] {
+  if (!Number.isInteger(numParts) || numParts < 1) throw new UsageError(`--num_parts must be a positive integer, got '${numParts}'`);
+  if (!Number.isInteger(partId) || partId < 0 || partId >= numParts) throw new UsageError(`--part_id must be in 0..${numParts - 1}, got '${partId}'`);
+  const sorted = [...cases].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return sorted.filter((_, i) => i % numParts === partId);
 }
 
 export function parseFolds(values: readonly string[] | undefined): Fold[] | undefined {
@@ -60,6 +68,8 @@ export function register(program: Command): void {
     .option('--disable-tta', 'no mirroring test-time augmentation (8x faster in 3D)')
     .option('--lowres-folder <dir>', '3d_cascade_fullres: existing 3d_lowres predictions of the same cases')
     .option('--overwrite', 'predict cases whose output already exists')
+    .option('--part-id <n>', 'predict only this part of the cases (nnU-Net --part_id: sorted ids[part_id::num_parts])', '0')
+    .option('--num-parts <n>', 'number of parts the cases are split into (one command per GPU)', '1')
     .option('--backend <id>', 'tensor backend (tfjs-node-gpu, tfjs-node, cpu); default from config: worker.backend (auto: best available)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: PredictOpts, cmd: Command) => {
@@ -79,7 +89,7 @@ export function register(program: Command): void {
         lowresDir: opts.lowresFolder, overwrite: opts.overwrite,
       };
       // everything is checked (plans, input images, folds, checkpoints) before the backend starts or a file is written
-      const cases = checkPredictTask(base);
+      const cases = casesOfPart(checkPredictTask(base), Number(opts.partId), Number(opts.numParts));
       const why = whyNotWritable(opts.output);
       if (why) throw new WorkFailedError(`cannot write the output folder ${opts.output}: ${why}; pass -o a folder you can write`);
       const backend = await initBackend({ preference: opts.backend ?? configFor(cmd).worker.backend });

@@ -89,7 +89,7 @@ export function renderTaskState(state: TaskState, options: RenderOptions = {}): 
   const opts: Required<RenderOptions> = { color: false, barWidth: 20, now: Date.now(), ...options };
   const out: string[] = [`${state.task}  (${state.workflowId})  ${paint(state.status, state.status === 'failed' ? 31 : state.status === 'completed' ? 32 : 36, opts.color)}`];
   const head = state.nodes.filter((n) => n.kind === 'verify' || n.kind === 'fingerprint' || n.kind === 'plan');
-  const tail = state.nodes.filter((n) => n.kind === 'findBest' || n.kind === 'postprocess');
+  const tail = state.nodes.filter((n) => n.kind === 'findBest' || n.kind === 'postprocess' || n.kind === 'predict');
   const configurations = [...new Set(state.nodes.filter((n) => n.configuration && (n.kind === 'preprocess' || n.kind === 'train')).map((n) => n.configuration!))];
   for (const n of head) out.push(...line(n, '', '', opts));
   configurations.forEach((cfg, i) => {

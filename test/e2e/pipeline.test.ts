@@ -53,6 +53,7 @@ test('demo task end to end: run prints winner, per-class Dice and a predict comm
     }
   }
   assert.ok(fs.existsSync(path.join(model, 'postprocessing.json')), 'postprocessing.json of the winner');
+  assert.match(run.stdout, /test set predicted: 1 cases -> \S+predictions\/Task931_Demo\/2d\n/, 'the run ends with imagesTs predicted (--predict is on with imagesTs)');
 
   const line = run.stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('nnunet predict '));
   assert.ok(line, `an nnunet predict command is printed\n${run.stdout}`);

@@ -113,7 +113,7 @@ test('find-best picks the ensemble when it scores highest and prints the ensembl
   assert.match(r.predictCommands[0], /^nnUNet_predict -i FOLDER_WITH_TEST_CASES -o OUTPUT_FOLDER_MODEL1 -tr nnUNetTrainerV2 -ctr nnUNetTrainerV2CascadeFullRes -m 2d -p nnUNetPlansv2.1 -t Task099_Toy -z$/);
   assert.match(r.predictCommands[2], /^nnUNet_ensemble -f OUTPUT_FOLDER_MODEL1 OUTPUT_FOLDER_MODEL2 -o OUTPUT_FOLDER -pp .*ensembles\/Task099_Toy\/ensemble_2d__.*\/postprocessing\.json$/);
   assert.equal(fs.readFileSync(r.commandsFile, 'utf8'), r.predictCommands.join('\n') + '\n');
-  assert.match(fs.readFileSync(r.summaryCsv, 'utf8'), /^model,1,2,mean\n2d,0\.8,0\.6,0\.7/);
+  assert.match(fs.readFileSync(r.summaryCsv, 'utf8'), /^model,class1,class2,average\n2d,0\.8000,0\.6000,0\.7000\n/, "nnU-Net's header and '%01.4f'");
 });
 
 test('find-best picks a single configuration, first on ties; skips missing ones unless strict', async () => {

@@ -85,3 +85,14 @@ test("stopAfter 'preprocess': the same nodes, train/findBest/postprocess marked 
   assert.match(dag.notes.join('\n'), /training, find-best and postprocessing stopped after preprocessing/);
   assert.throws(() => buildDag(['2d'], { stopAfter: 'train' as never }), DagOptionsError);
 });
+
+test('predict: a node after postprocessing (after find-best without it), only when asked and find-best runs; skipped by stopAfter', () => {
+  const planned = ['2d', '3d_fullres'] as const;
+  const node = (options: Parameters<typeof buildDag>[1]) => buildDag(planned, options).nodes.find((n) => n.kind === 'predict');
+  assert.equal(node({}), undefined, 'off unless the client asks (imagesTs exists)');
+  assert.deepEqual(node({ predict: true })?.dependsOn, ['postprocess']);
+  assert.deepEqual(node({ predict: true, postprocess: false })?.dependsOn, ['findBest']);
+  assert.equal(node({ predict: true, findBest: false }), undefined, 'it predicts with find-best\'s winner');
+  assert.equal(node({ predict: true, folds: ['all'] }), undefined);
+  assert.match(node({ predict: true, stopAfter: 'preprocess' })?.skip ?? '', /stopped after preprocessing/);
+});

@@ -247,6 +247,23 @@ describe('task workflow on a real Temporal server', { skip }, () => {
     assert.match((state.notes ?? []).join('\n'), /selection changed: configurations 2d, folds 0 1/);
   });
 
+  test('predict: the test set is predicted last, with find-best\'s winner, on the GPU queue (nnunet run --predict)', async () => {
+    const task = 'Task109_Predict';
+    const plansIdentifiers = { '2d': 'nnUNetPlansv2.1', '3d': 'nnUNetPlansv2.1_4GB' };
+    const result = await run(inputFor(task, { planned: ['2d', '3d_fullres'], epochs: 1, plansIdentifiers }, { folds: [0], predict: true }));
+    const ev = eventsOf(task);
+    const predict = ev.find((e) => e.activity === 'predictTestSet' && e.phase === 'start');
+    assert.ok(predict, 'the predict node ran');
+    const ppEnd = ev.find((e) => e.activity === 'postprocess' && e.phase === 'end')!;
+    assert.ok(predict.t >= ppEnd.t, 'after postprocessing');
+    const input = predict.input as { winner: { name: string }; plansIdentifiers: unknown };
+    assert.equal(input.winner.name, result.best?.winner.name);
+    assert.deepEqual(input.plansIdentifiers, plansIdentifiers);
+    assert.deepEqual(result.prediction, { outputDir: `/results/predictions/${result.best?.winner.name}`, cases: 2 });
+    const state = await t.client.workflow.getHandle(taskWorkflowIdFor(task)).query(taskStateQuery);
+    assert.equal(state.nodes.find((n) => n.id === 'predict')?.status, 'done');
+  });
+
   test('the histories made in this run replay deterministically', async (tc) => {
     // Committed histories of earlier code are replayed by replay.test.ts; this covers this run's own.
     const tasks = [...behaviours.keys()];
