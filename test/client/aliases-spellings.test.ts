@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ALIASES, helpText, translateAlias } from '../../client/aliases';
 import { NNUNET_PARSERS, usageLine } from '../../client/nnunet-argparse';
@@ -79,5 +80,25 @@ test('every nnU-Net v1 entry point here has a bin shim, and docs/cli.md has a ro
     assert.ok(rows.length > 0, `docs/cli.md has rows for ${alias}`);
     if (alias.startsWith('nnUNet_train')) continue; // nnUNet_train's flags: one row pointing at the fold change
     for (const o of parser.options) assert.ok(rows.some((r) => r.includes(`\`${o.names[0]}\``)), `docs/cli.md: ${alias} ${o.names[0]}`);
+  }
+});
+
+test("nnUNet_change_trainer_class rewrites the trainer name in nnU-Net's .model.pkl files, as nnU-Net does", async () => {
+  const { readModelPkl, writeModelPkl } = await import('../../activities/io/nnunet-pickles');
+  const { runCli } = await import('./cli-helpers');
+  const model = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-change-trainer-'));
+  try {
+    const fold = path.join(model, 'fold_0');
+    fs.mkdirSync(fold);
+    const file = path.join(fold, 'model_final_checkpoint.model.pkl');
+    writeModelPkl(file, { init: ['plans.pkl', 0, 'out', 'data', true, 1, true, false, true], name: 'nnUNetTrainerV2_DDP', plans: { num_classes: 2 } });
+    const r = runCli(['change-trainer-class', '-i', model, '--trainer', 'nnUNetTrainerV2']);
+    assert.equal(r.status, 0, r.stderr);
+    const after = readModelPkl(file);
+    assert.equal(after.name, 'nnUNetTrainerV2');
+    assert.deepEqual(after.init, ['plans.pkl', 0, 'out', 'data', true, 1, true, false, true], 'the rest of the file is kept');
+    assert.equal(after.plans.num_classes, 2);
+  } finally {
+    fs.rmSync(model, { recursive: true, force: true });
   }
 });

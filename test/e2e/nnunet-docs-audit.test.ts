@@ -180,7 +180,7 @@ test('nnU-Net v1\'s documented command lines run on a demo task with a tiny budg
 
     await t.test('nnUNet_change_trainer_class -i MODEL -tr T and nnUNet_train_DP -h', async () => {
       const r = await ok(env, ['nnUNet_change_trainer_class', '-i', path.join(results, MODEL('2d')), '-tr', 'nnUNetTrainerV2']);
-      assert.match(r.stdout, /5 fold folder\(s\).*nothing changes/s);
+      assert.match(r.stdout, /5 fold folder\(s\).*nothing to change/s);
       const h = await ok(env, ['nnUNet_train_DP', '-h']);
       assert.match(h.stdout, /^usage: nnUNet_train_DP \[-h\]/);
     });
