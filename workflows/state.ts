@@ -67,3 +67,9 @@ export interface TrainedFold {
 export const taskWorkflowId = (taskId: number | string): string =>
   typeof taskId === 'number' ? `nnunet-task-${String(taskId).padStart(3, '0')}` : `nnunet-task-${taskId}`;
 export const sweepWorkflowId = (name: string): string => `nnunet-sweep-${name}`;
+/**
+ * One fold's workflow (nnUNet_train): `nnunet-fold-004-3d_fullres-nnUNetTrainerV2__nnUNetPlansv2.1-0`, one per model
+ * folder and fold, so five calls for folds 0-4 run side by side and a second call for the same fold attaches.
+ */
+export const foldWorkflowId = (taskId: number | string, configuration: Configuration, trainer: string, plansIdentifier: string, fold: Fold): string =>
+  `${taskWorkflowId(taskId).replace('nnunet-task-', 'nnunet-fold-')}-${configuration}-${trainer}__${plansIdentifier}-${fold}`;

@@ -45,14 +45,14 @@ export function stepOptions(kind: NodeKind, activityId: string, timing: StepTimi
 }
 
 /** The failure's own message (an ActivityFailure wraps the activity's error as its cause). */
-function failureMessage(err: unknown): string {
+export function failureMessage(err: unknown): string {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
   return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** The attempt that failed, which the worker's error mapping records in the failure details. */
-function failedAttempt(err: unknown): number | undefined {
+export function failedAttempt(err: unknown): number | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
   const details = cause instanceof ApplicationFailure ? cause.details : undefined;
   const attempt = (details?.[0] as { attempt?: unknown } | undefined)?.attempt;
