@@ -43,6 +43,8 @@ export async function foldWorkflow(input: FoldWorkflowInput): Promise<TaskResult
     node.status = 'done';
     node.progress = { epoch: out.epochs, totalEpochs: out.epochs, checkpoint: out.finalCheckpoint };
     node.ranMs = out.wallTimeMs;
+    const dice = out.validationMeanDice === undefined ? 'no validation' : `validation mean foreground Dice ${out.validationMeanDice.toFixed(4)}`;
+    result.notes!.push(`${out.foldDir}: ${out.epochs} epochs, ${dice}`);
     result.training = [{ configuration: ask.configuration, fold: ask.fold, epochs: out.epochs, validationMeanDice: out.validationMeanDice, wallTimeMs: out.wallTimeMs ?? 0 }];
   } catch (err) {
     node.endedAt = now();
