@@ -163,6 +163,12 @@ function softmaxMissing(input: TrainFoldInput, foldDir: string, valCases: () => 
   return input.saveSoftmax === true && !valCases().every((id) => fs.existsSync(softmaxFile(validationFolder(foldDir), id)));
 }
 
+/** The cascade trains on the out-of-fold 3d_lowres maps of its cases: a clear error naming the lowres folds missing. */
+function requireLowresFolds(previousStageDir: string, { splits, cases }: { splits: FoldSplit[]; cases: FoldSplit }): void {
+  const foldOf = (id: string) => { const f = splits.findIndex((s) => s.val.includes(id)); return f >= 0 ? f : undefined; };
+  requirePreviousStage(previousStageDir, [...cases.train, ...cases.val], foldOf);
+}
+
 /** Trains (or resumes, or skips) one fold and validates it. */
 export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
   const { paths, configuration, fold } = input;
@@ -189,7 +195,11 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
     rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log,
   });
   const skipValidation = rt.skipValidation === true || input.skipValidation === true;
-  if (input.startOver) startFoldOver(foldDir, input.startOver, foldLogger(foldDir, hooks));
+  if (input.startOver) {
+    // A cascade fold whose lowres folds are missing fails before anything of it is removed.
+    if (previousStageDir) requireLowresFolds(previousStageDir, loadFold());
+    startFoldOver(foldDir, input.startOver, foldLogger(foldDir, hooks));
+  }
   if (input.validationOnly) {
     return validateOnly(input, foldDir, () => job(loadFold().cases.val, foldLogger(foldDir, hooks)), previousStageDir);
   }
@@ -206,8 +216,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   if (cases.val.length === 0) throw new BadInputError(`${SPLITS_FILE_NAME}: fold ${fold} has no validation cases`);
   if (previousStageDir) {
     requireTwoStages(rc, configuration);
-    const foldOf = (id: string) => { const f = splits.findIndex((s) => s.val.includes(id)); return f >= 0 ? f : undefined; };
-    requirePreviousStage(previousStageDir, [...cases.train, ...cases.val], foldOf);
+    requireLowresFolds(previousStageDir, { splits, cases });
   }
 
   fs.mkdirSync(foldDir, { recursive: true });
