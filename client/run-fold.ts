@@ -5,8 +5,13 @@
 import type { TaskPaths, TrainInput } from '../activities/contract';
 import type { Config } from '../config';
 import type { FoldWorkflowInput } from '../workflows/fold';
+import type { Client } from '@temporalio/client';
+import { nodeIds } from '../workflows/dag';
+import { taskStateQuery } from '../workflows/definitions';
 import { foldWorkflowId } from '../workflows/state';
+import { UsageError } from './context';
 import { followWorkflow } from './run-task';
+import { taskWorkflowIdFor } from './temporal/task-client';
 
 export interface FoldRunFlags {
   /** nnUNet_train -c: continue from the newest checkpoint; without it the fold starts over (nnU-Net's meaning). */
@@ -30,6 +35,27 @@ function continueNote(input: TrainInput, flags: FoldRunFlags, attached: boolean,
     : `no -c: ${fold} starts over (its checkpoints and validation are removed first, as nnU-Net trains from scratch); pass -c to continue instead`;
 }
 
+/**
+ * `nnunet run` trains its folds inside the task workflow: the same fold from nnUNet_train at the same time would
+ * write the same fold folder twice. Refused while the task workflow has this fold pending or running.
+ */
+async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput): Promise<void> {
+  const taskWorkflowId = taskWorkflowIdFor(paths.taskName);
+  const handle = client.workflow.getHandle(taskWorkflowId);
+  let state;
+  try {
+    if ((await handle.describe()).status.name !== 'RUNNING') return;
+    state = await handle.query(taskStateQuery);
+  } catch {
+    return; // no task workflow (or no worker answering its query): nothing to collide with
+  }
+  const node = state.nodes.find((n) => n.id === nodeIds.train(input.configuration, input.fold));
+  if (node && (node.status === 'pending' || node.status === 'running' || node.status === 'queued')) {
+    throw new UsageError(`${paths.taskName} ${input.configuration} fold ${input.fold} is part of the running \`nnunet run\` workflow ${taskWorkflowId} (${node.status}); `
+      + `follow it with \`nnunet run -t ${paths.taskName}\` (or \`nnunet status\`), and train this fold on its own once that run has ended`);
+  }
+}
+
 export async function runFoldCommand(config: Config, paths: TaskPaths, input: TrainInput, flags: FoldRunFlags): Promise<void> {
   const wfInput: FoldWorkflowInput = {
     train: { ...input, startOver: !flags.continue && !input.validationOnly },
@@ -38,5 +64,5 @@ export async function runFoldCommand(config: Config, paths: TaskPaths, input: Tr
   const workflowId = foldWorkflowId(taskIdOf(paths.taskName), input.configuration, input.trainer, input.plansIdentifier ?? '', input.fold);
   // Every call is a new request (start over, continue or validate): a completed run is never just re-reported.
   const target = { workflowType: 'foldWorkflow' as const, workflowId, args: [wfInput], rerunCompleted: true };
-  await followWorkflow(config, paths, flags, target, { afterStart: (attached, status) => continueNote(input, flags, attached, status) });
+  await followWorkflow(config, paths, flags, target, { beforeStart: (client) => refuseFoldOfRunningTask(client, paths, input), afterStart: (attached, status) => continueNote(input, flags, attached, status) });
 }

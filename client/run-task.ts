@@ -2,7 +2,7 @@
  * The body of `nnunet run` (loaded when the command runs: Temporal's client and worker take a second to load).
  */
 import { setMaxListeners } from 'node:events';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { DEFAULT_VALIDATION, describeValidation, type TaskPaths } from '../activities/contract';
 import type { Config } from '../config';
 import type { TaskResult, TaskState } from '../workflows/state';
@@ -174,6 +174,8 @@ export interface WorkflowTarget {
 export interface FollowHooks {
   /** Said again after a successful end. */
   validationNote?: string;
+  /** Checked once connected, before the start or attach; throws to refuse. */
+  beforeStart?: (client: Client) => Promise<void>;
   /** Said right after the start or attach (e.g. what nnUNet_train's -c meant this time). */
   afterStart?: (attached: boolean, status: string) => string | undefined;
 }
@@ -217,6 +219,7 @@ export async function followWorkflow(config: Config, paths: TaskPaths, flags: Pi
       process.exitCode = 130;
       return;
     }
+    await hooks.beforeStart?.(session.client);
     const started = await startOrAttach(session.client, target.workflowType, workflowId, target.args, { rerunCompleted: target.rerunCompleted });
     say(started.attached
       ? `attached to ${workflowId} (${started.status.toLowerCase()})`
