@@ -36,10 +36,11 @@ function continueNote(input: TrainInput, flags: FoldRunFlags, attached: boolean,
 }
 
 /**
- * `nnunet run` trains its folds inside the task workflow: the same fold from nnUNet_train at the same time would
- * write the same fold folder twice. Refused while the task workflow has this fold pending or running.
+ * `nnunet run` trains each fold as a child fold workflow with this same id: a running one is simply attached to.
+ * A fold the running task has not started yet (or trains as a plain activity, in runs recorded before the fold
+ * workflow) would be trained twice into one folder: refused.
  */
-async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput): Promise<void> {
+async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput, foldWorkflowIdValue: string): Promise<void> {
   const taskWorkflowId = taskWorkflowIdFor(paths.taskName);
   const handle = client.workflow.getHandle(taskWorkflowId);
   let state;
@@ -50,6 +51,10 @@ async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: 
     return; // no task workflow (or no worker answering its query): nothing to collide with
   }
   const node = state.nodes.find((n) => n.id === nodeIds.train(input.configuration, input.fold));
+  if (node && (node.status === 'running' || node.status === 'queued')) {
+    const fold = await client.workflow.getHandle(foldWorkflowIdValue).describe().catch(() => undefined);
+    if (fold?.status.name === 'RUNNING') return;
+  }
   if (node && (node.status === 'pending' || node.status === 'running' || node.status === 'queued')) {
     throw new UsageError(`${paths.taskName} ${input.configuration} fold ${input.fold} is part of the running \`nnunet run\` workflow ${taskWorkflowId} (${node.status}); `
       + `follow it with \`nnunet run -t ${paths.taskName}\` (or \`nnunet status\`), and train this fold on its own once that run has ended`);
@@ -64,5 +69,5 @@ export async function runFoldCommand(config: Config, paths: TaskPaths, input: Tr
   const workflowId = foldWorkflowId(taskIdOf(paths.taskName), input.configuration, input.trainer, input.plansIdentifier ?? '', input.fold);
   // Every call is a new request (start over, continue or validate): a completed run is never just re-reported.
   const target = { workflowType: 'foldWorkflow' as const, workflowId, args: [wfInput], rerunCompleted: true };
-  await followWorkflow(config, paths, flags, target, { beforeStart: (client) => refuseFoldOfRunningTask(client, paths, input), afterStart: (attached, status) => continueNote(input, flags, attached, status) });
+  await followWorkflow(config, paths, flags, target, { beforeStart: (client) => refuseFoldOfRunningTask(client, paths, input, workflowId), afterStart: (attached, status) => continueNote(input, flags, attached, status) });
 }

@@ -6,12 +6,12 @@
  * It answers the task workflow's `state` query and `cancel` signal with its single node, so the client's live
  * view, `nnunet status` and `nnunet cancel` work on it unchanged.
  */
-import { CancellationScope, CancelledFailure, ApplicationFailure, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, CancelledFailure, ApplicationFailure, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PipelineActivities, TrainInput } from '../activities/contract';
 import { nodeIds } from './dag';
 import { cancelSignal, taskStateQuery } from './definitions';
 import type { StepTiming } from './options';
-import type { DagNode, TaskResult, TaskState } from './state';
+import type { DagNode, FoldResult, TaskState } from './state';
 import { failedAttempt, failureMessage, stepOptions } from './task';
 
 export interface FoldWorkflowInput {
@@ -22,12 +22,12 @@ export interface FoldWorkflowInput {
 
 const now = (): string => new Date().toISOString(); // workflow time: deterministic
 
-export async function foldWorkflow(input: FoldWorkflowInput): Promise<TaskResult> {
+export async function foldWorkflow(input: FoldWorkflowInput): Promise<FoldResult> {
   const { train: ask, timing } = input;
   const node: DagNode = {
     id: nodeIds.train(ask.configuration, ask.fold), kind: 'train', configuration: ask.configuration, fold: ask.fold, status: 'running', attempt: 1, startedAt: now(),
   };
-  const result: TaskResult = { task: ask.paths.taskName, configurations: [ask.configuration], startedAt: node.startedAt, notes: [] };
+  const result: FoldResult = { task: ask.paths.taskName, configurations: [ask.configuration], startedAt: node.startedAt, notes: [] };
   let status: TaskState['status'] = 'running';
   const scope = new CancellationScope();
   setHandler(taskStateQuery, (): TaskState => ({
@@ -45,6 +45,7 @@ export async function foldWorkflow(input: FoldWorkflowInput): Promise<TaskResult
     node.ranMs = out.wallTimeMs;
     const dice = out.validationMeanDice === undefined ? 'no validation' : `validation mean foreground Dice ${out.validationMeanDice.toFixed(4)}`;
     result.notes!.push(`${out.foldDir}: ${out.epochs} epochs, ${dice}`);
+    result.trainOutput = out;
     result.training = [{ configuration: ask.configuration, fold: ask.fold, epochs: out.epochs, validationMeanDice: out.validationMeanDice, wallTimeMs: out.wallTimeMs ?? 0 }];
   } catch (err) {
     node.endedAt = now();
@@ -58,6 +59,9 @@ export async function foldWorkflow(input: FoldWorkflowInput): Promise<TaskResult
     node.error = failureMessage(err);
     node.attempt = failedAttempt(err) ?? node.attempt;
     status = 'failed';
+    // The activity's own failure (type, message, attempt), so a parent task workflow reports it as before.
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure) throw ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true, details: cause.details as unknown[] | undefined });
     throw ApplicationFailure.nonRetryable(`${node.id} failed: ${node.error}`, 'NodeFailed');
   }
   node.endedAt = result.endedAt = now();
