@@ -128,6 +128,18 @@ export interface TrainInput {
   saveSoftmax?: boolean;
   /** The final validation's TTA and step size; absent = DEFAULT_VALIDATION (histories from before it replay). */
   validation?: ValidationSettings;
+  /**
+   * nnUNet_train without -c: start the fold over, once per token (the fold workflow's run id). The fold's
+   * checkpoints and validation are removed the first time a token is seen; retries with it continue.
+   */
+  startOver?: string;
+  /** nnUNet_train -val: validate the trained fold again, no training (from the final checkpoint, or the best one). */
+  validationOnly?: boolean;
+  validationCheckpoint?: 'final' | 'best';
+  /** nnUNet_train --disable_validation_inference: train, skip the validation. */
+  skipValidation?: boolean;
+  /** nnUNet_train --disable_next_stage_pred: 3d_lowres writes no pred_next_stage maps. */
+  skipNextStage?: boolean;
 }
 export interface TrainOutput {
   foldDir: string;

@@ -10,6 +10,7 @@ import { UsageError } from './context';
 import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
 import { PRETRAINED_ALIASES } from './pretrained-aliases';
 import { canonicalArgv, defaultsFor, optionLines, usageLine } from './nnunet-argparse';
+import { RESULT_FOLDERS } from '../activities/io/layout-names';
 
 type Arity = 0 | 1 | '+';
 /** `to`: our option; `ignore`: accepted, no effect (why); `refuse`: not supported (why). */
@@ -77,16 +78,29 @@ function required(alias: string, parsed: ParsedArgs, flag: string): string[] {
   return v;
 }
 
+const NO_PRETRAINED = 'loading weights from a PyTorch .model file is not implemented (nnU-Net checkpoints are pickled torch state; '
+  + 'the pretrained-model interop is tracked separately); train without it or continue one of our own folds with -c';
 const TRAIN_RULES: Record<string, FlagRule> = {
   '--npz': { arity: 0, to: '--npz' },
-  '-c': { arity: 0, ignore: 'training always continues from the newest valid checkpoint' },
-  '--continue_training': { arity: 0, ignore: 'training always continues from the newest valid checkpoint' },
+  // nnU-Net: without -c the fold trains from scratch; with -c it continues from model_latest.
+  '-c': { arity: 0, to: '--continue' },
+  '--continue_training': { arity: 0, to: '--continue' },
+  '-val': { arity: 0, to: '--validation-only' },
+  '--validation_only': { arity: 0, to: '--validation-only' },
+  '--valbest': { arity: 0, to: '--valbest' },
+  '-p': { arity: 1, to: '--plans-identifier' },
+  '--disable_validation_inference': { arity: 0, to: '--no-validation' },
+  '--disable_next_stage_pred': { arity: 0, to: '--no-next-stage' },
   '--fp32': { arity: 0, ignore: 'training runs in float32' },
-  '--deterministic': { arity: 0, ignore: 'sampling and augmentation are seeded per fold already' },
-  '-val': { arity: 0, refuse: 'validation-only runs are not implemented yet' },
-  '--validation_only': { arity: 0, refuse: 'validation-only runs are not implemented yet' },
-  '-p': { arity: 1, refuse: `only the default plans (${PLANS_IDENTIFIER_V21}) are trained by the pipeline` },
+  '--deterministic': { arity: 0, ignore: 'training is deterministic already: sampling, augmentation and initialisation are seeded per fold (numpy\'s MT19937), and no cuDNN autotuning runs' },
   '--use_compressed_data': { arity: 0, ignore: 'preprocessed data is stored uncompressed (.npy)' },
+  '--disable_saving': { arity: 0, ignore: 'the checkpoints are kept: a durable fold resumes from them, and the final one marks the fold finished' },
+  '--val_disable_overwrite': { arity: 0, ignore: 'the validation folder is written as a whole (atomically); a finished validation with the same settings is kept anyway' },
+  '--disable_postprocessing_on_folds': { arity: 0, ignore: 'no postprocessing runs per fold; find-best determines it' },
+  '--val_folder': { arity: 1, refuse: `the validation folder is always ${RESULT_FOLDERS.validation} (find-best and ensembling read it there)` },
+  '-pretrained_weights': { arity: 1, refuse: NO_PRETRAINED },
+  '--pretrained_weights': { arity: 1, refuse: NO_PRETRAINED },
+  '--find_lr': { arity: 0, refuse: 'nnU-Net\'s learning-rate finder only plots loss against learning rate and trains no model (its help: "not used here, just for fun"); nnU-Net\'s schedule (poly from 0.01) needs no search' },
 };
 
 const PLAN_RULES: Record<string, FlagRule> = {
@@ -102,7 +116,9 @@ const PLAN_RULES: Record<string, FlagRule> = {
   // 3d_lowres stage); translatePlanAndPreprocess maps them (to -p and --lowres-processes).
   '-tl': { arity: 1, to: '--lowres-processes' },
   '-tf': { arity: 1, to: '-p' },
-  '--overwrite_plans': { arity: 1, refuse: 'overwriting plans with another plans file is not implemented' },
+  // nnU-Net v1 spells these with one dash; they go with its ExperimentPlanner3D_v21_Pretrained planners.
+  '-overwrite_plans': { arity: 1, refuse: 'planning from another plans file (the pretrained-model planners) is not implemented; plan this dataset with -pl3d instead' },
+  '-overwrite_plans_identifier': { arity: 1, refuse: 'planning from another plans file (the pretrained-model planners) is not implemented; plan this dataset with -pl3d instead' },
 };
 
 const FIND_BEST_RULES: Record<string, FlagRule> = {
@@ -192,14 +208,16 @@ const MULTI_GPU_RULES: Record<string, FlagRule> = {
   '--local_rank': { arity: 1, ignore: 'one process trains the fold' },
 };
 
-/** nnUNet_train CONFIG TRAINER TASK FOLD CONFIG TRAINER TASK FOLD → `nnunet run` with exactly that configuration, fold and trainer. */
+/**
+ * nnUNet_train CONFIG TRAINER TASK FOLD → `nnunet train ... --via-temporal`: that one fold as its own durable
+ * workflow, so five calls for folds 0-4 train side by side. Without -c the fold starts over, as in nnU-Net.
+ */
 function translateTrain(alias: string, parsed: ParsedArgs): string[][] {
   if (parsed.positionals.length !== 4) {
-    throw new UsageError(`${alias}: usage: nnUNet_train CONFIGURATION TRAINER TASK FOLD [--npz] [-c] (got ${parsed.positionals.length} positional arguments)`);
+    throw new UsageError(`${alias}: usage: nnUNet_train CONFIGURATION TRAINER TASK FOLD [-val] [-c] [-p PLANS] [--npz] ... (got ${parsed.positionals.length} positional arguments)`);
   }
   const [configuration, trainer, task, fold] = parsed.positionals;
-  // --rerun: a finished earlier run of this task must not swallow a request for another fold; done folds skip.
-  return [['run', '-t', task, '-c', configuration, '-f', fold, '--trainer', trainer, '--no-find-best', '--rerun', ...forward(parsed, TRAIN_RULES)]];
+  return [['train', configuration, trainer, task, fold, '--via-temporal', ...forward(parsed, TRAIN_RULES)]];
 }
 
 /** The last value given for a single-valued flag, if any. */
@@ -213,7 +231,8 @@ function lastValue(parsed: ParsedArgs, flag: string): string | undefined {
  * -tl N → `--lowres-processes N` (3d_lowres preprocessing).
  */
 function translatePlanAndPreprocess(alias: string, parsed: ParsedArgs): string[][] {
-  const tasks = required(alias, parsed, '-t').concat(parsed.flags.get('--task_ids') ?? []);
+  const tasks = [...(parsed.flags.get('-t') ?? []), ...(parsed.flags.get('--task_ids') ?? [])];
+  if (tasks.length === 0) throw new UsageError(`${alias}: -t is required (the task ids, e.g. -t 4; --task_ids is the same)`);
   const rest = forward(parsed, PLAN_RULES, ['-t', '--task_ids', '-tl', '-tf']);
   const tf = lastValue(parsed, '-tf');
   const tl = lastValue(parsed, '-tl');

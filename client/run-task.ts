@@ -2,8 +2,8 @@
  * The body of `nnunet run` (loaded when the command runs: Temporal's client and worker take a second to load).
  */
 import { setMaxListeners } from 'node:events';
-import { WorkflowFailedError } from '@temporalio/client';
-import { DEFAULT_VALIDATION, describeValidation } from '../activities/contract';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { DEFAULT_VALIDATION, describeValidation, type TaskPaths } from '../activities/contract';
 import type { Config } from '../config';
 import type { TaskResult, TaskState } from '../workflows/state';
 import { printJson, UsageError, WorkFailedError } from './context';
@@ -13,7 +13,7 @@ import { PLANNING } from '../activities/planning/constants';
 import { openSession, type TemporalSession } from './temporal/session';
 import { findRunningServer } from './temporal/embedded';
 import { assertOutputFoldersWritable } from './output-folders';
-import { startOrAttachTask, describeTaskState, taskWorkflowIdFor } from './temporal/task-client';
+import { startOrAttach, describeTaskState, taskWorkflowIdFor } from './temporal/task-client';
 import { renderTaskState } from './render/tree';
 import { watchTask } from './render/watch';
 import { outcomeLines, readTaskView } from './task-view';
@@ -45,7 +45,7 @@ async function borrowedServerGone(session: TemporalSession): Promise<boolean> {
   return Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2500).unref())]);
 }
 
-async function watchUntilDone(session: TemporalSession, workflowId: string, flags: RunFlags, signal: AbortSignal): Promise<Outcome> {
+async function watchUntilDone(session: TemporalSession, workflowId: string, flags: Pick<RunFlags, 'json'>, signal: AbortSignal): Promise<Outcome> {
   const handle = session.client.workflow.getHandle(workflowId);
   const stopWatching = new AbortController();
   // The SDK adds an abort listener per RPC (each long poll of result()) and never removes it: a run that lasts
@@ -115,7 +115,7 @@ async function endedOutcome(session: TemporalSession, workflowId: string): Promi
 }
 
 /** Follows the workflow from a fresh session after the borrowed server vanished (the workflow is durable). */
-async function reattach(session: TemporalSession, workflowId: string, flags: RunFlags, signal: AbortSignal): Promise<Outcome> {
+async function reattach(session: TemporalSession, workflowId: string, flags: Pick<RunFlags, 'json'>, signal: AbortSignal): Promise<Outcome> {
   const status = (await session.client.workflow.getHandle(workflowId).describe()).status.name;
   if (status !== 'RUNNING') return endedOutcome(session, workflowId);
   return watchUntilDone(session, workflowId, flags, signal);
@@ -159,7 +159,35 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   const validationNote = input.options?.validation && `fold validation: ${describeValidation(input.options.validation)} `
     + `(faster; the CV Dice differs slightly from nnU-Net's default: ${describeValidation(DEFAULT_VALIDATION)})`;
   if (validationNote) say(validationNote);
-  const workflowId = taskWorkflowIdFor(paths.taskName);
+  const target: WorkflowTarget = { workflowType: 'taskWorkflow', workflowId: taskWorkflowIdFor(paths.taskName), args: [input], rerunCompleted: flags.rerun };
+  await followWorkflow(config, paths, flags, target, { validationNote });
+}
+
+/** A workflow the client starts or attaches to, then follows (the task workflow, or one fold's). */
+export interface WorkflowTarget {
+  workflowType: 'taskWorkflow' | 'foldWorkflow';
+  workflowId: string;
+  args: unknown[];
+  rerunCompleted?: boolean;
+}
+
+export interface FollowHooks {
+  /** Said again after a successful end. */
+  validationNote?: string;
+  /** Checked once connected, before the start or attach; throws to refuse. */
+  beforeStart?: (client: Client) => Promise<void>;
+  /** Said right after the start or attach (e.g. what nnUNet_train's -c meant this time). */
+  afterStart?: (attached: boolean, status: string) => string | undefined;
+}
+
+/**
+ * Starts or attaches to `target` through an embedded or configured server, follows it live (reattaching when a
+ * borrowed embedded server goes away), prints its outcome; exit 130 on Ctrl-C (the workflow stays durable).
+ */
+export async function followWorkflow(config: Config, paths: TaskPaths, flags: Pick<RunFlags, 'json' | 'detach' | 'ui'>, target: WorkflowTarget, hooks: FollowHooks = {}): Promise<void> {
+  const say = sayTo(flags.json);
+  const { workflowId } = target;
+  const { validationNote } = hooks;
   const embedded = !config.temporal.address;
 
   // Embedded workers share this filesystem: an output folder that cannot be written fails now, not a stage later.
@@ -191,10 +219,13 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
       process.exitCode = 130;
       return;
     }
-    const started = await startOrAttachTask(session.client, input, { rerunCompleted: flags.rerun });
+    await hooks.beforeStart?.(session.client);
+    const started = await startOrAttach(session.client, target.workflowType, workflowId, target.args, { rerunCompleted: target.rerunCompleted });
     say(started.attached
       ? `attached to ${workflowId} (${started.status.toLowerCase()})`
       : `started ${workflowId} for ${paths.taskName}`);
+    const afterStart = hooks.afterStart?.(started.attached, started.status);
+    if (afterStart) say(afterStart);
     if (session.logFile) say(`worker log: ${session.logFile}`);
     if (flags.detach) {
       if (flags.json) printJson({ workflowId, attached: started.attached, status: started.status });

@@ -42,6 +42,10 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' 
   { env: 'NNUNET_ALLOW_EXTERNAL_SYMLINKS', key: 'data.allowExternalSymlinks', type: 'boolean' },
   { env: 'NNUNET_BACKEND', key: 'worker.backend', type: 'string' },
   { env: 'NNUNET_CHECKPOINT_EVERY_EPOCHS', key: 'worker.checkpointEveryEpochs', type: 'number' },
+  // A small budget for dry runs and tests without changing nnU-Net's command lines (nnUNet_train has no such flag).
+  { env: 'NNUNET_EPOCHS', key: 'training.epochs', type: 'number' },
+  { env: 'NNUNET_ITERATIONS_PER_EPOCH', key: 'training.iterationsPerEpoch', type: 'number' },
+  { env: 'NNUNET_HEARTBEAT_TIMEOUT_SECONDS', key: 'training.heartbeatTimeoutSeconds', type: 'number' },
 ];
 
 /** An environment value as its key's type; anything else stays a string so that validation reports it. */

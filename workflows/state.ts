@@ -2,7 +2,7 @@
  * The task workflow's observable state (query `state`): one node per DAG step. Pure types, shared by the
  * workflow (which maintains it) and the client (which renders it).
  */
-import type { Configuration, Fold, TrainProgress, FindBestOutput, PostprocessOutput, PredictTestSetOutput } from '../activities/contract';
+import type { Configuration, Fold, TrainOutput, TrainProgress, FindBestOutput, PostprocessOutput, PredictTestSetOutput } from '../activities/contract';
 
 /**
  * `queued` is the client's view only: the workflow scheduled the step (it says `running`) but no worker has picked
@@ -69,3 +69,17 @@ export interface TrainedFold {
 export const taskWorkflowId = (taskId: number | string): string =>
   typeof taskId === 'number' ? `nnunet-task-${String(taskId).padStart(3, '0')}` : `nnunet-task-${taskId}`;
 export const sweepWorkflowId = (name: string): string => `nnunet-sweep-${name}`;
+/**
+ * One fold's workflow (nnUNet_train): `nnunet-fold-004-3d_fullres-nnUNetTrainerV2__nnUNetPlansv2.1-0`, one per model
+ * folder and fold, so five calls for folds 0-4 run side by side and a second call for the same fold attaches.
+ */
+export const foldWorkflowId = (taskId: number | string, configuration: Configuration, trainer: string, plansIdentifier: string, fold: Fold): string =>
+  foldWorkflowIdUnder(taskWorkflowId(taskId), configuration, trainer, plansIdentifier, fold);
+/** The fold workflow id under a task workflow's id: `nnunet-task-004` gives nnUNet_train's ids; other ids (tests) prefix theirs. */
+export const foldWorkflowIdUnder = (taskWorkflowIdValue: string, configuration: Configuration, trainer: string, plansIdentifier: string, fold: Fold): string =>
+  `${taskWorkflowIdValue.startsWith('nnunet-task-') ? taskWorkflowIdValue.replace('nnunet-task-', 'nnunet-fold-') : `${taskWorkflowIdValue}-fold`}-${configuration}-${trainer}__${plansIdentifier}-${fold}`;
+
+/** A fold workflow's result: the task result of its one fold, plus the training's own output (for a parent task workflow). */
+export interface FoldResult extends TaskResult {
+  trainOutput?: TrainOutput;
+}

@@ -8,6 +8,8 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowFailure,
+  executeChild,
   CancelledFailure,
   condition,
   isCancellation,
@@ -17,11 +19,11 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, NON_RETRYABLE_TYPES, type PipelineActivities, type PlanOutput, type TrainOutput } from '../activities/contract';
+import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, NON_RETRYABLE_TYPES, type PipelineActivities, type PlanOutput, type TrainInput, type TrainOutput } from '../activities/contract';
 import { buildDag, DagOptionsError, DEFAULT_TRAINER, nodeIds, plansFileFor, type Dag, type PlannedNode } from './dag';
 import { cancelSignal, selectSignal, taskStateQuery, type CancelRequest } from './definitions';
-import { DEFAULT_TIMING, LEGACY_HEARTBEAT_TIMEOUTS, SHORT_HEARTBEATS_PATCH, type StepTiming, type TaskOptions, type TaskWorkflowInput } from './options';
-import type { DagNode, NodeKind, TaskResult, TaskState, TrainedFold } from './state';
+import { DEFAULT_TIMING, LEGACY_HEARTBEAT_TIMEOUTS, SHORT_HEARTBEATS_PATCH, WORKFLOW_TASK_QUEUE, type StepTiming, type TaskOptions, type TaskWorkflowInput } from './options';
+import { foldWorkflowIdUnder, type DagNode, type FoldResult, type NodeKind, type TaskResult, type TaskState, type TrainedFold } from './state';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false };
 
@@ -48,16 +50,16 @@ export function stepOptions(kind: NodeKind, activityId: string, timing: StepTimi
   return { ...common, taskQueue: TASK_QUEUES.cpu, startToCloseTimeout: t.cpuStartToCloseMs, heartbeatTimeout: t.cpuHeartbeatTimeoutMs };
 }
 
-/** The failure's own message (an ActivityFailure wraps the activity's error as its cause). */
-function failureMessage(err: unknown): string {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+/** The failure's own message (an ActivityFailure, or a fold's ChildWorkflowFailure, wraps the error as its cause). */
+export function failureMessage(err: unknown): string {
+  const cause = (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause ? err.cause : err;
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
   return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** The attempt that failed, which the worker's error mapping records in the failure details. */
-function failedAttempt(err: unknown): number | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+export function failedAttempt(err: unknown): number | undefined {
+  const cause = err instanceof ActivityFailure || err instanceof ChildWorkflowFailure ? err.cause : undefined;
   const details = cause instanceof ApplicationFailure ? cause.details : undefined;
   const attempt = (details?.[0] as { attempt?: unknown } | undefined)?.attempt;
   return typeof attempt === 'number' ? attempt : undefined;
@@ -292,9 +294,7 @@ class AfterPlan {
         const numProcesses = (n.configuration === '3d_lowres' ? options.numProcessesLowres : undefined) ?? options.numProcesses ?? 8;
         void exec.schedule(n, (a) => a.preprocess({ paths, plansFile: plansFileFor(plan, n.configuration!), configuration: n.configuration!, numProcesses }));
       } else if (n.kind === 'train') {
-        void exec.schedule(
-          n,
-          (a) => a.train({
+        const trainInput = (): TrainInput => ({
             paths,
             plansFile: plansFileFor(plan, n.configuration!),
             // The model folder's identifier, passed rather than read back from the plans file's name.
@@ -308,7 +308,11 @@ class AfterPlan {
             saveSoftmax: options.saveSoftmax ?? this.dag.nodes.some((x) => x.kind === 'findBest'),
             // Absent unless asked for: the activity applies nnU-Net's defaults.
             ...(options.validation ? { validation: options.validation } : {}),
-          }),
+          });
+        void exec.schedule(
+          n,
+          // Each fold as a child fold workflow, the durable unit nnUNet_train runs too (same id: never twice at once).
+          (a) => (patched('train-as-fold-workflow') ? this.trainInFoldWorkflow(trainInput()) : a.train(trainInput())),
           (out) => {
             const node = exec.nodes.get(n.id)!;
             node.progress = { ...node.progress, epoch: out.epochs, totalEpochs: out.epochs, checkpoint: out.finalCheckpoint };
@@ -337,6 +341,19 @@ class AfterPlan {
         );
       }
     }
+  }
+
+  /** One fold through its fold workflow (continuing, like the activity always did); its output as the activity's. */
+  private async trainInFoldWorkflow(train: TrainInput): Promise<TrainOutput> {
+    const workflowId = foldWorkflowIdUnder(workflowInfo().workflowId, train.configuration, train.trainer, train.plansIdentifier ?? '', train.fold);
+    const result = await executeChild('foldWorkflow', {
+      workflowId,
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [{ train, timing: this.input.timing }],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    }) as FoldResult;
+    if (!result.trainOutput) throw ApplicationFailure.nonRetryable(`${workflowId} returned no training output`, 'NodeFailed');
+    return result.trainOutput;
   }
 
   trainedFolds(): TrainedFold[] {

@@ -16,6 +16,8 @@ export const CHECKPOINT_NAMES = {
   best: 'model_best',
 } as const;
 export const DEFAULT_CHECKPOINT = CHECKPOINT_NAMES.final;
+/** In a fold folder: the token of the last start-over (nnUNet_train without -c), so a retry does not start over again. */
+export const START_OVER_FILE = 'start_over.json';
 
 /** Sub-folders of a model folder, a fold folder and an ensemble folder. */
 export const RESULT_FOLDERS = {

@@ -17,7 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { plansKindOf, type Configuration, type Fold, type PlansIdentifiers, type TaskPaths } from '../contract';
-import { CASCADE_TRAINER, CHECKPOINT_NAMES, DEFAULT_LOWRES_TRAINER, DEFAULT_TRAINER, RESULT_FOLDERS } from './layout-names';
+import { CASCADE_TRAINER, CHECKPOINT_NAMES, DEFAULT_LOWRES_TRAINER, DEFAULT_TRAINER, RESULT_FOLDERS, START_OVER_FILE } from './layout-names';
 
 export * from './layout-names';
 
@@ -146,6 +146,7 @@ export function trainingLogFile(foldDir: string, d = new Date()): string {
 /** A fold's validation predictions (validation_raw/) and the arguments they were made with. */
 export const validationFolder = (foldDir: string): string => path.join(foldDir, RESULT_FOLDERS.validation);
 export const VALIDATION_ARGS_FILE = 'validation_args.json';
+export const startOverFile = (foldDir: string): string => path.join(foldDir, START_OVER_FILE);
 export const validationArgsFile = (foldDir: string): string => path.join(validationFolder(foldDir), VALIDATION_ARGS_FILE);
 
 /** The evaluation of a folder of predictions. */

@@ -19,10 +19,11 @@ export interface ExperimentPlanner {
   plan(props: DatasetProperties, ctx?: PlanContext): Plans;
 }
 
-/** Every planner selectable by name: nnU-Net v1's v2.1 planners (3D at 8, 11 and 32 GB; 2D). */
+/** Every planner selectable by name: nnU-Net v1's v2.1 planners (3D at 8, 11, 16 and 32 GB; 2D). */
 const PLANNERS: readonly ExperimentPlanner[] = [
   v21Planner3d('ExperimentPlanner3D_v21', '', vramReference3d()),
   v21Planner3d('ExperimentPlanner3D_v21_11GB', '_big', vramReference3d(11)),
+  v21Planner3d('ExperimentPlanner3D_v21_16GB', '_16GB', vramReference3d(16)),
   v21Planner3d('ExperimentPlanner3D_v21_32GB', '_verybig', vramReference3d(32)),
   v21Planner2d(),
 ];

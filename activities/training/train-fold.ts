@@ -14,16 +14,17 @@ import type { TrainInput, TrainOutput, TrainProgress, ValidationSettings } from 
 import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
 import { requirePreviousStage, requireTwoStages } from '../inference/cascade';
+import { softmaxFile } from '../inference/write-prediction';
 import {
   CASCADE_TRAINER, CHECKPOINT_FILES, debugFile, foldFolder, modelFolder, modelPlansFile, nextStageFolder, plansIdentifierOfLegacyFile,
-  progressPlotFile, splitsFile, SPLITS_FILE_NAME, trainerFor, trainingLogFile,
+  progressPlotFile, splitsFile, SPLITS_FILE_NAME, startOverFile, trainerFor, trainingLogFile, validationFolder,
 } from '../io/layout';
 import { initBackend } from '../network/backend';
 import { describeUNet } from '../network/architecture';
 import { dataFolderOf, loadConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import { serializePlans } from '../planning/plans-file';
 import { NnUNetTrainerV2CascadeFullRes } from './cascade';
-import { newestValidCheckpoint } from './checkpoint';
+import { newestValidCheckpoint, readCheckpoint } from './checkpoint';
 import { completedOutput, recordedValidation, sameValidation } from './fold-completion';
 import { revalidateFold, validateFold, validationSettingsOf, type FoldValidation } from './fold-validation';
 import { writeProgressPng } from './progress-plot';
@@ -142,6 +143,47 @@ function validationForTrainer(settings: ValidationSettings, Trainer: TrainerClas
 
 const log0 = (hooks: TrainFoldHooks) => hooks.log ?? (() => undefined);
 
+/**
+ * nnUNet_train without -c: the fold's checkpoints and validation go, once per token; a retry with the same token
+ * (the marker file holds it) continues what the start-over began.
+ */
+export function startFoldOver(foldDir: string, token: string, log: (line: string) => void = () => {}): boolean {
+  const marker = startOverFile(foldDir);
+  try {
+    if ((JSON.parse(fs.readFileSync(marker, 'utf8')) as { token?: string }).token === token) return false;
+  } catch {
+    /* no marker yet, or unreadable: start over */
+  }
+  for (const f of Object.values(CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
+  fs.rmSync(validationFolder(foldDir), { recursive: true, force: true });
+  fs.mkdirSync(foldDir, { recursive: true });
+  writeJsonAtomic(marker, { token, at: new Date().toISOString() });
+  log(`started over (no -c): removed the checkpoints and the validation of ${foldDir}`);
+  return true;
+}
+
+/** -val: the trained fold's validation again from its final (or, --valbest, best) checkpoint; nothing is trained. */
+async function validateOnly(input: TrainFoldInput, foldDir: string, job: (val: string[]) => FoldValidation, previousStageDir?: string): Promise<TrainFoldResult> {
+  const checkpoint = path.join(foldDir, CHECKPOINT_FILES[input.validationCheckpoint ?? 'final']);
+  if (!fs.existsSync(checkpoint)) {
+    throw new BadInputError(`${checkpoint}: no such checkpoint, so -val has nothing to validate; train the fold first (nnUNet_train without -val)`, checkpoint);
+  }
+  const done = { foldDir, finalCheckpoint: checkpoint, epochs: readCheckpoint(checkpoint).meta.epoch };
+  const validationMeanDice = await revalidateFold(done, recordedValidation(foldDir), job([]), previousStageDir);
+  return { status: 'done', ...done, validationMeanDice };
+}
+
+/** Whether --npz asks for softmax files the fold's finished validation did not write. */
+function softmaxMissing(input: TrainFoldInput, foldDir: string, valCases: () => string[]): boolean {
+  return input.saveSoftmax === true && !valCases().every((id) => fs.existsSync(softmaxFile(validationFolder(foldDir), id)));
+}
+
+/** The cascade trains on the out-of-fold 3d_lowres maps of its cases: a clear error naming the lowres folds missing. */
+function requireLowresFolds(previousStageDir: string, { splits, cases }: { splits: FoldSplit[]; cases: FoldSplit }): void {
+  const foldOf = (id: string) => { const f = splits.findIndex((s) => s.val.includes(id)); return f >= 0 ? f : undefined; };
+  requirePreviousStage(previousStageDir, [...cases.train, ...cases.val], foldOf);
+}
+
 /** Trains (or resumes, or skips) one fold and validates it. */
 export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
   const { paths, configuration, fold } = input;
@@ -149,7 +191,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const foldDir = foldDirFor(input);
   const plansIdentifier = plansIdentifierOf(input);
   // 3d_lowres writes the next stage's input; 3d_cascade_fullres reads it (inference/cascade.ts).
-  const nextStage = configuration === '3d_lowres' ? nextStageFolder(paths, plansIdentifier, trainerName) : undefined;
+  const nextStage = configuration === '3d_lowres' && !input.skipNextStage ? nextStageFolder(paths, plansIdentifier, trainerName) : undefined;
   const previousStageDir = configuration === '3d_cascade_fullres' ? nextStageFolder(paths, plansIdentifier, input.runtime?.lowresTrainer) : undefined;
 
   const rc = loadConfiguration(input.plansFile, configuration, { preprocessedDir: paths.preprocessedDir, plansIdentifier });
@@ -167,10 +209,20 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
     rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log,
   });
+  const skipValidation = rt.skipValidation === true || input.skipValidation === true;
+  if (input.startOver) {
+    // A cascade fold whose lowres folds are missing fails before anything of it is removed.
+    if (previousStageDir) requireLowresFolds(previousStageDir, loadFold());
+    startFoldOver(foldDir, input.startOver, foldLogger(foldDir, hooks));
+  }
+  if (input.validationOnly) {
+    return validateOnly(input, foldDir, () => job(loadFold().cases.val, foldLogger(foldDir, hooks)), previousStageDir);
+  }
   const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined);
   if (done) {
     const used = recordedValidation(foldDir);
-    if (rt.skipValidation || (used && sameValidation(used, validation))) return { status: 'done', ...done };
+    const sameAsAsked = used && sameValidation(used, validation) && !softmaxMissing(input, foldDir, () => loadFold().cases.val);
+    if (skipValidation || sameAsAsked) return { status: 'done', ...done };
     const validationMeanDice = await revalidateFold(done, used, job(loadFold().cases.val, foldLogger(foldDir, hooks)), previousStageDir);
     return { status: 'done', ...done, validationMeanDice };
   }
@@ -179,8 +231,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   if (cases.val.length === 0) throw new BadInputError(`${SPLITS_FILE_NAME}: fold ${fold} has no validation cases`);
   if (previousStageDir) {
     requireTwoStages(rc, configuration);
-    const foldOf = (id: string) => { const f = splits.findIndex((s) => s.val.includes(id)); return f >= 0 ? f : undefined; };
-    requirePreviousStage(previousStageDir, [...cases.train, ...cases.val], foldOf);
+    requireLowresFolds(previousStageDir, { splits, cases });
   }
 
   fs.mkdirSync(foldDir, { recursive: true });
@@ -221,7 +272,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
       log(`stopped; state saved in ${path.basename(outcome.checkpoint)}`);
       return { status: 'stopped', foldDir, checkpoint: outcome.checkpoint, epoch: trainer.epoch };
     }
-    if (rt.skipValidation) return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
+    if (skipValidation) return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
     const meanDice = await validateFold({ network: trainer.network, previousStageDir: trainer.setup.previousStageDir }, job(cases.val, log));
     return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch, validationMeanDice: meanDice };
   } finally {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { CONFIGURATIONS, type Configuration, type Fold } from '../../activities/contract';
+import { CONFIGURATIONS, type Configuration, type Fold, type TrainInput } from '../../activities/contract';
 import { runTrainingFold } from '../../activities/training/train-fold';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
@@ -13,7 +13,10 @@ import { resolveTask } from '../task-ref';
 import { assertKnownTrainer, plansIdentifierFor, stageSettings } from '../settings';
 import { DEFAULT_TRAINER, plansFile as taskPlansFile, trainerFor } from '../../activities/io/layout';
 
-interface TrainOpts extends ValidationFlags { continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean }
+interface TrainOpts extends ValidationFlags {
+  continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean;
+  viaTemporal?: boolean; detach?: boolean; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
+}
 
 function parseFold(s: string): Fold {
   if (s === 'all') return 'all';
@@ -41,6 +44,12 @@ export function register(program: Command): void {
     .option('--plans-identifier <id>', 'plans identifier of the plans files (default: as planned with planning.gpuMemoryTargetGb)')
     .addOption(disableTtaOption())
     .addOption(stepSizeOption())
+    .option('--validation-only', 'validate the trained fold again from its final checkpoint; no training (nnUNet_train -val)')
+    .option('--valbest', 'with --validation-only: validate from model_best instead (nnUNet_train --valbest)')
+    .option('--no-validation', 'train without the final validation (nnUNet_train --disable_validation_inference)')
+    .option('--no-next-stage', '3d_lowres: write no pred_next_stage maps (nnUNet_train --disable_next_stage_pred)')
+    .option('--via-temporal', 'run the fold as its own durable workflow (what nnUNet_train does): any number of folds at once, each resumable; without -c the fold starts over')
+    .option('--detach', 'with --via-temporal: start or attach, then return at once (needs a server that keeps running)')
     .option('-q, --quiet', 'no per-epoch lines on stderr')
     .option('--json', 'print the result as JSON')
     .action(async (configurationArg: string, trainer: string, taskArg: string, foldArg: string, opts: TrainOpts, cmd: Command) => {
@@ -53,6 +62,19 @@ export function register(program: Command): void {
       const plansIdentifier = plansIdentifierFor(settings, configuration);
       const plansFile = taskPlansFile(paths, plansIdentifier, configuration);
       if (!fs.existsSync(plansFile)) throw new UsageError(`${plansFile}: no such plans file; run \`nnunet plan -t ${taskArg}\` and \`nnunet preprocess -t ${taskArg}\` first`);
+      if (opts.valbest && !opts.validationOnly) process.stderr.write('--valbest applies to --validation-only (nnU-Net: -val --valbest); training validates from the final checkpoint\n');
+      const input: TrainInput = {
+        paths, plansFile, plansIdentifier, configuration, fold, trainer: settings.trainer, epochs: settings.epochs, iterationsPerEpoch: settings.iterationsPerEpoch,
+        continueTraining: opts.continue, saveSoftmax: opts.npz, validation: validationFromFlags(opts),
+        ...(opts.validationOnly ? { validationOnly: true, validationCheckpoint: opts.valbest ? 'best' as const : 'final' as const } : {}),
+        ...(opts.validation === false ? { skipValidation: true } : {}),
+        ...(opts.nextStage === false ? { skipNextStage: true } : {}),
+      };
+      if (opts.viaTemporal) {
+        const { runFoldCommand } = await import('../run-fold');
+        await runFoldCommand(config, paths, input, { continue: opts.continue, json: opts.json, detach: opts.detach });
+        return;
+      }
 
       let stop = false;
       const onSigint = () => {
@@ -63,8 +85,7 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const result = await runTrainingFold(
-          { paths, plansFile, plansIdentifier, configuration, fold, trainer: settings.trainer, epochs: settings.epochs, iterationsPerEpoch: settings.iterationsPerEpoch, continueTraining: opts.continue, saveSoftmax: opts.npz,
-            validation: validationFromFlags(opts), runtime: { trainerPaths: config.training.trainerPaths } },
+          { ...input, runtime: { trainerPaths: config.training.trainerPaths } },
           {
             shouldStop: () => stop,
             log: opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),

@@ -132,7 +132,15 @@ export function mergePendingActivities(state: TaskState, pending: PendingActivit
 export async function describeTaskState(client: Client, workflowId: string): Promise<TaskState> {
   const handle = client.workflow.getHandle(workflowId);
   const [state, description] = await Promise.all([handle.query(taskStateQuery), handle.describe()]);
-  return mergePendingActivities(state, description.raw.pendingActivities ?? [], client.options.loadedDataConverter.payloadConverter);
+  const pending = [...(description.raw.pendingActivities ?? []), ...(await childrenPendingActivities(client, description.raw.pendingChildren ?? []))];
+  return mergePendingActivities(state, pending, client.options.loadedDataConverter.payloadConverter);
+}
+
+/** A task trains each fold in a child fold workflow: its training activity (same id as the node) lives there. */
+async function childrenPendingActivities(client: Client, children: temporal.api.workflow.v1.IPendingChildExecutionInfo[]): Promise<PendingActivity[]> {
+  const lists = await Promise.all(children.filter((c) => c.workflowId).map((c) =>
+    client.workflow.getHandle(c.workflowId!, c.runId ?? undefined).describe().then((d) => d.raw.pendingActivities ?? [], () => [])));
+  return lists.flat();
 }
 
 /**

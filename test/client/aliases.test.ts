@@ -8,13 +8,33 @@ import { ALIASES, NotImplementedYet, translateAlias } from '../../client/aliases
 import { UsageError } from '../../client/context';
 import { assertBuilt, binShim, runCli } from './cli-helpers';
 
-test('nnUNet_train CONFIG TRAINER TASK FOLD → nnunet run with that configuration, fold and trainer', () => {
+test('nnUNet_train CONFIG TRAINER TASK FOLD → that one fold as its own durable workflow (nnunet train --via-temporal)', () => {
   const t = translateAlias('nnUNet_train', ['3d_fullres', 'nnUNetTrainerV2', '4', '0', '--npz', '-c']);
-  assert.deepEqual(t.steps, [['run', '-t', '4', '-c', '3d_fullres', '-f', '0', '--trainer', 'nnUNetTrainerV2', '--no-find-best', '--rerun', '--npz']]);
-  assert.match(t.notes[0], /^-c ignored: /);
+  assert.deepEqual(t.steps, [['train', '3d_fullres', 'nnUNetTrainerV2', '4', '0', '--via-temporal', '--npz', '--continue']]);
+  assert.deepEqual(t.notes, [], '-c has its nnU-Net meaning now: continue (without it the fold starts over)');
   assert.throws(() => translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4']), UsageError);
-  assert.throws(() => translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '-val']), NotImplementedYet);
   assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--bogus']), /unknown option --bogus/);
+});
+
+test('nnUNet_train -val, --valbest, -p and the --disable_* flags map onto nnunet train; --find_lr and -pretrained_weights are refused with the reason', () => {
+  const steps = (...flags: string[]) => translateAlias('nnUNet_train', ['3d_lowres', 'nnUNetTrainerV2', '4', '1', ...flags]).steps[0]!.slice(6);
+  assert.deepEqual(steps('-val', '--npz'), ['--validation-only', '--npz']);
+  assert.deepEqual(steps('--validation_only', '--valbest'), ['--validation-only', '--valbest']);
+  assert.deepEqual(steps('-p', 'nnUNetPlansv2.1_verybig'), ['--plans-identifier', 'nnUNetPlansv2.1_verybig']);
+  assert.deepEqual(steps('--disable_validation_inference', '--disable_next_stage_pred'), ['--no-validation', '--no-next-stage']);
+  const noted = translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '--deterministic', '--disable_saving', '--val_disable_overwrite', '--fp32']);
+  assert.deepEqual(noted.notes.map((n) => n.split(' ')[0]), ['--deterministic', '--disable_saving', '--val_disable_overwrite', '--fp32']);
+  assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--find_lr']), /--find_lr is not supported: .*trains no model/);
+  assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '-pretrained_weights', 'x.model']), NotImplementedYet);
+  assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--val_folder', 'v']), /validation folder is always validation_raw/);
+});
+
+test('nnUNet_plan_and_preprocess --task_ids 4 works like -t 4; -overwrite_plans has one dash and is refused with the reason', () => {
+  assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['--task_ids', '4']).steps, [['plan-and-preprocess', '-t', '4']]);
+  assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['-pl3d', 'ExperimentPlanner3D_v21_32GB', '--task_ids', '4', '5']).steps,
+    [['plan-and-preprocess', '-t', '4', '5', '--pl3d', 'ExperimentPlanner3D_v21_32GB']]);
+  assert.throws(() => translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-overwrite_plans', 'p.pkl']), /-overwrite_plans is not supported: /);
+  assert.throws(() => translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '--overwrite_plans', 'p.pkl']), /unknown option --overwrite_plans/);
 });
 
 test('nnUNet_plan_and_preprocess -t 4 5 → one `nnunet plan-and-preprocess` step; -tf → -p, -tl → --lowres-processes', () => {

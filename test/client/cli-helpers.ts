@@ -16,7 +16,7 @@ export function assertBuilt(): void {
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^(nnUNet_|RESULTS_FOLDER$|TEMPORAL_(ADDRESS|NAMESPACE|TLS_)|NNUNET_(LOG_LEVEL|MAX_IMAGE_MEMORY_GB|ALLOW_EXTERNAL_SYMLINKS)$)/.test(k)) delete env[k];
+    if (/^(nnUNet_|RESULTS_FOLDER$|TEMPORAL_(ADDRESS|NAMESPACE|TLS_)|NNUNET_(LOG_LEVEL|MAX_IMAGE_MEMORY_GB|ALLOW_EXTERNAL_SYMLINKS|EPOCHS|ITERATIONS_PER_EPOCH|HEARTBEAT_TIMEOUT_SECONDS)$)/.test(k)) delete env[k];
   }
   return { ...env, ...extra };
 }

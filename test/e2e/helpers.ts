@@ -37,10 +37,10 @@ export interface CliProcess {
   done: Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>;
 }
 
-/** Starts `nnunet ARGS` as a user would; output is collected and can be awaited. */
-export function startCli(args: string[], env: Record<string, string>, timeoutMs = 300_000): CliProcess {
+/** Starts `nnunet ARGS` (or another script, e.g. an nnU-Net alias's bin shim) as a user would; output is collected and can be awaited. */
+export function startCli(args: string[], env: Record<string, string>, timeoutMs = 300_000, script = CLI): CliProcess {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(env), cwd: ROOT });
+  const child = spawn(process.execPath, [script, ...args], { env: cleanEnv(env), cwd: ROOT });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();

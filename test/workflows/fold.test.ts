@@ -1,0 +1,71 @@
+/**
+ * The fold workflow (what nnUNet_train runs) on a real Temporal server with mocked activities: one train activity
+ * under its own id; without -c every new run gets a new start-over token, which the activity's retries share
+ * (so a retry continues instead of starting over again); the `state` query shows its single node.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { createWorkers, type NnunetWorkers } from '../../worker';
+import { startOrAttach } from '../../client/temporal/task-client';
+import { taskStateQuery } from '../../workflows/definitions';
+import type { TrainInput } from '../../activities/contract';
+import type { FoldWorkflowInput } from '../../workflows/fold';
+import { foldWorkflowId, type TaskResult } from '../../workflows/state';
+import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, type TestServer } from '../helpers/temporal';
+import { mockActivities, readEvents } from './fixtures/mock-activities';
+
+const skip = temporalUnavailable();
+const FAST = { retryInitialIntervalMs: 100, retryMaximumIntervalMs: 200, retryMaximumAttempts: 3, trainHeartbeatTimeoutMs: 5000 };
+
+describe('fold workflow on a real Temporal server', { skip }, () => {
+  let t: TestServer;
+  let workers: NnunetWorkers;
+  let running: Promise<void>;
+  let eventsDir: string;
+
+  before(async () => {
+    t = await startTestServer('fold-wf');
+    eventsDir = path.join(t.dir, 'events');
+    const activities = mockActivities(eventsDir, () => ({
+      planned: ['2d'], epochs: 2, epochMs: 20, failures: { 'train/2d/2': { kind: 'Error', times: 1, message: 'a transient fault' } },
+    }));
+    workers = await createWorkers({ connection: t.native, queues: 'all', activities, maxConcurrentTraining: 2, workflowBundle: await testWorkflowBundle(), shutdownGraceTimeMs: 1000 });
+    running = workers.run();
+  });
+
+  after(async () => {
+    workers?.shutdown();
+    await running?.catch(() => {});
+    await t?.close();
+  });
+
+  test('without -c: one start-over token per run, shared by the retries; each new call is a new run', async () => {
+    const paths = makeTaskPaths(t.dir, 'Task905_Fold');
+    const train = { paths, plansFile: path.join(paths.preprocessedDir, 'nnUNetPlansv2.1_plans_2D.json'), plansIdentifier: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 2 as const, trainer: 'nnUNetTrainerV2' };
+    const input: FoldWorkflowInput = { train: { ...train, startOver: true }, timing: FAST };
+    const id = foldWorkflowId(905, '2d', 'nnUNetTrainerV2', 'nnUNetPlansv2.1', 2);
+    assert.equal(id, 'nnunet-fold-905-2d-nnUNetTrainerV2__nnUNetPlansv2.1-2');
+
+    const first = await startOrAttach(t.client, 'foldWorkflow', id, [input], { rerunCompleted: true });
+    const result = await first.handle.result() as TaskResult;
+    assert.deepEqual(result.training?.map((r) => [r.configuration, r.fold, r.epochs]), [['2d', 2, 2]]);
+    const state = await first.handle.query(taskStateQuery);
+    assert.deepEqual(state.nodes.map((n) => [n.id, n.status]), [['train/2d/2', 'done']]);
+
+    const starts = () => readEvents(eventsDir).filter((e) => e.node === 'train/2d/2' && e.phase === 'start').map((e) => (e.input as TrainInput).startOver);
+    const runId = (await first.handle.describe()).runId;
+    assert.deepEqual(starts(), [runId, runId], 'the failed attempt and its retry carry the same token: the retry continues');
+
+    const second = await startOrAttach(t.client, 'foldWorkflow', id, [input], { rerunCompleted: true });
+    assert.equal(second.attached, false, 'a new call after the end is a new run');
+    await second.handle.result();
+    const secondRunId = (await second.handle.describe()).runId;
+    assert.notEqual(secondRunId, runId);
+    assert.equal(starts().at(-1), secondRunId, 'a new call starts over again');
+
+    const withC = await startOrAttach(t.client, 'foldWorkflow', id, [{ train, timing: FAST }], { rerunCompleted: true });
+    await withC.handle.result();
+    assert.equal(starts().at(-1), undefined, '-c: no start-over token, the fold continues');
+  });
+});
