@@ -7,7 +7,6 @@
 import { Command } from 'commander';
 import { registerAll } from './commands';
 import { UsageError } from './context';
-import { PLANS_IDENTIFIER_V21 } from '../activities/planning/constants';
 import { PRETRAINED_ALIASES } from './pretrained-aliases';
 import { canonicalArgv, defaultsFor, optionLines, usageLine } from './nnunet-argparse';
 import { RESULT_FOLDERS } from '../activities/io/layout-names';
