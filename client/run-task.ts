@@ -10,7 +10,7 @@ import { printJson, UsageError, WorkFailedError } from './context';
 import { resolveTask } from './task-ref';
 import { DEMO_LARGE, DEMO_SCHEDULE, ensureDemoTask } from './demo';
 import { PLANNING } from '../activities/planning/constants';
-import { openSession, type TemporalSession } from './temporal/session';
+import { openSession, stoppedWithin, type TemporalSession } from './temporal/session';
 import { findRunningServer } from './temporal/embedded';
 import { assertOutputFoldersWritable } from './output-folders';
 import { startOrAttach, describeTaskState, taskWorkflowIdFor } from './temporal/task-client';
@@ -42,7 +42,7 @@ const MAX_REATTACH = 3;
 async function borrowedServerGone(session: TemporalSession): Promise<boolean> {
   const server = session.server;
   if (!server || server.owned) return false;
-  return Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2500).unref())]);
+  return stoppedWithin(server, 2500);
 }
 
 async function watchUntilDone(session: TemporalSession, workflowId: string, flags: Pick<RunFlags, 'json'>, signal: AbortSignal): Promise<Outcome> {

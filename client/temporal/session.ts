@@ -71,6 +71,29 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
     return { client, namespace, address: remote.address, close: () => connection.close() };
   }
 
+  // Another nnunet process's server may stop while this one connects to it (that process finished): start or find
+  // one again rather than fail (five nnUNet_train calls at once share one server that the first of them started).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openEmbeddedSession(config, opts, say);
+    } catch (err) {
+      if (!(err instanceof BorrowedServerGone) || attempt >= MAX_SERVER_TRIES) throw err;
+      say(`${err.message}; starting or finding the embedded server again …`);
+    }
+  }
+}
+
+const MAX_SERVER_TRIES = 3;
+
+/** The borrowed embedded server stopped while this session was being set up on it. */
+class BorrowedServerGone extends Error {}
+
+/** Whether a server process has exited, or exits within `ms` (an RPC error often arrives just before it is gone). */
+export const stoppedWithin = (server: EmbeddedServer, ms: number): Promise<boolean> =>
+  Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(!isAlive(server.pid)), ms).unref())]);
+
+async function openEmbeddedSession(config: Config, opts: SessionOptions, say: (m: string) => void): Promise<TemporalSession> {
+  const namespace = config.temporal.namespace;
   say(`starting the embedded Temporal server (history in ${temporalDir(config)}) …`);
   const server = await ensureEmbeddedServer(config, { uiPort: opts.ui === true ? undefined : false, say });
   say(server.owned && !server.adopted ? `Temporal server ready at ${server.address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}` : `using the running embedded server at ${server.address}${server.uiUrl ? ` (web UI ${server.uiUrl})` : ''}`);
@@ -135,6 +158,7 @@ export async function openSession(config: Config, opts: SessionOptions = {}): Pr
     return session;
   } catch (err) {
     await close();
+    if (!server.owned && await stoppedWithin(server, 2500)) throw new BorrowedServerGone(`the embedded server at ${server.address} stopped while this process connected to it`);
     throw err;
   }
 }
