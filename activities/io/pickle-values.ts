@@ -5,6 +5,8 @@
  * numpy array → NumpyArray, numpy scalar → its plain value, any other class → PyObject.
  */
 
+import { halfToFloat } from './npz';
+
 /** Any value a pickle can hold (see the mapping above). */
 export type PyValue = any;
 
@@ -52,7 +54,7 @@ export type NumpyDTypeName =
   | 'float64' | 'float32' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8'
   | 'uint64' | 'uint32' | 'uint16' | 'uint8' | 'bool' | 'str' | 'bytes' | 'object';
 
-/** Data of a numpy array by dtype: float16 keeps its raw bits (see float16ToNumber), str/object hold values. */
+/** Data of a numpy array by dtype: float16 keeps its raw bits (see halfToFloat in npz.ts), str/object hold values. */
 export type NumpyData =
   | Float64Array | Float32Array | Uint16Array | BigInt64Array | BigUint64Array | Int32Array | Int16Array | Int8Array
   | Uint32Array | Uint8Array | PyValue[];
@@ -71,7 +73,7 @@ export class NumpyArray {
 
   /** The elements as plain numbers (int64 values beyond 2^53 lose precision; strings are refused). */
   toNumbers(): number[] {
-    if (this.dtype === 'float16') return Array.from(this.data as Uint16Array, float16ToNumber);
+    if (this.dtype === 'float16') return Array.from(this.data as Uint16Array, halfToFloat);
     return Array.from(this.data as ArrayLike<number | bigint | boolean>, (v) => {
       if (typeof v === 'number') return v;
       if (typeof v === 'bigint' || typeof v === 'boolean') return Number(v);
@@ -93,16 +95,6 @@ export class NumpyArray {
     };
     return nest(0, 0);
   }
-}
-
-/** IEEE 754 binary16 bits → number. */
-export function float16ToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /**

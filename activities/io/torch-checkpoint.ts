@@ -10,7 +10,8 @@ import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { readBytesSync } from './read-bytes';
 import { encodePickle, readPickleAt, type PyCallable } from './pickle';
-import { float16ToNumber, PyFloat, PyGlobal, PyObject, PyOrderedDict, PyTuple, toPlain, tuple, type PyValue } from './pickle-values';
+import { halfToFloat } from './npz';
+import { PyFloat, PyGlobal, PyObject, PyOrderedDict, PyTuple, toPlain, tuple, type PyValue } from './pickle-values';
 import type { PickleEmitter } from './pickle-writer';
 
 export type TorchDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -217,7 +218,7 @@ function materialize(file: string, tensors: TorchTensor[]): void {
 type ElementReader = (v: DataView, byteOffset: number) => number;
 const ELEMENT_READERS: Record<TorchDType, [ElementReader, number]> = {
   float32: [(v, o) => v.getFloat32(o, true), 4],
-  float16: [(v, o) => float16ToNumber(v.getUint16(o, true)), 2],
+  float16: [(v, o) => halfToFloat(v.getUint16(o, true)), 2],
   bfloat16: [(v, o) => new Float32Array(new Uint32Array([v.getUint16(o, true) << 16]).buffer)[0]!, 2],
   float64: [(v, o) => v.getFloat64(o, true), 8],
   int64: [(v, o) => Number(v.getBigInt64(o, true)), 8],

@@ -44,6 +44,15 @@ export interface TrainingOptimizer {
   dispose(): void;
 }
 
+/** Optimiser buffers as plain arrays, for checkpoints. */
+const buffersOf = (buffers: readonly tf.Variable[]): Float32Array[] => buffers.map((b) => Float32Array.from(b.dataSync() as Float32Array));
+
+/** Loads checkpointed buffers, refusing (before changing anything) a state of another network or optimiser. */
+function loadBuffers(buffers: readonly tf.Variable[], saved: readonly Float32Array[], misfit: string): void {
+  if (saved.length !== buffers.length || saved.some((b, i) => b.length !== buffers[i]!.size)) throw new Error(misfit);
+  saved.forEach((b, i) => tf.tidy(() => buffers[i]!.assign(tf.tensor(b, buffers[i]!.shape, 'float32'))));
+}
+
 export class NesterovSgd implements TrainingOptimizer {
   learningRate: number;
   /** Mutable: nnU-Net's momentum rescue lowers it to 0.95. */
@@ -100,18 +109,15 @@ export class NesterovSgd implements TrainingOptimizer {
       learningRate: this.learningRate,
       momentum: this.momentum,
       steps: this.steps,
-      buffers: this.buffers.map((b) => Float32Array.from(b.dataSync() as Float32Array)),
+      buffers: buffersOf(this.buffers),
     };
   }
 
   setState(state: SgdState): void {
-    if (state.buffers.length !== this.buffers.length || state.buffers.some((b, i) => b.length !== this.buffers[i]!.size)) {
-      throw new Error('optimizer state does not fit this network (different number or sizes of parameters)');
-    }
+    loadBuffers(this.buffers, state.buffers, 'optimizer state does not fit this network (different number or sizes of parameters)');
     this.learningRate = state.learningRate;
     this.momentum = state.momentum;
     this.steps = state.steps;
-    state.buffers.forEach((b, i) => tf.tidy(() => this.buffers[i]!.assign(tf.tensor(b, this.buffers[i]!.shape, 'float32'))));
   }
 
   dispose(): void {
@@ -179,18 +185,15 @@ export class AmsgradAdam implements TrainingOptimizer {
       learningRate: this.learningRate,
       momentum: this.momentum,
       steps: this.steps,
-      buffers: this.moments.map((b) => Float32Array.from(b.dataSync() as Float32Array)),
+      buffers: buffersOf(this.moments),
     };
   }
 
   setState(state: SgdState): void {
-    if (state.buffers.length !== this.moments.length || state.buffers.some((b, i) => b.length !== this.moments[i]!.size)) {
-      throw new Error('Adam state does not fit this network (a checkpoint of another optimiser or network)');
-    }
+    loadBuffers(this.moments, state.buffers, 'Adam state does not fit this network (a checkpoint of another optimiser or network)');
     this.learningRate = state.learningRate;
     this.momentum = state.momentum;
     this.steps = state.steps;
-    state.buffers.forEach((b, i) => tf.tidy(() => this.moments[i]!.assign(tf.tensor(b, this.moments[i]!.shape, 'float32'))));
   }
 
   dispose(): void {
