@@ -36,12 +36,18 @@ export interface RunFlags extends ValidationFlags {
 /** The task workflow's input: the run's flags, plus the planner and process flags of plan-and-preprocess --via-temporal. */
 export type TaskInputFlags = RunFlags & Pick<SettingsFlags, 'processes' | 'lowresProcesses' | 'pl3d' | 'pl2d'>;
 
-/** nnunet run's --predict / --no-predict: on by default when the task has imagesTs and find-best runs. */
+/** Whether the task's imagesTs holds any image (an empty folder, as MSD conversions leave, has nothing to predict). */
+function hasTestImages(paths: TaskPaths): boolean {
+  const dir = testImagesFolder(paths);
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => !f.startsWith('.'));
+}
+
+/** nnunet run's --predict / --no-predict: on by default when the task has test images and find-best runs. */
 export function predictTestSet(paths: TaskPaths, flags: Pick<RunFlags, 'predict' | 'findBest'>): boolean {
-  const hasTestImages = fs.existsSync(testImagesFolder(paths));
-  if (flags.predict === true && !hasTestImages) throw new UsageError(`--predict: ${testImagesFolder(paths)} does not exist; leave out --predict`);
+  const testImages = hasTestImages(paths);
+  if (flags.predict === true && !testImages) throw new UsageError(`--predict: ${testImagesFolder(paths)} has no images; leave out --predict`);
   if (flags.predict === true && flags.findBest === false) throw new UsageError('--predict needs find-best (it predicts with its winner); leave out --no-find-best');
-  return flags.findBest !== false && (flags.predict ?? hasTestImages);
+  return flags.findBest !== false && (flags.predict ?? testImages);
 }
 
 export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlags): TaskWorkflowInput {

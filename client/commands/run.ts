@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option('--iters <n>', 'iterations per epoch (default from config: 250)', positiveInt('--iters'))
     .option('--no-find-best', 'skip find-best-configuration and postprocessing')
     .option('--no-verify', 'skip the dataset integrity check')
-    .option('--predict', 'end by predicting the task\'s imagesTs with the best configuration or ensemble and its postprocessing (default when imagesTs exists)')
+    .option('--predict', 'end by predicting the task\'s imagesTs with the best configuration or ensemble and its postprocessing (default when imagesTs holds images)')
     .option('--no-predict', 'do not predict the test set at the end')
     .option('--npz', 'keep the validation softmax (needed for ensembling; on by default when find-best runs)')
     .addOption(disableTtaOption())
