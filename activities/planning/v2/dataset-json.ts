@@ -2,6 +2,7 @@
  * What nnU-Net v2's planners read from dataset.json: channel names (→ normalization class; unknown names get
  * ZScoreNormalization), labels (output channels), numTraining, file_ending (→ image reader/writer class).
  */
+import { BadInputError } from '../../common/errors';
 
 export interface DatasetJsonV2 {
   channel_names?: Record<string, string>;
@@ -45,7 +46,7 @@ export function readerWriterFor(ds: DatasetJsonV2): string {
   if (named && named !== 'None' && READER_WRITERS.some(([n]) => n === named)) return named;
   const ending = ds.file_ending.toLowerCase();
   const found = READER_WRITERS.find(([, endings]) => endings.includes(ending));
-  if (!found) throw new Error(`dataset.json file_ending "${ds.file_ending}" has no nnU-Net v2 reader/writer; use one of ${READER_WRITERS.flatMap(([, e]) => e).join(', ')}`);
+  if (!found) throw new BadInputError(`dataset.json file_ending "${ds.file_ending}" has no nnU-Net v2 reader/writer; use one of ${READER_WRITERS.flatMap(([, e]) => e).join(', ')}`);
   return found[0];
 }
 
