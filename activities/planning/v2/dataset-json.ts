@@ -50,7 +50,22 @@ export function readerWriterFor(ds: DatasetJsonV2): string {
   return found[0];
 }
 
-/** LabelManager's foreground labels: every label but background (regions count as one head each). */
+const isRegionBased = (ds: DatasetJsonV2): boolean => Object.values(ds.labels).some((v) => Array.isArray(v));
+
+/** LabelManager.all_labels: the distinct integer labels, the ignore label left out. */
+function allLabels(ds: DatasetJsonV2): number[] {
+  const ignore = ds.labels.ignore;
+  const values = Object.entries(ds.labels).filter(([name]) => name !== 'ignore').flatMap(([, v]) => (Array.isArray(v) ? v : [v]));
+  return [...new Set(values)].filter((v) => typeof ignore !== 'number' || v !== ignore);
+}
+
+/** LabelManager.foreground_labels: every label but background (0) and the ignore label. */
 export function foregroundLabelCount(ds: DatasetJsonV2): number {
-  return Object.keys(ds.labels).filter((name) => name !== 'background' && name !== 'ignore').length;
+  return allLabels(ds).filter((v) => v !== 0).length;
+}
+
+/** LabelManager.num_segmentation_heads: one per region (region-based), else one per label incl. background. */
+export function segmentationHeads(ds: DatasetJsonV2): number {
+  if (isRegionBased(ds)) return Object.keys(ds.labels).filter((name) => name !== 'background' && name !== 'ignore').length;
+  return allLabels(ds).length;
 }

@@ -1,10 +1,11 @@
 /**
  * Trainable parameter count of each configuration's network as nnUNetTrainer.build_network_architecture builds it:
  * input channels = image channels (+ one per foreground label for 3d_cascade_fullres, which also sees the previous
- * stage's one-hot segmentation), output channels = labels including background.
+ * stage's one-hot segmentation), output channels = LabelManager's segmentation heads (labels incl. background,
+ * or one per region).
  */
 import type { DatasetJsonV2 } from './dataset-json';
-import { foregroundLabelCount } from './dataset-json';
+import { foregroundLabelCount, segmentationHeads } from './dataset-json';
 import type { PlansV2 } from './experiment';
 import { trainableParameters, unetKindOf, type UNetArchKwargs } from './network-size';
 
@@ -24,7 +25,7 @@ export function networkParametersV2(plans: PlansV2, ds: DatasetJsonV2): Record<s
   for (const name of Object.keys(plans.configurations)) {
     const arch = resolveConfiguration(plans, name).architecture as Architecture;
     const inputs = channels + (name === '3d_cascade_fullres' ? foregroundLabelCount(ds) : 0);
-    out[name] = trainableParameters(unetKindOf(arch.network_class_name), arch.arch_kwargs, inputs, Object.keys(ds.labels).length);
+    out[name] = trainableParameters(unetKindOf(arch.network_class_name), arch.arch_kwargs, inputs, segmentationHeads(ds));
   }
   return out;
 }
