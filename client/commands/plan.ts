@@ -14,9 +14,11 @@ import { configFor, printJson, UsageError } from '../context';
 import { stageSettings, type PlannerSettings } from '../settings';
 import { DATASET_PROPERTIES_FILE } from '../../activities/io/layout';
 import { resolveTask } from '../task-ref';
+import { runPlanV2, wantsV2, type PlanV2Opts } from './plan-v2';
+import { plannerNamesV2 } from '../../activities/planning/v2/presets';
 import type { TaskPaths } from '../../activities/contract';
 
-interface PlanOpts { fingerprint?: string; task?: string; json?: boolean; pl3d?: string; pl2d?: string; gpuMemory?: number }
+interface PlanOpts extends PlanV2Opts { task?: string; pl3d?: string; pl2d?: string }
 
 function gb(value: string): number {
   const n = Number(value);
@@ -39,9 +41,22 @@ export function register(program: Command): void {
     .option('--pl3d <name>', '3D planner by name, or None (default ExperimentPlanner3D_v21)')
     .option('--pl2d <name>', '2D planner by name, or None (default ExperimentPlanner2D_v21)')
     .option('--gpu-memory <GB>', 'GPU memory target for the 3D planner: 8, 11, 32, ... (default from config: planning.gpuMemoryTargetGb)', gb)
-    .option('--json', 'print the per-configuration summary as JSON')
-    .addHelpText('after', () => `\nplanners: ${plannerNames().join(', ')}`)
+    .option('--json', 'print the per-configuration summary as JSON (v2: the plans.json itself)')
+    .option('--dataset-json <file>', 'nnU-Net v2: the dataset.json beside a v2 dataset_fingerprint.json given with --fingerprint')
+    .option('--planner <class>', 'nnU-Net v2 planner class (default ExperimentPlanner with --dataset-json)')
+    .option('--dataset-name <name>', 'nnU-Net v2: dataset_name in the plans (default: the folder holding dataset.json)')
+    .option('--plans-name <name>', 'nnU-Net v2: plans name instead of the planner\'s (nnUNetv2_plan_experiment -overwrite_plans_name)')
+    .option('--overwrite-target-spacing <z,y,x>', 'nnU-Net v2: 3d_fullres target spacing in array axis order (-overwrite_target_spacing)')
+    .addHelpText('after', () => `\nplanners: ${plannerNames().join(', ')}\nnnU-Net v2 planners: ${plannerNamesV2().join(', ')}`)
     .action(async (opts: PlanOpts, cmd: Command) => {
+      if (wantsV2(opts)) {
+        if (opts.task !== undefined || opts.pl2d !== undefined || opts.pl3d !== undefined) throw new UsageError('nnU-Net v2 planning takes --fingerprint and --dataset-json, not -t / --pl2d / --pl3d');
+        runPlanV2(opts);
+        return;
+      }
+      const v2Only = ['planner', 'datasetName', 'plansName', 'overwriteTargetSpacing'] as const;
+      const stray = v2Only.find((k) => opts[k] !== undefined);
+      if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for nnU-Net v2 planning: pass --dataset-json and a v2 --planner (${plannerNamesV2().join(', ')})`);
       if ((opts.fingerprint === undefined) === (opts.task === undefined)) throw new UsageError('pass exactly one of --fingerprint FILE or -t TASK');
       checkPlannerNames(opts);
       const config = configFor(cmd);
