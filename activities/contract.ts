@@ -140,6 +140,8 @@ export interface TrainInput {
   skipValidation?: boolean;
   /** nnUNet_train --disable_next_stage_pred: 3d_lowres writes no pred_next_stage maps. */
   skipNextStage?: boolean;
+  /** nnUNet_train -pretrained_weights FILE: a fold starting at epoch 0 takes this checkpoint's weights first. */
+  pretrainedWeights?: string;
 }
 export interface TrainOutput {
   foldDir: string;

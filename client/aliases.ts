@@ -77,8 +77,6 @@ function required(alias: string, parsed: ParsedArgs, flag: string): string[] {
   return v;
 }
 
-const NO_PRETRAINED = 'loading weights from a PyTorch .model file is not implemented (nnU-Net checkpoints are pickled torch state; '
-  + 'the pretrained-model interop is tracked separately); train without it or continue one of our own folds with -c';
 const TRAIN_RULES: Record<string, FlagRule> = {
   '--npz': { arity: 0, to: '--npz' },
   // nnU-Net: without -c the fold trains from scratch; with -c it continues from model_latest.
@@ -97,8 +95,8 @@ const TRAIN_RULES: Record<string, FlagRule> = {
   '--val_disable_overwrite': { arity: 0, ignore: 'the validation folder is written as a whole (atomically); a finished validation with the same settings is kept anyway' },
   '--disable_postprocessing_on_folds': { arity: 0, ignore: 'no postprocessing runs per fold; find-best determines it' },
   '--val_folder': { arity: 1, refuse: `the validation folder is always ${RESULT_FOLDERS.validation} (find-best and ensembling read it there)` },
-  '-pretrained_weights': { arity: 1, refuse: NO_PRETRAINED },
-  '--pretrained_weights': { arity: 1, refuse: NO_PRETRAINED },
+  '-pretrained_weights': { arity: 1, to: '--pretrained-weights' },
+  '--pretrained_weights': { arity: 1, to: '--pretrained-weights' },
   '--find_lr': { arity: 0, refuse: 'nnU-Net\'s learning-rate finder only plots loss against learning rate and trains no model (its help: "not used here, just for fun"); nnU-Net\'s schedule (poly from 0.01) needs no search' },
 };
 

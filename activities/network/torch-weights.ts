@@ -42,7 +42,7 @@ export function transposeArray(data: Float32Array, shape: readonly number[], per
 }
 
 /** The permutation taking a torch tensor of this parameter to our layout (identity for vectors). */
-function torchToOursPerm(spec: ParamSpec): number[] {
+export function torchToOursPerm(spec: ParamSpec): number[] {
   const rank = spec.shape.length;
   if (rank === 1) return [0];
   const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);

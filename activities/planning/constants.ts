@@ -29,3 +29,6 @@ export const PLANNING = {
 
 export const PLANS_IDENTIFIER_V21 = 'nnUNetPlansv2.1';
 export const DATA_IDENTIFIER_V21 = 'nnUNetData_plans_v2.1';
+/** ExperimentPlanner3D_v22's identifiers. */
+export const PLANS_IDENTIFIER_V22 = 'nnUNetPlansv2.2';
+export const DATA_IDENTIFIER_V22 = 'nnUNetData_plans_v2.2';

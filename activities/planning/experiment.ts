@@ -110,9 +110,18 @@ function assemble(props: DatasetProperties, g: Geometry, stageList: StagePlan[],
   return plans;
 }
 
-/** ExperimentPlanner3D_v21.plan_experiment with a given memory reference (see vramReference3d). */
-export function planExperiment3d(props: DatasetProperties, reference: number, who: PlannerIdentity, ctx: PlanContext = {}): Plans {
-  const g = geometry(props, anisotropyAwareTargetSpacing(props));
+/** The planner's get_target_spacing. */
+export type TargetSpacingRule = (props: DatasetProperties) => number[];
+
+/**
+ * ExperimentPlanner3D_v21.plan_experiment with a given memory reference (see vramReference3d); v2.2 is the same
+ * with its own target spacing rule.
+ */
+export function planExperiment3d(
+  props: DatasetProperties, reference: number, who: PlannerIdentity, ctx: PlanContext = {},
+  targetSpacing: TargetSpacingRule = anisotropyAwareTargetSpacing,
+): Plans {
+  const g = geometry(props, targetSpacing(props));
   const fullres = planStage3d(g.base, reference);
   const lowres = lowresStage(g, fullres, reference);
   return assemble(props, g, lowres ? [lowres, fullres] : [fullres], who, ctx);

@@ -4,10 +4,11 @@
  * for tests and embedding code) and is then selectable by name everywhere (CLI, activity).
  */
 import { BadInputError } from '../common/errors';
-import { DATA_IDENTIFIER_V21, PLANNING, PLANS_IDENTIFIER_V21 } from './constants';
+import { DATA_IDENTIFIER_V21, DATA_IDENTIFIER_V22, PLANNING, PLANS_IDENTIFIER_V21, PLANS_IDENTIFIER_V22 } from './constants';
 import { planExperiment2d, planExperiment3d, type PlanContext } from './experiment';
 import type { DatasetProperties } from './fingerprint';
 import type { PlanKind, Plans } from './plans';
+import { v22TargetSpacing } from './spacing';
 import { vramReference3d } from './stage';
 
 export interface ExperimentPlanner {
@@ -19,13 +20,14 @@ export interface ExperimentPlanner {
   plan(props: DatasetProperties, ctx?: PlanContext): Plans;
 }
 
-/** Every planner selectable by name: nnU-Net v1's v2.1 planners (3D at 8, 11, 16 and 32 GB; 2D). */
+/** Every planner selectable by name: nnU-Net v1's v2.1 planners (3D at 8, 11, 16 and 32 GB; 2D) and 3D v2.2. */
 const PLANNERS: readonly ExperimentPlanner[] = [
   v21Planner3d('ExperimentPlanner3D_v21', '', vramReference3d()),
   v21Planner3d('ExperimentPlanner3D_v21_11GB', '_big', vramReference3d(11)),
   v21Planner3d('ExperimentPlanner3D_v21_16GB', '_16GB', vramReference3d(16)),
   v21Planner3d('ExperimentPlanner3D_v21_32GB', '_verybig', vramReference3d(32)),
   v21Planner2d(),
+  v22Planner3d(),
 ];
 
 const registry = new Map<string, ExperimentPlanner>(PLANNERS.map((p) => [p.name, p]));
@@ -57,6 +59,13 @@ export function planner3dForMemory(gb: number): ExperimentPlanner {
 function v21Planner3d(name: string, suffix: string, reference: number): ExperimentPlanner {
   const who = { name, kind: '3d' as const, plansIdentifier: PLANS_IDENTIFIER_V21 + suffix, dataIdentifier: DATA_IDENTIFIER_V21 + suffix };
   return { ...who, plan: (props, ctx) => planExperiment3d(props, reference, who, ctx) };
+}
+
+/** ExperimentPlanner3D_v22: v2.1 at 8 GB with its own identifiers and target spacing rule. */
+function v22Planner3d(): ExperimentPlanner {
+  const who = { name: 'ExperimentPlanner3D_v22', kind: '3d' as const, plansIdentifier: PLANS_IDENTIFIER_V22, dataIdentifier: DATA_IDENTIFIER_V22 };
+  const reference = vramReference3d();
+  return { ...who, plan: (props, ctx) => planExperiment3d(props, reference, who, ctx, v22TargetSpacing) };
 }
 
 function v21Planner2d(): ExperimentPlanner {

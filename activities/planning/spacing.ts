@@ -10,13 +10,21 @@ export function medianTargetSpacing(props: DatasetProperties): number[] {
   return columnwise(props.all_spacings, (c) => percentile(c, PLANNING.targetSpacingPercentile));
 }
 
+/** The worst axis's coarser spacing for anisotropic data, given the other axes' coarsest spacing. */
+type WorstAxisRule = (tenthPercentile: number, maxOtherSpacing: number) => number;
+
+/** v2.1: the 10th percentile, but never finer than the other axes (nudged 1e-5 above them when clamped). */
+const v21WorstAxis: WorstAxisRule = (t, maxOther) => (t < maxOther ? Math.max(maxOther, t) + 1e-5 : t);
+
+/** v2.2: the 10th percentile, but never finer than 3x (the anisotropy threshold) the other axes. */
+const v22WorstAxis: WorstAxisRule = (t, maxOther) => Math.max(maxOther * PLANNING.anisotropyThreshold, t);
+
 /**
- * ExperimentPlanner3D_v21.get_target_spacing: the median spacing, except that for anisotropic data (worst axis
- * > 3x coarser AND > 3x fewer voxels) the worst axis takes the 10th percentile of its spacings, but never finer
- * than the other axes. Sizes are the cropped sizes at their own spacing (a quirk, reproduced:
- * docs/planning.md, 'Quirk decisions', 1).
+ * The median spacing, except that for anisotropic data (worst axis > 3x coarser AND > 3x fewer voxels) the worst
+ * axis takes the 10th percentile of its spacings, bounded below by `worstAxis`. Sizes are the cropped sizes at
+ * their own spacing (a quirk, reproduced: docs/planning.md, 'Quirk decisions', 1).
  */
-export function anisotropyAwareTargetSpacing(props: DatasetProperties): number[] {
+function anisotropyAware(props: DatasetProperties, worstAxis: WorstAxisRule): number[] {
   const target = medianTargetSpacing(props);
   const targetSize = columnwise(props.all_sizes, (c) => percentile(c, PLANNING.targetSpacingPercentile));
   const worst = argmax(target);
@@ -26,11 +34,19 @@ export function anisotropyAwareTargetSpacing(props: DatasetProperties): number[]
   const anisoSpacing = target[worst]! > PLANNING.anisotropyThreshold * maxOtherSpacing;
   const anisoVoxels = targetSize[worst]! * PLANNING.anisotropyThreshold < minOtherSize;
   if (anisoSpacing && anisoVoxels) {
-    let t = percentile(props.all_spacings.map((s) => s[worst]!), 10);
-    if (t < maxOtherSpacing) t = Math.max(maxOtherSpacing, t) + 1e-5;
-    target[worst] = t;
+    target[worst] = worstAxis(percentile(props.all_spacings.map((s) => s[worst]!), 10), maxOtherSpacing);
   }
   return target;
+}
+
+/** ExperimentPlanner3D_v21.get_target_spacing (docs/planning.md, 'Target spacing'). */
+export function anisotropyAwareTargetSpacing(props: DatasetProperties): number[] {
+  return anisotropyAware(props, v21WorstAxis);
+}
+
+/** ExperimentPlanner3D_v22.get_target_spacing: as v2.1, but the worst axis stays at least 3x the others. */
+export function v22TargetSpacing(props: DatasetProperties): number[] {
+  return anisotropyAware(props, v22WorstAxis);
 }
 
 /** Worst (largest-spacing) axis first, the rest in order; and its inverse. */

@@ -21,6 +21,8 @@ import {
 } from '../io/layout';
 import { initBackend } from '../network/backend';
 import { describeUNet } from '../network/architecture';
+import { applyPretrainedWeights } from '../network/pretrained-weights';
+import type { UNet } from '../network/unet';
 import { dataFolderOf, loadConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import { serializePlans } from '../planning/plans-file';
 import { NnUNetTrainerV2CascadeFullRes } from './cascade';
@@ -184,6 +186,20 @@ function requireLowresFolds(previousStageDir: string, { splits, cases }: { split
   requirePreviousStage(previousStageDir, [...cases.train, ...cases.val], foldOf);
 }
 
+/**
+ * nnUNet_train -pretrained_weights: a fold that starts at epoch 0 takes the file's weights (nnU-Net's rules:
+ * network/pretrained-weights.ts); a resumed one keeps its checkpoint's, as nnU-Net ignores the file with -c.
+ */
+function startFromPretrained(trainer: { network: UNet }, file: string, resumed: boolean, log: (line: string) => void): void {
+  if (resumed) {
+    log(`continuing from a checkpoint: the pretrained weights ${file} are not loaded again`);
+    return;
+  }
+  const { weights, loaded } = applyPretrainedWeights(trainer.network.architecture, trainer.network.getWeights(), file);
+  trainer.network.setWeights(weights);
+  log(`loaded pretrained weights from ${file}: ${loaded.length} of ${weights.length} parameters`);
+}
+
 /** Trains (or resumes, or skips) one fold and validates it. */
 export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
   const { paths, configuration, fold } = input;
@@ -257,6 +273,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
     }
     trainer.initialize(resume?.checkpoint);
     trainer.lastCheckpoint = resume?.file;
+    if (input.pretrainedWeights) startFromPretrained(trainer, input.pretrainedWeights, resume !== undefined, log);
     writeJsonAtomic(debugFile(foldDir), debugInfo(trainer, rc, backend.id, cases));
     log(`training ${cases.train.length} cases, validating ${cases.val.length}; ${trainer.totalEpochs} epochs from epoch ${trainer.epoch}`);
 

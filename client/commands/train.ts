@@ -4,6 +4,7 @@
  * from the newest valid checkpoint; a finished fold returns at once. Ctrl-C writes a checkpoint and stops.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIGURATIONS, type Configuration, type Fold, type TrainInput } from '../../activities/contract';
 import { runTrainingFold } from '../../activities/training/train-fold';
@@ -15,7 +16,7 @@ import { DEFAULT_TRAINER, plansFile as taskPlansFile, trainerFor } from '../../a
 
 interface TrainOpts extends ValidationFlags {
   continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean;
-  viaTemporal?: boolean; detach?: boolean; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
+  viaTemporal?: boolean; detach?: boolean; pretrainedWeights?: string; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
 }
 
 function parseFold(s: string): Fold {
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     .option('--valbest', 'with --validation-only: validate from model_best instead (nnUNet_train --valbest)')
     .option('--no-validation', 'train without the final validation (nnUNet_train --disable_validation_inference)')
     .option('--no-next-stage', '3d_lowres: write no pred_next_stage maps (nnUNet_train --disable_next_stage_pred)')
+    .option('--pretrained-weights <file>', 'start from the weights of this checkpoint (nnU-Net .model or ours; nnUNet_train -pretrained_weights); ignored when continuing')
     .option('--via-temporal', 'run the fold as its own durable workflow (what nnUNet_train does): any number of folds at once, each resumable; without -c the fold starts over')
     .option('--detach', 'with --via-temporal: start or attach, then return at once (needs a server that keeps running)')
     .option('-q, --quiet', 'no per-epoch lines on stderr')
@@ -69,6 +71,7 @@ export function register(program: Command): void {
         ...(opts.validationOnly ? { validationOnly: true, validationCheckpoint: opts.valbest ? 'best' as const : 'final' as const } : {}),
         ...(opts.validation === false ? { skipValidation: true } : {}),
         ...(opts.nextStage === false ? { skipNextStage: true } : {}),
+        ...(opts.pretrainedWeights ? { pretrainedWeights: path.resolve(opts.pretrainedWeights) } : {}),
       };
       if (opts.viaTemporal) {
         const { runFoldCommand } = await import('../run-fold');

@@ -29,24 +29,33 @@ test('nnUNet_plan_and_preprocess -tl 2 -tf 1 on a task without lowres stage: one
   }
 });
 
-test('nnUNet_plan_and_preprocess --task_ids T -pl3d ExperimentPlanner3D_v21_32GB -pl2d None, then training under -p nnUNetPlansv2.1_verybig', { timeout: 600_000 }, async () => {
+/** Plans with `planner` (2D off), then trains one tiny epoch under `-p plansId`; checks the files are named after them. */
+async function planThenTrain(planner: string, plansId: string, dataId: string, taskId: number): Promise<void> {
   assertBuilt();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-alias-verybig-'));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `nnunet-alias-${plansId}-`));
   try {
     const rawDataBase = path.join(root, 'raw');
-    const { taskName } = await writeDemoDataset(rawDataBase, { taskId: 952, cases: 5, testCases: 0 });
+    const { taskName } = await writeDemoDataset(rawDataBase, { taskId, cases: 5, testCases: 0 });
     const env = { nnUNet_raw_data_base: rawDataBase, nnUNet_preprocessed: path.join(root, 'pre'), RESULTS_FOLDER: path.join(root, 'res') };
-    const pp = runCli(['--task_ids', '952', '-pl3d', 'ExperimentPlanner3D_v21_32GB', '-pl2d', 'None', '-tf', '1'], { script: binShim('nnUNet_plan_and_preprocess'), env, timeoutMs: 300_000 });
+    const pp = runCli(['--task_ids', String(taskId), '-pl3d', planner, '-pl2d', 'None', '-tf', '1'], { script: binShim('nnUNet_plan_and_preprocess'), env, timeoutMs: 300_000 });
     assert.equal(pp.status, 0, pp.stderr);
     const pre = path.join(root, 'pre', taskName);
-    assert.deepEqual(fs.readdirSync(pre).filter((f) => f.endsWith('.json') && f.includes('_plans_')), ['nnUNetPlansv2.1_verybig_plans_3D.json'], 'the 32 GB plans only (-pl2d None)');
-    assert.ok(fs.existsSync(path.join(pre, 'nnUNetData_plans_v2.1_verybig_stage0')));
-    // nnUNet_train ... -p nnUNetPlansv2.1_verybig is `nnunet train ... --plans-identifier nnUNetPlansv2.1_verybig` (aliases.test.ts).
-    const tr = runCli(['train', '3d_fullres', 'nnUNetTrainerV2', '952', '0', '--plans-identifier', 'nnUNetPlansv2.1_verybig', '--epochs', '1', '--iters', '1', '--disable-tta', '--step-size', '1', '-q'], { env, timeoutMs: 400_000 });
+    assert.deepEqual(fs.readdirSync(pre).filter((f) => f.endsWith('.json') && f.includes('_plans_')), [`${plansId}_plans_3D.json`], `the ${planner} plans only (-pl2d None)`);
+    assert.ok(fs.existsSync(path.join(pre, `${dataId}_stage0`)));
+    // nnUNet_train ... -p ID is `nnunet train ... --plans-identifier ID` (aliases.test.ts).
+    const tr = runCli(['train', '3d_fullres', 'nnUNetTrainerV2', String(taskId), '0', '--plans-identifier', plansId, '--epochs', '1', '--iters', '1', '--disable-tta', '--step-size', '1', '-q'], { env, timeoutMs: 400_000 });
     assert.equal(tr.status, 0, tr.stderr);
-    const fold = path.join(root, 'res', 'nnUNet', '3d_fullres', taskName, 'nnUNetTrainerV2__nnUNetPlansv2.1_verybig', 'fold_0');
+    const fold = path.join(root, 'res', 'nnUNet', '3d_fullres', taskName, `nnUNetTrainerV2__${plansId}`, 'fold_0');
     assert.ok(fs.existsSync(path.join(fold, 'model_final_checkpoint.model')), tr.stdout);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+test('nnUNet_plan_and_preprocess --task_ids T -pl3d ExperimentPlanner3D_v21_32GB -pl2d None, then training under -p nnUNetPlansv2.1_verybig', { timeout: 600_000 }, async () => {
+  await planThenTrain('ExperimentPlanner3D_v21_32GB', 'nnUNetPlansv2.1_verybig', 'nnUNetData_plans_v2.1_verybig', 952);
+});
+
+test('nnUNet_plan_and_preprocess -pl3d ExperimentPlanner3D_v22 -pl2d None, then training under -p nnUNetPlansv2.2', { timeout: 600_000 }, async () => {
+  await planThenTrain('ExperimentPlanner3D_v22', 'nnUNetPlansv2.2', 'nnUNetData_plans_v2.2', 953);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ALIASES, NotImplementedYet, translateAlias } from '../../client/aliases';
+import { ALIASES, translateAlias } from '../../client/aliases';
 import { UsageError } from '../../client/context';
 import { assertBuilt, binShim, runCli } from './cli-helpers';
 
@@ -16,7 +16,7 @@ test('nnUNet_train CONFIG TRAINER TASK FOLD → that one fold as its own durable
   assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--bogus']), /unknown option --bogus/);
 });
 
-test('nnUNet_train -val, --valbest, -p and the --disable_* flags map onto nnunet train; --find_lr and -pretrained_weights are refused with the reason', () => {
+test('nnUNet_train -val, --valbest, -p and the --disable_* flags and -pretrained_weights map onto nnunet train; --find_lr is refused with the reason', () => {
   const steps = (...flags: string[]) => translateAlias('nnUNet_train', ['3d_lowres', 'nnUNetTrainerV2', '4', '1', ...flags]).steps[0]!.slice(6);
   assert.deepEqual(steps('-val', '--npz'), ['--validation-only', '--npz']);
   assert.deepEqual(steps('--validation_only', '--valbest'), ['--validation-only', '--valbest']);
@@ -25,7 +25,7 @@ test('nnUNet_train -val, --valbest, -p and the --disable_* flags map onto nnunet
   const noted = translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '--deterministic', '--disable_saving', '--val_disable_overwrite', '--fp32']);
   assert.deepEqual(noted.notes.map((n) => n.split(' ')[0]), ['--deterministic', '--disable_saving', '--val_disable_overwrite', '--fp32']);
   assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--find_lr']), /--find_lr is not supported: .*trains no model/);
-  assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '-pretrained_weights', 'x.model']), NotImplementedYet);
+  assert.deepEqual(steps('-pretrained_weights', 'x.model'), ['--pretrained-weights', 'x.model']);
   assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--val_folder', 'v']), /validation folder is always validation_raw/);
 });
 

@@ -68,4 +68,16 @@ describe('fold workflow on a real Temporal server', { skip }, () => {
     await withC.handle.result();
     assert.equal(starts().at(-1), undefined, '-c: no start-over token, the fold continues');
   });
+
+  test('-pretrained_weights: the path reaches the train activity unchanged (no workflow change needed)', async () => {
+    const paths = makeTaskPaths(t.dir, 'Task907_Pretrained');
+    const pretrainedWeights = path.join(t.dir, 'source', 'model_final_checkpoint.model');
+    const train = { paths, plansFile: path.join(paths.preprocessedDir, 'nnUNetPlansv2.1_plans_2D.json'), plansIdentifier: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 1 as const, trainer: 'nnUNetTrainerV2', pretrainedWeights };
+    const id = foldWorkflowId(907, '2d', 'nnUNetTrainerV2', 'nnUNetPlansv2.1', 1);
+    const run = await startOrAttach(t.client, 'foldWorkflow', id, [{ train: { ...train, startOver: true }, timing: FAST }], { rerunCompleted: true });
+    await run.handle.result();
+    const inputs = readEvents(eventsDir).filter((e) => e.node === 'train/2d/1' && e.phase === 'start').map((e) => e.input as TrainInput);
+    assert.ok(inputs.length > 0);
+    for (const input of inputs) assert.equal(input.pretrainedWeights, pretrainedWeights);
+  });
 });
