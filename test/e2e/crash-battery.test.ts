@@ -56,11 +56,16 @@ class Live {
     return this;
   }
 
+  /** The task workflow and the fold workflows it runs its training in (nnunet-fold-<id>-...). */
+  private belongs(workflowId: string | undefined): boolean {
+    return workflowId === this.workflowId || (workflowId ?? '').startsWith(`${this.workflowId.replace('nnunet-task-', 'nnunet-fold-')}-`);
+  }
+
   private take(line: string): void {
-    if (!line.includes(this.workflowId)) return;
+    if (!line.includes(this.workflowId) && !line.includes(this.workflowId.replace('nnunet-task-', 'nnunet-fold-'))) return;
     try {
       const e = JSON.parse(line) as { msg?: string; node?: string; workflowId?: string };
-      if (e.workflowId !== this.workflowId || !e.node) return;
+      if (!this.belongs(e.workflowId) || !e.node) return;
       const count = / started$/.test(e.msg ?? '') ? this.starts : / (done|failed|cancelled)$/.test(e.msg ?? '') ? this.ends : undefined;
       count?.set(e.node, (count.get(e.node) ?? 0) + 1);
     } catch {
