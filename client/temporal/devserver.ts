@@ -40,6 +40,8 @@ export interface DevServer {
   stop(): Promise<void>;
   /** Resolves when the process exits on its own or is stopped. */
   exited: Promise<number | null>;
+  /** Lets this process exit while the server goes on (it was handed over to another process). */
+  letGo(): void;
 }
 
 export async function freePort(): Promise<number> {
@@ -245,6 +247,7 @@ async function startOnce(opts: DevServerOptions): Promise<DevServer> {
     pid: child.pid!,
     binary: binary.path,
     exited,
+    letGo: () => child.unref(),
     async stop() {
       if (!alive) return;
       child.kill('SIGTERM');

@@ -1,9 +1,12 @@
 /**
  * The embedded Temporal server for one results folder: `<results>/.temporal/temporal.db` (history survives
  * restarts). One server per SQLite file, guarded by `server.lock` (client/temporal/server-lock.ts): the process
- * holding the lock starts the server and stops it when it exits; every other nnunet process (a second
- * `nnunet run`, `nnunet status`) uses that server. `server.json` repeats the address for discovery by tools.
- * A server left behind by a killed owner (kill -9) is adopted by the next process that finds the stale lock.
+ * holding the lock starts the server and owns it; every other nnunet process (a second `nnunet run`, five
+ * `nnUNet_train` calls at once, `nnunet status`) borrows it and registers in `users/`. When the owner finishes
+ * while others still use the server, it hands the server over to one of them instead of stopping it (their
+ * workers and watches go on undisturbed); the last user stops it. A server left behind by a killed owner
+ * (kill -9) is adopted by a process still using it, or by the next one that finds the stale lock.
+ * `server.json` repeats the address for discovery by tools.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +14,7 @@ import type { Config } from '../../config';
 import { writeJsonAtomic } from '../../activities/common/atomic';
 import { startDevServer, waitForTemporal, type DevServer } from './devserver';
 import { breakStaleLock, isAlive, ownerAlive, readLock, ServerLock, type LockInfo } from './server-lock';
+import { liveUsers, registerUser } from './server-users';
 
 export interface ServerInfo {
   address: string;
@@ -20,10 +24,10 @@ export interface ServerInfo {
 }
 
 export interface EmbeddedServer extends ServerInfo {
-  /** True when this process runs the server's lifetime (started or adopted it) and must stop it. */
-  owned: boolean;
-  /** True when this process took over a server whose owner had died. */
-  adopted?: boolean;
+  /** True while this process runs the server's lifetime (started, adopted or inherited it) and must stop it. */
+  readonly owned: boolean;
+  /** True when this process took over a server whose owner had died or handed it over. */
+  readonly adopted?: boolean;
   stop(): Promise<void>;
   /** Resolves when the server process is gone (for a borrowed server: noticed within a second). */
   exited: Promise<number | null>;
@@ -33,6 +37,7 @@ export const temporalDir = (config: Config): string => path.join(config.paths.re
 const infoFile = (config: Config): string => path.join(temporalDir(config), 'server.json');
 export const lockFile = (config: Config): string => path.join(temporalDir(config), 'server.lock');
 const dbFile = (config: Config): string => path.join(temporalDir(config), 'temporal.db');
+const usersDir = (config: Config): string => path.join(temporalDir(config), 'users');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -111,45 +116,158 @@ export interface EmbeddedOptions {
   say?: (message: string) => void;
 }
 
-function borrowed(info: LockInfo): EmbeddedServer {
-  const pid = info.serverPid!;
-  return { address: info.address!, namespace: info.namespace!, uiUrl: info.uiUrl, pid, owned: false, stop: async () => {}, exited: whenGone(pid) };
+type Say = (message: string) => void;
+
+/** The server's process as its owner controls it. */
+interface ServerProcess {
+  stop(): Promise<void>;
+  exited: Promise<number | null>;
+  /** Lets this process exit while the server goes on. */
+  letGo(): void;
 }
 
-/** Makes this process the owner of `lock`'s server: records it, and takes it down if the process dies. */
-function own(config: Config, lock: ServerLock, info: ServerInfo, stopServer: () => Promise<void>, exited: Promise<number | null>, adopted: boolean): EmbeddedServer {
-  lock.update({ serverPid: info.pid, address: info.address, namespace: info.namespace, uiUrl: info.uiUrl });
-  writeJsonAtomic(infoFile(config), info);
-  const forgetServer = (): void => {
+/** A server process that another process started (borrowed, or adopted from a dead owner). */
+const notOurChild = (pid: number): ServerProcess => ({ stop: () => terminate(pid), exited: whenGone(pid), letGo: () => {} });
+
+/**
+ * This process's hold on the server. A borrower checks every second whether the owner has handed the server
+ * over to it or has died, and then owns it; an owner that finishes hands it over to a process still using it,
+ * and stops it only when nobody does (see the module comment).
+ */
+class ServerHandle implements EmbeddedServer {
+  readonly address: string;
+  readonly namespace: string;
+  readonly uiUrl?: string;
+  readonly pid: number;
+  owned = false;
+  adopted = false;
+  private lock?: ServerLock;
+  private leaveUsers?: () => void;
+  private watch?: NodeJS.Timeout;
+  private readonly onExit = (): void => this.finishOnExit();
+
+  private constructor(
+    private readonly config: Config,
+    info: ServerInfo,
+    private readonly process: ServerProcess,
+    private readonly say: Say,
+  ) {
+    ({ address: this.address, namespace: this.namespace, uiUrl: this.uiUrl, pid: this.pid } = info);
+  }
+
+  private get info(): ServerInfo {
+    return { address: this.address, namespace: this.namespace, uiUrl: this.uiUrl, pid: this.pid };
+  }
+
+  get exited(): Promise<number | null> {
+    return this.process.exited;
+  }
+
+  static owning(config: Config, lock: ServerLock, info: ServerInfo, server: ServerProcess, adopted: boolean, say: Say): ServerHandle {
+    const handle = new ServerHandle(config, info, server, say);
+    handle.becomeOwner(lock, adopted);
+    return handle;
+  }
+
+  static borrowing(config: Config, holder: LockInfo, say: Say): ServerHandle {
+    const pid = holder.serverPid!;
+    const info: ServerInfo = { address: holder.address!, namespace: holder.namespace ?? config.temporal.namespace, uiUrl: holder.uiUrl, pid };
+    const handle = new ServerHandle(config, info, notOurChild(pid), say);
+    handle.leaveUsers = registerUser(usersDir(config));
+    handle.watch = setInterval(() => handle.checkSuccession(), 1000);
+    handle.watch.unref();
+    return handle;
+  }
+
+  private becomeOwner(lock: ServerLock, adopted: boolean): void {
+    this.stopBorrowing();
+    this.lock = lock;
+    this.owned = true;
+    this.adopted = adopted;
+    lock.update({ serverPid: this.pid, address: this.address, namespace: this.namespace, uiUrl: this.uiUrl, handedOverBy: undefined });
+    writeJsonAtomic(infoFile(this.config), this.info);
+    // If this process dies without stop() (an uncaught error, process.exit), do the same synchronously.
+    process.once('exit', this.onExit);
+  }
+
+  private stopBorrowing(): void {
+    clearInterval(this.watch);
+    this.leaveUsers?.();
+    this.leaveUsers = undefined;
+  }
+
+  /** The lock, when its owner has handed the server over to this process. */
+  private handedToMe(): LockInfo | undefined {
+    const holder = readLock(lockFile(this.config));
+    return holder?.pid === process.pid && holder.serverPid === this.pid ? holder : undefined;
+  }
+
+  /** A borrower's check: has the server been handed to this process, or has its owner died (kill -9)? */
+  private checkSuccession(): void {
+    if (this.owned || !isAlive(this.pid)) return;
     try {
-      const current = JSON.parse(fs.readFileSync(infoFile(config), 'utf8')) as ServerInfo;
-      if (current.pid === info.pid) fs.rmSync(infoFile(config), { force: true });
+      const file = lockFile(this.config);
+      const holder = readLock(file);
+      if (holder?.serverPid !== this.pid) return; // no lock: the owner is stopping the server
+      if (holder.pid === process.pid) {
+        this.becomeOwner(ServerLock.inherited(file, holder), true);
+        this.say(`nnunet pid ${holder.handedOverBy ?? '?'} finished and handed the embedded server over to this process`);
+      } else if (!ownerAlive(holder) && breakStaleLock(file, holder)) {
+        const lock = ServerLock.tryAcquire(file);
+        if (!lock) return;
+        this.becomeOwner(lock, true);
+        this.say(`adopting the embedded server left running by nnunet pid ${holder.pid} (server pid ${this.pid})`);
+      }
+    } catch (err) {
+      this.say(`warning: could not check who owns the embedded server: ${(err as Error).message}`);
+    }
+  }
+
+  /** Hands the server over to another process that uses it; false when none does. Synchronous (exit handler). */
+  private handOver(): boolean {
+    const heir = liveUsers(usersDir(this.config))[0];
+    if (!heir || !this.lock) return false;
+    this.lock.handOver(heir);
+    this.process.letGo();
+    this.owned = false;
+    process.off('exit', this.onExit);
+    this.say(`nnunet pid ${heir.pid} still uses the embedded server: it keeps running, handed over to that process`);
+    return true;
+  }
+
+  private forget(): void {
+    try {
+      const current = JSON.parse(fs.readFileSync(infoFile(this.config), 'utf8')) as ServerInfo;
+      if (current.pid === this.pid) fs.rmSync(infoFile(this.config), { force: true });
     } catch {
       /* already gone */
     }
-    lock.release();
-  };
-  // If this process dies without stop() (an uncaught error, process.exit), take the server down with it.
-  const killOnExit = (): void => {
+    this.lock?.release();
+  }
+
+  private finishOnExit(): void {
+    if (!this.owned || this.handOver()) return;
     try {
-      process.kill(info.pid, 'SIGTERM');
+      process.kill(this.pid, 'SIGTERM');
     } catch {
       /* already gone */
     }
-    forgetServer();
-  };
-  process.once('exit', killOnExit);
-  return {
-    ...info,
-    owned: true,
-    adopted,
-    exited,
-    async stop() {
-      process.off('exit', killOnExit);
-      await stopServer();
-      forgetServer();
-    },
-  };
+    this.forget();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.owned) {
+      this.stopBorrowing();
+      // Handed over while finishing: take it, to pass it on or stop it (nobody else would).
+      const holder = this.handedToMe();
+      if (!holder) return;
+      this.becomeOwner(ServerLock.inherited(lockFile(this.config), holder), true);
+    }
+    process.off('exit', this.onExit);
+    if (this.handOver()) return;
+    await this.process.stop();
+    this.forget();
+  }
 }
 
 /**
@@ -161,18 +279,19 @@ export async function ensureEmbeddedServer(config: Config, opts: EmbeddedOptions
   const file = lockFile(config);
   const readyMs = config.temporal.serverReadyTimeoutSeconds * 1000;
   const deadline = Date.now() + readyMs + 30_000;
+  const say: Say = opts.say ?? (() => {});
   let waitingSaid = false;
   for (;;) {
     const holder = readLock(file);
     if (holder && ownerAlive(holder)) {
       if (holder.address && holder.serverPid && isAlive(holder.serverPid)) {
         if (opts.reuse === false) throw new Error(`an embedded server for ${config.paths.results} is already running at ${holder.address} (nnunet pid ${holder.pid})`);
-        if (await answers(holder.address, holder.namespace ?? config.temporal.namespace)) return borrowed(holder);
+        if (await answers(holder.address, holder.namespace ?? config.temporal.namespace)) return ServerHandle.borrowing(config, holder, say);
       }
       if (Date.now() > deadline) {
         throw new Error(`nnunet process ${holder.pid} holds ${file} but its Temporal server did not come up in time; stop that process (or delete the lock if it is not nnunet)`);
       }
-      if (!waitingSaid) opts.say?.(`another nnunet process (pid ${holder.pid}) is starting the embedded server; waiting for it …`);
+      if (!waitingSaid) say(`another nnunet process (pid ${holder.pid}) is starting the embedded server; waiting for it …`);
       waitingSaid = true;
       await sleep(500);
       continue;
@@ -185,9 +304,9 @@ export async function ensureEmbeddedServer(config: Config, opts: EmbeddedOptions
         const lock = ServerLock.tryAcquire(file);
         if (!lock) continue;
         if (holder.address && opts.reuse !== false && (await answers(holder.address, holder.namespace ?? config.temporal.namespace))) {
-          opts.say?.(`adopting the embedded server left running by nnunet pid ${holder.pid} (server pid ${orphan})`);
+          say(`adopting the embedded server left running by nnunet pid ${holder.pid} (server pid ${orphan})`);
           const info: ServerInfo = { address: holder.address, namespace: holder.namespace ?? config.temporal.namespace, uiUrl: holder.uiUrl, pid: orphan };
-          return own(config, lock, info, () => terminate(orphan), whenGone(orphan), true);
+          return ServerHandle.owning(config, lock, info, notOurChild(orphan), true, say);
         }
         await terminate(orphan);
         lock.release();
@@ -206,7 +325,7 @@ export async function ensureEmbeddedServer(config: Config, opts: EmbeddedOptions
         ownProcessGroup: true,
       });
       const info: ServerInfo = { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, pid: server.pid };
-      return own(config, lock, info, () => server.stop(), server.exited, false);
+      return ServerHandle.owning(config, lock, info, server, false, say);
     } catch (err) {
       lock.release();
       throw err;

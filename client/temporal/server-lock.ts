@@ -21,6 +21,8 @@ export interface LockInfo {
   address?: string;
   namespace?: string;
   uiUrl?: string;
+  /** Set when the previous owner handed the server over to `pid` instead of stopping it. */
+  handedOverBy?: number;
 }
 
 export function isAlive(pid: number): boolean {
@@ -84,6 +86,11 @@ export class ServerLock {
     }
   }
 
+  /** The lock another owner has handed over to this process (it names this process already). */
+  static inherited(file: string, info: LockInfo): ServerLock {
+    return new ServerLock(file, info);
+  }
+
   get current(): LockInfo {
     return this.info;
   }
@@ -92,6 +99,12 @@ export class ServerLock {
   update(extra: Partial<LockInfo>): void {
     this.info = { ...this.info, ...extra, pid: process.pid };
     fs.renameSync(writeTemp(this.file, this.info), this.file);
+  }
+
+  /** Names `heir` as the owner of the running server (atomic replace); this process holds the lock no more. */
+  handOver(heir: { pid: number; pidStart?: string }): void {
+    const next: LockInfo = { ...this.info, pid: heir.pid, pidStart: heir.pidStart, since: new Date().toISOString(), handedOverBy: process.pid };
+    fs.renameSync(writeTemp(this.file, next), this.file);
   }
 
   /** Removes the lock if it is still ours (synchronous: also used from an 'exit' handler). */

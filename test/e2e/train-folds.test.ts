@@ -40,6 +40,7 @@ test('five nnUNet_train calls for folds 0-4 at the same moment each train their 
   const t0 = Date.now();
   const runs = await Promise.all(FOLDS.map((f) => train(f).done));
   console.log(`five folds at once: ${runs.map((r) => r.ms).join(' / ')} ms (wall ${Date.now() - t0} ms)`);
+  console.log(`server hand-overs: ${runs.filter((r) => /handed over to that process/.test(r.stderr + r.stdout)).length}`);
   for (const [f, r] of runs.entries()) {
     const out = r.stdout + r.stderr;
     assert.equal(r.code, 0, `fold ${f}:\n${out}`);
@@ -47,6 +48,8 @@ test('five nnUNet_train calls for folds 0-4 at the same moment each train their 
     assert.match(out, new RegExp(`(started|attached to) ${workflowId(f)}`), `its own fold workflow:\n${out}`);
     assert.deepEqual([...new Set(out.match(/nnunet-fold-[\w.-]+/g))], [workflowId(f)], 'no other fold');
     assert.match(out, new RegExp(`no -c: 2d fold ${f} starts over`));
+    // Whoever finishes first hands the shared server on to a call still running: it never goes away under one.
+    assert.doesNotMatch(out, /reattaching|Temporal server ready at .*[\s\S]*Temporal server ready at/, `one server for all five:\n${out}`);
     assert.ok(fs.existsSync(path.join(fold(f), 'model_final_checkpoint.model')), `fold ${f} trained`);
     assert.ok(fs.existsSync(path.join(fold(f), 'validation_raw', 'summary.json')), `fold ${f} validated`);
   }
