@@ -35,18 +35,34 @@ VECTORS = os.path.join(ROOT, 'test', 'fixtures', 'vectors', 'planner_nnunet_v2.j
 DATASET = 'Dataset999_V2Tiny'
 
 
-def stub_blosc2():
-    b = types.ModuleType('blosc2')
-    b.ndarray = types.ModuleType('blosc2.ndarray')
-    b.ndarray.NDArray = type('NDArray', (), {})
-    sys.modules['blosc2'] = b
-    sys.modules['blosc2.ndarray'] = b.ndarray
+class Stub(types.ModuleType):
+    """A module whose every attribute is another stub: for imports nnunetv2 only names in type hints or in code
+    this script never runs (compressed datasets, plots, connected components, torch 2's compiler)."""
+
+    def __getattr__(self, name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return Stub(f'{self.__name__}.{name}')
+
+    def __call__(self, *args, **kwargs):
+        return None
 
 
-stub_blosc2()
+def stub_missing(names):
+    for name in names:
+        try:
+            __import__(name)
+        except ImportError:
+            sys.modules[name] = Stub(name)
+    sys.modules['blosc2'].ndarray.NDArray = type('NDArray', (), {})
+    sys.modules['torch._dynamo'].OptimizedModule = type('OptimizedModule', (), {})
+
+
+stub_missing(['blosc2', 'cc3d', 'seaborn', 'torch._dynamo'])
 from nnunetv2.utilities.plans_handling.plans_handler import PlansManager  # noqa: E402
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans  # noqa: E402
 from nnunetv2.utilities.label_handling.label_handling import determine_num_input_channels  # noqa: E402
+from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor  # noqa: E402
 
 DATASET_JSON = {
     'channel_names': {'0': 'T1', '1': 'T2'},
@@ -60,6 +76,12 @@ TINY = {
     '2d': {'patch_size': [16, 16], 'kernel_sizes': [[3, 3], [3, 3], [3, 3]], 'strides': [[1, 1], [2, 2], [2, 2]]},
     '3d_fullres': {'patch_size': [8, 16, 16], 'kernel_sizes': [[1, 3, 3], [3, 3, 3], [3, 3, 3]],
                    'strides': [[1, 1, 1], [1, 2, 2], [2, 2, 2]]},
+}
+# preprocessed cases predicted by nnUNetPredictor: a 2d model over a 3D case (slice by slice, 2 folds averaged);
+# a 3d model over a case thinner than the patch along z (padded) and tiled along y and x
+SLIDING_WINDOW_CASES = {
+    ('nnUNetPlans', '2d'): {'shape': (2, 24, 21), 'second_fold': True},
+    ('nnUNetResEncUNetMPlans', '3d_fullres'): {'shape': (6, 20, 18), 'second_fold': False},
 }
 PLANS = {'nnUNetPlans': {'n_conv_per_stage': [2, 2, 2], 'n_conv_per_stage_decoder': [2, 2]},
          'nnUNetResEncUNetMPlans': {'n_blocks_per_stage': [1, 2, 2], 'n_conv_per_stage_decoder': [1, 1]}}
@@ -124,6 +146,24 @@ def checkpoint(network, plans, cfg, dims):
     }
 
 
+def write_fold(model_dir, fold, network, plans, cfg, dims):
+    os.makedirs(os.path.join(model_dir, f'fold_{fold}'))
+    torch.save(checkpoint(network, plans, cfg, dims), os.path.join(model_dir, f'fold_{fold}', 'checkpoint_final.pth'))
+
+
+def sliding_window_reference(model_dir, expected, channels, shape, generator):
+    """nnUNetPredictor's logits of a preprocessed case (every fold, mirroring on, step 0.5, Gaussian), on the CPU."""
+    predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=True, device=torch.device('cpu'),
+                                perform_everything_on_device=False, verbose=False, allow_tqdm=False)
+    predictor.initialize_from_trained_model_folder(model_dir, None, 'checkpoint_final.pth')
+    data = torch.randn((channels, *shape), generator=generator)
+    logits = predictor.predict_logits_from_preprocessed_data(data)
+    np.save(os.path.join(expected, 'preprocessed.npy'), data.numpy().astype(np.float32))
+    # nnUNetPredictor accumulates in float16; float32 holds those values exactly
+    np.save(os.path.join(expected, 'sliding_window_logits.npy'), logits.float().numpy())
+    print(f'  sliding window: {len(predictor.list_of_parameters)} fold(s), case {tuple(data.shape)} -> {logits.dtype} {tuple(logits.shape)}')
+
+
 def write_model(reference, plans_name, cfg, seed):
     plans = tiny_plans(reference, plans_name)
     torch.manual_seed(seed)
@@ -132,12 +172,12 @@ def write_model(reference, plans_name, cfg, seed):
     perturb(network, generator)
     network.eval()
     model_dir = os.path.join(OUT, DATASET, f'nnUNetTrainer__{plans_name}__{cfg}')
-    os.makedirs(os.path.join(model_dir, 'fold_0'))
+    os.makedirs(model_dir)
     with open(os.path.join(model_dir, 'plans.json'), 'w') as f:
         json.dump(plans, f, indent=4, sort_keys=False)
     with open(os.path.join(model_dir, 'dataset.json'), 'w') as f:
         json.dump(DATASET_JSON, f, indent=4, sort_keys=False)
-    torch.save(checkpoint(network, plans, cfg, len(patch)), os.path.join(model_dir, 'fold_0', 'checkpoint_final.pth'))
+    write_fold(model_dir, 0, network, plans, cfg, len(patch))
     x = torch.randn((1, inputs, *patch), generator=generator)
     with torch.no_grad():
         logits = network(x)
@@ -147,6 +187,13 @@ def write_model(reference, plans_name, cfg, seed):
     np.save(os.path.join(expected, 'logits.npy'), logits.numpy().astype(np.float32))
     n = sum(p.numel() for p in network.parameters())
     print(f'{plans_name} {cfg}: {type(network).__name__}, {n} parameters, logits {tuple(logits.shape)}')
+    case = SLIDING_WINDOW_CASES.get((plans_name, cfg))
+    if case is not None:
+        if case['second_fold']:
+            second, _, _ = build(plans, cfg)
+            perturb(second, generator)
+            write_fold(model_dir, 1, second, plans, cfg, len(patch))
+        sliding_window_reference(model_dir, expected, inputs, case['shape'], generator)
 
 
 def main():

@@ -17,10 +17,10 @@ import { loadV2Model } from '../../../activities/network/v2/model-folder';
 const FIXTURE = path.join(repoRoot(), 'test', 'fixtures', 'nnunet-v2-model');
 const DATASET = path.join(FIXTURE, 'Dataset999_V2Tiny');
 const MODELS = [
-  { plans: 'nnUNetPlans', cfg: '2d', cls: 'PlainConvUNet' },
-  { plans: 'nnUNetPlans', cfg: '3d_fullres', cls: 'PlainConvUNet' },
-  { plans: 'nnUNetResEncUNetMPlans', cfg: '2d', cls: 'ResidualEncoderUNet' },
-  { plans: 'nnUNetResEncUNetMPlans', cfg: '3d_fullres', cls: 'ResidualEncoderUNet' },
+  { plans: 'nnUNetPlans', cfg: '2d', cls: 'PlainConvUNet', folds: [0, 1] },
+  { plans: 'nnUNetPlans', cfg: '3d_fullres', cls: 'PlainConvUNet', folds: [0] },
+  { plans: 'nnUNetResEncUNetMPlans', cfg: '2d', cls: 'ResidualEncoderUNet', folds: [0] },
+  { plans: 'nnUNetResEncUNetMPlans', cfg: '3d_fullres', cls: 'ResidualEncoderUNet', folds: [0] },
 ];
 
 before(async () => {
@@ -38,7 +38,7 @@ for (const m of MODELS) {
       assert.equal(model.description.spec.networkClass, m.cls);
       assert.equal(model.configurationName, m.cfg);
       assert.equal(model.trainerName, 'nnUNetTrainer');
-      assert.deepEqual(model.folds, [0]);
+      assert.deepEqual(model.folds, m.folds, 'every fold_N with checkpoint_final.pth');
       assert.deepEqual(model.mirrorAxes, m.cfg === '2d' ? [0, 1] : [0, 1, 2]);
       const expected = path.join(FIXTURE, 'expected', `${m.plans}__${m.cfg}`);
       const input = readNpySync(path.join(expected, 'input.npy'));
