@@ -119,8 +119,51 @@ class DynamicUNet implements V2UNet {
     return this.forward(x, this.description.deepSupervision);
   }
 
+  /**
+   * The highest-resolution logits with inference memory: the same ops as apply() (so the same values), but each
+   * conv or residual block runs in its own tidy and its input is freed once consumed, so only the encoder's
+   * skips wait for their decoder stage. Under a gradient tape (nothing may be freed there) it is apply()'s path.
+   */
   predict(x: tf.Tensor): tf.Tensor {
-    return this.forward(x, false)[0]!;
+    if (tf.engine().isTapeOn()) return this.forward(x, false)[0]!;
+    this.checkInput(x);
+    const d = this.description;
+    const owned = new Set<tf.Tensor>();
+    /** f(h) in its own tidy; h freed unless the caller keeps it (x, or a skip). */
+    const step = (h: tf.Tensor, f: (t: tf.Tensor) => tf.Tensor): tf.Tensor => {
+      const next = tf.tidy(() => f(h));
+      if (owned.delete(h)) h.dispose();
+      owned.add(next);
+      return next;
+    };
+    const skips: tf.Tensor[] = [];
+    try {
+      let h = d.stem ? step(x, (t) => this.block([t], d.stem!)) : x;
+      for (const stage of d.encoder) {
+        if (stage.kind === 'plain') for (const c of stage.convs) h = step(h, (t) => this.block([t], c));
+        else for (const b of stage.blocks) h = step(h, (t) => this.residual(t, b));
+        owned.delete(h); // a skip now, freed by its decoder stage
+        skips.push(h);
+      }
+      h = skips.pop()!;
+      owned.add(h);
+      d.decoder.forEach((stage, u) => {
+        h = step(h, (t) => upsample(t, this.param(`${stage.up.module}.weight`), stage.up.bias ? this.param(`${stage.up.module}.bias`) : undefined));
+        const skip = skips.pop()!;
+        owned.add(skip);
+        const [first, ...rest] = stage.convs;
+        const merged = tf.tidy(() => this.block([h, skip], first!));
+        for (const t of [h, skip]) { owned.delete(t); t.dispose(); }
+        owned.add(merged);
+        h = merged;
+        for (const c of rest) h = step(h, (t) => this.block([t], c));
+        if (u === d.decoder.length - 1) h = step(h, (t) => segmentationLayer(t, this.param(`${stage.seg.module}.weight`), this.param(`${stage.seg.module}.bias`)));
+      });
+      owned.delete(h);
+      return h;
+    } finally {
+      for (const t of [...owned, ...skips]) t.dispose();
+    }
   }
 
   getWeights(): Float32Array[] {
