@@ -7,7 +7,7 @@ compressed data, nnunetv2 only names it in type hints.
 
 What it does, with nnU-Net v2's own code: takes the 2d and 3d_fullres configurations of two reference plans
 (nnUNetPlans: PlainConvUNet, nnUNetResEncUNetMPlans: ResidualEncoderUNet) from the planner vectors, shrinks
-their architecture (3 stages of 4/8/16 features; 3D with an anisotropic first stage: kernel 1x3x3, stride
+their architecture (3 stages of 4/8/16 features, ResEnc 4/8/8; 3D with an anisotropic first stage: kernel 1x3x3, stride
 1x2x2) so the fixture stays small, and builds each network exactly as nnUNetTrainer.build_network_architecture
 does at inference (get_network_from_plans, input channels from determine_num_input_channels, outputs from the
 LabelManager, deep supervision off). Weights: nnU-Net's He init, then every parameter perturbed (norm scales,
@@ -83,8 +83,10 @@ SLIDING_WINDOW_CASES = {
     ('nnUNetPlans', '2d'): {'shape': (2, 24, 21), 'second_fold': True},
     ('nnUNetResEncUNetMPlans', '3d_fullres'): {'shape': (6, 20, 18), 'second_fold': False},
 }
-PLANS = {'nnUNetPlans': {'n_conv_per_stage': [2, 2, 2], 'n_conv_per_stage_decoder': [2, 2]},
-         'nnUNetResEncUNetMPlans': {'n_blocks_per_stage': [1, 2, 2], 'n_conv_per_stage_decoder': [1, 1]}}
+# ResEnc keeps 8 features into its last stage, as the real ones do at their feature cap: that block's skip is
+# the average pool alone, without a 1x1 projection
+PLANS = {'nnUNetPlans': {'features_per_stage': [4, 8, 16], 'n_conv_per_stage': [2, 2, 2], 'n_conv_per_stage_decoder': [2, 2]},
+         'nnUNetResEncUNetMPlans': {'features_per_stage': [4, 8, 8], 'n_blocks_per_stage': [1, 2, 2], 'n_conv_per_stage_decoder': [1, 1]}}
 
 
 def tiny_plans(reference, plans_name):
@@ -97,7 +99,7 @@ def tiny_plans(reference, plans_name):
         c['patch_size'] = tiny['patch_size']
         c['batch_size'] = 2
         kw = c['architecture']['arch_kwargs']
-        kw.update(n_stages=3, features_per_stage=[4, 8, 16], kernel_sizes=tiny['kernel_sizes'], strides=tiny['strides'])
+        kw.update(n_stages=3, kernel_sizes=tiny['kernel_sizes'], strides=tiny['strides'])
         kw.update(PLANS[plans_name])
     return plans
 
