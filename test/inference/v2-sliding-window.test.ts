@@ -12,7 +12,8 @@ import { repoRoot } from '../../config';
 import { readNpySync } from '../../activities/io/npy';
 import { loadV2Model } from '../../activities/network/v2/model-folder';
 import { predictPreprocessedV2 } from '../../activities/inference/v2/model-predictor';
-import { gaussianMapV2, mirrorCombinations, toHalf } from '../../activities/inference/v2/sliding-window';
+import { gaussianMapV2, mirrorCombinations } from '../../activities/inference/v2/sliding-window';
+import { toHalf } from '../../activities/inference/v2/half';
 
 const FIXTURE = path.join(repoRoot(), 'test', 'fixtures', 'nnunet-v2-model');
 

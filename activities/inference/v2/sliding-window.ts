@@ -8,12 +8,9 @@
  * See docs/nnunet-v2.md, 'Networks'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { floatToHalf, halfToFloat } from '../../io/npz';
 import { filteredPeak } from '../gaussian';
 import { cartesian, computeSteps, copyBlock, padImage, paddingForPatch, unpad, type PatchPredictor } from '../sliding-window';
-
-/** The float16 value nearest to x (via float32, as torch casts), as a number. */
-export const toHalf = (x: number): number => halfToFloat(floatToHalf(x));
+import { roundToHalfInPlace } from './half';
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
@@ -21,7 +18,7 @@ const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 export function gaussianMapV2(patchSize: readonly number[]): Float32Array {
   const { values, max } = filteredPeak(patchSize, 1 / 8);
   const scale = max / 10;
-  const map = Float32Array.from(values, (v) => toHalf(v / scale));
+  const map = roundToHalfInPlace(Float32Array.from(values, (v) => v / scale));
   let min = Infinity;
   for (const v of map) if (v !== 0 && v < min) min = v;
   for (let i = 0; i < map.length; i++) if (map[i] === 0) map[i] = min;
@@ -84,14 +81,17 @@ async function slideHalf(image: Float32Array, channels: number, shape: readonly 
     // prediction *= gaussian (float32); predicted_logits[sl] += prediction and n_predictions[sl] += gaussian: float32 sums rounded to float16
     const tile = new Float32Array(heads * pv);
     copyBlock(sums, dataShape, start, tile, patchSize, zeros, patchSize, heads);
-    for (let i = 0; i < tile.length; i++) tile[i] = toHalf(tile[i]! + Math.fround(pred[i]! * gaussian[i % pv]!));
+    for (let i = 0; i < tile.length; i++) tile[i] = tile[i]! + Math.fround(pred[i]! * gaussian[i % pv]!);
+    roundToHalfInPlace(tile);
     copyBlock(tile, patchSize, zeros, sums, dataShape, start, patchSize, heads);
     const norm = new Float32Array(pv);
     copyBlock(weights, dataShape, start, norm, patchSize, zeros, patchSize, 1);
-    for (let i = 0; i < pv; i++) norm[i] = toHalf(norm[i]! + gaussian[i]!);
+    for (let i = 0; i < pv; i++) norm[i] = norm[i]! + gaussian[i]!;
+    roundToHalfInPlace(norm);
     copyBlock(norm, patchSize, zeros, weights, dataShape, start, patchSize, 1);
   }
-  for (let k = 0; k < heads; k++) for (let i = 0; i < n; i++) sums[k * n + i] = toHalf(sums[k * n + i]! / weights[i]!);
+  for (let k = 0; k < heads; k++) for (let i = 0; i < n; i++) sums[k * n + i] = sums[k * n + i]! / weights[i]!;
+  roundToHalfInPlace(sums);
   return unpad(sums, heads, padding);
 }
 
@@ -132,9 +132,16 @@ export async function predictLogitsV2(
   let total: Float32Array | undefined;
   for (const fold of folds) {
     const logits = await slide(image, channels, shape, patchSize, heads, fold, stepSize, gaussian);
-    if (total) for (let i = 0; i < total.length; i++) total[i] = toHalf(total[i]! + logits[i]!);
-    else total = logits;
+    if (total) {
+      for (let i = 0; i < total.length; i++) total[i] = total[i]! + logits[i]!;
+      roundToHalfInPlace(total);
+    } else {
+      total = logits;
+    }
   }
-  if (folds.length > 1) for (let i = 0; i < total!.length; i++) total![i] = toHalf(total![i]! / folds.length);
+  if (folds.length > 1) {
+    for (let i = 0; i < total!.length; i++) total![i] = total![i]! / folds.length;
+    roundToHalfInPlace(total!);
+  }
   return total!;
 }
