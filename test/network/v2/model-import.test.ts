@@ -76,3 +76,20 @@ test('a model folder whose checkpoint does not fit its plans is refused naming t
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fold_all is loaded when asked for and left out of the automatic fold list, as nnUNetPredictor does', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v2-model-'));
+  try {
+    const model = path.join(dir, 'nnUNetTrainer__nnUNetPlans__3d_fullres');
+    fs.cpSync(path.join(DATASET, 'nnUNetTrainer__nnUNetPlans__3d_fullres'), model, { recursive: true });
+    fs.cpSync(path.join(model, 'fold_0'), path.join(model, 'fold_all'), { recursive: true });
+    const all = loadV2Model(model, { folds: ['all'] });
+    assert.deepEqual(all.checkpoints, [path.join(model, 'fold_all', 'checkpoint_final.pth')]);
+    all.dispose();
+    const auto = loadV2Model(model);
+    assert.deepEqual(auto.folds, [0]);
+    auto.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
