@@ -60,8 +60,8 @@ function axisProfile(p: number, sigmaScale: number): Float64Array {
   return prof;
 }
 
-/** The importance map over a patch (any number of axes, C order), float32, max 1, no zeros. */
-export function gaussianImportanceMap(patchSize: readonly number[], sigmaScale = 1 / 8): Float32Array {
+/** The filtered 1 over a patch (float64, C order) and its maximum, before any scaling or cast. */
+export function filteredPeak(patchSize: readonly number[], sigmaScale = 1 / 8): { values: Float64Array; max: number } {
   if (patchSize.length === 0 || patchSize.some((p) => !Number.isInteger(p) || p < 1)) {
     throw new RangeError(`patch size must be positive integers, got [${patchSize.join(', ')}]`);
   }
@@ -80,6 +80,13 @@ export function gaussianImportanceMap(patchSize: readonly number[], sigmaScale =
       idx[d] = 0;
     }
   }
+  return { values, max };
+}
+
+/** The importance map over a patch (any number of axes, C order), float32, max 1, no zeros. */
+export function gaussianImportanceMap(patchSize: readonly number[], sigmaScale = 1 / 8): Float32Array {
+  const { values, max } = filteredPeak(patchSize, sigmaScale);
+  const n = values.length;
   const map = new Float32Array(n);
   let minNonZero = Infinity;
   for (let i = 0; i < n; i++) {

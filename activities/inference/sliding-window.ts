@@ -62,7 +62,7 @@ function start3(start: readonly number[]): [number, number, number] {
  * Copies a channel-first block between two channel-first arrays: `src` (spatial shape srcShape) starting at srcStart
  * into `dst` (dstShape) at dstStart, size `size` per axis, for `channels` channels.
  */
-function copyBlock(
+export function copyBlock(
   src: Float32Array, srcShape: readonly number[], srcStart: readonly number[],
   dst: Float32Array, dstShape: readonly number[], dstStart: readonly number[],
   size: readonly number[], channels: number,

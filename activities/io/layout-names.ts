@@ -33,3 +33,10 @@ export const RESULT_FOLDERS = {
   ensembledPostprocessed: 'ensembled_postprocessed',
   predNextStage: 'pred_next_stage',
 } as const;
+
+/** nnU-Net v2's checkpoint files in a fold folder (nnUNetPredictor's default is the final one). */
+export const V2_CHECKPOINT_FILES = {
+  final: 'checkpoint_final.pth',
+  best: 'checkpoint_best.pth',
+  latest: 'checkpoint_latest.pth',
+} as const;

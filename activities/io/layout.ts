@@ -226,3 +226,16 @@ export const checkpointPklFile = (checkpoint: string): string => `${checkpoint}.
 export const networkArchitectureFile = (foldDir: string): string => path.join(foldDir, 'network_architecture.pdf');
 /** Downloaded model zips, kept (and resumed) here until installed: RESULTS_FOLDER/nnUNet/.downloads/<name>. */
 export const downloadedZipFile = (results: string, name: string): string => path.join(networkTrainingOutputFolder(results), '.downloads', name);
+
+// --- nnU-Net v2 model folders (<nnUNet_results>/DatasetXXX_Name/<trainer>__<plans>__<configuration>/)
+
+/** A v2 fold folder: fold_0 ... fold_4, and fold_all for a model trained on every case. */
+export const v2FoldFolder = (model: string, fold: number | 'all'): string => path.join(model, `fold_${fold}`);
+/** Folds of a v2 model folder that hold this checkpoint (nnUNetPredictor.auto_detect_available_folds: never fold_all). */
+export function v2TrainedFolds(model: string, checkpointName: string): number[] {
+  if (!fs.existsSync(model)) return [];
+  return fs.readdirSync(model).map((d) => /^fold_(\d+)$/.exec(d)).filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1])).filter((f) => fs.existsSync(path.join(v2FoldFolder(model, f), checkpointName)))
+    .sort((a, b) => a - b);
+}
+export const v2CheckpointFile = (model: string, fold: number | 'all', checkpointName: string): string => path.join(v2FoldFolder(model, fold), checkpointName);

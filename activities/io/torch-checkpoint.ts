@@ -269,15 +269,17 @@ function contiguousStrides(shape: number[]): number[] {
 function splitCheckpoint(file: string, value: PyValue): TorchCheckpoint {
   if (!(value instanceof Map)) throw corrupt(file, `top level is a ${value?.constructor?.name ?? typeof value}, not a dict`);
   const bare = [...value.values()].every((v) => v instanceof TorchTensor) && value.size > 0;
-  const sd = bare ? value : value.get('state_dict');
-  if (!(sd instanceof Map)) throw corrupt(file, `no 'state_dict' (keys: ${[...value.keys()].map(String).join(', ')})`);
+  // nnU-Net v1 saves the weights under 'state_dict', nnU-Net v2 under 'network_weights'
+  const key = value.has('state_dict') || !value.has('network_weights') ? 'state_dict' : 'network_weights';
+  const sd = bare ? value : value.get(key);
+  if (!(sd instanceof Map)) throw corrupt(file, `no 'state_dict' or 'network_weights' (keys: ${[...value.keys()].map(String).join(', ')})`);
   const stateDict = new Map<string, TensorData>();
   for (const [name, t] of sd) {
     if (!(t instanceof TorchTensor)) throw corrupt(file, `state_dict entry '${String(name)}' is not a tensor`);
     stateDict.set(String(name), { dtype: t.dtype, shape: t.shape, data: t.data });
   }
   const meta: Record<string, PyValue> = {};
-  if (!bare) for (const [k, v] of value) if (k !== 'state_dict') meta[String(k)] = plainKeepingTensors(v);
+  if (!bare) for (const [k, v] of value) if (k !== key) meta[String(k)] = plainKeepingTensors(v);
   return { stateDict, meta };
 }
 
