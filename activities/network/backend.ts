@@ -57,13 +57,22 @@ function firstLine(err: unknown): string {
   return String(err instanceof Error ? err.message : err).split('\n')[0];
 }
 
-/** Resolves a package from this module's place; undefined when not installed. */
+/**
+ * Resolves a package, first under NNUNET_NATIVE_PREFIX (where `npm run setup:native -- --prefix DIR` installs
+ * a native build without touching this checkout's node_modules), then from this module's place;
+ * undefined when not installed.
+ */
 function resolveFromHere(pkg: string): string | undefined {
-  try {
-    return require.resolve(pkg);
-  } catch {
-    return undefined;
+  const prefix = process.env.NNUNET_NATIVE_PREFIX;
+  const searches = prefix ? [{ paths: [path.resolve(prefix)] }, undefined] : [undefined];
+  for (const options of searches) {
+    try {
+      return require.resolve(pkg, options);
+    } catch {
+      // not there: try the next place
+    }
   }
+  return undefined;
 }
 
 /** The package's root folder (its package.json's dir), found from its resolved entry point. */
@@ -108,7 +117,7 @@ function load(c: Candidate, threads: number | undefined): string | undefined {
   process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
   applyThreads(threads);
   try {
-    require(c.pkg);
+    require(entry);
   } catch (err) {
     return `installed but fails to load: ${firstLine(err)}${c.tfName === 'tensorflow' ? ' (rerun npm run setup:native)' : ''}`;
   }
