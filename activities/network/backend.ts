@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../common/errors';
+import { whyNotGpu } from './gpu-reason';
 
 export const BACKEND_IDS = ['tfjs-node-gpu', 'tfjs-node', 'cpu'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
@@ -24,8 +25,8 @@ interface Candidate {
 }
 
 const CANDIDATES: readonly Candidate[] = [
-  { id: 'tfjs-node-gpu', pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', install: 'npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0; needs CUDA 11.2, cuDNN 8.1' },
-  { id: 'tfjs-node', pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow', install: 'npm run setup:native' },
+  { id: 'tfjs-node-gpu', pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', install: 'npm run setup:native -- --gpu' },
+  { id: 'tfjs-node', pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow', install: 'npm run setup:native -- --cpu' },
   { id: 'cpu', tfName: 'cpu', install: 'npm install' },
 ];
 
@@ -133,8 +134,9 @@ interface NativeBinding {
 function describeActive(c: Candidate): string {
   if (c.tfName !== 'tensorflow') return `tfjs ${tf.version_core}, ${c.id}`;
   const binding = (tf.backend() as unknown as { binding?: NativeBinding }).binding;
-  const gpu = binding?.isUsingGpuDevice?.() ? 'CUDA device' : 'CPU';
-  return `tfjs ${tf.version_core}, ${c.pkg}, libtensorflow ${binding?.TF_Version ?? '?'} on ${gpu}`;
+  const onGpu = binding?.isUsingGpuDevice?.() === true;
+  const why = onGpu ? undefined : whyNotGpu(c.id === 'tfjs-node-gpu');
+  return `tfjs ${tf.version_core}, ${c.pkg}, libtensorflow ${binding?.TF_Version ?? '?'} on ${onGpu ? 'CUDA device' : 'CPU'}${why ? ` (${why})` : ''}`;
 }
 
 /**
