@@ -2,7 +2,7 @@
 # `npm run setup:native [-- --cpu|--gpu] [--tf VERSION] [--prefix DIR]`: installs @tensorflow/tfjs-node (CPU) or
 # @tensorflow/tfjs-node-gpu (CUDA) without their normal download site, from package registries only:
 #   1. the TensorFlow C API library + headers come from PyPI's TensorFlow wheel (wheels.lock: file + sha256);
-#      since TensorFlow 2.1x the C API is in libtensorflow_cc.so.2, a plain C++ library, linked as is;
+#      in TensorFlow 2.21 the C API is in libtensorflow_cc.so.2, a plain C++ library, linked as is;
 #      2.9.3 (kept for old glibc) has it in a Python extension and needs a CPython stand-in (make-pystub.sh);
 #   2. the GPU build adds the CUDA 12 libraries from PyPI's nvidia-*-cu12 wheels, laid out where the wheel's
 #      RUNPATH looks for them; the GPU build also runs on a machine without a GPU (on its CPU);
@@ -126,7 +126,7 @@ stage_libtensorflow() {
   basename "$wheel" >"$cache/.staged"
 }
 
-# TensorFlow >= 2.1x: the C and eager C API (TF_*, TFE_*) are exported by libtensorflow_cc.so.2, no Python.
+# TensorFlow 2.21 (libtensorflow_cc.so.2 in the wheel): the C and eager C API (TF_*, TFE_*) are exported by libtensorflow_cc.so.2, no Python.
 stage_cc_library() {
   local wheel="$1" tmp="$2"
   unzip -q -o "$wheel" -d "$tmp" 'tensorflow/libtensorflow_cc.so.2' 'tensorflow/libtensorflow_framework.so.2' \
