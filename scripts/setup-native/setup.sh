@@ -110,7 +110,8 @@ fetch_wheels() {
 stage_libtensorflow() {
   local wheel tmp="$cache/extract.tmp"
   wheel="$cache/wheel/$(pins "tf-$device" | awk '{print $1}')"
-  [ -f "$cache/.staged" ] && [ "$(cat "$cache/.staged")" = "$(basename "$wheel")" ] && return
+  # An empty stamp is an earlier script's (one wheel per cache folder then); it stays valid.
+  [ -f "$cache/.staged" ] && { [ ! -s "$cache/.staged" ] || [ "$(cat "$cache/.staged")" = "$(basename "$wheel")" ]; } && return
   log "extracting the TensorFlow C library and headers"
   rm -rf "$tmp" "$cache/lib" "$cache/include" "$cache/nvidia" && mkdir -p "$tmp" "$cache/lib"
   if unzip -Z1 "$wheel" | grep -x 'tensorflow/libtensorflow_cc.so.2' >/dev/null; then # no -q: SIGPIPE + pipefail
