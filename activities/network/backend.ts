@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError } from '../common/errors';
+import { whyNotGpu } from './gpu-reason';
 
 export const BACKEND_IDS = ['tfjs-node-gpu', 'tfjs-node', 'cpu'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
@@ -24,8 +25,8 @@ interface Candidate {
 }
 
 const CANDIDATES: readonly Candidate[] = [
-  { id: 'tfjs-node-gpu', pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', install: 'npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0; needs CUDA 11.2, cuDNN 8.1' },
-  { id: 'tfjs-node', pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow', install: 'npm run setup:native' },
+  { id: 'tfjs-node-gpu', pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', install: 'npm run setup:native -- --gpu' },
+  { id: 'tfjs-node', pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow', install: 'npm run setup:native -- --cpu' },
   { id: 'cpu', tfName: 'cpu', install: 'npm install' },
 ];
 
@@ -57,13 +58,22 @@ function firstLine(err: unknown): string {
   return String(err instanceof Error ? err.message : err).split('\n')[0];
 }
 
-/** Resolves a package from this module's place; undefined when not installed. */
+/**
+ * Resolves a package, first under NNUNET_NATIVE_PREFIX (where `npm run setup:native -- --prefix DIR` installs
+ * a native build without touching this checkout's node_modules), then from this module's place;
+ * undefined when not installed.
+ */
 function resolveFromHere(pkg: string): string | undefined {
-  try {
-    return require.resolve(pkg);
-  } catch {
-    return undefined;
+  const prefix = process.env.NNUNET_NATIVE_PREFIX;
+  const searches = prefix ? [{ paths: [path.resolve(prefix)] }, undefined] : [undefined];
+  for (const options of searches) {
+    try {
+      return require.resolve(pkg, options);
+    } catch {
+      // not there: try the next place
+    }
   }
+  return undefined;
 }
 
 /** The package's root folder (its package.json's dir), found from its resolved entry point. */
@@ -108,7 +118,7 @@ function load(c: Candidate, threads: number | undefined): string | undefined {
   process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
   applyThreads(threads);
   try {
-    require(c.pkg);
+    require(entry);
   } catch (err) {
     return `installed but fails to load: ${firstLine(err)}${c.tfName === 'tensorflow' ? ' (rerun npm run setup:native)' : ''}`;
   }
@@ -124,8 +134,9 @@ interface NativeBinding {
 function describeActive(c: Candidate): string {
   if (c.tfName !== 'tensorflow') return `tfjs ${tf.version_core}, ${c.id}`;
   const binding = (tf.backend() as unknown as { binding?: NativeBinding }).binding;
-  const gpu = binding?.isUsingGpuDevice?.() ? 'CUDA device' : 'CPU';
-  return `tfjs ${tf.version_core}, ${c.pkg}, libtensorflow ${binding?.TF_Version ?? '?'} on ${gpu}`;
+  const onGpu = binding?.isUsingGpuDevice?.() === true;
+  const why = onGpu ? undefined : whyNotGpu(c.id === 'tfjs-node-gpu');
+  return `tfjs ${tf.version_core}, ${c.pkg}, libtensorflow ${binding?.TF_Version ?? '?'} on ${onGpu ? 'CUDA device' : 'CPU'}${why ? ` (${why})` : ''}`;
 }
 
 /**

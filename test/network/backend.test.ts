@@ -4,10 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_IDS, availableBackends, describeBackends, initBackend, type BackendId } from '../../activities/network/backend';
 import { BadInputError } from '../../activities/common/errors';
 import { loadConfig } from '../../config';
+import { NATIVE_BACKEND } from '../helpers/native-backend';
 
 const installed = availableBackends();
 const nativeInstalled = installed.includes('tfjs-node');
-const NATIVE_SKIP = nativeInstalled ? false : 'tfjs-node not installed (run `npm run setup:native` to test the native backend)';
+const NATIVE_SKIP = NATIVE_BACKEND ? false : 'no native backend installed (run `npm run setup:native` to test it)';
 
 /** Values and gradients of a small U-Net-like step on the given backend: strided conv, instance norm, transposed conv, softmax. */
 async function smallStep(id: BackendId, dims: 2 | 3): Promise<Float32Array[]> {
@@ -69,14 +70,16 @@ test('a forced backend is used, and an unavailable or unknown one is a BadInputE
   assert.equal((await initBackend({ preference: backend })).id, 'cpu', 'NNUNET_BACKEND reaches the backend through Config');
 });
 
-test('tfjs-node registers in our tfjs-core and computes the same 2D and 3D step as pure JS', { skip: NATIVE_SKIP }, async () => {
+test(`${NATIVE_BACKEND ?? 'tfjs-node'} registers in our tfjs-core and computes the same 2D and 3D step as pure JS`, { skip: NATIVE_SKIP }, async () => {
+  const native = NATIVE_BACKEND!;
   const reference3d = await smallStep('cpu', 3);
   const reference2d = await smallStep('cpu', 2);
-  const choice = await initBackend({ preference: 'tfjs-node' });
+  const choice = await initBackend({ preference: native });
   assert.equal(tf.getBackend(), 'tensorflow');
-  assert.match(choice.detail, /libtensorflow 2\.\d+\.\d+ on CPU/);
-  assertClose(await smallStep('tfjs-node', 3), reference3d, 'tfjs-node 3d');
-  assertClose(await smallStep('tfjs-node', 2), reference2d, 'tfjs-node 2d');
+  assert.match(choice.detail, /libtensorflow 2\.\d+\.\d+ on (CPU|CUDA device)/);
+  if (native === 'tfjs-node') assert.match(choice.detail, /on CPU/);
+  assertClose(await smallStep(native, 3), reference3d, `${native} 3d`);
+  assertClose(await smallStep(native, 2), reference2d, `${native} 2d`);
 });
 
 test('conv3dTranspose can train: the gradient initBackend registers matches exact finite differences', async () => {

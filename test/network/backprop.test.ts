@@ -6,7 +6,8 @@
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, initBackend } from '../../activities/network/backend';
+import { initBackend } from '../../activities/network/backend';
+import { NATIVE_BACKEND } from '../helpers/native-backend';
 import type { UNetStagePlan } from '../../activities/network/architecture';
 import { deepSupervisionTargets, deepSupervisionWeights } from '../../activities/network/deep-supervision';
 import { buildUNet } from '../../activities/network/unet';
@@ -21,7 +22,7 @@ const STAGE: UNetStagePlan & { patch_size: number[] } = {
 const BATCH = 2;
 
 const backends: { name: string; init: () => Promise<unknown> }[] = [{ name: 'cpu', init: () => tf.setBackend('cpu') }];
-if (availableBackends().includes('tfjs-node')) backends.push({ name: 'tfjs-node', init: () => initBackend({ preference: 'tfjs-node', threads: 1 }) });
+if (NATIVE_BACKEND) backends.push({ name: NATIVE_BACKEND, init: () => initBackend({ preference: NATIVE_BACKEND, threads: 1 }) });
 
 after(async () => {
   await tf.setBackend('cpu');

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { LEAKY_SLOPE } from '../../activities/network/architecture';
 import { initBackend } from '../../activities/network/backend';
+import { NATIVE_BACKEND } from '../helpers/native-backend';
 import { deepSupervisionTargets, deepSupervisionWeights } from '../../activities/network/deep-supervision';
 import { biasNormLrelu, instanceNormByMoments, instanceNormWithGradient } from '../../activities/network/ops';
 import { trainStep } from '../../activities/training/train-step';
@@ -62,7 +63,8 @@ test('fused bias + instance norm + leaky ReLU equals the separate ops (values an
 
 test('on libtensorflow: Sum/Mean gradients equal tfjs-core\'s ones-tensor form bit for bit; a U-Net step leaks no tensors', async (t) => {
   try {
-    await initBackend({ preference: 'tfjs-node', threads: 1 });
+    if (!NATIVE_BACKEND) throw new Error('not installed (npm run setup:native)');
+    await initBackend({ preference: NATIVE_BACKEND, threads: 1 });
   } catch (err) {
     return t.skip(`libtensorflow backend unavailable: ${(err as Error).message}`);
   }

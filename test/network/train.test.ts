@@ -7,6 +7,7 @@ import { trainStep } from '../../activities/training/train-step';
 import { buildUNet } from '../../activities/network/unet';
 import { NesterovSgd, lossAndGradients } from '../../activities/training/optimizer';
 import { initBackend } from '../../activities/network/backend';
+import { NATIVE_BACKEND } from '../helpers/native-backend';
 import { deepSupervisionLoss } from '../../activities/training/loss';
 
 before(async () => {
@@ -107,7 +108,8 @@ test('whole-network gradients on the pure-JS backend equal those on libtensorflo
   ];
   const onCpu = stages.map(tinyGradients);
   try {
-    await initBackend({ preference: 'tfjs-node', threads: 1 });
+    if (!NATIVE_BACKEND) throw new Error('not installed (npm run setup:native)');
+    await initBackend({ preference: NATIVE_BACKEND, threads: 1 });
   } catch (err) {
     return t.skip(`libtensorflow backend unavailable: ${(err as Error).message}`);
   }
