@@ -11,17 +11,19 @@ import { fingerprint } from './fingerprint/activity';
 import { plan } from './planning/activity';
 import { preprocess } from './preprocessing/activity';
 import { train } from './training/activity';
+import { TrainingSlots } from './training/slots';
 import { findBestConfiguration, predictTestSet } from './ensembling/activity';
 import { postprocess } from './postprocessing/activity';
 
 /** The pipeline's activities, run with this worker's settings (from its Config). */
 export function createPipelineActivities(settings: WorkerSettings = {}): PipelineActivities {
+  const trainingSlots = new TrainingSlots(settings); // one pool per worker: concurrent trainings take distinct slots
   return {
     verifyDataset,
     fingerprint,
     plan,
     preprocess,
-    train: (input) => train(input, settings),
+    train: (input) => train(input, settings, trainingSlots),
     findBestConfiguration,
     postprocess,
     predictTestSet: (input) => predictTestSet(input, settings),
