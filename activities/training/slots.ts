@@ -35,14 +35,15 @@ export function describeSlot(slot: TrainingSlot): string {
 }
 
 /**
- * What the slot's training child adds to the worker's environment. Values the worker's own environment
- * already sets for threads win (an operator's explicit choice); the GPU pin always applies.
+ * What the slot's training child adds to the worker's environment: NNUNET_TRAINING_SLOT (1-based, so an operator
+ * or a test can tell the children apart in /proc or `ps e`), the GPU pin, or for CPU slots a share of the cores.
+ * Thread counts the worker's own environment already sets win (an operator's explicit choice).
  */
 export function slotEnvironment(slot: TrainingSlot, parentEnv: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): Record<string, string> {
-  if (slot.device !== undefined) return { CUDA_VISIBLE_DEVICES: slot.device };
-  if (slot.count === 1) return {};
+  const env: Record<string, string> = { NNUNET_TRAINING_SLOT: String(slot.index + 1) };
+  if (slot.device !== undefined) return { ...env, CUDA_VISIBLE_DEVICES: slot.device };
+  if (slot.count === 1) return env;
   const threads = String(Math.max(1, Math.floor(cores / slot.count)));
-  const env: Record<string, string> = {};
   for (const name of ['TF_NUM_INTRAOP_THREADS', 'OMP_NUM_THREADS']) if (!parentEnv[name]) env[name] = threads;
   return env;
 }

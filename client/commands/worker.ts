@@ -89,6 +89,7 @@ export function register(program: Command): void {
       const { installTemporalLogging } = await import('../temporal/runtime-logging');
       const { runWorkerMain } = await import('../../worker/main');
       const { workerSettingsOf } = await import('../../worker');
+      const settings = slotSettings(flags, config, workerSettingsOf); // a flag conflict fails before connecting
       const address = flags.address ?? config.temporal.address ?? (await findRunningServer(config))?.address;
       if (!address) {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
@@ -97,7 +98,6 @@ export function register(program: Command): void {
       const { tlsOptions, explainConnectionFailure } = await import('../temporal/connection');
       const target = { address, tls: tlsOptions(config.temporal) };
       await restartStepsOfDeadWorkers(target, config.temporal.namespace);
-      const settings = slotSettings(flags, config, workerSettingsOf);
       try {
         await runWorkerMain({
           address,

@@ -36,10 +36,10 @@ test('run gives the slot back when the work fails', async () => {
 });
 
 test('a GPU slot pins its child to its GPU; CPU slots share the cores unless the operator set threads', () => {
-  assert.deepEqual(slotEnvironment({ index: 1, count: 4, device: '3' }, {}), { CUDA_VISIBLE_DEVICES: '3' });
-  assert.deepEqual(slotEnvironment({ index: 0, count: 1 }, {}, 8), {});
-  assert.deepEqual(slotEnvironment({ index: 0, count: 2 }, {}, 8), { TF_NUM_INTRAOP_THREADS: '4', OMP_NUM_THREADS: '4' });
-  assert.deepEqual(slotEnvironment({ index: 0, count: 4 }, { OMP_NUM_THREADS: '2' }, 2), { TF_NUM_INTRAOP_THREADS: '1' });
+  assert.deepEqual(slotEnvironment({ index: 1, count: 4, device: '3' }, {}), { NNUNET_TRAINING_SLOT: '2', CUDA_VISIBLE_DEVICES: '3' });
+  assert.deepEqual(slotEnvironment({ index: 0, count: 1 }, {}, 8), { NNUNET_TRAINING_SLOT: '1' });
+  assert.deepEqual(slotEnvironment({ index: 0, count: 2 }, {}, 8), { NNUNET_TRAINING_SLOT: '1', TF_NUM_INTRAOP_THREADS: '4', OMP_NUM_THREADS: '4' });
+  assert.deepEqual(slotEnvironment({ index: 3, count: 4 }, { OMP_NUM_THREADS: '2' }, 2), { NNUNET_TRAINING_SLOT: '4', TF_NUM_INTRAOP_THREADS: '1' });
   assert.throws(() => new TrainingSlots({ trainingDevices: ['1', '1'] }), /listed twice/);
 });
 
