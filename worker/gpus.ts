@@ -19,7 +19,7 @@ export interface NvidiaSmi {
 /** The GPUs the NVIDIA driver reports (nvidia-smi), or why there are none. */
 export function queryNvidiaSmi(run = spawnSync): NvidiaSmi {
   const r = run('nvidia-smi', ['--query-gpu=index,name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });
-  if (r.error) return { problem: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'nvidia-smi not found (no NVIDIA driver)' : `nvidia-smi failed: ${r.error.message}` };
+  if (r.error) return { problem: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'nvidia-smi not found' : `nvidia-smi failed: ${r.error.message}` };
   if (r.status !== 0) return { problem: `nvidia-smi failed: ${String(r.stderr || r.stdout).trim().split('\n')[0]}` };
   const gpus = String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
     const [index, ...name] = l.split(',');
