@@ -70,3 +70,19 @@ export function trainingSlotsOf(choice: SlotChoice, fallbackSlots: number, detec
   const gpus = detect();
   return gpus.length > 0 ? { trainingDevices: gpus } : { trainingSlots: fallbackSlots };
 }
+
+/**
+ * Why GPU slots would train on CPU, if they would: GPUs are seen (so the worker runs one training per GPU) but the
+ * tensor backend it will use is not the GPU build. Then those trainings share the cores instead.
+ */
+export function gpuSlotsOnCpuWarning(settings: Pick<WorkerSettings, 'trainingDevices' | 'backend'>, installedBackends: readonly string[]): string | undefined {
+  const gpus = settings.trainingDevices ?? [];
+  if (gpus.length === 0) return undefined;
+  const backend = settings.backend ?? 'auto';
+  const why = backend !== 'auto' && backend !== 'tfjs-node-gpu' ? `worker.backend is ${backend}`
+    : !installedBackends.includes('tfjs-node-gpu') ? 'the GPU build @tensorflow/tfjs-node-gpu is not installed' : undefined;
+  if (!why) return undefined;
+  return `GPUs ${gpus.join(',')} give this worker ${gpus.length} training slot(s), but training would run on CPU (${why}): ` +
+    `the ${gpus.length} trainings would share this machine's cores. Install the GPU build (docs/backends.md) or train on ` +
+    'CPU with --slots N; `nnunet doctor` says what is missing.';
+}

@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { configFor, positiveInt, UsageError } from '../context';
 import { configureLogging, rootLogger } from '../../activities/common/logger';
 import type { QueueSelection } from '../../worker';
-import { parseGpuList, type SlotChoice } from '../../worker/gpus';
+import { gpuSlotsOnCpuWarning, parseGpuList, type SlotChoice } from '../../worker/gpus';
 import type { ConnectionTarget } from '../temporal/connection';
 import type { Config } from '../../config';
 import type { WorkerSettings } from '../../activities/contract';
@@ -72,6 +72,14 @@ function slotSettings(flags: WorkerFlags, config: Config, settingsOf: (c: Config
   }
 }
 
+/** Says so when this worker sees GPUs but would train on CPU (no GPU build): its GPU slots would share the cores. */
+async function warnIfGpuSlotsTrainOnCpu(settings: WorkerSettings): Promise<void> {
+  if (!settings.trainingDevices?.length) return;
+  const { availableBackends } = await import('../../activities/network/backend');
+  const warning = gpuSlotsOnCpuWarning(settings, availableBackends());
+  if (warning) rootLogger().warn(warning);
+}
+
 export function register(program: Command): void {
   program
     .command('worker')
@@ -95,6 +103,7 @@ export function register(program: Command): void {
         throw new UsageError('no Temporal server to work for: set TEMPORAL_ADDRESS (or pass --address), or start `nnunet server` first');
       }
       installTemporalLogging(configureLogging({ level: config.logging.level }), { address });
+      await warnIfGpuSlotsTrainOnCpu(settings);
       const { tlsOptions, explainConnectionFailure } = await import('../temporal/connection');
       const target = { address, tls: tlsOptions(config.temporal) };
       await restartStepsOfDeadWorkers(target, config.temporal.namespace);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { spawnSync } from 'node:child_process';
-import { cudaVisibleDevices, parseGpuList, queryNvidiaSmi, trainingSlotsOf, visibleGpus } from '../../worker/gpus';
+import { cudaVisibleDevices, gpuSlotsOnCpuWarning, parseGpuList, queryNvidiaSmi, trainingSlotsOf, visibleGpus } from '../../worker/gpus';
 
 const fakeRun = (r: { status?: number; stdout?: string; stderr?: string; error?: NodeJS.ErrnoException }) =>
   (() => ({ status: r.status ?? 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error })) as unknown as typeof spawnSync;
@@ -32,4 +32,12 @@ test('--gpus takes indices and UUIDs; --gpus, else --slots, else the visible GPU
   assert.deepEqual(trainingSlotsOf({}, 1, () => ['0', '1', '2', '3']), { trainingDevices: ['0', '1', '2', '3'] });
   assert.deepEqual(trainingSlotsOf({}, 3, none), { trainingSlots: 3 });
   assert.throws(() => trainingSlotsOf({ gpus: ['0'], slots: 2 }, 1, none), /exclude each other/);
+});
+
+test('a worker that sees GPUs but would train on CPU says so (its GPU slots would share the cores)', () => {
+  const installedCpuOnly = ['tfjs-node', 'cpu'];
+  assert.match(gpuSlotsOnCpuWarning({ trainingDevices: ['0', '1'], backend: 'auto' }, installedCpuOnly) ?? '', /^GPUs 0,1 give this worker 2 training slot\(s\), but training would run on CPU \(the GPU build @tensorflow\/tfjs-node-gpu is not installed\)/);
+  assert.match(gpuSlotsOnCpuWarning({ trainingDevices: ['0'], backend: 'tfjs-node' }, ['tfjs-node-gpu']) ?? '', /worker.backend is tfjs-node/);
+  assert.equal(gpuSlotsOnCpuWarning({ trainingDevices: ['0'], backend: 'auto' }, ['tfjs-node-gpu', 'cpu']), undefined);
+  assert.equal(gpuSlotsOnCpuWarning({ backend: 'auto' }, installedCpuOnly), undefined, 'CPU slots: nothing to say');
 });
