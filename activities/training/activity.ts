@@ -47,7 +47,7 @@ export async function train(input: TrainInput, settings: WorkerSettings = {}, sl
         },
         onLog: (line) => ctx.log.debug(line),
       });
-    });
+    }, ctx.cancellationSignal);
     if (result.status === 'stopped') {
       if (ctx.cancellationSignal.aborted) await ctx.cancelled; // rethrows the cancellation Temporal delivered
       throw new Error(`training stopped unexpectedly after epoch ${result.epoch}; state saved in ${result.checkpoint}`);

@@ -64,9 +64,20 @@ export class TrainingSlots {
     return this.free.length;
   }
 
-  acquire(): Promise<TrainingSlot> {
+  /** A free slot, or the next one given back; `signal` (the activity's cancellation) stops the wait. */
+  acquire(signal?: AbortSignal): Promise<TrainingSlot> {
     const slot = this.free.shift();
-    return slot ? Promise.resolve(slot) : new Promise((resolve) => this.waiting.push(resolve));
+    if (slot) return Promise.resolve(slot);
+    return new Promise((resolve, reject) => {
+      const waiter = (s: TrainingSlot) => { signal?.removeEventListener('abort', abort); resolve(s); };
+      const abort = () => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        reject(signal?.reason ?? new Error('cancelled while waiting for a training slot'));
+      };
+      if (signal?.aborted) return abort();
+      signal?.addEventListener('abort', abort, { once: true });
+      this.waiting.push(waiter);
+    });
   }
 
   release(slot: TrainingSlot): void {
@@ -76,8 +87,8 @@ export class TrainingSlots {
   }
 
   /** Runs `work` holding a slot, and gives the slot back however it ends. */
-  async run<T>(work: (slot: TrainingSlot) => Promise<T>): Promise<T> {
-    const slot = await this.acquire();
+  async run<T>(work: (slot: TrainingSlot) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const slot = await this.acquire(signal);
     try {
       return await work(slot);
     } finally {

@@ -29,6 +29,17 @@ test('concurrent trainings take distinct slots; a third waits for one to be give
   assert.equal(third, '0', 'the slot given back');
 });
 
+test('a training cancelled while it waits for a slot stops waiting and takes none', async () => {
+  const slots = new TrainingSlots({ trainingSlots: 1 });
+  const held = await slots.acquire();
+  const cancel = new AbortController();
+  const waiting = slots.acquire(cancel.signal);
+  cancel.abort(new Error('cancelled by the workflow'));
+  await assert.rejects(waiting, /cancelled by the workflow/);
+  slots.release(held);
+  assert.equal(slots.available, 1, 'the slot given back is free, not handed to the cancelled waiter');
+});
+
 test('run gives the slot back when the work fails', async () => {
   const slots = new TrainingSlots({ trainingSlots: 1 });
   await assert.rejects(slots.run(async () => { throw new Error('boom'); }), /boom/);
