@@ -38,6 +38,13 @@ export interface WorkerSettings {
   checkpointEveryEpochs?: number;
   /** Folders of the user's own trainer modules (`training.trainerPaths`), loaded by the training child process. */
   trainerPaths?: string[];
+  /**
+   * GPUs this worker trains on, one training at a time on each: its training child sees only that GPU
+   * (CUDA_VISIBLE_DEVICES). Ids as CUDA numbers them (`0`) or GPU UUIDs. Empty or absent: CPU slots (below).
+   */
+  trainingDevices?: string[];
+  /** Trainings at once when there are no trainingDevices (CPU slots); default 1. */
+  trainingSlots?: number;
 }
 
 /** Context every activity log line carries. */

@@ -200,7 +200,7 @@ const CHANGE_TRAINER_RULES: Record<string, FlagRule> = {
 
 /** nnUNet_train_DP / _DDP's own flags; the rest are nnUNet_train's. */
 const MULTI_GPU_RULES: Record<string, FlagRule> = {
-  '-gpus': { arity: 1, ignore: 'one fold trains on one GPU here; train several folds at once instead (one per GPU worker, docs/cli.md)' },
+  '-gpus': { arity: 1, ignore: 'one fold trains on one GPU here; train several folds at once instead (nnunet worker trains one fold per GPU, docs/deploy.md)' },
   '--dbs': { arity: 0, ignore: 'the batch size is the plans\' (one GPU)' },
   '--local_rank': { arity: 1, ignore: 'one process trains the fold' },
 };

@@ -1,12 +1,15 @@
 /**
  * The workers: which task queues, which activities, how much runs at once. The CPU-queue worker also runs the
- * workflows; a GPU-queue worker runs training, one at a time by default (one training per GPU).
+ * workflows; a GPU-queue worker runs as many trainings at once as it has training slots (one per GPU, or
+ * `--slots N` on CPU; activities/training/slots.ts).
  * `nnunet run` (embedded) creates both in-process with queues 'all'; `nnunet worker --queue gpu` one.
  */
 import * as os from 'node:os';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { TASK_QUEUES, type WorkerSettings } from '../activities/contract';
+import { trainingSlotCount } from '../activities/training/slots';
 import type { Config } from '../config';
+import { trainingSlotsOf, type SlotChoice } from './gpus';
 import { wrapActivities } from './wrap';
 
 export type QueueSelection = 'cpu' | 'gpu' | 'all';
@@ -19,7 +22,7 @@ export interface CreateWorkersOptions {
   activities?: object;
   /** This machine's settings for the pipeline's activities (see workerSettingsOf); unused with `activities`. */
   settings?: WorkerSettings;
-  /** Trainings at once on a GPU-queue worker (default 1: one per GPU). */
+  /** Trainings at once on a GPU-queue worker; default: the settings' training slots (one per GPU, or CPU slots). */
   maxConcurrentTraining?: number;
   /** CPU activities at once on a CPU-queue worker (default: the number of cores). */
   maxConcurrentCpu?: number;
@@ -58,11 +61,18 @@ const quietBundlerLogger = {
   },
 };
 
-/** The settings of this machine's activities, from its Config (`worker.*`; env NNUNET_BACKEND, NNUNET_CHECKPOINT_EVERY_EPOCHS). */
-export function workerSettingsOf(config: Config): WorkerSettings {
-  const { backend, checkpointEveryEpochs } = config.worker;
+/**
+ * The settings of this machine's activities, from its Config (`worker.*`; env NNUNET_BACKEND,
+ * NNUNET_CHECKPOINT_EVERY_EPOCHS) and the worker's `--gpus`/`--slots` (default: one slot per visible GPU, else
+ * worker.maxConcurrentTraining CPU slots).
+ */
+export function workerSettingsOf(config: Config, slots: SlotChoice = {}): WorkerSettings {
+  const { backend, checkpointEveryEpochs, maxConcurrentTraining } = config.worker;
   const { trainerPaths } = config.training;
-  return { backend, ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}), ...(trainerPaths.length > 0 ? { trainerPaths } : {}) };
+  return {
+    backend, ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}), ...(trainerPaths.length > 0 ? { trainerPaths } : {}),
+    ...trainingSlotsOf(slots, maxConcurrentTraining),
+  };
 }
 
 /** The pipeline's activities + the sweep report, loaded only when no others are given (they pull in the stages). */
@@ -94,7 +104,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<NnunetW
     workers.push(await Worker.create({
       ...common,
       taskQueue: TASK_QUEUES.gpu,
-      maxConcurrentActivityTaskExecutions: opts.maxConcurrentTraining ?? 1,
+      maxConcurrentActivityTaskExecutions: opts.maxConcurrentTraining ?? trainingSlotCount(opts.settings),
     }));
   }
   return {

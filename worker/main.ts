@@ -11,6 +11,8 @@ import { NativeConnection } from '@temporalio/worker';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import type { WorkerSettings } from '../activities/contract';
 import { loadConfig } from '../config';
+import { describeSlots } from '../activities/training/slots';
+import { parseGpuList } from './gpus';
 import { createWorkers, workerSettingsOf, type QueueSelection } from './index';
 
 function positiveInt(v: string): number {
@@ -24,10 +26,26 @@ function queue(v: string): QueueSelection {
   return v;
 }
 
+function gpuList(v: string): string[] {
+  try {
+    return parseGpuList(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** ` training slots: 2 (CPU)` / ` training slots: 4 (GPUs 0,1,2,3)` for the ready line; nothing without the gpu queue. */
+function slotsLine(o: WorkerMainOptions): string {
+  if (o.queue === 'cpu') return '';
+  if (o.activities || o.maxTraining) return o.maxTraining ? ` trainings at once: ${o.maxTraining}` : '';
+  return ` training slots: ${describeSlots(o.settings)}`;
+}
+
 export interface WorkerMainOptions {
   address: string;
   namespace: string;
   queue: QueueSelection;
+  /** Trainings at once, overriding the settings' training slots (mocked activities in tests). */
   maxTraining?: number;
   maxCpu?: number;
   activities?: string;
@@ -74,7 +92,7 @@ export async function runWorkerMain(o: WorkerMainOptions): Promise<void> {
   const stop = () => workers.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  process.stdout.write(`worker ready: queues=${o.queue} address=${o.address} namespace=${o.namespace} pid=${process.pid}\n`);
+  process.stdout.write(`worker ready: queues=${o.queue} address=${o.address} namespace=${o.namespace} pid=${process.pid}${slotsLine(o)}\n`);
   try {
     await workers.run();
   } finally {
@@ -88,7 +106,9 @@ export function workerProgram(): Command {
     .option('--address <host:port>', 'Temporal frontend address', process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233')
     .option('--namespace <ns>', 'Temporal namespace', process.env.TEMPORAL_NAMESPACE ?? 'default')
     .option('--queue <cpu|gpu|all>', 'task queues to poll', queue, 'all' as QueueSelection)
-    .option('--max-training <n>', 'trainings at once on the GPU queue (default 1)', positiveInt)
+    .option('--gpus <ids>', 'GPUs to train on, one training each (default: all visible GPUs)', gpuList)
+    .option('--slots <n>', 'trainings at once on CPU when there is no GPU (default: config worker.maxConcurrentTraining)', positiveInt)
+    .option('--max-training <n>', 'trainings at once on the GPU queue, overriding the training slots (tests with mocked activities)', positiveInt)
     .option('--max-cpu <n>', 'CPU activities at once (default: cores)', positiveInt)
     .option('--tls-cert <file>', 'client certificate for mTLS')
     .option('--tls-key <file>', 'client key for mTLS')
@@ -102,8 +122,8 @@ export function workerProgram(): Command {
 if (require.main === module) {
   const program = workerProgram();
   program.parse(process.argv);
-  const opts = program.opts<WorkerMainOptions & TlsFlags>();
-  Promise.resolve().then(() => runWorkerMain({ ...opts, tls: tlsFromFlags(opts), settings: workerSettingsOf(loadConfig()) })).catch((err) => {
+  const opts = program.opts<WorkerMainOptions & TlsFlags & { gpus?: string[]; slots?: number }>();
+  Promise.resolve().then(() => runWorkerMain({ ...opts, tls: tlsFromFlags(opts), settings: workerSettingsOf(loadConfig(), { gpus: opts.gpus, slots: opts.slots }) })).catch((err) => {
     process.stderr.write(`worker failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   });

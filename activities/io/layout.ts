@@ -53,6 +53,14 @@ export function configurationFolders(results: string, configurations: readonly s
 }
 
 /** The fingerprint, written into the cropped and the preprocessed folder. */
+/**
+ * The run's storage marker: written by the client that starts a task, checked by every activity of it, so a
+ * worker that does not see the run's folders (no shared filesystem, a wrong mount) says so instead of working
+ * on folders of its own (storage-marker.ts).
+ */
+export const storageMarkerFile = (paths: Pick<TaskPaths, 'resultsDir' | 'taskName'>): string =>
+  path.join(paths.resultsDir, '.nnunet-storage', `${paths.taskName}.json`);
+
 export const DATASET_PROPERTIES_FILE = 'dataset_properties.json';
 export const datasetPropertiesFile = (dir: string): string => path.join(dir, DATASET_PROPERTIES_FILE);
 

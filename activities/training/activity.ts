@@ -10,20 +10,22 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NON_RETRYABLE_TYPES, type TrainInput, type TrainOutput, type TrainProgress, type WorkerSettings } from '../contract';
 import { OutOfMemoryError } from '../common/errors';
+import { describeSlot, slotEnvironment, TrainingSlots, type TrainingSlot } from './slots';
 import { ChildTrainingError, runTrainingFoldInChild, type TrainRuntimeOptions } from './train-process';
 
 const KEEPALIVE_MS = 30_000;
 
 /** The worker's settings as the training child's runtime options (backend, checkpoints, where custom trainers are). */
-function runtimeOf(settings: WorkerSettings): TrainRuntimeOptions {
+function runtimeOf(settings: WorkerSettings, slot: TrainingSlot): TrainRuntimeOptions {
   const { backend, checkpointEveryEpochs, trainerPaths } = settings;
   return {
     ...(backend ? { backend } : {}), ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}),
-    ...(trainerPaths?.length ? { trainerPaths } : {}),
+    ...(trainerPaths?.length ? { trainerPaths } : {}), slot: describeSlot(slot),
   };
 }
 
-export async function train(input: TrainInput, settings: WorkerSettings = {}): Promise<TrainOutput> {
+/** One fold in a training slot of this worker (`slots`: the worker's, shared by its concurrent trainings). */
+export async function train(input: TrainInput, settings: WorkerSettings = {}, slots = new TrainingSlots(settings)): Promise<TrainOutput> {
   const started = Date.now();
   const ctx = Context.current();
   let last = ctx.info.heartbeatDetails as TrainProgress | undefined;
@@ -33,15 +35,19 @@ export async function train(input: TrainInput, settings: WorkerSettings = {}): P
   // Well inside a short heartbeat timeout too (a cluster may set it below the keep-alive period).
   const keepalive = setInterval(beat, Math.min(KEEPALIVE_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3));
   try {
-    const result = await runTrainingFoldInChild({ ...input, continueTraining: true, runtime: runtimeOf(settings) }, {
-      signal: ctx.cancellationSignal,
-      onProgress: (p) => {
-        last = p;
-        beat();
-        ctx.log.info(`epoch ${p.epoch}/${p.totalEpochs} train loss ${p.trainLoss?.toFixed(4)} val loss ${p.valLoss?.toFixed(4)} pseudo-Dice [${p.pseudoDice?.map((d) => d.toFixed(3)).join(', ')}]`);
-      },
-      onLog: (line) => ctx.log.debug(line),
-    });
+    const result = await slots.run((slot) => {
+      ctx.log.info(`training in ${describeSlot(slot)}`);
+      return runTrainingFoldInChild({ ...input, continueTraining: true, runtime: runtimeOf(settings, slot) }, {
+        env: slotEnvironment(slot),
+        signal: ctx.cancellationSignal,
+        onProgress: (p) => {
+          last = p;
+          beat();
+          ctx.log.info(`epoch ${p.epoch}/${p.totalEpochs} train loss ${p.trainLoss?.toFixed(4)} val loss ${p.valLoss?.toFixed(4)} pseudo-Dice [${p.pseudoDice?.map((d) => d.toFixed(3)).join(', ')}]`);
+        },
+        onLog: (line) => ctx.log.debug(line),
+      });
+    }, ctx.cancellationSignal);
     if (result.status === 'stopped') {
       if (ctx.cancellationSignal.aborted) await ctx.cancelled; // rethrows the cancellation Temporal delivered
       throw new Error(`training stopped unexpectedly after epoch ${result.epoch}; state saved in ${result.checkpoint}`);

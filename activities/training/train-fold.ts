@@ -51,6 +51,8 @@ export interface TrainRuntimeOptions {
   skipValidation?: boolean;
   /** Folders of the user's own trainer modules (the worker's `training.trainerPaths`; custom-trainers.ts). */
   trainerPaths?: string[];
+  /** The worker's training slot this fold runs in (slots.ts describeSlot), for the training log. */
+  slot?: string;
 }
 
 export type TrainFoldInput = TrainInput & { runtime?: TrainRuntimeOptions };
@@ -255,6 +257,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const log = foldLogger(foldDir, hooks);
   const backend = await initBackend({ preference: rt.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
+  if (rt.slot) log(`training ${rt.slot}; CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? '(unset)'}`);
 
   const trainer = new Trainer({
     trainerName, plans: rc.plans, previousStageDir, configuration, stage: rc.stage, dataDir, foldDir,

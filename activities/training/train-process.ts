@@ -28,6 +28,7 @@ export function serveChild(): void {
   process.on('disconnect', () => { stopRequested = true; });
   process.on('message', (m: ToChild) => {
     if (m.type === 'stop') { stopRequested = true; return; }
+    send({ type: 'log', line: `training process ${process.pid}: CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? '(unset)'}` });
     runTrainingFold(m.input, {
       shouldStop: () => stopRequested,
       onProgress: (progress) => send({ type: 'progress', progress }),
@@ -53,13 +54,19 @@ export interface ChildRunOptions {
   onLog?: (line: string) => void;
   /** Aborting asks the child to checkpoint and stop; the promise then resolves with status 'stopped'. */
   signal?: AbortSignal;
+  /** Added to this process's environment for the child (its training slot's GPU pin or thread share). */
+  env?: Record<string, string>;
 }
 
 /** Runs `runTrainingFold` in a child process (this file's own entry), so the caller's event loop stays free. */
 export function runTrainingFoldInChild(input: TrainFoldInput, opts: ChildRunOptions = {}): Promise<TrainFoldResult> {
   const isTs = __filename.endsWith('.ts');
   // Under tsx (tests) the child needs tsx's CommonJS hook; never inherit the parent's flags (e.g. --test).
-  const child = fork(__filename, [], { execArgv: isTs ? ['--require', require.resolve('tsx/cjs')] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(__filename, [], {
+    execArgv: isTs ? ['--require', require.resolve('tsx/cjs')] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...opts.env },
+  });
   return new Promise<TrainFoldResult>((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void) => { if (!settled) { settled = true; opts.signal?.removeEventListener('abort', stop); fn(); } };

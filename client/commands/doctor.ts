@@ -1,4 +1,7 @@
-/** `nnunet doctor`: is this machine ready? Node, the temporal binary, data folders, the cluster, the tensor backend. */
+/**
+ * `nnunet doctor`: is this machine ready? Node, the temporal binary, data folders, the cluster, the tensor backend,
+ * TensorFlow and the GPUs (doctor-devices.ts).
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
@@ -89,13 +92,15 @@ export async function runChecks(config: Config | undefined, configError?: Error)
     );
   }
   checks.push(await checkBackend(config?.worker.backend));
+  const { checkDevices } = await import('../doctor-devices');
+  checks.push(...(await checkDevices(config?.worker.backend)));
   return checks;
 }
 
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check this machine: Node, temporal CLI, data folders, Temporal server, tensor backend')
+    .description('check this machine: Node, temporal CLI, data folders, Temporal server, tensor backend, TensorFlow, GPUs')
     .option('--json', 'print the checks as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       // A broken config is one of the things doctor reports, not a reason to stop.

@@ -125,7 +125,6 @@ async function openEmbeddedSession(config: Config, opts: SessionOptions, say: (m
         connection: native,
         namespace,
         queues: 'all',
-        maxConcurrentTraining: config.worker.maxConcurrentTraining,
         maxConcurrentCpu: config.worker.maxConcurrentCpuActivities,
         settings: workerSettingsOf(config),
         identity,

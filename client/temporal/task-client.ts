@@ -9,7 +9,8 @@ import { fromPayloadsAtIndex, type PayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { isDeepStrictEqual } from 'node:util';
-import type { TrainProgress } from '../../activities/contract';
+import type { TaskPaths, TrainProgress } from '../../activities/contract';
+import { taskPathsOf, writeStorageMarker } from '../../activities/io/storage-marker';
 import { cancelSignal, selectSignal, taskStateQuery, type SelectionChange } from '../../workflows/definitions';
 import { WORKFLOW_TASK_QUEUE, type TaskWorkflowInput } from '../../workflows/options';
 import { sweepWorkflowId, taskWorkflowId, type DagNode, type TaskState } from '../../workflows/state';
@@ -63,12 +64,34 @@ async function startedWith(client: Client, handle: WorkflowHandle, args: unknown
   return isDeepStrictEqual(previous, JSON.parse(JSON.stringify(args)));
 }
 
+/** The TaskPaths in a workflow's arguments: `{ paths }` (task), `{ train: { paths } }` (fold), `{ tasks: [{ paths }] }` (sweep). */
+export function taskPathsIn(args: unknown[]): TaskPaths[] {
+  return args.flatMap((a) => {
+    const o = a as { train?: unknown; tasks?: unknown } | undefined;
+    const nested = [o?.train, ...(Array.isArray(o?.tasks) ? o.tasks : [])];
+    return [a, ...nested].map(taskPathsOf).filter((p): p is TaskPaths => p !== undefined);
+  });
+}
+
+/** Writes each task's storage marker, which every activity checks (io/storage-marker.ts); the client must see the storage too. */
+function markSharedStorage(args: unknown[]): void {
+  for (const paths of taskPathsIn(args)) {
+    try {
+      writeStorageMarker(paths);
+    } catch (err) {
+      throw new Error(`cannot write the storage marker of ${paths.taskName} into ${paths.resultsDir} (${(err as Error).message}): ` +
+        'the machine that starts a task must see the same RESULTS_FOLDER as its workers (docs/deploy.md)');
+    }
+  }
+}
+
 /**
  * Starts `workflowType` under `workflowId` unless a run is already going (attach) or has completed
  * with the same args (attach to its result, unless rerunCompleted); a different request starts a new run. Failed, cancelled or terminated runs are started again:
  * the new run continues where the old one stopped because finished stages skip their work.
  */
 export async function startOrAttach(client: Client, workflowType: string, workflowId: string, args: unknown[], opts: AttachOptions = {}): Promise<StartOrAttach> {
+  markSharedStorage(args); // before attaching too: a run started before markers existed gets one
   const existing = client.workflow.getHandle(workflowId);
   const status = await currentStatus(existing);
   if (status === 'RUNNING' || (status === 'COMPLETED' && !opts.rerunCompleted && (await startedWith(client, existing, args)))) {

@@ -37,7 +37,7 @@ test('worker without a server to work for is a usage error; doctor --json report
   const report = JSON.parse(d.stdout) as { ok: boolean; checks: Array<{ name: string; verdict: string; detail: string }> };
   assert.equal(d.status, report.ok ? 0 : 1);
   const names = report.checks.map((c) => c.name);
-  for (const n of ['node', 'temporal CLI', 'config', 'RESULTS_FOLDER', 'temporal server', 'tensor backend']) assert.ok(names.includes(n), `doctor lacks ${n}`);
+  for (const n of ['node', 'temporal CLI', 'config', 'RESULTS_FOLDER', 'temporal server', 'tensor backend', 'TensorFlow', 'GPUs', 'GPU training']) assert.ok(names.includes(n), `doctor lacks ${n}`);
   assert.equal(report.checks.find((c) => c.name === 'node')?.verdict, 'ok');
   assert.match(report.checks.find((c) => c.name === 'RESULTS_FOLDER')!.detail, /^\/tmp\/nnunet-doctor-results /);
 });

@@ -51,9 +51,12 @@ test('environment overrides defaults, with nnU-Net and Temporal variable names',
 });
 
 test("the worker's settings: tensor backend and checkpoint frequency, overridable by NNUNET_BACKEND and NNUNET_CHECKPOINT_EVERY_EPOCHS", () => {
-  assert.deepEqual(workerSettingsOf(loadConfig({ env: {} })), { backend: 'auto' }, 'defaults: best backend, nnU-Net checkpoints');
+  // Training slots depend on the machine's GPUs (test/worker/gpus.test.ts); here only the explicit choices.
+  const cpu = { slots: 1 };
+  assert.deepEqual(workerSettingsOf(loadConfig({ env: {} }), cpu), { backend: 'auto', trainingSlots: 1 }, 'defaults: best backend, nnU-Net checkpoints');
   const c = loadConfig({ env: { NNUNET_BACKEND: 'cpu', NNUNET_CHECKPOINT_EVERY_EPOCHS: '1' } });
-  assert.deepEqual(workerSettingsOf(c), { backend: 'cpu', checkpointEveryEpochs: 1 });
+  assert.deepEqual(workerSettingsOf(c, cpu), { backend: 'cpu', checkpointEveryEpochs: 1, trainingSlots: 1 });
+  assert.deepEqual(workerSettingsOf(c, { gpus: ['0', '1'] }), { backend: 'cpu', checkpointEveryEpochs: 1, trainingDevices: ['0', '1'] });
   assert.throws(() => loadConfig({ env: { NNUNET_BACKEND: 'gpu' } }), (e: unknown) => e instanceof ConfigError && /worker\.backend.*env NNUNET_BACKEND/.test(e.message));
   assert.throws(() => loadConfig({ env: { NNUNET_CHECKPOINT_EVERY_EPOCHS: '0' } }), (e: unknown) => e instanceof ConfigError && /worker\.checkpointEveryEpochs/.test(e.message));
 });

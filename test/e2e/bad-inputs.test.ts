@@ -14,6 +14,7 @@ import { startDevServer, type DevServer } from '../../client/temporal/devserver'
 import { assertBuilt } from '../client/cli-helpers';
 import { temporalUnavailable } from '../helpers/temporal';
 import { listFiles, makeDataEnv, startCli, type CliProcess, type DataEnv } from './helpers';
+import { storageMarkerFile } from '../../activities/io/layout';
 
 const skip = temporalUnavailable() ?? false;
 let data: DataEnv;
@@ -73,7 +74,9 @@ function assertNothingHalfWritten(taskName: string, allowed: { cropped?: boolean
     assert.deepEqual(files.filter((f) => /(^|\/)\.tmp-|\.tmp$/.test(f)), [], `no temporary files under ${dir}`);
     if (!allowed[k as keyof typeof allowed]) assert.deepEqual(files, [], `nothing written under ${dir}`);
   }
-  const results = listFiles(data.env.RESULTS_FOLDER).filter((f) => f.includes(taskName));
+  // The storage marker the client writes at the start (io/storage-marker.ts) is the one file a failed run leaves there.
+  const marker = path.relative(data.env.RESULTS_FOLDER, storageMarkerFile({ resultsDir: path.join(data.env.RESULTS_FOLDER, 'nnUNet'), taskName }));
+  const results = listFiles(data.env.RESULTS_FOLDER).filter((f) => f.includes(taskName) && f !== marker);
   assert.deepEqual(results, [], `nothing of ${taskName} under the results folder`);
 }
 
