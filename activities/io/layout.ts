@@ -226,3 +226,10 @@ export const checkpointPklFile = (checkpoint: string): string => `${checkpoint}.
 export const networkArchitectureFile = (foldDir: string): string => path.join(foldDir, 'network_architecture.pdf');
 /** Downloaded model zips, kept (and resumed) here until installed: RESULTS_FOLDER/nnUNet/.downloads/<name>. */
 export const downloadedZipFile = (results: string, name: string): string => path.join(networkTrainingOutputFolder(results), '.downloads', name);
+
+// ---- nnU-Net v2's files in nnUNet_preprocessed/DatasetXXX_NAME ---------------------------------------------------
+
+/** v2's fingerprint (nnUNetv2_extract_fingerprint) of a dataset. */
+export const v2FingerprintFile = (preprocessedDir: string): string => path.join(preprocessedDir, 'dataset_fingerprint.json');
+/** v2's plans: <plans name>.json (nnUNetPlans.json by default). */
+export const v2PlansFile = (preprocessedDir: string, plansName: string): string => path.join(preprocessedDir, `${plansName}.json`);

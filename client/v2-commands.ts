@@ -1,0 +1,157 @@
+/**
+ * The nnU-Net v2 entry points nnunet-ts runs with v2's meaning (client/v2-aliases.ts dispatches to them): dataset
+ * conversion, experiment planning from an existing dataset_fingerprint.json, evaluation into v2's summary.json and
+ * moving plans between datasets. Each takes argparse's values (client/v2-argparse.ts) and the loaded config.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Config } from '../config';
+import { BadInputError } from '../activities/common/errors';
+import { writeFileAtomic } from '../activities/common/atomic';
+import { convertMsdToV2, convertOldTaskToV2, pythonJsonText } from '../activities/io/convert-v2';
+import { datasetJsonFile, v2FingerprintFile, v2PlansFile } from '../activities/io/layout';
+import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
+import { planExperimentV2 } from '../activities/planning/v2/experiment';
+import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
+import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
+import { movePlans, readerWriterFor, type PlansJson } from '../activities/planning/v2/move-plans';
+import type { V2Args, V2Value } from './v2-argparse';
+import { UsageError } from './context';
+import { resolveTask, type TaskRef } from './task-ref';
+
+export type V2Handler = (prog: string, args: V2Args, config: Config) => Promise<void>;
+
+/** nnUNet_raw: where v2 Dataset folders live (nnUNet_raw, else nnUNet_raw_data_base). */
+const rawRoot = (config: Config): string => config.paths.raw ?? config.paths.rawDataBase;
+
+const str = (v: V2Value): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const list = (v: V2Value): Array<string | number> => (Array.isArray(v) ? v : v === null || v === false ? [] : [v as string | number]);
+
+function readJsonFile(file: string, what: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) throw new BadInputError(`${file}: no such file (${what})`, file);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new BadInputError(`${file}: not valid JSON (${(err as Error).message})`, file);
+  }
+}
+
+/** A v2 dataset by id or DatasetXXX_NAME (v2's maybe_convert_to_dataset_name); v1 Task folders are pointed to the converter. */
+export function resolveDataset(config: Config, spec: string | number): TaskRef {
+  const ref = resolveTask(config, String(spec));
+  if (!ref.paths.taskName.startsWith('Dataset')) {
+    throw new UsageError(`${spec} is the nnU-Net v1 task ${ref.paths.taskName}; nnU-Net v2's commands work on DatasetXXX_NAME folders: ` +
+      `convert it with nnUNetv2_convert_old_nnUNet_dataset ${ref.paths.rawDir} Dataset${ref.paths.taskName.slice(4)}`);
+  }
+  return ref;
+}
+
+/** The folders holding a DatasetXXX_ of this id (v2's find_candidate_datasets: raw, preprocessed, results). */
+function foldersWithId(config: Config, id: number): string[] {
+  const prefix = `Dataset${String(id).padStart(3, '0')}_`;
+  const roots = [rawRoot(config), config.paths.preprocessed, config.paths.results];
+  return roots.flatMap((root) => (fs.existsSync(root) ? fs.readdirSync(root).filter((d) => d.startsWith(prefix)).map((d) => path.join(root, d)) : []));
+}
+
+export const convertMsdDataset: V2Handler = async (prog, args, config) => {
+  const overwriteId = args.values.overwrite_id === null ? undefined : Number(args.values.overwrite_id);
+  const r = await convertMsdToV2(String(args.values.i), rawRoot(config), overwriteId, (id) => foldersWithId(config, id));
+  console.log(`${prog}: ${r.datasetName} -> ${r.outDir}`);
+};
+
+export const convertOldDataset: V2Handler = async (prog, args, config) => {
+  const r = await convertOldTaskToV2(String(args.values.input_folder), String(args.values.output_dataset_name), rawRoot(config));
+  console.log(`${prog}: ${r.datasetName} -> ${r.outDir}`);
+};
+
+function targetSpacing(values: Array<string | number>): number[] | undefined {
+  if (values.length === 0) return undefined;
+  const spacing = values.map(Number);
+  if (spacing.length !== 3 || !spacing.every((n) => Number.isFinite(n) && n > 0)) {
+    throw new UsageError(`-overwrite_target_spacing takes three positive numbers, got ${values.join(' ')}`);
+  }
+  return spacing;
+}
+
+export const planExperiment: V2Handler = async (prog, args, config) => {
+  const ids = list(args.values.d);
+  if (ids.length === 0) throw new UsageError(`${prog}: -d is required (the dataset ids, e.g. -d 4)`);
+  const planner = String(args.values.pl);
+  if (!isPlannerV2(planner)) throw new UsageError(`${prog}: unknown planner ${planner}; known: ${plannerNamesV2().join(', ')}`);
+  for (const id of ids) {
+    const { paths } = resolveDataset(config, id);
+    const fingerprintFile = v2FingerprintFile(paths.preprocessedDir);
+    if (!fs.existsSync(fingerprintFile)) {
+      throw new BadInputError(`${fingerprintFile}: no dataset fingerprint. nnUNetv2_extract_fingerprint is not available in nnunet-ts yet: ` +
+        'put the dataset_fingerprint.json written by nnunetv2 there, or plan with nnU-Net v1\'s method: nnUNet_plan_and_preprocess -t ' + String(id), fingerprintFile);
+    }
+    const plans = planExperimentV2(readFingerprintV2(fingerprintFile), readDatasetJsonV2(datasetJsonFile(paths.rawDir)), {
+      planner,
+      datasetName: paths.taskName,
+      gpuMemoryTargetGb: args.values.gpu_memory_target === null ? undefined : Number(args.values.gpu_memory_target),
+      preprocessorName: String(args.values.preprocessor_name),
+      overwriteTargetSpacing: targetSpacing(list(args.values.overwrite_target_spacing)),
+      plansName: str(args.values.overwrite_plans_name),
+    });
+    const out = v2PlansFile(paths.preprocessedDir, String(plans.plans_name));
+    writeFileAtomic(out, pythonJsonText(plans));
+    console.log(`${prog}: ${paths.taskName}: ${planner} -> ${out} (configurations ${Object.keys(plans.configurations).join(', ')})`);
+  }
+};
+
+async function evaluate(prog: string, args: V2Args, fileEnding: string, labels: LabelOrRegion[], ignoreLabel: number | undefined): Promise<void> {
+  const { summary, outputFile } = await evaluateFolderV2({
+    referenceDir: String(args.values.gt_folder),
+    predictionDir: String(args.values.pred_folder),
+    fileEnding,
+    labelsOrRegions: labels,
+    ignoreLabel,
+    chill: args.values.chill === true,
+    outputFile: str(args.values.o),
+    concurrency: Math.max(1, Math.min(Number(args.values.np), 4)),
+  });
+  console.log(`${prog}: ${summary.metric_per_case.length} cases, foreground mean Dice ${summary.foreground_mean.Dice.toFixed(4)} -> ${outputFile}`);
+}
+
+export const evaluateFolder: V2Handler = async (prog, args) => {
+  const djfile = String(args.values.djfile);
+  const dataset = readJsonFile(djfile, 'the dataset.json given with -djfile');
+  const plans = readJsonFile(String(args.values.pfile), 'the plans file given with -pfile');
+  if (plans.label_manager !== undefined && plans.label_manager !== 'LabelManager') {
+    throw new BadInputError(`${String(args.values.pfile)}: label manager ${String(plans.label_manager)} is not available in nnunet-ts (only LabelManager)`);
+  }
+  if (typeof dataset.file_ending !== 'string' || typeof dataset.labels !== 'object' || dataset.labels === null) {
+    throw new BadInputError(`${djfile}: a v2 dataset.json needs "file_ending" and "labels" (name -> value); convert a v1 one with nnUNetv2_convert_old_nnUNet_dataset`, djfile);
+  }
+  const { labelsOrRegions, ignoreLabel } = labelsFromDatasetJson(dataset.labels as Record<string, number | number[]>, djfile);
+  await evaluate(prog, args, dataset.file_ending, labelsOrRegions, ignoreLabel);
+};
+
+export const evaluateSimple: V2Handler = async (prog, args) => {
+  const gt = String(args.values.gt_folder);
+  const first = fs.existsSync(gt) ? fs.readdirSync(gt).filter((f) => fs.statSync(path.join(gt, f)).isFile()).sort()[0] : undefined;
+  if (first === undefined) throw new BadInputError(`${gt}: no reference files (or no such folder)`, gt);
+  // v2 takes the extension of the first reference file: '.gz' for case.nii.gz.
+  const ending = path.extname(first);
+  const ignore = args.values.il === null ? undefined : Number(args.values.il);
+  await evaluate(prog, args, ending, list(args.values.l).map(Number), ignore);
+};
+
+export const movePlansBetweenDatasets: V2Handler = async (prog, args, config) => {
+  const source = resolveDataset(config, String(args.values.s)).paths;
+  const target = resolveDataset(config, String(args.values.t)).paths;
+  const sourcePlans = String(args.values.sp);
+  const targetPlans = str(args.values.tp) ?? sourcePlans;
+  if (!fs.existsSync(source.preprocessedDir)) {
+    throw new BadInputError(`${source.preprocessedDir}: the preprocessed folder of the source dataset is missing; plan the source dataset first`, source.preprocessedDir);
+  }
+  const plans = readJsonFile(v2PlansFile(source.preprocessedDir, sourcePlans), 'the source plans; run the experiment planning first') as PlansJson;
+  const targetJson = readJsonFile(datasetJsonFile(target.rawDir), 'the target dataset.json');
+  const ending = String(targetJson.file_ending ?? '');
+  const rw = typeof targetJson.overwrite_image_reader_writer === 'string' ? targetJson.overwrite_image_reader_writer : readerWriterFor(ending);
+  if (!rw) throw new BadInputError(`${datasetJsonFile(target.rawDir)}: no image reader/writer reads "${ending}" files`);
+  const out = v2PlansFile(target.preprocessedDir, targetPlans);
+  fs.mkdirSync(target.preprocessedDir, { recursive: true });
+  writeFileAtomic(out, pythonJsonText(movePlans(plans, target.taskName, sourcePlans, targetPlans, rw)));
+  console.log(`${prog}: ${source.taskName}/${sourcePlans} -> ${out}`);
+};
