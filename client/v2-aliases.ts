@@ -100,9 +100,25 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
   nnUNetv2_determine_postprocessing: { does: 'not available', run: missing('v2\'s postprocessing.pkl writer and v2 plans-based label handling', 'nnUNet_determine_postprocessing -t ID -m CONFIGURATION (v1 models, postprocessing.json)') },
   nnUNetv2_apply_postprocessing: { does: 'not available', run: missing('reading v2\'s postprocessing.pkl (pickled function references)', 'nnUNet_ensemble -f FOLDER -o OUT -pp postprocessing.json, or nnUNet_predict, which apply v1 postprocessing.json') },
   nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s probability files (.npz "probabilities" + .pkl from --save_probabilities)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
-  nnUNetv2_export_model_to_zip: { does: 'not available', run: missing(`v2 model folders (${V2_TRAINER})`, 'nnUNet_export_model_to_zip -t ID -o FILE (v1 models trained here)') },
-  nnUNetv2_install_pretrained_model_from_zip: { does: 'not available', run: missing('v2 model folders and a v2 predictor to use them', 'nnUNet_install_pretrained_model_from_zip ZIP (v1 model zips)') },
-  nnUNetv2_download_pretrained_model_by_url: { does: 'not available', run: missing('v2 model folders and a v2 predictor to use them', 'nnUNet_download_pretrained_model_by_url URL (v1 model zips)') },
+  nnUNetv2_export_model_to_zip: {
+    does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/<Trainer>__<Plans>__<Configuration>, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
+    flags: {
+      '-d': 'dataset id or name', '-o': 'the zip file', '-c': 'configurations', '-tr': 'trainer', '-p': 'plans identifier', '-f': 'folds (fold_X folders; all = fold_all)',
+      '-chk': 'checkpoint files per fold', '--not_strict': 'skip configurations without a trained model (in v2 this flag has no effect: export is always strict)',
+      '--exp_cv_preds': 'the validation predictions and the crossval_results_folds_* folder too',
+    },
+    run: v2.exportModelToZip,
+  },
+  nnUNetv2_install_pretrained_model_from_zip: {
+    does: 'extracts a v2 model zip over nnUNet_results as v2 does, after checking every member (nothing outside a DatasetXXX_NAME folder, no "..", no links). nnunet-ts cannot predict with v2 models yet (nnUNetv2_predict)',
+    flags: { zip: 'the model zip' },
+    run: v2.installFromZip,
+  },
+  nnUNetv2_download_pretrained_model_by_url: {
+    does: 'downloads the zip (resumable, into nnUNet_results/.downloads), installs it as nnUNetv2_install_pretrained_model_from_zip, removes the zip',
+    flags: { url: 'http(s) URL of a v2 model zip' },
+    run: v2.downloadByUrl,
+  },
   nnUNetv2_preprocess_like_nnssl: { does: 'not available', run: missing('nnssl pretraining support and v2 preprocessing', 'none yet') },
   nnUNetv2_plan_like_dynamic: { does: 'not available', run: missing('nnssl pretraining support and v2 planning from a checkpoint', 'nnUNetv2_plan_experiment for v2 plans from a fingerprint') },
 };

@@ -3,13 +3,15 @@
  * conversion, experiment planning from an existing dataset_fingerprint.json, evaluation into v2's summary.json and
  * moving plans between datasets. Each takes argparse's values (client/v2-argparse.ts) and the loaded config.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config';
 import { BadInputError } from '../activities/common/errors';
 import { writeFileAtomic } from '../activities/common/atomic';
 import { convertMsdToV2, convertOldTaskToV2, pythonJsonText } from '../activities/io/convert-v2';
-import { datasetJsonFile, v2FingerprintFile, v2PlansFile } from '../activities/io/layout';
+import { datasetJsonFile, v2DownloadedZipFile, v2FingerprintFile, v2PlansFile } from '../activities/io/layout';
+import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
 import { planExperimentV2 } from '../activities/planning/v2/experiment';
 import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
@@ -154,4 +156,50 @@ export const movePlansBetweenDatasets: V2Handler = async (prog, args, config) =>
   fs.mkdirSync(target.preprocessedDir, { recursive: true });
   writeFileAtomic(out, pythonJsonText(movePlans(plans, target.taskName, sourcePlans, targetPlans, rw)));
   console.log(`${prog}: ${source.taskName}/${sourcePlans} -> ${out}`);
+};
+
+export const exportModelToZip: V2Handler = async (prog, args, config) => {
+  const dataset = resolveDataset(config, String(args.values.d)).paths.taskName;
+  const members = exportModelZipV2({
+    results: config.paths.results,
+    dataset,
+    output: String(args.values.o),
+    configurations: list(args.values.c).map(String),
+    trainer: String(args.values.tr),
+    plans: String(args.values.p),
+    folds: list(args.values.f).map(String),
+    // v2's --not_strict is a store_false flag with default False, so v2 always exports strictly; here it does what it says.
+    strict: !args.given.has('not_strict'),
+    checkpoints: list(args.values.chk).map(String),
+    crossvalPredictions: args.values.exp_cv_preds === true,
+  });
+  console.log(`${prog}: ${members.length} files of ${dataset} -> ${String(args.values.o)}`);
+};
+
+function reportInstall(prog: string, zip: string, config: Config): void {
+  const r = installModelZipV2(zip, config.paths.results);
+  console.log(`${prog}: ${r.files} files of ${r.datasets.join(', ')} installed into ${config.paths.results}`);
+}
+
+export const installFromZip: V2Handler = async (prog, args, config) => {
+  reportInstall(prog, String(args.values.zip), config);
+};
+
+/** v2's download_and_install_from_url: download (resumable here), extract into nnUNet_results, remove the zip. */
+export const downloadByUrl: V2Handler = async (prog, args, config) => {
+  const url = String(args.values.url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`${prog}: ${url} is not a URL`);
+  }
+  const name = `${createHash('sha256').update(url).digest('hex').slice(0, 8)}-${path.basename(parsed.pathname) || 'model.zip'}`;
+  const target = v2DownloadedZipFile(config.paths.results, name);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const { downloadFile } = await import('../activities/io/download');
+  console.error(`${prog}: Downloading pretrained model from url: ${url}`);
+  await downloadFile(url, target);
+  reportInstall(prog, target, config);
+  fs.rmSync(target, { force: true });
 };

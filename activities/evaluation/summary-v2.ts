@@ -128,6 +128,9 @@ function casesIn(dir: string, ending: string): string[] {
 export async function evaluateFolderV2(opts: EvaluateFolderV2Options): Promise<{ summary: V2Summary; outputFile: string }> {
   const outputFile = opts.outputFile ?? path.join(opts.predictionDir, 'summary.json');
   if (!outputFile.endsWith('.json')) throw new BadInputError(`${outputFile}: the output file should end with .json`);
+  if (!['.nii.gz', '.nii', '.gz'].includes(opts.fileEnding)) {
+    throw new BadInputError(`file ending ${opts.fileEnding}: evaluation reads NIfTI label maps (.nii.gz, .nii) only so far`);
+  }
   if (opts.labelsOrRegions.length === 0) throw new BadInputError('no labels to evaluate: give the foreground labels (-l 1 2)');
   const predictions = casesIn(opts.predictionDir, opts.fileEnding);
   const references = casesIn(opts.referenceDir, opts.fileEnding);

@@ -214,3 +214,71 @@ test('nnUNetv2_plot_overlay_pngs --use_raw plots the raw Dataset; without --use_
   assert.deepEqual(fs.readdirSync(out).sort(), ['case_000.png', 'case_001.png']);
   await assert.rejects(quiet('nnUNetv2_plot_overlay_pngs', ['-d', '901', '-o', out]), (e: unknown) => e instanceof V2NotAvailable && /Add --use_raw/.test(e.message));
 });
+
+/** A v2 results tree as nnunetv2 leaves it (file contents are placeholders: only the layout matters here). */
+function writeV2Results(results: string): string {
+  const model = path.join(results, 'Dataset901_Tiny', 'nnUNetTrainer__nnUNetPlans__3d_fullres');
+  const files = [
+    'fold_0/checkpoint_final.pth', 'fold_0/checkpoint_best.pth', 'fold_0/debug.json', 'fold_0/progress.png', 'fold_0/validation/summary.json',
+    'fold_0/validation/case_000.nii.gz', 'fold_0/validation/case_000.npz', 'fold_0/training_log_2024_1_1_00_00_00.txt',
+    'plans.json', 'dataset.json', 'dataset_fingerprint.json', 'crossval_results_folds_0/summary.json', 'crossval_results_folds_0/postprocessing.pkl',
+  ];
+  for (const f of files) {
+    fs.mkdirSync(path.dirname(path.join(model, f)), { recursive: true });
+    fs.writeFileSync(path.join(model, f), `content of ${f}`);
+  }
+  const ensemble = path.join(results, 'Dataset901_Tiny', 'ensembles', 'ensemble___nnUNetTrainer__nnUNetPlans__2d___nnUNetTrainer__nnUNetPlans__3d_fullres___0_1_2_3_4');
+  fs.mkdirSync(ensemble, { recursive: true });
+  fs.writeFileSync(path.join(ensemble, 'summary.json'), '{}');
+  fs.writeFileSync(path.join(results, 'Dataset901_Tiny', 'inference_information.json'), '{}');
+  return model;
+}
+
+test('nnUNetv2_export_model_to_zip / install_pretrained_model_from_zip / download_pretrained_model_by_url: v2\'s zip layout, checked members, extracted over nnUNet_results', async () => {
+  writeV2Results(env.nnUNet_results);
+  const zip = path.join(tmp, 'Dataset901.zip');
+  await assert.rejects(quiet('nnUNetv2_export_model_to_zip', ['-d', '901', '-o', zip, '-f', '0']), /missing the trained model of configuration 3d_lowres .*--not_strict/);
+  await assert.rejects(quiet('nnUNetv2_export_model_to_zip', ['-d', '901', '-o', zip, '-c', '3d_fullres']), /not all requested folds are present \(fold_1, fold_2, fold_3, fold_4 missing\)/);
+  await quiet('nnUNetv2_export_model_to_zip', ['-d', '901', '-o', zip, '-f', '0', '--not_strict']);
+  const { listZip } = await import('../../activities/io/zip-archive');
+  const m = 'Dataset901_Tiny/nnUNetTrainer__nnUNetPlans__3d_fullres';
+  assert.deepEqual(listZip(zip).map((e) => e.name).sort(), [
+    `${m}/crossval_results_folds_0/postprocessing.pkl`, `${m}/crossval_results_folds_0/summary.json`, `${m}/dataset.json`, `${m}/dataset_fingerprint.json`,
+    `${m}/fold_0/checkpoint_final.pth`, `${m}/fold_0/debug.json`, `${m}/fold_0/progress.png`, `${m}/fold_0/validation/summary.json`, `${m}/plans.json`,
+    'Dataset901_Tiny/ensembles/ensemble___nnUNetTrainer__nnUNetPlans__2d___nnUNetTrainer__nnUNetPlans__3d_fullres___0_1_2_3_4/summary.json',
+    'Dataset901_Tiny/inference_information.json',
+  ].sort(), "v2's members: no best checkpoint, no validation predictions, no training logs unless asked");
+  const cv = path.join(tmp, 'cv.zip');
+  await quiet('nnUNetv2_export_model_to_zip', ['-d', '901', '-o', cv, '-f', '0', '-c', '3d_fullres', '--exp_cv_preds', '-chk', 'checkpoint_final.pth', 'checkpoint_best.pth']);
+  const cvNames = listZip(cv).map((e) => e.name);
+  assert.ok(cvNames.includes(`${m}/fold_0/validation/case_000.nii.gz`) && cvNames.includes(`${m}/fold_0/checkpoint_best.pth`));
+  assert.ok(!cvNames.includes(`${m}/fold_0/validation/case_000.npz`), 'never the softmax .npz');
+
+  const installed = path.join(tmp, 'installed');
+  const installConfig = loadConfig({ env: { ...env, nnUNet_results: installed } });
+  await runV2Alias('nnUNetv2_install_pretrained_model_from_zip', [zip], installConfig);
+  assert.equal(fs.readFileSync(path.join(installed, m, 'fold_0', 'checkpoint_final.pth'), 'utf8'), 'content of fold_0/checkpoint_final.pth');
+  await runV2Alias('nnUNetv2_install_pretrained_model_from_zip', [zip], installConfig);
+
+  const { writeZipFromFiles } = await import('../../activities/io/zip-archive');
+  const evil = path.join(tmp, 'evil.zip');
+  writeZipFromFiles(evil, [{ name: 'Dataset901_Tiny/../../escape.txt', file: zip }, { name: 'Task004_Old/x', file: zip }]);
+  await assert.rejects(runV2Alias('nnUNetv2_install_pretrained_model_from_zip', [evil], installConfig), /refusing to install: .*leaving the results folder.*Task004_Old\/x: not in a DatasetXXX_NAME folder/);
+
+  const http = await import('node:http');
+  const server = http.createServer((_req, res) => {
+    const body = fs.readFileSync(zip);
+    res.writeHead(200, { 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const downloaded = path.join(tmp, 'downloaded');
+  try {
+    const { port } = server.address() as { port: number };
+    await runV2Alias('nnUNetv2_download_pretrained_model_by_url', [`http://127.0.0.1:${port}/Dataset901.zip`], loadConfig({ env: { ...env, nnUNet_results: downloaded } }));
+  } finally {
+    server.close();
+  }
+  assert.ok(fs.existsSync(path.join(downloaded, m, 'plans.json')));
+  assert.deepEqual(fs.readdirSync(path.join(downloaded, '.downloads')), [], 'the zip is removed after installing');
+});
