@@ -98,7 +98,14 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
   nnUNetv2_find_best_configuration: { does: 'not available', run: missing(`v2 cross-validation results (${V2_TRAINER})`, 'nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models trained here)') },
   nnUNetv2_accumulate_crossval_results: { does: 'not available', run: missing(`v2 fold validations (${V2_TRAINER})`, '`nnunet determine-postprocessing -t ID -m CONFIGURATION` pools v1 folds into cv_niftis_raw with its summary.json') },
   nnUNetv2_determine_postprocessing: { does: 'not available', run: missing('v2\'s postprocessing.pkl writer and v2 plans-based label handling', 'nnUNet_determine_postprocessing -t ID -m CONFIGURATION (v1 models, postprocessing.json)') },
-  nnUNetv2_apply_postprocessing: { does: 'not available', run: missing('reading v2\'s postprocessing.pkl (pickled function references)', 'nnUNet_ensemble -f FOLDER -o OUT -pp postprocessing.json, or nnUNet_predict, which apply v1 postprocessing.json') },
+  nnUNetv2_apply_postprocessing: {
+    does: 'applies a v2 postprocessing.pkl (remove_all_but_largest_component_from_segmentation steps, full connectivity) to every NIfTI file of a folder',
+    flags: {
+      '-i': 'input folder', '-o': 'output folder', '-pp_pkl_file': 'v2\'s postprocessing.pkl', '-np': NP_IGNORED,
+      '-plans_json': 'plans file (default: input_folder/plans.json; must name a NIfTI reader/writer)', '-dataset_json': 'dataset.json (default: input_folder/dataset.json): file_ending',
+    },
+    run: v2.applyPostprocessing,
+  },
   nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s probability files (.npz "probabilities" + .pkl from --save_probabilities)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
   nnUNetv2_export_model_to_zip: {
     does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/<Trainer>__<Plans>__<Configuration>, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',

@@ -10,9 +10,12 @@ import type { Config } from '../config';
 import { BadInputError } from '../activities/common/errors';
 import { writeFileAtomic } from '../activities/common/atomic';
 import { convertMsdToV2, convertOldTaskToV2, pythonJsonText } from '../activities/io/convert-v2';
-import { datasetJsonFile, v2DownloadedZipFile, v2FingerprintFile, v2PlansFile } from '../activities/io/layout';
+import { datasetJsonFile, modelPlansFile, v2DownloadedZipFile, v2FingerprintFile, v2PlansFile } from '../activities/io/layout';
 import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
+import { readLabelVolume } from '../activities/evaluation/label-io';
+import { writeNifti } from '../activities/io/nifti';
+import { applyPostprocessingV2, readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
 import { planExperimentV2 } from '../activities/planning/v2/experiment';
 import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
@@ -202,4 +205,32 @@ export const downloadByUrl: V2Handler = async (prog, args, config) => {
   await downloadFile(url, target);
   reportInstall(prog, target, config);
   fs.rmSync(target, { force: true });
+};
+
+/** SimpleITKIO.write_seg's data type: uint8 when every label is below 255, else uint16. */
+function asWrittenSeg(data: ArrayLike<number>): { data: Uint8Array | Uint16Array; dtype: 'uint8' | 'uint16' } {
+  let max = 0;
+  for (let i = 0; i < data.length; i++) if (data[i]! > max) max = data[i]!;
+  return max < 255 ? { data: Uint8Array.from(data), dtype: 'uint8' } : { data: Uint16Array.from(data), dtype: 'uint16' };
+}
+
+/** v2's apply_postprocessing_to_folder: plans.json and dataset.json from the flags or the input folder. */
+export const applyPostprocessing: V2Handler = async (prog, args) => {
+  const input = String(args.values.i);
+  const output = String(args.values.o);
+  const plans = readJsonFile(str(args.values.plans_json) ?? modelPlansFile(input), 'the plans file (give -plans_json, or keep nnUNetv2_predict\'s plans.json in the input folder)');
+  const dataset = readJsonFile(str(args.values.dataset_json) ?? datasetJsonFile(input), 'dataset.json (give -dataset_json, or keep the copy nnUNetv2_predict writes in the input folder)');
+  const rw = plans.image_reader_writer ?? 'SimpleITKIO';
+  if (rw !== 'SimpleITKIO' && rw !== 'NibabelIO') throw new BadInputError(`image reader/writer ${String(rw)} is not available here (SimpleITKIO, NibabelIO: NIfTI)`);
+  const ending = String(dataset.file_ending);
+  if (ending !== '.nii.gz' && ending !== '.nii') throw new BadInputError(`file ending ${ending}: only NIfTI (.nii.gz, .nii) is available here`);
+  const steps = readPostprocessingPklV2(String(args.values.pp_pkl_file));
+  const files = fs.readdirSync(input).filter((f) => f.endsWith(ending)).sort();
+  fs.mkdirSync(output, { recursive: true });
+  for (const f of files) {
+    const seg = await readLabelVolume(path.join(input, f));
+    applyPostprocessingV2(seg.data, seg.shape, steps);
+    await writeNifti(path.join(output, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
+  }
+  console.log(`${prog}: ${files.length} files, ${steps.length} step(s) -> ${output}`);
 };

@@ -282,3 +282,48 @@ test('nnUNetv2_export_model_to_zip / install_pretrained_model_from_zip / downloa
   assert.ok(fs.existsSync(path.join(downloaded, m, 'plans.json')));
   assert.deepEqual(fs.readdirSync(path.join(downloaded, '.downloads')), [], 'the zip is removed after installing');
 });
+
+test('nnUNetv2_apply_postprocessing applies a v2 postprocessing.pkl (keep the largest component, full connectivity); other functions are refused', async () => {
+  const { writePickle, PyGlobal, tuple } = await import('../../activities/io/pickle');
+  const dir = path.join(tmp, 'pp');
+  const input = path.join(dir, 'in');
+  fs.mkdirSync(input, { recursive: true });
+  const shape = [4, 6, 6];
+  const seg = { data: new Uint8Array(4 * 6 * 6), dtype: 'uint8' as const, shape, geometry: obliqueGeometry() };
+  const at = (z: number, y: number, x: number) => (z * 6 + y) * 6 + x;
+  for (const [z, y, x] of [[0, 0, 0], [0, 0, 1], [0, 1, 0], [1, 1, 1], [3, 5, 5], [2, 0, 5], [2, 1, 5]] as const) seg.data[at(z, y, x)] = 1;
+  for (const [z, y, x] of [[3, 0, 0], [3, 0, 1], [0, 5, 5]] as const) seg.data[at(z, y, x)] = 2;
+  writeNiftiSync(path.join(input, 'case_0.nii.gz'), seg);
+  fs.writeFileSync(path.join(input, 'plans.json'), JSON.stringify({ image_reader_writer: 'SimpleITKIO' }));
+  fs.writeFileSync(path.join(input, 'dataset.json'), JSON.stringify({ file_ending: '.nii.gz', labels: { background: 0, a: 1, b: 2 } }));
+  const fn = new PyGlobal('nnunetv2.postprocessing.remove_connected_components', 'remove_all_but_largest_component_from_segmentation');
+  const pkl = path.join(dir, 'postprocessing.pkl');
+  writePickle(pkl, tuple([fn, fn], [new Map([['labels_or_regions', 1]]), new Map([['labels_or_regions', [1, 2]]])]));
+  await quiet('nnUNetv2_apply_postprocessing', ['-i', input, '-o', path.join(dir, 'out'), '-pp_pkl_file', pkl]);
+  const out = readNiftiSync(path.join(dir, 'out', 'case_0.nii.gz'));
+  const kept = [...out.data].flatMap((v, i) => (v === 0 ? [] : [`${i}:${v}`]));
+  // Label 1: the corner-touching group (0,0,0) (0,0,1) (0,1,0) (1,1,1) is one component of 4 with full connectivity.
+  // Then labels 1 and 2 as one mask: that component is still the largest.
+  assert.deepEqual(kept, [at(0, 0, 0), at(0, 0, 1), at(0, 1, 0), at(1, 1, 1)].map((i) => `${i}:1`));
+  assert.equal(out.dtype, 'uint8');
+
+  const bad = path.join(dir, 'bad.pkl');
+  writePickle(bad, tuple([new PyGlobal('nnunetv2.postprocessing.remove_connected_components', 'something_else')], [new Map()]));
+  await assert.rejects(quiet('nnUNetv2_apply_postprocessing', ['-i', input, '-o', path.join(dir, 'o2'), '-pp_pkl_file', bad]), /something_else is not available here/);
+  await assert.rejects(quiet('nnUNetv2_apply_postprocessing', ['-i', dir, '-o', path.join(dir, 'o3'), '-pp_pkl_file', pkl]), /plans\.json: no such file/);
+
+  const skip = pythonLacks(['numpy', 'SimpleITK', 'skimage']);
+  if (skip) return void console.log(`# skipping the comparison with v2's rule in Python: ${skip}`);
+  // v2's remove_all_but_largest_component_from_segmentation (acvl_utils: skimage label, default connectivity).
+  const py = runPython(`import sys, numpy as np, SimpleITK as sitk
+from skimage.measure import label
+seg = sitk.GetArrayFromImage(sitk.ReadImage(sys.argv[1]))
+for lr in ([1], [1, 2]):
+    mask = np.isin(seg, lr)
+    lab = label(mask)
+    sizes = {i: int((lab == i).sum()) for i in range(1, lab.max() + 1)}
+    keep = [i for i, s in sizes.items() if s == max(sizes.values())]
+    seg[mask & ~np.isin(lab, keep)] = 0
+print(' '.join(f'{i}:{v}' for i, v in enumerate(seg.ravel()) if v))`, [path.join(input, 'case_0.nii.gz')]);
+  assert.deepEqual(kept, py.trim().split(' '));
+});
