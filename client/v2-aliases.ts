@@ -47,10 +47,10 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: v2.convertOldDataset,
   },
   nnUNetv2_plan_experiment: {
-    does: 'v2\'s planners on nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (which must exist: nnUNetv2_extract_fingerprint is not available yet); writes <plans name>.json there',
+    does: 'v2\'s planners on nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (which must exist: nnUNetv2_extract_fingerprint is not available yet); writes PLANS_NAME.json there',
     flags: {
-      '-d': 'dataset ids (or names)', '-pl': 'ExperimentPlanner, nnUNetPlannerResEncM/L/XL', '-gpu_memory_target': 'GPU memory target in GB (default: the planner\'s)',
-      '-preprocessor_name': 'written into the plans (only DefaultPreprocessor exists in v2 itself)', '-overwrite_target_spacing': 'three numbers: 3d_fullres target spacing',
+      '-d': 'dataset ids', '-pl': 'ExperimentPlanner, nnUNetPlannerResEncM/L/XL', '-gpu_memory_target': 'GPU memory target in GB (default: the planner\'s)',
+      '-preprocessor_name': 'written into each configuration of the plans', '-overwrite_target_spacing': 'three numbers: 3d_fullres target spacing',
       '-overwrite_plans_name': 'the plans name (file name and data identifiers)',
     },
     run: v2.planExperiment,
