@@ -84,20 +84,29 @@ function findOption(parser: V2Parser, token: string): { option: V2Option; attach
   return short ? { option: short, attached: token.slice(2) } : undefined;
 }
 
+/** Python's float(): decimal and exponent forms, plus nan and inf/infinity in any case. */
+function pythonFloat(raw: string): number | undefined {
+  const t = raw.trim();
+  const special = /^([-+]?)(nan|inf|infinity)$/i.exec(t);
+  if (special) return special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
+  return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? Number(t) : undefined;
+}
+
+/** argparse's type conversion, then its choices check. */
 function convert(o: { type?: 'int' | 'float'; choices?: string[] }, label: string, raw: string): string | number {
-  if (o.choices && !o.choices.includes(raw)) {
-    throw new ArgparseError(`argument ${label}: invalid choice: '${raw}' (choose from ${o.choices.map((c) => `'${c}'`).join(', ')})`);
-  }
+  let value: string | number = raw;
   if (o.type === 'int') {
     if (!/^\s*[-+]?\d+\s*$/.test(raw)) throw new ArgparseError(`argument ${label}: invalid int value: '${raw}'`);
-    return Number(raw);
+    value = Number(raw);
+  } else if (o.type === 'float') {
+    const n = pythonFloat(raw);
+    if (n === undefined) throw new ArgparseError(`argument ${label}: invalid float value: '${raw}'`);
+    value = n;
   }
-  if (o.type === 'float') {
-    const n = Number(raw);
-    if (raw.trim() === '' || Number.isNaN(n) && !/^\s*[-+]?nan\s*$/i.test(raw)) throw new ArgparseError(`argument ${label}: invalid float value: '${raw}'`);
-    return n;
+  if (o.choices && !o.choices.includes(String(value))) {
+    throw new ArgparseError(`argument ${label}: invalid choice: '${raw}' (choose from ${o.choices.map((c) => `'${c}'`).join(', ')})`);
   }
-  return raw;
+  return value;
 }
 
 /** The values an option takes from argv at `i` (its token already read); returns the next index. */
