@@ -11,11 +11,9 @@ import { UsageError } from './context';
 import { parseV2Args, v2OptionLabel, v2UsageLine, type V2Args } from './v2-argparse';
 import { V2_PARSERS } from './v2-argparse-specs';
 import * as v2 from './v2-commands';
+import { V2NotAvailable } from './v2-commands';
 
-/** A v2 command nnunet-ts cannot run yet: exit 2 after the full parse. */
-export class V2NotAvailable extends Error {
-  readonly exitCode = 2;
-}
+export { V2NotAvailable };
 
 interface V2Entry {
   /** What nnunet-ts does with the command, one line. */
@@ -85,11 +83,24 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: plotOverlayPngs,
   },
-  nnUNetv2_extract_fingerprint: { does: 'not available', flags: LOGGING, run: missing(V2_PREPROCESSING, 'nnU-Net v1\'s fingerprint of the same Dataset folder: `nnunet fingerprint -t ID` (or nnUNet_plan_and_preprocess -t ID -no_pp)') },
+  nnUNetv2_extract_fingerprint: {
+    does: 'as v2, keeps an existing nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (nothing to compute); computing one needs nnU-Net v2\'s fingerprint extractor, not available yet: exit 2 before anything runs',
+    flags: {
+      '-d': 'dataset ids', '-fpe': 'only DatasetFingerprintExtractor (the fingerprint is kept, not recomputed)', '-np': NP_IGNORED,
+      '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first', '--clean': 'recompute the fingerprint: exit 2 (extractor not available)', ...LOGGING,
+    },
+    run: v2.extractFingerprint,
+  },
   nnUNetv2_preprocess: { does: 'not available', flags: LOGGING, run: missing(V2_PREPROCESSING, 'nnU-Net v1\'s preprocessing of the same Dataset folder: nnUNet_plan_and_preprocess -t ID') },
   nnUNetv2_plan_and_preprocess: {
-    does: 'not available', flags: LOGGING,
-    run: missing(V2_PREPROCESSING, 'nnUNet_plan_and_preprocess -t ID (v1\'s method, reads Dataset folders too), or nnUNetv2_plan_experiment -d ID on a dataset_fingerprint.json written by nnunetv2'),
+    does: 'with --no_pp: the fingerprint step of nnUNetv2_extract_fingerprint (an existing fingerprint is kept), then nnUNetv2_plan_experiment; without --no_pp exit 2 (v2\'s preprocessing is not available yet)',
+    flags: {
+      '-d': 'dataset ids', '-fpe': 'as nnUNetv2_extract_fingerprint', '-npfp': NP_IGNORED, '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first',
+      '--no_pp': 'required here: plan only', '--clean': 'recompute the fingerprint: exit 2 (extractor not available)', '-pl': 'as nnUNetv2_plan_experiment',
+      '-gpu_memory_target': 'as nnUNetv2_plan_experiment', '-preprocessor_name': 'as nnUNetv2_plan_experiment', '-overwrite_target_spacing': 'as nnUNetv2_plan_experiment',
+      '-overwrite_plans_name': 'as nnUNetv2_plan_experiment', '-c': 'preprocessing only (needs v2\'s preprocessing)', '-np': 'preprocessing only (needs v2\'s preprocessing)', ...LOGGING,
+    },
+    run: v2.planAndPreprocess,
   },
   nnUNetv2_train: { does: 'not available', run: missing(V2_TRAINER, 'nnUNet_train CONFIGURATION nnUNetTrainerV2 ID FOLD (v1\'s trainer, one durable fold per call), or ' + V1_RUN) },
   nnUNetv2_train_pretrained: { does: 'not available', run: missing(`${V2_TRAINER} and nnssl pretrained checkpoints`, 'nnUNet_train ... -pretrained_weights FILE (v1\'s rules)') },

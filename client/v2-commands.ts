@@ -21,10 +21,16 @@ import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
 import { movePlans, readerWriterFor, type PlansJson } from '../activities/planning/v2/move-plans';
 import type { V2Args, V2Value } from './v2-argparse';
+import { verifyTask } from './commands/verify';
 import { UsageError } from './context';
 import { resolveTask, type TaskRef } from './task-ref';
 
 export type V2Handler = (prog: string, args: V2Args, config: Config) => Promise<void>;
+
+/** A v2 command (or step of one) nnunet-ts cannot run yet: exit code 2, after the full parse. */
+export class V2NotAvailable extends Error {
+  readonly exitCode = 2;
+}
 
 /** nnUNet_raw: where v2 Dataset folders live (nnUNet_raw, else nnUNet_raw_data_base). */
 const rawRoot = (config: Config): string => config.paths.raw ?? config.paths.rawDataBase;
@@ -78,18 +84,55 @@ function targetSpacing(values: Array<string | number>): number[] | undefined {
   return spacing;
 }
 
-export const planExperiment: V2Handler = async (prog, args, config) => {
+function datasetIds(prog: string, args: V2Args): Array<string | number> {
   const ids = list(args.values.d);
   if (ids.length === 0) throw new UsageError(`${prog}: -d is required (the dataset ids, e.g. -d 4)`);
+  return ids;
+}
+
+const NO_EXTRACTOR = 'nnU-Net v2\'s fingerprint extractor is not available in nnunet-ts yet: put the dataset_fingerprint.json written by nnunetv2 there, ' +
+  'or use nnU-Net v1\'s method on this Dataset: nnUNet_plan_and_preprocess -t ';
+
+/**
+ * v2's extract_fingerprints for the datasets: as v2, an existing fingerprint is kept unless --clean (and then there
+ * is nothing to compute); one that would have to be computed stops the command (exit 2) before anything runs.
+ * --verify_dataset_integrity verifies each Dataset folder with nnunet-ts's checks (`nnunet verify`) first.
+ */
+async function fingerprintStep(prog: string, args: V2Args, config: Config): Promise<void> {
+  const datasets = datasetIds(prog, args).map((id) => ({ id, paths: resolveDataset(config, id).paths }));
+  for (const { id, paths } of datasets) {
+    const file = v2FingerprintFile(paths.preprocessedDir);
+    if (args.values.clean === true || !fs.existsSync(file)) {
+      throw new V2NotAvailable(`${prog}: ${paths.taskName} needs its fingerprint computed (${args.values.clean === true ? '--clean' : `no ${file}`}); ${NO_EXTRACTOR}${String(id)}`);
+    }
+  }
+  for (const { paths } of datasets) {
+    if (args.values.verify_dataset_integrity === true && !(await verifyTask(paths.rawDir)).ok) {
+      throw new BadInputError(`${paths.rawDir}: the dataset failed verification (problems above)`, paths.rawDir);
+    }
+    console.log(`${prog}: ${paths.taskName}: fingerprint exists (${v2FingerprintFile(paths.preprocessedDir)}); as in nnU-Net v2 it is kept (--clean recomputes it)`);
+  }
+}
+
+export const extractFingerprint: V2Handler = fingerprintStep;
+
+/** nnUNetv2_plan_and_preprocess --no_pp: the fingerprint step (kept when it exists), then plan_experiment. */
+export const planAndPreprocess: V2Handler = async (prog, args, config) => {
+  if (args.values.no_pp !== true) {
+    throw new V2NotAvailable(`${prog}: nnU-Net v2's preprocessing (DefaultPreprocessor) is not available in nnunet-ts yet; add --no_pp to extract (keep) the fingerprint and plan only, or use nnU-Net v1's method on this Dataset: nnUNet_plan_and_preprocess -t ${list(args.values.d).join(' ')}`);
+  }
+  await fingerprintStep(prog, args, config);
+  await planExperiment(prog, args, config);
+};
+
+export const planExperiment: V2Handler = async (prog, args, config) => {
+  const ids = datasetIds(prog, args);
   const planner = String(args.values.pl);
   if (!isPlannerV2(planner)) throw new UsageError(`${prog}: unknown planner ${planner}; known: ${plannerNamesV2().join(', ')}`);
   for (const id of ids) {
     const { paths } = resolveDataset(config, id);
     const fingerprintFile = v2FingerprintFile(paths.preprocessedDir);
-    if (!fs.existsSync(fingerprintFile)) {
-      throw new BadInputError(`${fingerprintFile}: no dataset fingerprint. nnUNetv2_extract_fingerprint is not available in nnunet-ts yet: ` +
-        'put the dataset_fingerprint.json written by nnunetv2 there, or plan with nnU-Net v1\'s method: nnUNet_plan_and_preprocess -t ' + String(id), fingerprintFile);
-    }
+    if (!fs.existsSync(fingerprintFile)) throw new BadInputError(`${fingerprintFile}: no dataset fingerprint. ${NO_EXTRACTOR}${String(id)}`, fingerprintFile);
     const plans = planExperimentV2(readFingerprintV2(fingerprintFile), readDatasetJsonV2(datasetJsonFile(paths.rawDir)), {
       planner,
       datasetName: paths.taskName,
