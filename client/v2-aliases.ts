@@ -25,7 +25,7 @@ interface V2Entry {
 
 const NP_IGNORED = 'accepted, no effect: work runs in this process (nnUNet_def_n_proc sets the thread count)';
 const LOGGING = { '--verbose': 'accepted, no effect', '--no_pbar': 'accepted, no effect' };
-const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/<Trainer>__<Plans>__<Configuration> tree)';
+const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION tree)';
 const V2_PREPROCESSING = 'nnU-Net v2\'s fingerprint extractor and DefaultPreprocessor (dataset_fingerprint.json, nnUNetPlans_<configuration> data)';
 const V1_RUN = 'nnU-Net v1\'s method on the same Dataset folder: `nnunet run -t ID` (the whole pipeline, durably)';
 
@@ -119,7 +119,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
   },
   nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s probability files (.npz "probabilities" + .pkl from --save_probabilities)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
   nnUNetv2_export_model_to_zip: {
-    does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/<Trainer>__<Plans>__<Configuration>, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
+    does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
     flags: {
       '-d': 'dataset id or name', '-o': 'the zip file', '-c': 'configurations', '-tr': 'trainer', '-p': 'plans identifier', '-f': 'folds (fold_X folders; all = fold_all)',
       '-chk': 'checkpoint files per fold', '--not_strict': 'skip configurations without a trained model (in v2 this flag has no effect: export is always strict)',
