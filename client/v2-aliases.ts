@@ -26,7 +26,7 @@ interface V2Entry {
 const NP_IGNORED = 'accepted, no effect: work runs in this process (nnUNet_def_n_proc sets the thread count)';
 const LOGGING = { '--verbose': 'accepted, no effect', '--no_pbar': 'accepted, no effect' };
 const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION tree)';
-const V2_PREPROCESSING = 'nnU-Net v2\'s fingerprint extractor and DefaultPreprocessor (dataset_fingerprint.json, nnUNetPlans_<configuration> data)';
+const V2_PREPROCESSING = 'nnU-Net v2\'s fingerprint extractor and DefaultPreprocessor (dataset_fingerprint.json, nnUNetPlans_CONFIGURATION data)';
 const V1_RUN = 'nnU-Net v1\'s method on the same Dataset folder: `nnunet run -t ID` (the whole pipeline, durably)';
 
 function missing(what: string, instead: string): { missing: string; instead: string } {
