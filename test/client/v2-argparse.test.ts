@@ -24,6 +24,19 @@ test('every nnunetv2 console script has a parser, an entry and a bin shim in pac
   for (const prog of Object.keys(V2_PARSERS)) assert.equal(pkg.bin[prog], `dist/client/bin/${prog}.js`, prog);
 });
 
+test('every flag of every entry point is accepted (a command line giving all of them parses, each one read)', () => {
+  for (const [prog, parser] of Object.entries(V2_PARSERS)) {
+    const argv = minimalArgv(prog).slice(0, parser.positionals.length);
+    for (const o of parser.options) {
+      const value = o.choices ? o.choices[0]! : o.type ? '1' : 'x';
+      argv.push(o.names[o.names.length - 1]!, ...(o.nargs === 0 ? [] : o.nargs === 1 ? [value] : [value, value]));
+    }
+    const r = parse(prog, argv);
+    assert.deepEqual(r.unknown, [], prog);
+    assert.equal(r.given.size, parser.options.length + parser.positionals.length, `${prog}: every argument read`);
+  }
+});
+
 test("argparse's reading: defaults, nargs '+', types, = and unique prefixes, store_true", () => {
   const t = parse('nnUNetv2_train', ['Dataset004_Hippocampus', '3d_fullres', '0', '--npz', '-p=nnUNetResEncUNetMPlans']);
   assert.deepEqual([t.values.dataset_name_or_id, t.values.configuration, t.values.fold], ['Dataset004_Hippocampus', '3d_fullres', '0']);
