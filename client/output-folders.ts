@@ -21,7 +21,7 @@ export function outputFolders(config: Config): OutputFolder[] {
   return [
     { what: 'cropped data', dir: croppedTasksFolder(config.paths.rawDataBase), setting: 'nnUNet_raw_data_base (paths.rawDataBase)' },
     { what: 'preprocessed', dir: config.paths.preprocessed, setting: 'nnUNet_preprocessed (paths.preprocessed)' },
-    { what: 'results', dir: config.paths.results, setting: 'RESULTS_FOLDER (paths.results)' },
+    { what: 'results', dir: config.paths.results, setting: 'RESULTS_FOLDER or nnUNet_results (paths.results)' },
   ];
 }
 

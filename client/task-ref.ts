@@ -9,6 +9,7 @@ export const dataRoots = (config: Config): DataRoots => ({
   rawDataBase: config.paths.rawDataBase,
   preprocessed: config.paths.preprocessed,
   results: config.paths.results,
+  raw: config.paths.raw,
 });
 
 export interface TaskRef {

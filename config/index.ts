@@ -25,10 +25,15 @@ export function repoRoot(): string {
 
 export const defaultsFile = (): string => path.join(repoRoot(), 'config', 'defaults.yaml');
 
-/** Environment variables and the key each one sets. nnU-Net's own names are kept. */
+/**
+ * Environment variables and the key each one sets. nnU-Net's own names are kept, v1's and v2's: when two set one
+ * key, the later entry wins, so v1's RESULTS_FOLDER beats v2's nnUNet_results (the results tree here is v1's).
+ */
 export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' | 'number' | 'boolean' }> = [
   { env: 'nnUNet_raw_data_base', key: 'paths.rawDataBase', type: 'string' },
+  { env: 'nnUNet_raw', key: 'paths.raw', type: 'string' },
   { env: 'nnUNet_preprocessed', key: 'paths.preprocessed', type: 'string' },
+  { env: 'nnUNet_results', key: 'paths.results', type: 'string' },
   { env: 'RESULTS_FOLDER', key: 'paths.results', type: 'string' },
   { env: 'TEMPORAL_ADDRESS', key: 'temporal.address', type: 'string' },
   { env: 'TEMPORAL_NAMESPACE', key: 'temporal.namespace', type: 'string' },
@@ -58,7 +63,7 @@ function envValue(raw: string, type: 'string' | 'number' | 'boolean'): unknown {
 
 /** Keys holding file-system paths: relative values resolve against the layer's base folder. */
 const PATH_KEYS = new Set([
-  'paths.rawDataBase', 'paths.preprocessed', 'paths.results',
+  'paths.rawDataBase', 'paths.raw', 'paths.preprocessed', 'paths.results',
   'temporal.tls.certPath', 'temporal.tls.keyPath', 'temporal.tls.caPath', 'training.trainerPaths',
 ]);
 

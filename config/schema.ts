@@ -23,6 +23,8 @@ export const ConfigSchema = z
     paths: z
       .object({
         rawDataBase: nonEmpty,
+        /** nnU-Net v2's nnUNet_raw (DatasetXXX_Name folders); absent: Dataset folders sit in rawDataBase. */
+        raw: nonEmpty.optional(),
         preprocessed: nonEmpty,
         results: nonEmpty,
       })

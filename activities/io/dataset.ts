@@ -337,7 +337,8 @@ export function resolveTask(spec: string, roots: DataRoots): TaskPaths {
   }
   if (names.size === 0) {
     throw new BadInputError(`task ${spec}: no Task${id}_* or Dataset${id}_* folder under ${places.slice(0, 4).join(', ')} or the results folder; ` +
-      'set nnUNet_raw_data_base to the folder holding nnUNet_raw_data, or convert an MSD task with `nnunet convert-msd`');
+      'set nnUNet_raw_data_base to the folder holding nnUNet_raw_data (v1 Task folders) or nnUNet_raw to the folder holding ' +
+      'DatasetXXX_Name folders (v2), or convert an MSD task with `nnunet convert-msd`');
   }
   if (names.size > 1) throw new BadInputError(`task ${spec} is ambiguous: ${[...names].sort().join(', ')}; pass the full folder name`);
   return taskPaths(rawDirFor([...names][0], roots), roots);

@@ -238,7 +238,7 @@ export const downloadedZipFile = (results: string, name: string): string => path
 // --- nnU-Net v2 model folders (<nnUNet_results>/DatasetXXX_Name/<trainer>__<plans>__<configuration>/)
 
 /** A v2 fold folder: fold_0 ... fold_4, and fold_all for a model trained on every case. */
-export const v2FoldFolder = (model: string, fold: number | 'all'): string => path.join(model, `fold_${fold}`);
+export const v2FoldFolder = (model: string, fold: number | string): string => path.join(model, `fold_${fold}`);
 /** Folds of a v2 model folder that hold this checkpoint (nnUNetPredictor.auto_detect_available_folds: never fold_all). */
 export function v2TrainedFolds(model: string, checkpointName: string): number[] {
   if (!fs.existsSync(model)) return [];
@@ -247,3 +247,25 @@ export function v2TrainedFolds(model: string, checkpointName: string): number[] 
     .sort((a, b) => a - b);
 }
 export const v2CheckpointFile = (model: string, fold: number | 'all', checkpointName: string): string => path.join(v2FoldFolder(model, fold), checkpointName);
+
+// ---- nnU-Net v2's files in nnUNet_preprocessed/DatasetXXX_NAME ---------------------------------------------------
+
+/** v2's fingerprint (nnUNetv2_extract_fingerprint) of a dataset. */
+export const v2FingerprintFile = (preprocessedDir: string): string => path.join(preprocessedDir, 'dataset_fingerprint.json');
+/** v2's plans: <plans name>.json (nnUNetPlans.json by default). */
+export const v2PlansFile = (preprocessedDir: string, plansName: string): string => path.join(preprocessedDir, `${plansName}.json`);
+
+// ---- nnU-Net v2's results tree: nnUNet_results/DatasetXXX_NAME/... ------------------------------------------------
+
+/** A v2 model folder: <results>/<dataset>/<trainer>__<plans>__<configuration>. */
+export const v2ModelFolder = (results: string, dataset: string, trainer: string, plans: string, configuration: string): string =>
+  path.join(results, dataset, `${trainer}__${plans}__${configuration}`);
+/** v2's pooled cross-validation of some folds: crossval_results_folds_0_1_2_3_4. */
+export const v2CrossvalFolder = (model: string, folds: readonly string[]): string => path.join(model, `crossval_results_folds_${folds.join('_')}`);
+/** v2's ensembles of a dataset: <results>/<dataset>/ensembles/ensemble___<model>___<model>___<folds>. */
+export const v2EnsemblesFolder = (results: string, dataset: string): string => path.join(results, dataset, 'ensembles');
+/** find_best_configuration's outputs beside the model folders. */
+export const v2InferenceInformationFiles = (results: string, dataset: string): string[] =>
+  ['inference_information.json', 'inference_information.txt'].map((f) => path.join(results, dataset, f));
+/** A v2 model zip being downloaded (resumable) before it is installed: <results>/.downloads/<name>. */
+export const v2DownloadedZipFile = (results: string, name: string): string => path.join(results, '.downloads', name);

@@ -86,6 +86,7 @@ export async function runChecks(config: Config | undefined, configError?: Error)
     checks.push(
       { name: 'config', verdict: 'ok', detail: 'config/defaults.yaml + environment + --config' },
       checkFolder('nnUNet_raw_data_base', config.paths.rawDataBase),
+      ...(config.paths.raw ? [checkFolder('nnUNet_raw', config.paths.raw)] : []),
       checkFolder('nnUNet_preprocessed', config.paths.preprocessed),
       checkFolder('RESULTS_FOLDER', config.paths.results),
       await checkTemporal(config),

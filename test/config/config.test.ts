@@ -104,3 +104,14 @@ test('the CLI exits 2 with one clear line naming the key (real child process)', 
   assert.equal(env.status, 2, env.stderr);
   assert.match(env.stderr, /numProcesses.*env nnUNet_def_n_proc/);
 });
+
+test("nnU-Net v2's variables: nnUNet_raw holds Dataset folders, nnUNet_results is the results folder unless v1's RESULTS_FOLDER is set too", () => {
+  const v2 = loadConfig({ cwd: '/work', env: { nnUNet_raw: 'raw2', nnUNet_preprocessed: '/d/pp', nnUNet_results: '/d/results2' } });
+  assert.equal(v2.paths.raw, '/work/raw2', 'relative nnUNet_raw resolves against the current directory');
+  assert.equal(v2.paths.preprocessed, '/d/pp');
+  assert.equal(v2.paths.results, '/d/results2');
+  assert.equal(v2.paths.rawDataBase, '/work/nnunet_data/nnUNet_raw_data_base', 'v1 raw data base keeps its default');
+  const both = loadConfig({ env: { nnUNet_results: '/d/results2', RESULTS_FOLDER: '/d/results1', nnUNet_raw_data_base: '/d/base' } });
+  assert.equal(both.paths.results, '/d/results1', "RESULTS_FOLDER wins: the results tree is v1's");
+  assert.equal(both.paths.raw, undefined, 'without nnUNet_raw, Dataset folders are looked for in nnUNet_raw_data_base');
+});

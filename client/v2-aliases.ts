@@ -1,0 +1,200 @@
+/**
+ * nnU-Net v2's console scripts (nnUNetv2_*) as nnunet-ts commands. Each reads its command line with v2's own argparse
+ * definition (client/v2-argparse-specs.ts), then either runs with v2's meaning (client/v2-commands.ts, or an `nnunet`
+ * command) or, where nnunet-ts lacks the v2 piece it needs (v2 trainer, predictor, preprocessing), exits 2 saying
+ * what is missing and what works instead. `-h` prints argparse's usage and what each flag does here.
+ */
+import { Command } from 'commander';
+import { loadConfig, type Config } from '../config';
+import { registerAll } from './commands';
+import { UsageError } from './context';
+import { parseV2Args, v2OptionLabel, v2UsageLine, type V2Args } from './v2-argparse';
+import { V2_PARSERS } from './v2-argparse-specs';
+import * as v2 from './v2-commands';
+import { V2NotAvailable } from './v2-commands';
+
+export { V2NotAvailable };
+
+interface V2Entry {
+  /** What nnunet-ts does with the command, one line. */
+  does: string;
+  /** Per option (first spelling) or positional: what it does here; absent = parsed, see `does`. */
+  flags?: Record<string, string>;
+  run: v2.V2Handler | { missing: string; instead: string };
+}
+
+const NP_IGNORED = 'accepted, no effect: work runs in this process (nnUNet_def_n_proc sets the thread count)';
+const LOGGING = { '--verbose': 'accepted, no effect', '--no_pbar': 'accepted, no effect' };
+const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION tree)';
+const V2_PREPROCESSING = 'nnU-Net v2\'s fingerprint extractor and DefaultPreprocessor (dataset_fingerprint.json, nnUNetPlans_CONFIGURATION data)';
+const V1_RUN = 'nnU-Net v1\'s method on the same Dataset folder: `nnunet run -t ID` (the whole pipeline, durably)';
+
+function missing(what: string, instead: string): { missing: string; instead: string } {
+  return { missing: what, instead };
+}
+
+export const V2_ENTRIES: Record<string, V2Entry> = {
+  nnUNetv2_convert_MSD_dataset: {
+    does: 'converts a Decathlon TaskYY_NAME folder into nnUNet_raw/DatasetXXX_NAME (4D images split into _0000, _0001, ...; v2 dataset.json)',
+    flags: { '-i': 'the MSD folder', '-overwrite_id': 'the dataset id (default: the MSD id); an id already used in nnUNet_raw, nnUNet_preprocessed or nnUNet_results is refused', '-np': NP_IGNORED },
+    run: v2.convertMsdDataset,
+  },
+  nnUNetv2_convert_old_nnUNet_dataset: {
+    does: 'copies a v1 TaskXXX_NAME folder to nnUNet_raw/DatasetXXX_NAME with its dataset.json in v2\'s schema',
+    flags: { input_folder: 'path of the v1 task folder', output_dataset_name: 'the new DatasetXXX_NAME (a name)' },
+    run: v2.convertOldDataset,
+  },
+  nnUNetv2_plan_experiment: {
+    does: 'v2\'s planners on nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (which must exist: nnUNetv2_extract_fingerprint is not available yet); writes PLANS_NAME.json there',
+    flags: {
+      '-d': 'dataset ids', '-pl': 'ExperimentPlanner, nnUNetPlannerResEncM/L/XL', '-gpu_memory_target': 'GPU memory target in GB (default: the planner\'s)',
+      '-preprocessor_name': 'written into each configuration of the plans', '-overwrite_target_spacing': 'three numbers: 3d_fullres target spacing',
+      '-overwrite_plans_name': 'the plans name (file name and data identifiers)',
+    },
+    run: v2.planExperiment,
+  },
+  nnUNetv2_evaluate_folder: {
+    does: 'evaluates a prediction folder against references into v2\'s summary.json (labels, regions and the ignore label from dataset.json)',
+    flags: {
+      gt_folder: 'reference segmentations', pred_folder: 'predictions (same file names)', '-djfile': 'dataset.json: file_ending, labels/regions, ignore label',
+      '-pfile': 'plans.json: must use v2\'s default LabelManager', '-o': 'output file (default: pred_folder/summary.json)', '-np': 'parallel cases (at most 4)',
+      '--chill': 'references without a prediction are allowed',
+    },
+    run: v2.evaluateFolder,
+  },
+  nnUNetv2_evaluate_simple: {
+    does: 'evaluates a prediction folder for the labels given into v2\'s summary.json',
+    flags: {
+      gt_folder: 'reference segmentations', pred_folder: 'predictions (same file names)', '-l': 'the labels to evaluate', '-il': 'the ignore label',
+      '-o': 'output file (default: pred_folder/summary.json)', '-np': 'parallel cases (at most 4)', '--chill': 'references without a prediction are allowed',
+    },
+    run: v2.evaluateSimple,
+  },
+  nnUNetv2_move_plans_between_datasets: {
+    does: 'copies a dataset\'s v2 plans to another dataset (dataset name, plans name, data identifiers, image reader/writer adjusted)',
+    flags: { '-s': 'source dataset id or name', '-t': 'target dataset id or name', '-sp': 'source plans name', '-tp': 'target plans name (default: -sp)' },
+    run: v2.movePlansBetweenDatasets,
+  },
+  nnUNetv2_plot_overlay_pngs: {
+    does: 'with --use_raw: `nnunet plot-task-pngs --use-raw` (a PNG per training case, labels overlaid at 0.6); without it v2 plots its own preprocessed data, which needs v2\'s preprocessing (not available yet)',
+    flags: {
+      '-d': '--task', '-o': '--output', '-channel_idx': '--modality', '--use_raw': '--use-raw (required here)', '-np': NP_IGNORED,
+      '-p': 'only without --use_raw (not available)', '-c': 'only without --use_raw (not available)', '-overlay_intensity': 'only 0.6 (nnU-Net\'s default) is available',
+    },
+    run: plotOverlayPngs,
+  },
+  nnUNetv2_extract_fingerprint: {
+    does: 'as v2, keeps an existing nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (nothing to compute); computing one needs nnU-Net v2\'s fingerprint extractor, not available yet: exit 2 before anything runs',
+    flags: {
+      '-d': 'dataset ids', '-fpe': 'only DatasetFingerprintExtractor (the fingerprint is kept, not recomputed)', '-np': NP_IGNORED,
+      '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first', '--clean': 'recompute the fingerprint: exit 2 (extractor not available)', ...LOGGING,
+    },
+    run: v2.extractFingerprint,
+  },
+  nnUNetv2_preprocess: { does: 'not available', flags: LOGGING, run: missing(V2_PREPROCESSING, 'nnU-Net v1\'s preprocessing of the same Dataset folder: nnUNet_plan_and_preprocess -t ID') },
+  nnUNetv2_plan_and_preprocess: {
+    does: 'with --no_pp: the fingerprint step of nnUNetv2_extract_fingerprint (an existing fingerprint is kept), then nnUNetv2_plan_experiment; without --no_pp exit 2 (v2\'s preprocessing is not available yet)',
+    flags: {
+      '-d': 'dataset ids', '-fpe': 'as nnUNetv2_extract_fingerprint', '-npfp': NP_IGNORED, '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first',
+      '--no_pp': 'required here: plan only', '--clean': 'recompute the fingerprint: exit 2 (extractor not available)', '-pl': 'as nnUNetv2_plan_experiment',
+      '-gpu_memory_target': 'as nnUNetv2_plan_experiment', '-preprocessor_name': 'as nnUNetv2_plan_experiment', '-overwrite_target_spacing': 'as nnUNetv2_plan_experiment',
+      '-overwrite_plans_name': 'as nnUNetv2_plan_experiment', '-c': 'preprocessing only (needs v2\'s preprocessing)', '-np': 'preprocessing only (needs v2\'s preprocessing)', ...LOGGING,
+    },
+    run: v2.planAndPreprocess,
+  },
+  nnUNetv2_train: { does: 'not available', run: missing(V2_TRAINER, 'nnUNet_train CONFIGURATION nnUNetTrainerV2 ID FOLD (v1\'s trainer, one durable fold per call), or ' + V1_RUN) },
+  nnUNetv2_train_pretrained: { does: 'not available', run: missing(`${V2_TRAINER} and nnssl pretrained checkpoints`, 'nnUNet_train ... -pretrained_weights FILE (v1\'s rules)') },
+  nnUNetv2_predict: { does: 'not available', run: missing('nnU-Net v2\'s predictor (reads v2 model folders and checkpoint_final.pth)', 'nnUNet_predict -i IN -o OUT -t ID -m CONFIGURATION for models trained here') },
+  nnUNetv2_predict_from_modelfolder: { does: 'not available', run: missing('nnU-Net v2\'s predictor (reads v2 model folders and checkpoint_final.pth)', '`nnunet predict --input IN --output OUT --task ID --configuration C` for models trained here') },
+  nnUNetv2_find_best_configuration: { does: 'not available', run: missing(`v2 cross-validation results (${V2_TRAINER})`, 'nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models trained here)') },
+  nnUNetv2_accumulate_crossval_results: { does: 'not available', run: missing(`v2 fold validations (${V2_TRAINER})`, '`nnunet determine-postprocessing -t ID -m CONFIGURATION` pools v1 folds into cv_niftis_raw with its summary.json') },
+  nnUNetv2_determine_postprocessing: { does: 'not available', run: missing('v2\'s postprocessing.pkl writer and v2 plans-based label handling', 'nnUNet_determine_postprocessing -t ID -m CONFIGURATION (v1 models, postprocessing.json)') },
+  nnUNetv2_apply_postprocessing: {
+    does: 'applies a v2 postprocessing.pkl (remove_all_but_largest_component_from_segmentation steps, full connectivity) to every NIfTI file of a folder',
+    flags: {
+      '-i': 'input folder', '-o': 'output folder', '-pp_pkl_file': 'v2\'s postprocessing.pkl', '-np': NP_IGNORED,
+      '-plans_json': 'plans file (default: input_folder/plans.json; must name a NIfTI reader/writer)', '-dataset_json': 'dataset.json (default: input_folder/dataset.json): file_ending',
+    },
+    run: v2.applyPostprocessing,
+  },
+  nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s probability files (.npz "probabilities" + .pkl from --save_probabilities)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
+  nnUNetv2_export_model_to_zip: {
+    does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
+    flags: {
+      '-d': 'dataset id or name', '-o': 'the zip file', '-c': 'configurations', '-tr': 'trainer', '-p': 'plans identifier', '-f': 'folds (fold_X folders; all = fold_all)',
+      '-chk': 'checkpoint files per fold', '--not_strict': 'skip configurations without a trained model (in v2 this flag has no effect: export is always strict)',
+      '--exp_cv_preds': 'the validation predictions and the crossval_results_folds_* folder too',
+    },
+    run: v2.exportModelToZip,
+  },
+  nnUNetv2_install_pretrained_model_from_zip: {
+    does: 'extracts a v2 model zip over nnUNet_results as v2 does, after checking every member (nothing outside a DatasetXXX_NAME folder, no "..", no links). nnunet-ts cannot predict with v2 models yet (nnUNetv2_predict)',
+    flags: { zip: 'the model zip' },
+    run: v2.installFromZip,
+  },
+  nnUNetv2_download_pretrained_model_by_url: {
+    does: 'downloads the zip (resumable, into nnUNet_results/.downloads), installs it as nnUNetv2_install_pretrained_model_from_zip, removes the zip',
+    flags: { url: 'http(s) URL of a v2 model zip' },
+    run: v2.downloadByUrl,
+  },
+  nnUNetv2_preprocess_like_nnssl: { does: 'not available', run: missing('nnssl pretraining support and v2 preprocessing', 'none yet') },
+  nnUNetv2_plan_like_dynamic: { does: 'not available', run: missing('nnssl pretraining support and v2 planning from a checkpoint', 'nnUNetv2_plan_experiment for v2 plans from a fingerprint') },
+};
+
+/** nnUNetv2_plot_overlay_pngs --use_raw → nnunet plot-task-pngs --use-raw. */
+async function plotOverlayPngs(prog: string, args: V2Args): Promise<void> {
+  if (args.values.use_raw !== true) {
+    throw new V2NotAvailable(`${prog}: without --use_raw, nnU-Net v2 plots its preprocessed data, which needs ${V2_PREPROCESSING}, not available in nnunet-ts yet. Add --use_raw to plot the raw images`);
+  }
+  if (Number(args.values.overlay_intensity) !== 0.6) throw new V2NotAvailable(`${prog}: -overlay_intensity ${String(args.values.overlay_intensity)}: only nnU-Net's 0.6 is available here`);
+  await runNnunet(prog, ['plot-task-pngs', '--task', String(args.values.d), '--output', String(args.values.o), '--modality', String(args.values.channel_idx), '--use-raw']);
+}
+
+/** Runs an `nnunet` command in this process, saying which on stderr as the v1 aliases do. */
+async function runNnunet(prog: string, argv: string[]): Promise<void> {
+  process.stderr.write(`${prog} → nnunet ${argv.join(' ')}\n`);
+  const program = new Command('nnunet').option('--config <file>', 'YAML config file');
+  registerAll(program);
+  await program.parseAsync(argv, { from: 'user' });
+}
+
+/** argparse's usage, then what the command and each argument do in nnunet-ts. */
+export function v2HelpText(prog: string): string {
+  const parser = V2_PARSERS[prog];
+  const entry = V2_ENTRIES[prog];
+  const run = entry.run;
+  const what = (key: string): string => entry.flags?.[key] ?? ('missing' in run ? '' : 'accepted');
+  const lines = [v2UsageLine(prog, parser), ''];
+  lines.push('missing' in run ? `${prog}: not available in nnunet-ts yet: it needs ${run.missing}. Instead: ${run.instead}.` : `${prog} (nnU-Net v2's command, run by nnunet-ts): ${entry.does}.`);
+  if (parser.positionals.length > 0) lines.push('', 'positional arguments:', ...parser.positionals.map((p) => `  ${p.name.padEnd(44)} ${what(p.name)}`.trimEnd()));
+  lines.push('', 'options:', `  ${'-h, --help'.padEnd(44)} show this help message and exit`);
+  for (const o of parser.options) lines.push(`  ${v2OptionLabel(o).padEnd(44)} ${what(o.names[0])}`.trimEnd());
+  return lines.join('\n');
+}
+
+/** Parses as v2 does, then runs the command or says what is missing (exit 2). */
+export async function runV2Alias(prog: string, argv: string[], config?: Config): Promise<void> {
+  const parser = V2_PARSERS[prog];
+  const entry = V2_ENTRIES[prog];
+  if (!parser || !entry) throw new UsageError(`unknown nnU-Net v2 command ${prog}; known: ${Object.keys(V2_ENTRIES).join(', ')}`);
+  if (argv.some((a) => a === '-h' || a === '--help')) {
+    console.log(v2HelpText(prog));
+    return;
+  }
+  const args = parseV2Args(prog, parser, argv);
+  if ('missing' in entry.run) {
+    throw new V2NotAvailable(`${prog}: not available in nnunet-ts yet: it needs ${entry.run.missing}. What works instead: ${entry.run.instead}`);
+  }
+  await entry.run(prog, args, config ?? loadConfig());
+}
+
+/** Entry point of the bin shims. */
+export function v2AliasMain(prog: string): void {
+  runV2Alias(prog, process.argv.slice(2)).then(() => {
+    if (process.exitCode === undefined) process.exitCode = 0;
+  }).catch((err: unknown) => {
+    const message = (err as Error).message ?? String(err);
+    console.error(message.startsWith(prog) || message.startsWith('usage:') ? message : `${prog}: ${message}`);
+    process.exit(typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
+  });
+}
