@@ -1,0 +1,156 @@
+/**
+ * nnU-Net v2's foreground intensity statistics (DatasetFingerprintExtractor): per case, the channel values where the
+ * cropped seg > 0 (C order), of which `num_samples = int(10e7 // num_cases)` are drawn with replacement by
+ * `np.random.RandomState(1234).choice(values, num_samples)` (one generator per case, channels drawn in turn);
+ * pooled over cases in case order: float32 mean and std (numpy's pairwise float32 sums), min, max and the 0.5 / 50 /
+ * 99.5 percentiles (numpy's linear method). Pooling 10^8 samples is never materialised: each case keeps its
+ * foreground values, the draws are replayed from the seed, and the percentiles come from per-voxel draw counts.
+ */
+import { MT19937 } from '../../common/mt19937';
+import { pairwiseSum, REDUCE_CHUNK } from '../../common/float32-reductions';
+
+export const FOREGROUND_SEED = 1234;
+/** num_foreground_voxels_for_intensitystats (10e7): samples per channel over the whole dataset. */
+export const FOREGROUND_VOXELS_FOR_STATS = 10e7;
+
+export const samplesPerCase = (numCases: number, budget = FOREGROUND_VOXELS_FOR_STATS): number => Math.floor(budget / numCases);
+
+/** One case's foreground values per channel (C order of the cropped volume) and how many draws it contributes. */
+export interface CaseForeground {
+  values: Float32Array[];
+  numSamples: number;
+}
+
+/** The foreground voxels of every channel: `stacked` is (C + 1, ...) with the seg last (the cropped layout). */
+export function foregroundValues(stacked: Float32Array, numChannels: number): Float32Array[] {
+  const n = stacked.length / (numChannels + 1);
+  const seg = stacked.subarray(numChannels * n);
+  let count = 0;
+  for (let i = 0; i < n; i++) if (seg[i]! > 0) count++;
+  return Array.from({ length: numChannels }, (_, c) => {
+    const out = new Float32Array(count);
+    for (let i = 0, k = 0; i < n; i++) if (seg[i]! > 0) out[k++] = stacked[c * n + i]!;
+    return out;
+  });
+}
+
+/**
+ * Replays `rs.choice(values, numSamples, replace=True)` of channel `channel` (randint(0, n): masked rejection per
+ * draw, no draw at all for n = 1) and calls `visit` with each drawn index in order.
+ */
+export function replayDraws(fg: CaseForeground, channel: number, visit: (index: number) => void): void {
+  const n = fg.values[0]?.length ?? 0;
+  if (n === 0) return; // nnU-Net appends [] and draws nothing
+  const rng = new MT19937(FOREGROUND_SEED);
+  const max = n - 1;
+  // randint's masked rejection (numpy's random_bounded_uint64 for a range below 2^32), the mask computed once
+  let mask = max;
+  for (let shift = 1; shift < 32; shift <<= 1) mask |= mask >>> shift;
+  for (let c = 0; c <= channel; c++) {
+    const last = c === channel;
+    for (let k = 0; k < fg.numSamples; k++) {
+      let i = 0;
+      if (max > 0) do i = (rng.nextUint32() & mask) >>> 0; while (i > max);
+      if (last) visit(i);
+    }
+  }
+}
+
+export interface ForegroundStatsV2 {
+  mean: number;
+  median: number;
+  std: number;
+  min: number;
+  max: number;
+  percentile_99_5: number;
+  percentile_00_5: number;
+}
+
+/** np.percentile on a float32 array: the lerp's difference is a float32 subtraction, the rest float64. */
+function lerpFloat32(a: number, b: number, t: number): number {
+  const diff = Math.fround(b - a);
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+/** Percentiles of the multiset {value[i] repeated count[i] times}, values sorted ascending. */
+function weightedPercentile(values: Float64Array, cumulative: Float64Array, q: number, float32: boolean): number {
+  const total = cumulative[cumulative.length - 1]!;
+  const virtual = (total - 1) * (q / 100);
+  const lo = Math.max(0, Math.min(total - 1, Math.floor(virtual)));
+  const hi = Math.min(total - 1, lo + 1);
+  const at = (rank: number) => {
+    let a = 0, b = cumulative.length - 1;
+    while (a < b) { const m = (a + b) >> 1; if (cumulative[m]! > rank) b = m; else a = m + 1; }
+    return values[a]!;
+  };
+  const [x, y, t] = [at(lo), at(hi), virtual - lo];
+  return float32 ? lerpFloat32(x, y, t) : (t >= 0.5 ? y - (y - x) * (1 - t) : x + (y - x) * t);
+}
+
+/** Sums the replayed samples of every case in order, as numpy's chunked pairwise sum over the pooled array. */
+function pooledSum(cases: readonly CaseForeground[], channel: number, map: (v: number) => number, round: (x: number) => number,
+  counts?: Float64Array[]): number {
+  const chunk = new Float64Array(REDUCE_CHUNK);
+  let filled = 0;
+  let s = 0;
+  const flush = () => { s = round(s + pairwiseSumIn(chunk, filled, round)); filled = 0; };
+  cases.forEach((fg, k) => {
+    const values = fg.values[channel]!;
+    const count = counts?.[k];
+    replayDraws(fg, channel, (i) => {
+      if (count) count[i]!++;
+      chunk[filled++] = map(values[i]!);
+      if (filled === REDUCE_CHUNK) flush();
+    });
+  });
+  if (filled > 0) flush();
+  return s;
+}
+
+function pairwiseSumIn(chunk: Float64Array, n: number, round: (x: number) => number): number {
+  return round === Math.fround ? pairwiseSum(chunk, 0, n) : pairwiseSum64(chunk, 0, n);
+}
+
+/** numpy's pairwise_sum in float64 (used when a case without foreground made the pooled array float64). */
+function pairwiseSum64(v: Float64Array, start: number, n: number): number {
+  if (n < 8) { let s = 0; for (let i = 0; i < n; i++) s += v[start + i]!; return s; }
+  if (n <= 128) {
+    const r = Array.from(v.subarray(start, start + 8));
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j]! += v[start + i + j]!;
+    let s = ((r[0]! + r[1]!) + (r[2]! + r[3]!)) + ((r[4]! + r[5]!) + (r[6]! + r[7]!));
+    for (; i < n; i++) s += v[start + i]!;
+    return s;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum64(v, start, n2) + pairwiseSum64(v, start + n2, n - n2);
+}
+
+/** The pooled statistics of one channel; null when no case has foreground (nnU-Net fails there). */
+export function pooledForegroundStats(cases: readonly CaseForeground[], channel: number): ForegroundStatsV2 | null {
+  // np.concatenate with a case's empty list ([] is float64) makes the pooled array float64
+  const float32 = cases.every((fg) => fg.values[channel]!.length > 0);
+  const round = float32 ? Math.fround : (x: number) => x;
+  const counts = cases.map((fg) => new Float64Array(fg.values[channel]!.length));
+  const sum = pooledSum(cases, channel, (v) => v, round, counts);
+  const entries: Array<[number, number]> = [];
+  cases.forEach((fg, k) => fg.values[channel]!.forEach((v, i) => { if (counts[k]![i]! > 0) entries.push([v, counts[k]![i]!]); }));
+  if (entries.length === 0) return null;
+  entries.sort((a, b) => a[0] - b[0]);
+  const values = Float64Array.from(entries, (e) => e[0]);
+  const cumulative = new Float64Array(entries.length);
+  entries.reduce((acc, e, i) => (cumulative[i] = acc + e[1]), 0);
+  const total = cumulative[cumulative.length - 1]!;
+  const mean = round(sum / total);
+  const variance = round(pooledSum(cases, channel, (v) => { const d = round(v - mean); return round(d * d); }, round) / total);
+  return {
+    mean,
+    median: weightedPercentile(values, cumulative, 50, float32),
+    std: round(Math.sqrt(variance)),
+    min: values[0]!,
+    max: values[values.length - 1]!,
+    percentile_99_5: weightedPercentile(values, cumulative, 99.5, float32),
+    percentile_00_5: weightedPercentile(values, cumulative, 0.5, float32),
+  };
+}
