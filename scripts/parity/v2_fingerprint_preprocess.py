@@ -109,16 +109,30 @@ def case_record(data, seg, props):
     }
 
 
-def variants(plans, config, dataset):
-    """The configuration as planned, plus normalization variants on Hippocampus's 3d_fullres (first cases only)."""
-    out = [('planned', plans, None)]
-    if dataset.startswith('Dataset004') and config == '3d_fullres':
+def variants(plans, config, dataset, dj):
+    """(name, plans, number of cases or None for all, dataset.json): the configuration as planned, plus on 3d_fullres
+    the other normalization classes, the nonzero mask, and label sets with regions and with an ignore label (they
+    change only the class locations)."""
+    out = [('planned', plans, None, dj)]
+    if config != '3d_fullres':
+        return out
+
+    def normalized(scheme, mask):
+        p = copy.deepcopy(plans)
+        p['configurations'][config]['normalization_schemes'] = [scheme]
+        p['configurations'][config]['use_mask_for_norm'] = [mask]
+        return p
+
+    if dataset.startswith('Dataset004'):
         for name, scheme, mask in (('ct', 'CTNormalization', False), ('zscore_mask', 'ZScoreNormalization', True),
                                    ('rescale01', 'RescaleTo01Normalization', False), ('nonorm', 'NoNormalization', False)):
-            p = copy.deepcopy(plans)
-            p['configurations'][config]['normalization_schemes'] = [scheme]
-            p['configurations'][config]['use_mask_for_norm'] = [mask]
-            out.append((name, p, 3))
+            out.append((name, normalized(scheme, mask), 3, dj))
+        out.append(('regions', plans, 3, dict(dj, labels={'background': 0, 'hippocampus': [1, 2], 'posterior': 2},
+                                                 regions_class_order=[1, 2])))
+        out.append(('ignore', plans, 3, dict(dj, labels={'background': 0, 'Anterior': 1, 'ignore': 2})))
+    else:
+        out.append(('zscore_mask', normalized('ZScoreNormalization', True), None, dj))
+        out.append(('ct', normalized('CTNormalization', True), None, dj))
     return out
 
 
@@ -156,15 +170,16 @@ def run_dataset(name, src, labels, cases, workdir, dump):
     for config in ('2d', '3d_fullres', '3d_lowres'):
         if config not in plans['configurations']:
             continue
-        for variant, p, limit in variants(plans, config, name):
+        for variant, p, limit, vdj in variants(plans, config, name, dj):
             pm = PlansManager(copy.deepcopy(p))
             cm = pm.get_configuration(config)
             key = f'{config}/{variant}'
             records[key] = {'normalization_schemes': p['configurations'][config]['normalization_schemes'],
-                            'use_mask_for_norm': p['configurations'][config]['use_mask_for_norm'], 'cases': {}}
+                            'use_mask_for_norm': p['configurations'][config]['use_mask_for_norm'],
+                            'labels': vdj['labels'], 'cases': {}}
             for c in sorted(cases)[:limit]:
                 data, seg, props = pp.run_case([os.path.join(raw, 'imagesTr', c + '_0000.nii.gz')],
-                                               os.path.join(raw, 'labelsTr', c + '.nii.gz'), pm, cm, dj)
+                                               os.path.join(raw, 'labelsTr', c + '.nii.gz'), pm, cm, vdj)
                 records[key]['cases'][c] = case_record(data, seg, props)
                 if dump:
                     import numpy as np
