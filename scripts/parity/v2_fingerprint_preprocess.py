@@ -133,6 +133,7 @@ def variants(plans, config, dataset, dj):
     else:
         out.append(('zscore_mask', normalized('ZScoreNormalization', True), None, dj))
         out.append(('ct', normalized('CTNormalization', True), None, dj))
+        out.append(('no_label', normalized('ZScoreNormalization', True), None, dj))  # as a test case: no seg file
     return out
 
 
@@ -178,8 +179,8 @@ def run_dataset(name, src, labels, cases, workdir, dump):
                             'use_mask_for_norm': p['configurations'][config]['use_mask_for_norm'],
                             'labels': vdj['labels'], 'cases': {}}
             for c in sorted(cases)[:limit]:
-                data, seg, props = pp.run_case([os.path.join(raw, 'imagesTr', c + '_0000.nii.gz')],
-                                               os.path.join(raw, 'labelsTr', c + '.nii.gz'), pm, cm, vdj)
+                seg_file = None if variant == 'no_label' else os.path.join(raw, 'labelsTr', c + '.nii.gz')
+                data, seg, props = pp.run_case([os.path.join(raw, 'imagesTr', c + '_0000.nii.gz')], seg_file, pm, cm, vdj)
                 records[key]['cases'][c] = case_record(data, seg, props)
                 if dump:
                     import numpy as np
