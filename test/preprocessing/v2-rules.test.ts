@@ -12,7 +12,7 @@ import { normalizeChannelV2 } from '../../activities/preprocessing/v2/normalizat
 import { resolveConfigurationV2, type PlansJsonV2 } from '../../activities/preprocessing/v2/plans';
 import { separateAxisV2 } from '../../activities/preprocessing/v2/resampling';
 import { sumFloat32 } from '../../activities/common/float32-reductions';
-import { replayDraws } from '../../activities/fingerprint/v2/foreground-intensities';
+import { caseForeground, pooledForegroundStats, replayDraws } from '../../activities/fingerprint/v2/foreground-intensities';
 
 test('LabelManager: foreground labels sorted, regions in dataset.json order, the ignore label adds (-1, all labels)', () => {
   assert.deepEqual(locationClassesV2({ background: 0, b: 2, a: 1 }, 'd'), [1, 2]);
@@ -71,10 +71,21 @@ test('float32 sums and the replayed draws', () => {
   // 2^24 + 1 is not a float32: adding 1s one at a time to 2^24 stays at 2^24 in float32
   assert.equal(sumFloat32(Float32Array.from([16777216, 1, 1, 1])), 16777216);
   const draws: number[] = [];
-  replayDraws({ values: [new Float32Array(5)], numSamples: 4 }, 0, (i) => draws.push(i));
+  replayDraws(5, 4, 0, (i) => draws.push(i));
   const rng = new MT19937(1234);
   assert.deepEqual(draws, [0, 1, 2, 3].map(() => rng.randomInterval(4)));
   const single: number[] = [];
-  replayDraws({ values: [new Float32Array(1)], numSamples: 3 }, 0, (i) => single.push(i));
+  replayDraws(1, 3, 0, (i) => single.push(i));
   assert.deepEqual(single, [0, 0, 0]);
+});
+
+test('a case with more foreground voxels than draws keeps its drawn samples: same statistics as replaying them', () => {
+  const rng = new MT19937(7);
+  const channels = [0, 1].map(() => Float32Array.from({ length: 50 }, () => rng.randomSample() * 100));
+  const drawn = caseForeground(channels, 20);
+  assert.ok(drawn.drawn && !drawn.values);
+  const replayed = { numForeground: 50, numSamples: 20, values: channels };
+  const small = caseForeground([Float32Array.from([3, 4])], 20);
+  assert.ok(small.values && !small.drawn);
+  for (const c of [0, 1]) assert.deepEqual(pooledForegroundStats([drawn, replayed], c), pooledForegroundStats([replayed, replayed], c));
 });

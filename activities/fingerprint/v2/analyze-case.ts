@@ -1,23 +1,29 @@
 /**
  * One case of nnU-Net v2's fingerprint (DatasetFingerprintExtractor.analyze_case; runs in a worker thread): load,
  * crop to the nonzero region, and return the shape after cropping, the spacing, the relative size after cropping
- * and the foreground values per channel (the draws are replayed from them, see foreground-intensities.ts).
+ * and the case's foreground contribution (its values or its drawn samples, see foreground-intensities.ts).
  * v2 stores no cropped data: preprocessing crops again.
  */
 import { BadInputError } from '../../common/errors';
 import { serveWorkerRequests, type WithTransfer } from '../../common/worker-pool';
 import { cropToNonzero } from '../../volume/crop';
-import { foregroundValues } from './foreground-intensities';
+import { caseForeground, foregroundValues, type CaseForeground } from './foreground-intensities';
 import { loadCaseV2 } from './load-case';
 
-export interface AnalyzeCaseInput { caseId: string; images: string[]; label: string }
+export interface AnalyzeCaseInput {
+  caseId: string;
+  images: string[];
+  label: string;
+  /** Foreground samples this case contributes per channel (int(10e7 // num_cases)). */
+  numSamples: number;
+}
 
 export interface AnalyzeCaseOutput extends WithTransfer {
   caseId: string;
   shapeAfterCrop: number[];
   spacing: number[];
   relativeSizeAfterCropping: number;
-  foreground: Float32Array[];
+  foreground: CaseForeground;
 }
 
 const product = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
@@ -28,14 +34,14 @@ export function analyzeCase(input: AnalyzeCaseInput): AnalyzeCaseOutput {
   if (!cropped.hadNonzeroVoxels) {
     throw new BadInputError(`${input.images.join(', ')}: every voxel of every channel is 0; the case holds no image (check the export)`, input.images[0]);
   }
-  const foreground = foregroundValues(cropped.data, cropped.numChannels);
+  const foreground = caseForeground(foregroundValues(cropped.data, cropped.numChannels), input.numSamples);
   return {
     caseId: input.caseId,
     shapeAfterCrop: [...cropped.shape],
     spacing: c.spacing,
     relativeSizeAfterCropping: product(cropped.shape) / product(c.shape),
     foreground,
-    transfer: foreground.map((f) => f.buffer as ArrayBuffer),
+    transfer: (foreground.values ?? foreground.drawn ?? []).map((f) => f.buffer as ArrayBuffer),
   };
 }
 

@@ -10,7 +10,7 @@ import { median } from '../../common/numeric';
 import { runPool, siblingModule } from '../../common/worker-pool';
 import { describeTask } from '../cases';
 import { analyzeCase, type AnalyzeCaseInput, type AnalyzeCaseOutput } from './analyze-case';
-import { FOREGROUND_VOXELS_FOR_STATS, pooledForegroundStats, samplesPerCase, type ForegroundStatsV2 } from './foreground-intensities';
+import { pooledForegroundStats, samplesPerCase, type ForegroundStatsV2 } from './foreground-intensities';
 
 export interface DatasetFingerprintV2 {
   spacings: number[][];
@@ -29,21 +29,20 @@ export interface FingerprintV2Options {
 /** The fingerprint of the dataset folder `rawDir`, written to `outFile` (nnUNet_preprocessed/<dataset>/dataset_fingerprint.json). */
 export async function runFingerprintV2(rawDir: string, outFile: string, options: FingerprintV2Options): Promise<DatasetFingerprintV2> {
   const task = describeTask(rawDir);
-  const inputs: AnalyzeCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label }));
+  const numSamples = samplesPerCase(task.cases.length, options.foregroundVoxelsForStats);
+  const inputs: AnalyzeCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, numSamples }));
   let done = 0;
   const results: AnalyzeCaseOutput[] = await runPool(siblingModule(__filename, 'analyze-case'), analyzeCase, inputs, {
     concurrency: options.numProcesses,
     onResult: () => options.onProgress?.(++done, inputs.length),
   });
-  const fingerprint = assembleFingerprintV2(results, Object.keys(task.modalities).length, rawDir, options.foregroundVoxelsForStats);
+  const fingerprint = assembleFingerprintV2(results, Object.keys(task.modalities).length, rawDir);
   writeJsonAtomic(outFile, fingerprint);
   return fingerprint;
 }
 
-export function assembleFingerprintV2(results: readonly AnalyzeCaseOutput[], numChannels: number, source: string,
-  budget = FOREGROUND_VOXELS_FOR_STATS): DatasetFingerprintV2 {
-  const numSamples = samplesPerCase(results.length, budget);
-  const cases = results.map((r) => ({ values: r.foreground, numSamples }));
+export function assembleFingerprintV2(results: readonly AnalyzeCaseOutput[], numChannels: number, source: string): DatasetFingerprintV2 {
+  const cases = results.map((r) => r.foreground);
   const intensities: Record<string, ForegroundStatsV2> = {};
   for (let c = 0; c < numChannels; c++) {
     const stats = pooledForegroundStats(cases, c);

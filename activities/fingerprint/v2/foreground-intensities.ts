@@ -3,8 +3,9 @@
  * cropped seg > 0 (C order), of which `num_samples = int(10e7 // num_cases)` are drawn with replacement by
  * `np.random.RandomState(1234).choice(values, num_samples)` (one generator per case, channels drawn in turn);
  * pooled over cases in case order: float32 mean and std (numpy's pairwise float32 sums), min, max and the 0.5 / 50 /
- * 99.5 percentiles (numpy's linear method). Pooling 10^8 samples is never materialised: each case keeps its
- * foreground values, the draws are replayed from the seed, and the percentiles come from per-voxel draw counts.
+ * 99.5 percentiles (numpy's linear method). A case keeps whichever is smaller: its foreground values (the draws are
+ * then replayed from the seed when pooling, and the percentiles come from per-voxel draw counts) or the drawn
+ * samples themselves; so memory stays below nnU-Net's own pool of 10^8 samples per channel.
  */
 import { MT19937 } from '../../common/mt19937';
 import { pairwiseSum, REDUCE_CHUNK } from '../../common/float32-reductions';
@@ -15,10 +16,15 @@ export const FOREGROUND_VOXELS_FOR_STATS = 10e7;
 
 export const samplesPerCase = (numCases: number, budget = FOREGROUND_VOXELS_FOR_STATS): number => Math.floor(budget / numCases);
 
-/** One case's foreground values per channel (C order of the cropped volume) and how many draws it contributes. */
+/**
+ * One case's contribution per channel: its foreground values (C order) with the draws replayed from the seed, or,
+ * when it has more foreground voxels than draws, the drawn samples in draw order.
+ */
 export interface CaseForeground {
-  values: Float32Array[];
+  numForeground: number;
   numSamples: number;
+  values?: Float32Array[];
+  drawn?: Float32Array[];
 }
 
 /** The foreground voxels of every channel: `stacked` is (C + 1, ...) with the seg last (the cropped layout). */
@@ -38,22 +44,63 @@ export function foregroundValues(stacked: Float32Array, numChannels: number): Fl
  * Replays `rs.choice(values, numSamples, replace=True)` of channel `channel` (randint(0, n): masked rejection per
  * draw, no draw at all for n = 1) and calls `visit` with each drawn index in order.
  */
-export function replayDraws(fg: CaseForeground, channel: number, visit: (index: number) => void): void {
-  const n = fg.values[0]?.length ?? 0;
-  if (n === 0) return; // nnU-Net appends [] and draws nothing
+export function replayDraws(numForeground: number, numSamples: number, channel: number, visit: (index: number) => void): void {
+  if (numForeground === 0) return; // nnU-Net appends [] and draws nothing
   const rng = new MT19937(FOREGROUND_SEED);
-  const max = n - 1;
+  const max = numForeground - 1;
   // randint's masked rejection (numpy's random_bounded_uint64 for a range below 2^32), the mask computed once
   let mask = max;
   for (let shift = 1; shift < 32; shift <<= 1) mask |= mask >>> shift;
   for (let c = 0; c <= channel; c++) {
     const last = c === channel;
-    for (let k = 0; k < fg.numSamples; k++) {
+    for (let k = 0; k < numSamples; k++) {
       let i = 0;
       if (max > 0) do i = (rng.nextUint32() & mask) >>> 0; while (i > max);
       if (last) visit(i);
     }
   }
+}
+
+/** The case's contribution from its foreground values: kept as they are, or drawn now when the draws are fewer. */
+export function caseForeground(values: Float32Array[], numSamples: number): CaseForeground {
+  const numForeground = values[0]?.length ?? 0;
+  if (numForeground <= numSamples) return { numForeground, numSamples, values };
+  const drawn = values.map((v, c) => {
+    const out = new Float32Array(numSamples);
+    let k = 0;
+    replayDraws(numForeground, numSamples, c, (i) => { out[k++] = v[i]!; });
+    return out;
+  });
+  return { numForeground, numSamples, drawn };
+}
+
+/** Calls `visit` with the case's samples of `channel` in nnU-Net's order. */
+function visitSamples(fg: CaseForeground, channel: number, visit: (v: number) => void): void {
+  const drawn = fg.drawn?.[channel];
+  if (drawn) { for (let k = 0; k < drawn.length; k++) visit(drawn[k]!); return; }
+  const values = fg.values![channel]!;
+  replayDraws(fg.numForeground, fg.numSamples, channel, (i) => visit(values[i]!));
+}
+
+/** (value, how often it was drawn) of one case's channel. */
+function drawCounts(fg: CaseForeground, channel: number): Array<[number, number]> {
+  const drawn = fg.drawn?.[channel];
+  if (drawn) {
+    const sorted = Float32Array.from(drawn).sort();
+    const out: Array<[number, number]> = [];
+    for (const v of sorted) {
+      const last = out[out.length - 1];
+      if (last && last[0] === v) last[1]++;
+      else out.push([v, 1]);
+    }
+    return out;
+  }
+  const values = fg.values![channel]!;
+  const counts = new Float64Array(values.length);
+  replayDraws(fg.numForeground, fg.numSamples, channel, (i) => { counts[i]!++; });
+  const out: Array<[number, number]> = [];
+  values.forEach((v, i) => { if (counts[i]! > 0) out.push([v, counts[i]!]); });
+  return out;
 }
 
 export interface ForegroundStatsV2 {
@@ -87,22 +134,18 @@ function weightedPercentile(values: Float64Array, cumulative: Float64Array, q: n
   return float32 ? lerpFloat32(x, y, t) : (t >= 0.5 ? y - (y - x) * (1 - t) : x + (y - x) * t);
 }
 
-/** Sums the replayed samples of every case in order, as numpy's chunked pairwise sum over the pooled array. */
-function pooledSum(cases: readonly CaseForeground[], channel: number, map: (v: number) => number, round: (x: number) => number,
-  counts?: Float64Array[]): number {
+/** Sums the samples of every case in order, as numpy's chunked pairwise sum over the pooled array. */
+function pooledSum(cases: readonly CaseForeground[], channel: number, map: (v: number) => number, round: (x: number) => number): number {
   const chunk = new Float64Array(REDUCE_CHUNK);
   let filled = 0;
   let s = 0;
   const flush = () => { s = round(s + pairwiseSumIn(chunk, filled, round)); filled = 0; };
-  cases.forEach((fg, k) => {
-    const values = fg.values[channel]!;
-    const count = counts?.[k];
-    replayDraws(fg, channel, (i) => {
-      if (count) count[i]!++;
-      chunk[filled++] = map(values[i]!);
+  for (const fg of cases) {
+    visitSamples(fg, channel, (v) => {
+      chunk[filled++] = map(v);
       if (filled === REDUCE_CHUNK) flush();
     });
-  });
+  }
   if (filled > 0) flush();
   return s;
 }
@@ -130,13 +173,11 @@ function pairwiseSum64(v: Float64Array, start: number, n: number): number {
 /** The pooled statistics of one channel; null when no case has foreground (nnU-Net fails there). */
 export function pooledForegroundStats(cases: readonly CaseForeground[], channel: number): ForegroundStatsV2 | null {
   // np.concatenate with a case's empty list ([] is float64) makes the pooled array float64
-  const float32 = cases.every((fg) => fg.values[channel]!.length > 0);
+  const float32 = cases.every((fg) => fg.numForeground > 0);
   const round = float32 ? Math.fround : (x: number) => x;
-  const counts = cases.map((fg) => new Float64Array(fg.values[channel]!.length));
-  const sum = pooledSum(cases, channel, (v) => v, round, counts);
-  const entries: Array<[number, number]> = [];
-  cases.forEach((fg, k) => fg.values[channel]!.forEach((v, i) => { if (counts[k]![i]! > 0) entries.push([v, counts[k]![i]!]); }));
+  const entries = cases.flatMap((fg) => drawCounts(fg, channel));
   if (entries.length === 0) return null;
+  const sum = pooledSum(cases, channel, (v) => v, round);
   entries.sort((a, b) => a[0] - b[0]);
   const values = Float64Array.from(entries, (e) => e[0]);
   const cumulative = new Float64Array(entries.length);
