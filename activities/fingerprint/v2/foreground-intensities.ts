@@ -74,32 +74,27 @@ export function caseForeground(values: Float32Array[], numSamples: number): Case
   return { numForeground, numSamples, drawn };
 }
 
-/** Calls `visit` with the case's samples of `channel` in nnU-Net's order. */
-function visitSamples(fg: CaseForeground, channel: number, visit: (v: number) => void): void {
+/** Calls `visit` with the case's samples of `channel` in nnU-Net's order (and the value's index when replayed). */
+function visitSamples(fg: CaseForeground, channel: number, visit: (v: number, index: number) => void): void {
   const drawn = fg.drawn?.[channel];
-  if (drawn) { for (let k = 0; k < drawn.length; k++) visit(drawn[k]!); return; }
+  if (drawn) { for (let k = 0; k < drawn.length; k++) visit(drawn[k]!, -1); return; }
   const values = fg.values![channel]!;
-  replayDraws(fg.numForeground, fg.numSamples, channel, (i) => visit(values[i]!));
+  replayDraws(fg.numForeground, fg.numSamples, channel, (i) => visit(values[i]!, i));
 }
 
-/** (value, how often it was drawn) of one case's channel. */
-function drawCounts(fg: CaseForeground, channel: number): Array<[number, number]> {
+/** (value, how often it was drawn) of one case's channel; `counts` per foreground voxel when the draws were replayed. */
+function drawCounts(fg: CaseForeground, channel: number, counts: Float64Array | null): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
   const drawn = fg.drawn?.[channel];
   if (drawn) {
-    const sorted = Float32Array.from(drawn).sort();
-    const out: Array<[number, number]> = [];
-    for (const v of sorted) {
+    for (const v of Float32Array.from(drawn).sort()) {
       const last = out[out.length - 1];
       if (last && last[0] === v) last[1]++;
       else out.push([v, 1]);
     }
     return out;
   }
-  const values = fg.values![channel]!;
-  const counts = new Float64Array(values.length);
-  replayDraws(fg.numForeground, fg.numSamples, channel, (i) => { counts[i]!++; });
-  const out: Array<[number, number]> = [];
-  values.forEach((v, i) => { if (counts[i]! > 0) out.push([v, counts[i]!]); });
+  fg.values![channel]!.forEach((v, i) => { if (counts![i]! > 0) out.push([v, counts![i]!]); });
   return out;
 }
 
@@ -134,18 +129,24 @@ function weightedPercentile(values: Float64Array, cumulative: Float64Array, q: n
   return float32 ? lerpFloat32(x, y, t) : (t >= 0.5 ? y - (y - x) * (1 - t) : x + (y - x) * t);
 }
 
-/** Sums the samples of every case in order, as numpy's chunked pairwise sum over the pooled array. */
-function pooledSum(cases: readonly CaseForeground[], channel: number, map: (v: number) => number, round: (x: number) => number): number {
+/**
+ * Sums the samples of every case in order, as numpy's chunked pairwise sum over the pooled array; counts the
+ * replayed draws per foreground voxel into `counts` when given (one replay serves the mean and the percentiles).
+ */
+function pooledSum(cases: readonly CaseForeground[], channel: number, map: (v: number) => number, round: (x: number) => number,
+  counts?: Array<Float64Array | null>): number {
   const chunk = new Float64Array(REDUCE_CHUNK);
   let filled = 0;
   let s = 0;
   const flush = () => { s = round(s + pairwiseSumIn(chunk, filled, round)); filled = 0; };
-  for (const fg of cases) {
-    visitSamples(fg, channel, (v) => {
+  cases.forEach((fg, k) => {
+    const count = counts?.[k];
+    visitSamples(fg, channel, (v, i) => {
+      if (count) count[i]!++;
       chunk[filled++] = map(v);
       if (filled === REDUCE_CHUNK) flush();
     });
-  }
+  });
   if (filled > 0) flush();
   return s;
 }
@@ -175,9 +176,10 @@ export function pooledForegroundStats(cases: readonly CaseForeground[], channel:
   // np.concatenate with a case's empty list ([] is float64) makes the pooled array float64
   const float32 = cases.every((fg) => fg.numForeground > 0);
   const round = float32 ? Math.fround : (x: number) => x;
-  const entries = cases.flatMap((fg) => drawCounts(fg, channel));
+  const counts = cases.map((fg) => (fg.drawn ? null : new Float64Array(fg.numForeground)));
+  const sum = pooledSum(cases, channel, (v) => v, round, counts);
+  const entries = cases.flatMap((fg, k) => drawCounts(fg, channel, counts[k]!));
   if (entries.length === 0) return null;
-  const sum = pooledSum(cases, channel, (v) => v, round);
   entries.sort((a, b) => a[0] - b[0]);
   const values = Float64Array.from(entries, (e) => e[0]);
   const cumulative = new Float64Array(entries.length);
