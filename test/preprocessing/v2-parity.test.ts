@@ -141,6 +141,8 @@ test('runPreprocessV2 writes <data_identifier>/<case>.npz and .json as run_case 
   assert.deepEqual(npz.seg!.shape, [1, ...want.shape]);
   assert.equal(npz.seg!.dtype, 'int8');
   assert.equal(sha256(Array.from(npz.seg!.data).join(',')), want.seg_sha256);
+  const sum = Array.from(npz.data!.data).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - want.channels[0]!.sum) <= 1e-4 * want.channels[0]!.abs_sum, `data sum ${sum} vs ${want.channels[0]!.sum}`);
   const props = readJson<{ bbox_used_for_cropping: number[][]; class_locations: Record<string, number[][]> }>(path.join(r.dataFolder, 'sct_t2.json'));
   assert.deepEqual(props.bbox_used_for_cropping, want.bbox_used_for_cropping);
   assert.equal(props.class_locations['1']!.length, want.class_locations['1']!.count);

@@ -77,7 +77,8 @@ export function runCaseArraysV2(c: LoadedCaseV2, cfg: PreprocessConfigurationV2,
     shape_after_cropping_and_before_resampling: [...cropped.shape],
   };
   if (c.seg && locationClasses) properties.class_locations = sampleClassLocationsV2(segOut, newShape, locationClasses);
-  return { data: data === cropped.data ? data.slice() : data, numChannels, seg: segAsInteger(segOut), shape: newShape, properties };
+  // an unresampled result is a view into the cropped stack: copy it out
+  return { data: data.buffer === cropped.data.buffer ? data.slice() : data, numChannels, seg: segAsInteger(segOut), shape: newShape, properties };
 }
 
 /** DefaultPreprocessor.run_case: the files of one case (channel order) and its label, or null for a test case. */
