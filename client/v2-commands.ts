@@ -10,7 +10,7 @@ import type { Config } from '../config';
 import { BadInputError } from '../activities/common/errors';
 import { writeFileAtomic } from '../activities/common/atomic';
 import { convertMsdToV2, convertOldTaskToV2, pythonJsonText } from '../activities/io/convert-v2';
-import { datasetJsonFile, modelPlansFile, v2DownloadedZipFile, v2FingerprintFile, v2PlansFile } from '../activities/io/layout';
+import { datasetJsonFile, modelPlansFile, v2DownloadedZipFile, datasetFingerprintFile, plansV2File } from '../activities/io/layout';
 import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
 import { readLabelVolume } from '../activities/evaluation/label-io';
@@ -101,7 +101,7 @@ const NO_EXTRACTOR = 'nnU-Net v2\'s fingerprint extractor is not available in nn
 async function fingerprintStep(prog: string, args: V2Args, config: Config): Promise<void> {
   const datasets = datasetIds(prog, args).map((id) => ({ id, paths: resolveDataset(config, id).paths }));
   for (const { id, paths } of datasets) {
-    const file = v2FingerprintFile(paths.preprocessedDir);
+    const file = datasetFingerprintFile(paths.preprocessedDir);
     if (args.values.clean === true || !fs.existsSync(file)) {
       throw new V2NotAvailable(`${prog}: ${paths.taskName} needs its fingerprint computed (${args.values.clean === true ? '--clean' : `no ${file}`}); ${NO_EXTRACTOR}${String(id)}`);
     }
@@ -110,7 +110,7 @@ async function fingerprintStep(prog: string, args: V2Args, config: Config): Prom
     if (args.values.verify_dataset_integrity === true && !(await verifyTask(paths.rawDir)).ok) {
       throw new BadInputError(`${paths.rawDir}: the dataset failed verification (problems above)`, paths.rawDir);
     }
-    console.log(`${prog}: ${paths.taskName}: fingerprint exists (${v2FingerprintFile(paths.preprocessedDir)}); as in nnU-Net v2 it is kept (--clean recomputes it)`);
+    console.log(`${prog}: ${paths.taskName}: fingerprint exists (${datasetFingerprintFile(paths.preprocessedDir)}); as in nnU-Net v2 it is kept (--clean recomputes it)`);
   }
 }
 
@@ -131,7 +131,7 @@ export const planExperiment: V2Handler = async (prog, args, config) => {
   if (!isPlannerV2(planner)) throw new UsageError(`${prog}: unknown planner ${planner}; known: ${plannerNamesV2().join(', ')}`);
   for (const id of ids) {
     const { paths } = resolveDataset(config, id);
-    const fingerprintFile = v2FingerprintFile(paths.preprocessedDir);
+    const fingerprintFile = datasetFingerprintFile(paths.preprocessedDir);
     if (!fs.existsSync(fingerprintFile)) throw new BadInputError(`${fingerprintFile}: no dataset fingerprint. ${NO_EXTRACTOR}${String(id)}`, fingerprintFile);
     const plans = planExperimentV2(readFingerprintV2(fingerprintFile), readDatasetJsonV2(datasetJsonFile(paths.rawDir)), {
       planner,
@@ -141,7 +141,7 @@ export const planExperiment: V2Handler = async (prog, args, config) => {
       overwriteTargetSpacing: targetSpacing(list(args.values.overwrite_target_spacing)),
       plansName: str(args.values.overwrite_plans_name),
     });
-    const out = v2PlansFile(paths.preprocessedDir, String(plans.plans_name));
+    const out = plansV2File(paths.preprocessedDir, String(plans.plans_name));
     writeFileAtomic(out, pythonJsonText(plans));
     console.log(`${prog}: ${paths.taskName}: ${planner} -> ${out} (configurations ${Object.keys(plans.configurations).join(', ')})`);
   }
@@ -193,12 +193,12 @@ export const movePlansBetweenDatasets: V2Handler = async (prog, args, config) =>
   if (!fs.existsSync(source.preprocessedDir)) {
     throw new BadInputError(`${source.preprocessedDir}: the preprocessed folder of the source dataset is missing; plan the source dataset first`, source.preprocessedDir);
   }
-  const plans = readJsonFile(v2PlansFile(source.preprocessedDir, sourcePlans), 'the source plans; run the experiment planning first') as PlansJson;
+  const plans = readJsonFile(plansV2File(source.preprocessedDir, sourcePlans), 'the source plans; run the experiment planning first') as PlansJson;
   const targetJson = readJsonFile(datasetJsonFile(target.rawDir), 'the target dataset.json');
   const ending = String(targetJson.file_ending ?? '');
   const rw = typeof targetJson.overwrite_image_reader_writer === 'string' ? targetJson.overwrite_image_reader_writer : readerWriterFor(ending);
   if (!rw) throw new BadInputError(`${datasetJsonFile(target.rawDir)}: no image reader/writer reads "${ending}" files`);
-  const out = v2PlansFile(target.preprocessedDir, targetPlans);
+  const out = plansV2File(target.preprocessedDir, targetPlans);
   fs.mkdirSync(target.preprocessedDir, { recursive: true });
   writeFileAtomic(out, pythonJsonText(movePlans(plans, target.taskName, sourcePlans, targetPlans, rw)));
   console.log(`${prog}: ${source.taskName}/${sourcePlans} -> ${out}`);

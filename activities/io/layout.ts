@@ -64,6 +64,17 @@ export const storageMarkerFile = (paths: Pick<TaskPaths, 'resultsDir' | 'taskNam
 export const DATASET_PROPERTIES_FILE = 'dataset_properties.json';
 export const datasetPropertiesFile = (dir: string): string => path.join(dir, DATASET_PROPERTIES_FILE);
 
+/** nnU-Net v2's fingerprint (nnUNet_preprocessed/<dataset>/dataset_fingerprint.json). */
+export const DATASET_FINGERPRINT_FILE = 'dataset_fingerprint.json';
+export const datasetFingerprintFile = (preprocessedDir: string): string => path.join(preprocessedDir, DATASET_FINGERPRINT_FILE);
+/** nnU-Net v2's plans (nnUNet_preprocessed/<dataset>/<plans name>.json, e.g. nnUNetPlans.json). */
+export const plansV2File = (preprocessedDir: string, plansName: string): string => path.join(preprocessedDir, `${plansName}.json`);
+/** nnU-Net v2's preprocessed data of one configuration (nnUNet_preprocessed/<dataset>/<data_identifier>/). */
+export const dataFolderV2 = (preprocessedDir: string, dataIdentifier: string): string => path.join(preprocessedDir, dataIdentifier);
+/** One preprocessed v2 case: <case>.npz (data, seg) and <case>.json (its properties; v2 writes a .pkl). */
+export const preprocessedCaseV2Files = (dataFolder: string, caseId: string): { npz: string; properties: string } =>
+  ({ npz: path.join(dataFolder, `${caseId}.npz`), properties: path.join(dataFolder, `${caseId}.json`) });
+
 /** Reference segmentations: the cropped folder's, copied by preprocessing into the preprocessed folder. */
 export const gtSegmentationsFolder = (dir: string): string => path.join(dir, 'gt_segmentations');
 
@@ -247,13 +258,6 @@ export function v2TrainedFolds(model: string, checkpointName: string): number[] 
     .sort((a, b) => a - b);
 }
 export const v2CheckpointFile = (model: string, fold: number | 'all', checkpointName: string): string => path.join(v2FoldFolder(model, fold), checkpointName);
-
-// ---- nnU-Net v2's files in nnUNet_preprocessed/DatasetXXX_NAME ---------------------------------------------------
-
-/** v2's fingerprint (nnUNetv2_extract_fingerprint) of a dataset. */
-export const v2FingerprintFile = (preprocessedDir: string): string => path.join(preprocessedDir, 'dataset_fingerprint.json');
-/** v2's plans: <plans name>.json (nnUNetPlans.json by default). */
-export const v2PlansFile = (preprocessedDir: string, plansName: string): string => path.join(preprocessedDir, `${plansName}.json`);
 
 // ---- nnU-Net v2's results tree: nnUNet_results/DatasetXXX_NAME/... ------------------------------------------------
 

@@ -1,7 +1,7 @@
 /**
  * `nnunet fingerprint -t TASK [-p N] [--json]`: crop every training case into nnUNet_cropped_data/<task> and write
  * <preprocessed>/<task>/dataset_properties.json (nnU-Net v1's cropping + DatasetAnalyzer). Returns at once when
- * the fingerprint is current. Exit 1 on a bad dataset (the message names the file).
+ * the fingerprint is current. `--method v2`: nnU-Net v2's dataset_fingerprint.json instead (method-v2.ts). Exit 1 on a bad dataset (the message names the file).
  */
 import type { Command } from 'commander';
 import { runFingerprint } from '../../activities/fingerprint/fingerprint';
@@ -9,8 +9,9 @@ import { configFor, positiveInt, printJson } from '../context';
 import { resolveTask } from '../task-ref';
 import { assertOutputFoldersWritable } from '../output-folders';
 import type { TaskPaths } from '../../activities/contract';
+import { fingerprintV2, methodOf } from './method-v2';
 
-interface FingerprintOpts { task: string; processes?: number; json?: boolean }
+interface FingerprintOpts { task: string; processes?: number; method?: string; json?: boolean }
 
 export function register(program: Command): void {
   program
@@ -18,12 +19,15 @@ export function register(program: Command): void {
     .description('crop cases to their nonzero region and write the dataset fingerprint (dataset_properties.json)')
     .requiredOption('-t, --task <task>', 'task id (4), folder name (Task004_Hippocampus) or path of the task folder')
     .option('-p, --processes <n>', 'worker threads (nnU-Net -tf); default: config numProcesses', positiveInt('--processes'))
+    .option('--method <v1|v2>', 'v1: nnU-Net v1 (cropped data + dataset_properties.json); v2: nnU-Net v2 (dataset_fingerprint.json)', 'v1')
     .option('--json', 'print the result as JSON')
     .action(async (opts: FingerprintOpts, cmd: Command) => {
       const config = configFor(cmd);
+      const method = methodOf(opts.method);
       const { paths } = resolveTask(config, opts.task);
-      assertOutputFoldersWritable(config, ['cropped data', 'preprocessed']);
-      const r = await fingerprintTask(paths, opts.processes ?? config.numProcesses, opts.json);
+      assertOutputFoldersWritable(config, method === 'v2' ? ['preprocessed'] : ['cropped data', 'preprocessed']);
+      const numProcesses = opts.processes ?? config.numProcesses;
+      const r = method === 'v2' ? await fingerprintV2(paths, numProcesses, opts.json) : await fingerprintTask(paths, numProcesses, opts.json);
       if (opts.json) printJson(r);
     });
 }

@@ -1,6 +1,7 @@
 /**
  * `nnunet preprocess -t TASK [-c CONFIG ...] [-p N] [--json]`: nnU-Net v1's preprocessing of every planned
  * configuration (or those named) into <preprocessed>/<task>/<data identifier>_stage<N>. Per-case idempotent.
+ * `--method v2`: nnU-Net v2's DefaultPreprocessor from a v2 plans.json instead (method-v2.ts).
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
@@ -13,8 +14,9 @@ import { configFor, positiveInt, printJson, UsageError } from '../context';
 import { resolveTask } from '../task-ref';
 import { stageSettings } from '../settings';
 import { assertOutputFoldersWritable } from '../output-folders';
+import { methodOf, preprocessV2 } from './method-v2';
 
-interface PreprocessOpts { task: string; configurations?: string[]; plansIdentifier?: string; processes?: number; json?: boolean }
+interface PreprocessOpts { task: string; configurations?: string[]; plansIdentifier?: string; processes?: number; method?: string; plansFile?: string; json?: boolean }
 
 const plansFileFor = (paths: TaskPaths, ids: Required<PlansIdentifiers>, configuration: Configuration): string =>
   plansFile(paths, ids[plansKindOf(configuration)], configuration);
@@ -36,11 +38,19 @@ export function register(program: Command): void {
     .option('-c, --configurations <names...>', `configurations (${CONFIGURATIONS.join(', ')}); default: all planned`)
     .option('--plans-identifier <id>', 'plans identifier of the plans files (default: as planned with planning.gpuMemoryTargetGb)')
     .option('-p, --processes <n>', 'worker threads (nnU-Net -tl/-tf); default: config numProcesses', positiveInt('--processes'))
+    .option('--method <v1|v2>', 'v1: nnU-Net v1; v2: nnU-Net v2 DefaultPreprocessor from a v2 plans.json', 'v1')
+    .option('--plans-file <file>', 'v2: the plans.json (default <preprocessed>/<task>/<--plans-identifier or nnUNetPlans>.json)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: PreprocessOpts, cmd: Command) => {
       const config = configFor(cmd);
       const { paths } = resolveTask(config, opts.task);
       assertOutputFoldersWritable(config, ['preprocessed']);
+      if (methodOf(opts.method) === 'v2') {
+        const results = await preprocessV2(paths, { plansFile: opts.plansFile, plansName: opts.plansIdentifier, configurations: opts.configurations,
+          numProcesses: opts.processes ?? config.numProcesses, json: opts.json });
+        if (opts.json) printJson(results);
+        return;
+      }
       for (const c of opts.configurations ?? []) {
         if (!(CONFIGURATIONS as readonly string[]).includes(c)) throw new UsageError(`unknown configuration "${c}"; use ${CONFIGURATIONS.join(', ')}`);
       }
