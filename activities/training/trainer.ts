@@ -48,6 +48,8 @@ export interface TrainerSetup {
   /** Periodic checkpoint every N epochs (nnU-Net 50) and every M minutes (default 30; 0: off). */
   checkpointEveryEpochs?: number;
   checkpointEveryMinutes?: number;
+  /** Write model_best when the moving-average criterion improves (default true; nnUNet_train --disable_saving: false). */
+  saveBest?: boolean;
   /** Batch-producing worker threads of the training stream (default: cores − 1, 1 to 4; a resume keeps the saved count). */
   numWorkers?: number;
   /** 3d_cascade_fullres: folder of <case>_segFromPrevStage.npy (the 3d_lowres pred_next_stage, cascade.ts). */
@@ -436,7 +438,7 @@ export class NnUNetTrainerV2 {
     this.epoch = r.epoch + 1;
     r.seconds = (Date.now() - started) / 1000;
     h.epochSeconds.push(r.seconds);
-    if (r.isBest) this.saveCheckpoint('best');
+    if (r.isBest && this.setup.saveBest !== false) this.saveCheckpoint('best');
     const minutes = this.setup.checkpointEveryMinutes ?? DEFAULT_CHECKPOINT_MINUTES;
     const periodic = r.epoch % this.saveEvery === this.saveEvery - 1 || (minutes > 0 && Date.now() - this.lastCheckpointAt >= minutes * 60_000);
     if (periodic && this.epoch < this.maxEpochs) r.checkpoint = this.saveCheckpoint('latest');

@@ -12,11 +12,12 @@ import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
 import { assertKnownTrainer, plansIdentifierFor, stageSettings } from '../settings';
-import { DEFAULT_TRAINER, plansFile as taskPlansFile, trainerFor } from '../../activities/io/layout';
+import { DEFAULT_TRAINER, plansFile as taskPlansFile, RESULT_FOLDERS, trainerFor } from '../../activities/io/layout';
 
 interface TrainOpts extends ValidationFlags {
   continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean;
   viaTemporal?: boolean; detach?: boolean; pretrainedWeights?: string; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
+  valFolder?: string; disableSaving?: boolean;
 }
 
 function parseFold(s: string): Fold {
@@ -50,6 +51,8 @@ export function register(program: Command): void {
     .option('--no-validation', 'train without the final validation (nnUNet_train --disable_validation_inference)')
     .option('--no-next-stage', '3d_lowres: write no pred_next_stage maps (nnUNet_train --disable_next_stage_pred)')
     .option('--pretrained-weights <file>', 'start from the weights of this checkpoint (nnU-Net .model or ours; nnUNet_train -pretrained_weights); ignored when continuing')
+    .option('--val-folder <name>', `validation folder name in fold_X instead of ${RESULT_FOLDERS.validation} (nnUNet_train --val_folder); find-best and ensembling read ${RESULT_FOLDERS.validation} only`)
+    .option('--disable-saving', 'no model_best while training, and no checkpoint kept once the fold is validated (nnUNet_train --disable_saving)')
     .option('--via-temporal', 'run the fold as its own durable workflow (what nnUNet_train does): any number of folds at once, each resumable; without -c the fold starts over')
     .option('--detach', 'with --via-temporal: start or attach, then return at once (needs a server that keeps running)')
     .option('-q, --quiet', 'no per-epoch lines on stderr')
@@ -72,6 +75,8 @@ export function register(program: Command): void {
         ...(opts.validation === false ? { skipValidation: true } : {}),
         ...(opts.nextStage === false ? { skipNextStage: true } : {}),
         ...(opts.pretrainedWeights ? { pretrainedWeights: path.resolve(opts.pretrainedWeights) } : {}),
+        ...(opts.valFolder ? { validationFolderName: opts.valFolder } : {}),
+        ...(opts.disableSaving ? { disableSaving: true } : {}),
       };
       if (opts.viaTemporal) {
         const { runFoldCommand } = await import('../run-fold');
