@@ -205,6 +205,8 @@ export interface PostprocessInput {
   plansIdentifier: string;
   plansIdentifiers?: PlansIdentifiers;
   folds: Fold[];
+  /** nnUNet_determine_postprocessing -val NAME: the folds' validation folder to pool (default validation_raw). */
+  validationFolderName?: string;
 }
 export interface PostprocessOutput { postprocessingFile: string; removeAllButLargestForeground: boolean; forClasses: number[]; diceBefore: number; diceAfter: number }
 

@@ -1,6 +1,7 @@
 /**
  * nnUNet_train --val_folder NAME and --disable_saving on a tiny fold: the validation (and its postprocessed copy)
- * under NAME instead of validation_raw, and a finished fold validated again into another NAME without training;
+ * under NAME instead of validation_raw, and a finished fold validated again into another NAME without training
+ * (nnUNet_determine_postprocessing -val NAME pools it);
  * --disable_saving writes no model_best and leaves no checkpoint once the fold is validated, as nnU-Net.
  */
 import { after, before, test } from 'node:test';
@@ -9,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTrainingFold, type TrainFoldInput } from '../../activities/training/train-fold';
 import { BadInputError } from '../../activities/common/errors';
+import { postprocess } from '../../activities/postprocessing/activity';
 import { tinyTrainingTask, type TinyTask } from './trainer-fixture';
 
 let task: TinyTask;
@@ -35,6 +37,12 @@ test('--val_folder: validation into fold_0/NAME and NAME_postprocessed; a finish
   assert.equal(again.status, 'done');
   assert.ok(fs.existsSync(path.join(fold, 'val_b', 'summary.json')), 'the finished fold is validated into the new folder');
   assert.ok(lines.some((l) => /; 1 epochs from epoch 1$/.test(l)), `resumed at the end, no epoch trained again:\n${lines.join('\n')}`);
+
+  // nnUNet_determine_postprocessing -val val_a pools that folder into cv_niftis_raw.
+  const model = path.dirname(fold);
+  const pp = await postprocess({ paths: task.paths, winner: { name: '3d_fullres', configurations: ['3d_fullres'], meanForegroundDice: NaN }, trainer: 'nnUNetTrainerV2', plansIdentifier: 'nnUNetPlansv2.1', folds: [0], validationFolderName: 'val_a' });
+  assert.equal(pp.postprocessingFile, path.join(model, 'postprocessing.json'));
+  assert.deepEqual(fs.readdirSync(path.join(model, 'cv_niftis_raw')).filter((f) => f.endsWith('.nii.gz')).sort(), fs.readdirSync(path.join(fold, 'val_a')).filter((f) => f.endsWith('.nii.gz')).sort());
 
   await assert.rejects(runTrainingFold(input({ validationFolderName: '../x' })), (e: unknown) => e instanceof BadInputError && /--val_folder "..\/x"/.test(e.message));
 });
