@@ -96,7 +96,7 @@ const TRAIN_RULES: Record<string, FlagRule> = {
   '--val_folder': { arity: 1, to: '--val-folder' },
   '-pretrained_weights': { arity: 1, to: '--pretrained-weights' },
   '--pretrained_weights': { arity: 1, to: '--pretrained-weights' },
-  '--find_lr': { arity: 0, refuse: 'nnU-Net\'s learning-rate finder only plots loss against learning rate and trains no model (its help: "not used here, just for fun"); nnU-Net\'s schedule (poly from 0.01) needs no search' },
+  '--find_lr': { arity: 0, to: '--find-lr' },
 };
 
 const PLAN_RULES: Record<string, FlagRule> = {
@@ -213,7 +213,9 @@ function translateTrain(alias: string, parsed: ParsedArgs): string[][] {
     throw new UsageError(`${alias}: usage: nnUNet_train CONFIGURATION TRAINER TASK FOLD [-val] [-c] [-p PLANS] [--npz] ... (got ${parsed.positionals.length} positional arguments)`);
   }
   const [configuration, trainer, task, fold] = parsed.positionals;
-  return [['train', configuration, trainer, task, fold, '--via-temporal', ...forward(parsed, TRAIN_RULES)]];
+  // --find_lr only draws a plot (nnU-Net returns right after it): in this process, no fold workflow to make durable.
+  const durable = parsed.flags.has('--find_lr') ? [] : ['--via-temporal'];
+  return [['train', configuration, trainer, task, fold, ...durable, ...forward(parsed, TRAIN_RULES)]];
 }
 
 /** The last value given for a single-valued flag, if any. */

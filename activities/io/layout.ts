@@ -136,6 +136,8 @@ export const CHECKPOINT_FILES = {
 /** The fold's files beside the checkpoints. */
 export const debugFile = (foldDir: string): string => path.join(foldDir, 'debug.json');
 export const progressPlotFile = (foldDir: string): string => path.join(foldDir, 'progress.png');
+/** nnUNet_train --find_lr's plot of loss against learning rate. */
+export const lrFinderPlotFile = (foldDir: string): string => path.join(foldDir, 'lr_finder.png');
 
 /** nnU-Net's log name: training_log_2026_11_27_11_04_23.txt. */
 export function trainingLogFile(foldDir: string, d = new Date()): string {

@@ -28,6 +28,7 @@ import { serializePlans } from '../planning/plans-file';
 import { NnUNetTrainerV2CascadeFullRes } from './cascade';
 import { newestValidCheckpoint, readCheckpoint } from './checkpoint';
 import { completedOutput, recordedValidation, sameValidation } from './fold-completion';
+import { lrFinderPlotFile, writeLrFinderPng, type LrFinderResult } from './lr-finder-plot';
 import { revalidateFold, validateFold, validationSettingsOf, type FoldValidation } from './fold-validation';
 import { writeProgressPng } from './progress-plot';
 import { loadOrCreateSplits, selectFold, type FoldSplit } from './splits';
@@ -51,6 +52,8 @@ export interface TrainRuntimeOptions {
   skipValidation?: boolean;
   /** Folders of the user's own trainer modules (the worker's `training.trainerPaths`; custom-trainers.ts). */
   trainerPaths?: string[];
+  /** nnUNet_train --find_lr: only nnU-Net's learning-rate range test (this many iterations), plotted; nothing trained is kept. */
+  findLr?: { iterations: number };
 }
 
 export type TrainFoldInput = TrainInput & { runtime?: TrainRuntimeOptions };
@@ -62,7 +65,7 @@ export interface TrainFoldHooks {
   log?: (line: string) => void;
 }
 
-export type TrainFoldResult = ({ status: 'done' } & TrainOutput) | { status: 'stopped'; foldDir: string; checkpoint: string; epoch: number };
+export type TrainFoldResult = ({ status: 'done'; lrFinder?: LrFinderResult & { plot: string } } & TrainOutput) | { status: 'stopped'; foldDir: string; checkpoint: string; epoch: number };
 
 /** The identifier of the plans a fold trains with: the input's, else (inputs recorded before it) the plans file's name. */
 export function plansIdentifierOf(input: Pick<TrainInput, 'plansFile' | 'plansIdentifier'>): string {
@@ -222,6 +225,35 @@ function dropCheckpoints(foldDir: string, log: (line: string) => void): string {
   return '';
 }
 
+interface FinderSetup {
+  Trainer: TrainerClass; trainerName: string; rc: ResolvedConfiguration; dataDir: string; foldDir: string; previousStageDir?: string; cases: FoldSplit;
+}
+
+/**
+ * nnUNet_train --find_lr: a fresh network through nnU-Net's find_lr (trainer.ts), the smoothed loss against the
+ * learning rate drawn to fold_X/lr_finder.png. As in nnU-Net nothing else is written: no checkpoint, no validation.
+ */
+async function findLearningRate(input: TrainFoldInput, s: FinderSetup, iterations: number, hooks: TrainFoldHooks): Promise<TrainFoldResult> {
+  const rt = input.runtime ?? {};
+  const log = foldLogger(s.foldDir, hooks);
+  const backend = await initBackend({ preference: rt.backend });
+  const trainer = new s.Trainer({
+    trainerName: s.trainerName, plans: s.rc.plans, previousStageDir: s.previousStageDir, configuration: input.configuration, stage: s.rc.stage,
+    dataDir: s.dataDir, foldDir: s.foldDir, trainCases: s.cases.train, valCases: s.cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
+    seed: rt.seed, numWorkers: rt.numWorkers, info: { fold: input.fold, plansFile: input.plansFile, backend: backend.id }, log,
+  });
+  try {
+    trainer.initialize();
+    const found = await trainer.findLearningRate({ numIters: iterations });
+    const file = lrFinderPlotFile(s.foldDir);
+    await writeLrFinderPng(file, found);
+    log(`learning-rate finder: ${found.losses.length} of ${iterations} iterations (stopped when the loss exploded), plot in ${file}`);
+    return { status: 'done', foldDir: s.foldDir, finalCheckpoint: '', epochs: 0, lrFinder: { plot: file, ...found } };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
 /** Trains (or resumes, or skips) one fold and validates it. */
 export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHooks = {}): Promise<TrainFoldResult> {
   const { paths, configuration, fold } = input;
@@ -245,6 +277,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const validation = validationForTrainer(validationSettingsOf(input), Trainer, log0(hooks));
   const rt = input.runtime ?? {};
   const validationName = validationNameOf(input);
+  if (rt.findLr) return findLearningRate(input, { Trainer, trainerName, rc, dataDir, foldDir, previousStageDir, cases: loadFold().cases }, rt.findLr.iterations, hooks);
   const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
     rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log, folderName: validationName,
   });

@@ -25,6 +25,7 @@ import {
 import { batchDiceFor, deepSupervisionLoss, type DiceCeOptions, type LossKind } from './loss';
 import { AmsgradAdam, NesterovSgd, SGD_DEFAULTS, polyLearningRate, type SgdState, type TrainingOptimizer } from './optimizer';
 import { setupAugmentationParams, type AugmentationParams } from './patch-size';
+import type { LrFinderResult } from './lr-finder-plot';
 
 /** What one fold's training needs; the stage may be a plan stage overridden for tests (tiny patch/network). */
 export interface TrainerSetup {
@@ -354,6 +355,31 @@ export class NnUNetTrainerV2 {
     } finally {
       NnUNetTrainerV2.dispose(batch);
     }
+  }
+
+  /**
+   * nnU-Net's find_lr (NetworkTrainer.find_lr): training iterations at a learning rate growing exponentially from
+   * 1e-6 to 10, the loss (+1, as nnU-Net's is negative) smoothed with β = 0.98 and bias-corrected; stops once the
+   * smoothed loss exceeds 4× the best. It changes the network: callers keep nothing of it.
+   */
+  async findLearningRate({ numIters = 1000, initValue = 1e-6, finalValue = 10, beta = 0.98 } = {}): Promise<LrFinderResult> {
+    const mult = (finalValue / initValue) ** (1 / numIters);
+    let lr = initValue;
+    let avg = 0;
+    let best = 0;
+    const out: LrFinderResult = { learningRates: [], losses: [] };
+    for (let batch = 1; batch <= numIters; batch++) {
+      this.optimizer.learningRate = lr;
+      await yieldToEventLoop();
+      avg = beta * avg + (1 - beta) * ((await this.trainIteration()) + 1);
+      const smoothed = avg / (1 - beta ** batch);
+      if (batch > 1 && smoothed > 4 * best) break;
+      if (smoothed < best || batch === 1) best = smoothed;
+      out.losses.push(smoothed);
+      out.learningRates.push(lr);
+      lr *= mult;
+    }
+    return out;
   }
 
   /** Runs epochs until maxEpochs or a stop request; writes checkpoints as nnU-Net does. */
