@@ -41,7 +41,7 @@ function continueNote(input: TrainInput, flags: FoldRunFlags, attached: boolean,
  * and uses its result (workflows/task.ts). Only a fold the task trains as a plain activity (runs recorded before the
  * fold workflow) would be trained twice into one folder: refused.
  */
-async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput, foldWorkflowIdValue: string): Promise<void> {
+export async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput, foldWorkflowIdValue: string): Promise<void> {
   const taskWorkflowId = taskWorkflowIdFor(paths.taskName);
   const handle = client.workflow.getHandle(taskWorkflowId);
   let state;
