@@ -88,7 +88,7 @@ const TRAIN_RULES: Record<string, FlagRule> = {
   '--disable_validation_inference': { arity: 0, to: '--no-validation' },
   '--disable_next_stage_pred': { arity: 0, to: '--no-next-stage' },
   '--fp32': { arity: 0, ignore: 'training runs in float32' },
-  '--deterministic': { arity: 0, ignore: 'training is deterministic already: sampling, augmentation and initialisation are seeded per fold (numpy\'s MT19937), and no cuDNN autotuning runs' },
+  '--deterministic': { arity: 0, ignore: 'training is seeded already: sampling, augmentation and initialisation use fixed seeds (numpy\'s MT19937), and no cuDNN autotuning runs' },
   '--use_compressed_data': { arity: 0, ignore: 'preprocessed data is stored uncompressed (.npy)' },
   '--disable_saving': { arity: 0, to: '--disable-saving' },
   '--val_disable_overwrite': { arity: 0, ignore: 'the validation folder is written as a whole (atomically); a finished validation with the same settings is kept anyway' },
