@@ -142,6 +142,8 @@ export interface TrainInput {
   skipNextStage?: boolean;
   /** nnUNet_train -pretrained_weights FILE: a fold starting at epoch 0 takes this checkpoint's weights first. */
   pretrainedWeights?: string;
+  /** nnUNet_train --disable_postprocessing_on_folds: the validation decides no fold postprocessing (no fold_X/postprocessing.json). */
+  skipFoldPostprocessing?: boolean;
   /** nnUNet_train --val_folder NAME: the validation goes to fold_X/NAME (and NAME_postprocessed) instead of validation_raw. */
   validationFolderName?: string;
   /**

@@ -280,6 +280,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   if (rt.findLr) return findLearningRate(input, { Trainer, trainerName, rc, dataDir, foldDir, previousStageDir, cases: loadFold().cases }, rt.findLr.iterations, hooks);
   const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
     rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log, folderName: validationName,
+    ...(input.skipFoldPostprocessing ? { postprocessOnFold: false } : {}),
   });
   const skipValidation = rt.skipValidation === true || input.skipValidation === true;
   if (input.startOver) {

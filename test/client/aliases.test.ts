@@ -25,6 +25,7 @@ test('nnUNet_train -val, --valbest, -p and the --disable_* flags and -pretrained
   const noted = translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '--deterministic', '--val_disable_overwrite', '--fp32']);
   assert.deepEqual(noted.notes.map((n) => n.split(' ')[0]), ['--deterministic', '--val_disable_overwrite', '--fp32']);
   assert.deepEqual(steps('--disable_saving', '--val_folder', 'validation_other'), ['--disable-saving', '--val-folder', 'validation_other']);
+  assert.deepEqual(steps('--disable_postprocessing_on_folds'), ['--no-fold-postprocessing']);
   assert.deepEqual(steps('-pretrained_weights', 'x.model'), ['--pretrained-weights', 'x.model']);
 });
 

@@ -2,7 +2,8 @@
  * nnUNet_train --val_folder NAME and --disable_saving on a tiny fold: the validation (and its postprocessed copy)
  * under NAME instead of validation_raw, and a finished fold validated again into another NAME without training
  * (nnUNet_determine_postprocessing -val NAME pools it);
- * --disable_saving writes no model_best and leaves no checkpoint once the fold is validated, as nnU-Net.
+ * --disable_saving writes no model_best and leaves no checkpoint once the fold is validated, as nnU-Net;
+ * --disable_postprocessing_on_folds leaves out the fold's own postprocessing.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,4 +56,12 @@ test('--disable_saving: no model_best while training, no checkpoint left after v
   assert.equal(typeof out.validationMeanDice, 'number');
   assert.deepEqual(fs.readdirSync(out.foldDir).filter((f) => f.endsWith('.model')), []);
   assert.ok(fs.existsSync(path.join(out.foldDir, 'validation_raw', 'summary.json')));
+});
+
+test('--disable_postprocessing_on_folds: validation without the fold\'s own postprocessing decision', async () => {
+  const out = await runTrainingFold(input({ fold: 3, skipFoldPostprocessing: true }));
+  assert.equal(out.status, 'done');
+  assert.ok(fs.existsSync(path.join(out.foldDir, 'validation_raw', 'summary.json')));
+  assert.ok(!fs.existsSync(path.join(out.foldDir, 'postprocessing.json')));
+  assert.ok(!fs.existsSync(path.join(out.foldDir, 'validation_raw_postprocessed')));
 });
