@@ -149,6 +149,15 @@ export interface TrainInput {
   skipNextStage?: boolean;
   /** nnUNet_train -pretrained_weights FILE: a fold starting at epoch 0 takes this checkpoint's weights first. */
   pretrainedWeights?: string;
+  /** nnUNet_train --disable_postprocessing_on_folds: the validation decides no fold postprocessing (no fold_X/postprocessing.json). */
+  skipFoldPostprocessing?: boolean;
+  /** nnUNet_train --val_folder NAME: the validation goes to fold_X/NAME (and NAME_postprocessed) instead of validation_raw. */
+  validationFolderName?: string;
+  /**
+   * nnUNet_train --disable_saving: no model_best during training, and once the fold is validated its checkpoints
+   * are removed (nnU-Net writes neither best nor final, and deletes model_latest at the end).
+   */
+  disableSaving?: boolean;
 }
 export interface TrainOutput {
   foldDir: string;
@@ -205,6 +214,8 @@ export interface PostprocessInput {
   plansIdentifier: string;
   plansIdentifiers?: PlansIdentifiers;
   folds: Fold[];
+  /** nnUNet_determine_postprocessing -val NAME: the folds' validation folder to pool (default validation_raw). */
+  validationFolderName?: string;
 }
 export interface PostprocessOutput { postprocessingFile: string; removeAllButLargestForeground: boolean; forClasses: number[]; diceBefore: number; diceAfter: number }
 

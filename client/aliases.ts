@@ -9,7 +9,6 @@ import { registerAll } from './commands';
 import { UsageError } from './context';
 import { PRETRAINED_ALIASES } from './pretrained-aliases';
 import { canonicalArgv, defaultsFor, optionLines, usageLine } from './nnunet-argparse';
-import { RESULT_FOLDERS } from '../activities/io/layout-names';
 
 type Arity = 0 | 1 | '+';
 /** `to`: our option; `ignore`: accepted, no effect (why); `refuse`: not supported (why). */
@@ -89,15 +88,15 @@ const TRAIN_RULES: Record<string, FlagRule> = {
   '--disable_validation_inference': { arity: 0, to: '--no-validation' },
   '--disable_next_stage_pred': { arity: 0, to: '--no-next-stage' },
   '--fp32': { arity: 0, ignore: 'training runs in float32' },
-  '--deterministic': { arity: 0, ignore: 'training is deterministic already: sampling, augmentation and initialisation are seeded per fold (numpy\'s MT19937), and no cuDNN autotuning runs' },
+  '--deterministic': { arity: 0, ignore: 'training is seeded already: sampling, augmentation and initialisation use fixed seeds (numpy\'s MT19937), and no cuDNN autotuning runs' },
   '--use_compressed_data': { arity: 0, ignore: 'preprocessed data is stored uncompressed (.npy)' },
-  '--disable_saving': { arity: 0, ignore: 'the checkpoints are kept: a durable fold resumes from them, and the final one marks the fold finished' },
+  '--disable_saving': { arity: 0, to: '--disable-saving' },
   '--val_disable_overwrite': { arity: 0, ignore: 'the validation folder is written as a whole (atomically); a finished validation with the same settings is kept anyway' },
-  '--disable_postprocessing_on_folds': { arity: 0, ignore: 'no postprocessing runs per fold; find-best determines it' },
-  '--val_folder': { arity: 1, refuse: `the validation folder is always ${RESULT_FOLDERS.validation} (find-best and ensembling read it there)` },
+  '--disable_postprocessing_on_folds': { arity: 0, to: '--no-fold-postprocessing' },
+  '--val_folder': { arity: 1, to: '--val-folder' },
   '-pretrained_weights': { arity: 1, to: '--pretrained-weights' },
   '--pretrained_weights': { arity: 1, to: '--pretrained-weights' },
-  '--find_lr': { arity: 0, refuse: 'nnU-Net\'s learning-rate finder only plots loss against learning rate and trains no model (its help: "not used here, just for fun"); nnU-Net\'s schedule (poly from 0.01) needs no search' },
+  '--find_lr': { arity: 0, to: '--find-lr' },
 };
 
 const PLAN_RULES: Record<string, FlagRule> = {
@@ -113,9 +112,9 @@ const PLAN_RULES: Record<string, FlagRule> = {
   // 3d_lowres stage); translatePlanAndPreprocess maps them (to -p and --lowres-processes).
   '-tl': { arity: 1, to: '--lowres-processes' },
   '-tf': { arity: 1, to: '-p' },
-  // nnU-Net v1 spells these with one dash; they go with its ExperimentPlanner3D_v21_Pretrained planners.
-  '-overwrite_plans': { arity: 1, refuse: 'planning from another plans file (the pretrained-model planners) is not implemented; plan this dataset with -pl3d instead' },
-  '-overwrite_plans_identifier': { arity: 1, refuse: 'planning from another plans file (the pretrained-model planners) is not implemented; plan this dataset with -pl3d instead' },
+  // nnU-Net v1 spells these with one dash; they go with -pl3d ExperimentPlanner3D_v21_Pretrained.
+  '-overwrite_plans': { arity: 1, to: '--overwrite-plans' },
+  '-overwrite_plans_identifier': { arity: 1, to: '--overwrite-plans-identifier' },
 };
 
 const FIND_BEST_RULES: Record<string, FlagRule> = {
@@ -214,7 +213,9 @@ function translateTrain(alias: string, parsed: ParsedArgs): string[][] {
     throw new UsageError(`${alias}: usage: nnUNet_train CONFIGURATION TRAINER TASK FOLD [-val] [-c] [-p PLANS] [--npz] ... (got ${parsed.positionals.length} positional arguments)`);
   }
   const [configuration, trainer, task, fold] = parsed.positionals;
-  return [['train', configuration, trainer, task, fold, '--via-temporal', ...forward(parsed, TRAIN_RULES)]];
+  // --find_lr only draws a plot (nnU-Net returns right after it): in this process, no fold workflow to make durable.
+  const durable = parsed.flags.has('--find_lr') ? [] : ['--via-temporal'];
+  return [['train', configuration, trainer, task, fold, ...durable, ...forward(parsed, TRAIN_RULES)]];
 }
 
 /** The last value given for a single-valued flag, if any. */

@@ -36,11 +36,12 @@ function continueNote(input: TrainInput, flags: FoldRunFlags, attached: boolean,
 }
 
 /**
- * `nnunet run` trains each fold as a child fold workflow with this same id: a running one is simply attached to.
- * A fold the running task has not started yet (or trains as a plain activity, in runs recorded before the fold
- * workflow) would be trained twice into one folder: refused.
+ * `nnunet run` trains each fold as a child fold workflow with this same id: a running one is simply attached to, and
+ * a fold the running task has not started yet is trained here while the task, reaching it, waits for this workflow
+ * and uses its result (workflows/task.ts). Only a fold the task trains as a plain activity (runs recorded before the
+ * fold workflow) would be trained twice into one folder: refused.
  */
-async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput, foldWorkflowIdValue: string): Promise<void> {
+export async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput, foldWorkflowIdValue: string): Promise<void> {
   const taskWorkflowId = taskWorkflowIdFor(paths.taskName);
   const handle = client.workflow.getHandle(taskWorkflowId);
   let state;
@@ -51,12 +52,14 @@ async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: 
     return; // no task workflow (or no worker answering its query): nothing to collide with
   }
   const node = state.nodes.find((n) => n.id === nodeIds.train(input.configuration, input.fold));
+  if (node?.status === 'pending') {
+    process.stderr.write(`${paths.taskName} ${input.configuration} fold ${input.fold} is also part of the running workflow ${taskWorkflowId}, which will wait for this training and use it\n`);
+    return;
+  }
   if (node && (node.status === 'running' || node.status === 'queued')) {
     const fold = await client.workflow.getHandle(foldWorkflowIdValue).describe().catch(() => undefined);
     if (fold?.status.name === 'RUNNING') return;
-  }
-  if (node && (node.status === 'pending' || node.status === 'running' || node.status === 'queued')) {
-    throw new UsageError(`${paths.taskName} ${input.configuration} fold ${input.fold} is part of the running \`nnunet run\` workflow ${taskWorkflowId} (${node.status}); `
+    throw new UsageError(`${paths.taskName} ${input.configuration} fold ${input.fold} is being trained by the running \`nnunet run\` workflow ${taskWorkflowId} (${node.status}); `
       + `follow it with \`nnunet run -t ${paths.taskName}\` (or \`nnunet status\`), and train this fold on its own once that run has ended`);
   }
 }

@@ -16,7 +16,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { createWorkers } from '../worker';
-import { cancelTask, selectTask, startOrAttachSweep, startOrAttachTask, taskWorkflowIdFor } from '../client/temporal/task-client';
+import { cancelTask, selectTask, startOrAttach, startOrAttachSweep, startOrAttachTask, taskWorkflowIdFor } from '../client/temporal/task-client';
+import { foldWorkflowId } from '../workflows/state';
 import type { TaskOptions, TaskWorkflowInput } from '../workflows/options';
 import type { SweepInput, SweepResult } from '../workflows/sweep-types';
 import { HISTORIES_DIR, historyToJson, type HistoryFixture } from '../test/helpers/history-json';
@@ -129,6 +130,19 @@ const SCENARIOS: Scenario[] = [
       await selectTask(r.t.client, handle.workflowId, { configurations: ['2d'], folds: [0, 1] });
       await handle.result();
       return [handle.workflowId];
+    },
+  },
+  {
+    name: 'task-waits-for-running-fold',
+    description: 'nnunet run while an nnUNet_train fold workflow holds the id of its fold: the task waits, then its child continues that fold',
+    async run(r) {
+      const task = 'Task409_WaitsForFold';
+      const input = taskInput(r, task, { planned: ['2d'], epochs: 2, epochMs: 20, slowNodes: { 'train/2d/0': 800 } }, { configurations: ['2d'], folds: [0], skipVerify: true, findBest: false });
+      const train = { paths: input.paths, plansFile: '/pre/plans_2D.json', plansIdentifier: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 0 as const, trainer: 'nnUNetTrainerV2' };
+      const foldId = foldWorkflowId(409, '2d', 'nnUNetTrainerV2', 'nnUNetPlansv2.1', 0);
+      await startOrAttach(r.t.client, 'foldWorkflow', foldId, [{ train: { ...train, startOver: true }, timing: FAST }], { rerunCompleted: true });
+      const ids = await runTask(r, { ...input, timing: { ...FAST, runningFoldPollMs: 300 } });
+      return [...ids, foldId];
     },
   },
   {

@@ -36,6 +36,8 @@ export interface StepTiming {
   retryInitialIntervalMs?: number;
   retryMaximumIntervalMs?: number;
   retryMaximumAttempts?: number;
+  /** nnunet run: how often a training node re-checks whether the nnUNet_train fold workflow holding its id has ended (default 30 s). */
+  runningFoldPollMs?: number;
 }
 
 export const DEFAULT_TIMING: Required<StepTiming> = {
@@ -46,6 +48,7 @@ export const DEFAULT_TIMING: Required<StepTiming> = {
   retryInitialIntervalMs: 10_000,
   retryMaximumIntervalMs: 10 * 60_000,
   retryMaximumAttempts: 5,
+  runningFoldPollMs: 30_000,
 };
 
 /**

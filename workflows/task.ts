@@ -16,9 +16,11 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, NON_RETRYABLE_TYPES, type PipelineActivities, type PlanOutput, type TrainInput, type TrainOutput } from '../activities/contract';
 import { buildDag, DagOptionsError, DEFAULT_TRAINER, nodeIds, plansFileFor, type Dag, type PlannedNode } from './dag';
 import { cancelSignal, selectSignal, taskStateQuery, type CancelRequest } from './definitions';
@@ -343,15 +345,20 @@ class AfterPlan {
     }
   }
 
-  /** One fold through its fold workflow (continuing, like the activity always did); its output as the activity's. */
+  /**
+   * One fold through its fold workflow (continuing, like the activity always did); its output as the activity's.
+   * An nnUNet_train call may be training that fold under the same id already: the task waits for it to end, then
+   * its own child continues the fold, which (finished) returns that training's output from disk at once.
+   */
   private async trainInFoldWorkflow(train: TrainInput): Promise<TrainOutput> {
     const workflowId = foldWorkflowIdUnder(workflowInfo().workflowId, train.configuration, train.trainer, train.plansIdentifier ?? '', train.fold);
-    const result = await executeChild('foldWorkflow', {
+    const start = () => executeChild('foldWorkflow', {
       workflowId,
       taskQueue: WORKFLOW_TASK_QUEUE,
       args: [{ train, timing: this.input.timing }],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    }) as FoldResult;
+    }) as Promise<FoldResult>;
+    const result = patched(ATTACH_RUNNING_FOLD_PATCH) ? await startAfterRunningFold(start, workflowId, (note) => this.exec.notes.push(note), this.input.timing) : await start();
     if (!result.trainOutput) throw ApplicationFailure.nonRetryable(`${workflowId} returned no training output`, 'NodeFailed');
     return result.trainOutput;
   }
@@ -364,6 +371,27 @@ class AfterPlan {
       validationMeanDice: out.validationMeanDice,
       wallTimeMs: out.wallTimeMs ?? wallMs(node),
     }));
+  }
+}
+
+/** Histories recorded before it fail the node when the fold's id is busy; newer ones wait for that fold workflow. */
+export const ATTACH_RUNNING_FOLD_PATCH = 'wait-for-running-fold-workflow';
+
+/**
+ * Starts the child; while another fold workflow (an nnUNet_train call) holds its id, polls until it has ended and
+ * says so on the node. A workflow cannot await a workflow it did not start, and Temporal has no "use the running
+ * one" policy for children, so the poll is the wait; the child then finds the fold finished (or continues it).
+ */
+async function startAfterRunningFold<T>(start: () => Promise<T>, workflowId: string, say: (note: string) => void, timing: StepTiming | undefined): Promise<T> {
+  const pollMs = { ...DEFAULT_TIMING, ...timing }.runningFoldPollMs;
+  for (let waited = false; ; waited = true) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!waited) say(`${workflowId} is running (an nnUNet_train call for this fold): waiting for it to end, then using its result`);
+      await sleep(pollMs);
+    }
   }
 }
 

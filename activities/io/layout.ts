@@ -155,6 +155,8 @@ export const CHECKPOINT_FILES = {
 /** The fold's files beside the checkpoints. */
 export const debugFile = (foldDir: string): string => path.join(foldDir, 'debug.json');
 export const progressPlotFile = (foldDir: string): string => path.join(foldDir, 'progress.png');
+/** nnUNet_train --find_lr's plot of loss against learning rate. */
+export const lrFinderPlotFile = (foldDir: string): string => path.join(foldDir, 'lr_finder.png');
 
 /** nnU-Net's log name: training_log_2026_11_27_11_04_23.txt. */
 export function trainingLogFile(foldDir: string, d = new Date()): string {
@@ -162,11 +164,14 @@ export function trainingLogFile(foldDir: string, d = new Date()): string {
   return path.join(foldDir, `training_log_${d.getFullYear()}_${d.getMonth() + 1}_${d.getDate()}_${two(d.getHours())}_${two(d.getMinutes())}_${two(d.getSeconds())}.txt`);
 }
 
-/** A fold's validation predictions (validation_raw/) and the arguments they were made with. */
-export const validationFolder = (foldDir: string): string => path.join(foldDir, RESULT_FOLDERS.validation);
+/** A fold's validation predictions (validation_raw/, or nnUNet_train --val_folder's name) and the arguments they were made with. */
+export const validationFolder = (foldDir: string, name: string = RESULT_FOLDERS.validation): string => path.join(foldDir, name);
+/** Where a fold's validation under `name` goes once postprocessed (nnU-Net's validate(): `<name>_postprocessed`). */
+export const validationPostprocessedName = (name: string): string =>
+  name === RESULT_FOLDERS.validation ? RESULT_FOLDERS.validationPostprocessed : `${name}_postprocessed`;
 export const VALIDATION_ARGS_FILE = 'validation_args.json';
 export const startOverFile = (foldDir: string): string => path.join(foldDir, START_OVER_FILE);
-export const validationArgsFile = (foldDir: string): string => path.join(validationFolder(foldDir), VALIDATION_ARGS_FILE);
+export const validationArgsFile = (foldDir: string, name?: string): string => path.join(validationFolder(foldDir, name), VALIDATION_ARGS_FILE);
 
 /** The evaluation of a folder of predictions. */
 export const summaryFile = (dir: string): string => path.join(dir, 'summary.json');

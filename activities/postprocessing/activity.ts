@@ -48,11 +48,11 @@ function foregroundClasses(input: PostprocessInput): number[] {
 async function consolidate(input: PostprocessInput, layout: Layout, classes: number[]): Promise<void> {
   const folds = input.folds.filter((f) => f !== 'all');
   if (folds.length === 0) throw new BadInputError('postprocessing needs cross-validation folds (fold "all" has no held-out cases)');
-  const missing = validationFolders([layout.base], folds).find((dir) => !fs.existsSync(dir));
+  const missing = validationFolders([layout.base], folds, input.validationFolderName).find((dir) => !fs.existsSync(dir));
   if (missing && !fs.existsSync(summaryFile(path.join(layout.base, layout.raw)))) {
     throw new BadInputError(`${missing}: missing; run the validation of that fold first`, missing);
   }
-  await consolidateFolds(layout.base, folds, layout.gtDir, classes);
+  await consolidateFolds(layout.base, folds, layout.gtDir, classes, input.validationFolderName);
 }
 
 function inputsDigest(layout: Layout, classes: number[]): string {

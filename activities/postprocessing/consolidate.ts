@@ -18,9 +18,9 @@ import { cvRawFolder, foldFolder, sourcesDigestFile, summaryFile, validationFold
 
 const digestFile = sourcesDigestFile;
 
-/** The validation_raw folders of the given models and folds, in a fixed order. */
-export function validationFolders(models: readonly string[], folds: readonly Fold[]): string[] {
-  return models.flatMap((m) => folds.filter((f) => f !== 'all').map((f) => validationFolder(foldFolder(m, f))));
+/** The validation_raw (or `name`) folders of the given models and folds, in a fixed order. */
+export function validationFolders(models: readonly string[], folds: readonly Fold[], name?: string): string[] {
+  return models.flatMap((m) => folds.filter((f) => f !== 'all').map((f) => validationFolder(foldFolder(m, f), name)));
 }
 
 /** Digest of every file (name, size, mtime) in the folders; a missing folder counts as such. */
@@ -68,8 +68,8 @@ export async function buildEvaluatedFolder(outDir: string, sources: readonly str
 }
 
 /** cv_niftis_raw of one model: every fold's validation_raw segmentations copied, then evaluated. */
-export function consolidateFolds(model: string, folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson> {
-  const sources = validationFolders([model], folds);
+export function consolidateFolds(model: string, folds: readonly Fold[], gtDir: string, classes: number[], validationName?: string): Promise<SummaryJson> {
+  const sources = validationFolders([model], folds, validationName);
   return buildEvaluatedFolder(cvRawFolder(model), sources, gtDir, classes, async (tmp) => {
     for (const dir of sources) for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
   });

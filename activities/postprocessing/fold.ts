@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomic';
 import { listLabelFiles } from '../evaluation/label-io';
-import { gtSegmentationsFolder, modelGtNiftisFolder, RESULT_FOLDERS } from '../io/layout';
+import { gtSegmentationsFolder, modelGtNiftisFolder, RESULT_FOLDERS, validationPostprocessedName } from '../io/layout';
 import { determinePostprocessing, type DetermineResult } from './determine';
 
 /** Copies the reference segmentations into MODEL/gt_niftis (files already there with the same size are kept). */
@@ -26,10 +26,10 @@ export function copyGtNiftis(model: string, preprocessedDir: string): string {
 }
 
 /** The fold's own postprocessing decision, then gt_niftis in the model folder (fold_X's parent). */
-export async function postprocessFold(foldDir: string, preprocessedDir: string): Promise<DetermineResult> {
+export async function postprocessFold(foldDir: string, preprocessedDir: string, validationName: string = RESULT_FOLDERS.validation): Promise<DetermineResult> {
   const r = await determinePostprocessing({
     base: foldDir, gtDir: gtSegmentationsFolder(preprocessedDir),
-    rawSubfolder: RESULT_FOLDERS.validation, finalSubfolder: RESULT_FOLDERS.validationPostprocessed,
+    rawSubfolder: validationName, finalSubfolder: validationPostprocessedName(validationName),
   });
   copyGtNiftis(path.dirname(foldDir), preprocessedDir);
   return r;

@@ -25,9 +25,9 @@ export interface ValidationArgs {
  * The fold's outputs when it is complete (a fold trained before the cascade export lacks its maps, so it validates
  * again with -c); undefined otherwise, or when the final checkpoint cannot be read.
  */
-export function completedOutput(foldDir: string, nextStage?: { dir: string; valCases: () => string[] }): TrainOutput | undefined {
+export function completedOutput(foldDir: string, nextStage?: { dir: string; valCases: () => string[] }, validationName?: string): TrainOutput | undefined {
   const finalFile = path.join(foldDir, CHECKPOINT_FILES.final);
-  const summary = summaryFile(validationFolder(foldDir));
+  const summary = summaryFile(validationFolder(foldDir, validationName));
   if (!fs.existsSync(finalFile) || !fs.existsSync(summary)) return undefined;
   if (nextStage && !hasNextStageMaps(nextStage.dir, nextStage.valCases())) return undefined;
   try {
@@ -44,8 +44,8 @@ export const sameValidation = (a: ValidationSettings, b: ValidationSettings): bo
  * The settings a fold's existing validation used. Folds validated before validation_args.json was written used
  * nnU-Net's defaults (the only settings the product path had); an unreadable file gives undefined (validate again).
  */
-export function recordedValidation(foldDir: string): ValidationSettings | undefined {
-  const file = validationArgsFile(foldDir);
+export function recordedValidation(foldDir: string, validationName?: string): ValidationSettings | undefined {
+  const file = validationArgsFile(foldDir, validationName);
   if (!fs.existsSync(file)) return { ...DEFAULT_VALIDATION };
   try {
     const args = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ValidationArgs>;

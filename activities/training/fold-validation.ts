@@ -14,7 +14,7 @@ import { cascadeExtra, exportForNextStage, predictOnGrid } from '../inference/ca
 import { loadUNetFor, networkPatchPredictor } from '../inference/network-predictor';
 import { segmentationFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
 import { readDataset } from '../io/dataset';
-import { gtSegmentationsFolder, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder } from '../io/layout';
+import { gtSegmentationsFolder, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder, validationPostprocessedName } from '../io/layout';
 import { initBackend } from '../network/backend';
 import type { UNet } from '../network/unet';
 import type { ResolvedConfiguration } from '../planning/configuration';
@@ -48,6 +48,8 @@ export interface FoldValidation {
   nextStage?: string;
   /** nnU-Net's run_postprocessing_on_folds (default on; nnUNet_train --disable_postprocessing_on_folds turns it off). */
   postprocessOnFold?: boolean;
+  /** nnUNet_train --val_folder: the folder name instead of validation_raw. */
+  folderName?: string;
   /** The tensor backend for a re-validation ('auto' or a backend id). */
   backend?: string;
   log: (line: string) => void;
@@ -56,17 +58,18 @@ export interface FoldValidation {
 /** Predicts the held-out cases into validation_raw/ and evaluates them; logs windows and network passes per case. */
 export async function validateFold(net: ValidationNetwork, job: FoldValidation): Promise<number> {
   const { rc, paths, foldDir, valCases, settings, nextStage, log } = job;
-  log(`validating ${valCases.length} held-out cases into ${RESULT_FOLDERS.validation}/ (${describeValidation(settings)})`);
+  const folderName = job.folderName ?? RESULT_FOLDERS.validation;
+  log(`validating ${valCases.length} held-out cases into ${folderName}/ (${describeValidation(settings)})`);
   const dataset = readDataset(paths.rawDir);
   const byId = new Map(dataset.training.map((c) => [c.id, c]));
   let passes = 0;
   const counted = { predict: (x: Parameters<UNet['predict']>[0]) => { passes++; return net.network.predict(x); } };
   const predictor = networkPatchPredictor(counted, { patchSize: rc.network.patchSize, inChannels: rc.network.inChannels, tta: settings.tta });
   const model = { resolved: rc, folds: [predictor] };
-  const finalDir = validationFolder(foldDir);
+  const finalDir = validationFolder(foldDir, folderName);
   const args: ValidationArgs = {
     do_mirroring: settings.tta, use_sliding_window: true, step_size: settings.stepSize, use_gaussian: true,
-    save_softmax: job.saveSoftmax, validation_folder_name: RESULT_FOLDERS.validation,
+    save_softmax: job.saveSoftmax, validation_folder_name: folderName,
   };
   let summary;
   await writeDirAtomic(finalDir, async (tmp) => {
@@ -89,8 +92,8 @@ export async function validateFold(net: ValidationNetwork, job: FoldValidation):
   const meanDice = meanForegroundDice(summary!);
   log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
   if (job.postprocessOnFold !== false) {
-    const pp = await postprocessFold(foldDir, paths.preprocessedDir);
-    log(`postprocessing of this fold: ${path.basename(pp.postprocessingFile)} (${pp.json.for_which_classes.length ? JSON.stringify(pp.json.for_which_classes) : 'none'}), ${RESULT_FOLDERS.validationPostprocessed}/ written`);
+    const pp = await postprocessFold(foldDir, paths.preprocessedDir, folderName);
+    log(`postprocessing of this fold: ${path.basename(pp.postprocessingFile)} (${pp.json.for_which_classes.length ? JSON.stringify(pp.json.for_which_classes) : 'none'}), ${validationPostprocessedName(folderName)}/ written`);
   }
   return meanDice;
 }
@@ -98,7 +101,7 @@ export async function validateFold(net: ValidationNetwork, job: FoldValidation):
 /** A finished fold validated with other settings than `job.settings`: validation only, from the final checkpoint. */
 export async function revalidateFold(done: TrainOutput, used: ValidationSettings | undefined, job: FoldValidation, previousStageDir?: string): Promise<number> {
   const { log } = job;
-  log(`the validation in ${RESULT_FOLDERS.validation}/ used ${used ? describeValidation(used) : 'unrecorded settings'}; `
+  log(`the validation in ${job.folderName ?? RESULT_FOLDERS.validation}/ used ${used ? describeValidation(used) : 'unrecorded settings'}; `
     + `validating again with ${describeValidation(job.settings)} from ${path.basename(done.finalCheckpoint)}`);
   const backend = await initBackend({ preference: job.backend });
   log(`backend: ${backend.id} (${backend.detail})`);

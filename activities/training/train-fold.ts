@@ -17,7 +17,7 @@ import { requirePreviousStage, requireTwoStages } from '../inference/cascade';
 import { softmaxFile } from '../inference/write-prediction';
 import {
   CASCADE_TRAINER, CHECKPOINT_FILES, debugFile, foldFolder, modelFolder, modelPlansFile, nextStageFolder, plansIdentifierOfLegacyFile,
-  progressPlotFile, splitsFile, SPLITS_FILE_NAME, startOverFile, trainerFor, trainingLogFile, validationFolder,
+  progressPlotFile, RESULT_FOLDERS, splitsFile, SPLITS_FILE_NAME, startOverFile, trainerFor, trainingLogFile, validationFolder,
 } from '../io/layout';
 import { initBackend } from '../network/backend';
 import { describeUNet } from '../network/architecture';
@@ -28,6 +28,7 @@ import { serializePlans } from '../planning/plans-file';
 import { NnUNetTrainerV2CascadeFullRes } from './cascade';
 import { newestValidCheckpoint, readCheckpoint } from './checkpoint';
 import { completedOutput, recordedValidation, sameValidation } from './fold-completion';
+import { lrFinderPlotFile, writeLrFinderPng, type LrFinderResult } from './lr-finder-plot';
 import { revalidateFold, validateFold, validationSettingsOf, type FoldValidation } from './fold-validation';
 import { writeProgressPng } from './progress-plot';
 import { loadOrCreateSplits, selectFold, type FoldSplit } from './splits';
@@ -53,6 +54,8 @@ export interface TrainRuntimeOptions {
   trainerPaths?: string[];
   /** The worker's training slot this fold runs in (slots.ts describeSlot), for the training log. */
   slot?: string;
+  /** nnUNet_train --find_lr: only nnU-Net's learning-rate range test (this many iterations), plotted; nothing trained is kept. */
+  findLr?: { iterations: number };
 }
 
 export type TrainFoldInput = TrainInput & { runtime?: TrainRuntimeOptions };
@@ -64,7 +67,7 @@ export interface TrainFoldHooks {
   log?: (line: string) => void;
 }
 
-export type TrainFoldResult = ({ status: 'done' } & TrainOutput) | { status: 'stopped'; foldDir: string; checkpoint: string; epoch: number };
+export type TrainFoldResult = ({ status: 'done'; lrFinder?: LrFinderResult & { plot: string } } & TrainOutput) | { status: 'stopped'; foldDir: string; checkpoint: string; epoch: number };
 
 /** The identifier of the plans a fold trains with: the input's, else (inputs recorded before it) the plans file's name. */
 export function plansIdentifierOf(input: Pick<TrainInput, 'plansFile' | 'plansIdentifier'>): string {
@@ -151,7 +154,7 @@ const log0 = (hooks: TrainFoldHooks) => hooks.log ?? (() => undefined);
  * nnUNet_train without -c: the fold's checkpoints and validation go, once per token; a retry with the same token
  * (the marker file holds it) continues what the start-over began.
  */
-export function startFoldOver(foldDir: string, token: string, log: (line: string) => void = () => {}): boolean {
+export function startFoldOver(foldDir: string, token: string, log: (line: string) => void = () => {}, validationName?: string): boolean {
   const marker = startOverFile(foldDir);
   try {
     if ((JSON.parse(fs.readFileSync(marker, 'utf8')) as { token?: string }).token === token) return false;
@@ -160,6 +163,7 @@ export function startFoldOver(foldDir: string, token: string, log: (line: string
   }
   for (const f of Object.values(CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
   fs.rmSync(validationFolder(foldDir), { recursive: true, force: true });
+  if (validationName) fs.rmSync(validationFolder(foldDir, validationName), { recursive: true, force: true });
   fs.mkdirSync(foldDir, { recursive: true });
   writeJsonAtomic(marker, { token, at: new Date().toISOString() });
   log(`started over (no -c): removed the checkpoints and the validation of ${foldDir}`);
@@ -173,13 +177,13 @@ async function validateOnly(input: TrainFoldInput, foldDir: string, job: (val: s
     throw new BadInputError(`${checkpoint}: no such checkpoint, so -val has nothing to validate; train the fold first (nnUNet_train without -val)`, checkpoint);
   }
   const done = { foldDir, finalCheckpoint: checkpoint, epochs: readCheckpoint(checkpoint).meta.epoch };
-  const validationMeanDice = await revalidateFold(done, recordedValidation(foldDir), job([]), previousStageDir);
+  const validationMeanDice = await revalidateFold(done, recordedValidation(foldDir, input.validationFolderName), job([]), previousStageDir);
   return { status: 'done', ...done, validationMeanDice };
 }
 
 /** Whether --npz asks for softmax files the fold's finished validation did not write. */
 function softmaxMissing(input: TrainFoldInput, foldDir: string, valCases: () => string[]): boolean {
-  return input.saveSoftmax === true && !valCases().every((id) => fs.existsSync(softmaxFile(validationFolder(foldDir), id)));
+  return input.saveSoftmax === true && !valCases().every((id) => fs.existsSync(softmaxFile(validationFolder(foldDir, input.validationFolderName), id)));
 }
 
 /** The cascade trains on the out-of-fold 3d_lowres maps of its cases: a clear error naming the lowres folds missing. */
@@ -200,6 +204,56 @@ function startFromPretrained(trainer: { network: UNet }, file: string, resumed: 
   const { weights, loaded } = applyPretrainedWeights(trainer.network.architecture, trainer.network.getWeights(), file);
   trainer.network.setWeights(weights);
   log(`loaded pretrained weights from ${file}: ${loaded.length} of ${weights.length} parameters`);
+}
+
+/** nnUNet_train --val_folder: one plain folder name inside the fold folder (default validation_raw). */
+function validationNameOf(input: Pick<TrainInput, 'validationFolderName'>): string | undefined {
+  const name = input.validationFolderName;
+  if (name === undefined || name === RESULT_FOLDERS.validation) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name === RESULT_FOLDERS.validationPostprocessed) {
+    throw new BadInputError(`--val_folder "${name}": use a plain folder name (letters, digits, '.', '_', '-'), not ${RESULT_FOLDERS.validationPostprocessed}`, name);
+  }
+  return name;
+}
+
+/**
+ * --disable_saving: nnU-Net ends such a training with no model file (no best, no final, model_latest deleted). The
+ * final checkpoint is written anyway until the validation is done, so a crash before then resumes; then it goes.
+ * The fold then counts as unfinished: a later run trains it again, as nnU-Net's -c finds no checkpoint either.
+ */
+function dropCheckpoints(foldDir: string, log: (line: string) => void): string {
+  for (const f of Object.values(CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
+  log('--disable_saving: the checkpoints are removed (nnU-Net keeps no model file with it)');
+  return '';
+}
+
+interface FinderSetup {
+  Trainer: TrainerClass; trainerName: string; rc: ResolvedConfiguration; dataDir: string; foldDir: string; previousStageDir?: string; cases: FoldSplit;
+}
+
+/**
+ * nnUNet_train --find_lr: a fresh network through nnU-Net's find_lr (trainer.ts), the smoothed loss against the
+ * learning rate drawn to fold_X/lr_finder.png. As in nnU-Net nothing else is written: no checkpoint, no validation.
+ */
+async function findLearningRate(input: TrainFoldInput, s: FinderSetup, iterations: number, hooks: TrainFoldHooks): Promise<TrainFoldResult> {
+  const rt = input.runtime ?? {};
+  const log = foldLogger(s.foldDir, hooks);
+  const backend = await initBackend({ preference: rt.backend });
+  const trainer = new s.Trainer({
+    trainerName: s.trainerName, plans: s.rc.plans, previousStageDir: s.previousStageDir, configuration: input.configuration, stage: s.rc.stage,
+    dataDir: s.dataDir, foldDir: s.foldDir, trainCases: s.cases.train, valCases: s.cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
+    seed: rt.seed, numWorkers: rt.numWorkers, info: { fold: input.fold, plansFile: input.plansFile, backend: backend.id }, log,
+  });
+  try {
+    trainer.initialize();
+    const found = await trainer.findLearningRate({ numIters: iterations });
+    const file = lrFinderPlotFile(s.foldDir);
+    await writeLrFinderPng(file, found);
+    log(`learning-rate finder: ${found.losses.length} of ${iterations} iterations (stopped when the loss exploded), plot in ${file}`);
+    return { status: 'done', foldDir: s.foldDir, finalCheckpoint: '', epochs: 0, lrFinder: { plot: file, ...found } };
+  } finally {
+    await trainer.dispose();
+  }
 }
 
 /** Trains (or resumes, or skips) one fold and validates it. */
@@ -224,21 +278,24 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   };
   const validation = validationForTrainer(validationSettingsOf(input), Trainer, log0(hooks));
   const rt = input.runtime ?? {};
+  const validationName = validationNameOf(input);
+  if (rt.findLr) return findLearningRate(input, { Trainer, trainerName, rc, dataDir, foldDir, previousStageDir, cases: loadFold().cases }, rt.findLr.iterations, hooks);
   const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
-    rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log,
+    rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log, folderName: validationName,
+    ...(input.skipFoldPostprocessing ? { postprocessOnFold: false } : {}),
   });
   const skipValidation = rt.skipValidation === true || input.skipValidation === true;
   if (input.startOver) {
     // A cascade fold whose lowres folds are missing fails before anything of it is removed.
     if (previousStageDir) requireLowresFolds(previousStageDir, loadFold());
-    startFoldOver(foldDir, input.startOver, foldLogger(foldDir, hooks));
+    startFoldOver(foldDir, input.startOver, foldLogger(foldDir, hooks), validationName);
   }
   if (input.validationOnly) {
     return validateOnly(input, foldDir, () => job(loadFold().cases.val, foldLogger(foldDir, hooks)), previousStageDir);
   }
-  const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined);
+  const done = completedOutput(foldDir, nextStage ? { dir: nextStage, valCases: () => loadFold().cases.val } : undefined, validationName);
   if (done) {
-    const used = recordedValidation(foldDir);
+    const used = recordedValidation(foldDir, validationName);
     const sameAsAsked = used && sameValidation(used, validation) && !softmaxMissing(input, foldDir, () => loadFold().cases.val);
     if (skipValidation || sameAsAsked) return { status: 'done', ...done };
     const validationMeanDice = await revalidateFold(done, used, job(loadFold().cases.val, foldLogger(foldDir, hooks)), previousStageDir);
@@ -263,7 +320,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
     trainerName, plans: rc.plans, previousStageDir, configuration, stage: rc.stage, dataDir, foldDir,
     trainCases: cases.train, valCases: cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
     validationIterations: rt.validationIterations, seed: rt.seed, checkpointEveryEpochs: rt.checkpointEveryEpochs,
-    checkpointEveryMinutes: rt.checkpointEveryMinutes, numWorkers: rt.numWorkers,
+    checkpointEveryMinutes: rt.checkpointEveryMinutes, numWorkers: rt.numWorkers, saveBest: !input.disableSaving,
     info: { fold, plansFile: input.plansFile, backend: backend.id }, log,
   });
   try {
@@ -292,9 +349,9 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
       log(`stopped; state saved in ${path.basename(outcome.checkpoint)}`);
       return { status: 'stopped', foldDir, checkpoint: outcome.checkpoint, epoch: trainer.epoch };
     }
-    if (skipValidation) return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
-    const meanDice = await validateFold({ network: trainer.network, previousStageDir: trainer.setup.previousStageDir }, job(cases.val, log));
-    return { status: 'done', foldDir, finalCheckpoint: outcome.finalCheckpoint, epochs: trainer.epoch, validationMeanDice: meanDice };
+    const meanDice = skipValidation ? undefined : await validateFold({ network: trainer.network, previousStageDir: trainer.setup.previousStageDir }, job(cases.val, log));
+    const finalCheckpoint = input.disableSaving ? dropCheckpoints(foldDir, log) : outcome.finalCheckpoint;
+    return { status: 'done', foldDir, finalCheckpoint, epochs: trainer.epoch, ...(meanDice === undefined ? {} : { validationMeanDice: meanDice }) };
   } finally {
     await trainer.dispose();
   }

@@ -25,6 +25,7 @@ import {
 import { batchDiceFor, deepSupervisionLoss, type DiceCeOptions, type LossKind } from './loss';
 import { AmsgradAdam, NesterovSgd, SGD_DEFAULTS, polyLearningRate, type SgdState, type TrainingOptimizer } from './optimizer';
 import { setupAugmentationParams, type AugmentationParams } from './patch-size';
+import type { LrFinderResult } from './lr-finder-plot';
 
 /** What one fold's training needs; the stage may be a plan stage overridden for tests (tiny patch/network). */
 export interface TrainerSetup {
@@ -48,6 +49,8 @@ export interface TrainerSetup {
   /** Periodic checkpoint every N epochs (nnU-Net 50) and every M minutes (default 30; 0: off). */
   checkpointEveryEpochs?: number;
   checkpointEveryMinutes?: number;
+  /** Write model_best when the moving-average criterion improves (default true; nnUNet_train --disable_saving: false). */
+  saveBest?: boolean;
   /** Batch-producing worker threads of the training stream (default: cores − 1, 1 to 4; a resume keeps the saved count). */
   numWorkers?: number;
   /** 3d_cascade_fullres: folder of <case>_segFromPrevStage.npy (the 3d_lowres pred_next_stage, cascade.ts). */
@@ -354,6 +357,31 @@ export class NnUNetTrainerV2 {
     }
   }
 
+  /**
+   * nnU-Net's find_lr (NetworkTrainer.find_lr): training iterations at a learning rate growing exponentially from
+   * 1e-6 to 10, the loss (+1, as nnU-Net's is negative) smoothed with β = 0.98 and bias-corrected; stops once the
+   * smoothed loss exceeds 4× the best. It changes the network: callers keep nothing of it.
+   */
+  async findLearningRate({ numIters = 1000, initValue = 1e-6, finalValue = 10, beta = 0.98 } = {}): Promise<LrFinderResult> {
+    const mult = (finalValue / initValue) ** (1 / numIters);
+    let lr = initValue;
+    let avg = 0;
+    let best = 0;
+    const out: LrFinderResult = { learningRates: [], losses: [] };
+    for (let batch = 1; batch <= numIters; batch++) {
+      this.optimizer.learningRate = lr;
+      await yieldToEventLoop();
+      avg = beta * avg + (1 - beta) * ((await this.trainIteration()) + 1);
+      const smoothed = avg / (1 - beta ** batch);
+      if (batch > 1 && smoothed > 4 * best) break;
+      if (smoothed < best || batch === 1) best = smoothed;
+      out.losses.push(smoothed);
+      out.learningRates.push(lr);
+      lr *= mult;
+    }
+    return out;
+  }
+
   /** Runs epochs until maxEpochs or a stop request; writes checkpoints as nnU-Net does. */
   async run(hooks: RunHooks = {}): Promise<RunOutcome> {
     const stop = hooks.shouldStop ?? (() => false);
@@ -436,7 +464,7 @@ export class NnUNetTrainerV2 {
     this.epoch = r.epoch + 1;
     r.seconds = (Date.now() - started) / 1000;
     h.epochSeconds.push(r.seconds);
-    if (r.isBest) this.saveCheckpoint('best');
+    if (r.isBest && this.setup.saveBest !== false) this.saveCheckpoint('best');
     const minutes = this.setup.checkpointEveryMinutes ?? DEFAULT_CHECKPOINT_MINUTES;
     const periodic = r.epoch % this.saveEvery === this.saveEvery - 1 || (minutes > 0 && Date.now() - this.lastCheckpointAt >= minutes * 60_000);
     if (periodic && this.epoch < this.maxEpochs) r.checkpoint = this.saveCheckpoint('latest');

@@ -24,14 +24,12 @@ export function register(program: Command): void {
     .requiredOption('-t, --task <task>', 'task id (4), folder name or path')
     .option('--trainer <name>', 'trainer class name (default from config: training.trainer; the cascade\'s own for 3d_cascade_fullres)')
     .option('--plans <id>', 'plans identifier (default: as planned)')
-    .option('--val-folder <name>', `validation folder of the folds (only ${RESULT_FOLDERS.validation})`, RESULT_FOLDERS.validation)
+    .option('--val-folder <name>', `validation folder of the folds (nnUNet_train --val_folder's name)`, RESULT_FOLDERS.validation)
     .option('--folds <folds...>', 'cross-validation folds', FOLDS.map(String))
     .option('--json', 'print the result as JSON')
     .action(async (opts: DetermineOpts, cmd: Command) => {
       const configuration = parseConfiguration(opts.configuration);
-      if (opts.valFolder !== RESULT_FOLDERS.validation) {
-        throw new UsageError(`-val ${opts.valFolder}: validation runs here always write ${RESULT_FOLDERS.validation}; leave -val out`);
-      }
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(opts.valFolder)) throw new UsageError(`-val ${opts.valFolder}: a folder name inside each fold_X (e.g. ${RESULT_FOLDERS.validation})`);
       const config = configFor(cmd);
       const { paths } = resolveTask(config, opts.task);
       const plansIdentifiers = plansIdentifiersFor(config, { plans: opts.plans });
@@ -40,6 +38,7 @@ export function register(program: Command): void {
       const r = await postprocess({
         paths, trainer, plansIdentifier: plansIdentifiers['3d'], plansIdentifiers, folds: parseFolds(opts.folds) ?? [...FOLDS],
         winner: { name: configuration, configurations: [configuration], meanForegroundDice: NaN },
+        ...(opts.valFolder !== RESULT_FOLDERS.validation ? { validationFolderName: opts.valFolder } : {}),
       });
       if (opts.json) printJson(r);
       else console.log(`${configuration}: ${r.postprocessingFile} (mean foreground Dice ${fmt(r.diceBefore)} -> ${fmt(r.diceAfter)}; `

@@ -5,6 +5,7 @@
  * find-best and postprocess shown skipped). That run uses the task's workflow id; a later `nnunet run` has
  * other arguments, so it starts a new run whose finished stages skip their work.
  */
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config';
 import type { TaskPaths } from '../../activities/contract';
@@ -19,6 +20,8 @@ import { fingerprintTask } from './fingerprint';
 import { plannedConfigurations, preprocessTask } from './preprocess';
 import { verifyTask } from './verify';
 import { taskInput } from '../task-input';
+import { planPretrained, PRETRAINED_PLANNER } from '../../activities/planning/pretrained-plans';
+import { writePlansFile } from '../../activities/planning/plans-file';
 
 export interface PlanAndPreprocessFlags {
   task: string[];
@@ -29,6 +32,9 @@ export interface PlanAndPreprocessFlags {
   pl2d?: string;
   /** false with --no-pp: stop after planning. */
   pp: boolean;
+  /** nnU-Net -overwrite_plans / -overwrite_plans_identifier: preprocess with another dataset's 3D plans. */
+  overwritePlans?: string;
+  overwritePlansIdentifier?: string;
   viaTemporal?: boolean;
   json?: boolean;
 }
@@ -45,6 +51,7 @@ async function direct(config: Config, ref: string, paths: TaskPaths, flags: Plan
   }
   const fp = await fingerprintTask(paths, numProcesses, flags.json);
   out.fingerprint = fp;
+  if (flags.overwritePlans) return { ...out, ...(await withPretrainedPlans(ref, paths, fp.fingerprintFile, flags, settings)) };
   const plan = planFrom(paths, fp.fingerprintFile, settings.planner, true);
   out.plan = { configurations: plan.configurations, cascade: plan.cascade };
   if (!flags.json) console.log(`${paths.taskName}: planned ${plan.configurations.join(', ')}`);
@@ -55,6 +62,40 @@ async function direct(config: Config, ref: string, paths: TaskPaths, flags: Plan
     });
   }
   return out;
+}
+
+/**
+ * -overwrite_plans FILE -overwrite_plans_identifier ID: the 3D plans are FILE's (activities/planning/pretrained-plans.ts),
+ * written as nnUNetPlans_pretrained_ID, then the 3D configurations are preprocessed with them. nnU-Net adopts FILE
+ * only when it preprocesses (with -no_pp it leaves its own plans under that name); here the plans are FILE's either way.
+ */
+async function withPretrainedPlans(ref: string, paths: TaskPaths, fingerprintFile: string, flags: PlanAndPreprocessFlags, settings: ReturnType<typeof stageSettings>) {
+  const { plans, file, plansIdentifier } = planPretrained({ paths, fingerprintFile, sourceFile: path.resolve(flags.overwritePlans!), identifier: flags.overwritePlansIdentifier! });
+  writePlansFile(file, plans);
+  const ids = { '2d': plansIdentifier, '3d': plansIdentifier };
+  const configurations = plannedConfigurations(paths, ids);
+  if (!flags.json) {
+    console.log(`${paths.taskName}: plans of ${flags.overwritePlans} written as ${file} (${configurations.join(', ')}); train with -p ${plansIdentifier}`);
+  }
+  const out: Record<string, unknown> = { plan: { configurations, plansIdentifier, plansFile: file } };
+  if (flags.pp) {
+    out.preprocess = await preprocessTask(paths, ref, configurations, { plansIdentifiers: ids, numProcesses: settings.numProcesses, numProcessesLowres: settings.numProcessesLowres, json: flags.json });
+  }
+  return out;
+}
+
+/** nnU-Net's rules for -overwrite_plans: with its identifier, with the Pretrained 3D planner (or none named), no 2D planning. */
+export function checkOverwritePlans(flags: PlanAndPreprocessFlags, say: (line: string) => void): PlanAndPreprocessFlags {
+  if (!flags.overwritePlans) {
+    if (flags.overwritePlansIdentifier) throw new UsageError('--overwrite-plans-identifier needs --overwrite-plans FILE (the plans to use instead of planning)');
+    if (flags.pl3d === PRETRAINED_PLANNER) throw new UsageError(`--pl3d ${PRETRAINED_PLANNER} needs --overwrite-plans FILE and --overwrite-plans-identifier ID`);
+    return flags;
+  }
+  if (!flags.overwritePlansIdentifier) throw new UsageError('--overwrite-plans needs --overwrite-plans-identifier ID (the plans are then nnUNetPlans_pretrained_ID; nnU-Net: "You need to specify -overwrite_plans_identifier")');
+  if (flags.pl3d !== undefined && flags.pl3d !== PRETRAINED_PLANNER) throw new UsageError(`with --overwrite-plans use --pl3d ${PRETRAINED_PLANNER} (or no --pl3d), got ${flags.pl3d}`);
+  if (flags.viaTemporal) throw new UsageError('--overwrite-plans is not supported with --via-temporal (the workflow plans the task itself); run it directly');
+  if (flags.pl2d === undefined || !isNonePlanner(flags.pl2d)) say("Overwriting plans only works for the 3d planner. I am setting '--planner2d' to None. This will skip 2d planning and preprocessing.");
+  return { ...flags, pl3d: undefined, pl2d: 'None' };
 }
 
 /** The task workflow's input for a run that stops after preprocessing. */
@@ -115,10 +156,13 @@ export function register(program: Command): void {
     .option('--pl3d <name>', '3D planner by name, or None (default ExperimentPlanner3D_v21)')
     .option('--pl2d <name>', '2D planner by name, or None (default ExperimentPlanner2D_v21)')
     .option('--no-pp', 'plan only, do not preprocess (nnU-Net -no_pp)')
+    .option('--overwrite-plans <file>', `preprocess with this plans file (another dataset's *_plans_3D.pkl or .json) instead of planning, so pretrained weights fit (nnU-Net -overwrite_plans, with --pl3d ${PRETRAINED_PLANNER})`)
+    .option('--overwrite-plans-identifier <id>', 'names the plans nnUNetPlans_pretrained_ID (train with -p nnUNetPlans_pretrained_ID; nnU-Net -overwrite_plans_identifier)')
     .option('--via-temporal', 'run as the task workflow (stops after preprocessing) instead of in this process')
     .option('--json', 'print the per-task results as JSON')
-    .action(async (flags: PlanAndPreprocessFlags, cmd: Command) => {
+    .action(async (given: PlanAndPreprocessFlags, cmd: Command) => {
       const config = configFor(cmd);
+      const flags = checkOverwritePlans(given, (line) => process.stderr.write(`${line}\n`));
       checkPlannerNames(flags);
       const tasks = flags.task.map((ref) => ({ ref, paths: resolveTask(config, ref).paths }));
       // Where this machine writes (directly, or through the embedded workers): checked before any stage runs.

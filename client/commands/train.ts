@@ -12,12 +12,16 @@ import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
 import { assertKnownTrainer, plansIdentifierFor, stageSettings } from '../settings';
-import { DEFAULT_TRAINER, plansFile as taskPlansFile, trainerFor } from '../../activities/io/layout';
+import { DEFAULT_TRAINER, plansFile as taskPlansFile, RESULT_FOLDERS, trainerFor } from '../../activities/io/layout';
 
 interface TrainOpts extends ValidationFlags {
   continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean;
   viaTemporal?: boolean; detach?: boolean; pretrainedWeights?: string; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
+  valFolder?: string; disableSaving?: boolean; findLr?: boolean; foldPostprocessing?: boolean;
 }
+
+/** nnU-Net's find_lr runs 1000 iterations. */
+const FIND_LR_ITERATIONS = 1000;
 
 function parseFold(s: string): Fold {
   if (s === 'all') return 'all';
@@ -28,6 +32,17 @@ function parseFold(s: string): Fold {
 function parseConfiguration(s: string): Configuration {
   if ((CONFIGURATIONS as readonly string[]).includes(s)) return s as Configuration;
   throw new UsageError(`unknown configuration '${s}'; use ${CONFIGURATIONS.join(', ')}`);
+}
+
+/** --find-lr: in this process (a plot, nothing durable to resume). */
+async function findLr(input: TrainInput, opts: TrainOpts, trainerPaths: string[]): Promise<void> {
+  const iterations = opts.iters ?? FIND_LR_ITERATIONS;
+  const result = await runTrainingFold({ ...input, runtime: { trainerPaths, findLr: { iterations } } }, {
+    log: opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+  });
+  if (result.status !== 'done' || !result.lrFinder) throw new WorkFailedError('the learning-rate finder did not finish');
+  if (opts.json) printJson(result.lrFinder);
+  else console.log(`${result.lrFinder.plot}: loss against learning rate over ${result.lrFinder.losses.length} iterations`);
 }
 
 export function register(program: Command): void {
@@ -50,6 +65,10 @@ export function register(program: Command): void {
     .option('--no-validation', 'train without the final validation (nnUNet_train --disable_validation_inference)')
     .option('--no-next-stage', '3d_lowres: write no pred_next_stage maps (nnUNet_train --disable_next_stage_pred)')
     .option('--pretrained-weights <file>', 'start from the weights of this checkpoint (nnU-Net .model or ours; nnUNet_train -pretrained_weights); ignored when continuing')
+    .option('--val-folder <name>', `validation folder name in fold_X instead of ${RESULT_FOLDERS.validation} (nnUNet_train --val_folder); find-best and ensembling read ${RESULT_FOLDERS.validation} only`)
+    .option('--no-fold-postprocessing', 'the validation decides no postprocessing of the fold alone (nnUNet_train --disable_postprocessing_on_folds)')
+    .option('--disable-saving', 'no model_best while training, and no checkpoint kept once the fold is validated (nnUNet_train --disable_saving)')
+    .option('--find-lr', `only nnU-Net's learning-rate range test: ${FIND_LR_ITERATIONS} iterations (or --iters) at a growing learning rate, plotted to fold_X/lr_finder.png; nothing trained is kept (nnUNet_train --find_lr)`)
     .option('--via-temporal', 'run the fold as its own durable workflow (what nnUNet_train does): any number of folds at once, each resumable; without -c the fold starts over')
     .option('--detach', 'with --via-temporal: start or attach, then return at once (needs a server that keeps running)')
     .option('-q, --quiet', 'no per-epoch lines on stderr')
@@ -72,7 +91,14 @@ export function register(program: Command): void {
         ...(opts.validation === false ? { skipValidation: true } : {}),
         ...(opts.nextStage === false ? { skipNextStage: true } : {}),
         ...(opts.pretrainedWeights ? { pretrainedWeights: path.resolve(opts.pretrainedWeights) } : {}),
+        ...(opts.valFolder ? { validationFolderName: opts.valFolder } : {}),
+        ...(opts.disableSaving ? { disableSaving: true } : {}),
+        ...(opts.foldPostprocessing === false ? { skipFoldPostprocessing: true } : {}),
       };
+      if (opts.findLr) {
+        await findLr(input, opts, config.training.trainerPaths);
+        return;
+      }
       if (opts.viaTemporal) {
         const { runFoldCommand } = await import('../run-fold');
         await runFoldCommand(config, paths, input, { continue: opts.continue, json: opts.json, detach: opts.detach });

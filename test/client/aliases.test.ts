@@ -22,18 +22,19 @@ test('nnUNet_train -val, --valbest, -p and the --disable_* flags and -pretrained
   assert.deepEqual(steps('--validation_only', '--valbest'), ['--validation-only', '--valbest']);
   assert.deepEqual(steps('-p', 'nnUNetPlansv2.1_verybig'), ['--plans-identifier', 'nnUNetPlansv2.1_verybig']);
   assert.deepEqual(steps('--disable_validation_inference', '--disable_next_stage_pred'), ['--no-validation', '--no-next-stage']);
-  const noted = translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '--deterministic', '--disable_saving', '--val_disable_overwrite', '--fp32']);
-  assert.deepEqual(noted.notes.map((n) => n.split(' ')[0]), ['--deterministic', '--disable_saving', '--val_disable_overwrite', '--fp32']);
-  assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--find_lr']), /--find_lr is not supported: .*trains no model/);
+  const noted = translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '--deterministic', '--val_disable_overwrite', '--fp32']);
+  assert.deepEqual(noted.notes.map((n) => n.split(' ')[0]), ['--deterministic', '--val_disable_overwrite', '--fp32']);
+  assert.deepEqual(steps('--disable_saving', '--val_folder', 'validation_other'), ['--disable-saving', '--val-folder', 'validation_other']);
+  assert.deepEqual(steps('--disable_postprocessing_on_folds'), ['--no-fold-postprocessing']);
   assert.deepEqual(steps('-pretrained_weights', 'x.model'), ['--pretrained-weights', 'x.model']);
-  assert.throws(() => translateAlias('nnUNet_train', ['2d', 'T', '4', '0', '--val_folder', 'v']), /validation folder is always validation_raw/);
 });
 
-test('nnUNet_plan_and_preprocess --task_ids 4 works like -t 4; -overwrite_plans has one dash and is refused with the reason', () => {
+test('nnUNet_plan_and_preprocess --task_ids 4 works like -t 4; -overwrite_plans has one dash', () => {
   assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['--task_ids', '4']).steps, [['plan-and-preprocess', '-t', '4']]);
   assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['-pl3d', 'ExperimentPlanner3D_v21_32GB', '--task_ids', '4', '5']).steps,
     [['plan-and-preprocess', '-t', '4', '5', '--pl3d', 'ExperimentPlanner3D_v21_32GB']]);
-  assert.throws(() => translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-overwrite_plans', 'p.pkl']), /-overwrite_plans is not supported: /);
+  assert.deepEqual(translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '-pl3d', 'ExperimentPlanner3D_v21_Pretrained', '-overwrite_plans', 'p.pkl', '-overwrite_plans_identifier', 'X']).steps,
+    [['plan-and-preprocess', '-t', '4', '--pl3d', 'ExperimentPlanner3D_v21_Pretrained', '--overwrite-plans', 'p.pkl', '--overwrite-plans-identifier', 'X']]);
   assert.throws(() => translateAlias('nnUNet_plan_and_preprocess', ['-t', '4', '--overwrite_plans', 'p.pkl']), /unknown option --overwrite_plans/);
 });
 

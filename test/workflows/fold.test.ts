@@ -7,12 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { createWorkers, type NnunetWorkers } from '../../worker';
-import { startOrAttach } from '../../client/temporal/task-client';
+import { startOrAttach, startOrAttachTask } from '../../client/temporal/task-client';
 import { taskStateQuery } from '../../workflows/definitions';
 import type { TrainInput } from '../../activities/contract';
 import type { FoldWorkflowInput } from '../../workflows/fold';
 import { foldWorkflowId, type TaskResult } from '../../workflows/state';
-import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, type TestServer } from '../helpers/temporal';
+import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, waitFor, type TestServer } from '../helpers/temporal';
+import { refuseFoldOfRunningTask } from '../../client/run-fold';
 import { mockActivities, readEvents } from './fixtures/mock-activities';
 
 const skip = temporalUnavailable();
@@ -27,8 +28,10 @@ describe('fold workflow on a real Temporal server', { skip }, () => {
   before(async () => {
     t = await startTestServer('fold-wf');
     eventsDir = path.join(t.dir, 'events');
-    const activities = mockActivities(eventsDir, () => ({
+    const activities = mockActivities(eventsDir, (task) => ({
       planned: ['2d'], epochs: 2, epochMs: 20, failures: { 'train/2d/2': { kind: 'Error', times: 1, message: 'a transient fault' } },
+      ...(task === 'Task908_Busy' ? { slowNodes: { 'train/2d/0': 1500 } } : {}),
+      ...(task === 'Task909_Pending' ? { stepMs: 60_000 } : {}),
     }));
     workers = await createWorkers({ connection: t.native, queues: 'all', activities, maxConcurrentTraining: 2, workflowBundle: await testWorkflowBundle(), shutdownGraceTimeMs: 1000 });
     running = workers.run();
@@ -79,5 +82,43 @@ describe('fold workflow on a real Temporal server', { skip }, () => {
     const inputs = readEvents(eventsDir).filter((e) => e.node === 'train/2d/1' && e.phase === 'start').map((e) => e.input as TrainInput);
     assert.ok(inputs.length > 0);
     for (const input of inputs) assert.equal(input.pretrainedWeights, pretrainedWeights);
+  });
+
+  test('nnunet run while nnUNet_train trains one of its folds: the task waits for that fold workflow, then uses its result', async () => {
+    const paths = makeTaskPaths(t.dir, 'Task908_Busy');
+    const train = { paths, plansFile: '/pre/plans_2D.json', plansIdentifier: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 0 as const, trainer: 'nnUNetTrainerV2' };
+    const id = foldWorkflowId(908, '2d', 'nnUNetTrainerV2', 'nnUNetPlansv2.1', 0);
+    const fold = await startOrAttach(t.client, 'foldWorkflow', id, [{ train: { ...train, startOver: true }, timing: FAST }], { rerunCompleted: true });
+    const foldRunId = (await fold.handle.describe()).runId;
+    const task = await startOrAttachTask(t.client, {
+      paths, options: { configurations: ['2d'], folds: [0], skipVerify: true, findBest: false }, timing: { ...FAST, runningFoldPollMs: 200 },
+    });
+    const result = await task.handle.result() as TaskResult;
+    assert.deepEqual(result.training?.map((r) => [r.configuration, r.fold, r.epochs]), [['2d', 0, 2]]);
+    assert.ok(result.notes?.some((n) => n.includes(`${id} is running`)), `a note says the task waited: ${result.notes?.join(' | ')}`);
+    const events = readEvents(eventsDir).filter((e) => e.node === 'train/2d/0'); // only this test trains fold 0
+    const ends = events.filter((e) => e.phase === 'end');
+    const starts = events.filter((e) => e.phase === 'start');
+    assert.equal(starts.length, 2, 'the nnUNet_train fold, then the task\'s own child');
+    assert.equal((starts[0].input as TrainInput).startOver, foldRunId);
+    assert.equal((starts[1].input as TrainInput).startOver, undefined, 'the task\'s child continues (a finished fold returns at once)');
+    assert.ok(starts[1].t >= ends[0].t, 'the task\'s child starts only after the nnUNet_train fold ended');
+  });
+
+  test('nnUNet_train for a fold that a running task has not started yet is not refused (the task will wait for it)', async () => {
+    const paths = makeTaskPaths(t.dir, 'Task909_Pending');
+    const task = await startOrAttachTask(t.client, { paths, options: { configurations: ['2d'], folds: [0], skipVerify: true, findBest: false }, timing: FAST });
+    await waitFor('the task to answer its state query', async () => (await task.handle.query(taskStateQuery).catch(() => undefined))?.nodes.some((n) => n.id === 'train/2d/0' && n.status === 'pending') ? true : undefined);
+    const train = { paths, plansFile: '/pre/plans_2D.json', plansIdentifier: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 0 as const, trainer: 'nnUNetTrainerV2' };
+    const notes: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => { notes.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    try {
+      await refuseFoldOfRunningTask(t.client, paths, train, foldWorkflowId(909, '2d', 'nnUNetTrainerV2', 'nnUNetPlansv2.1', 0));
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.match(notes.join(''), /will wait for this training and use it/);
+    await task.handle.terminate('test done');
   });
 });

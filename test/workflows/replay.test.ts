@@ -25,7 +25,7 @@ test('every recorded workflow history replays against the current workflow code'
 
 test('the fixtures cover the task workflow (normal, cascade, cancelled) and the sweep workflow', () => {
   const scenarios = new Set(loadHistoryFixtures().map(({ fixture }) => `${fixture.workflowType}/${fixture.scenario}`));
-  for (const s of ['taskWorkflow/task-normal', 'taskWorkflow/task-cascade', 'taskWorkflow/task-cancelled', 'sweepWorkflow/sweep', 'taskWorkflow/sweep']) {
+  for (const s of ['taskWorkflow/task-normal', 'taskWorkflow/task-cascade', 'taskWorkflow/task-cancelled', 'sweepWorkflow/sweep', 'taskWorkflow/sweep', 'taskWorkflow/task-waits-for-running-fold']) {
     assert.ok(scenarios.has(s), `a recorded ${s} history`);
   }
 });
