@@ -5,6 +5,7 @@
  * As v2's registry, which tries this class first for .tif and moves on when it cannot read the file, a 3D tiff
  * is handed to Tiff3DIO.
  */
+import * as fs from 'node:fs';
 import { BadInputError } from '../../common/errors';
 import { geometryFromArraySpacing, type Geometry } from '../geometry';
 import type { Volume, VoxelArray } from '../volume';
@@ -31,10 +32,22 @@ export async function readNaturalImage(file: string, role: ImageRole): Promise<V
     throw new BadInputError(`${file}: has ${components} components per pixel; NaturalImage2DIO reads grayscale, RGB or RGBA pictures`, file);
   }
   const v = itkVoxels(image, file);
-  const data = role === 'seg' ? oneLabelChannel(v.data, components, file) : v.data;
+  const data = role === 'seg' || isIndexedBmp(file) ? oneLabelChannel(v.data, components, file) : v.data;
   const channels = data.length / (v.spatial[0] * v.spatial[1]);
   const shape = channels === 1 ? [1, ...v.spatial] : [channels, 1, ...v.spatial];
   return { data, dtype: v.dtype, shape, geometry: naturalImageGeometry() };
+}
+
+/** BMP's bits per pixel (header offset 28): 8 or fewer is a palette picture, grayscale as skimage reads it. */
+function isIndexedBmp(file: string): boolean {
+  if (endingOf(file, ['.bmp']) === undefined) return false;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(30);
+    return fs.readSync(fd, head, 0, 30, 0) === 30 && head.readUInt16LE(28) <= 8;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -46,7 +59,7 @@ function oneLabelChannel(data: VoxelArray, components: number, file: string): Vo
   const n = data.length / components;
   for (let i = 0; i < n; i++) {
     if (data[n + i] !== data[i] || data[2 * n + i] !== data[i]) {
-      throw new BadInputError(`${file}: a segmentation must be a grayscale picture (one value per pixel), this one has colours; save it as 8-bit grayscale`, file);
+      throw new BadInputError(`${file}: a segmentation (or an 8-bit palette BMP) must be a grayscale picture (one value per pixel), this one has colours; save it as 8-bit grayscale`, file);
     }
   }
   return data.subarray(0, n);
