@@ -120,6 +120,6 @@ export async function predictCase(imageFiles: string[], model: CaseModel, opts: 
     throw new BadInputError(`${imageFiles[0] ?? 'case'}: ${imageFiles.length} channel files given, the model was trained on ${plans.num_modalities}`, imageFiles[0]);
   }
   if (configuration === '3d_cascade_fullres' && !extra) throw new BadInputError(`${imageFiles[0]}: 3d_cascade_fullres needs the case's 3d_lowres segmentation`, imageFiles[0]);
-  const pre = preprocessTestCaseFor(imageFiles, model.resolved);
+  const pre = await preprocessTestCaseFor(imageFiles, model.resolved);
   return (await predictPreprocessedCase(pre, model, extra, opts)).prediction;
 }
