@@ -6,6 +6,7 @@
  */
 import { BadInputError } from '../common/errors';
 import { readImageFile, type ReaderWriterName } from '../io/image-formats/registry';
+import { channelsOf, holdsSeveralChannels } from '../io/image-formats/channels';
 import { assertFinite, countNonFinite } from '../io/finite';
 import { distinctValues, type Volume } from '../io/volume';
 import { arraySpacing } from '../io/geometry';
@@ -66,17 +67,24 @@ function checkLabel(label: Volume, file: string, declared: number[] | undefined)
   assertDeclaredLabels(values, declared, file);
 }
 
+/** The case's channels in order, with the file each came from (a colour picture gives several). */
+async function readChannels(imageFiles: string[], readerWriter?: ReaderWriterName): Promise<{ images: Volume[]; files: string[] }> {
+  const volumes = await Promise.all(imageFiles.map((f) => readImageFile(f, 'image', readerWriter)));
+  const perFile = volumes.map((v, i) => (holdsSeveralChannels(imageFiles[i], readerWriter) ? channelsOf(v) : [v]));
+  return { images: perFile.flat(), files: perFile.flatMap((vs, i) => vs.map(() => imageFiles[i])) };
+}
+
 async function loadCase(input: CropCaseInput): Promise<{ images: Volume[]; label: Volume | null; shape: Shape3 }> {
-  const images = await Promise.all(input.images.map((f) => readImageFile(f, 'image', input.readerWriter)));
-  images.forEach((v, i) => assertFinite(v, input.images[i]));
-  const shape = spatial3(images[0], input.images[0]);
+  const { images, files } = await readChannels(input.images, input.readerWriter);
+  images.forEach((v, i) => assertFinite(v, files[i]));
+  const shape = spatial3(images[0], files[0]);
   const check = (v: Volume, file: string, isLabel = false) => {
     const s = spatial3(v, file, isLabel);
     if (s.some((d, i) => d !== shape[i])) {
       throw new BadInputError(`${file}: shape ${s.join('x')} differs from ${input.images[0]} (${shape.join('x')}); all channels and the label of a case must share one grid`, file);
     }
   };
-  images.forEach((v, i) => check(v, input.images[i]));
+  images.forEach((v, i) => check(v, files[i]));
   const label = input.label ? await readImageFile(input.label, 'seg', input.readerWriter) : null;
   if (label && input.label) {
     check(label, input.label, true);
@@ -122,7 +130,7 @@ export async function cropCase(input: CropCaseInput): Promise<CropCaseOutput> {
   if (stored && imageChannelsFinite(stored.data, stored.shape)) {
     // Made from the same files, but perhaps under an earlier dataset.json that declared other labels.
     if (input.label && input.labelValues) assertDeclaredLabels([0, ...stored.properties.classes.filter((c) => c !== -1 && c !== 0)], input.labelValues, input.label);
-    const samples = sampleForeground(stored.data, input.images.length);
+    const samples = sampleForeground(stored.data, stored.shape[0] - 1);
     return { caseId: input.caseId, properties: stored.properties, foregroundSamples: samples, reused: true, transfer: samples.map((s) => s.buffer as ArrayBuffer) };
   }
   const { cropped, properties } = await loadAndCrop(input.images, input.label, input.labelValues, input.readerWriter);

@@ -13,6 +13,7 @@ import { channelFileName } from '../io/dataset';
 import { countNonFinite, NON_FINITE_FIX } from '../io/finite';
 import { imageEndingOf, readImageFile } from '../io/image-formats/registry';
 import { NIFTI_ENDINGS } from '../io/image-formats/nifti-io';
+import { channelCount, holdsSeveralChannels } from '../io/image-formats/channels';
 import { openRegularSync, readRangeSync } from '../io/read-bytes';
 import type { PostprocessingRules } from '../postprocessing/rules';
 import { lowresSegmentationExtra } from './cascade';
@@ -85,9 +86,12 @@ export async function listInputCases(inputDir: string, numChannels: number): Pro
   const problems: string[] = [];
   const cases: InputCase[] = [];
   for (const [id, have] of channels) {
-    const files = Array.from({ length: numChannels }, (_, c) => path.join(inputDir, channelFileName(id, c, ending)));
+    // Colour pictures hold several channels each: their count is checked once the files are read.
+    const pictures = holdsSeveralChannels(channelFileName(id, 0, ending));
+    const fileCount = pictures && have.size < numChannels ? have.size : numChannels;
+    const files = Array.from({ length: fileCount }, (_, c) => path.join(inputDir, channelFileName(id, c, ending)));
     const missing = files.filter((_, c) => !have.has(c)).map((f) => path.basename(f));
-    const extra = [...have].filter((c) => c >= numChannels).map((c) => channelFileName(id, c, ending));
+    const extra = [...have].filter((c) => c >= fileCount).map((c) => channelFileName(id, c, ending));
     if (missing.length) problems.push(`case ${id}: missing ${missing.join(', ')} (the model takes ${numChannels} modalities)`);
     if (extra.length) problems.push(`case ${id}: unexpected ${extra.join(', ')} (the model takes ${numChannels} modalities: _0000 to _${String(numChannels - 1).padStart(4, '0')})`);
     for (const f of files.filter((_, c) => have.has(c) && NIFTI_ENDINGS.includes(ending as never))) {
@@ -96,7 +100,7 @@ export async function listInputCases(inputDir: string, numChannels: number): Pro
     }
     cases.push({ id, files });
   }
-  if (problems.length === 0) for (const c of cases) problems.push(...(await caseImageProblems(c)));
+  if (problems.length === 0) for (const c of cases) problems.push(...(await caseImageProblems(c, numChannels)));
   if (problems.length) {
     throw new BadInputError(`${inputDir}: ${problems.length} problem(s) with the input images, nothing was predicted:\n  ${problems.join('\n  ')}`, inputDir);
   }
@@ -107,14 +111,17 @@ export async function listInputCases(inputDir: string, numChannels: number): Pro
  * Every channel of a case read as prediction will read it, one file at a time: readable, 3D, one grid for all
  * channels, finite values. A bad case is found before the first case is predicted, not after.
  */
-async function caseImageProblems(c: InputCase): Promise<string[]> {
+async function caseImageProblems(c: InputCase, numChannels: number): Promise<string[]> {
   const problems: string[] = [];
   let first: { file: string; shape: string } | undefined;
+  let channels = 0;
   for (const file of c.files) {
     let shape: number[];
     try {
       const v = await readImageFile(file);
-      shape = v.shape;
+      const several = holdsSeveralChannels(file) && v.shape.length === 4;
+      channels += several ? channelCount(v) : 1;
+      shape = several ? v.shape.slice(1) : v.shape;
       const bad = countNonFinite(v.data, v.dtype);
       if (bad.nan > 0 || bad.inf > 0) problems.push(`${file}: contains ${bad.nan} NaN and ${bad.inf} Inf voxels; ${NON_FINITE_FIX}`);
     } catch (err) {
@@ -129,6 +136,9 @@ async function caseImageProblems(c: InputCase): Promise<string[]> {
     } else if (shape.join('x') !== first.shape) {
       problems.push(`${file}: shape ${shape.join('x')} differs from ${path.basename(first.file)} (${first.shape}); all channels of a case must share one grid`);
     }
+  }
+  if (problems.length === 0 && channels !== numChannels) {
+    problems.push(`case ${c.id}: its pictures hold ${channels} channels, the model takes ${numChannels} (grayscale is 1 per file, RGB 3)`);
   }
   return problems;
 }

@@ -228,17 +228,29 @@ function readV2(dir: string, jsonFile: string, json: Record<string, unknown>): D
   } else {
     training = casesInFolder(path.join(dir, 'imagesTr'), ending).map((id) => ({
       id,
-      images: modalities.map((_, c) => path.join(dir, 'imagesTr', channelFileName(id, c, ending))),
+      images: caseImages(path.join(dir, 'imagesTr'), id, ending, modalities.length, readerWriter),
       label: path.join(dir, 'labelsTr', id + ending),
     }));
   }
   const test = casesInFolder(path.join(dir, 'imagesTs'), ending).map((id) => ({
-    id, images: modalities.map((_, c) => path.join(dir, 'imagesTs', channelFileName(id, c, ending))),
+    id, images: caseImages(path.join(dir, 'imagesTs'), id, ending, modalities.length, readerWriter),
   }));
   return {
     format: 'v2', dir, jsonFile, name: j.name ?? path.basename(dir), modalities, labels, fileEnding: ending, readerWriter,
     numTraining: j.numTraining, training, test, regionsClassOrder: j.regions_class_order, json,
   };
+}
+
+/**
+ * A case's image files: one per channel, except that a NaturalImage2DIO picture may hold several (RGB): its case's
+ * files are those present, as v2 finds them, and the channels they hold are counted when they are read.
+ */
+function caseImages(folder: string, id: string, ending: string, numChannels: number, readerWriter: ReaderWriterName): string[] {
+  const expected = Array.from({ length: numChannels }, (_, c) => path.join(folder, channelFileName(id, c, ending)));
+  if (readerWriter !== 'NaturalImage2DIO') return expected;
+  const isChannelFile = (f: string) => f.endsWith(ending) && f.startsWith(`${id}_`) && /^\d{4}$/.test(stem(f, ending).slice(id.length + 1));
+  const present = listFiles(folder).filter(isChannelFile);
+  return present.length > 0 && present.length < numChannels ? present.map((f) => path.join(folder, f)) : expected;
 }
 
 function stringOrUndefined(v: unknown): string | undefined {

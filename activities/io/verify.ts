@@ -20,6 +20,7 @@ import { readImageFile, type ImageRole, type ReaderWriterName } from './image-fo
 import { NIFTI_ENDINGS } from './image-formats/nifti-io';
 import { endingOf } from './image-formats/reader-writer';
 import { spacingSidecar } from './image-formats/tiff3d-io';
+import { channelCount, channelsOf, holdsSeveralChannels } from './image-formats/channels';
 import { dataLimits } from './data-limits';
 import { NON_FINITE_FIX } from './finite';
 import { distinctValues, valueRange, type Volume } from './volume';
@@ -202,31 +203,58 @@ function checkUnexpectedFiles(folder: string, expected: Set<string>, cases: Case
   }
 }
 
-async function checkTrainingCase(c: CaseFiles, allowed: Set<number>, out: Collector, opts: VerifyOptions, axcodes: Map<string, string[]>, readerWriter?: ReaderWriterName): Promise<void> {
+/**
+ * The channels a case's files hold: a colour picture (NaturalImage2DIO) holds several, checked as one 3D volume
+ * (its first channel) and counted against dataset.json's channels; every other file is one channel.
+ */
+class ChannelCount {
+  private count = 0;
+  private several = false;
+  constructor(private readonly c: CaseFiles, private readonly out: Collector, private readonly readerWriter?: ReaderWriterName) {}
+  add(file: string, v: Volume | undefined): Volume | undefined {
+    if (!v || v.shape.length !== 4 || !holdsSeveralChannels(file, this.readerWriter)) {
+      this.count += 1;
+      return v;
+    }
+    this.several = true;
+    this.count += channelCount(v);
+    return channelsOf(v)[0];
+  }
+  check(modalities: string[]): void {
+    if (!this.several || this.count === modalities.length) return;
+    this.out.error('wrong-channel-count', `its pictures hold ${this.count} channels but dataset.json declares ${modalities.length} (${modalities.join(', ')})`, { case: this.c.id, file: this.c.images[0] });
+  }
+}
+
+async function checkTrainingCase(c: CaseFiles, allowed: Set<number>, out: Collector, opts: VerifyOptions, axcodes: Map<string, string[]>, modalities: string[], readerWriter?: ReaderWriterName): Promise<void> {
   const label = c.label ? await load(c.label, c.id, out, { role: 'seg', readerWriter }) : undefined;
   if (label && checkScalar3d(label, c.label!, c.id, out, true)) {
     checkFinite(label, c.label!, c.id, out);
     checkLabelValues(label, c.label!, c.id, allowed, out);
   }
+  const channels = new ChannelCount(c, out, readerWriter);
   for (const file of c.images) {
-    const img = await load(file, c.id, out, { role: 'image', readerWriter });
+    const img = channels.add(file, await load(file, c.id, out, { role: 'image', readerWriter }));
     if (!img || !checkScalar3d(img, file, c.id, out)) continue;
     checkFinite(img, file, c.id, out);
     if (label && label.shape.length === 3) compareGeometry(label, c.label!, img, file, c.id, out, opts);
     const codes = axisCodes(img.geometry);
     axcodes.set(codes, [...(axcodes.get(codes) ?? []), out.rel(file)]);
   }
+  channels.check(modalities);
 }
 
-async function checkTestCase(c: CaseFiles, out: Collector, opts: VerifyOptions, readerWriter?: ReaderWriterName): Promise<void> {
+async function checkTestCase(c: CaseFiles, out: Collector, opts: VerifyOptions, modalities: string[], readerWriter?: ReaderWriterName): Promise<void> {
   let first: Volume | undefined;
+  const channels = new ChannelCount(c, out, readerWriter);
   for (const file of c.images) {
-    const img = await load(file, c.id, out, { role: 'image', readerWriter });
+    const img = channels.add(file, await load(file, c.id, out, { role: 'image', readerWriter }));
     if (!img || !checkScalar3d(img, file, c.id, out)) continue;
     checkFinite(img, file, c.id, out);
     if (first) compareGeometry(first, c.images[0], img, file, c.id, out, opts);
     else first = img;
   }
+  channels.check(modalities);
 }
 
 /** Cases checked at once: gunzip runs on libuv's thread pool, so a few cases overlap their reads. */
@@ -279,11 +307,11 @@ export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions =
     // One line instead of one "file is missing" per image: the whole folder is what is wrong.
     out.error('empty-folder', `imagesTr/ is empty but dataset.json lists ${d.training.length} training cases; put the images there (<case>_0000.nii.gz per modality)`, { file: path.join(dir, 'imagesTr') });
   } else {
-    await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes, d.readerWriter));
+    await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes, d.modalities, d.readerWriter));
   }
   checkUnexpectedFiles(path.join(dir, 'imagesTr'), new Set(d.training.flatMap((c) => c.images)), d.training, d, out, true);
   checkUnexpectedFiles(path.join(dir, 'labelsTr'), new Set(d.training.flatMap((c) => (c.label ? [c.label] : []))), d.training, d, out, false);
-  await forEachLimit(d.test, CASE_CONCURRENCY, (c) => checkTestCase(c, out, opts, d.readerWriter));
+  await forEachLimit(d.test, CASE_CONCURRENCY, (c) => checkTestCase(c, out, opts, d.modalities, d.readerWriter));
   if (d.test.length > 0 || d.format === 'v2') {
     checkUnexpectedFiles(path.join(dir, 'imagesTs'), new Set(d.test.flatMap((c) => c.images)), d.test, d, out, true);
   }
