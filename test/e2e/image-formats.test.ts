@@ -25,7 +25,7 @@ before(() => {
 });
 after(() => data?.remove());
 
-for (const [flag, id, name, ending] of [['--2d-png', '941', 'Task941_Demo2dPng', '.png'], ['--mha', '942', 'Task942_DemoMha', '.mha']] as const) {
+for (const [flag, id, name, ending] of [['--2d-png', '945', 'Task945_Demo2dPng', '.png'], ['--mha', '946', 'Task946_DemoMha', '.mha']] as const) {
   test(`${flag} demo end to end through nnunet run`, { skip, timeout: 240_000 }, async () => {
     const env = { ...data.env, NNUNET_LOG_LEVEL: 'warn', NNUNET_EPOCHS: '1', NNUNET_ITERATIONS_PER_EPOCH: '2' };
     const demo = await startCli(['demo-dataset', '-t', id, flag, '--cases', '5', '--test-cases', '1'], env).done;
