@@ -15,6 +15,7 @@ import { writeDemoDataset, type DemoFormat } from '../../activities/io/demo';
 import { readDataset } from '../../activities/io/dataset';
 import { gtSegmentationFile } from '../../activities/io/layout';
 import { readNifti } from '../../activities/io/nifti';
+import { plotTaskPngs } from '../../activities/io/task-pngs';
 import { verifyDatasetFolder } from '../../activities/io/verify';
 import { listInputCases } from '../../activities/inference/predict-folder';
 import { writeImageFile } from '../../activities/io/image-formats/registry';
@@ -54,7 +55,7 @@ test('the .mha demo verifies clean and fingerprints exactly as the same demo in 
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-test('the 2D PNG demo verifies clean, fingerprints as one slice with spacing (999, 1, 1), and its test folder lists as PNG', async () => {
+test('the 2D PNG demo verifies clean, fingerprints as one slice with spacing (999, 1, 1), its test folder lists as PNG, overlays plot', async () => {
   const root = tmpDir('image-formats-');
   const png = await demoTask(root, 'png');
   assert.equal(readDataset(png.rawDir).readerWriter, 'NaturalImage2DIO');
@@ -68,6 +69,9 @@ test('the 2D PNG demo verifies clean, fingerprints as one slice with spacing (99
   assert.equal(gt.shape[0], 1);
   const cases = await listInputCases(path.join(png.rawDir, 'imagesTs'), 1);
   assert.deepEqual(cases.map((c) => path.basename(c.files[0])), ['demo_test_000_0000.png']);
+  const overlays = path.join(root, 'overlays');
+  assert.deepEqual(await plotTaskPngs({ rawDir: png.rawDir, preprocessedDir: '', dataIdentifier: '', outDir: overlays, useRaw: true }), ['demo_000', 'demo_001', 'demo_002']);
+  assert.ok(fs.readFileSync(path.join(overlays, 'demo_000.png')).subarray(1, 4).equals(Buffer.from('PNG')));
   fs.rmSync(root, { recursive: true, force: true });
 });
 
