@@ -4,6 +4,7 @@
  * they read them, every format round-trips, and the class is chosen as v2 chooses it.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -152,4 +153,17 @@ test('a 3D tiff named for NaturalImage2DIO is read by Tiff3DIO, as v2 falls back
   const v = await readImageFile(path.join(FIXTURES, 'stack_0000.tif'), 'image', 'NaturalImage2DIO');
   assert.deepEqual(v.shape, [3, 4, 5]);
   assertClose(arraySpacing(v.geometry), [2.5, 0.75, 0.5], 'spacing');
+});
+
+test('reading and writing NIfTI through the registry never loads itk-wasm', () => {
+  const dist = path.join(repoRoot(), 'dist', 'activities', 'io', 'image-formats');
+  const script = `
+    const r = require(${JSON.stringify(path.join(dist, 'registry.js'))});
+    const w = require(${JSON.stringify(path.join(dist, 'itk-wasm.js'))});
+    const file = require('node:path').join(require('node:os').tmpdir(), 'lazy-' + process.pid + '.nii.gz');
+    const v = { data: new Uint8Array(8), shape: [2, 2, 2], dtype: 'uint8', geometry: { spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] } };
+    r.writeImageFile(file, v).then(() => r.readImageFile(file)).then(() => { require('node:fs').rmSync(file); console.log(w.imageIoRequested()); });`;
+  const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  assert.equal(out.stdout.trim(), 'false');
 });

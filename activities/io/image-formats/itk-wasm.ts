@@ -31,6 +31,11 @@ interface ImageIoModule {
 const dynamicImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 let loading: Promise<ImageIoModule> | undefined;
 
+/** Whether anything has asked for itk-wasm yet (NIfTI-only work never should). */
+export function imageIoRequested(): boolean {
+  return loading !== undefined;
+}
+
 function imageIo(): Promise<ImageIoModule> {
   loading ??= dynamicImport('@itk-wasm/image-io') as Promise<ImageIoModule>;
   return loading;
