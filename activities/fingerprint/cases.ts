@@ -4,6 +4,7 @@
  */
 import { BadInputError } from '../common/errors';
 import { labelValues, labelsByValue, readDataset } from '../io/dataset';
+import type { ReaderWriterName } from '../io/image-formats/registry';
 
 export interface TrainingCase {
   id: string;
@@ -22,6 +23,8 @@ export interface TaskDescription {
   /** Every label value dataset.json declares (v2 regions' values included): a label file may hold only these. */
   declaredValues: number[];
   cases: TrainingCase[];
+  /** The image reader/writer class of a v2 dataset (undefined: NIfTI). */
+  readerWriter?: ReaderWriterName;
 }
 
 export function describeTask(rawDir: string): TaskDescription {
@@ -35,5 +38,5 @@ export function describeTask(rawDir: string): TaskDescription {
   const modalities: Record<string, string> = {};
   d.modalities.forEach((m, i) => { modalities[String(i)] = m; });
   const declaredValues = [...new Set(d.labels.flatMap((l) => [l.value].flat()))].sort((a, b) => a - b);
-  return { modalities, labels: labelsByValue(d), foregroundClasses: labelValues(d).filter((v) => v > 0), declaredValues, cases };
+  return { modalities, labels: labelsByValue(d), foregroundClasses: labelValues(d).filter((v) => v > 0), declaredValues, cases, readerWriter: d.readerWriter };
 }

@@ -5,9 +5,10 @@
  * See docs/preprocessing.md, 'Loading and cropping', 'Fingerprint'.
  */
 import { BadInputError } from '../common/errors';
-import { readNiftiSync, type NiftiVolume } from '../io/nifti';
+import { readImageFile, type ReaderWriterName } from '../io/image-formats/registry';
+import { channelsOf, holdsSeveralChannels } from '../io/image-formats/channels';
 import { assertFinite, countNonFinite } from '../io/finite';
-import { distinctValues } from '../io/volume';
+import { distinctValues, type Volume } from '../io/volume';
 import { arraySpacing } from '../io/geometry';
 import { cropToNonzero, type CroppedCase, type Shape3 } from '../volume/crop';
 import { inputSignature, readCroppedCaseIfCurrent, writeCroppedCase, type CroppedCaseProperties } from './cropped-store';
@@ -21,6 +22,8 @@ export interface CropCaseInput {
   croppedDir: string;
   /** Label values dataset.json declares (regions' values included); a label holding others is refused. */
   labelValues?: number[];
+  /** The dataset's image reader/writer class (v2); NIfTI files are read by ours whatever it says. */
+  readerWriter?: ReaderWriterName;
 }
 
 export interface CropCaseOutput extends WithTransfer {
@@ -39,7 +42,7 @@ export function fourDHint(isLabel: boolean): string {
     : 'split 4D files into one 3D file per channel (_0000, _0001, ...; nnunet convert-msd does this for Decathlon tasks)';
 }
 
-function spatial3(v: NiftiVolume, file: string, isLabel = false): Shape3 {
+function spatial3(v: Volume, file: string, isLabel = false): Shape3 {
   if (v.shape.length !== 3) {
     throw new BadInputError(`${file}: expected a 3D ${isLabel ? 'label' : 'image'}, got shape ${v.shape.join('x')}; ${fourDHint(isLabel)}`, file);
   }
@@ -56,7 +59,7 @@ export function assertDeclaredLabels(values: readonly number[], declared: readon
       'fix the label file, or declare the values under "labels" in dataset.json', file);
 }
 
-function checkLabel(label: NiftiVolume, file: string, declared: number[] | undefined): void {
+function checkLabel(label: Volume, file: string, declared: number[] | undefined): void {
   assertFinite(label, file);
   if (!declared) return;
   const values = distinctValues(label.data, 4096);
@@ -64,18 +67,25 @@ function checkLabel(label: NiftiVolume, file: string, declared: number[] | undef
   assertDeclaredLabels(values, declared, file);
 }
 
-function loadCase(input: CropCaseInput): { images: NiftiVolume[]; label: NiftiVolume | null; shape: Shape3 } {
-  const images = input.images.map((f) => readNiftiSync(f));
-  images.forEach((v, i) => assertFinite(v, input.images[i]));
-  const shape = spatial3(images[0], input.images[0]);
-  const check = (v: NiftiVolume, file: string, isLabel = false) => {
+/** The case's channels in order, with the file each came from (a colour picture gives several). */
+async function readChannels(imageFiles: string[], readerWriter?: ReaderWriterName): Promise<{ images: Volume[]; files: string[] }> {
+  const volumes = await Promise.all(imageFiles.map((f) => readImageFile(f, 'image', readerWriter)));
+  const perFile = volumes.map((v, i) => (holdsSeveralChannels(imageFiles[i], readerWriter) ? channelsOf(v) : [v]));
+  return { images: perFile.flat(), files: perFile.flatMap((vs, i) => vs.map(() => imageFiles[i])) };
+}
+
+async function loadCase(input: CropCaseInput): Promise<{ images: Volume[]; label: Volume | null; shape: Shape3 }> {
+  const { images, files } = await readChannels(input.images, input.readerWriter);
+  images.forEach((v, i) => assertFinite(v, files[i]));
+  const shape = spatial3(images[0], files[0]);
+  const check = (v: Volume, file: string, isLabel = false) => {
     const s = spatial3(v, file, isLabel);
     if (s.some((d, i) => d !== shape[i])) {
       throw new BadInputError(`${file}: shape ${s.join('x')} differs from ${input.images[0]} (${shape.join('x')}); all channels and the label of a case must share one grid`, file);
     }
   };
-  images.forEach((v, i) => check(v, input.images[i]));
-  const label = input.label ? readNiftiSync(input.label) : null;
+  images.forEach((v, i) => check(v, files[i]));
+  const label = input.label ? await readImageFile(input.label, 'seg', input.readerWriter) : null;
   if (label && input.label) {
     check(label, input.label, true);
     checkLabel(label, input.label, input.labelValues);
@@ -84,8 +94,8 @@ function loadCase(input: CropCaseInput): { images: NiftiVolume[]; label: NiftiVo
 }
 
 /** nnU-Net's crop_from_list_of_files: load, crop, and the properties nnU-Net records (signature left empty). */
-export function loadAndCrop(imageFiles: string[], labelFile: string | null, labelValues?: number[]): { cropped: CroppedCase; properties: CroppedCaseProperties } {
-  const { images, label, shape } = loadCase({ caseId: '', images: imageFiles, label: labelFile, croppedDir: '', labelValues });
+export async function loadAndCrop(imageFiles: string[], labelFile: string | null, labelValues?: number[], readerWriter?: ReaderWriterName): Promise<{ cropped: CroppedCase; properties: CroppedCaseProperties }> {
+  const { images, label, shape } = await loadCase({ caseId: '', images: imageFiles, label: labelFile, croppedDir: '', labelValues, readerWriter });
   const cropped = cropToNonzero(images.map((v) => v.data), label?.data ?? null, shape);
   if (!cropped.hadNonzeroVoxels) {
     throw new BadInputError(`${imageFiles.join(', ')}: every voxel of every channel is 0; the case holds no image (check the export)`, imageFiles[0]);
@@ -112,7 +122,7 @@ function imageChannelsFinite(data: Float32Array, shape: number[]): boolean {
   return c.nan === 0 && c.inf === 0;
 }
 
-export function cropCase(input: CropCaseInput): CropCaseOutput {
+export async function cropCase(input: CropCaseInput): Promise<CropCaseOutput> {
   const files = input.label ? [...input.images, input.label] : input.images;
   const signature = inputSignature(files);
   const stored = readCroppedCaseIfCurrent(input.croppedDir, input.caseId, signature);
@@ -120,10 +130,10 @@ export function cropCase(input: CropCaseInput): CropCaseOutput {
   if (stored && imageChannelsFinite(stored.data, stored.shape)) {
     // Made from the same files, but perhaps under an earlier dataset.json that declared other labels.
     if (input.label && input.labelValues) assertDeclaredLabels([0, ...stored.properties.classes.filter((c) => c !== -1 && c !== 0)], input.labelValues, input.label);
-    const samples = sampleForeground(stored.data, input.images.length);
+    const samples = sampleForeground(stored.data, stored.shape[0] - 1);
     return { caseId: input.caseId, properties: stored.properties, foregroundSamples: samples, reused: true, transfer: samples.map((s) => s.buffer as ArrayBuffer) };
   }
-  const { cropped, properties } = loadAndCrop(input.images, input.label, input.labelValues);
+  const { cropped, properties } = await loadAndCrop(input.images, input.label, input.labelValues, input.readerWriter);
   properties.input_signature = signature;
   writeCroppedCase(input.croppedDir, input.caseId, cropped.data, [cropped.numChannels + 1, ...cropped.shape], properties);
   const samples = sampleForeground(cropped.data, cropped.numChannels);

@@ -12,7 +12,11 @@ import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
 import { describeTask, type TrainingCase } from './cases';
 import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
 import { inputSignature } from './cropped-store';
-import { datasetJsonFile, datasetPropertiesFile, gtSegmentationsFolder } from '../io/layout';
+import { datasetJsonFile, datasetPropertiesFile, gtSegmentationFile, gtSegmentationsFolder } from '../io/layout';
+import { readImageFile, type ReaderWriterName } from '../io/image-formats/registry';
+import { NIFTI_ENDINGS } from '../io/image-formats/nifti-io';
+import { endingOf } from '../io/image-formats/reader-writer';
+import { writeNifti } from '../io/nifti';
 import { assembleDatasetProperties, datasetSignature, type DatasetPropertiesJson } from './dataset-properties';
 import { runPool, siblingModule } from '../common/worker-pool';
 
@@ -41,6 +45,18 @@ function copyAtomic(src: string, dst: string): void {
   writeFileAtomic(dst, fs.readFileSync(src));
 }
 
+/**
+ * gt_segmentations/ holds each label as nnU-Net v1 copies it; a label in another format is converted to
+ * <case>.nii.gz, because validation, postprocessing and evaluation compare NIfTI predictions with it.
+ */
+async function copyGroundTruth(c: TrainingCase, croppedDir: string, readerWriter?: ReaderWriterName): Promise<void> {
+  if (endingOf(c.label, NIFTI_ENDINGS)) {
+    copyAtomic(c.label, path.join(gtSegmentationsFolder(croppedDir), path.basename(c.label)));
+    return;
+  }
+  await writeNifti(gtSegmentationFile(croppedDir, c.id), await readImageFile(c.label, 'seg', readerWriter));
+}
+
 function caseFiles(c: TrainingCase): string[] {
   return [...c.images, c.label];
 }
@@ -55,7 +71,7 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
   }
 
   fs.mkdirSync(paths.croppedDir, { recursive: true });
-  const inputs: CropCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, croppedDir: paths.croppedDir, labelValues: task.declaredValues }));
+  const inputs: CropCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, croppedDir: paths.croppedDir, labelValues: task.declaredValues, readerWriter: task.readerWriter }));
   let done = 0;
   const results: CropCaseOutput[] = await runPool(siblingModule(__filename, 'crop-case'), cropCase, inputs, {
     concurrency: options.numProcesses,
@@ -65,7 +81,7 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
   const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature);
   const datasetJson = datasetJsonFile(paths.rawDir);
   copyAtomic(datasetJson, datasetJsonFile(paths.croppedDir));
-  for (const c of task.cases) copyAtomic(c.label, path.join(gtSegmentationsFolder(paths.croppedDir), path.basename(c.label)));
+  for (const c of task.cases) await copyGroundTruth(c, paths.croppedDir, task.readerWriter);
   copyAtomic(datasetJson, datasetJsonFile(paths.preprocessedDir));
   writeJsonAtomic(datasetPropertiesFile(paths.croppedDir), properties);
   writeJsonAtomic(fingerprintFile, properties);

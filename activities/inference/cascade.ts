@@ -142,7 +142,7 @@ export interface GridPrediction { prediction: CasePrediction; grid: Probabilitie
  * channels, softmax on the preprocessed grid (kept for pred_next_stage), exported to the raw image grid.
  */
 export async function predictOnGrid(imageFiles: string[], model: CaseModel, extra?: ExtraChannelsFor, opts: PredictCaseOptions = {}): Promise<GridPrediction> {
-  const pre = preprocessTestCaseFor(imageFiles, model.resolved);
+  const pre = await preprocessTestCaseFor(imageFiles, model.resolved);
   const { grid, prediction } = await predictPreprocessedCase(pre, model, extra, opts);
   return { prediction, grid, properties: pre.properties };
 }

@@ -7,6 +7,7 @@
  * See docs/inference.md, 'How a case is predicted'.
  */
 import type { Configuration } from '../contract';
+import { holdsSeveralChannels } from '../io/image-formats/channels';
 import { BadInputError } from '../common/errors';
 import { resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
 import type { Plans, StagePlan } from '../planning/plans';
@@ -116,10 +117,12 @@ export async function predictPreprocessedCase(
 /** One case: raw channel files (in modality order) to probabilities and labels on the raw grid; `extra`: the cascade's input (cascade.ts). */
 export async function predictCase(imageFiles: string[], model: CaseModel, opts: PredictCaseOptions = {}, extra?: ExtraChannelsFor): Promise<CasePrediction> {
   const { plans, configuration } = model.resolved;
-  if (imageFiles.length !== plans.num_modalities) {
+  // A colour picture holds several channels: the files are counted against the model's channels after reading.
+  const several = imageFiles.some((f) => holdsSeveralChannels(f));
+  if (!several && imageFiles.length !== plans.num_modalities) {
     throw new BadInputError(`${imageFiles[0] ?? 'case'}: ${imageFiles.length} channel files given, the model was trained on ${plans.num_modalities}`, imageFiles[0]);
   }
   if (configuration === '3d_cascade_fullres' && !extra) throw new BadInputError(`${imageFiles[0]}: 3d_cascade_fullres needs the case's 3d_lowres segmentation`, imageFiles[0]);
-  const pre = preprocessTestCaseFor(imageFiles, model.resolved);
+  const pre = await preprocessTestCaseFor(imageFiles, model.resolved);
   return (await predictPreprocessedCase(pre, model, extra, opts)).prediction;
 }

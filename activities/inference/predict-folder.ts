@@ -1,6 +1,7 @@
 /**
  * nnUNet_predict's folder loop: the input folder is checked completely before any work (every
- * case has exactly the trained channels `<case>_0000.nii.gz` ..., each file a readable NIfTI), then each case
+ * case has exactly the trained channels `<case>_0000.nii.gz` ..., or in one other image format of the reader/writer
+ * registry, each file readable), then each case
  * is predicted and written (write-prediction.ts). Cases whose outputs exist are skipped unless `overwrite`.
  * See docs/inference.md, 'How a case is predicted'.
  */
@@ -10,7 +11,9 @@ import * as zlib from 'node:zlib';
 import { BadInputError } from '../common/errors';
 import { channelFileName } from '../io/dataset';
 import { countNonFinite, NON_FINITE_FIX } from '../io/finite';
-import { readNiftiSync } from '../io/nifti';
+import { imageEndingOf, readImageFile } from '../io/image-formats/registry';
+import { NIFTI_ENDINGS } from '../io/image-formats/nifti-io';
+import { channelCount, holdsSeveralChannels } from '../io/image-formats/channels';
 import { openRegularSync, readRangeSync } from '../io/read-bytes';
 import type { PostprocessingRules } from '../postprocessing/rules';
 import { lowresSegmentationExtra } from './cascade';
@@ -47,18 +50,32 @@ function niftiHeaderProblem(file: string): string | undefined {
   return sizes.includes(348) || sizes.includes(540) ? undefined : 'not a NIfTI file (bad header size)';
 }
 
+/** The one image ending of a folder's `<case>_XXXX<ending>` files (.nii.gz when it holds none). */
+function inputEnding(inputDir: string, names: string[]): string {
+  const endings = new Set(names.flatMap((f) => {
+    const ending = imageEndingOf(f);
+    return ending && /_\d{4}$/.test(f.slice(0, f.length - ending.length)) ? [ending] : [];
+  }));
+  if (endings.size > 1) {
+    throw new BadInputError(`${inputDir}: input images in several formats (${[...endings].join(', ')}); keep one format per folder, the one the model was trained on`, inputDir);
+  }
+  return [...endings][0] ?? INPUT_ENDING;
+}
+
 /**
- * The cases of an input folder (`<case>_XXXX.nii.gz`), each with exactly channels 0..numChannels-1.
- * Every problem is collected and reported at once, naming the files and the fix.
+ * The cases of an input folder (`<case>_XXXX.nii.gz`, or one other registered image ending), each with exactly
+ * channels 0..numChannels-1. Every problem is collected and reported at once, naming the files and the fix.
  */
-export function listInputCases(inputDir: string, numChannels: number): InputCase[] {
+export async function listInputCases(inputDir: string, numChannels: number): Promise<InputCase[]> {
   if (!fs.existsSync(inputDir) || !fs.statSync(inputDir).isDirectory()) {
     throw new BadInputError(`${inputDir}: input folder does not exist`, inputDir);
   }
+  const names = fs.readdirSync(inputDir).sort();
+  const ending = inputEnding(inputDir, names);
   const channels = new Map<string, Set<number>>();
-  for (const f of fs.readdirSync(inputDir).sort()) {
-    const m = /^(.+)_(\d{4})\.nii\.gz$/.exec(f);
-    if (!m) continue;
+  for (const f of names) {
+    const m = /^(.+)_(\d{4})$/.exec(f.slice(0, f.length - ending.length));
+    if (!m || !f.endsWith(ending)) continue;
     const set = channels.get(m[1]) ?? new Set<number>();
     set.add(Number(m[2]));
     channels.set(m[1], set);
@@ -69,18 +86,21 @@ export function listInputCases(inputDir: string, numChannels: number): InputCase
   const problems: string[] = [];
   const cases: InputCase[] = [];
   for (const [id, have] of channels) {
-    const files = Array.from({ length: numChannels }, (_, c) => path.join(inputDir, channelFileName(id, c, INPUT_ENDING)));
+    // Colour pictures hold several channels each: their count is checked once the files are read.
+    const pictures = holdsSeveralChannels(channelFileName(id, 0, ending));
+    const fileCount = pictures && have.size < numChannels ? have.size : numChannels;
+    const files = Array.from({ length: fileCount }, (_, c) => path.join(inputDir, channelFileName(id, c, ending)));
     const missing = files.filter((_, c) => !have.has(c)).map((f) => path.basename(f));
-    const extra = [...have].filter((c) => c >= numChannels).map((c) => channelFileName(id, c, INPUT_ENDING));
+    const extra = [...have].filter((c) => c >= fileCount).map((c) => channelFileName(id, c, ending));
     if (missing.length) problems.push(`case ${id}: missing ${missing.join(', ')} (the model takes ${numChannels} modalities)`);
     if (extra.length) problems.push(`case ${id}: unexpected ${extra.join(', ')} (the model takes ${numChannels} modalities: _0000 to _${String(numChannels - 1).padStart(4, '0')})`);
-    for (const f of files.filter((_, c) => have.has(c))) {
+    for (const f of files.filter((_, c) => have.has(c) && NIFTI_ENDINGS.includes(ending as never))) {
       const why = niftiHeaderProblem(f);
       if (why) problems.push(`${f}: ${why}`);
     }
     cases.push({ id, files });
   }
-  if (problems.length === 0) for (const c of cases) problems.push(...caseImageProblems(c));
+  if (problems.length === 0) for (const c of cases) problems.push(...(await caseImageProblems(c, numChannels)));
   if (problems.length) {
     throw new BadInputError(`${inputDir}: ${problems.length} problem(s) with the input images, nothing was predicted:\n  ${problems.join('\n  ')}`, inputDir);
   }
@@ -91,14 +111,17 @@ export function listInputCases(inputDir: string, numChannels: number): InputCase
  * Every channel of a case read as prediction will read it, one file at a time: readable, 3D, one grid for all
  * channels, finite values. A bad case is found before the first case is predicted, not after.
  */
-function caseImageProblems(c: InputCase): string[] {
+async function caseImageProblems(c: InputCase, numChannels: number): Promise<string[]> {
   const problems: string[] = [];
   let first: { file: string; shape: string } | undefined;
+  let channels = 0;
   for (const file of c.files) {
     let shape: number[];
     try {
-      const v = readNiftiSync(file);
-      shape = v.shape;
+      const v = await readImageFile(file);
+      const several = holdsSeveralChannels(file) && v.shape.length === 4;
+      channels += several ? channelCount(v) : 1;
+      shape = several ? v.shape.slice(1) : v.shape;
       const bad = countNonFinite(v.data, v.dtype);
       if (bad.nan > 0 || bad.inf > 0) problems.push(`${file}: contains ${bad.nan} NaN and ${bad.inf} Inf voxels; ${NON_FINITE_FIX}`);
     } catch (err) {
@@ -113,6 +136,9 @@ function caseImageProblems(c: InputCase): string[] {
     } else if (shape.join('x') !== first.shape) {
       problems.push(`${file}: shape ${shape.join('x')} differs from ${path.basename(first.file)} (${first.shape}); all channels of a case must share one grid`);
     }
+  }
+  if (problems.length === 0 && channels !== numChannels) {
+    problems.push(`case ${c.id}: its pictures hold ${channels} channels, the model takes ${numChannels} (grayscale is 1 per file, RGB 3)`);
   }
   return problems;
 }
@@ -141,7 +167,7 @@ function isDone(outputDir: string, id: string, saveNpz: boolean): boolean {
 }
 
 export async function predictFolder(opts: PredictFolderOptions): Promise<PredictFolderResult> {
-  const cases = opts.cases ?? listInputCases(opts.inputDir, opts.model.resolved.plans.num_modalities);
+  const cases = opts.cases ?? (await listInputCases(opts.inputDir, opts.model.resolved.plans.num_modalities));
   if (opts.lowresDir) {
     const missing = cases.filter((c) => !fs.existsSync(segmentationFile(opts.lowresDir!, c.id))).map((c) => c.id);
     if (missing.length) throw new BadInputError(`${opts.lowresDir}: no 3d_lowres prediction for ${missing.join(', ')}`, opts.lowresDir);

@@ -52,12 +52,12 @@ export { plansFileFor };
 interface Resolved { modelDir: string; resolved: ResolvedConfiguration; folds: Fold[]; cases: InputCase[] }
 
 /** Everything checked before any work: plans, input images, folds. */
-function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolved {
+async function resolve(opts: PredictTaskOptions, configuration: Configuration): Promise<Resolved> {
   const modelDir = modelFolder(opts.paths, configuration, opts.trainer, opts.plansIdentifier);
   const folds = opts.folds ?? availableFolds(modelDir);
   const checkpoint = opts.checkpoint ?? DEFAULT_CHECKPOINT;
   const resolved = resolveModelConfiguration({ paths: opts.paths, modelDir, configuration, plansIdentifier: opts.plansIdentifier, folds, checkpoint });
-  const cases = opts.cases ?? listInputCases(opts.inputDir, resolved.plans.num_modalities);
+  const cases = opts.cases ?? (await listInputCases(opts.inputDir, resolved.plans.num_modalities));
   if (folds.length === 0) throw new BadInputError(`${modelDir}: no trained folds (${foldFolder('', 0)} ... ${foldFolder('', 4)}) for ${configuration}; train it first`, modelDir);
   const missing = folds.map((f) => checkpointFile(foldFolder(modelDir, f), checkpoint)).filter((f) => !fs.existsSync(f));
   if (missing.length) throw new BadInputError(`${missing.join(', ')}: checkpoint missing; train these folds, choose others with -f, or another checkpoint with -chk`, missing[0]);
@@ -65,8 +65,8 @@ function resolve(opts: PredictTaskOptions, configuration: Configuration): Resolv
 }
 
 export async function predictTask(opts: PredictTaskOptions): Promise<PredictTaskResult> {
-  const main = resolve(opts, opts.configuration);
-  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve(opts, '3d_lowres');
+  const main = await resolve(opts, opts.configuration);
+  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) await resolve(opts, '3d_lowres');
   let lowres: PredictTaskResult | undefined;
   let lowresDir = opts.lowresDir;
   if (opts.configuration === '3d_cascade_fullres' && !lowresDir) {
@@ -91,8 +91,8 @@ export async function predictTask(opts: PredictTaskOptions): Promise<PredictTask
 }
 
 /** Checks a prediction request without predicting (plans, input folder, folds, checkpoints; the cascade's lowres too). */
-export function checkPredictTask(opts: PredictTaskOptions): InputCase[] {
-  const { cases } = resolve(opts, opts.configuration);
-  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) resolve({ ...opts, cases }, '3d_lowres');
+export async function checkPredictTask(opts: PredictTaskOptions): Promise<InputCase[]> {
+  const { cases } = await resolve(opts, opts.configuration);
+  if (opts.configuration === '3d_cascade_fullres' && !opts.lowresDir) await resolve({ ...opts, cases }, '3d_lowres');
   return cases;
 }

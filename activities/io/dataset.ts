@@ -12,6 +12,7 @@ import type { TaskPaths } from '../contract';
 import { readBytesSync } from './read-bytes';
 import { configurationFolders, croppedTasksFolder, rawTaskFolder, rawTasksFolder, taskPathsFor } from './layout';
 import { ALLOW_EXTERNAL_SYMLINKS_SETTING, dataLimits } from './data-limits';
+import { readerWriterName, type ReaderWriterName } from './image-formats/registry';
 
 export type DatasetFormat = 'v1' | 'v2';
 
@@ -38,6 +39,8 @@ export interface DatasetDescription {
   modalities: string[];
   labels: LabelDef[];
   fileEnding: string;
+  /** v2: the image reader/writer class (file_ending, overwrite_image_reader_writer); v1: undefined (NIfTI). */
+  readerWriter?: ReaderWriterName;
   /** numTraining as declared (v1 and v2). */
   numTraining?: number;
   training: CaseFiles[];
@@ -211,9 +214,7 @@ function readV2(dir: string, jsonFile: string, json: Record<string, unknown>): D
   if (!parsed.success) throw new BadInputError(`${jsonFile}: not a valid nnU-Net v2 dataset.json: ${formatZodError(parsed.error)}`, jsonFile);
   const j = parsed.data;
   const ending = j.file_ending;
-  if (ending !== '.nii.gz' && ending !== '.nii') {
-    throw new BadInputError(`${jsonFile}: file_ending '${ending}' is not supported: nnunet-ts reads NIfTI (.nii.gz, .nii) only; convert the images first`, jsonFile);
-  }
+  const readerWriter = readerWriterName({ file_ending: ending, overwrite_image_reader_writer: stringOrUndefined(j.overwrite_image_reader_writer) }, jsonFile);
   const modalities = channelNames((j.channel_names ?? j.modality)!, jsonFile);
   const labels = Object.entries(j.labels).map(([name, value]) => ({ name, value }))
     .sort((a, b) => Math.min(...[a.value].flat()) - Math.min(...[b.value].flat()));
@@ -227,17 +228,33 @@ function readV2(dir: string, jsonFile: string, json: Record<string, unknown>): D
   } else {
     training = casesInFolder(path.join(dir, 'imagesTr'), ending).map((id) => ({
       id,
-      images: modalities.map((_, c) => path.join(dir, 'imagesTr', channelFileName(id, c, ending))),
+      images: caseImages(path.join(dir, 'imagesTr'), id, ending, modalities.length, readerWriter),
       label: path.join(dir, 'labelsTr', id + ending),
     }));
   }
   const test = casesInFolder(path.join(dir, 'imagesTs'), ending).map((id) => ({
-    id, images: modalities.map((_, c) => path.join(dir, 'imagesTs', channelFileName(id, c, ending))),
+    id, images: caseImages(path.join(dir, 'imagesTs'), id, ending, modalities.length, readerWriter),
   }));
   return {
-    format: 'v2', dir, jsonFile, name: j.name ?? path.basename(dir), modalities, labels, fileEnding: ending,
+    format: 'v2', dir, jsonFile, name: j.name ?? path.basename(dir), modalities, labels, fileEnding: ending, readerWriter,
     numTraining: j.numTraining, training, test, regionsClassOrder: j.regions_class_order, json,
   };
+}
+
+/**
+ * A case's image files: one per channel, except that a NaturalImage2DIO picture may hold several (RGB): its case's
+ * files are those present, as v2 finds them, and the channels they hold are counted when they are read.
+ */
+function caseImages(folder: string, id: string, ending: string, numChannels: number, readerWriter: ReaderWriterName): string[] {
+  const expected = Array.from({ length: numChannels }, (_, c) => path.join(folder, channelFileName(id, c, ending)));
+  if (readerWriter !== 'NaturalImage2DIO') return expected;
+  const isChannelFile = (f: string) => f.endsWith(ending) && f.startsWith(`${id}_`) && /^\d{4}$/.test(stem(f, ending).slice(id.length + 1));
+  const present = listFiles(folder).filter(isChannelFile);
+  return present.length > 0 && present.length < numChannels ? present.map((f) => path.join(folder, f)) : expected;
+}
+
+function stringOrUndefined(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** Distinct case ids of the <id>_XXXX<ending> files in a folder (sorted); [] when the folder is absent. */

@@ -5,6 +5,9 @@
  * The default base shape (40, 48, 40) plans 2d and 3d_fullres; --large (100, 416, 416) is big enough that nnU-Net
  * v1's 3D planner adds a 3d_lowres stage (median / fullres patch >= 4 and the lowres median under half the fullres).
  * Deterministic: the same seed gives the same bytes. Written atomically (temporary folder + rename).
+ * Two more formats exercise the image reader/writer registry with an nnU-Net v2 dataset.json (file_ending):
+ * `mha` is the same task in .mha files; `png` is a 2D natural-image task (one grayscale channel, the CT
+ * window of one slice per case, as NaturalImage2DIO reads pictures).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +15,7 @@ import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
 import type { Geometry, Vec3 } from './geometry';
 import { writeNifti } from './nifti';
 import { rawTasksFolder } from './layout';
+import { writeImageFile } from './image-formats/registry';
 
 export interface DemoOptions {
   taskId: number;
@@ -21,7 +25,12 @@ export interface DemoOptions {
   testCases?: number;
   seed?: number;
   large?: boolean;
+  /** nifti (default, a v1 Task folder), mha (the same task as .mha) or png (a 2D natural-image task); the latter two with a v2 dataset.json. */
+  format?: DemoFormat;
 }
+
+export const DEMO_FORMATS = ['nifti', 'mha', 'png'] as const;
+export type DemoFormat = (typeof DEMO_FORMATS)[number];
 
 export interface DemoCaseSpec {
   id: string;
@@ -37,6 +46,8 @@ export interface DemoCaseSpec {
 
 export const DEMO_BASE_SHAPE: Vec3 = [40, 48, 40];
 export const DEMO_LARGE_BASE_SHAPE: Vec3 = [100, 416, 416];
+/** One slice of about 64 x 64 pixels: 2D planning and training stay quick. */
+export const DEMO_2D_BASE_SHAPE: Vec3 = [1, 64, 64];
 
 /** mulberry32: a small, fast, well-distributed 32-bit PRNG; enough for synthetic data. */
 export function mulberry32(seed: number): () => number {
@@ -67,8 +78,14 @@ function gaussian(rand: () => number): () => number {
   };
 }
 
+const FORMAT_SUFFIX: Record<DemoFormat, string> = { nifti: '', mha: 'Mha', png: '2dPng' };
+
+function demoName(opts: DemoOptions): string {
+  return `${opts.large ? 'DemoLarge' : 'Demo'}${FORMAT_SUFFIX[opts.format ?? 'nifti']}`;
+}
+
 export function demoTaskName(opts: DemoOptions): string {
-  return `Task${String(opts.taskId).padStart(3, '0')}_${opts.large ? 'DemoLarge' : 'Demo'}`;
+  return `Task${String(opts.taskId).padStart(3, '0')}_${demoName(opts)}`;
 }
 
 /** Every case's id, shape, spacing and seed: cheap, so planners and tests can reason about a demo without voxels. */
@@ -76,12 +93,14 @@ export function demoCaseSpecs(opts: DemoOptions): DemoCaseSpec[] {
   const seed = opts.seed ?? 0;
   const nTrain = opts.cases ?? (opts.large ? 10 : 20);
   const nTest = opts.testCases ?? 2;
-  const base = opts.large ? DEMO_LARGE_BASE_SHAPE : DEMO_BASE_SHAPE;
+  const twoD = opts.format === 'png';
+  if (twoD && opts.large) throw new RangeError('the 2D demo has no large variant');
+  const base = twoD ? DEMO_2D_BASE_SHAPE : opts.large ? DEMO_LARGE_BASE_SHAPE : DEMO_BASE_SHAPE;
   const rand = mulberry32(seed * 7919 + 17);
   const specs: DemoCaseSpec[] = [];
   for (let i = 0; i < nTrain + nTest; i++) {
     const jitter = opts.large ? 0.08 : 0.15;
-    const shape = base.map((b) => Math.max(8, Math.round(b * (1 - jitter + 2 * jitter * rand())))) as Vec3;
+    const shape = base.map((b) => (b === 1 ? 1 : Math.max(8, Math.round(b * (1 - jitter + 2 * jitter * rand()))))) as Vec3;
     // Slice thickness varies (2.5 / 3 / 3.5 mm) in the small task so that preprocessing resamples; in-plane 1 mm.
     const zSpacing = opts.large ? 3 : [2.5, 3, 3, 3.5][Math.floor(rand() * 4)];
     const train = i < nTrain;
@@ -89,7 +108,7 @@ export function demoCaseSpecs(opts: DemoOptions): DemoCaseSpec[] {
       id: train ? `demo_${String(i).padStart(3, '0')}` : `demo_test_${String(i - nTrain).padStart(3, '0')}`,
       split: train ? 'train' : 'test',
       shape,
-      spacing: [zSpacing, 1, 1],
+      spacing: [twoD ? 1 : zSpacing, 1, 1],
       seed: (Math.floor(rand() * 2 ** 31) ^ (seed * 2654435761)) >>> 0,
       mrDtype: opts.large ? 'int16' : 'float32',
     });
@@ -164,11 +183,54 @@ export function makeDemoCase(spec: DemoCaseSpec): DemoCase {
 
 export interface DemoResult { taskName: string; outDir: string; numTraining: number; numTest: number; medianShape: Vec3 }
 
+/** The CT window (-1000..1000 HU) as 8-bit gray: the picture a natural-image task holds. */
+function ctPicture(ct: Int16Array): Uint8Array {
+  return Uint8Array.from(ct, (hu) => Math.max(0, Math.min(255, Math.round((hu + 1000) / 2000 * 255))));
+}
+
+const PICTURE_GEOMETRY: Geometry = { spacing: [1, 1, 999], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+
+/** The task as an nnU-Net v2 dataset (file_ending, channel_names; cases found in imagesTr) in .mha or .png files. */
+async function writeV2Demo(tmp: string, specs: DemoCaseSpec[], opts: DemoOptions, format: 'mha' | 'png'): Promise<void> {
+  const ending = `.${format}`;
+  for (const spec of specs) {
+    const c = makeDemoCase(spec);
+    const images = spec.split === 'train' ? 'imagesTr' : 'imagesTs';
+    if (format === 'png') {
+      await writeImageFile(path.join(tmp, images, `${spec.id}_0000${ending}`), { data: ctPicture(c.ct), shape: c.shape, dtype: 'uint8', geometry: PICTURE_GEOMETRY }, 'image');
+    } else {
+      await writeImageFile(path.join(tmp, images, `${spec.id}_0000${ending}`), { data: c.ct, shape: c.shape, dtype: 'int16', geometry: c.geometry }, 'image');
+      await writeImageFile(path.join(tmp, images, `${spec.id}_0001${ending}`), { data: c.mr, shape: c.shape, dtype: spec.mrDtype, geometry: c.geometry }, 'image');
+    }
+    if (spec.split === 'train') {
+      await writeImageFile(path.join(tmp, 'labelsTr', `${spec.id}${ending}`), { data: c.label, shape: c.shape, dtype: 'uint8', geometry: format === 'png' ? PICTURE_GEOMETRY : c.geometry }, 'seg');
+    }
+  }
+  writeJsonAtomic(path.join(tmp, 'dataset.json'), {
+    name: demoName(opts),
+    description: format === 'png'
+      ? 'Synthetic 2D natural-image task made by `nnunet demo-dataset --2d-png`: one grayscale CT-window slice per case, an organ with a lesion inside'
+      : 'The demo task of `nnunet demo-dataset` stored as .mha (made by `nnunet demo-dataset --mha`)',
+    reference: `nnunet-ts demo-dataset --seed ${opts.seed ?? 0} --${format === 'png' ? '2d-png' : 'mha'}`,
+    licence: 'CC0-1.0',
+    channel_names: format === 'png' ? { 0: 'gray' } : { 0: 'CT', 1: 'MRI' },
+    labels: { background: 0, organ: 1, lesion: 2 },
+    numTraining: specs.filter((s) => s.split === 'train').length,
+    file_ending: ending,
+  });
+}
+
 export async function writeDemoDataset(rawDataBase: string, opts: DemoOptions): Promise<DemoResult> {
   const taskName = demoTaskName(opts);
   const outDir = path.join(rawTasksFolder(path.resolve(rawDataBase)), taskName);
   const specs = demoCaseSpecs(opts);
+  const format = opts.format ?? 'nifti';
   await writeDirAtomic(outDir, async (tmp) => {
+    if (format !== 'nifti') {
+      for (const sub of ['imagesTr', 'labelsTr', 'imagesTs']) fs.mkdirSync(path.join(tmp, sub));
+      await writeV2Demo(tmp, specs, opts, format);
+      return;
+    }
     for (const sub of ['imagesTr', 'labelsTr', 'imagesTs']) fs.mkdirSync(path.join(tmp, sub));
     for (const spec of specs) {
       const c = makeDemoCase(spec);

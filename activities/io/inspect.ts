@@ -1,7 +1,11 @@
-/** What `nnunet inspect FILE` reports about a NIfTI file: geometry as SimpleITK sees it, datatype, values. */
+/**
+ * What `nnunet inspect FILE` reports about an image (NIfTI, or any format of the image registry): geometry as
+ * SimpleITK sees it, datatype, values, and for NIfTI its header's transform fields.
+ */
 import { arraySpacing, axisCodes, type Geometry, type Vec3 } from './geometry';
-import { readNifti, type NiftiInfo } from './nifti';
-import { distinctValues, isIntegerDtype, valueRange, type DType } from './volume';
+import type { NiftiInfo } from './nifti';
+import { readImageFile, readerWriterFor } from './image-formats/registry';
+import { distinctValues, isIntegerDtype, valueRange, type DType, type Volume } from './volume';
 
 export interface InspectReport {
   file: string;
@@ -15,7 +19,10 @@ export interface InspectReport {
   arraySpacing: Vec3;
   /** nibabel-style orientation codes, e.g. "RAS", "LPS". */
   orientation: string;
-  nifti: NiftiInfo;
+  /** The reader/writer that read it (nnU-Net v2's class name, or NIfTI). */
+  reader: string;
+  /** NIfTI files only. */
+  nifti?: NiftiInfo;
   min: number;
   max: number;
   nanCount: number;
@@ -26,15 +33,19 @@ export interface InspectReport {
 
 export const MAX_LABEL_VALUES = 32;
 
-export async function inspectNifti(file: string): Promise<InspectReport> {
-  const v = await readNifti(file);
+export async function inspectImage(file: string): Promise<InspectReport> {
+  const v: Volume & { nifti?: NiftiInfo } = await readImageFile(file);
   const r = valueRange(v.data);
   const labels = isIntegerDtype(v.dtype) ? distinctValues(v.data, MAX_LABEL_VALUES) : undefined;
   return {
     file, shape: v.shape, sizeItk: [...v.shape].reverse(), dtype: v.dtype, geometry: v.geometry,
-    arraySpacing: arraySpacing(v.geometry), orientation: axisCodes(v.geometry), nifti: v.nifti,
+    arraySpacing: arraySpacing(v.geometry), orientation: axisCodes(v.geometry), reader: readerWriterFor(file).name, nifti: v.nifti,
     min: r.min, max: r.max, nanCount: r.nan, infCount: r.inf, labelValues: labels,
   };
+}
+
+function niftiDatatype(n: NiftiInfo, dtype: DType): string {
+  return `${n.fileDatatype !== dtype ? ` (stored as ${n.fileDatatype}, scl_slope ${n.sclSlope}, scl_inter ${n.sclInter})` : ''}, NIfTI-${n.version}`;
 }
 
 export function formatInspectReport(r: InspectReport): string {
@@ -43,11 +54,11 @@ export function formatInspectReport(r: InspectReport): string {
   const lines = [
     r.file,
     `  shape       (${f(r.shape)}) array order (${r.shape.length === 4 ? 'c, ' : ''}z, y, x); ITK size (${f(r.sizeItk)})`,
-    `  datatype    ${r.dtype}${r.nifti.fileDatatype !== r.dtype ? ` (stored as ${r.nifti.fileDatatype}, scl_slope ${r.nifti.sclSlope}, scl_inter ${r.nifti.sclInter})` : ''}, NIfTI-${r.nifti.version}`,
+    `  datatype    ${r.dtype}${r.nifti ? niftiDatatype(r.nifti, r.dtype) : `, read by ${r.reader}`}`,
     `  spacing     (${f(r.geometry.spacing)}) mm x, y, z; array order (${f(r.arraySpacing)})`,
     `  origin      (${f(r.geometry.origin)}) mm, LPS`,
     `  direction   (${f(d.slice(0, 3))}) (${f(d.slice(3, 6))}) (${f(d.slice(6, 9))})  orientation ${r.orientation}`,
-    `  transform   ${r.nifti.xformSource} (qform_code ${r.nifti.qformCode}, sform_code ${r.nifti.sformCode})`,
+    ...(r.nifti ? [`  transform   ${r.nifti.xformSource} (qform_code ${r.nifti.qformCode}, sform_code ${r.nifti.sformCode})`] : []),
     `  values      ${r.min} .. ${r.max}${r.nanCount || r.infCount ? `  (${r.nanCount} NaN, ${r.infCount} Inf)` : ''}`,
   ];
   if (r.labelValues) lines.push(`  labels      ${r.labelValues.join(', ')}`);

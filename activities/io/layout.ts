@@ -77,6 +77,8 @@ export const preprocessedCaseV2Files = (dataFolder: string, caseId: string): { n
 
 /** Reference segmentations: the cropped folder's, copied by preprocessing into the preprocessed folder. */
 export const gtSegmentationsFolder = (dir: string): string => path.join(dir, 'gt_segmentations');
+/** A case's ground truth there: NIfTI whatever the raw format, as the predictions it is compared with. */
+export const gtSegmentationFile = (dir: string, caseId: string): string => path.join(gtSegmentationsFolder(dir), `${caseId}.nii.gz`);
 
 export const SPLITS_FILE_NAME = 'splits_final.json';
 export const splitsFile = (paths: Pick<TaskPaths, 'preprocessedDir'>): string => path.join(paths.preprocessedDir, SPLITS_FILE_NAME);

@@ -2,18 +2,20 @@
  * nnUNet_plot_task_pngs (v1 `utilities/overlay_plots.py`): one PNG per training case, the axial slice (first array
  * axis) with the most foreground, the image scaled to 0-255 with each label's colour added at 0.6, then rescaled
  * to 0-255, as nnU-Net's generate_overlay does. From the preprocessed data (the last stage of the default data
- * identifier; the segmentation is the last channel) or, with useRaw, from imagesTr/labelsTr.
+ * identifier; the segmentation is the last channel) or, with useRaw, from imagesTr/labelsTr (NIfTI or another
+ * format of the image registry, the labels' ending).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { zlibSync } from 'fflate';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import { readNifti } from './nifti';
+import { imageEndingOf, readImageFile } from './image-formats/registry';
 import { readNpy } from './npy';
 import { channelFileName } from './dataset';
 
-const INPUT_ENDING = '.nii.gz';
+/** The labels' ending when labelsTr holds none yet (the error then names the folder). */
+const NIFTI_ENDING = '.nii.gz';
 
 const COLOR_CYCLE = ['000000', '4363d8', 'f58231', '3cb44b', 'e6194B', '911eb4', 'ffe119', 'bfef45', '42d4f4', 'f032e6', '000075', '9A6324', '808000', '800000', '469990'];
 const OVERLAY_INTENSITY = 0.6;
@@ -121,11 +123,13 @@ async function plotPreprocessed(stageDir: string, outDir: string, modality: numb
 async function plotRaw(rawDir: string, outDir: string, modality: number): Promise<string[]> {
   const labelsDir = path.join(rawDir, 'labelsTr');
   if (!fs.existsSync(labelsDir)) throw new BadInputError(`${labelsDir}: missing; is ${rawDir} an nnU-Net task folder?`, rawDir);
-  const ids = fs.readdirSync(labelsDir).filter((f) => f.endsWith(INPUT_ENDING) && !f.startsWith('.')).map((f) => f.slice(0, -INPUT_ENDING.length)).sort();
+  const labels = fs.readdirSync(labelsDir).filter((f) => !f.startsWith('.') && imageEndingOf(f) !== undefined);
+  const ending = imageEndingOf(labels[0] ?? '') ?? NIFTI_ENDING;
+  const ids = labels.filter((f) => f.endsWith(ending)).map((f) => f.slice(0, -ending.length)).sort();
   for (const id of ids) {
-    const imageFile = path.join(rawDir, 'imagesTr', channelFileName(id, modality, INPUT_ENDING));
+    const imageFile = path.join(rawDir, 'imagesTr', channelFileName(id, modality, ending));
     if (!fs.existsSync(imageFile)) throw new BadInputError(`${imageFile}: missing (-modality_idx ${modality})`, imageFile);
-    const [image, seg] = await Promise.all([readNifti(imageFile), readNifti(path.join(labelsDir, `${id}${INPUT_ENDING}`))]);
+    const [image, seg] = await Promise.all([readImageFile(imageFile, 'image'), readImageFile(path.join(labelsDir, `${id}${ending}`), 'seg')]);
     if (image.shape.join() !== seg.shape.join()) throw new BadInputError(`${imageFile}: image and segmentation shapes differ (${image.shape.join('x')} vs ${seg.shape.join('x')})`, imageFile);
     writePng(path.join(outDir, `${id}.png`), mostForegroundSlice(image.data, seg.data, image.shape));
   }

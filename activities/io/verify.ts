@@ -15,10 +15,15 @@ import { BadInputError } from '../common/errors';
 import type { VerifyOutput } from '../contract';
 import { axisCodes, geometryDifferences, NUMPY_ISCLOSE, type GeometryTolerance } from './geometry';
 import { labelsByValue, labelValues, listFiles, readDataset, type CaseFiles, type DatasetDescription } from './dataset';
-import { niftiReadCost, readNifti, type NiftiVolume } from './nifti';
+import { niftiReadCost } from './nifti';
+import { readImageFile, type ImageRole, type ReaderWriterName } from './image-formats/registry';
+import { NIFTI_ENDINGS } from './image-formats/nifti-io';
+import { endingOf } from './image-formats/reader-writer';
+import { spacingSidecar } from './image-formats/tiff3d-io';
+import { channelCount, channelsOf, holdsSeveralChannels } from './image-formats/channels';
 import { dataLimits } from './data-limits';
 import { NON_FINITE_FIX } from './finite';
-import { distinctValues, valueRange } from './volume';
+import { distinctValues, valueRange, type Volume } from './volume';
 
 export interface Problem {
   severity: 'error' | 'warning';
@@ -61,17 +66,28 @@ class Collector {
   }
 }
 
+/** How a case's files are read: the dataset's reader/writer class (v2), NIfTI otherwise. */
+interface ReadAs { role: ImageRole; readerWriter?: ReaderWriterName }
+
+/**
+ * The memory a read takes at its peak: NIfTI's from its header; other formats are read whole by ITK, so their
+ * voxels (at most a few times the compressed file for the tiny 2D pictures they mostly are) bound it roughly.
+ */
+async function readCost(file: string): Promise<number> {
+  return endingOf(file, NIFTI_ENDINGS) ? niftiReadCost(file) : 4 * fs.statSync(file).size;
+}
+
 /** Reads a file for checking; a problem (missing, unreadable, truncated) is recorded and undefined returned. */
-async function load(file: string, caseId: string, out: Collector): Promise<NiftiVolume | undefined> {
+async function load(file: string, caseId: string, out: Collector, as: ReadAs = { role: 'image' }): Promise<Volume | undefined> {
   if (!fs.existsSync(file)) {
     out.error('missing-file', 'file is missing', { case: caseId, file });
     return undefined;
   }
   let cost = 0;
   try {
-    cost = await niftiReadCost(file);
+    cost = await readCost(file);
     await readBudget.acquire(cost);
-    return await readNifti(file);
+    return await readImageFile(file, as.role, as.readerWriter);
   } catch (err) {
     const msg = (err as Error).message.replace(`${file}: `, '');
     out.error('unreadable-file', msg, { case: caseId, file });
@@ -100,7 +116,7 @@ class MemoryBudget {
 
 const readBudget = new MemoryBudget();
 
-function checkScalar3d(v: NiftiVolume, file: string, caseId: string, out: Collector, isLabel = false): boolean {
+function checkScalar3d(v: Volume, file: string, caseId: string, out: Collector, isLabel = false): boolean {
   if (v.shape.length === 4) {
     const fix = isLabel
       ? 'a label must be one 3D map of integer values (0 background, 1..K the classes): merge per-class volumes into one map (value k where volume k is set)'
@@ -111,14 +127,14 @@ function checkScalar3d(v: NiftiVolume, file: string, caseId: string, out: Collec
   return true;
 }
 
-function checkFinite(v: NiftiVolume, file: string, caseId: string, out: Collector): void {
+function checkFinite(v: Volume, file: string, caseId: string, out: Collector): void {
   const r = valueRange(v.data);
   if (r.nan > 0 || r.inf > 0) {
     out.error('non-finite', `contains ${r.nan} NaN and ${r.inf} Inf voxels; ${NON_FINITE_FIX}`, { case: caseId, file });
   }
 }
 
-function compareGeometry(ref: NiftiVolume, refFile: string, v: NiftiVolume, file: string, caseId: string, out: Collector, opts: VerifyOptions): void {
+function compareGeometry(ref: Volume, refFile: string, v: Volume, file: string, caseId: string, out: Collector, opts: VerifyOptions): void {
   const a = ref.shape.join('x');
   const b = v.shape.join('x');
   if (a !== b) {
@@ -132,7 +148,7 @@ function compareGeometry(ref: NiftiVolume, refFile: string, v: NiftiVolume, file
   }
 }
 
-function checkLabelValues(v: NiftiVolume, file: string, caseId: string, allowed: Set<number>, out: Collector): void {
+function checkLabelValues(v: Volume, file: string, caseId: string, allowed: Set<number>, out: Collector): void {
   const values = distinctValues(v.data, 4096);
   if (!values) {
     out.error('label-values', 'has more than 4096 distinct values: this is not a segmentation (is it an image in labelsTr?)', { case: caseId, file });
@@ -164,12 +180,20 @@ function checkDeclaredLabels(d: DatasetDescription, out: Collector): Set<number>
   return all;
 }
 
+/** Tiff3DIO's spacing files (<case>.json beside the tiffs) belong to their case. */
+function spacingSidecars(cases: CaseFiles[], d: DatasetDescription, holdsImages: boolean): Set<string> {
+  if (d.readerWriter !== 'Tiff3DIO' && d.readerWriter !== 'NaturalImage2DIO') return new Set();
+  const files = cases.flatMap((c) => (holdsImages ? c.images.slice(0, 1) : c.label ? [c.label] : []));
+  return new Set(files.map((f) => spacingSidecar(f, holdsImages ? 'image' : 'seg')));
+}
+
 /** Files in a folder that belong to no listed case, with a hint when they look like an extra channel. */
 function checkUnexpectedFiles(folder: string, expected: Set<string>, cases: CaseFiles[], d: DatasetDescription, out: Collector, holdsImages: boolean): void {
   const ids = new Set(cases.map((c) => c.id));
+  const sidecars = spacingSidecars(cases, d, holdsImages);
   for (const f of listFiles(folder)) {
     const abs = path.join(folder, f);
-    if (expected.has(abs)) continue;
+    if (expected.has(abs) || sidecars.has(abs)) continue;
     const m = /^(.+)_(\d{4})/.exec(f.slice(0, f.length - d.fileEnding.length));
     if (holdsImages && f.endsWith(d.fileEnding) && m && ids.has(m[1])) {
       out.error('wrong-channel-count', `channel ${m[2]} exists but dataset.json declares ${d.modalities.length} modalit${d.modalities.length === 1 ? 'y' : 'ies'} (${d.modalities.join(', ')})`, { case: m[1], file: abs });
@@ -179,31 +203,58 @@ function checkUnexpectedFiles(folder: string, expected: Set<string>, cases: Case
   }
 }
 
-async function checkTrainingCase(c: CaseFiles, allowed: Set<number>, out: Collector, opts: VerifyOptions, axcodes: Map<string, string[]>): Promise<void> {
-  const label = c.label ? await load(c.label, c.id, out) : undefined;
+/**
+ * The channels a case's files hold: a colour picture (NaturalImage2DIO) holds several, checked as one 3D volume
+ * (its first channel) and counted against dataset.json's channels; every other file is one channel.
+ */
+class ChannelCount {
+  private count = 0;
+  private several = false;
+  constructor(private readonly c: CaseFiles, private readonly out: Collector, private readonly readerWriter?: ReaderWriterName) {}
+  add(file: string, v: Volume | undefined): Volume | undefined {
+    if (!v || v.shape.length !== 4 || !holdsSeveralChannels(file, this.readerWriter)) {
+      this.count += 1;
+      return v;
+    }
+    this.several = true;
+    this.count += channelCount(v);
+    return channelsOf(v)[0];
+  }
+  check(modalities: string[]): void {
+    if (!this.several || this.count === modalities.length) return;
+    this.out.error('wrong-channel-count', `its pictures hold ${this.count} channels but dataset.json declares ${modalities.length} (${modalities.join(', ')})`, { case: this.c.id, file: this.c.images[0] });
+  }
+}
+
+async function checkTrainingCase(c: CaseFiles, allowed: Set<number>, out: Collector, opts: VerifyOptions, axcodes: Map<string, string[]>, modalities: string[], readerWriter?: ReaderWriterName): Promise<void> {
+  const label = c.label ? await load(c.label, c.id, out, { role: 'seg', readerWriter }) : undefined;
   if (label && checkScalar3d(label, c.label!, c.id, out, true)) {
     checkFinite(label, c.label!, c.id, out);
     checkLabelValues(label, c.label!, c.id, allowed, out);
   }
+  const channels = new ChannelCount(c, out, readerWriter);
   for (const file of c.images) {
-    const img = await load(file, c.id, out);
+    const img = channels.add(file, await load(file, c.id, out, { role: 'image', readerWriter }));
     if (!img || !checkScalar3d(img, file, c.id, out)) continue;
     checkFinite(img, file, c.id, out);
     if (label && label.shape.length === 3) compareGeometry(label, c.label!, img, file, c.id, out, opts);
     const codes = axisCodes(img.geometry);
     axcodes.set(codes, [...(axcodes.get(codes) ?? []), out.rel(file)]);
   }
+  channels.check(modalities);
 }
 
-async function checkTestCase(c: CaseFiles, out: Collector, opts: VerifyOptions): Promise<void> {
-  let first: NiftiVolume | undefined;
+async function checkTestCase(c: CaseFiles, out: Collector, opts: VerifyOptions, modalities: string[], readerWriter?: ReaderWriterName): Promise<void> {
+  let first: Volume | undefined;
+  const channels = new ChannelCount(c, out, readerWriter);
   for (const file of c.images) {
-    const img = await load(file, c.id, out);
+    const img = channels.add(file, await load(file, c.id, out, { role: 'image', readerWriter }));
     if (!img || !checkScalar3d(img, file, c.id, out)) continue;
     checkFinite(img, file, c.id, out);
     if (first) compareGeometry(first, c.images[0], img, file, c.id, out, opts);
     else first = img;
   }
+  channels.check(modalities);
 }
 
 /** Cases checked at once: gunzip runs on libuv's thread pool, so a few cases overlap their reads. */
@@ -256,11 +307,11 @@ export async function verifyDatasetFolder(taskDir: string, opts: VerifyOptions =
     // One line instead of one "file is missing" per image: the whole folder is what is wrong.
     out.error('empty-folder', `imagesTr/ is empty but dataset.json lists ${d.training.length} training cases; put the images there (<case>_0000.nii.gz per modality)`, { file: path.join(dir, 'imagesTr') });
   } else {
-    await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes));
+    await forEachLimit(d.training, CASE_CONCURRENCY, (c) => checkTrainingCase(c, allowed, out, opts, axcodes, d.modalities, d.readerWriter));
   }
   checkUnexpectedFiles(path.join(dir, 'imagesTr'), new Set(d.training.flatMap((c) => c.images)), d.training, d, out, true);
   checkUnexpectedFiles(path.join(dir, 'labelsTr'), new Set(d.training.flatMap((c) => (c.label ? [c.label] : []))), d.training, d, out, false);
-  await forEachLimit(d.test, CASE_CONCURRENCY, (c) => checkTestCase(c, out, opts));
+  await forEachLimit(d.test, CASE_CONCURRENCY, (c) => checkTestCase(c, out, opts, d.modalities, d.readerWriter));
   if (d.test.length > 0 || d.format === 'v2') {
     checkUnexpectedFiles(path.join(dir, 'imagesTs'), new Set(d.test.flatMap((c) => c.images)), d.test, d, out, true);
   }

@@ -89,7 +89,7 @@ export function register(program: Command): void {
         lowresDir: opts.lowresFolder, overwrite: opts.overwrite,
       };
       // everything is checked (plans, input images, folds, checkpoints) before the backend starts or a file is written
-      const cases = casesOfPart(checkPredictTask(base), Number(opts.partId), Number(opts.numParts));
+      const cases = casesOfPart(await checkPredictTask(base), Number(opts.partId), Number(opts.numParts));
       const why = whyNotWritable(opts.output);
       if (why) throw new WorkFailedError(`cannot write the output folder ${opts.output}: ${why}; pass -o a folder you can write`);
       const backend = await initBackend({ preference: opts.backend ?? configFor(cmd).worker.backend });

@@ -150,7 +150,7 @@ predict_from_folder(sys.argv[2], sys.argv[3], sys.argv[4], [0], True, 1, 1, None
   const model = loadModel(modelFolder(paths, '3d_fullres', TRAINER, PLANS), rc, [0], 'model_final_checkpoint', false);
   try {
     for (const id of caseIds()) {
-      const pre = preprocessTestCaseFor(fs.readdirSync(testImages).filter((f) => f.startsWith(`${id}_`)).sort().map((f) => path.join(testImages, f)), rc);
+      const pre = await preprocessTestCaseFor(fs.readdirSync(testImages).filter((f) => f.startsWith(`${id}_`)).sort().map((f) => path.join(testImages, f)), rc);
       const { grid } = await predictPreprocessedCase(pre, model);
       const mine = toCroppedOriginal(grid, rc.plans.transpose_backward, pre.properties);
       const theirs = readNpzArray(path.join(out, `${id}.npz`), 'softmax');

@@ -53,7 +53,7 @@ for (const configuration of CONFIGURATIONS) {
       const model = loadModel(modelDir, rc, [0, 1], 'model_final_checkpoint', tta);
       try {
         for (const id of CASES) {
-          const pre = preprocessTestCaseFor([imageOf(id)], rc);
+          const pre = await preprocessTestCaseFor([imageOf(id)], rc);
           const { grid } = await predictPreprocessedCase(pre, model);
           const ours = toCroppedOriginal(grid, rc.plans.transpose_backward, pre.properties);
           const theirs = readNpzArray(path.join(expectedDir(configuration, tta), `${id}.npz`), 'softmax');
@@ -132,7 +132,7 @@ test('-chk model_latest: the same 2d weights in torch\'s legacy (pre-1.6) format
   const model = loadModel(modelDir, rc, [0, 1], 'model_latest', false);
   try {
     for (const id of CASES) {
-      const pre = preprocessTestCaseFor([imageOf(id)], rc);
+      const pre = await preprocessTestCaseFor([imageOf(id)], rc);
       const ours = toCroppedOriginal((await predictPreprocessedCase(pre, model)).grid, rc.plans.transpose_backward, pre.properties);
       const theirs = readNpzArray(path.join(expectedDir('2d', false), `${id}.npz`), 'softmax').data as Float32Array;
       let worst = 0;

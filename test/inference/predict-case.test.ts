@@ -138,12 +138,12 @@ test('an input folder with a missing modality is refused, naming the file', asyn
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'predict-case-'));
   await writeCase(dir, 'a');
   fs.writeFileSync(path.join(dir, 'b_0001.nii.gz'), 'garbage');
-  assert.throws(() => listInputCases(dir, 2), (err: Error) => {
+  await assert.rejects(listInputCases(dir, 2), (err: Error) => {
     assert.match(err.message, /case a: missing a_0001\.nii\.gz/);
     assert.match(err.message, /case b: missing b_0000\.nii\.gz/);
     assert.match(err.message, /b_0001\.nii\.gz: not a NIfTI file/);
     return true;
   });
   fs.rmSync(path.join(dir, 'b_0001.nii.gz'));
-  assert.deepEqual(listInputCases(dir, 1).map((c) => c.id), ['a']);
+  assert.deepEqual((await listInputCases(dir, 1)).map((c) => c.id), ['a']);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { defaultGeometry } from '../../activities/io/geometry';
-import { formatInspectReport, inspectNifti } from '../../activities/io/inspect';
+import { formatInspectReport, inspectImage } from '../../activities/io/inspect';
 import { writeNiftiSync } from '../../activities/io/nifti';
 import { rampVolume, sharedDir, tmpDir } from './helpers';
 import { tinyLabel } from './tiny-task';
@@ -13,10 +13,10 @@ test('inspect: label values for integer label maps, range and NaN count for imag
   const img = rampVolume('float32', [2, 3, 4], { ...defaultGeometry([0.5, 0.5, 3]), origin: [1, 2, 3] });
   img.data[0] = NaN;
   writeNiftiSync(path.join(dir, 'i.nii'), img);
-  const l = await inspectNifti(path.join(dir, 'l.nii.gz'));
+  const l = await inspectImage(path.join(dir, 'l.nii.gz'));
   assert.deepEqual(l.labelValues, [0, 1, 2]);
   assert.equal(l.dtype, 'uint8');
-  const i = await inspectNifti(path.join(dir, 'i.nii'));
+  const i = await inspectImage(path.join(dir, 'i.nii'));
   assert.equal(i.labelValues, undefined);
   assert.equal(i.nanCount, 1);
   assert.deepEqual(i.shape, [2, 3, 4]);
@@ -32,6 +32,6 @@ test('inspect: orientation codes of the real SCT files agree with nibabel', asyn
   // nibabel.aff2axcodes of each file (computed once with nibabel 5.4).
   const expected: Record<string, string> = { 'sct_mt1.nii.gz': 'LAS', 'sct_t1w.nii.gz': 'RAS', 'sct_t2.nii.gz': 'PSR', 'sct_t2s.nii.gz': 'LAS' };
   for (const [f, codes] of Object.entries(expected)) {
-    assert.equal((await inspectNifti(path.join(shared, 'realdata', 'SCT_errsm30', 'imagesTr', f))).orientation, codes, f);
+    assert.equal((await inspectImage(path.join(shared, 'realdata', 'SCT_errsm30', 'imagesTr', f))).orientation, codes, f);
   }
 });

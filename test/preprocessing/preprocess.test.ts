@@ -67,7 +67,7 @@ test('fingerprint -> plan -> preprocess 3d_fullres and 2d on a crafted task', as
     }
 
     // A test case preprocessed from its files (no label) gets the same image channels as the training case.
-    const t = preprocessTestCase(fx.cases[1].channels.map((_, c) => path.join(fx.paths.rawDir, 'imagesTr', `case_1_000${c}.nii.gz`)), plans, '3d_fullres', plansFile);
+    const t = await preprocessTestCase(fx.cases[1].channels.map((_, c) => path.join(fx.paths.rawDir, 'imagesTr', `case_1_000${c}.nii.gz`)), plans, '3d_fullres', plansFile);
     const train = loadPreprocessedCase(r.dataDir, 'case_1');
     assert.deepEqual([t.numChannels + 1, ...t.shape], train.shape);
     const nImg = 2 * t.shape[0] * t.shape[1] * t.shape[2];
