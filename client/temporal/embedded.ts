@@ -202,6 +202,11 @@ class ServerHandle implements EmbeddedServer {
     return holder?.pid === process.pid && holder.serverPid === this.pid ? holder : undefined;
   }
 
+  private inherit(holder: LockInfo): void {
+    this.becomeOwner(ServerLock.inherited(lockFile(this.config), holder), true);
+    this.say(`nnunet pid ${holder.handedOverBy ?? '?'} finished and handed the embedded server over to this process`);
+  }
+
   /** A borrower's check: has the server been handed to this process, or has its owner died (kill -9)? */
   private checkSuccession(): void {
     if (this.owned || !isAlive(this.pid)) return;
@@ -210,8 +215,7 @@ class ServerHandle implements EmbeddedServer {
       const holder = readLock(file);
       if (holder?.serverPid !== this.pid) return; // no lock: the owner is stopping the server
       if (holder.pid === process.pid) {
-        this.becomeOwner(ServerLock.inherited(file, holder), true);
-        this.say(`nnunet pid ${holder.handedOverBy ?? '?'} finished and handed the embedded server over to this process`);
+        this.inherit(holder);
       } else if (!ownerAlive(holder) && breakStaleLock(file, holder)) {
         const lock = ServerLock.tryAcquire(file);
         if (!lock) return;
@@ -261,7 +265,7 @@ class ServerHandle implements EmbeddedServer {
       // Handed over while finishing: take it, to pass it on or stop it (nobody else would).
       const holder = this.handedToMe();
       if (!holder) return;
-      this.becomeOwner(ServerLock.inherited(lockFile(this.config), holder), true);
+      this.inherit(holder);
     }
     process.off('exit', this.onExit);
     if (this.handOver()) return;

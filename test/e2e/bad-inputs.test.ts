@@ -187,7 +187,7 @@ async function runUnwritable(taskId: number, override: Record<string, string>, b
   const r = await startCli(['run', '-t', String(taskId), '-c', '2d', '-f', '0', '--epochs', '1', '--iters', '1', '--no-find-best'], { ...data.env, ...override }, 120_000).done;
   console.log(`task ${taskId}: exit ${r.code} in ${r.ms} ms\n${r.stderr.trim()}`);
   assert.equal(r.code, 1, `exit code 1 expected\n${r.stdout}\n${r.stderr}`);
-  assert.match(r.stderr, new RegExp(`${blocker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a file, not a folder; set \\S+ \\(paths\\.\\w+\\) to a folder you can write`));
+  assert.match(r.stderr, new RegExp(`${blocker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a file, not a folder; set [^()]+ \\(paths\\.\\w+\\) to a folder you can write`));
   assert.doesNotMatch(r.stdout + r.stderr, /starting the embedded Temporal server|started nnunet-task/, 'nothing was started');
   return r.stderr;
 }
