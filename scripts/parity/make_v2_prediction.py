@@ -1,0 +1,84 @@
+"""Writes test/fixtures/nnunet-v2-model/predict/: a raw two-channel case and nnunetv2's own prediction of it through
+two of the fixture's model folders (re-runnable; run make_v2_model.py first).
+
+Run with Debian's python3: /usr/bin/python3 scripts/parity/make_v2_prediction.py
+Needs the packages make_v2_model.py needs (nnunetv2 2.8.1 --no-deps, its missing optional imports stubbed).
+
+What nnUNetPredictor.predict_from_files does per case, in this process (its worker pools would spawn processes
+without the stubs): DefaultPreprocessor.run_case on the raw files with the model's plans (no seg),
+predict_logits_from_preprocessed_data (every fold, mirroring, step 0.5, Gaussian), export_prediction_from_logits
+(resampling_fn_probabilities back to the cropped shape, softmax, argmax, crop reverted, transpose reverted,
+SimpleITKIO write_seg; with save_probabilities <case>.npz 'probabilities' + <case>.pkl).
+
+The raw case: 10 x 14 x 12 voxels (z, y, x) at (1.1, 0.8, 1.3) mm, so that transpose_forward [2, 0, 1], the
+nonzero crop (a zero border on two sides) and resampling in both directions all matter.
+"""
+import os
+import shutil
+import sys
+
+import numpy as np
+import SimpleITK as sitk
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_v2_model  # noqa: E402  (stubs nnunetv2's optional imports)
+from nnunetv2.inference.export_prediction import export_prediction_from_logits  # noqa: E402
+from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor  # noqa: E402
+
+OUT = os.path.join(make_v2_model.OUT, 'predict')
+MODELS = {  # model folder -> save_probabilities
+    'nnUNetTrainer__nnUNetResEncUNetMPlans__3d_fullres': True,
+    'nnUNetTrainer__nnUNetPlans__2d': False,
+}
+CASE = 'case_001'
+
+
+def write_raw_case(raw):
+    rs = np.random.RandomState(42)
+    shape = (10, 14, 12)
+    z, y, x = np.meshgrid(*[np.arange(s) for s in shape], indexing='ij')
+    blob = np.exp(-((z - 5) ** 2 / 8 + (y - 7) ** 2 / 12 + (x - 6) ** 2 / 10))
+    channels = [600 + 500 * blob + 40 * rs.randn(*shape), 80 + 150 * blob + 20 * rs.randn(*shape)]
+    os.makedirs(raw)
+    files = []
+    for i, c in enumerate(channels):
+        c[:, :2, :] = 0  # a zero border: the nonzero crop removes it
+        c[:, :, -1] = 0
+        img = sitk.GetImageFromArray(c.astype(np.float32))
+        img.SetSpacing((1.3, 0.8, 1.1))
+        img.SetOrigin((10.0, -5.0, 2.5))
+        img.SetDirection((0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0))
+        f = os.path.join(raw, f'{CASE}_{i:04d}.nii.gz')
+        sitk.WriteImage(img, f)
+        files.append(f)
+    return files
+
+
+def predict(model, files, save_probabilities):
+    predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=True, device=torch.device('cpu'),
+                                perform_everything_on_device=False, verbose=False, allow_tqdm=False)
+    predictor.initialize_from_trained_model_folder(os.path.join(make_v2_model.OUT, make_v2_model.DATASET, model), None,
+                                                   'checkpoint_final.pth')
+    preprocessor = predictor.configuration_manager.preprocessor_class(verbose=False)
+    data, _, properties = preprocessor.run_case(files, None, predictor.plans_manager, predictor.configuration_manager,
+                                                predictor.dataset_json)
+    logits = predictor.predict_logits_from_preprocessed_data(torch.from_numpy(data)).cpu().detach().numpy()
+    out = os.path.join(OUT, 'expected', model)
+    os.makedirs(out)
+    export_prediction_from_logits(logits, properties, predictor.configuration_manager, predictor.plans_manager,
+                                  predictor.dataset_json, os.path.join(out, CASE), save_probabilities)
+    seg = sitk.GetArrayFromImage(sitk.ReadImage(os.path.join(out, CASE + '.nii.gz')))
+    print(f'{model}: preprocessed {data.shape}, logits {logits.dtype}, labels {np.bincount(seg.ravel())}')
+
+
+def main():
+    torch.set_num_threads(1)
+    shutil.rmtree(OUT, ignore_errors=True)
+    files = write_raw_case(os.path.join(OUT, 'raw'))
+    for model, save_probabilities in MODELS.items():
+        predict(model, files, save_probabilities)
+
+
+if __name__ == '__main__':
+    main()
