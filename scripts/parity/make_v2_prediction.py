@@ -10,6 +10,11 @@ predict_logits_from_preprocessed_data (every fold, mirroring, step 0.5, Gaussian
 (resampling_fn_probabilities back to the cropped shape, softmax, argmax, crop reverted, transpose reverted,
 SimpleITKIO write_seg; with save_probabilities <case>.npz 'probabilities' + <case>.pkl).
 
+A cascade stage too: a 3d_cascade_fullres model folder (the 3d_fullres PlainConvUNet plans with
+3d_cascade_fullres inheriting from 3d_fullres, previous_stage 3d_lowres; 2 channels + 2 one-hot foreground labels
+in, random weights) written under predict/, predicted with the ResEnc prediction as the previous stage, as
+PreprocessAdapterFromDataIterator does (run_case with the previous segmentation as seg, one-hot stacked on the data).
+
 The raw case: 10 x 14 x 12 voxels (z, y, x) at (1.1, 0.8, 1.3) mm, so that transpose_forward [2, 0, 1], the
 nonzero crop (a zero border on two sides) and resampling in both directions all matter.
 """
@@ -20,11 +25,14 @@ import sys
 import numpy as np
 import SimpleITK as sitk
 import torch
+import copy
+import json
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_v2_model  # noqa: E402  (stubs nnunetv2's optional imports)
 from nnunetv2.inference.export_prediction import export_prediction_from_logits  # noqa: E402
 from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor  # noqa: E402
+from nnunetv2.utilities.label_handling.label_handling import convert_labelmap_to_one_hot  # noqa: E402
 
 OUT = os.path.join(make_v2_model.OUT, 'predict')
 MODELS = {  # model folder -> save_probabilities
@@ -55,14 +63,38 @@ def write_raw_case(raw):
     return files
 
 
-def predict(model, files, save_probabilities):
+CASCADE = 'nnUNetTrainer__nnUNetPlans__3d_cascade_fullres'
+
+
+def write_cascade_model():
+    """A cascade stage's model folder: 3d_fullres plans + 3d_cascade_fullres, a network with one-hot inputs."""
+    source = os.path.join(make_v2_model.OUT, make_v2_model.DATASET, 'nnUNetTrainer__nnUNetPlans__3d_fullres')
+    with open(os.path.join(source, 'plans.json')) as f:
+        plans = json.load(f)
+    plans['configurations']['3d_cascade_fullres'] = {'inherits_from': '3d_fullres', 'previous_stage': '3d_lowres'}
+    torch.manual_seed(77)
+    network, inputs, patch = make_v2_model.build(plans, '3d_cascade_fullres')
+    make_v2_model.perturb(network, torch.Generator().manual_seed(77))
+    model_dir = os.path.join(OUT, make_v2_model.DATASET, CASCADE)
+    os.makedirs(model_dir)
+    for name, content in (('plans.json', plans), ('dataset.json', make_v2_model.DATASET_JSON)):
+        with open(os.path.join(model_dir, name), 'w') as f:
+            json.dump(content, f, indent=4, sort_keys=False)
+    make_v2_model.write_fold(model_dir, 0, network, copy.deepcopy(plans), '3d_cascade_fullres', len(patch))
+    print(f'{CASCADE}: {inputs} input channels')
+    return model_dir
+
+
+def predict(model, files, save_probabilities, model_dir=None, previous_stage=None):
     predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=True, device=torch.device('cpu'),
                                 perform_everything_on_device=False, verbose=False, allow_tqdm=False)
-    predictor.initialize_from_trained_model_folder(os.path.join(make_v2_model.OUT, make_v2_model.DATASET, model), None,
-                                                   'checkpoint_final.pth')
+    predictor.initialize_from_trained_model_folder(model_dir or os.path.join(make_v2_model.OUT, make_v2_model.DATASET, model),
+                                                   None, 'checkpoint_final.pth')
     preprocessor = predictor.configuration_manager.preprocessor_class(verbose=False)
-    data, _, properties = preprocessor.run_case(files, None, predictor.plans_manager, predictor.configuration_manager,
-                                                predictor.dataset_json)
+    data, seg, properties = preprocessor.run_case(files, previous_stage, predictor.plans_manager,
+                                                  predictor.configuration_manager, predictor.dataset_json)
+    if previous_stage is not None:
+        data = np.vstack((data, convert_labelmap_to_one_hot(seg[0], predictor.label_manager.foreground_labels, data.dtype)))
     logits = predictor.predict_logits_from_preprocessed_data(torch.from_numpy(data)).cpu().detach().numpy()
     out = os.path.join(OUT, 'expected', model)
     os.makedirs(out)
@@ -78,6 +110,8 @@ def main():
     files = write_raw_case(os.path.join(OUT, 'raw'))
     for model, save_probabilities in MODELS.items():
         predict(model, files, save_probabilities)
+    previous = os.path.join(OUT, 'expected', 'nnUNetTrainer__nnUNetResEncUNetMPlans__3d_fullres', CASE + '.nii.gz')
+    predict(CASCADE, files, False, model_dir=write_cascade_model(), previous_stage=previous)
 
 
 if __name__ == '__main__':

@@ -73,3 +73,22 @@ for (const c of [
     }
   });
 }
+
+test('a cascade stage: the previous stage\'s segmentation cropped and resampled with the case, one-hot on the image, as nnunetv2', async () => {
+  const cascade = 'nnUNetTrainer__nnUNetPlans__3d_cascade_fullres';
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'v2-cascade-'));
+  const model = loadV2Model(path.join(PREDICT, 'Dataset999_V2Tiny', cascade));
+  try {
+    assert.equal(model.description.inChannels, 4, 'two channels + two foreground labels');
+    const [rawCase] = rawCasesInFolder(path.join(PREDICT, 'raw'), '.nii.gz', 2);
+    await assert.rejects(predictFilesV2(model, [rawCase!], out), /cascade stage .*-prev_stage_predictions/);
+    const previousStage = path.join(PREDICT, 'expected', 'nnUNetTrainer__nnUNetResEncUNetMPlans__3d_fullres', 'case_001.nii.gz');
+    await predictFilesV2(model, [{ ...rawCase!, previousStage }], out);
+    const ours = readNiftiSync(path.join(out, 'case_001.nii.gz'));
+    const theirs = readNiftiSync(path.join(PREDICT, 'expected', cascade, 'case_001.nii.gz'));
+    assert.deepEqual([...ours.data], [...theirs.data]);
+  } finally {
+    model.dispose();
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
