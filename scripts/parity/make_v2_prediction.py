@@ -15,6 +15,9 @@ A cascade stage too: a 3d_cascade_fullres model folder (the 3d_fullres PlainConv
 in, random weights) written under predict/, predicted with the ResEnc prediction as the previous stage, as
 PreprocessAdapterFromDataIterator does (run_case with the previous segmentation as seg, one-hot stacked on the data).
 
+And a region model (dataset.json labels whole = [1, 2], core = 2, regions_class_order [1, 2]: two sigmoid
+outputs), 3d_fullres PlainConvUNet plans, random weights, with save_probabilities.
+
 The raw case: 10 x 14 x 12 voxels (z, y, x) at (1.1, 0.8, 1.3) mm, so that transpose_forward [2, 0, 1], the
 nonzero crop (a zero border on two sides) and resampling in both directions all matter.
 """
@@ -85,6 +88,32 @@ def write_cascade_model():
     return model_dir
 
 
+REGIONS = 'nnUNetTrainer__nnUNetPlans__3d_fullres_regions'
+REGION_DATASET_JSON = dict(make_v2_model.DATASET_JSON, labels={'background': 0, 'whole': [1, 2], 'core': 2},
+                           regions_class_order=[1, 2])
+
+
+def write_region_model():
+    """A region-based model folder: the 3d_fullres PlainConvUNet plans, one sigmoid output per region."""
+    source = os.path.join(make_v2_model.OUT, make_v2_model.DATASET, 'nnUNetTrainer__nnUNetPlans__3d_fullres')
+    with open(os.path.join(source, 'plans.json')) as f:
+        plans = json.load(f)
+    make_v2_model.DATASET_JSON, original = REGION_DATASET_JSON, make_v2_model.DATASET_JSON
+    try:
+        torch.manual_seed(78)
+        network, _, patch = make_v2_model.build(plans, '3d_fullres')
+        make_v2_model.perturb(network, torch.Generator().manual_seed(78))
+        model_dir = os.path.join(OUT, make_v2_model.DATASET, REGIONS)
+        os.makedirs(model_dir)
+        for name, content in (('plans.json', plans), ('dataset.json', REGION_DATASET_JSON)):
+            with open(os.path.join(model_dir, name), 'w') as f:
+                json.dump(content, f, indent=4, sort_keys=False)
+        make_v2_model.write_fold(model_dir, 0, network, copy.deepcopy(plans), '3d_fullres', len(patch))
+    finally:
+        make_v2_model.DATASET_JSON = original
+    return model_dir
+
+
 def predict(model, files, save_probabilities, model_dir=None, previous_stage=None):
     predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=True, device=torch.device('cpu'),
                                 perform_everything_on_device=False, verbose=False, allow_tqdm=False)
@@ -112,6 +141,7 @@ def main():
         predict(model, files, save_probabilities)
     previous = os.path.join(OUT, 'expected', 'nnUNetTrainer__nnUNetResEncUNetMPlans__3d_fullres', CASE + '.nii.gz')
     predict(CASCADE, files, False, model_dir=write_cascade_model(), previous_stage=previous)
+    predict(REGIONS, files, True, model_dir=write_region_model())
 
 
 if __name__ == '__main__':

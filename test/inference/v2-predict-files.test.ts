@@ -42,10 +42,12 @@ const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_, x) => (x
 for (const c of [
   { model: 'nnUNetTrainer__nnUNetResEncUNetMPlans__3d_fullres', probabilities: true },
   { model: 'nnUNetTrainer__nnUNetPlans__2d', probabilities: false },
+  // region-based: sigmoid outputs (whole = 1|2, core = 2), regions_class_order [1, 2]; made by make_v2_prediction.py
+  { model: 'nnUNetTrainer__nnUNetPlans__3d_fullres_regions', probabilities: true, root: PREDICT },
 ]) {
   test(`${c.model}: a raw case predicted as nnunetv2's nnUNetPredictor does`, async (t) => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'v2-predict-'));
-    const model = loadV2Model(path.join(FIXTURE, 'Dataset999_V2Tiny', c.model));
+    const model = loadV2Model(path.join(c.root ?? FIXTURE, 'Dataset999_V2Tiny', c.model));
     try {
       const cases = rawCasesInFolder(path.join(PREDICT, 'raw'), '.nii.gz', 2);
       assert.deepEqual(cases.map((k) => k.caseId), ['case_001']);
