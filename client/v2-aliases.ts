@@ -31,6 +31,17 @@ const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, 
 const V2_PREPROCESSED_PLOTS = 'plots of nnU-Net v2\'s preprocessed data (nnUNetPlans_CONFIGURATION/<case>.npz)';
 const V1_RUN = 'nnU-Net v1\'s method on the same Dataset folder: `nnunet run -t ID` (the whole pipeline, durably)';
 
+/** The flags nnUNetv2_predict and nnUNetv2_predict_from_modelfolder share. */
+const PREDICT_FLAGS = {
+  '-i': 'input folder: <case>_XXXX<file_ending>, one file per channel', '-o': 'output folder: <case><file_ending>, plus dataset.json, plans.json, predict_from_raw_data_args.json',
+  '-f': 'folds (default 0 1 2 3 4, as v2: a fold without the checkpoint is an error; all = fold_all)', '-step_size': 'sliding window step (fraction of the patch)',
+  '--disable_tta': 'no mirroring', '--save_probabilities': '<case>.npz (probabilities, float32) + <case>.pkl (properties)', '-chk': 'checkpoint file name in each fold folder',
+  '-prev_stage_predictions': 'cascade: folder with the previous stage\'s <case><file_ending> (required for a model with previous_stage)',
+  '-npp': NP_IGNORED, '-nps': NP_IGNORED, '-device': 'accepted: the tensor backend is the configured one (worker.backend / NNUNET_BACKEND)',
+  '--verbose': 'accepted, no effect', '--disable_progress_bar': 'accepted, no effect', '--not_on_device': 'accepted, no effect',
+  '--continue_prediction': 'skip cases whose output exists',
+};
+
 function missing(what: string, instead: string): { missing: string; instead: string } {
   return { missing: what, instead };
 }
@@ -117,13 +128,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     does: 'nnUNetPredictor.predict_from_files with nnUNet_results/DatasetXXX/TR__P__C: v2 preprocessing of each raw case, sliding window (float16 accumulators as v2), export resampled back to the raw image (PlainConvUNet, ResidualEncoderUNet)',
     flags: {
       '-d': 'dataset id or name (found in nnUNet_raw, nnUNet_preprocessed or nnUNet_results)', '-tr': 'trainer', '-p': 'plans identifier', '-c': 'configuration',
-      '-i': 'input folder: <case>_XXXX<file_ending>, one file per channel', '-o': 'output folder: <case><file_ending>, plus dataset.json, plans.json, predict_from_raw_data_args.json',
-      '-f': 'folds (default 0 1 2 3 4, as v2: a fold without the checkpoint is an error; all = fold_all)', '-step_size': 'sliding window step (fraction of the patch)',
-      '--disable_tta': 'no mirroring', '--save_probabilities': '<case>.npz (probabilities, float32) + <case>.pkl (properties)', '-chk': 'checkpoint file name in each fold folder',
-      '-prev_stage_predictions': 'cascade: folder with the previous stage\'s <case><file_ending> (required for a model with previous_stage)',
-      '-npp': NP_IGNORED, '-nps': NP_IGNORED, '-device': 'accepted: the tensor backend is the configured one (worker.backend / NNUNET_BACKEND)',
-      '--verbose': 'accepted, no effect', '--disable_progress_bar': 'accepted, no effect', '--not_on_device': 'accepted, no effect',
-      '--continue_prediction': 'skip cases whose output exists', '-num_parts': 'split the cases into parts (every num_parts-th case)', '-part_id': 'which part this call predicts',
+      ...PREDICT_FLAGS, '-num_parts': 'split the cases into parts (every num_parts-th case)', '-part_id': 'which part this call predicts',
     },
     run: predictV2.predict,
   },
@@ -131,13 +136,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     does: 'as nnUNetv2_predict, with the model folder given by -m (e.g. an nnunetv2 model folder or an installed pretrained one)',
     flags: {
       '-m': 'the model folder (TRAINER__PLANS__CONFIGURATION with plans.json, dataset.json, fold_X/)',
-      '-i': 'input folder: <case>_XXXX<file_ending>, one file per channel', '-o': 'output folder: <case><file_ending>, plus dataset.json, plans.json, predict_from_raw_data_args.json',
-      '-f': 'folds (default 0 1 2 3 4, as v2: a fold without the checkpoint is an error; all = fold_all)', '-step_size': 'sliding window step (fraction of the patch)',
-      '--disable_tta': 'no mirroring', '--save_probabilities': '<case>.npz (probabilities, float32) + <case>.pkl (properties)', '-chk': 'checkpoint file name in each fold folder',
-      '-prev_stage_predictions': 'cascade: folder with the previous stage\'s <case><file_ending> (required for a model with previous_stage)',
-      '-npp': NP_IGNORED, '-nps': NP_IGNORED, '-device': 'accepted: the tensor backend is the configured one (worker.backend / NNUNET_BACKEND)',
-      '--verbose': 'accepted, no effect', '--disable_progress_bar': 'accepted, no effect', '--not_on_device': 'accepted, no effect',
-      '--continue_prediction': 'skip cases whose output exists',
+      ...PREDICT_FLAGS,
     },
     run: predictV2.predictFromModelFolder,
   },
@@ -152,7 +151,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: v2.applyPostprocessing,
   },
-  nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s probability files (.npz "probabilities" + .pkl from --save_probabilities)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
+  nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s ensembling of probability files (nnUNetv2_predict --save_probabilities writes them)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
   nnUNetv2_export_model_to_zip: {
     does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
     flags: {
