@@ -17,6 +17,7 @@ import { readPickle } from '../../activities/io/pickle';
 import { loadV2Model } from '../../activities/network/v2/model-folder';
 import { predictFilesV2, rawCasesInFolder } from '../../activities/inference/v2/predict-files';
 import { inferenceNonlin, segmentationOf } from '../../activities/inference/v2/export';
+import { doubleToHalf, toHalf } from '../../activities/inference/v2/half';
 
 const FIXTURE = path.join(repoRoot(), 'test', 'fixtures', 'nnunet-v2-model');
 const PREDICT = path.join(FIXTURE, 'predict');
@@ -34,6 +35,17 @@ test('softmax, sigmoid regions and argmax as LabelManager', () => {
   // regions (whole, core): a voxel in both gets the later region's label
   const regions = inferenceNonlin(Float32Array.from([3, 3, -3, 3]), 2, true);
   assert.deepEqual([...segmentationOf(regions, 2, [1, 2])], [1, 2]);
+});
+
+test('float64 -> float16 rounds once, as numpy\'s astype (values from numpy 1.24)', () => {
+  const cases: Array<[number, number]> = [
+    [1 + 2 ** -11, 1], [1 + 3 * 2 ** -11, 1.001953125], [65519, 65504], [65520, Infinity], [2 ** -25, 0],
+    [3 * 2 ** -25, 1.1920928955078125e-7], [-2.5e-5, -2.4974346160888672e-5], [1e-8, 0], [3.14159265358979, 3.140625],
+  ];
+  for (const [x, half] of cases) assert.equal(doubleToHalf(x), half, String(x));
+  const x = 1 + 2 ** -11 + 2 ** -40; // float32 drops 2^-40, leaving a tie that rounds down
+  assert.equal(doubleToHalf(x), 1.0009765625);
+  assert.equal(toHalf(x), 1);
 });
 
 /** v2's pickled properties with tuples as arrays and floats as numbers. */

@@ -2,7 +2,7 @@
  * nnU-Net v2's export_prediction_from_logits (convert_predicted_logits_to_segmentation_with_correct_shape): the
  * logits of a preprocessed case back onto its raw image. The logits are resampled with the configuration's
  * resampling_fn_probabilities (+ kwargs) to the cropped shape (float16 as nnUNetPredictor hands them over, so the
- * result is rounded to float16 as numpy's resample keeps the input dtype); then softmax (or sigmoid for regions),
+ * float64 result is rounded to float16: numpy's resample keeps the input dtype); then softmax (or sigmoid for regions),
  * argmax (or regions_class_order, a region wins where its probability > 0.5, later regions overwrite earlier ones),
  * the crop reverted (background outside the box; probabilities: background 1 there for label models), the
  * transpose reverted. Without probabilities, v2 takes the argmax of the logits themselves (same labels).
@@ -10,9 +10,11 @@
 import { BadInputError } from '../../common/errors';
 import type { Shape3 } from '../../volume/crop';
 import type { CasePropertiesV2 } from '../../preprocessing/v2/run-case';
-import { RESAMPLE_TO_SHAPE, resampleToShapeV2, type ResamplingKwargsV2 } from '../../preprocessing/v2/resampling';
+import { RESAMPLE_TO_SHAPE, separateAxisV2, type ResamplingKwargsV2 } from '../../preprocessing/v2/resampling';
+import { resampleChannel } from '../../volume/resample';
+import type { Order } from '../../volume/spline';
 import { transposeChannels } from '../../preprocessing/transpose';
-import { roundToHalfInPlace } from './half';
+import { doubleToHalf } from './half';
 
 /** What the export reads from the model: configuration (resolved), plans' transpose, dataset.json's labels. */
 export interface ExportModelV2 {
@@ -45,14 +47,31 @@ function probabilityResampling(model: ExportModelV2): ResamplingKwargsV2 {
   return kw;
 }
 
-/** The logits resampled to shape_after_cropping_and_before_resampling, float16-valued. */
+const asOrder = (n: number, source: string): Order => {
+  if (![0, 1, 2, 3, 4, 5].includes(n)) throw new BadInputError(`${source}: resampling_fn_probabilities_kwargs order ${n} is not a spline order (0..5)`, source);
+  return n as Order;
+};
+
+/**
+ * The logits resampled to shape_after_cropping_and_before_resampling (resample_data_or_seg_to_shape), each value
+ * rounded once from float64 to float16 as numpy's astype of the float16 input's dtype.
+ */
 export function resampleLogitsBack(logits: Float32Array, heads: number, shape: Shape3, props: CasePropertiesV2, model: ExportModelV2): Float32Array {
   const spacingT = model.transposeForward.map((a) => props.spacing[a]!);
   const cfgSpacing = model.configuration.spacing as number[];
   const current = cfgSpacing.length === 3 ? cfgSpacing : [spacingT[0]!, ...cfgSpacing];
   const target = asShape3(props.shape_after_cropping_and_before_resampling);
-  const out = resampleToShapeV2(logits, heads, shape, target, current, spacingT, probabilityResampling(model), model.source);
-  return out === logits ? logits : roundToHalfInPlace(out);
+  if (shape.every((s, i) => s === target[i])) return logits;
+  const kw = probabilityResampling(model);
+  const opts = { isSeg: kw.is_seg, axis: separateAxisV2(kw.force_separate_z, current, spacingT), order: asOrder(kw.order, model.source), orderZ: asOrder(kw.order_z, model.source) };
+  const n = product(shape);
+  const m = product(target);
+  const out = new Float32Array(heads * m);
+  for (let c = 0; c < heads; c++) {
+    const r = resampleChannel(logits.subarray(c * n, (c + 1) * n), [shape[0], shape[1], shape[2]], [target[0], target[1], target[2]], opts);
+    for (let i = 0; i < m; i++) out[c * m + i] = doubleToHalf(r[i]!);
+  }
+  return out;
 }
 
 /** LabelManager.apply_inference_nonlin: softmax over the classes, or a sigmoid per region (float32). */
