@@ -76,6 +76,15 @@ test('nnUNetv2_predict_from_modelfolder and nnUNetv2_predict predict a raw case 
   await quiet('nnUNetv2_predict_from_modelfolder', ['-i', raw, '-o', out1, '-m', model, '-f', '0', '--save_probabilities', '-device', 'cpu']);
   sameLabels(out1);
   assert.deepEqual(fs.readdirSync(out1).sort(), ['case_001.nii.gz', 'case_001.npz', 'case_001.pkl', 'dataset.json', 'plans.json', 'predict_from_raw_data_args.json']);
+  // --continue_prediction (--c) skips a finished case; with --save_probabilities a case without its .npz is not finished
+  const seg = path.join(out1, 'case_001.nii.gz');
+  const written = fs.statSync(seg).mtimeMs;
+  const again = ['-i', raw, '-o', out1, '-m', model, '-f', '0', '--save_probabilities', '--c'];
+  await quiet('nnUNetv2_predict_from_modelfolder', again);
+  assert.equal(fs.statSync(seg).mtimeMs, written);
+  fs.rmSync(path.join(out1, 'case_001.npz'));
+  await quiet('nnUNetv2_predict_from_modelfolder', again);
+  assert.ok(fs.existsSync(path.join(out1, 'case_001.npz')));
 
   const installed = path.join(env.nnUNet_results, 'Dataset999_V2Tiny', MODEL);
   fs.cpSync(model, installed, { recursive: true });

@@ -34,7 +34,7 @@ export interface RawCaseV2 {
 
 export interface PredictFilesV2Options extends PredictV2Options {
   saveProbabilities?: boolean;
-  /** false: cases whose segmentation exists are skipped (v2's --continue_prediction). */
+  /** false: cases whose segmentation (and, when saving them, probabilities) exist are skipped (v2's --continue_prediction). */
   overwrite?: boolean;
   /** Recorded in predict_from_raw_data_args.json. */
   recordedArgs?: Record<string, unknown>;
@@ -133,7 +133,8 @@ export async function predictFilesV2(model: LoadedV2Model, cases: readonly RawCa
   const done: string[] = [];
   for (const rawCase of cases) {
     const files = v2PredictionFiles(outputDir, rawCase.caseId, model.datasetJson.file_ending);
-    if (options.overwrite === false && fs.existsSync(files.segmentation)) continue;
+    const finished = fs.existsSync(files.segmentation) && (options.saveProbabilities !== true || fs.existsSync(files.probabilities));
+    if (options.overwrite === false && finished) continue;
     options.log?.(`Predicting ${rawCase.caseId}`);
     await predictRawCaseV2(model, rawCase, outputDir, options);
     done.push(rawCase.caseId);
