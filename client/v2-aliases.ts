@@ -11,6 +11,8 @@ import { UsageError } from './context';
 import { parseV2Args, v2OptionLabel, v2UsageLine, type V2Args } from './v2-argparse';
 import { V2_PARSERS } from './v2-argparse-specs';
 import * as v2 from './v2-commands';
+import * as pipeline from './v2-pipeline';
+import * as predictV2 from './v2-predict';
 import { V2NotAvailable } from './v2-commands';
 
 export { V2NotAvailable };
@@ -26,8 +28,19 @@ interface V2Entry {
 const NP_IGNORED = 'accepted, no effect: work runs in this process (nnUNet_def_n_proc sets the thread count)';
 const LOGGING = { '--verbose': 'accepted, no effect', '--no_pbar': 'accepted, no effect' };
 const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION tree)';
-const V2_PREPROCESSING = 'nnU-Net v2\'s fingerprint extractor and DefaultPreprocessor (dataset_fingerprint.json, nnUNetPlans_CONFIGURATION data)';
+const V2_PREPROCESSED_PLOTS = 'plots of nnU-Net v2\'s preprocessed data (nnUNetPlans_CONFIGURATION/<case>.npz)';
 const V1_RUN = 'nnU-Net v1\'s method on the same Dataset folder: `nnunet run -t ID` (the whole pipeline, durably)';
+
+/** The flags nnUNetv2_predict and nnUNetv2_predict_from_modelfolder share. */
+const PREDICT_FLAGS = {
+  '-i': 'input folder: <case>_XXXX<file_ending>, one file per channel', '-o': 'output folder: <case><file_ending>, plus dataset.json, plans.json, predict_from_raw_data_args.json',
+  '-f': 'folds (default 0 1 2 3 4, as v2: a fold without the checkpoint is an error; all = fold_all)', '-step_size': 'sliding window step (fraction of the patch)',
+  '--disable_tta': 'no mirroring', '--save_probabilities': '<case>.npz (probabilities, float32) + <case>.pkl (properties)', '-chk': 'checkpoint file name in each fold folder',
+  '-prev_stage_predictions': 'cascade: folder with the previous stage\'s <case><file_ending> (required for a model with previous_stage)',
+  '-npp': NP_IGNORED, '-nps': NP_IGNORED, '-device': 'accepted: the tensor backend is the configured one (worker.backend / NNUNET_BACKEND)',
+  '--verbose': 'accepted, no effect', '--disable_progress_bar': 'accepted, no effect', '--not_on_device': 'accepted, no effect',
+  '--continue_prediction': 'skip cases whose output exists',
+};
 
 function missing(what: string, instead: string): { missing: string; instead: string } {
   return { missing: what, instead };
@@ -45,7 +58,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: v2.convertOldDataset,
   },
   nnUNetv2_plan_experiment: {
-    does: 'v2\'s planners on nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (which must exist: nnUNetv2_extract_fingerprint is not available yet); writes PLANS_NAME.json there',
+    does: 'v2\'s planners on nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (nnUNetv2_extract_fingerprint writes it); writes PLANS_NAME.json there and copies dataset.json beside it',
     flags: {
       '-d': 'dataset ids', '-pl': 'ExperimentPlanner, nnUNetPlannerResEncM/L/XL', '-gpu_memory_target': 'GPU memory target in GB (default: the planner\'s)',
       '-preprocessor_name': 'written into each configuration of the plans', '-overwrite_target_spacing': 'three numbers: 3d_fullres target spacing',
@@ -76,7 +89,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: v2.movePlansBetweenDatasets,
   },
   nnUNetv2_plot_overlay_pngs: {
-    does: 'with --use_raw: `nnunet plot-task-pngs --use-raw` (a PNG per training case, labels overlaid at 0.6); without it v2 plots its own preprocessed data, which needs v2\'s preprocessing (not available yet)',
+    does: 'with --use_raw: `nnunet plot-task-pngs --use-raw` (a PNG per training case, labels overlaid at 0.6); without it v2 plots its own preprocessed data, which is not available yet',
     flags: {
       '-d': '--task', '-o': '--output', '-channel_idx': '--modality', '--use_raw': '--use-raw (required here)', '-np': NP_IGNORED,
       '-p': 'only without --use_raw (not available)', '-c': 'only without --use_raw (not available)', '-overlay_intensity': 'only 0.6 (nnU-Net\'s default) is available',
@@ -84,28 +97,49 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: plotOverlayPngs,
   },
   nnUNetv2_extract_fingerprint: {
-    does: 'as v2, keeps an existing nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json (nothing to compute); computing one needs nnU-Net v2\'s fingerprint extractor, not available yet: exit 2 before anything runs',
+    does: 'v2\'s DatasetFingerprintExtractor (activities/fingerprint/v2, bit-identical to nnunetv2) -> nnUNet_preprocessed/DatasetXXX/dataset_fingerprint.json; as v2, an existing fingerprint is kept unless --clean',
     flags: {
-      '-d': 'dataset ids', '-fpe': 'only DatasetFingerprintExtractor (the fingerprint is kept, not recomputed)', '-np': NP_IGNORED,
-      '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first', '--clean': 'recompute the fingerprint: exit 2 (extractor not available)', ...LOGGING,
+      '-d': 'dataset ids', '-fpe': 'DatasetFingerprintExtractor (the only one)', '-np': 'worker threads (at most the machine\'s cores)',
+      '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first', '--clean': 'recompute an existing fingerprint', ...LOGGING,
     },
-    run: v2.extractFingerprint,
+    run: pipeline.extractFingerprint,
   },
-  nnUNetv2_preprocess: { does: 'not available', flags: LOGGING, run: missing(V2_PREPROCESSING, 'nnU-Net v1\'s preprocessing of the same Dataset folder: nnUNet_plan_and_preprocess -t ID') },
-  nnUNetv2_plan_and_preprocess: {
-    does: 'with --no_pp: the fingerprint step of nnUNetv2_extract_fingerprint (an existing fingerprint is kept), then nnUNetv2_plan_experiment; without --no_pp exit 2 (v2\'s preprocessing is not available yet)',
+  nnUNetv2_preprocess: {
+    does: 'v2\'s DefaultPreprocessor (activities/preprocessing/v2, bit-identical to nnunetv2) for each -c configuration the plans hold (others are skipped, as v2) -> nnUNet_preprocessed/DatasetXXX/DATA_IDENTIFIER/<case>.npz + .json, then the labels into gt_segmentations',
     flags: {
-      '-d': 'dataset ids', '-fpe': 'as nnUNetv2_extract_fingerprint', '-npfp': NP_IGNORED, '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first',
-      '--no_pp': 'required here: plan only', '--clean': 'recompute the fingerprint: exit 2 (extractor not available)', '-pl': 'as nnUNetv2_plan_experiment',
-      '-gpu_memory_target': 'as nnUNetv2_plan_experiment', '-preprocessor_name': 'as nnUNetv2_plan_experiment', '-overwrite_target_spacing': 'as nnUNetv2_plan_experiment',
-      '-overwrite_plans_name': 'as nnUNetv2_plan_experiment', '-c': 'preprocessing only (needs v2\'s preprocessing)', '-np': 'preprocessing only (needs v2\'s preprocessing)', ...LOGGING,
+      '-d': 'dataset ids', '-plans_name': 'the plans file nnUNet_preprocessed/DatasetXXX/PLANS_NAME.json', '-c': 'configurations (default 2d 3d_fullres 3d_lowres)',
+      '-np': 'worker threads: one value, or one per configuration (default 8, 3d_fullres 4; at most the machine\'s cores)', ...LOGGING,
     },
-    run: v2.planAndPreprocess,
+    run: pipeline.preprocess,
+  },
+  nnUNetv2_plan_and_preprocess: {
+    does: 'nnUNetv2_extract_fingerprint, nnUNetv2_plan_experiment (also copies dataset.json to nnUNet_preprocessed/DatasetXXX), then (unless --no_pp) nnUNetv2_preprocess with the plans just written',
+    flags: {
+      '-d': 'dataset ids', '-fpe': 'as nnUNetv2_extract_fingerprint', '-npfp': 'fingerprint worker threads', '--verify_dataset_integrity': 'verifies each Dataset folder (`nnunet verify`) first',
+      '--no_pp': 'plan only', '--clean': 'recompute an existing fingerprint', '-pl': 'as nnUNetv2_plan_experiment',
+      '-gpu_memory_target': 'as nnUNetv2_plan_experiment', '-preprocessor_name': 'as nnUNetv2_plan_experiment (only DefaultPreprocessor preprocesses)', '-overwrite_target_spacing': 'as nnUNetv2_plan_experiment',
+      '-overwrite_plans_name': 'as nnUNetv2_plan_experiment', '-c': 'configurations to preprocess', '-np': 'as nnUNetv2_preprocess', ...LOGGING,
+    },
+    run: pipeline.planAndPreprocess,
   },
   nnUNetv2_train: { does: 'not available', run: missing(V2_TRAINER, 'nnUNet_train CONFIGURATION nnUNetTrainerV2 ID FOLD (v1\'s trainer, one durable fold per call), or ' + V1_RUN) },
   nnUNetv2_train_pretrained: { does: 'not available', run: missing(`${V2_TRAINER} and nnssl pretrained checkpoints`, 'nnUNet_train ... -pretrained_weights FILE (v1\'s rules)') },
-  nnUNetv2_predict: { does: 'not available', run: missing('nnU-Net v2\'s predictor (reads v2 model folders and checkpoint_final.pth)', 'nnUNet_predict -i IN -o OUT -t ID -m CONFIGURATION for models trained here') },
-  nnUNetv2_predict_from_modelfolder: { does: 'not available', run: missing('nnU-Net v2\'s predictor (reads v2 model folders and checkpoint_final.pth)', '`nnunet predict --input IN --output OUT --task ID --configuration C` for models trained here') },
+  nnUNetv2_predict: {
+    does: 'nnUNetPredictor.predict_from_files with nnUNet_results/DatasetXXX/TR__P__C: v2 preprocessing of each raw case, sliding window (float16 accumulators as v2), export resampled back to the raw image (PlainConvUNet, ResidualEncoderUNet)',
+    flags: {
+      '-d': 'dataset id or name (found in nnUNet_raw, nnUNet_preprocessed or nnUNet_results)', '-tr': 'trainer', '-p': 'plans identifier', '-c': 'configuration',
+      ...PREDICT_FLAGS, '-num_parts': 'split the cases into parts (every num_parts-th case)', '-part_id': 'which part this call predicts',
+    },
+    run: predictV2.predict,
+  },
+  nnUNetv2_predict_from_modelfolder: {
+    does: 'as nnUNetv2_predict, with the model folder given by -m (e.g. an nnunetv2 model folder or an installed pretrained one)',
+    flags: {
+      '-m': 'the model folder (TRAINER__PLANS__CONFIGURATION with plans.json, dataset.json, fold_X/)',
+      ...PREDICT_FLAGS,
+    },
+    run: predictV2.predictFromModelFolder,
+  },
   nnUNetv2_find_best_configuration: { does: 'not available', run: missing(`v2 cross-validation results (${V2_TRAINER})`, 'nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models trained here)') },
   nnUNetv2_accumulate_crossval_results: { does: 'not available', run: missing(`v2 fold validations (${V2_TRAINER})`, '`nnunet determine-postprocessing -t ID -m CONFIGURATION` pools v1 folds into cv_niftis_raw with its summary.json') },
   nnUNetv2_determine_postprocessing: { does: 'not available', run: missing('v2\'s postprocessing.pkl writer and v2 plans-based label handling', 'nnUNet_determine_postprocessing -t ID -m CONFIGURATION (v1 models, postprocessing.json)') },
@@ -117,7 +151,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: v2.applyPostprocessing,
   },
-  nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s probability files (.npz "probabilities" + .pkl from --save_probabilities)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
+  nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s ensembling of probability files (nnUNetv2_predict --save_probabilities writes them)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
   nnUNetv2_export_model_to_zip: {
     does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
     flags: {
@@ -128,7 +162,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: v2.exportModelToZip,
   },
   nnUNetv2_install_pretrained_model_from_zip: {
-    does: 'extracts a v2 model zip over nnUNet_results as v2 does, after checking every member (nothing outside a DatasetXXX_NAME folder, no "..", no links). nnunet-ts cannot predict with v2 models yet (nnUNetv2_predict)',
+    does: 'extracts a v2 model zip over nnUNet_results as v2 does, after checking every member (nothing outside a DatasetXXX_NAME folder, no "..", no links).',
     flags: { zip: 'the model zip' },
     run: v2.installFromZip,
   },
@@ -144,7 +178,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
 /** nnUNetv2_plot_overlay_pngs --use_raw → nnunet plot-task-pngs --use-raw. */
 async function plotOverlayPngs(prog: string, args: V2Args): Promise<void> {
   if (args.values.use_raw !== true) {
-    throw new V2NotAvailable(`${prog}: without --use_raw, nnU-Net v2 plots its preprocessed data, which needs ${V2_PREPROCESSING}, not available in nnunet-ts yet. Add --use_raw to plot the raw images`);
+    throw new V2NotAvailable(`${prog}: without --use_raw, nnU-Net v2 plots its preprocessed data; ${V2_PREPROCESSED_PLOTS} are not available in nnunet-ts yet. Add --use_raw to plot the raw images`);
   }
   if (Number(args.values.overlay_intensity) !== 0.6) throw new V2NotAvailable(`${prog}: -overlay_intensity ${String(args.values.overlay_intensity)}: only nnU-Net's 0.6 is available here`);
   await runNnunet(prog, ['plot-task-pngs', '--task', String(args.values.d), '--output', String(args.values.o), '--modality', String(args.values.channel_idx), '--use-raw']);

@@ -21,7 +21,6 @@ import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
 import { movePlans, readerWriterFor, type PlansJson } from '../activities/planning/v2/move-plans';
 import type { V2Args, V2Value } from './v2-argparse';
-import { verifyTask } from './commands/verify';
 import { UsageError } from './context';
 import { resolveTask, type TaskRef } from './task-ref';
 
@@ -58,7 +57,7 @@ export function resolveDataset(config: Config, spec: string | number): TaskRef {
 }
 
 /** The folders holding a DatasetXXX_ of this id (v2's find_candidate_datasets: raw, preprocessed, results). */
-function foldersWithId(config: Config, id: number): string[] {
+export function foldersWithId(config: Config, id: number): string[] {
   const prefix = `Dataset${String(id).padStart(3, '0')}_`;
   const roots = [rawRoot(config), config.paths.preprocessed, config.paths.results];
   return roots.flatMap((root) => (fs.existsSync(root) ? fs.readdirSync(root).filter((d) => d.startsWith(prefix)).map((d) => path.join(root, d)) : []));
@@ -90,49 +89,19 @@ function datasetIds(prog: string, args: V2Args): Array<string | number> {
   return ids;
 }
 
-const NO_EXTRACTOR = 'nnU-Net v2\'s fingerprint extractor is not available in nnunet-ts yet: put the dataset_fingerprint.json written by nnunetv2 there, ' +
-  'or use nnU-Net v1\'s method on this Dataset: nnUNet_plan_and_preprocess -t ';
-
 /**
- * v2's extract_fingerprints for the datasets: as v2, an existing fingerprint is kept unless --clean (and then there
- * is nothing to compute); one that would have to be computed stops the command (exit 2) before anything runs.
- * --verify_dataset_integrity verifies each Dataset folder with nnunet-ts's checks (`nnunet verify`) first.
+ * plan_experiments: v2's planner on each dataset's fingerprint; writes <plans name>.json and, as v2's planner, a copy
+ * of the raw dataset.json into nnUNet_preprocessed/DatasetXXX/. Returns each dataset with its plans name.
  */
-async function fingerprintStep(prog: string, args: V2Args, config: Config): Promise<void> {
-  const datasets = datasetIds(prog, args).map((id) => ({ id, paths: resolveDataset(config, id).paths }));
-  for (const { id, paths } of datasets) {
-    const file = datasetFingerprintFile(paths.preprocessedDir);
-    if (args.values.clean === true || !fs.existsSync(file)) {
-      throw new V2NotAvailable(`${prog}: ${paths.taskName} needs its fingerprint computed (${args.values.clean === true ? '--clean' : `no ${file}`}); ${NO_EXTRACTOR}${String(id)}`);
-    }
-  }
-  for (const { paths } of datasets) {
-    if (args.values.verify_dataset_integrity === true && !(await verifyTask(paths.rawDir)).ok) {
-      throw new BadInputError(`${paths.rawDir}: the dataset failed verification (problems above)`, paths.rawDir);
-    }
-    console.log(`${prog}: ${paths.taskName}: fingerprint exists (${datasetFingerprintFile(paths.preprocessedDir)}); as in nnU-Net v2 it is kept (--clean recomputes it)`);
-  }
-}
-
-export const extractFingerprint: V2Handler = fingerprintStep;
-
-/** nnUNetv2_plan_and_preprocess --no_pp: the fingerprint step (kept when it exists), then plan_experiment. */
-export const planAndPreprocess: V2Handler = async (prog, args, config) => {
-  if (args.values.no_pp !== true) {
-    throw new V2NotAvailable(`${prog}: nnU-Net v2's preprocessing (DefaultPreprocessor) is not available in nnunet-ts yet; add --no_pp to extract (keep) the fingerprint and plan only, or use nnU-Net v1's method on this Dataset: nnUNet_plan_and_preprocess -t ${list(args.values.d).join(' ')}`);
-  }
-  await fingerprintStep(prog, args, config);
-  await planExperiment(prog, args, config);
-};
-
-export const planExperiment: V2Handler = async (prog, args, config) => {
+export async function planDatasets(prog: string, args: V2Args, config: Config): Promise<Array<{ paths: TaskRef['paths']; plansName: string }>> {
   const ids = datasetIds(prog, args);
   const planner = String(args.values.pl);
   if (!isPlannerV2(planner)) throw new UsageError(`${prog}: unknown planner ${planner}; known: ${plannerNamesV2().join(', ')}`);
+  const planned = [];
   for (const id of ids) {
     const { paths } = resolveDataset(config, id);
     const fingerprintFile = datasetFingerprintFile(paths.preprocessedDir);
-    if (!fs.existsSync(fingerprintFile)) throw new BadInputError(`${fingerprintFile}: no dataset fingerprint. ${NO_EXTRACTOR}${String(id)}`, fingerprintFile);
+    if (!fs.existsSync(fingerprintFile)) throw new BadInputError(`${fingerprintFile}: no dataset fingerprint; run nnUNetv2_extract_fingerprint -d ${String(id)} first`, fingerprintFile);
     const plans = planExperimentV2(readFingerprintV2(fingerprintFile), readDatasetJsonV2(datasetJsonFile(paths.rawDir)), {
       planner,
       datasetName: paths.taskName,
@@ -143,8 +112,15 @@ export const planExperiment: V2Handler = async (prog, args, config) => {
     });
     const out = plansV2File(paths.preprocessedDir, String(plans.plans_name));
     writeFileAtomic(out, pythonJsonText(plans));
+    fs.copyFileSync(datasetJsonFile(paths.rawDir), datasetJsonFile(paths.preprocessedDir));
     console.log(`${prog}: ${paths.taskName}: ${planner} -> ${out} (configurations ${Object.keys(plans.configurations).join(', ')})`);
+    planned.push({ paths, plansName: String(plans.plans_name) });
   }
+  return planned;
+}
+
+export const planExperiment: V2Handler = async (prog, args, config) => {
+  await planDatasets(prog, args, config);
 };
 
 async function evaluate(prog: string, args: V2Args, fileEnding: string, labels: LabelOrRegion[], ignoreLabel: number | undefined): Promise<void> {

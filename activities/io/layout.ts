@@ -271,6 +271,11 @@ export const v2CheckpointFile = (model: string, fold: number | 'all', checkpoint
 /** A v2 model folder: <results>/<dataset>/<trainer>__<plans>__<configuration>. */
 export const v2ModelFolder = (results: string, dataset: string, trainer: string, plans: string, configuration: string): string =>
   path.join(results, dataset, `${trainer}__${plans}__${configuration}`);
+/** One case predicted by nnU-Net v2's predictor: <case><file_ending>, and with --save_probabilities <case>.npz + <case>.pkl. */
+export const v2PredictionFiles = (outputDir: string, caseId: string, fileEnding: string): { segmentation: string; probabilities: string; properties: string } =>
+  ({ segmentation: path.join(outputDir, caseId + fileEnding), probabilities: path.join(outputDir, `${caseId}.npz`), properties: path.join(outputDir, `${caseId}.pkl`) });
+/** What nnUNetPredictor.predict_from_files leaves beside the predictions: its arguments, dataset.json and plans.json. */
+export const v2PredictionArgsFile = (outputDir: string): string => path.join(outputDir, 'predict_from_raw_data_args.json');
 /** v2's pooled cross-validation of some folds: crossval_results_folds_0_1_2_3_4. */
 export const v2CrossvalFolder = (model: string, folds: readonly string[]): string => path.join(model, `crossval_results_folds_${folds.join('_')}`);
 /** v2's ensembles of a dataset: <results>/<dataset>/ensembles/ensemble___<model>___<model>___<folds>. */

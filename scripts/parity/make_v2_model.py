@@ -101,7 +101,18 @@ def tiny_plans(reference, plans_name):
         kw = c['architecture']['arch_kwargs']
         kw.update(n_stages=3, kernel_sizes=tiny['kernel_sizes'], strides=tiny['strides'])
         kw.update(PLANS[plans_name])
+    two_channel_normalization(plans)
     return plans
+
+
+def two_channel_normalization(plans):
+    """The reference plans normalize one channel; DATASET_JSON has two, and predicting a raw case (make_v2_prediction.py)
+    normalizes each: channel 0 ZScore, channel 1 CT with its own intensity properties."""
+    plans['foreground_intensity_properties_per_channel']['1'] = {
+        'mean': 120.5, 'median': 110.25, 'std': 60.75, 'min': 2.0, 'max': 400.0, 'percentile_99_5': 300.0, 'percentile_00_5': 10.0}
+    for c in plans['configurations'].values():
+        c['normalization_schemes'] = ['ZScoreNormalization', 'CTNormalization']
+        c['use_mask_for_norm'] = [False, False]
 
 
 def perturb(network, generator):

@@ -44,3 +44,17 @@ export function toHalf(x: number): number {
   one[0] = x;
   return roundToHalfInPlace(one)[0]!;
 }
+
+/**
+ * The float16 value nearest to a float64 `x`, rounded once as numpy's float64 → float16 cast (astype) does;
+ * rounding through float32 first could round twice. Ties to even; from 65520 on ±Infinity.
+ */
+export function doubleToHalf(x: number): number {
+  const a = Math.abs(x);
+  if (!(a < 65520)) return Number.isNaN(x) ? x : Math.sign(x) * Infinity;
+  let e = Math.max(-14, Math.floor(Math.log2(a || 1)));
+  if (e > -14 && 2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  const step = 2 ** (Math.max(e, -14) - 10); // half subnormals share 2^-14's step, 2^-24
+  return Math.sign(x) * roundHalfEven(a / step) * step;
+}

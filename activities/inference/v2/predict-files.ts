@@ -1,0 +1,165 @@
+/**
+ * nnUNetPredictor.predict_from_files with a loaded v2 model folder: per case DefaultPreprocessor.run_case on the
+ * raw files with the model's plans (a test case: no seg; for a cascade's second stage the previous stage's
+ * segmentation takes the seg's place and is stacked onto the image as one-hot foreground channels), the sliding
+ * window over every fold (model-predictor.ts), then export_prediction_from_logits (export.ts): <case><file_ending>
+ * with the raw image's geometry and, with saveProbabilities, <case>.npz ('probabilities', float32, classes first,
+ * raw array order) + <case>.pkl (the case properties as v2 pickles them). Like v2 it leaves dataset.json,
+ * plans.json and predict_from_raw_data_args.json in the output folder.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BadInputError } from '../../common/errors';
+import { writeJsonAtomic } from '../../common/atomic';
+import { channelFileName } from '../../io/dataset';
+import { datasetJsonFile, modelPlansFile, v2PredictionArgsFile, v2PredictionFiles } from '../../io/layout';
+import { writeNifti } from '../../io/nifti';
+import { writeNpz } from '../../io/npz';
+import { PyFloat, tuple, writePickle } from '../../io/pickle';
+import type { Mat3, Vec3 } from '../../io/geometry';
+import { loadCaseV2 } from '../../fingerprint/v2/load-case';
+import type { LoadedV2Model } from '../../network/v2/model-folder';
+import { resolveConfigurationV2, type PlansJsonV2 } from '../../preprocessing/v2/plans';
+import { runCaseArraysV2, type CasePropertiesV2, type PreprocessedCaseV2 } from '../../preprocessing/v2/run-case';
+import { exportLogitsV2, type ExportedCaseV2, type ExportModelV2 } from './export';
+import { predictPreprocessedV2, type PredictV2Options } from './model-predictor';
+
+export interface RawCaseV2 {
+  caseId: string;
+  /** One file per channel, channel order. */
+  images: string[];
+  /** The previous stage's segmentation of this case (cascade only). */
+  previousStage?: string;
+}
+
+export interface PredictFilesV2Options extends PredictV2Options {
+  saveProbabilities?: boolean;
+  /** false: cases whose segmentation (and, when saving them, probabilities) exist are skipped (v2's --continue_prediction). */
+  overwrite?: boolean;
+  /** Recorded in predict_from_raw_data_args.json. */
+  recordedArgs?: Record<string, unknown>;
+  log?: (line: string) => void;
+}
+
+const isRegionBased = (model: LoadedV2Model): boolean => Object.values(model.datasetJson.labels).some((v) => Array.isArray(v));
+
+function foregroundLabels(model: LoadedV2Model): number[] {
+  const labels = model.datasetJson.labels;
+  const ignore = labels.ignore;
+  const values = Object.entries(labels).filter(([k]) => k !== 'ignore').flatMap(([, v]) => (Array.isArray(v) ? v : [v]));
+  return [...new Set(values)].filter((v) => v !== 0 && v !== ignore).sort((a, b) => a - b);
+}
+
+function exportModel(model: LoadedV2Model): ExportModelV2 {
+  const regions = isRegionBased(model);
+  if (regions && !Array.isArray(model.datasetJson.regions_class_order)) {
+    throw new BadInputError(`${datasetJsonFile(model.dir)}: a region-based model needs regions_class_order`, datasetJsonFile(model.dir));
+  }
+  return {
+    configuration: model.configuration,
+    transposeForward: (model.plans as unknown as PlansJsonV2).transpose_forward,
+    regionsClassOrder: regions ? model.datasetJson.regions_class_order : undefined,
+    source: modelPlansFile(model.dir),
+  };
+}
+
+const isCascade = (model: LoadedV2Model): boolean => typeof model.configuration.previous_stage === 'string' && model.configuration.previous_stage !== '';
+
+/** convert_labelmap_to_one_hot(seg, foreground_labels) stacked after the image channels. */
+function withPreviousStage(c: PreprocessedCaseV2, labels: readonly number[]): Float32Array {
+  const n = c.seg.length;
+  const out = new Float32Array(c.data.length + labels.length * n);
+  out.set(c.data);
+  labels.forEach((label, k) => {
+    const base = c.data.length + k * n;
+    for (let i = 0; i < n; i++) if (c.seg[i] === label) out[base + i] = 1;
+  });
+  return out;
+}
+
+/** The preprocessed input of one case (image channels, plus the previous stage one-hot for a cascade). */
+function preprocess(model: LoadedV2Model, rawCase: RawCaseV2): PreprocessedCaseV2 & { input: Float32Array } {
+  const cascade = isCascade(model);
+  if (cascade && !rawCase.previousStage) {
+    throw new BadInputError(`${rawCase.caseId}: ${model.dir} is a cascade stage (previous_stage ${String(model.configuration.previous_stage)}); ` +
+      'predict the previous stage first and pass its output folder with -prev_stage_predictions');
+  }
+  const plansFile = modelPlansFile(model.dir);
+  const cfg = resolveConfigurationV2(model.plans as unknown as PlansJsonV2, model.configurationName, plansFile);
+  const loaded = loadCaseV2(rawCase.images, cascade ? rawCase.previousStage! : null);
+  const c = runCaseArraysV2(loaded, cfg, null, rawCase.images[0]!);
+  return { ...c, input: cascade ? withPreviousStage(c, foregroundLabels(model)) : c.data };
+}
+
+/** The properties as v2 pickles them (tuples, floats). */
+function pythonProperties(p: CasePropertiesV2): Record<string, unknown> {
+  const floats = (v: readonly number[]) => v.map((x) => new PyFloat(x));
+  return {
+    sitk_stuff: { spacing: tuple(...floats(p.sitk_stuff.spacing)), origin: tuple(...floats(p.sitk_stuff.origin)), direction: tuple(...floats(p.sitk_stuff.direction)) },
+    spacing: floats(p.spacing),
+    shape_before_cropping: tuple(...p.shape_before_cropping),
+    bbox_used_for_cropping: p.bbox_used_for_cropping.map((r) => [...r]),
+    shape_after_cropping_and_before_resampling: tuple(...p.shape_after_cropping_and_before_resampling),
+  };
+}
+
+async function writeCase(files: ReturnType<typeof v2PredictionFiles>, r: ExportedCaseV2, props: CasePropertiesV2, heads: number): Promise<void> {
+  if (r.probabilities) {
+    writeNpz(files.probabilities, { probabilities: { data: r.probabilities, shape: [heads, ...r.shape], dtype: 'float32' } });
+    writePickle(files.properties, pythonProperties(props));
+  }
+  const geometry = { spacing: [...props.sitk_stuff.spacing] as Vec3, origin: [...props.sitk_stuff.origin] as Vec3, direction: [...props.sitk_stuff.direction] as Mat3 };
+  const seg = r.segmentation;
+  await writeNifti(files.segmentation, seg instanceof Uint8Array
+    ? { data: seg, shape: [...r.shape], dtype: 'uint8', geometry }
+    : { data: seg, shape: [...r.shape], dtype: 'uint16', geometry });
+}
+
+/** Predicts one raw case into `outputDir`. */
+export async function predictRawCaseV2(model: LoadedV2Model, rawCase: RawCaseV2, outputDir: string, options: PredictFilesV2Options = {}): Promise<void> {
+  const c = preprocess(model, rawCase);
+  const logits = await predictPreprocessedV2(model, c.input, c.shape, options);
+  const heads = model.description.numClasses;
+  const r = exportLogitsV2(logits, heads, c.shape, c.properties, exportModel(model), options.saveProbabilities === true);
+  await writeCase(v2PredictionFiles(outputDir, rawCase.caseId, model.datasetJson.file_ending), r, c.properties, heads);
+}
+
+/** predict_from_files: every case (skipping finished ones unless overwrite), plus v2's bookkeeping files. */
+export async function predictFilesV2(model: LoadedV2Model, cases: readonly RawCaseV2[], outputDir: string, options: PredictFilesV2Options = {}): Promise<string[]> {
+  fs.mkdirSync(outputDir, { recursive: true });
+  writeJsonAtomic(v2PredictionArgsFile(outputDir), options.recordedArgs ?? {});
+  writeJsonAtomic(datasetJsonFile(outputDir), model.datasetJson);
+  writeJsonAtomic(modelPlansFile(outputDir), model.plans);
+  const done: string[] = [];
+  for (const rawCase of cases) {
+    const files = v2PredictionFiles(outputDir, rawCase.caseId, model.datasetJson.file_ending);
+    const finished = fs.existsSync(files.segmentation) && (options.saveProbabilities !== true || fs.existsSync(files.probabilities));
+    if (options.overwrite === false && finished) continue;
+    options.log?.(`Predicting ${rawCase.caseId}`);
+    await predictRawCaseV2(model, rawCase, outputDir, options);
+    done.push(rawCase.caseId);
+  }
+  return done;
+}
+
+/**
+ * create_lists_from_splitted_dataset_folder: the cases of an input folder (<case>_XXXX<file_ending>), each with
+ * one file per channel of the model; a case missing a channel is refused naming the file.
+ */
+export function rawCasesInFolder(inputDir: string, fileEnding: string, numChannels: number): RawCaseV2[] {
+  if (!fs.existsSync(inputDir)) throw new BadInputError(`${inputDir}: no such input folder`, inputDir);
+  const pattern = /^(.*)_\d{4}$/;
+  const ids = new Set<string>();
+  for (const f of fs.readdirSync(inputDir)) {
+    if (!f.endsWith(fileEnding)) continue;
+    const m = pattern.exec(f.slice(0, -fileEnding.length));
+    if (m) ids.add(m[1]!);
+  }
+  if (ids.size === 0) throw new BadInputError(`${inputDir}: no <case>_0000${fileEnding} files`, inputDir);
+  return [...ids].sort().map((caseId) => {
+    const images = Array.from({ length: numChannels }, (_, ch) => path.join(inputDir, channelFileName(caseId, ch, fileEnding)));
+    const missing = images.find((f) => !fs.existsSync(f));
+    if (missing) throw new BadInputError(`${missing}: missing; the model takes ${numChannels} channel(s) per case (_0000 ... _${String(numChannels - 1).padStart(4, '0')})`, missing);
+    return { caseId, images };
+  });
+}
