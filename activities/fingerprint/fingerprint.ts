@@ -62,7 +62,7 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
     onResult: () => options.onProgress?.(++done, inputs.length),
   });
 
-  const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature);
+  const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature, task.labelSpec);
   const datasetJson = datasetJsonFile(paths.rawDir);
   copyAtomic(datasetJson, datasetJsonFile(paths.croppedDir));
   for (const c of task.cases) copyAtomic(c.label, path.join(gtSegmentationsFolder(paths.croppedDir), path.basename(c.label)));
