@@ -62,6 +62,11 @@ export function labelManagerOf(plans: Plans, source = 'plans'): LabelManager | u
   return plans.label_spec ? new LabelManager(plans.label_spec, source) : undefined;
 }
 
+/** Whether the network has region outputs (sigmoid, painted by regions_class_order) instead of softmax classes. */
+export function hasRegionOutputs(plans: Plans): boolean {
+  return labelManagerOf(plans)?.hasRegions ?? false;
+}
+
 /** Network output channels: one per region, or background + num_classes. */
 export function segmentationHeadsOf(plans: Plans): number {
   return labelManagerOf(plans)?.numSegmentationHeads ?? plans.num_classes + 1;

@@ -1,12 +1,12 @@
 /**
- * `nnunet demo-dataset -t 901 [--cases 20] [--test-cases 2] [--seed S] [--large] [-o RAW_DATA_BASE]`: writes a
+ * `nnunet demo-dataset -t 901 [--cases 20] [--test-cases 2] [--seed S] [--large] [--regions] [--ignore-label] [-o RAW_DATA_BASE]`: writes a
  * small synthetic two-modality task (CT + MR-like, labels organ and lesion) into nnUNet_raw_data, for a first run.
  */
 import type { Command } from 'commander';
 import { writeDemoDataset } from '../../activities/io/demo';
 import { configFor, positiveInt, printJson, UsageError } from '../context';
 
-interface DemoOpts { task: number; cases?: number; testCases?: number; seed?: number; large?: boolean; output?: string; json?: boolean }
+interface DemoOpts { task: number; cases?: number; testCases?: number; seed?: number; large?: boolean; regions?: boolean; ignoreLabel?: boolean; output?: string; json?: boolean }
 
 function nonNegativeInt(name: string): (v: string) => number {
   return (v) => {
@@ -25,12 +25,14 @@ export function register(program: Command): void {
     .option('--test-cases <n>', 'test cases in imagesTs (default 2)', nonNegativeInt('--test-cases'))
     .option('--seed <n>', 'random seed (same seed, same files)', nonNegativeInt('--seed'), 0)
     .option('--large', 'cases of about 100x416x416 voxels, so that planning adds 3d_lowres and the cascade')
+    .option('--regions', 'v2 dataset.json with nested regions (organ = labels 1+2, lesion = 2) for region-based training')
+    .option('--ignore-label', 'mark part of each training label map as not annotated (label 3 named "ignore")')
     .option('-o, --output <dir>', 'nnUNet_raw_data_base to write into (default: paths.rawDataBase)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: DemoOpts, cmd: Command) => {
       if (opts.task > 999) throw new UsageError(`-t ${opts.task}: task ids are 1..999`);
       const base = opts.output ?? configFor(cmd).paths.rawDataBase;
-      const r = await writeDemoDataset(base, { taskId: opts.task, cases: opts.cases, testCases: opts.testCases, seed: opts.seed, large: opts.large });
+      const r = await writeDemoDataset(base, { taskId: opts.task, cases: opts.cases, testCases: opts.testCases, seed: opts.seed, large: opts.large, regions: opts.regions, ignoreLabel: opts.ignoreLabel });
       if (opts.json) printJson(r);
       else console.log(`${r.taskName}: ${r.numTraining} training + ${r.numTest} test cases, median shape ${r.medianShape.join('x')} (z,y,x) -> ${r.outDir}`);
     });
