@@ -68,6 +68,20 @@ test('nnUNetTrainerV2BraTSRegions with the ignore label: ignored voxels count in
   assert.ok(annotated < ref.data.length);
 });
 
+test('softmax labels with the ignore label: plans keep background + 2 classes, validation excludes ignored voxels', async () => {
+  const task = await tinyTrainingTask({ ignoreLabel: true });
+  try {
+    const plans = readPlansFile(task.plansFile);
+    assert.equal(plans.num_classes, 2);
+    assert.deepEqual(plans.all_classes, [1, 2]);
+    const { ckpt, summary } = await trainAndValidate(task, 'nnUNetTrainerV2');
+    assert.equal(ckpt.weightShapes[ckpt.weightNames.indexOf('seg_outputs.0.weight')]!.at(-1), 3);
+    assert.deepEqual(Object.keys(summary.mean).sort(), ['1', '2']);
+  } finally {
+    task.cleanup();
+  }
+});
+
 test('nnUNetTrainerV2BraTSRegions refuses a dataset without regions', async () => {
   const plain = await tinyTrainingTask();
   try {
