@@ -114,7 +114,9 @@ export async function predictPreprocessedCase(
   // Region outputs are sigmoids: outside the crop box no region is present (all 0), not background 1.
   const probabilities = uncropProbabilities(toCroppedOriginal(grid, plans.transpose_backward, pre.properties), pre.properties, !labels?.hasRegions);
   const segmentation = labels ? labels.convertProbabilitiesToSegmentation(probabilities.data, probabilities.numClasses) : argmaxClasses(probabilities);
-  return { grid, prediction: { probabilities, segmentation, properties: pre.properties } };
+  // A region model's stored probabilities say so (write-prediction.ts refuses to ensemble them as softmax).
+  const properties = labels?.hasRegions ? { ...pre.properties, regions_class_order: labels.regionsClassOrder } : pre.properties;
+  return { grid, prediction: { probabilities, segmentation, properties } };
 }
 
 /** One case: raw channel files (in modality order) to probabilities and labels on the raw grid; `extra`: the cascade's input (cascade.ts). */
