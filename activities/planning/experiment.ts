@@ -45,7 +45,7 @@ function geometry(props: DatasetProperties, targetSpacing: number[]): Geometry {
       originalShape: permute(medianShape, forward),
       numCases: props.all_sizes.length,
       numModalities: modalityNames(props).length,
-      numClasses: props.label_spec && isRegionSpec(props) ? numClasses(props) : numClasses(props) + 1,
+      numClasses: segmentationHeads(props),
     },
   };
 }
@@ -78,13 +78,19 @@ function caseFiles(props: DatasetProperties, ctx: PlanContext): string[] {
   return Object.keys(props.size_reductions).sort().map((id) => (ctx.croppedDir ? path.join(ctx.croppedDir, `${id}.npz`) : `${id}.npz`));
 }
 
-const isRegionSpec = (props: DatasetProperties): boolean => new LabelManager(props.label_spec!, 'dataset_properties.label_spec').hasRegions;
+const labelManager = (props: DatasetProperties): LabelManager | undefined =>
+  props.label_spec ? new LabelManager(props.label_spec, 'dataset_properties.label_spec') : undefined;
 
 /** Foreground classes, or for a region dataset the number of regions (each a sigmoid head). */
 function numClasses(props: DatasetProperties): number {
-  if (!props.label_spec) return props.all_classes.length;
-  const m = new LabelManager(props.label_spec, 'dataset_properties.label_spec');
+  const m = labelManager(props);
+  if (!m) return props.all_classes.length;
   return m.hasRegions ? m.foregroundRegions.length : m.foregroundLabels.length;
+}
+
+/** Network outputs the stage planner budgets for: one per region, else background + classes. */
+function segmentationHeads(props: DatasetProperties): number {
+  return labelManager(props)?.numSegmentationHeads ?? props.all_classes.length + 1;
 }
 
 function assemble(props: DatasetProperties, g: Geometry, stageList: StagePlan[], who: PlannerIdentity, ctx: PlanContext): Plans {
