@@ -1,6 +1,6 @@
 /**
  * Region (Dice+BCE) and ignore-label losses against nnunetv2's own DC_and_BCE_loss / DC_and_CE_loss(ignore_label)
- * on a fixed batch; the expected values come from scripts/parity/region-loss.py (nnunetv2 2.x, torch).
+ * on a fixed batch; the expected values come from scripts/parity/region-loss.py (nnunetv2 2.8.1, torch 1.13).
  */
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
