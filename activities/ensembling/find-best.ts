@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { plansByKind, type CandidateResult, type Configuration, type FindBestInput, type FindBestOutput, type Fold, type TaskPaths } from '../contract';
+import { specialLabelSpec } from '../io/label-manager';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { meanForegroundDice, readSummary, type SummaryJson } from '../evaluation/summary';
@@ -141,8 +142,13 @@ async function determineForEvery(candidates: readonly Candidate[], input: FindBe
   return notDetermined;
 }
 
+/** The foreground classes ranked; regions and the ignore label are refused (their CV is v2-style, not ranked here yet). */
 function foregroundClasses(paths: TaskPaths): number[] {
-  return labelValues(readDataset(paths.rawDir)).filter((l) => l !== 0);
+  const d = readDataset(paths.rawDir);
+  if (d.format === 'v2' && specialLabelSpec(Object.fromEntries(d.labels.map((l) => [l.name, l.value])), d.regionsClassOrder, d.jsonFile)) {
+    throw new BadInputError(`${d.jsonFile}: find-best and ensembling do not support regions or an ignore label yet; each fold's validation_raw/summary.json has the region Dice (run with --no-find-best)`, d.jsonFile);
+  }
+  return labelValues(d).filter((l) => l !== 0);
 }
 
 export async function findBest(input: FindBestInput & { ensembling?: boolean }): Promise<FindBestResult> {

@@ -3,8 +3,9 @@
  * folders), sorted by identifier as nnU-Net's analysis lists the cropped folder.
  */
 import { BadInputError } from '../common/errors';
-import { labelValues, labelsByValue, readDataset } from '../io/dataset';
+import { labelValues, labelsByValue, readDataset, type DatasetDescription } from '../io/dataset';
 import type { ReaderWriterName } from '../io/image-formats/registry';
+import { LabelManager, specialLabelSpec, type LabelSpec } from '../io/label-manager';
 
 export interface TrainingCase {
   id: string;
@@ -22,6 +23,8 @@ export interface TaskDescription {
   foregroundClasses: number[];
   /** Every label value dataset.json declares (v2 regions' values included): a label file may hold only these. */
   declaredValues: number[];
+  /** v2 datasets with regions or an ignore label: what training and inference need to read the labels. */
+  labelSpec?: LabelSpec;
   cases: TrainingCase[];
   /** The image reader/writer class of a v2 dataset (undefined: NIfTI). */
   readerWriter?: ReaderWriterName;
@@ -38,5 +41,13 @@ export function describeTask(rawDir: string): TaskDescription {
   const modalities: Record<string, string> = {};
   d.modalities.forEach((m, i) => { modalities[String(i)] = m; });
   const declaredValues = [...new Set(d.labels.flatMap((l) => [l.value].flat()))].sort((a, b) => a - b);
-  return { modalities, labels: labelsByValue(d), foregroundClasses: labelValues(d).filter((v) => v > 0), declaredValues, cases, readerWriter: d.readerWriter };
+  const labelSpec = v2LabelSpec(d);
+  const foregroundClasses = labelSpec ? new LabelManager(labelSpec, d.jsonFile).foregroundLabels : labelValues(d).filter((v) => v > 0);
+  return { modalities, labels: labelsByValue(d), foregroundClasses, declaredValues, cases, readerWriter: d.readerWriter, ...(labelSpec ? { labelSpec } : {}) };
+}
+
+function v2LabelSpec(d: DatasetDescription): LabelSpec | undefined {
+  if (d.format !== 'v2') return undefined;
+  const labels = Object.fromEntries(d.labels.map((l) => [l.name, l.value]));
+  return specialLabelSpec(labels, d.regionsClassOrder, d.jsonFile);
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { computeIntensityStats, concatSamples, type IntensityStats } from './intensity';
 import type { CropCaseOutput } from './crop-case';
+import type { LabelSpec } from '../io/label-manager';
 
 export { DATASET_PROPERTIES_FILE } from '../io/layout';
 
@@ -37,6 +38,8 @@ export interface DatasetPropertiesJson {
   class_presence: Record<string, number[]>;
   /** Hash of all inputs: the fingerprint is recomputed only when it changes. */
   input_signature: string;
+  /** v2 regions / ignore label (io/label-manager.ts); absent for plain labels. */
+  label_spec?: LabelSpec;
 }
 
 const product = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
@@ -47,7 +50,7 @@ export function datasetSignature(caseSignatures: readonly string[], modalities: 
 
 /** Assembles the fingerprint from the per-case results (in case order). */
 export function assembleDatasetProperties(
-  cases: readonly CropCaseOutput[], modalities: Record<string, string>, allClasses: number[], signature: string,
+  cases: readonly CropCaseOutput[], modalities: Record<string, string>, allClasses: number[], signature: string, labelSpec?: LabelSpec,
 ): DatasetPropertiesJson {
   const ids = cases.map((c) => c.caseId);
   const intensityproperties: Record<string, ChannelIntensityProperties> = {};
@@ -75,5 +78,6 @@ export function assembleDatasetProperties(
     original_sizes: cases.map((r) => r.properties.original_size_of_raw_data),
     class_presence,
     input_signature: signature,
+    ...(labelSpec ? { label_spec: labelSpec } : {}),
   };
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskPaths } from '../contract';
 import { writeFileAtomic, writeJsonAtomic } from '../common/atomic';
-import { describeTask, type TrainingCase } from './cases';
+import { describeTask, type TaskDescription, type TrainingCase } from './cases';
 import { cropCase, type CropCaseInput, type CropCaseOutput } from './crop-case';
 import { inputSignature } from './cropped-store';
 import { datasetJsonFile, datasetPropertiesFile, gtSegmentationFile, gtSegmentationsFolder } from '../io/layout';
@@ -61,10 +61,16 @@ function caseFiles(c: TrainingCase): string[] {
   return [...c.images, c.label];
 }
 
+/** The labels as the signature sees them; regions_class_order joins them only where it exists (other signatures unchanged). */
+function labelsForSignature(task: TaskDescription): Record<string, string> {
+  const order = task.labelSpec?.regions_class_order;
+  return order ? { ...task.labels, regions_class_order: order.join(',') } : task.labels;
+}
+
 export async function runFingerprint(paths: TaskPaths, options: FingerprintOptions): Promise<FingerprintResult> {
   const task = describeTask(paths.rawDir);
   const fingerprintFile = datasetPropertiesFile(paths.preprocessedDir);
-  const signature = datasetSignature(task.cases.map((c) => inputSignature(caseFiles(c))), task.modalities, task.labels);
+  const signature = datasetSignature(task.cases.map((c) => inputSignature(caseFiles(c))), task.modalities, labelsForSignature(task));
   const existing = readExisting(fingerprintFile);
   if (existing?.input_signature === signature) {
     return { fingerprintFile, numCases: existing.case_identifiers.length, computed: false };
@@ -78,7 +84,7 @@ export async function runFingerprint(paths: TaskPaths, options: FingerprintOptio
     onResult: () => options.onProgress?.(++done, inputs.length),
   });
 
-  const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature);
+  const properties = assembleDatasetProperties(results, task.modalities, task.foregroundClasses, signature, task.labelSpec);
   const datasetJson = datasetJsonFile(paths.rawDir);
   copyAtomic(datasetJson, datasetJsonFile(paths.croppedDir));
   for (const c of task.cases) await copyGroundTruth(c, paths.croppedDir, task.readerWriter);

@@ -49,6 +49,9 @@ export function exportNnunetModel(opts: ExportNnunetOptions): ExportNnunetResult
   const missing = folds.map((f) => checkpointFile(foldFolder(source, f), checkpoint)).filter((f) => !fs.existsSync(f));
   if (missing.length) throw new BadInputError(`${missing.join(', ')}: checkpoint missing; train these folds, choose others with -f, or another checkpoint with -chk`, missing[0]);
   const rc = resolveModelConfiguration({ paths: opts.paths, modelDir: source, configuration: opts.configuration, plansIdentifier: opts.plansIdentifier, folds, checkpoint });
+  if (rc.plans.label_spec) {
+    throw new BadInputError(`${source}: a model trained with regions or an ignore label cannot be exported for nnU-Net v1, whose trainers know neither (v1's nnUNetTrainerV2BraTSRegions hard-codes the BraTS regions); predict it here with nnunet predict`, source);
+  }
   const target = modelFolder({ ...opts.paths, resultsDir: networkTrainingOutputFolder(path.resolve(opts.outputRoot)) }, opts.configuration, opts.trainer, opts.plansIdentifier);
   if (target === source) throw new BadInputError(`${opts.outputRoot}: exporting into the model's own results folder would overwrite it; pass another -o`, opts.outputRoot);
   fs.mkdirSync(target, { recursive: true });

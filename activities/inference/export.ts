@@ -48,13 +48,13 @@ export function toCroppedOriginal(p: Probabilities, transposeBackward: readonly 
 }
 
 /** Embeds cropped probabilities into the original shape; outside the crop box background (class 0) is 1. */
-export function uncropProbabilities(p: Probabilities, props: ExportProperties): Probabilities {
+export function uncropProbabilities(p: Probabilities, props: ExportProperties, backgroundOutside = true): Probabilities {
   const full = shape3(props.original_size_of_raw_data);
   const [[z0], [y0], [x0]] = props.crop_bbox;
   if (z0 === 0 && y0 === 0 && x0 === 0 && p.shape.every((d, i) => d === full[i])) return p;
   const n = voxels(full);
   const out = new Float32Array(p.numClasses * n);
-  out.fill(1, 0, n);
+  if (backgroundOutside) out.fill(1, 0, n);
   const [cz, cy, cx] = p.shape;
   const cn = voxels(p.shape);
   for (let k = 0; k < p.numClasses; k++) {

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Configuration, Fold } from '../contract';
 import { BadInputError } from '../common/errors';
 import { buildUNet, type UNet } from '../network/unet';
-import type { Plans } from '../planning/plans';
+import { hasRegionOutputs, type Plans } from '../planning/plans';
 import { loadWeightsFor } from '../network/torch-weights';
 import { checkpointFile, foldFolder, trainedFolds } from '../io/layout';
 import { inChannelsOf, resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
@@ -25,6 +25,8 @@ export interface NetworkPredictorOptions {
   mirrorAxes?: readonly number[];
   /** Mirroring test-time augmentation (nnU-Net default on; --disable_tta turns it off). */
   tta?: boolean;
+  /** Region outputs: sigmoid per channel instead of the softmax over channels (LabelManager.applyInferenceNonlin). */
+  sigmoid?: boolean;
 }
 
 /** Every subset of `axes` (the empty one first). */
@@ -46,7 +48,7 @@ export function networkPatchPredictor(model: Pick<UNet, 'predict'>, opts: Networ
       const flip = axes.map((a) => a + 1);
       const next = tf.tidy(() => {
         const input = flip.length ? tf.reverse(x, flip) : x;
-        let p = tf.softmax(model.predict(input), -1);
+        let p = opts.sigmoid ? tf.sigmoid(model.predict(input)) : tf.softmax(model.predict(input), -1);
         if (flip.length) p = tf.reverse(p, flip);
         return sum ? tf.add(sum, p) : p;
       });
@@ -115,7 +117,7 @@ export function loadModel(modelDir: string, resolved: ResolvedConfiguration, fol
   }
   return {
     resolved, checkpoints,
-    folds: nets.map((n) => networkPatchPredictor(n, { patchSize, inChannels, tta })),
+    folds: nets.map((n) => networkPatchPredictor(n, { patchSize, inChannels, tta, sigmoid: hasRegionOutputs(resolved.plans) })),
     dispose: () => nets.forEach((n) => n.dispose()),
   };
 }

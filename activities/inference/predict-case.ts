@@ -10,7 +10,7 @@ import type { Configuration } from '../contract';
 import { holdsSeveralChannels } from '../io/image-formats/channels';
 import { BadInputError } from '../common/errors';
 import { resolveConfiguration, type ResolvedConfiguration } from '../planning/configuration';
-import type { Plans, StagePlan } from '../planning/plans';
+import { labelManagerOf, type Plans, type StagePlan } from '../planning/plans';
 import { preprocessTestCaseFor, type PreprocessedTestCase, type TestCaseProperties } from '../preprocessing/test-case';
 import type { Shape3 } from '../volume/resample';
 import { argmaxClasses, toCroppedOriginal, uncropProbabilities, type Probabilities } from './export';
@@ -110,8 +110,14 @@ export async function predictPreprocessedCase(
     channels += e.channels;
   }
   const grid = await predictPreprocessed(input, channels, shape, model, opts);
-  const probabilities = uncropProbabilities(toCroppedOriginal(grid, model.resolved.plans.transpose_backward, pre.properties), pre.properties);
-  return { grid, prediction: { probabilities, segmentation: argmaxClasses(probabilities), properties: pre.properties } };
+  const { plans } = model.resolved;
+  const labels = labelManagerOf(plans);
+  // Region outputs are sigmoids: outside the crop box no region is present (all 0), not background 1.
+  const probabilities = uncropProbabilities(toCroppedOriginal(grid, plans.transpose_backward, pre.properties), pre.properties, !labels?.hasRegions);
+  const segmentation = labels ? labels.convertProbabilitiesToSegmentation(probabilities.data, probabilities.numClasses) : argmaxClasses(probabilities);
+  // A region model's stored probabilities say so (write-prediction.ts refuses to ensemble them as softmax).
+  const properties = labels?.hasRegions ? { ...pre.properties, regions_class_order: labels.regionsClassOrder } : pre.properties;
+  return { grid, prediction: { probabilities, segmentation, properties } };
 }
 
 /** One case: raw channel files (in modality order) to probabilities and labels on the raw grid; `extra`: the cascade's input (cascade.ts). */

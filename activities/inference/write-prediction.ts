@@ -47,7 +47,11 @@ export function writeSoftmax(dir: string, caseId: string, probabilities: Probabi
 /** The case properties of a softmax: our .json, else nnU-Net's .pkl. */
 function readSoftmaxProperties(dir: string, caseId: string): ExportProperties {
   const json = propertiesFile(dir, caseId);
-  if (fs.existsSync(json)) return JSON.parse(fs.readFileSync(json, 'utf8')) as ExportProperties;
+  if (fs.existsSync(json)) {
+    const props = JSON.parse(fs.readFileSync(json, 'utf8')) as ExportProperties & { regions_class_order?: number[] };
+    if (props.regions_class_order) throw new BadInputError(`${json}: a region-based prediction (sigmoid per region, regions_class_order ${JSON.stringify(props.regions_class_order)}); nnunet-ts ensembles softmax predictions only`, json);
+    return props;
+  }
   const pkl = propertiesPklFile(dir, caseId);
   if (!fs.existsSync(pkl)) {
     throw new BadInputError(`${pkl}: missing (nor is there a ${path.basename(json)}); the folder must come from \`nnunet predict --save_npz\` or nnU-Net's -z / --npz, which write one beside each .npz`, pkl);

@@ -4,6 +4,9 @@
  * spacing (about 3 x 1 x 1 mm, array order z, y, x), case shapes varying around a base shape.
  * The default base shape (40, 48, 40) plans 2d and 3d_fullres; --large (100, 416, 416) is big enough that nnU-Net
  * v1's 3D planner adds a 3d_lowres stage (median / fullres patch >= 4 and the lowres median under half the fullres).
+ * --regions writes the same voxels with a v2 dataset.json whose labels are nested regions (organ = labels {1, 2},
+ * lesion = {2}) and regions_class_order; --ignore-label also marks some voxels as not annotated (label 3, named
+ * "ignore"), as sparse annotation does: see demoLabelsJson.
  * Deterministic: the same seed gives the same bytes. Written atomically (temporary folder + rename).
  * Two more formats exercise the image reader/writer registry with an nnU-Net v2 dataset.json (file_ending):
  * `mha` is the same task in .mha files; `png` is a 2D natural-image task (one grayscale channel, the CT
@@ -27,10 +30,17 @@ export interface DemoOptions {
   large?: boolean;
   /** nifti (default, a v1 Task folder), mha (the same task as .mha) or png (a 2D natural-image task); the latter two with a v2 dataset.json. */
   format?: DemoFormat;
+  /** v2 dataset.json with the labels as nested regions. */
+  regions?: boolean;
+  /** Also mark part of every training label map as not annotated (the "ignore" label, 3). */
+  ignoreLabel?: boolean;
 }
 
 export const DEMO_FORMATS = ['nifti', 'mha', 'png'] as const;
 export type DemoFormat = (typeof DEMO_FORMATS)[number];
+
+/** The demo's ignore label: above the real labels, as nnU-Net requires. */
+export const DEMO_IGNORE_LABEL = 3;
 
 export interface DemoCaseSpec {
   id: string;
@@ -85,7 +95,8 @@ function demoName(opts: DemoOptions): string {
 }
 
 export function demoTaskName(opts: DemoOptions): string {
-  return `Task${String(opts.taskId).padStart(3, '0')}_${demoName(opts)}`;
+  const suffix = `${opts.regions ? 'Regions' : ''}${opts.ignoreLabel ? 'Ignore' : ''}`;
+  return `Task${String(opts.taskId).padStart(3, '0')}_${demoName(opts)}${suffix}`;
 }
 
 /** Every case's id, shape, spacing and seed: cheap, so planners and tests can reason about a demo without voxels. */
@@ -181,6 +192,26 @@ export function makeDemoCase(spec: DemoCaseSpec): DemoCase {
   return { ct, mr, label, geometry, shape: spec.shape };
 }
 
+/**
+ * Sparse annotation: voxels in two of every three z-slices of the left half (x below the middle) are not annotated,
+ * so each case keeps annotated organ and background voxels while a good part of the image counts nowhere.
+ */
+export function markIgnored(label: Uint8Array, shape: Vec3): void {
+  const [nz, ny, nx] = shape;
+  for (let z = 0; z < nz; z++) {
+    if (z % 3 === 0) continue;
+    for (let y = 0; y < ny; y++) label.fill(DEMO_IGNORE_LABEL, (z * ny + y) * nx, (z * ny + y) * nx + (nx >> 1));
+  }
+}
+
+/** The labels part of dataset.json: v1's value → name map, or v2 regions (plus the ignore label). */
+export function demoLabelsJson(opts: DemoOptions): Record<string, unknown> {
+  if (!opts.regions && !opts.ignoreLabel) return { modality: { 0: 'CT', 1: 'MRI' }, labels: { 0: 'background', 1: 'organ', 2: 'lesion' } };
+  const ignore = opts.ignoreLabel ? { ignore: DEMO_IGNORE_LABEL } : {};
+  const labels = opts.regions ? { background: 0, organ: [1, 2], lesion: [2], ...ignore } : { background: 0, organ: 1, lesion: 2, ...ignore };
+  return { channel_names: { 0: 'CT', 1: 'MRI' }, labels, ...(opts.regions ? { regions_class_order: [1, 2] } : {}), file_ending: '.nii.gz' };
+}
+
 export interface DemoResult { taskName: string; outDir: string; numTraining: number; numTest: number; medianShape: Vec3 }
 
 /** The CT window (-1000..1000 HU) as 8-bit gray: the picture a natural-image task holds. */
@@ -234,6 +265,7 @@ export async function writeDemoDataset(rawDataBase: string, opts: DemoOptions): 
     for (const sub of ['imagesTr', 'labelsTr', 'imagesTs']) fs.mkdirSync(path.join(tmp, sub));
     for (const spec of specs) {
       const c = makeDemoCase(spec);
+      if (opts.ignoreLabel && spec.split === 'train') markIgnored(c.label, c.shape);
       const images = spec.split === 'train' ? 'imagesTr' : 'imagesTs';
       await writeNifti(path.join(tmp, images, `${spec.id}_0000.nii.gz`), { data: c.ct, shape: c.shape, dtype: 'int16', geometry: c.geometry });
       await writeNifti(path.join(tmp, images, `${spec.id}_0001.nii.gz`), { data: c.mr, shape: c.shape, dtype: spec.mrDtype, geometry: c.geometry });
@@ -244,12 +276,11 @@ export async function writeDemoDataset(rawDataBase: string, opts: DemoOptions): 
     writeJsonAtomic(path.join(tmp, 'dataset.json'), {
       name: opts.large ? 'DemoLarge' : 'Demo',
       description: 'Synthetic two-modality task made by `nnunet demo-dataset`: an organ with a lesion inside, a spine, CT (HU) and MR-like channels',
-      reference: `nnunet-ts demo-dataset --seed ${opts.seed ?? 0}${opts.large ? ' --large' : ''}`,
+      reference: `nnunet-ts demo-dataset --seed ${opts.seed ?? 0}${opts.large ? ' --large' : ''}${opts.regions ? ' --regions' : ''}${opts.ignoreLabel ? ' --ignore-label' : ''}`,
       licence: 'CC0-1.0',
       release: '1.0',
       tensorImageSize: '4D',
-      modality: { 0: 'CT', 1: 'MRI' },
-      labels: { 0: 'background', 1: 'organ', 2: 'lesion' },
+      ...demoLabelsJson(opts),
       numTraining: train.length,
       numTest: test.length,
       training: train.map((s) => ({ image: `./imagesTr/${s.id}.nii.gz`, label: `./labelsTr/${s.id}.nii.gz` })),

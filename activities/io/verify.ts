@@ -24,6 +24,7 @@ import { channelCount, channelsOf, holdsSeveralChannels } from './image-formats/
 import { dataLimits } from './data-limits';
 import { NON_FINITE_FIX } from './finite';
 import { distinctValues, valueRange, type Volume } from './volume';
+import { specialLabelSpec } from './label-manager';
 
 export interface Problem {
   severity: 'error' | 'warning';
@@ -169,9 +170,12 @@ function checkDeclaredLabels(d: DatasetDescription, out: Collector): Set<number>
   const values = labelValues(d);
   const regionValues = d.labels.flatMap((l) => (Array.isArray(l.value) ? l.value : []));
   const all = new Set([...values, ...regionValues]);
+  // As v2: the labels inside regions count (all_labels), and the ignore label follows them.
+  const sorted = [...all].sort((a, b) => a - b);
   if (values[0] !== 0) out.error('declared-labels', `dataset.json labels must include 0 (background); got ${values.join(', ') || 'none'}`, { file: d.jsonFile });
-  const gaps = values.some((v, i) => v !== i);
-  if (values[0] === 0 && gaps) out.error('declared-labels', `dataset.json label values must be consecutive 0..K-1; got ${values.join(', ')}`, { file: d.jsonFile });
+  const gaps = sorted.some((v, i) => v !== i);
+  if (values[0] === 0 && gaps) out.error('declared-labels', `dataset.json label values must be consecutive 0..K-1; got ${sorted.join(', ')}`, { file: d.jsonFile });
+  if (d.format === 'v2') checkLabelManager(d, out);
   if (values.length < 2 && regionValues.length === 0) out.error('declared-labels', 'dataset.json declares no foreground label', { file: d.jsonFile });
   const ignore = d.labels.find((l) => l.name === 'ignore');
   if (ignore && typeof ignore.value === 'number' && ignore.value !== Math.max(...values)) {
@@ -185,6 +189,16 @@ function spacingSidecars(cases: CaseFiles[], d: DatasetDescription, holdsImages:
   if (d.readerWriter !== 'Tiff3DIO' && d.readerWriter !== 'NaturalImage2DIO') return new Set();
   const files = cases.flatMap((c) => (holdsImages ? c.images.slice(0, 1) : c.label ? [c.label] : []));
   return new Set(files.map((f) => spacingSidecar(f, holdsImages ? 'image' : 'seg')));
+}
+
+/** Regions need regions_class_order with one entry each; the ignore label is one integer (io/label-manager.ts). */
+function checkLabelManager(d: DatasetDescription, out: Collector): void {
+  try {
+    specialLabelSpec(Object.fromEntries(d.labels.map((l) => [l.name, l.value])), d.regionsClassOrder, d.jsonFile);
+  } catch (err) {
+    if (!(err instanceof BadInputError)) throw err;
+    out.error('declared-labels', err.message.replace(`${d.jsonFile}: `, ''), { file: d.jsonFile });
+  }
 }
 
 /** Files in a folder that belong to no listed case, with a hint when they look like an extra channel. */

@@ -9,7 +9,7 @@ import type { Configuration } from '../contract';
 import { BadInputError } from '../common/errors';
 import { stageDataFolder } from '../io/layout';
 import { readPlansFile } from './plans-file';
-import { stages, type Plans, type StagePlan } from './plans';
+import { segmentationHeadsOf, stages, type Plans, type StagePlan } from './plans';
 
 /** What the U-Net of a configuration looks like: channels in and out, features, patch and kernels. */
 export interface NetworkTopology {
@@ -74,7 +74,7 @@ export function resolveConfiguration(plans: Plans, plansFile: string, configurat
       : {}),
     network: {
       inChannels: inChannelsOf(plans, configuration),
-      numClasses: plans.num_classes + 1,
+      numClasses: segmentationHeadsOf(plans),
       baseFeatures: plans.base_num_features,
       maxFeatures: plans.unet_max_num_features,
       patchSize: stage.patch_size,

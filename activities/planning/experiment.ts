@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { product } from '../common/numeric';
+import { LabelManager } from '../io/label-manager';
 import { PLANNING } from './constants';
 import { modalityNames, type DatasetProperties } from './fingerprint';
 import { normalizationSchemes, useMaskForNorm } from './normalization';
@@ -44,7 +45,7 @@ function geometry(props: DatasetProperties, targetSpacing: number[]): Geometry {
       originalShape: permute(medianShape, forward),
       numCases: props.all_sizes.length,
       numModalities: modalityNames(props).length,
-      numClasses: props.all_classes.length + 1,
+      numClasses: segmentationHeads(props),
     },
   };
 }
@@ -77,6 +78,21 @@ function caseFiles(props: DatasetProperties, ctx: PlanContext): string[] {
   return Object.keys(props.size_reductions).sort().map((id) => (ctx.croppedDir ? path.join(ctx.croppedDir, `${id}.npz`) : `${id}.npz`));
 }
 
+const labelManager = (props: DatasetProperties): LabelManager | undefined =>
+  props.label_spec ? new LabelManager(props.label_spec, 'dataset_properties.label_spec') : undefined;
+
+/** Foreground classes, or for a region dataset the number of regions (each a sigmoid head). */
+function numClasses(props: DatasetProperties): number {
+  const m = labelManager(props);
+  if (!m) return props.all_classes.length;
+  return m.hasRegions ? m.foregroundRegions.length : m.foregroundLabels.length;
+}
+
+/** Network outputs the stage planner budgets for: one per region, else background + classes. */
+function segmentationHeads(props: DatasetProperties): number {
+  return labelManager(props)?.numSegmentationHeads ?? props.all_classes.length + 1;
+}
+
 function assemble(props: DatasetProperties, g: Geometry, stageList: StagePlan[], who: PlannerIdentity, ctx: PlanContext): Plans {
   const plansPerStage: Record<string, StagePlan> = {};
   stageList.forEach((s, i) => { plansPerStage[String(i)] = s; });
@@ -90,7 +106,7 @@ function assemble(props: DatasetProperties, g: Geometry, stageList: StagePlan[],
     original_spacings: props.all_spacings.map((s) => [...s]),
     original_sizes: props.all_sizes.map((s) => [...s]),
     preprocessed_data_folder: ctx.preprocessedDir ?? '',
-    num_classes: props.all_classes.length,
+    num_classes: numClasses(props),
     all_classes: [...props.all_classes],
     base_num_features: PLANNING.baseFeatures,
     use_mask_for_norm: useMaskForNorm(props),
@@ -105,6 +121,7 @@ function assemble(props: DatasetProperties, g: Geometry, stageList: StagePlan[],
     planner_name: who.name,
     plans_kind: who.kind,
     unet_max_num_features: who.kind === '3d' ? PLANNING.networkMaxFeatures3d : PLANNING.networkMaxFeatures2d,
+    ...(props.label_spec ? { label_spec: props.label_spec } : {}),
   };
   if (who.kind === '3d') plans.conv_per_stage = PLANNING.convPerStage;
   return plans;

@@ -29,6 +29,11 @@ export const datasetPropertiesSchema = z.object({
   size_reductions: z.record(z.string(), z.number()),
   /** Per channel foreground intensity statistics; null unless a modality is CT. */
   intensityproperties: z.record(z.string(), intensityStats).nullable().optional(),
+  /** v2 regions / ignore label (io/label-manager.ts). */
+  label_spec: z.object({
+    labels: z.record(z.string(), z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative()).min(1)])),
+    regions_class_order: z.array(z.number().int()).optional(),
+  }).optional(),
 }).passthrough();
 
 export type DatasetProperties = z.infer<typeof datasetPropertiesSchema>;

@@ -4,6 +4,7 @@
  * axis order (transpose_forward applied) except original_spacings / original_sizes and dataset_properties.
  */
 import type { DatasetProperties } from './fingerprint';
+import { LabelManager, type LabelSpec } from '../io/label-manager';
 
 export type NormalizationScheme = 'CT' | 'noNorm' | 'nonCT';
 
@@ -33,7 +34,7 @@ export interface Plans {
   original_spacings: number[][];
   original_sizes: number[][];
   preprocessed_data_folder: string;
-  /** Number of foreground classes (the network adds background). */
+  /** Number of foreground classes (the network adds background); for regions: the number of regions (no background head). */
   num_classes: number;
   all_classes: number[];
   base_num_features: number;
@@ -52,6 +53,23 @@ export interface Plans {
   planner_name: string;
   plans_kind: PlanKind;
   unet_max_num_features: number;
+  /** Regions and/or the ignore label of a v2 dataset (absent for plain labels): see labelManagerOf. */
+  label_spec?: LabelSpec;
+}
+
+/** The plans' labels as v2's LabelManager; undefined for plain v1 labels (softmax over 0..num_classes). */
+export function labelManagerOf(plans: Plans, source = 'plans'): LabelManager | undefined {
+  return plans.label_spec ? new LabelManager(plans.label_spec, source) : undefined;
+}
+
+/** Whether the network has region outputs (sigmoid, painted by regions_class_order) instead of softmax classes. */
+export function hasRegionOutputs(plans: Plans): boolean {
+  return labelManagerOf(plans)?.hasRegions ?? false;
+}
+
+/** Network output channels: one per region, or background + num_classes. */
+export function segmentationHeadsOf(plans: Plans): number {
+  return labelManagerOf(plans)?.numSegmentationHeads ?? plans.num_classes + 1;
 }
 
 export function stages(plans: Plans): StagePlan[] {

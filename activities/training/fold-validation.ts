@@ -10,11 +10,13 @@ import { BadInputError } from '../common/errors';
 import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
 import { postprocessFold } from '../postprocessing/fold';
 import { meanForegroundDice } from '../evaluation/summary';
+import { evaluateFolderV2 } from '../evaluation/summary-v2';
 import { cascadeExtra, exportForNextStage, predictOnGrid } from '../inference/cascade';
 import { loadUNetFor, networkPatchPredictor } from '../inference/network-predictor';
+import { hasRegionOutputs, labelManagerOf } from '../planning/plans';
 import { segmentationFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
 import { readDataset } from '../io/dataset';
-import { gtSegmentationsFolder, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder, validationPostprocessedName } from '../io/layout';
+import { gtSegmentationsFolder, summaryFile as summaryFileIn, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder, validationPostprocessedName } from '../io/layout';
 import { initBackend } from '../network/backend';
 import type { UNet } from '../network/unet';
 import type { ResolvedConfiguration } from '../planning/configuration';
@@ -64,14 +66,14 @@ export async function validateFold(net: ValidationNetwork, job: FoldValidation):
   const byId = new Map(dataset.training.map((c) => [c.id, c]));
   let passes = 0;
   const counted = { predict: (x: Parameters<UNet['predict']>[0]) => { passes++; return net.network.predict(x); } };
-  const predictor = networkPatchPredictor(counted, { patchSize: rc.network.patchSize, inChannels: rc.network.inChannels, tta: settings.tta });
+  const predictor = networkPatchPredictor(counted, { patchSize: rc.network.patchSize, inChannels: rc.network.inChannels, tta: settings.tta, sigmoid: hasRegionOutputs(rc.plans) });
   const model = { resolved: rc, folds: [predictor] };
   const finalDir = validationFolder(foldDir, folderName);
   const args: ValidationArgs = {
     do_mirroring: settings.tta, use_sliding_window: true, step_size: settings.stepSize, use_gaussian: true,
     save_softmax: job.saveSoftmax, validation_folder_name: folderName,
   };
-  let summary;
+  let meanDice = NaN;
   await writeDirAtomic(finalDir, async (tmp) => {
     for (const id of valCases) {
       const c = byId.get(id);
@@ -85,17 +87,34 @@ export async function validateFold(net: ValidationNetwork, job: FoldValidation):
       await writeSegmentation(segmentationFile(tmp, id), pred.segmentation, pred.properties);
       if (job.saveSoftmax) writeSoftmax(tmp, id, pred.probabilities, pred.properties);
     }
-    const classes = Array.from({ length: rc.network.numClasses }, (_, i) => i);
-    summary = await evaluateStagedFolder(tmp, finalDir, gtSegmentationsFolder(paths.preprocessedDir), classes);
+    meanDice = await evaluateValidation(rc, tmp, finalDir, gtSegmentationsFolder(paths.preprocessedDir));
     writeJsonAtomic(path.join(tmp, VALIDATION_ARGS_FILE), args);
   });
-  const meanDice = meanForegroundDice(summary!);
   log(`validation mean foreground Dice: ${meanDice.toFixed(4)}`);
-  if (job.postprocessOnFold !== false) {
+  if (labelManagerOf(rc.plans)) {
+    log('postprocessing of this fold: skipped (its connected-component rules are not determined for regions or an ignore label yet)');
+  } else if (job.postprocessOnFold !== false) {
     const pp = await postprocessFold(foldDir, paths.preprocessedDir, folderName);
     log(`postprocessing of this fold: ${path.basename(pp.postprocessingFile)} (${pp.json.for_which_classes.length ? JSON.stringify(pp.json.for_which_classes) : 'none'}), ${validationPostprocessedName(folderName)}/ written`);
   }
   return meanDice;
+}
+
+/**
+ * summary.json of the staged validation folder and its mean foreground Dice: v1's per class, or for regions and
+ * the ignore label v2's per label or region with ignored voxels counting nowhere (evaluation/summary-v2.ts).
+ */
+async function evaluateValidation(rc: ResolvedConfiguration, stagedDir: string, finalDir: string, gtDir: string): Promise<number> {
+  const labels = labelManagerOf(rc.plans);
+  if (!labels) {
+    const classes = Array.from({ length: rc.network.numClasses }, (_, i) => i);
+    return meanForegroundDice(await evaluateStagedFolder(stagedDir, finalDir, gtDir, classes));
+  }
+  const { summary } = await evaluateFolderV2({
+    referenceDir: gtDir, predictionDir: stagedDir, fileEnding: '.nii.gz', labelsOrRegions: labels.labelsOrRegions,
+    ...(labels.ignoreLabel !== undefined ? { ignoreLabel: labels.ignoreLabel } : {}), chill: true, outputFile: summaryFileIn(stagedDir),
+  });
+  return summary.foreground_mean.Dice;
 }
 
 /** A finished fold validated with other settings than `job.settings`: validation only, from the final checkpoint. */

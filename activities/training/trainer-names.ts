@@ -9,6 +9,7 @@ export const BUILTIN_TRAINER_NAMES: readonly string[] = [
   'nnUNetTrainerV2_noDeepSupervision', 'nnUNetTrainerV2_5epochs_noDS', 'nnUNetTrainerV2_5epochs_CEnoDS',
   'nnUNetTrainerV2_Loss_CE', 'nnUNetTrainerV2_Loss_Dice', 'nnUNetTrainerV2_Loss_DicewithBG', 'nnUNetTrainerV2_Loss_Dice_LR1en3',
   'nnUNetTrainerV2_Loss_DiceCE_noSmooth', 'nnUNetTrainerV2_focalLoss', 'nnUNetTrainerV2_ForceBD', 'nnUNetTrainerV2_ForceSD',
+  'nnUNetTrainerV2BraTSRegions',
   'nnUNetTrainerV2_noDataAugmentation', 'nnUNetTrainerV2_noDataAugmentation_copy1', 'nnUNetTrainerV2_noDataAugmentation_copy2',
   'nnUNetTrainerV2_noDataAugmentation_copy3', 'nnUNetTrainerV2_noDataAugmentation_copy4', 'nnUNetTrainerV2_noMirroring', 'nnUNetTrainerV2_independentScalePerAxis', 'nnUNetTrainerV2_DA2',
   'nnUNetTrainerV2_Adam', 'nnUNetTrainerV2_Adam_copy1', 'nnUNetTrainerV2_Adam_copy2', 'nnUNetTrainerV2_Adam_copy3',

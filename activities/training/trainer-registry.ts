@@ -33,6 +33,7 @@ const TRAINERS: ReadonlyArray<[string, TrainerClass]> = [
   ['nnUNetTrainerV2_focalLoss', v.NnUNetTrainerV2_focalLoss],
   ['nnUNetTrainerV2_ForceBD', v.NnUNetTrainerV2_ForceBD],
   ['nnUNetTrainerV2_ForceSD', v.NnUNetTrainerV2_ForceSD],
+  ['nnUNetTrainerV2BraTSRegions', v.NnUNetTrainerV2BraTSRegions],
   ['nnUNetTrainerV2_noDataAugmentation', v.NnUNetTrainerV2_noDataAugmentation],
   ...[1, 2, 3, 4].map((i): [string, TrainerClass] => [`nnUNetTrainerV2_noDataAugmentation_copy${i}`, v.NnUNetTrainerV2_noDataAugmentation]),
   ['nnUNetTrainerV2_noMirroring', v.NnUNetTrainerV2_noMirroring],

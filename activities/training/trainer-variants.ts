@@ -74,6 +74,16 @@ export class NnUNetTrainerV2_ForceSD extends NnUNetTrainerV2 {
   protected override forceBatchDice = false;
 }
 
+/**
+ * Region-based training (sigmoid heads, DC_and_BCE_loss with batch Dice off and smooth 0). nnU-Net v1 hard-codes the
+ * BraTS regions; here they come from the dataset.json labels and regions_class_order, which this trainer requires.
+ */
+export class NnUNetTrainerV2BraTSRegions extends NnUNetTrainerV2 {
+  protected override requiresRegions = true;
+  protected override forceBatchDice = false;
+  protected override diceSmooth = 0;
+}
+
 // Data augmentation.
 
 /** No augmentation at all: the training loader samples the network patch; mirroring is off in validation too. */

@@ -12,12 +12,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { BadInputError } from '../common/errors';
 import type { Configuration } from '../contract';
 import type { UNetArchitecture } from '../network/architecture';
 import { deepSupervisionWeights } from '../network/deep-supervision';
 import { trainStep, type TrainBatch } from './train-step';
 import { buildUNet, type UNet } from '../network/unet';
-import type { Plans, StagePlan } from '../planning/plans';
+import { labelManagerOf, segmentationHeadsOf, type Plans, type StagePlan } from '../planning/plans';
+import type { LabelManager } from '../io/label-manager';
 import { BatchProducer, type NetworkBatch, type ProducerState } from './batch-worker';
 import {
   CHECKPOINT_FILES, writeCheckpoint, type BestTracking, type Checkpoint, type CheckpointKind, type TrainingHistory,
@@ -104,6 +106,26 @@ export function globalDice(tp: Float64Array, fp: Float64Array, fn: Float64Array)
   return Array.from(tp, (t, c) => (2 * t) / (2 * t + fp[c]! + fn[c]!));
 }
 
+/**
+ * The online tp/fp/fn per region (v2's region pseudo-Dice): a region is predicted where its logit is above 0
+ * (sigmoid > 0.5); ignore-label voxels count nowhere. Logits are channels last, one channel per region.
+ */
+export function countRegionOverlap(
+  logits: Float32Array, target: Int32Array, labels: LabelManager, counts: { tp: Float64Array; fp: Float64Array; fn: Float64Array },
+): void {
+  const members = labels.regionMembership();
+  const R = members.length;
+  for (let v = 0; v < target.length; v++) {
+    const t = target[v]!;
+    if (t === labels.ignoreLabel) continue;
+    for (let r = 0; r < R; r++) {
+      const p = logits[v * R + r]! > 0;
+      const y = members[r]![t] === 1;
+      if (p && y) counts.tp[r]!++; else if (p) counts.fp[r]!++; else if (y) counts.fn[r]!++;
+    }
+  }
+}
+
 /** Mean of the non-NaN values (NaN classes dropped as nnU-Net does); NaN when none remain. */
 export function meanIgnoringNaN(values: readonly number[]): number {
   const ok = values.filter((v) => !Number.isNaN(v));
@@ -163,6 +185,8 @@ export class NnUNetTrainerV2 {
   protected diceWithBackground = false;
   /** Forces batch Dice on or off (nnUNetTrainerV2_ForceBD / _ForceSD); undefined: nnU-Net's choice per configuration. */
   protected forceBatchDice?: boolean;
+  /** Requires a region dataset (nnUNetTrainerV2BraTSRegions); plain trainers train regions when the plans have them. */
+  protected requiresRegions = false;
   /** The SGD momentum for this network (nnUNetTrainerV2: 0.99). */
   protected sgdMomentum(): number {
     return SGD_DEFAULTS.momentum;
@@ -239,10 +263,11 @@ export class NnUNetTrainerV2 {
     const { plans, stage, configuration } = this.setup;
     const seed = this.setup.seed ?? 12345;
     this.cascade = this.cascadeInput();
+    this.labels = this.checkLabels();
     const cascadeLabels = this.cascade?.labels;
     this.network = buildUNet(stage, {
       inChannels: this.inputChannels,
-      numClasses: plans.num_classes + 1,
+      numClasses: segmentationHeadsOf(plans),
       baseFeatures: this.setup.baseFeatures ?? plans.base_num_features,
       maxFeatures: plans.unet_max_num_features,
       seed,
@@ -253,6 +278,8 @@ export class NnUNetTrainerV2 {
     this.lossOptions = {
       batchDice: this.forceBatchDice ?? batchDiceFor(configuration, Object.keys(plans.plans_per_stage).length > 1 && plans.plans_kind === '3d'),
       kind: this.lossKind, smooth: this.diceSmooth, doBg: this.diceWithBackground,
+      ...(this.labels?.hasRegions ? { regions: this.labels.regionMembership() } : {}),
+      ...(this.labels?.ignoreLabel !== undefined ? { ignoreLabel: this.labels.ignoreLabel } : {}),
     };
     let rng: { train?: ProducerState; val?: ProducerState } = {};
     if (resume) {
@@ -280,6 +307,21 @@ export class NnUNetTrainerV2 {
     });
     this.lastCheckpointAt = Date.now();
   }
+
+  /** The plans' regions / ignore label (undefined for plain labels), refused where this trainer cannot use them. */
+  private checkLabels(): LabelManager | undefined {
+    const labels = labelManagerOf(this.setup.plans, `plans of ${this.setup.trainerName}`);
+    const name = this.setup.trainerName;
+    if (this.requiresRegions && !labels?.hasRegions) {
+      throw new BadInputError(`${name} trains regions: the dataset.json labels must define regions (list values) and regions_class_order; use nnUNetTrainerV2 for plain labels`);
+    }
+    if (labels?.hasRegions && this.cascade) throw new BadInputError(`${name}: the cascade does not support region-based training yet; train 3d_fullres or 2d`);
+    if (labels?.hasRegions && this.lossKind !== 'dice+ce') throw new BadInputError(`${name}: region outputs train with Dice+BCE only; use nnUNetTrainerV2 or nnUNetTrainerV2BraTSRegions`);
+    return labels;
+  }
+
+  /** Regions and the ignore label of the plans; undefined for plain labels. */
+  labels?: LabelManager;
 
   private createOptimizer(): TrainingOptimizer {
     const learningRate = this.initialLearningRate;
@@ -338,13 +380,20 @@ export class NnUNetTrainerV2 {
   protected async validationIteration(tp: Float64Array, fp: Float64Array, fn: Float64Array): Promise<number> {
     const batch = this.toTensors(await this.valBatches.next());
     try {
-      const { loss, seg } = tf.tidy(() => {
+      const { loss, seg, logits } = tf.tidy(() => {
         const outputs = this.network.apply(batch.data);
         const l = deepSupervisionLoss(outputs, batch.targets, this.dsWeights, this.lossOptions).dataSync()[0]!;
-        return { loss: l, seg: tf.argMax(outputs[0]!, -1).dataSync() as Int32Array };
+        if (this.labels?.hasRegions) return { loss: l, seg: new Int32Array(0), logits: outputs[0]!.dataSync() as Float32Array };
+        return { loss: l, seg: tf.argMax(outputs[0]!, -1).dataSync() as Int32Array, logits: undefined };
       });
       const target = batch.targets[0]!.dataSync() as Int32Array;
+      if (logits) {
+        countRegionOverlap(logits, target, this.labels!, { tp, fp, fn });
+        return loss;
+      }
+      const ignore = this.labels?.ignoreLabel;
       for (let i = 0; i < seg.length; i++) {
+        if (target[i] === ignore) continue;
         const p = seg[i]!;
         const t = target[i]!;
         if (p === t) { if (p > 0) tp[p - 1]!++; continue; }
@@ -410,7 +459,7 @@ export class NnUNetTrainerV2 {
       if (stop()) return this.rollback(before);
       trainSum += await this.trainIteration();
     }
-    const K = this.setup.plans.num_classes;
+    const K = this.labels?.hasRegions ? this.labels.foregroundRegions.length : this.setup.plans.num_classes;
     const tp = new Float64Array(K), fp = new Float64Array(K), fn = new Float64Array(K);
     let valSum = 0;
     for (let i = 0; i < this.validationIterations; i++) valSum += await this.validationIteration(tp, fp, fn);

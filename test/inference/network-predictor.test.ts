@@ -96,3 +96,14 @@ test('a tiny real U-Net checkpoint predicts a raw case end to end', async () => 
   loaded.dispose();
   assert.throws(() => loadModel(modelDir, resolveConfiguration(plans, 'plans', '3d_fullres'), [1], 'model_final_checkpoint'), /fold_1\/model_final_checkpoint\.model: checkpoint missing/);
 });
+
+test('region models: a sigmoid per output channel instead of the softmax over channels', async () => {
+  const fake = { predict: (x: tf.Tensor) => tf.concat([tf.onesLike(x), tf.mul(x, 2)], -1) };
+  const patch = Float32Array.from([0.5, -1, 2, 0, 1, -2]);
+  const out = await networkPatchPredictor(fake, { patchSize: [2, 3], inChannels: 1, tta: false, sigmoid: true })(patch, [0, 0]);
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  for (let i = 0; i < 6; i++) {
+    assert.ok(Math.abs(out[i]! - sig(1)) < 1e-6);
+    assert.ok(Math.abs(out[6 + i]! - sig(2 * patch[i]!)) < 1e-6);
+  }
+});

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TaskPaths } from '../../activities/contract';
 import { runFingerprint } from '../../activities/fingerprint/fingerprint';
-import { writeDemoDataset } from '../../activities/io/demo';
+import { writeDemoDataset, type DemoOptions } from '../../activities/io/demo';
 import { taskPaths } from '../../activities/io/dataset';
 import { plan } from '../../activities/planning/activity';
 import { readPlansFile, writePlansFile } from '../../activities/planning/plans-file';
@@ -18,10 +18,11 @@ import { runPreprocess } from '../../activities/preprocessing/preprocess';
 
 export interface TinyTask { root: string; paths: TaskPaths; plansFile: string; cleanup(): void }
 
-export async function tinyTrainingTask(): Promise<TinyTask> {
+/** `labels`: the demo's --regions / --ignore-label variants (default: the plain v1 task). */
+export async function tinyTrainingTask(labels: Pick<DemoOptions, 'regions' | 'ignoreLabel'> = {}): Promise<TinyTask> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-train-'));
   const roots = { rawDataBase: path.join(root, 'raw'), preprocessed: path.join(root, 'preprocessed'), results: path.join(root, 'results') };
-  const demo = await writeDemoDataset(roots.rawDataBase, { taskId: 990, cases: 5, testCases: 0, seed: 3 });
+  const demo = await writeDemoDataset(roots.rawDataBase, { taskId: 990, cases: 5, testCases: 0, seed: 3, ...labels });
   const paths = taskPaths(demo.outDir, roots);
   const fp = await runFingerprint(paths, { numProcesses: 1 });
   const planned = await plan({ paths, fingerprintFile: fp.fingerprintFile });

@@ -50,6 +50,7 @@ const EXPECTED: Record<string, Partial<VariantSettings>> = {
   nnUNetTrainerV2_focalLoss: { loss: 'focal' },
   nnUNetTrainerV2_ForceBD: {},
   nnUNetTrainerV2_ForceSD: {},
+  nnUNetTrainerV2BraTSRegions: { diceSmooth: 0 },
   nnUNetTrainerV2_noDataAugmentation: { dataAugmentation: false, mirrorsInTraining: false },
   nnUNetTrainerV2_noMirroring: { mirrorsInTraining: false },
   nnUNetTrainerV2_independentScalePerAxis: {},
