@@ -75,6 +75,12 @@ export const dataFolderV2 = (preprocessedDir: string, dataIdentifier: string): s
 export const preprocessedCaseV2Files = (dataFolder: string, caseId: string): { npz: string; properties: string } =>
   ({ npz: path.join(dataFolder, `${caseId}.npz`), properties: path.join(dataFolder, `${caseId}.json`) });
 
+/**
+ * The v2 training cache of a data folder: each <case>.npz unpacked to <case>.npy (channels + seg, float32) and
+ * <case>.json (class locations as the v1 loader reads them), as v2 unpacks its .npz before training.
+ */
+export const v2UnpackedFolder = (dataFolder: string): string => path.join(dataFolder, 'unpacked_nnunet_ts');
+
 /** Reference segmentations: the cropped folder's, copied by preprocessing into the preprocessed folder. */
 export const gtSegmentationsFolder = (dir: string): string => path.join(dir, 'gt_segmentations');
 
