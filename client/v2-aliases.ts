@@ -12,6 +12,7 @@ import { parseV2Args, v2OptionLabel, v2UsageLine, type V2Args } from './v2-argpa
 import { V2_PARSERS } from './v2-argparse-specs';
 import * as v2 from './v2-commands';
 import { V2NotAvailable } from './v2-commands';
+import { trainV2 } from './v2-train';
 
 export { V2NotAvailable };
 
@@ -27,7 +28,6 @@ const NP_IGNORED = 'accepted, no effect: work runs in this process (nnUNet_def_n
 const LOGGING = { '--verbose': 'accepted, no effect', '--no_pbar': 'accepted, no effect' };
 const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION tree)';
 const V2_PREPROCESSING = 'nnU-Net v2\'s fingerprint extractor and DefaultPreprocessor (dataset_fingerprint.json, nnUNetPlans_CONFIGURATION data)';
-const V1_RUN = 'nnU-Net v1\'s method on the same Dataset folder: `nnunet run -t ID` (the whole pipeline, durably)';
 
 function missing(what: string, instead: string): { missing: string; instead: string } {
   return { missing: what, instead };
@@ -102,7 +102,16 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: v2.planAndPreprocess,
   },
-  nnUNetv2_train: { does: 'not available', run: missing(V2_TRAINER, 'nnUNet_train CONFIGURATION nnUNetTrainerV2 ID FOLD (v1\'s trainer, one durable fold per call), or ' + V1_RUN) },
+  nnUNetv2_train: {
+    does: 'trains one fold with nnU-Net v2\'s trainer in this process into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format); the fold validation is not run yet',
+    flags: {
+      '-tr': 'nnUNetTrainer or a parameter-only variant (nnUNetTrainer_Xepochs, NoDeepSupervision, CELoss, DiceCELoss_noSmooth, NoDA)', '-p': 'plans name',
+      '--c': 'continue from checkpoint_final, _latest or _best', '-device': 'accepted; the backend is the config\'s worker.backend (NNUNET_BACKEND)',
+      '--npz': 'accepted, no effect yet (no fold validation)', '-pretrained_weights': 'exit 2 (not available yet)', '--val': 'exit 2 (not available yet)',
+      '--val_best': 'exit 2 (not available yet)', '--disable_checkpointing': 'exit 2 (not available yet)', '-num_gpus': 'only 1',
+    },
+    run: trainV2,
+  },
   nnUNetv2_train_pretrained: { does: 'not available', run: missing(`${V2_TRAINER} and nnssl pretrained checkpoints`, 'nnUNet_train ... -pretrained_weights FILE (v1\'s rules)') },
   nnUNetv2_predict: { does: 'not available', run: missing('nnU-Net v2\'s predictor (reads v2 model folders and checkpoint_final.pth)', 'nnUNet_predict -i IN -o OUT -t ID -m CONFIGURATION for models trained here') },
   nnUNetv2_predict_from_modelfolder: { does: 'not available', run: missing('nnU-Net v2\'s predictor (reads v2 model folders and checkpoint_final.pth)', '`nnunet predict --input IN --output OUT --task ID --configuration C` for models trained here') },

@@ -31,6 +31,8 @@ export interface TrainFoldV2Input {
   preprocessedDir: string;
   /** nnUNet_results. */
   resultsRoot: string;
+  /** nnUNet_raw/<Dataset>: its dataset.json is read when the preprocessed folder has no copy. */
+  rawDir?: string;
   datasetName: string;
   configuration: string;
   fold: number | 'all';
@@ -119,8 +121,9 @@ function writeModelFiles(modelDir: string, input: TrainFoldV2Input, plans: Plans
 export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hooks = {}): Promise<TrainFoldV2Result> {
   const plansFile = plansV2File(input.preprocessedDir, input.plansName);
   const plans = readJson<PlansV2>(plansFile, 'run nnUNetv2_plan_and_preprocess (or pass -p with the plans name)');
-  const dsFile = datasetJsonFile(input.preprocessedDir);
-  const ds = readJson<DatasetJsonV2>(dsFile, 'nnUNetv2_plan_and_preprocess copies dataset.json here; run it again');
+  const copied = datasetJsonFile(input.preprocessedDir);
+  const dsFile = fs.existsSync(copied) || !input.rawDir ? copied : datasetJsonFile(input.rawDir);
+  const ds = readJson<DatasetJsonV2>(dsFile, 'nnUNetv2_plan_and_preprocess copies dataset.json to nnUNet_preprocessed/<Dataset>; run it again');
   requirePlainLabels(ds, dsFile);
   const settings = settingsOf(input);
   if (!plans.configurations?.[input.configuration]) throw new BadInputError(`${plansFile}: no configuration ${input.configuration} (has ${Object.keys(plans.configurations ?? {}).join(', ')})`, plansFile);
