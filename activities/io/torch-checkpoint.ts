@@ -345,10 +345,17 @@ export function encodeTorchCheckpoint(content: TorchCheckpointContent): Uint8Arr
   const top = new Map<PyValue, PyValue>(Object.entries(content.extra ?? {}));
   top.set(content.stateKey ?? 'state_dict', sd);
   const storages: Float32Array[] = [];
+  // tensors over the same array share one storage, as torch.save writes a module's aliased parameters
+  const storageKeys = new Map<Float32Array, number>();
   const pickle = encodePickle(top, (value, out) => {
     if (!(value instanceof TorchTensor)) return false;
-    writeTensor(out, value, storages.length);
-    storages.push(value.data);
+    let key = storageKeys.get(value.data);
+    if (key === undefined) {
+      key = storages.length;
+      storageKeys.set(value.data, key);
+      storages.push(value.data);
+    }
+    writeTensor(out, value, key);
     return true;
   });
   const members: Record<string, Uint8Array> = { 'archive/data.pkl': pickle };
