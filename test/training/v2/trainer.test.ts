@@ -84,3 +84,23 @@ test('nnUNetTrainer trains 2 epochs, writes v2 checkpoints nnUNetPredictor-style
     d.cleanup();
   }
 });
+
+test('variants train: NoDeepSupervision (one output, weight 1), NoDA (no mirroring axes at inference), CELoss', async () => {
+  const d = tinyPreprocessedV2();
+  try {
+    const one = { epochs: 1, iterationsPerEpoch: 1 };
+    const noDs = await trainFoldV2(input(d, { ...one, trainer: 'nnUNetTrainerNoDeepSupervision' }));
+    const debug = JSON.parse(fs.readFileSync(path.join(noDs.foldDir, 'debug.json'), 'utf8')) as { deep_supervision_weights: number[] };
+    assert.deepEqual(debug.deep_supervision_weights, [1]);
+    const noDa = await trainFoldV2(input(d, { ...one, trainer: 'nnUNetTrainerNoDA' }));
+    const ck = readTorchCheckpoint(noDa.checkpoint);
+    assert.equal(ck.meta.inference_allowed_mirroring_axes, null);
+    assert.equal(ck.meta.trainer_name, 'nnUNetTrainerNoDA');
+    const ce = await trainFoldV2(input(d, { ...one, trainer: 'nnUNetTrainerCELoss' }));
+    assert.ok(Number.isFinite((readTorchCheckpoint(ce.checkpoint).meta.logging as { train_losses: number[] }).train_losses[0]));
+    await assert.rejects(trainFoldV2(input(d, { trainer: 'nnUNetTrainerV2' })), /unknown nnU-Net v2 trainer/);
+    assert.ok(!fs.existsSync(path.join(d.resultsRoot, TINY_DATASET, 'nnUNetTrainerV2__nnUNetPlans__3d_fullres')), 'nothing written for an unknown trainer');
+  } finally {
+    d.cleanup();
+  }
+});
