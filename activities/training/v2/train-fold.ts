@@ -21,6 +21,7 @@ import type { PlansV2 } from '../../planning/v2/experiment';
 import { resolveConfiguration } from '../../planning/v2/parameters';
 import { writeProgressPng } from '../progress-plot';
 import { loadOrCreateSplits, selectFold } from '../splits';
+import { scaledValidationIterations } from '../trainer';
 import type { TrainingLogV2 } from './checkpoint';
 import { NnUNetTrainerV2Loop, type EpochReportV2 } from './trainer';
 import { preprocessedCasesV2, unpackDatasetV2 } from './unpack';
@@ -82,7 +83,7 @@ function settingsOf(input: TrainFoldV2Input): TrainerV2Settings {
     ...s,
     numEpochs: input.epochs ?? s.numEpochs,
     numIterationsPerEpoch: iters,
-    numValIterationsPerEpoch: input.valIterationsPerEpoch ?? (input.iterationsPerEpoch === undefined ? s.numValIterationsPerEpoch : Math.max(1, Math.ceil(iters / 5))),
+    numValIterationsPerEpoch: input.valIterationsPerEpoch ?? scaledValidationIterations(iters, s.numIterationsPerEpoch, s.numValIterationsPerEpoch),
     saveEvery: input.saveEvery ?? s.saveEvery,
   };
 }
