@@ -81,3 +81,18 @@ export function tinyPreprocessedV2(): TinyV2 {
   for (let c = 0; c < 5; c++) writeCase(folder, `case_${c}`, rng);
   return { root, preprocessedDir, resultsRoot: path.join(root, 'results'), cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
+
+/** Adds a 2d configuration (patch 16×16, batch 4, batch_dice, Conv2d network) over a copy of the same cases. */
+export function add2dConfiguration(d: TinyV2): void {
+  const plansFile = path.join(d.preprocessedDir, 'nnUNetPlans.json');
+  const plans = JSON.parse(fs.readFileSync(plansFile, 'utf8')) as { configurations: Record<string, { architecture: { arch_kwargs: Record<string, unknown> } }> };
+  const c = structuredClone(plans.configurations['3d_fullres']!);
+  Object.assign(c, { data_identifier: 'nnUNetPlans_2d', patch_size: [16, 16], batch_size: 4, batch_dice: true, spacing: [1, 1] });
+  Object.assign(c.architecture.arch_kwargs, {
+    conv_op: 'torch.nn.modules.conv.Conv2d', norm_op: 'torch.nn.modules.instancenorm.InstanceNorm2d',
+    kernel_sizes: [[3, 3], [3, 3], [3, 3]], strides: [[1, 1], [2, 2], [2, 2]],
+  });
+  plans.configurations['2d'] = c;
+  fs.writeFileSync(plansFile, JSON.stringify(plans, null, 2));
+  fs.cpSync(path.join(d.preprocessedDir, 'nnUNetPlans_3d_fullres'), path.join(d.preprocessedDir, 'nnUNetPlans_2d'), { recursive: true });
+}

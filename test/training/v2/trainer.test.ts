@@ -12,7 +12,7 @@ import { readTorchCheckpoint } from '../../../activities/io/torch-checkpoint';
 import { loadV2Model } from '../../../activities/network/v2/model-folder';
 import { trainFoldV2, type TrainFoldV2Input } from '../../../activities/training/v2/train-fold';
 import { trainerSettingsV2, trainerNamesV2 } from '../../../activities/training/v2/variants';
-import { TINY_DATASET, tinyPreprocessedV2 } from './fixture';
+import { add2dConfiguration, TINY_DATASET, tinyPreprocessedV2 } from './fixture';
 
 const input = (d: { preprocessedDir: string; resultsRoot: string }, over: Partial<TrainFoldV2Input> = {}): TrainFoldV2Input => ({
   preprocessedDir: d.preprocessedDir, resultsRoot: d.resultsRoot, datasetName: TINY_DATASET, configuration: '3d_fullres', fold: 0,
@@ -100,6 +100,22 @@ test('variants train: NoDeepSupervision (one output, weight 1), NoDA (no mirrori
     assert.ok(Number.isFinite((readTorchCheckpoint(ce.checkpoint).meta.logging as { train_losses: number[] }).train_losses[0]));
     await assert.rejects(trainFoldV2(input(d, { trainer: 'nnUNetTrainerV2' })), /unknown nnU-Net v2 trainer/);
     assert.ok(!fs.existsSync(path.join(d.resultsRoot, TINY_DATASET, 'nnUNetTrainerV2__nnUNetPlans__3d_fullres')), 'nothing written for an unknown trainer');
+  } finally {
+    d.cleanup();
+  }
+});
+
+test('2d: slices of the 3D cases, ±180° rotation (square patch), mirroring axes (0, 1), batch Dice from the plans', async () => {
+  const d = tinyPreprocessedV2();
+  try {
+    add2dConfiguration(d);
+    const r = await trainFoldV2(input(d, { configuration: '2d', epochs: 1, iterationsPerEpoch: 2 }));
+    const debug = JSON.parse(fs.readFileSync(path.join(r.foldDir, 'debug.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(debug.initial_patch_size, [18, 18], 'get_patch_size(16x16, ±90° cap, scale 0.85)');
+    assert.deepEqual(debug.inference_allowed_mirroring_axes, [0, 1]);
+    assert.equal(debug.batch_dice, true);
+    assert.ok((debug.rotation_for_DA as number[])[1]! > 3.14);
+    assert.ok(Number.isFinite((readTorchCheckpoint(r.checkpoint).meta.logging as { train_losses: number[] }).train_losses[0]));
   } finally {
     d.cleanup();
   }
