@@ -107,8 +107,8 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     flags: {
       '-tr': 'nnUNetTrainer or a parameter-only variant (nnUNetTrainer_Xepochs, NoDeepSupervision, CELoss, DiceCELoss_noSmooth, NoDA)', '-p': 'plans name',
       '--c': 'continue from checkpoint_final, _latest or _best', '-device': 'accepted; the backend is the config\'s worker.backend (NNUNET_BACKEND)',
-      '--npz': 'accepted, no effect yet (no fold validation)', '-pretrained_weights': 'exit 2 (not available yet)', '--val': 'exit 2 (not available yet)',
-      '--val_best': 'exit 2 (not available yet)', '--disable_checkpointing': 'exit 2 (not available yet)', '-num_gpus': 'only 1',
+      '--npz': 'accepted, no effect yet (no fold validation)', '-pretrained_weights': 'a v2 checkpoint: its weights but the segmentation heads, for a fold starting at epoch 0', '--val': 'exit 2 (not available yet)',
+      '--val_best': 'exit 2 (not available yet)', '--disable_checkpointing': 'no checkpoint files (the fold cannot be continued)', '-num_gpus': 'only 1 (more: exit 2)',
     },
     run: trainV2,
   },

@@ -5,6 +5,7 @@
  * so a trainer variant keeps its own schedule otherwise. Ctrl-C stops after the current iteration with
  * checkpoint_latest.pth written; --c continues.
  */
+import * as path from 'node:path';
 import type { Config } from '../config';
 import { trainFoldV2 } from '../activities/training/v2/train-fold';
 import { trainerSettingsV2 } from '../activities/training/v2/variants';
@@ -23,9 +24,7 @@ function foldOf(prog: string, v: unknown): number | 'all' {
 /** Flags of nnUNetv2_train that need pieces nnunet-ts's v2 trainer does not have yet. */
 function refuseUnavailable(prog: string, values: Record<string, unknown>): void {
   const notYet = (flag: string, what: string) => new V2NotAvailable(`${prog}: ${flag} needs ${what}, not available for the v2 trainer yet`);
-  if (values.pretrained_weights !== null && values.pretrained_weights !== undefined) throw notYet('-pretrained_weights', 'v2 pretrained-weight loading');
   if (values.val === true || values.val_best === true) throw notYet('--val', 'v2 prediction export for the fold validation');
-  if (values.disable_checkpointing === true) throw notYet('--disable_checkpointing', 'a checkpoint-free v2 trainer');
   if (Number(values.num_gpus ?? 1) !== 1) throw notYet('-num_gpus', 'multi-GPU (DDP) training');
 }
 
@@ -48,6 +47,8 @@ export const trainV2: V2Handler = async (prog, args, config: Config) => {
     const result = await trainFoldV2({
       preprocessedDir: paths.preprocessedDir, resultsRoot: config.paths.results, rawDir: paths.rawDir, datasetName: paths.taskName,
       configuration: String(v.configuration), fold, trainer, plansName: String(v.p), continueTraining: v.c === true,
+      ...(typeof v.pretrained_weights === 'string' ? { pretrainedWeights: path.resolve(v.pretrained_weights) } : {}),
+      disableCheckpointing: v.disable_checkpointing === true,
       ...(budget.epochs !== DEFAULT_BUDGET.epochs ? { epochs: budget.epochs } : {}),
       ...(budget.iterationsPerEpoch !== DEFAULT_BUDGET.iterationsPerEpoch ? { iterationsPerEpoch: budget.iterationsPerEpoch } : {}),
       backend: config.worker.backend,

@@ -23,6 +23,7 @@ import { writeProgressPng } from '../progress-plot';
 import { loadOrCreateSplits, selectFold } from '../splits';
 import { scaledValidationIterations } from '../trainer';
 import type { TrainingLogV2 } from './checkpoint';
+import { applyPretrainedWeightsV2 } from './pretrained';
 import { NnUNetTrainerV2Loop, type EpochReportV2 } from './trainer';
 import { preprocessedCasesV2, unpackDatasetV2 } from './unpack';
 import { trainerSettingsV2, type TrainerV2Settings } from './variants';
@@ -41,6 +42,10 @@ export interface TrainFoldV2Input {
   plansName: string;
   /** --c: continue from the newest checkpoint. */
   continueTraining?: boolean;
+  /** -pretrained_weights: a v2 checkpoint whose weights (all but the heads) a fold starting at epoch 0 takes. */
+  pretrainedWeights?: string;
+  /** --disable_checkpointing. */
+  disableCheckpointing?: boolean;
   /** Budget overrides (NNUNET_EPOCHS, NNUNET_ITERATIONS_PER_EPOCH, tests). */
   epochs?: number;
   iterationsPerEpoch?: number;
@@ -110,6 +115,13 @@ function historyForPlot(l: TrainingLogV2) {
   };
 }
 
+/** nnUNetv2_train -pretrained_weights on a fold starting at epoch 0 (v2 ignores the file with --c). */
+function startFromPretrained(trainer: NnUNetTrainerV2Loop, file: string, log: (l: string) => void): void {
+  const { weights, loaded } = applyPretrainedWeightsV2(trainer.description, trainer.network.getWeights(), file);
+  trainer.network.setWeights(weights);
+  log(`loaded pretrained weights from ${file}: ${loaded} of ${weights.length} parameters (the segmentation heads keep their initialisation)`);
+}
+
 /** The model folder's copies of plans.json, dataset.json and dataset_fingerprint.json (nnUNetTrainer.on_train_start). */
 function writeModelFiles(modelDir: string, input: TrainFoldV2Input, plans: PlansV2, ds: DatasetJsonV2): void {
   fs.mkdirSync(modelDir, { recursive: true });
@@ -154,12 +166,13 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
     maskChannels: useMask.flatMap((m, i) => (m ? [i] : [])),
     dataDir: unpackDatasetV2(dataFolder, cases), foldDir, trainCases: split.train, valCases: split.val,
     initArgs: { plans, configuration: input.configuration, fold: input.fold, dataset_json: ds },
-    seed: input.seed, numWorkers: input.numWorkers, log,
+    seed: input.seed, numWorkers: input.numWorkers, disableCheckpointing: input.disableCheckpointing, log,
   });
   try {
     const resume = resumeCheckpoint(foldDir, input.continueTraining, log);
     trainer.initialize(resume);
     if (resume) log(`continuing from ${path.basename(resume)} (epoch ${trainer.epoch})`);
+    else if (input.pretrainedWeights) startFromPretrained(trainer, input.pretrainedWeights, log);
     writeJsonAtomic(debugFile(foldDir), {
       trainer_name: input.trainer, configuration: input.configuration, fold: input.fold, backend: backend.id, settings,
       batch_dice: trainer.lossOptions.batchDice, deep_supervision_weights: trainer.dsWeights, patch_size: cfg.patch_size,

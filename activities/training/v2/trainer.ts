@@ -45,6 +45,8 @@ export interface TrainerV2Setup {
   initArgs: CheckpointV2['initArgs'];
   seed?: number;
   numWorkers?: number;
+  /** --disable_checkpointing: no checkpoint file is written (nor can the fold be continued). */
+  disableCheckpointing?: boolean;
   log?: (line: string) => void;
 }
 
@@ -268,7 +270,12 @@ export class NnUNetTrainerV2Loop {
     };
   }
 
+  /** Writes checkpoint_<kind>.pth; '' when checkpointing is disabled. */
   saveCheckpoint(kind: CheckpointKindV2): string {
+    if (this.setup.disableCheckpointing) {
+      this.log0('No checkpoint written, checkpointing is disabled');
+      return '';
+    }
     const file = path.join(this.setup.foldDir, V2_CHECKPOINT_FILES[kind]);
     writeCheckpointV2(file, this.description, this.checkpoint());
     return file;

@@ -10,6 +10,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readTorchCheckpoint } from '../../../activities/io/torch-checkpoint';
 import { loadV2Model } from '../../../activities/network/v2/model-folder';
+import { weightsFromV2StateDict } from '../../../activities/network/v2/torch-weights';
+import { buildV2UNet } from '../../../activities/network/v2/unet';
+import { applyPretrainedWeightsV2 } from '../../../activities/training/v2/pretrained';
 import { trainFoldV2, type TrainFoldV2Input } from '../../../activities/training/v2/train-fold';
 import { trainerSettingsV2, trainerNamesV2 } from '../../../activities/training/v2/variants';
 import { add2dConfiguration, TINY_DATASET, tinyPreprocessedV2 } from './fixture';
@@ -61,12 +64,25 @@ test('nnUNetTrainer trains 2 epochs, writes v2 checkpoints nnUNetPredictor-style
     assert.deepEqual(ck.stateDict.get('encoder.stages.0.0.convs.0.conv.weight')!.shape, [4, 1, 3, 3, 3]);
 
     const model = loadV2Model(modelDir, { folds: [0] });
+    const description = model.description;
     try {
       assert.equal(model.configurationName, '3d_fullres');
       assert.deepEqual(model.mirrorAxes, [0, 1, 2]);
     } finally {
       model.dispose();
     }
+
+    // -pretrained_weights: every parameter but the heads from the file; a network of other plans is refused
+    const fresh = buildV2UNet(description.spec, { inChannels: 1, numClasses: 2, deepSupervision: true, seed: 99 });
+    const { weights, loaded } = applyPretrainedWeightsV2(fresh.description, fresh.getWeights(), done.checkpoint);
+    const fromFile = weightsFromV2StateDict(fresh.description, ck.stateDict, done.checkpoint);
+    const freshWeights = fresh.getWeights();
+    fresh.description.params.forEach((p, i) => assert.deepEqual(weights[i], p.name.includes('.seg_layers.') ? freshWeights[i] : fromFile[i], p.name));
+    assert.equal(loaded, fresh.description.params.filter((p) => !p.name.includes('.seg_layers.')).length);
+    fresh.dispose();
+    const wider = buildV2UNet({ ...description.spec, featuresPerStage: [8, 16, 32] }, { inChannels: 1, numClasses: 2, deepSupervision: true });
+    assert.throws(() => applyPretrainedWeightsV2(wider.description, wider.getWeights(), done.checkpoint), /The shape of the parameters of key encoder\.stages\.0\.0\.convs\.0\.conv\.weight is not the same/);
+    wider.dispose();
 
     // stopped after the first epoch, then --c: the same final weights as the uninterrupted run
     const resumedRoot = path.join(d.root, 'results-resumed');
@@ -85,7 +101,7 @@ test('nnUNetTrainer trains 2 epochs, writes v2 checkpoints nnUNetPredictor-style
   }
 });
 
-test('variants train: NoDeepSupervision (one output, weight 1), NoDA (no mirroring axes at inference), CELoss', async () => {
+test('variants train: NoDeepSupervision (one output, weight 1), NoDA (no mirroring axes at inference), CELoss with --disable_checkpointing', async () => {
   const d = tinyPreprocessedV2();
   try {
     const one = { epochs: 1, iterationsPerEpoch: 1 };
@@ -96,8 +112,11 @@ test('variants train: NoDeepSupervision (one output, weight 1), NoDA (no mirrori
     const ck = readTorchCheckpoint(noDa.checkpoint);
     assert.equal(ck.meta.inference_allowed_mirroring_axes, null);
     assert.equal(ck.meta.trainer_name, 'nnUNetTrainerNoDA');
-    const ce = await trainFoldV2(input(d, { ...one, trainer: 'nnUNetTrainerCELoss' }));
-    assert.ok(Number.isFinite((readTorchCheckpoint(ce.checkpoint).meta.logging as { train_losses: number[] }).train_losses[0]));
+    const ceLosses: number[] = [];
+    const ce = await trainFoldV2(input(d, { ...one, trainer: 'nnUNetTrainerCELoss', disableCheckpointing: true }), { onEpoch: (r) => { ceLosses.push(r.trainLoss); } });
+    assert.ok(ceLosses.length === 1 && ceLosses[0]! > 0, `cross-entropy is positive: ${ceLosses}`);
+    assert.equal(ce.checkpoint, '');
+    assert.deepEqual(fs.readdirSync(ce.foldDir).filter((f) => f.endsWith('.pth')), [], '--disable_checkpointing writes no checkpoint');
     await assert.rejects(trainFoldV2(input(d, { trainer: 'nnUNetTrainerV2' })), /unknown nnU-Net v2 trainer/);
     assert.ok(!fs.existsSync(path.join(d.resultsRoot, TINY_DATASET, 'nnUNetTrainerV2__nnUNetPlans__3d_fullres')), 'nothing written for an unknown trainer');
   } finally {
