@@ -9,6 +9,7 @@
  * batchgeneratorsv2 does differently.
  */
 import type { V2NetworkSpec } from '../../network/v2/arch-kwargs';
+import type { TrainerV2Settings } from './variants';
 import { GENERATOR_SCALE_RANGE, getPatchSize, setupAugmentationParams, type AugmentationParams, type Range } from '../patch-size';
 
 /** nnunetv2's ANISO_THRESHOLD for dummy 2D augmentation. */
@@ -30,8 +31,15 @@ export function initialPatchSizeV2(patch: readonly number[]): number[] {
   return out;
 }
 
+/** The mirrored spatial axes (nnUNetTrainer: all; NoMirroring: none; onlyMirror01: (0, 1) in 3D, (0) in 2D). */
+export function mirrorAxesV2(dims: number, mirroring: TrainerV2Settings['mirroring']): number[] {
+  if (mirroring === 'none') return [];
+  if (mirroring === 'axes01') return dims === 2 ? [0] : [0, 1];
+  return Array.from({ length: dims }, (_, i) => i);
+}
+
 export function augmentationParamsV2(spec: V2NetworkSpec, patch: readonly number[], maskChannels: readonly number[],
-  opts: { deepSupervision: boolean; dataAugmentation: boolean }): AugmentationParams {
+  opts: Pick<TrainerV2Settings, 'deepSupervision' | 'dataAugmentation' | 'mirroring'>): AugmentationParams {
   const { rotation, dummy2D } = rotationForDAV2(patch);
   const base = setupAugmentationParams(
     { patch_size: [...patch], do_dummy_2D_data_aug: dummy2D, pool_op_kernel_sizes: spec.strides.slice(1) },
@@ -42,7 +50,7 @@ export function augmentationParamsV2(spec: V2NetworkSpec, patch: readonly number
     generatorPatchSize: opts.dataAugmentation ? initialPatchSizeV2(patch) : [...patch],
     rotation: { ...base.rotation, x: rotation, y: rotation, z: rotation },
     imageOrder: 1,
-    mirrorAxes: opts.dataAugmentation ? base.mirrorAxes : [],
+    mirrorAxes: opts.dataAugmentation ? mirrorAxesV2(patch.length, opts.mirroring) : [],
     deepSupervisionScales: opts.deepSupervision ? base.deepSupervisionScales : [],
   };
 }

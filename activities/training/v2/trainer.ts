@@ -103,9 +103,10 @@ export class NnUNetTrainerV2Loop {
     return this.setup.settings.numEpochs;
   }
 
-  /** nnUNetTrainer.inference_allowed_mirroring_axes: none without augmentation (NoDA). */
+  /** nnUNetTrainer.inference_allowed_mirroring_axes: None without augmentation (NoDA) or mirroring (NoMirroring). */
   get mirrorAxes(): number[] | null {
-    return this.setup.settings.dataAugmentation ? this.augmentation.mirrorAxes : null;
+    const axes = this.augmentation.mirrorAxes;
+    return axes.length ? axes : null;
   }
 
   private log0(line: string): void {

@@ -21,6 +21,8 @@ export interface TrainerV2Settings {
   diceSmooth: number;
   /** False: no augmentation, the loader samples the network patch, no mirroring at inference (NoDA). */
   dataAugmentation: boolean;
+  /** Mirroring in training and inference_allowed_mirroring_axes: every spatial axis, none, or 3D (0, 1) / 2D (0). */
+  mirroring: 'all' | 'none' | 'axes01';
 }
 
 /** nnUNetTrainer.__init__ and _build_loss. */
@@ -37,6 +39,7 @@ export const NNUNET_TRAINER_DEFAULTS: Readonly<TrainerV2Settings> = {
   loss: 'dice+ce',
   diceSmooth: 1e-5,
   dataAugmentation: true,
+  mirroring: 'all',
 };
 
 export const DEFAULT_TRAINER_V2 = 'nnUNetTrainer';
@@ -52,6 +55,10 @@ export const TRAINER_V2_VARIANTS: Readonly<Record<string, Partial<TrainerV2Setti
   nnUNetTrainerDiceCELoss_noSmooth: { diceSmooth: 0 },
   nnUNetTrainerCELoss: { loss: 'ce' },
   nnUNetTrainerNoDA: { dataAugmentation: false },
+  nnUNetTrainerNoMirroring: { mirroring: 'none' },
+  ...Object.fromEntries([250, 2000, 4000, 8000].map((n) => [`nnUNetTrainer_${n}epochs_NoMirroring`, { numEpochs: n, mirroring: 'none' as const }])),
+  nnUNetTrainer_onlyMirror01: { mirroring: 'axes01' },
+  nnUNetTrainer_onlyMirror01_1500ep: { mirroring: 'axes01', numEpochs: 1500 },
 };
 
 export const trainerNamesV2 = (): string[] => Object.keys(TRAINER_V2_VARIANTS);

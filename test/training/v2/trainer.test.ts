@@ -13,6 +13,7 @@ import { loadV2Model } from '../../../activities/network/v2/model-folder';
 import { weightsFromV2StateDict } from '../../../activities/network/v2/torch-weights';
 import { buildV2UNet } from '../../../activities/network/v2/unet';
 import { applyPretrainedWeightsV2 } from '../../../activities/training/v2/pretrained';
+import { initialPatchSizeV2, mirrorAxesV2, rotationForDAV2 } from '../../../activities/training/v2/augmentation-v2';
 import { trainFoldV2, type TrainFoldV2Input } from '../../../activities/training/v2/train-fold';
 import { trainerSettingsV2, trainerNamesV2 } from '../../../activities/training/v2/variants';
 import { add2dConfiguration, TINY_DATASET, tinyPreprocessedV2 } from './fixture';
@@ -34,6 +35,13 @@ test('v2 trainer variants: defaults and parameter-only variants by nnU-Net name'
   assert.equal(trainerSettingsV2('nnUNetTrainerCELoss').loss, 'ce');
   assert.equal(trainerSettingsV2('nnUNetTrainerNoDA').dataAugmentation, false);
   assert.ok(trainerNamesV2().includes('nnUNetTrainer_250epochs'));
+  assert.deepEqual([trainerSettingsV2('nnUNetTrainer_4000epochs_NoMirroring').numEpochs, trainerSettingsV2('nnUNetTrainer_4000epochs_NoMirroring').mirroring], [4000, 'none']);
+  assert.deepEqual([mirrorAxesV2(3, 'all'), mirrorAxesV2(3, 'none'), mirrorAxesV2(3, 'axes01'), mirrorAxesV2(2, 'axes01')], [[0, 1, 2], [], [0, 1], [0]]);
+  // v2's rotation rule and initial patch: dummy 2D when max(P)/P[0] > 3, its first axis kept
+  assert.deepEqual(rotationForDAV2([8, 32, 32]).dummy2D, true);
+  assert.equal(initialPatchSizeV2([8, 32, 32])[0], 8);
+  assert.equal(rotationForDAV2([16, 32, 32]).rotation[1], Math.PI / 6);
+  assert.equal(rotationForDAV2([16, 32]).rotation[1], 15 * Math.PI / 180);
   assert.throws(() => trainerSettingsV2('nnUNetTrainerV2'), /unknown nnU-Net v2 trainer 'nnUNetTrainerV2'; known trainers: nnUNetTrainer,/);
 });
 
