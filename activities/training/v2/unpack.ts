@@ -5,10 +5,9 @@
  * <case>.json whose class_locations hold (z, y, x). A case is unpacked again only when its .npz is newer.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { writeJsonAtomic } from '../../common/atomic';
 import { BadInputError } from '../../common/errors';
-import { preprocessedCaseV2Files, v2UnpackedFolder } from '../../io/layout';
+import { preprocessedCaseV2Files, unpackedCaseV2Files, v2UnpackedFolder } from '../../io/layout';
 import { writeNpy } from '../../io/npy';
 import { readNpz } from '../../io/npz';
 
@@ -33,7 +32,8 @@ function v1ClassLocations(raw: unknown, file: string): Record<string, number[][]
 
 function unpackCase(dataFolder: string, out: string, id: string): void {
   const files = preprocessedCaseV2Files(dataFolder, id);
-  const npy = path.join(out, `${id}.npy`);
+  const target = unpackedCaseV2Files(out, id);
+  const npy = target.npy;
   if (fs.existsSync(npy) && fs.statSync(npy).mtimeMs >= fs.statSync(files.npz).mtimeMs) return;
   const arrays = readNpz(files.npz);
   const data = arrays.data, seg = arrays.seg;
@@ -49,7 +49,7 @@ function unpackCase(dataFolder: string, out: string, id: string): void {
   } catch (err) {
     throw new BadInputError(`${files.properties}: cannot read the case properties (${(err as Error).message}); preprocess again`, files.properties);
   }
-  writeJsonAtomic(path.join(out, `${id}.json`), { ...props, class_locations: v1ClassLocations(props.class_locations, files.properties) });
+  writeJsonAtomic(target.properties, { ...props, class_locations: v1ClassLocations(props.class_locations, files.properties) });
   writeNpy(npy, { data: stacked, shape: [data.shape[0]! + 1, ...data.shape.slice(1)], dtype: 'float32' });
 }
 
