@@ -230,7 +230,7 @@ export class NnUNetTrainerV2Loop {
     return report;
   }
 
-  /** nnUNetTrainer.on_epoch_end: periodic checkpoint, then the best EMA, then the epoch counter. */
+  /** nnUNetTrainer.on_epoch_end: the best EMA (checkpoint_best), then the periodic checkpoint_latest. */
   private onEpochEnd(r: EpochReportV2): void {
     const s = this.setup.settings;
     const f = (v: number) => v.toFixed(4);
@@ -240,13 +240,14 @@ export class NnUNetTrainerV2Loop {
     this.log0(`val_loss ${f(r.valLoss)}`);
     this.log0(`Pseudo dice [${r.pseudoDice.map(f).join(', ')}]`);
     this.epoch = r.epoch + 1;
-    if ((r.epoch + 1) % s.saveEvery === 0 && r.epoch !== s.numEpochs - 1) r.checkpoint = this.saveCheckpoint('latest');
     if (this.bestEma === null || r.emaFgDice > this.bestEma) {
       this.bestEma = r.emaFgDice;
       r.isBest = true;
       this.log0(`Yayy! New best EMA pseudo Dice: ${f(r.emaFgDice)}`);
       this.saveCheckpoint('best');
     }
+    // v2 writes latest before the best update, so its _best_ema lags; after it, a resume continues exactly
+    if ((r.epoch + 1) % s.saveEvery === 0 && r.epoch !== s.numEpochs - 1) r.checkpoint = this.saveCheckpoint('latest');
   }
 
   private rollback(before: { weights: Float32Array[]; optimizer: SgdState; rng: { train: ProducerState; val: ProducerState } }): undefined {
