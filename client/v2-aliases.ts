@@ -14,6 +14,7 @@ import * as v2 from './v2-commands';
 import * as pipeline from './v2-pipeline';
 import * as predictV2 from './v2-predict';
 import { V2NotAvailable } from './v2-commands';
+import { trainV2 } from './v2-train';
 
 export { V2NotAvailable };
 
@@ -29,7 +30,6 @@ const NP_IGNORED = 'accepted, no effect: work runs in this process (nnUNet_def_n
 const LOGGING = { '--verbose': 'accepted, no effect', '--no_pbar': 'accepted, no effect' };
 const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION tree)';
 const V2_PREPROCESSED_PLOTS = 'plots of nnU-Net v2\'s preprocessed data (nnUNetPlans_CONFIGURATION/<case>.npz)';
-const V1_RUN = 'nnU-Net v1\'s method on the same Dataset folder: `nnunet run -t ID` (the whole pipeline, durably)';
 
 /** The flags nnUNetv2_predict and nnUNetv2_predict_from_modelfolder share. */
 const PREDICT_FLAGS = {
@@ -122,7 +122,16 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: pipeline.planAndPreprocess,
   },
-  nnUNetv2_train: { does: 'not available', run: missing(V2_TRAINER, 'nnUNet_train CONFIGURATION nnUNetTrainerV2 ID FOLD (v1\'s trainer, one durable fold per call), or ' + V1_RUN) },
+  nnUNetv2_train: {
+    does: 'trains one fold with nnU-Net v2\'s trainer in this process into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format); the fold validation is not run yet',
+    flags: {
+      '-tr': 'nnUNetTrainer or a parameter-only variant (nnUNetTrainer_Xepochs, NoDeepSupervision, CELoss, DiceCELoss_noSmooth, NoDA, NoMirroring, onlyMirror01)', '-p': 'plans name',
+      '--c': 'continue from checkpoint_final, _latest or _best', '-device': 'accepted; the backend is the config\'s worker.backend (NNUNET_BACKEND)',
+      '--npz': 'accepted, no effect yet (no fold validation)', '-pretrained_weights': 'a v2 checkpoint: its weights but the segmentation heads, for a fold starting at epoch 0', '--val': 'exit 2 (not available yet)',
+      '--val_best': 'exit 2 (not available yet)', '--disable_checkpointing': 'no checkpoint files (the fold cannot be continued)', '-num_gpus': 'only 1 (more: exit 2)',
+    },
+    run: trainV2,
+  },
   nnUNetv2_train_pretrained: { does: 'not available', run: missing(`${V2_TRAINER} and nnssl pretrained checkpoints`, 'nnUNet_train ... -pretrained_weights FILE (v1\'s rules)') },
   nnUNetv2_predict: {
     does: 'nnUNetPredictor.predict_from_files with nnUNet_results/DatasetXXX/TR__P__C: v2 preprocessing of each raw case, sliding window (float16 accumulators as v2), export resampled back to the raw image (PlainConvUNet, ResidualEncoderUNet)',

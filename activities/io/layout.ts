@@ -75,6 +75,15 @@ export const dataFolderV2 = (preprocessedDir: string, dataIdentifier: string): s
 export const preprocessedCaseV2Files = (dataFolder: string, caseId: string): { npz: string; properties: string } =>
   ({ npz: path.join(dataFolder, `${caseId}.npz`), properties: path.join(dataFolder, `${caseId}.json`) });
 
+/**
+ * The v2 training cache of a data folder: each <case>.npz unpacked to <case>.npy (channels + seg, float32) and
+ * <case>.json (class locations as the v1 loader reads them), as v2 unpacks its .npz before training.
+ */
+export const v2UnpackedFolder = (dataFolder: string): string => path.join(dataFolder, 'unpacked_nnunet_ts');
+/** One unpacked case in it, named as the v1 training loader (training/dataloader-cases.ts) reads it. */
+export const unpackedCaseV2Files = (unpacked: string, caseId: string): { npy: string; properties: string } =>
+  ({ npy: path.join(unpacked, `${caseId}.npy`), properties: path.join(unpacked, `${caseId}.json`) });
+
 /** Reference segmentations: the cropped folder's, copied by preprocessing into the preprocessed folder. */
 export const gtSegmentationsFolder = (dir: string): string => path.join(dir, 'gt_segmentations');
 /** A case's ground truth there: NIfTI whatever the raw format, as the predictions it is compared with. */

@@ -300,6 +300,8 @@ function plainKeepingTensors(v: PyValue): PyValue {
 export interface TorchCheckpointContent {
   /** float32 tensors, C order; written as an OrderedDict under 'state_dict'. */
   stateDict: Map<string, TensorData> | Record<string, TensorData>;
+  /** The top-level key of the state_dict: 'state_dict' (nnU-Net v1, default) or 'network_weights' (v2). */
+  stateKey?: string;
   /** Other top-level keys (epoch, plot_stuff, ...): Python values as pickle-values.ts describes. */
   extra?: Record<string, PyValue>;
 }
@@ -341,12 +343,19 @@ export function encodeTorchCheckpoint(content: TorchCheckpointContent): Uint8Arr
     sd.set(name, TorchTensor.fromData(t));
   }
   const top = new Map<PyValue, PyValue>(Object.entries(content.extra ?? {}));
-  top.set('state_dict', sd);
+  top.set(content.stateKey ?? 'state_dict', sd);
   const storages: Float32Array[] = [];
+  // tensors over the same array share one storage, as torch.save writes a module's aliased parameters
+  const storageKeys = new Map<Float32Array, number>();
   const pickle = encodePickle(top, (value, out) => {
     if (!(value instanceof TorchTensor)) return false;
-    writeTensor(out, value, storages.length);
-    storages.push(value.data);
+    let key = storageKeys.get(value.data);
+    if (key === undefined) {
+      key = storages.length;
+      storageKeys.set(value.data, key);
+      storages.push(value.data);
+    }
+    writeTensor(out, value, key);
     return true;
   });
   const members: Record<string, Uint8Array> = { 'archive/data.pkl': pickle };

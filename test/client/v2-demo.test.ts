@@ -18,7 +18,7 @@ const env = {
 };
 const run = (prog: string, args: string[]) => runCli(args, { script: binShim(prog), env, timeoutMs: 60_000 });
 
-test('the demo task through nnUNetv2_* bins: convert, evaluate (Dice 1 against itself), overlay PNGs; nnUNetv2_train exits 2', async () => {
+test('the demo task through nnUNetv2_* bins: convert, evaluate (Dice 1 against itself), overlay PNGs; nnUNetv2_train before preprocessing fails naming the missing plans', async () => {
   assertBuilt();
   const demo = await writeDemoDataset(path.join(tmp, 'v1'), { taskId: 931, cases: 2, testCases: 0 });
   const convert = run('nnUNetv2_convert_old_nnUNet_dataset', [demo.outDir, 'Dataset931_Demo']);
@@ -40,6 +40,6 @@ test('the demo task through nnUNetv2_* bins: convert, evaluate (Dice 1 against i
   assert.equal(fs.readdirSync(path.join(tmp, 'pngs')).filter((f) => f.endsWith('.png')).length, 2);
 
   const train = run('nnUNetv2_train', ['931', '3d_fullres', '0']);
-  assert.equal(train.status, 2);
-  assert.match(train.stderr, /nnUNet_train CONFIGURATION nnUNetTrainerV2 ID FOLD/);
+  assert.equal(train.status, 1, train.stderr);
+  assert.match(train.stderr, /nnUNetPlans\.json: missing; run nnUNetv2_plan_and_preprocess/);
 });

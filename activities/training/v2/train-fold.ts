@@ -1,0 +1,201 @@
+/**
+ * One fold of nnUNetv2_train: the plans' configuration, splits_final.json (created as v2 does when missing), the
+ * results tree <results>/<Dataset>/<Trainer>__<Plans>__<configuration>/ (plans.json, dataset.json,
+ * dataset_fingerprint.json) with fold_X/ (checkpoints, training log, progress.png, debug.json), resume with
+ * --c from checkpoint_final > checkpoint_latest > checkpoint_best as nnUNetTrainer does, then the epochs.
+ * Validation of the fold (v2 prediction export) is not run here yet: docs/nnunet-v2-training.md.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../../common/atomic';
+import { BadInputError } from '../../common/errors';
+import {
+  dataFolderV2, datasetFingerprintFile, datasetJsonFile, debugFile, modelPlansFile, plansV2File, progressPlotFile, splitsFile,
+  trainingLogFile, V2_CHECKPOINT_FILES, v2FoldFolder, v2ModelFolder,
+} from '../../io/layout';
+import { initBackend } from '../../network/backend';
+import { readV2Architecture, type V2ArchitectureJson } from '../../network/v2/arch-kwargs';
+import type { DatasetJsonV2 } from '../../planning/v2/dataset-json';
+import { segmentationHeads } from '../../planning/v2/dataset-json';
+import type { PlansV2 } from '../../planning/v2/experiment';
+import { resolveConfiguration } from '../../planning/v2/parameters';
+import { writeProgressPng } from '../progress-plot';
+import { loadOrCreateSplits, selectFold } from '../splits';
+import { scaledValidationIterations } from '../trainer';
+import type { TrainingLogV2 } from './checkpoint';
+import { applyPretrainedWeightsV2 } from './pretrained';
+import { NnUNetTrainerV2Loop, type EpochReportV2 } from './trainer';
+import { preprocessedCasesV2, unpackDatasetV2 } from './unpack';
+import { trainerSettingsV2, type TrainerV2Settings } from './variants';
+
+export interface TrainFoldV2Input {
+  /** nnUNet_preprocessed/<Dataset>. */
+  preprocessedDir: string;
+  /** nnUNet_results. */
+  resultsRoot: string;
+  /** nnUNet_raw/<Dataset>: its dataset.json is read when the preprocessed folder has no copy. */
+  rawDir?: string;
+  datasetName: string;
+  configuration: string;
+  fold: number | 'all';
+  trainer: string;
+  plansName: string;
+  /** --c: continue from the newest checkpoint. */
+  continueTraining?: boolean;
+  /** -pretrained_weights: a v2 checkpoint whose weights (all but the heads) a fold starting at epoch 0 takes. */
+  pretrainedWeights?: string;
+  /** --disable_checkpointing. */
+  disableCheckpointing?: boolean;
+  /** Budget overrides (NNUNET_EPOCHS, NNUNET_ITERATIONS_PER_EPOCH, tests). */
+  epochs?: number;
+  iterationsPerEpoch?: number;
+  valIterationsPerEpoch?: number;
+  saveEvery?: number;
+  seed?: number;
+  numWorkers?: number;
+  backend?: string;
+}
+
+export interface TrainFoldV2Hooks {
+  log?: (line: string) => void;
+  onEpoch?: (r: EpochReportV2) => void;
+  shouldStop?: () => boolean;
+}
+
+export type TrainFoldV2Result = { status: 'done' | 'stopped'; foldDir: string; checkpoint: string; epochs: number };
+
+function readJson<T>(file: string, fix: string): T {
+  if (!fs.existsSync(file)) throw new BadInputError(`${file}: missing; ${fix}`, file);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    throw new BadInputError(`${file}: not valid JSON (${(err as Error).message})`, file);
+  }
+}
+
+/** Region-based and ignore-label datasets need the region loss, which the v2 trainer does not have yet. */
+function requirePlainLabels(ds: DatasetJsonV2, file: string): void {
+  if (Object.values(ds.labels).some(Array.isArray) || 'ignore' in ds.labels) {
+    throw new BadInputError(`${file}: region-based labels or an ignore label; the nnU-Net v2 trainer here trains plain label maps only`, file);
+  }
+}
+
+/** The settings with the budget overrides; the validation iterations scale with the iterations (1:5, at least 1). */
+function settingsOf(input: TrainFoldV2Input): TrainerV2Settings {
+  const s = trainerSettingsV2(input.trainer);
+  const iters = input.iterationsPerEpoch ?? s.numIterationsPerEpoch;
+  return {
+    ...s,
+    numEpochs: input.epochs ?? s.numEpochs,
+    numIterationsPerEpoch: iters,
+    numValIterationsPerEpoch: input.valIterationsPerEpoch ?? scaledValidationIterations(iters, s.numIterationsPerEpoch, s.numValIterationsPerEpoch),
+    saveEvery: input.saveEvery ?? s.saveEvery,
+  };
+}
+
+/** nnUNetTrainer's --c: final, else latest, else best; none: start at epoch 0 (v2 warns and does the same). */
+function resumeCheckpoint(foldDir: string, continueTraining: boolean | undefined, log: (l: string) => void): string | undefined {
+  if (!continueTraining) {
+    for (const f of Object.values(V2_CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
+    return undefined;
+  }
+  for (const kind of ['final', 'latest', 'best'] as const) {
+    const file = path.join(foldDir, V2_CHECKPOINT_FILES[kind]);
+    if (fs.existsSync(file)) return file;
+  }
+  log('WARNING: Cannot continue training because there seems to be no checkpoint available to continue from. Starting a new training...');
+  return undefined;
+}
+
+function historyForPlot(l: TrainingLogV2) {
+  return {
+    trainLosses: l.train_losses, valLosses: l.val_losses, evalMetrics: l.ema_fg_dice,
+    pseudoDicePerClass: l.dice_per_class_or_region.map((d) => d.map((x) => (Number.isNaN(x) ? null : x))),
+    learningRates: l.lrs, epochSeconds: l.epoch_end_timestamps.map((t, i) => t - l.epoch_start_timestamps[i]!),
+  };
+}
+
+/** nnUNetv2_train -pretrained_weights on a fold starting at epoch 0 (v2 ignores the file with --c). */
+function startFromPretrained(trainer: NnUNetTrainerV2Loop, file: string, log: (l: string) => void): void {
+  const { weights, loaded } = applyPretrainedWeightsV2(trainer.description, trainer.network.getWeights(), file);
+  trainer.network.setWeights(weights);
+  log(`loaded pretrained weights from ${file}: ${loaded} of ${weights.length} parameters (the segmentation heads keep their initialisation)`);
+}
+
+/** The model folder's copies of plans.json, dataset.json and dataset_fingerprint.json (nnUNetTrainer.on_train_start). */
+function writeModelFiles(modelDir: string, input: TrainFoldV2Input, plans: PlansV2, ds: DatasetJsonV2): void {
+  fs.mkdirSync(modelDir, { recursive: true });
+  writeJsonAtomic(modelPlansFile(modelDir), plans);
+  writeJsonAtomic(datasetJsonFile(modelDir), ds);
+  const fingerprint = datasetFingerprintFile(input.preprocessedDir);
+  if (fs.existsSync(fingerprint)) fs.copyFileSync(fingerprint, datasetFingerprintFile(modelDir));
+}
+
+export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hooks = {}): Promise<TrainFoldV2Result> {
+  const plansFile = plansV2File(input.preprocessedDir, input.plansName);
+  const plans = readJson<PlansV2>(plansFile, 'run nnUNetv2_plan_and_preprocess (or pass -p with the plans name)');
+  const copied = datasetJsonFile(input.preprocessedDir);
+  const dsFile = fs.existsSync(copied) || !input.rawDir ? copied : datasetJsonFile(input.rawDir);
+  const ds = readJson<DatasetJsonV2>(dsFile, 'nnUNetv2_plan_and_preprocess copies dataset.json to nnUNet_preprocessed/<Dataset>; run it again');
+  requirePlainLabels(ds, dsFile);
+  const settings = settingsOf(input);
+  if (!plans.configurations?.[input.configuration]) throw new BadInputError(`${plansFile}: no configuration ${input.configuration} (has ${Object.keys(plans.configurations ?? {}).join(', ')})`, plansFile);
+  const cfg = resolveConfiguration(plans, input.configuration);
+  if (typeof cfg.previous_stage === 'string' && cfg.previous_stage) throw new BadInputError(`${plansFile}: configuration ${input.configuration} is a cascade stage; cascade training is not available for v2 yet`, plansFile);
+  const spec = readV2Architecture(cfg.architecture as V2ArchitectureJson, `${plansFile} (configuration ${input.configuration})`);
+
+  const dataFolder = dataFolderV2(input.preprocessedDir, String(cfg.data_identifier));
+  const cases = preprocessedCasesV2(dataFolder);
+  const split = selectFold(loadOrCreateSplits(splitsFile({ preprocessedDir: input.preprocessedDir }), cases), input.fold, cases);
+  if (split.val.length === 0) throw new BadInputError(`splits_final.json: fold ${input.fold} has no validation cases`);
+
+  const modelDir = v2ModelFolder(input.resultsRoot, input.datasetName, input.trainer, input.plansName, input.configuration);
+  const foldDir = v2FoldFolder(modelDir, input.fold);
+  writeModelFiles(modelDir, input, plans, ds);
+  fs.mkdirSync(foldDir, { recursive: true });
+  const logFile = trainingLogFile(foldDir);
+  const log = (line: string) => { fs.appendFileSync(logFile, `${new Date().toISOString()}: ${line}\n`); hooks.log?.(line); };
+  const backend = await initBackend({ preference: input.backend });
+  log(`backend: ${backend.id} (${backend.detail})`);
+
+  const useMask = (cfg.use_mask_for_norm as boolean[] | undefined) ?? [];
+  const trainer = new NnUNetTrainerV2Loop({
+    trainerName: input.trainer, settings, spec,
+    inChannels: Object.keys(ds.channel_names ?? ds.modality ?? {}).length, numClasses: segmentationHeads(ds),
+    patchSize: cfg.patch_size as number[], batchSize: Number(cfg.batch_size), batchDice: cfg.batch_dice === true,
+    maskChannels: useMask.flatMap((m, i) => (m ? [i] : [])),
+    dataDir: unpackDatasetV2(dataFolder, cases), foldDir, trainCases: split.train, valCases: split.val,
+    initArgs: { plans, configuration: input.configuration, fold: input.fold, dataset_json: ds },
+    seed: input.seed, numWorkers: input.numWorkers, disableCheckpointing: input.disableCheckpointing, log,
+  });
+  try {
+    const resume = resumeCheckpoint(foldDir, input.continueTraining, log);
+    trainer.initialize(resume);
+    if (resume) log(`continuing from ${path.basename(resume)} (epoch ${trainer.epoch})`);
+    else if (input.pretrainedWeights) startFromPretrained(trainer, input.pretrainedWeights, log);
+    writeJsonAtomic(debugFile(foldDir), {
+      trainer_name: input.trainer, configuration: input.configuration, fold: input.fold, backend: backend.id, settings,
+      batch_dice: trainer.lossOptions.batchDice, deep_supervision_weights: trainer.dsWeights, patch_size: cfg.patch_size,
+      initial_patch_size: trainer.augmentation.generatorPatchSize, do_dummy_2d_data_aug: trainer.augmentation.dummy2D,
+      rotation_for_DA: trainer.augmentation.rotation.x, inference_allowed_mirroring_axes: trainer.mirrorAxes,
+      num_parameters: trainer.description.numParameters, train_cases: split.train, val_cases: split.val, network: trainer.network.summary(),
+    });
+    log(`training ${split.train.length} cases, validating ${split.val.length}; ${settings.numEpochs} epochs from epoch ${trainer.epoch}`);
+    const title = `${input.datasetName} ${input.configuration} ${input.trainer} fold ${input.fold}`;
+    const outcome = await trainer.run({
+      shouldStop: hooks.shouldStop,
+      onEpoch: async (r) => {
+        await writeProgressPng(progressPlotFile(foldDir), historyForPlot(trainer.log), title);
+        hooks.onEpoch?.(r);
+      },
+    });
+    if (outcome.status === 'stopped') {
+      log(`stopped; state saved in ${path.basename(outcome.checkpoint)}`);
+      return { status: 'stopped', foldDir, checkpoint: outcome.checkpoint, epochs: trainer.epoch };
+    }
+    log('validation of the fold is not run: nnU-Net v2 prediction export is not wired into the v2 trainer yet');
+    return { status: 'done', foldDir, checkpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
+  } finally {
+    await trainer.dispose();
+  }
+}

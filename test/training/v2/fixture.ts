@@ -1,0 +1,98 @@
+/**
+ * A tiny preprocessed nnU-Net v2 dataset for the v2 trainer tests, written as v2's DefaultPreprocessor writes one
+ * (nnUNetPlans.json, dataset.json, nnUNetPlans_3d_fullres/<case>.npz + <case>.json with v2's class_locations):
+ * 5 cases of 12×20×20 voxels, a bright box labelled 1 inside a noisy background, and a tiny PlainConvUNet plan
+ * (3 stages, 4/8/16 features, patch 8×16×16, batch 2). Synthetic rather than run through fingerprint/plan/
+ * preprocess, so that the training tests take seconds.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MT19937 } from '../../../activities/common/mt19937';
+import { writeNpz } from '../../../activities/io/npz';
+import { sampleClassLocationsV2 } from '../../../activities/preprocessing/v2/class-locations';
+
+export const TINY_DATASET = 'Dataset990_TinyV2';
+const SHAPE: [number, number, number] = [12, 20, 20];
+
+export function tinyPlansV2(): Record<string, unknown> {
+  return {
+    dataset_name: TINY_DATASET, plans_name: 'nnUNetPlans', transpose_forward: [0, 1, 2], transpose_backward: [0, 1, 2],
+    original_median_spacing_after_transp: [1, 1, 1], original_median_shape_after_transp: SHAPE, image_reader_writer: 'SimpleITKIO',
+    experiment_planner_used: 'ExperimentPlanner', label_manager: 'LabelManager',
+    foreground_intensity_properties_per_channel: { 0: { max: 3, mean: 1, median: 1, min: -1, percentile_00_5: -1, percentile_99_5: 3, std: 1 } },
+    configurations: {
+      '3d_fullres': {
+        data_identifier: 'nnUNetPlans_3d_fullres', preprocessor_name: 'DefaultPreprocessor', batch_size: 2, patch_size: [8, 16, 16],
+        median_image_size_in_voxels: SHAPE, spacing: [1, 1, 1], normalization_schemes: ['ZScoreNormalization'], use_mask_for_norm: [false],
+        resampling_fn_data: 'resample_data_or_seg_to_shape', resampling_fn_seg: 'resample_data_or_seg_to_shape',
+        resampling_fn_data_kwargs: { is_seg: false, order: 3, order_z: 0, force_separate_z: null },
+        resampling_fn_seg_kwargs: { is_seg: true, order: 1, order_z: 0, force_separate_z: null },
+        resampling_fn_probabilities: 'resample_data_or_seg_to_shape',
+        resampling_fn_probabilities_kwargs: { is_seg: false, order: 1, order_z: 0, force_separate_z: null },
+        architecture: {
+          network_class_name: 'dynamic_network_architectures.architectures.unet.PlainConvUNet',
+          arch_kwargs: {
+            n_stages: 3, features_per_stage: [4, 8, 16], conv_op: 'torch.nn.modules.conv.Conv3d',
+            kernel_sizes: [[3, 3, 3], [3, 3, 3], [3, 3, 3]], strides: [[1, 1, 1], [2, 2, 2], [2, 2, 2]],
+            n_conv_per_stage: [2, 2, 2], n_conv_per_stage_decoder: [2, 2], conv_bias: true,
+            norm_op: 'torch.nn.modules.instancenorm.InstanceNorm3d', norm_op_kwargs: { eps: 1e-5, affine: true },
+            dropout_op: null, dropout_op_kwargs: null, nonlin: 'torch.nn.LeakyReLU', nonlin_kwargs: { inplace: true },
+          },
+          _kw_requires_import: ['conv_op', 'norm_op', 'dropout_op', 'nonlin'],
+        },
+        batch_dice: false,
+      },
+    },
+  };
+}
+
+function writeCase(folder: string, id: string, rng: MT19937): void {
+  const [Z, Y, X] = SHAPE;
+  const data = new Float32Array(Z * Y * X);
+  const seg = new Int8Array(Z * Y * X);
+  const z0 = 2 + Math.floor(rng.randomSample() * 4), y0 = 3 + Math.floor(rng.randomSample() * 8), x0 = 3 + Math.floor(rng.randomSample() * 8);
+  for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
+    const i = (z * Y + y) * X + x;
+    const inside = z >= z0 && z < z0 + 5 && y >= y0 && y < y0 + 7 && x >= x0 && x < x0 + 7;
+    seg[i] = inside ? 1 : 0;
+    data[i] = (inside ? 2 : 0) + 0.3 * rng.standardNormal();
+  }
+  writeNpz(path.join(folder, `${id}.npz`), { data: { data, shape: [1, ...SHAPE], dtype: 'float32' }, seg: { data: seg, shape: [1, ...SHAPE], dtype: 'int8' } });
+  const properties = {
+    spacing: [1, 1, 1], shape_before_cropping: SHAPE, bbox_used_for_cropping: SHAPE.map((s) => [0, s]),
+    shape_after_cropping_and_before_resampling: SHAPE, class_locations: sampleClassLocationsV2(seg, SHAPE, [1]),
+  };
+  fs.writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(properties));
+}
+
+export interface TinyV2 { root: string; preprocessedDir: string; resultsRoot: string; cleanup(): void }
+
+export function tinyPreprocessedV2(): TinyV2 {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-v2train-'));
+  const preprocessedDir = path.join(root, 'preprocessed', TINY_DATASET);
+  const folder = path.join(preprocessedDir, 'nnUNetPlans_3d_fullres');
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(preprocessedDir, 'nnUNetPlans.json'), JSON.stringify(tinyPlansV2(), null, 2));
+  fs.writeFileSync(path.join(preprocessedDir, 'dataset.json'), JSON.stringify({
+    channel_names: { 0: 'MRI' }, labels: { background: 0, box: 1 }, numTraining: 5, file_ending: '.nii.gz', name: TINY_DATASET,
+  }));
+  const rng = new MT19937(7);
+  for (let c = 0; c < 5; c++) writeCase(folder, `case_${c}`, rng);
+  return { root, preprocessedDir, resultsRoot: path.join(root, 'results'), cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Adds a 2d configuration (patch 16×16, batch 4, batch_dice, Conv2d network) over a copy of the same cases. */
+export function add2dConfiguration(d: TinyV2): void {
+  const plansFile = path.join(d.preprocessedDir, 'nnUNetPlans.json');
+  const plans = JSON.parse(fs.readFileSync(plansFile, 'utf8')) as { configurations: Record<string, { architecture: { arch_kwargs: Record<string, unknown> } }> };
+  const c = structuredClone(plans.configurations['3d_fullres']!);
+  Object.assign(c, { data_identifier: 'nnUNetPlans_2d', patch_size: [16, 16], batch_size: 4, batch_dice: true, spacing: [1, 1] });
+  Object.assign(c.architecture.arch_kwargs, {
+    conv_op: 'torch.nn.modules.conv.Conv2d', norm_op: 'torch.nn.modules.instancenorm.InstanceNorm2d',
+    kernel_sizes: [[3, 3], [3, 3], [3, 3]], strides: [[1, 1], [2, 2], [2, 2]],
+  });
+  plans.configurations['2d'] = c;
+  fs.writeFileSync(plansFile, JSON.stringify(plans, null, 2));
+  fs.cpSync(path.join(d.preprocessedDir, 'nnUNetPlans_3d_fullres'), path.join(d.preprocessedDir, 'nnUNetPlans_2d'), { recursive: true });
+}
