@@ -26,11 +26,11 @@ before(() => {
 after(() => data?.remove());
 
 for (const [flag, id, name, ending] of [['--2d-png', '945', 'Task945_Demo2dPng', '.png'], ['--mha', '946', 'Task946_DemoMha', '.mha']] as const) {
-  test(`${flag} demo end to end through nnunet run`, { skip, timeout: 240_000 }, async () => {
+  test(`${flag} demo end to end through nnunet run`, { skip, timeout: 480_000 }, async () => {
     const env = { ...data.env, NNUNET_LOG_LEVEL: 'warn', NNUNET_EPOCHS: '1', NNUNET_ITERATIONS_PER_EPOCH: '2' };
     const demo = await startCli(['demo-dataset', '-t', id, flag, '--cases', '5', '--test-cases', '1'], env).done;
     assert.equal(demo.code, 0, demo.stderr);
-    const run = await startCli(['run', '-t', id, '-c', '2d'], env, 230_000).done;
+    const run = await startCli(['run', '-t', id, '-c', '2d'], env, 460_000).done;
     console.log(`nnunet run ${flag}: exit ${run.code} in ${run.ms} ms`);
     assert.equal(run.code, 0, `run exits 0\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, new RegExp(`task ${name} completed in [\\d.]+ s`));
