@@ -131,7 +131,7 @@ async function oursPreprocess(ctx: PartContext, dir: string): Promise<{ fingerpr
   const paths = freshPaths(ctx.dataset.rawDir, dir);
   const fp = runJob({ kind: 'fingerprint', paths, numProcesses: ctx.processes });
   const t0 = performance.now();
-  const { plansFiles } = await plan({ paths, fingerprintFile: datasetPropertiesFile(paths.croppedDir) });
+  const { plansFiles } = await plan({ paths, fingerprintFile: datasetPropertiesFile(paths.preprocessedDir) });
   let seconds = (performance.now() - t0) / 1000;
   let peak = fp.peakRssBytes;
   for (const [c, file] of [['3d_fullres', plansFiles['3d']], ['2d', plansFiles['2d']]] as [Configuration, string | undefined][]) {
