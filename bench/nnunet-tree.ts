@@ -11,7 +11,7 @@ import { writeNpz } from '../activities/io/npz';
 import { readCaseProperties } from '../activities/io/properties';
 import { writeCasePropertiesPkl, writeDatasetPropertiesPkl, writeSplitsPkl } from '../activities/io/nnunet-pickles';
 import {
-  datasetPropertiesFile, datasetPropertiesPklFile, nnunetCaseFiles, nnunetPlansPklFile, plansIdentifierOfLegacyFile,
+  datasetPropertiesFile, datasetPropertiesPklFile, gtSegmentationsFolder, nnunetCaseFiles, nnunetPlansPklFile, plansIdentifierOfLegacyFile,
   preprocessedCaseFiles, splitsFile, splitsPklFile,
 } from '../activities/io/layout';
 import { dataFolderOf, loadConfiguration } from '../activities/planning/configuration';
@@ -64,6 +64,8 @@ export function writeNnunetTree(ours: TaskPaths, plansFiles: Partial<Record<Conf
     writeStageFolder(ourDataDir, path.join(theirs.preprocessedDir, path.basename(ourDataDir)), caseIds);
     out.push({ configuration, plansFile, datasetDir: theirs.preprocessedDir, stage: rc.stageIndex, ourPlansFile, ourDataDir, caseIds });
   }
+  // nnU-Net's validate() reads the reference labels from here.
+  if (!fs.existsSync(gtSegmentationsFolder(theirs.preprocessedDir))) fs.symlinkSync(gtSegmentationsFolder(ours.preprocessedDir), gtSegmentationsFolder(theirs.preprocessedDir));
   // Our split (splits_final.json, made here when missing) is nnU-Net's split: the same fold trains the same cases.
   const splits = loadOrCreateSplits(splitsFile(ours), out[0]?.caseIds ?? []);
   writeSplitsPkl(splitsPklFile(theirs), splits);

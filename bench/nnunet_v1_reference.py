@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """nnU-Net v1's own code, timed for `npm run bench -- vs-nnunet` (bench/vs-nnunet.ts).
 
-Usage: nnunet_v1_reference.py PART 'JSON ARGS'   (PART: check, train, infer, preprocess, gemm)
+Usage: nnunet_v1_reference.py PART 'JSON ARGS'   (PART: check, train, infer, preprocess, gemm, learn)
 Prints one JSON line. The TypeScript side writes the nnU-Net tree (plans .pkl, case .pkl/.npz/.npy,
 splits_final.pkl) from our own planning and preprocessing, so both tools run on the same plans and arrays.
 Peak memory: ru_maxrss of this process; `workerPeakRssBytes` is the largest finished child (batchgenerators'
@@ -159,7 +159,33 @@ def gemm(a):
     return out
 
 
-PARTS = {"check": check, "train": train, "infer": infer, "preprocess": preprocess, "gemm": gemm}
+def learn(a):
+    """nnUNetTrainerV2.run_training for epochs x iterations (validation batches as our trainer scales them), then
+    validate() without mirroring (step 0.5, Gaussian): the mean foreground Dice of the fold's validation cases."""
+    set_paths(a)
+    import random
+    import numpy as np
+    from batchgenerators.utilities.file_and_folder_operations import join, load_json
+    torch = set_threads(a["threads"])
+    random.seed(a["seed"])
+    np.random.seed(a["seed"])
+    torch.manual_seed(a["seed"])
+    trainer = make_trainer(a, True)
+    trainer.max_num_epochs = a["epochs"]
+    trainer.num_batches_per_epoch = a["iterations"]
+    trainer.num_val_batches_per_epoch = a["valIterations"]
+    t0 = time.perf_counter()
+    trainer.run_training()
+    trainer.network.eval()
+    trainer.validate(do_mirroring=False, use_sliding_window=True, step_size=0.5, save_softmax=False, use_gaussian=True,
+                     overwrite=True, validation_folder_name="validation_raw", run_postprocessing_on_folds=False)
+    seconds = time.perf_counter() - t0
+    mean = load_json(join(trainer.output_folder, "validation_raw", "summary.json"))["results"]["mean"]
+    dice = [mean[k]["Dice"] for k in mean if k != "0"]
+    return {"meanDice": sum(dice) / len(dice), "seconds": seconds, "peakRssBytes": peak_rss()}
+
+
+PARTS = {"check": check, "learn": learn, "train": train, "infer": infer, "preprocess": preprocess, "gemm": gemm}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in PARTS:

@@ -10,13 +10,13 @@ import { plan } from '../activities/planning/activity';
 import { loadConfiguration } from '../activities/planning/configuration';
 import { batchDiceFor } from '../activities/training/loss';
 import { loadOrCreateSplits } from '../activities/training/splits';
-import { defaultBatchWorkers } from '../activities/training/trainer';
+import { defaultBatchWorkers, scaledValidationIterations } from '../activities/training/trainer';
 import { runJob, runJsonChild } from './child';
 import { freshPaths, type BenchDataset } from './datasets';
 import type { NnunetStage } from './nnunet-tree';
 import { runNnunetPart, type NnunetPython } from './nnunet-reference';
 import { trainingStepFlops } from './unet-flops';
-import type { GemmTiming, InferTiming, TrainTiming, VsJob } from './vs-nnunet-runner';
+import type { GemmTiming, InferTiming, LearnResult, TrainTiming, VsJob } from './vs-nnunet-runner';
 
 export interface PartContext {
   dataset: BenchDataset;
@@ -34,7 +34,7 @@ export interface PartContext {
 export interface Row {
   part: string;
   measure: string;
-  unit: 's' | 'GFLOP/s';
+  unit: 's' | 'GFLOP/s' | 'Dice';
   ours?: number;
   nnunet?: number;
   oursPeakRssBytes?: number;
@@ -82,14 +82,16 @@ const train: Part = async (ctx) => {
     const split = fold0(ctx, stage);
     const rc = loadConfiguration(stage.ourPlansFile, c, { preprocessedDir: ctx.paths.preprocessedDir });
     const batchDice = batchDiceFor(c, c !== '2d' && Object.keys(rc.plans.plans_per_stage).length > 1);
+    const scratch = fs.mkdtempSync(path.join(ctx.work, `train-${c}-`));
     const a = attempt(() => ours<TrainTiming>({
       kind: 'train', plansFile: stage.ourPlansFile, configuration: c, preprocessedDir: ctx.paths.preprocessedDir, threads: ctx.threads,
-      workers, ...sizes, trainCases: split.train, valCases: split.val, foldDir: fs.mkdtempSync(path.join(ctx.work, `ours-${c}-`)),
+      workers, ...sizes, trainCases: split.train, valCases: split.val, foldDir: path.join(scratch, 'ours'),
     }));
     const b = theirs<NnunetTrain>(ctx, 'train', {
-      plansFile: stage.plansFile, fold: 0, outputDir: fs.mkdtempSync(path.join(ctx.work, `nnunet-${c}-`)), datasetDir: stage.datasetDir,
+      plansFile: stage.plansFile, fold: 0, outputDir: path.join(scratch, 'nnunet'), datasetDir: stage.datasetDir,
       batchDice, stage: stage.stage, threads: ctx.threads, daProcesses: workers, ...sizes,
     });
+    fs.rmSync(scratch, { recursive: true, force: true });
     const setup = `${sizes.iterations} iterations after ${sizes.warmup} warm-up, ${workers} augmentation worker(s) each`;
     rows.push({
       part: 'train', measure: `${c} iteration (loading + augmentation + step)`, unit: 's', ours: a.value?.secondsPerIteration, nnunet: b.value?.secondsPerIteration,
@@ -113,7 +115,7 @@ const infer: Part = async (ctx) => {
       cases: caseIds.map((id) => preprocessedCaseFiles(stage.ourDataDir, id).data),
     }));
     const b = theirs<{ seconds: number[]; peakRssBytes: number }>(ctx, 'infer', {
-      plansFile: stage.plansFile, fold: 0, outputDir: fs.mkdtempSync(path.join(ctx.work, `nnunet-infer-`)), datasetDir: stage.datasetDir,
+      plansFile: stage.plansFile, fold: 0, outputDir: path.join(ctx.work, 'infer-nnunet'), datasetDir: stage.datasetDir,
       batchDice: false, stage: stage.stage, threads: ctx.threads, tta, cases: caseIds.map((id) => nnunetCaseFiles(path.join(stage.datasetDir, path.basename(stage.ourDataDir)), id).npy),
     });
     rows.push({
@@ -199,7 +201,39 @@ const gemm: Part = async (ctx, earlier) => {
   return rows;
 };
 
-/** Learning at equal budget is long (hundreds of iterations x 3 seeds x 2 tools); not built into the bench yet. */
-const learn: Part = async () => [{ part: 'learn', measure: 'validation Dice, 3 seeds', unit: 's', note: 'not built yet: see docs/benchmarks.md, "vs nnU-Net"' }];
+const meanSd = (xs: readonly number[]): string => {
+  const m = mean(xs);
+  return `${m.toFixed(3)} ± ${Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / Math.max(1, xs.length - 1)).toFixed(3)}`;
+};
+
+/**
+ * Learning at equal budget: fold 0 of the 3D plan, the same epochs x iterations in both trainers, one run per
+ * seed, validated without mirroring. Long: not among the default parts.
+ */
+const learn: Part = async (ctx) => {
+  const stage = ctx.stages.find((s) => s.configuration === '3d_fullres') ?? ctx.stages[0]!;
+  const c = stage.configuration;
+  const { epochs, iterations, seeds } = ctx.quick ? { epochs: 1, iterations: 2, seeds: [1] } : { epochs: 10, iterations: 25, seeds: [1, 2, 3] };
+  const workers = defaultBatchWorkers();
+  const a: Side<LearnResult>[] = [];
+  const b: Side<LearnResult>[] = [];
+  for (const seed of seeds) {
+    const paths = { ...ctx.paths, resultsDir: fs.mkdtempSync(path.join(ctx.work, `learn-ours-${seed}-`)) };
+    a.push(attempt(() => ours<LearnResult>({ kind: 'learn', paths, plansFile: stage.ourPlansFile, configuration: c, threads: ctx.threads, workers, epochs, iterations, seed })));
+    b.push(theirs<LearnResult>(ctx, 'learn', {
+      plansFile: stage.plansFile, fold: 0, outputDir: fs.mkdtempSync(path.join(ctx.work, `learn-nnunet-${seed}-`)), datasetDir: stage.datasetDir,
+      batchDice: false, stage: stage.stage, threads: ctx.threads, daProcesses: workers, seed, epochs, iterations, valIterations: scaledValidationIterations(iterations),
+    }));
+  }
+  const dice = (sides: Side<LearnResult>[]): number[] => sides.flatMap((s) => (s.value ? [s.value.meanDice] : []));
+  const secs = (sides: Side<LearnResult>[]): number[] => sides.flatMap((s) => (s.value ? [s.value.seconds] : []));
+  const budget = `${c}, ${epochs} x ${iterations} iterations, seeds ${seeds.join(',')}`;
+  return [
+    { part: 'learn', measure: `${c} validation mean Dice (fold 0, no TTA)`, unit: 'Dice', ours: dice(a).length ? mean(dice(a)) : undefined, nnunet: dice(b).length ? mean(dice(b)) : undefined,
+      note: notes(...a, ...b) ?? `${budget}; ours ${meanSd(dice(a))}, nnU-Net ${meanSd(dice(b))}` },
+    { part: 'learn', measure: `${c} training + validation`, unit: 's', ours: secs(a).length ? mean(secs(a)) : undefined, nnunet: secs(b).length ? mean(secs(b)) : undefined,
+      oursPeakRssBytes: a[0]?.value?.peakRssBytes, nnunetPeakRssBytes: b[0]?.value?.peakRssBytes, note: `mean per seed; ${budget}` },
+  ];
+};
 
 export const PARTS: Record<string, Part> = { train, infer, preprocess, gemm, learn };

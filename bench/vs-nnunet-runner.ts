@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import type { Configuration } from '../activities/contract';
+import type { Configuration, TaskPaths } from '../activities/contract';
 import { initBackend } from '../activities/network/backend';
 import { buildUNet } from '../activities/network/unet';
 import { readNpySync } from '../activities/io/npy';
@@ -14,6 +14,7 @@ import { predictPreprocessed } from '../activities/inference/predict-case';
 import { loadConfiguration, type ResolvedConfiguration } from '../activities/planning/configuration';
 import { batchDiceFor } from '../activities/training/loss';
 import { NnUNetTrainerV2 } from '../activities/training/trainer';
+import { runTrainingFold } from '../activities/training/train-fold';
 import { buildUNetStep } from './unet-step';
 
 interface StageRef { plansFile: string; configuration: Configuration; preprocessedDir: string }
@@ -24,11 +25,17 @@ export type VsJob =
     trainCases: string[]; valCases: string[]; foldDir: string;
   }
   | StageRef & { kind: 'infer'; threads: number; tta: boolean; cases: string[] }
-  | { kind: 'gemm'; threads: number; n: number; repeats: number };
+  | { kind: 'gemm'; threads: number; n: number; repeats: number }
+  | {
+    kind: 'learn'; paths: TaskPaths; plansFile: string; configuration: Configuration; threads: number; workers: number;
+    epochs: number; iterations: number; seed: number;
+  };
 
 export interface TrainTiming { secondsPerIteration: number; secondsPerStep: number; peakRssBytes: number; backend: string }
 export interface InferTiming { seconds: number[]; peakRssBytes: number; backend: string }
 export interface GemmTiming { seconds: number; gflops: number; backend: string }
+/** Mean foreground Dice of fold 0's validation cases; seconds: training and validation together. */
+export interface LearnResult { meanDice: number; seconds: number; peakRssBytes: number }
 
 /** Exposes one training iteration (batch from the worker threads, tensors, step) of nnUNetTrainerV2 as it trains. */
 class IteratingTrainer extends NnUNetTrainerV2 {
@@ -114,11 +121,25 @@ async function gemm(j: Extract<VsJob, { kind: 'gemm' }>): Promise<GemmTiming> {
   return { seconds: best, gflops: (2 * j.n ** 3) / best / 1e9, backend: backend.detail };
 }
 
+/** Fold 0 trained as `nnunet train` does (own results folder per seed), validated without mirroring. */
+async function learn(j: Extract<VsJob, { kind: 'learn' }>): Promise<LearnResult> {
+  await initBackend({ threads: j.threads });
+  const t0 = performance.now();
+  const r = await runTrainingFold({
+    paths: j.paths, plansFile: j.plansFile, configuration: j.configuration, fold: 0, trainer: 'nnUNetTrainerV2',
+    epochs: j.epochs, iterationsPerEpoch: j.iterations, validation: { tta: false, stepSize: 0.5 },
+    runtime: { seed: j.seed, numWorkers: j.workers, checkpointEveryMinutes: 0 },
+  });
+  if (r.status !== 'done' || r.validationMeanDice === undefined) throw new Error(`training stopped or did not validate (${r.status})`);
+  return { meanDice: r.validationMeanDice, seconds: (performance.now() - t0) / 1000, peakRssBytes: peakRss() };
+}
+
 async function run(job: VsJob): Promise<object> {
   switch (job.kind) {
     case 'train': return train(job);
     case 'infer': return infer(job);
     case 'gemm': return gemm(job);
+    case 'learn': return learn(job);
   }
 }
 

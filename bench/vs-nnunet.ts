@@ -25,7 +25,8 @@ const HELP = `usage: npm run bench -- vs-nnunet [--parts ${Object.keys(PARTS).jo
   infer       seconds per case, sliding window + Gaussian, TTA off and on, same network on the same preprocessed cases
   preprocess  fingerprint (crop + analysis) and planning + preprocessing (3d_fullres and 2d), same process count
   gemm        fp32 GEMM peak (our backend's matMul, numpy, torch) and the U-Net step's achieved GFLOP/s
-  learn       not run by default (long): same plan, split and iterations in both, three seeds, validation Dice
+  learn       not run by default (long): fold 0 of 3d_fullres, 10 epochs x 25 iterations in both, seeds 1-3,
+              validation mean Dice (no TTA) mean ± sd; --quick: 1 epoch x 2 iterations, one seed
 Default parts: train,infer,preprocess,gemm. --quick: a few iterations and cases (checks that the bench works).
 nnU-Net v1 runs from a python3 with torch + nnunet 1.7 (NNUNET_V1_PYTHON); without one its columns are skipped.`;
 
