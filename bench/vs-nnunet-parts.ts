@@ -10,7 +10,7 @@ import { plan } from '../activities/planning/activity';
 import { loadConfiguration } from '../activities/planning/configuration';
 import { batchDiceFor } from '../activities/training/loss';
 import { loadOrCreateSplits } from '../activities/training/splits';
-import { defaultBatchWorkers, scaledValidationIterations } from '../activities/training/trainer';
+import { scaledValidationIterations } from '../activities/training/trainer';
 import { runJob, runJsonChild } from './child';
 import { freshPaths, type BenchDataset } from './datasets';
 import type { NnunetStage } from './nnunet-tree';
@@ -28,6 +28,8 @@ export interface PartContext {
   quick: boolean;
   threads: number;
   processes: number;
+  /** Augmentation workers on both sides (our batch threads, nnU-Net's nnUNet_n_proc_DA). */
+  workers: number;
 }
 
 /** One line of the ratio table: a time (lower is better) or a rate (higher is better) on both sides. */
@@ -75,7 +77,7 @@ interface NnunetTrain { secondsPerIteration: number; secondsPerStep: number; pea
 /** A training iteration with data loading and augmentation, and the network step alone, per configuration. */
 const train: Part = async (ctx) => {
   const sizes = ctx.quick ? { warmup: 1, iterations: 2, steps: 2 } : { warmup: 3, iterations: 20, steps: 10 };
-  const workers = defaultBatchWorkers();
+  const { workers } = ctx;
   const rows: Row[] = [];
   for (const stage of ctx.stages) {
     const c = stage.configuration;
@@ -214,7 +216,7 @@ const learn: Part = async (ctx) => {
   const stage = ctx.stages.find((s) => s.configuration === '3d_fullres') ?? ctx.stages[0]!;
   const c = stage.configuration;
   const { epochs, iterations, seeds } = ctx.quick ? { epochs: 1, iterations: 2, seeds: [1] } : { epochs: 10, iterations: 25, seeds: [1, 2, 3] };
-  const workers = defaultBatchWorkers();
+  const { workers } = ctx;
   const a: Side<LearnResult>[] = [];
   const b: Side<LearnResult>[] = [];
   for (const seed of seeds) {

@@ -17,9 +17,10 @@ import { writeNnunetTree } from './nnunet-tree';
 import { findNnunetPython } from './nnunet-reference';
 import { PARTS, type PartContext, type Row } from './vs-nnunet-parts';
 import { ratioTable } from './vs-nnunet-table';
+import { defaultBatchWorkers } from '../activities/training/trainer';
 
 const HELP = `usage: npm run bench -- vs-nnunet [--parts ${Object.keys(PARTS).join(',')}] [--quick] [--threads N]
-    [--processes N] [--configurations 3d_fullres,2d] [--json FILE]
+    [--processes N] [--workers N] [--configurations 3d_fullres,2d] [--json FILE]
   train       seconds per training iteration (data loading + augmentation as each trainer does it) and the network
               step alone, peak RSS; Hippocampus 3d_fullres and 2d, same plans, arrays and fold-0 split
   infer       seconds per case, sliding window + Gaussian, TTA off and on, same network on the same preprocessed cases
@@ -27,10 +28,12 @@ const HELP = `usage: npm run bench -- vs-nnunet [--parts ${Object.keys(PARTS).jo
   gemm        fp32 GEMM peak (our backend's matMul, numpy, torch) and the U-Net step's achieved GFLOP/s
   learn       not run by default (long): fold 0 of 3d_fullres, 10 epochs x 25 iterations in both, seeds 1-3,
               validation mean Dice (no TTA) mean ± sd; --quick: 1 epoch x 2 iterations, one seed
+--threads: tensor threads (both); --processes: preprocessing processes (both); --workers: augmentation workers
+(our batch threads, nnU-Net's nnUNet_n_proc_DA; default ours: cores - 1, 1 to 4; nnU-Net's own default is 12).
 Default parts: train,infer,preprocess,gemm. --quick: a few iterations and cases (checks that the bench works).
 nnU-Net v1 runs from a python3 with torch + nnunet 1.7 (NNUNET_V1_PYTHON); without one its columns are skipped.`;
 
-interface Options { parts: string[]; quick: boolean; threads: number; processes: number; configurations: Configuration[]; json?: string; help: boolean }
+interface Options { parts: string[]; quick: boolean; threads: number; processes: number; workers: number; configurations: Configuration[]; json?: string; help: boolean }
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -40,6 +43,7 @@ function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean', default: false },
       threads: { type: 'string', default: String(os.availableParallelism()) },
       processes: { type: 'string', default: String(os.availableParallelism()) },
+      workers: { type: 'string', default: String(defaultBatchWorkers()) },
       configurations: { type: 'string', default: '3d_fullres,2d' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -50,13 +54,13 @@ function parseOptions(argv: string[]): Options {
   const configurations = values.configurations.split(',') as Configuration[];
   for (const c of configurations) if (c !== '3d_fullres' && c !== '2d') throw new Error(`vs-nnunet: configuration '${c}': only 3d_fullres and 2d are planned for Hippocampus`);
   return {
-    parts, quick: values.quick, threads: Number(values.threads), processes: Number(values.processes), configurations,
+    parts, quick: values.quick, threads: Number(values.threads), processes: Number(values.processes), workers: Number(values.workers), configurations,
     json: values.json, help: values.help,
   };
 }
 
 /** Our plans and preprocessed arrays of Hippocampus (cached), and nnU-Net's copy of them. */
-async function prepare(opts: Options): Promise<Omit<PartContext, 'nnunet' | 'quick' | 'threads' | 'processes'> | string> {
+async function prepare(opts: Options): Promise<Omit<PartContext, 'nnunet' | 'quick' | 'threads' | 'processes' | 'workers'> | string> {
   const ds = await hippocampusDataset();
   if (typeof ds === 'string') return ds;
   const { paths, plansFiles } = await plannedDataset(ds);
@@ -81,7 +85,7 @@ export async function benchVsNnunet(argv: string[]): Promise<void> {
   const py = findNnunetPython();
   if (typeof py === 'string') console.log(`nnU-Net v1 columns skipped: ${py}`);
   else console.log(`nnU-Net v1 reference: ${py.python} (${Object.entries(py.versions).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  const ctx: PartContext = { ...prepared, nnunet: typeof py === 'string' ? undefined : py, quick: opts.quick, threads: opts.threads, processes: opts.processes };
+  const ctx: PartContext = { ...prepared, nnunet: typeof py === 'string' ? undefined : py, quick: opts.quick, threads: opts.threads, processes: opts.processes, workers: opts.workers };
   const rows: Row[] = [];
   for (const part of opts.parts) {
     const partRows = await PARTS[part]!(ctx, rows);
