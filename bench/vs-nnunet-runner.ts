@@ -95,8 +95,7 @@ async function infer(j: Extract<VsJob, { kind: 'infer' }>): Promise<InferTiming>
     const arr = readNpySync(file);
     const [c, ...shape] = arr.shape;
     const image = Float32Array.from(arr.data.subarray(0, (c! - 1) * shape.reduce((a, b) => a * b, 1)));
-    const probs = await predictPreprocessed(image, c! - 1, shape as [number, number, number], modelFor(tta));
-    void probs.data[0];
+    await predictPreprocessed(image, c! - 1, shape as [number, number, number], modelFor(tta));
   };
   await predict(j.cases[0]!, false); // warm-up: kernel set-up, as nnU-Net's side does too
   const seconds: number[] = [];
