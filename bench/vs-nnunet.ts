@@ -75,6 +75,25 @@ async function prepare(opts: Options): Promise<Omit<PartContext, 'nnunet' | 'qui
   return { dataset: ds, paths, stages, work };
 }
 
+async function runParts(ctx: PartContext, parts: readonly string[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const part of parts) {
+    const partRows = await PARTS[part]!(ctx, rows);
+    for (const r of partRows) console.log(`  ${r.part} ${r.measure}: ours ${r.ours ?? '-'} / nnU-Net ${r.nnunet ?? '-'}${r.note ? ` (${r.note})` : ''}`);
+    rows.push(...partRows);
+  }
+  return rows;
+}
+
+const loadLine = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+
+/** The table's JSON: rows plus what they were measured on (machine, load before/after, options, nnU-Net's versions). */
+function writeReport(file: string, report: object): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`JSON: ${file}`);
+}
+
 export async function benchVsNnunet(argv: string[]): Promise<void> {
   const opts = parseOptions(argv);
   if (opts.help) { console.log(HELP); return; }
@@ -85,21 +104,12 @@ export async function benchVsNnunet(argv: string[]): Promise<void> {
   const py = findNnunetPython();
   if (typeof py === 'string') console.log(`nnU-Net v1 columns skipped: ${py}`);
   else console.log(`nnU-Net v1 reference: ${py.python} (${Object.entries(py.versions).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  const ctx: PartContext = { ...prepared, nnunet: typeof py === 'string' ? undefined : py, quick: opts.quick, threads: opts.threads, processes: opts.processes, workers: opts.workers };
-  const rows: Row[] = [];
-  for (const part of opts.parts) {
-    const partRows = await PARTS[part]!(ctx, rows);
-    for (const r of partRows) console.log(`  ${r.part} ${r.measure}: ours ${r.ours ?? '-'} / nnU-Net ${r.nnunet ?? '-'}${r.note ? ` (${r.note})` : ''}`);
-    rows.push(...partRows);
-  }
+  const nnunet = typeof py === 'string' ? undefined : py;
+  const rows = await runParts({ ...prepared, nnunet, quick: opts.quick, threads: opts.threads, processes: opts.processes, workers: opts.workers }, opts.parts);
   const loadAfter = os.loadavg();
-  console.log(`\n${ratioTable(rows)}\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
-  const jsonFile = opts.json ?? path.join(prepared.work, `vs-nnunet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const report = {
+  console.log(`\n${ratioTable(rows)}\nload average before ${loadLine(loadBefore)}, after ${loadLine(loadAfter)}`);
+  writeReport(opts.json ?? path.join(prepared.work, `vs-nnunet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), {
     date: new Date().toISOString(), machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model.trim(), loadBefore, loadAfter },
-    options: opts, nnunet: typeof py === 'string' ? { skipped: py } : py, rows,
-  };
-  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
-  fs.writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`JSON: ${jsonFile}`);
+    options: opts, nnunet: nnunet ?? { skipped: py }, rows,
+  });
 }
