@@ -74,10 +74,10 @@ def train(a):
         for _ in range(a["warmup"]):  # the augmenter's processes start and fill their queues
             trainer.run_iteration(trainer.tr_gen, True, False)
         per_iteration = timed(lambda: trainer.run_iteration(trainer.tr_gen, True, False), a["iterations"])
+        peak = peak_rss()  # as on our side: the peak of the timed iterations
         fixed = itertools.repeat(next(trainer.tr_gen))
         trainer.run_iteration(fixed, True, False)
         per_step = timed(lambda: trainer.run_iteration(fixed, True, False), a["steps"])
-        peak = peak_rss()
     finally:
         trainer.tr_gen._finish()
         trainer.val_gen._finish()
