@@ -11,13 +11,16 @@ const JOB_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** Runs one job in a fresh node process; throws with the child's last stderr line on failure. */
 export function runJob<J extends Job>(job: J): JobResult<J> {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'job-runner.js'), JSON.stringify(job)], {
-    encoding: 'utf8', timeout: JOB_TIMEOUT_MS, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runJsonChild(process.execPath, [path.join(__dirname, 'job-runner.js'), JSON.stringify(job)], `bench ${job.kind}`);
+}
+
+/** Runs a child that prints its result as the last line of stdout (JSON); throws with its last stderr line on failure. */
+export function runJsonChild<T>(cmd: string, args: string[], what: string, timeoutMs = JOB_TIMEOUT_MS): T {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   const line = r.stdout?.trim().split('\n').pop();
-  if (r.status === 0 && line) return JSON.parse(line) as JobResult<J>;
+  if (r.status === 0 && line) return JSON.parse(line) as T;
   const why = r.error?.message ?? (r.stderr?.trim().split('\n').pop() || `exit code ${r.status}`);
-  throw new Error(`bench ${job.kind} failed: ${why}`);
+  throw new Error(`${what} failed: ${why}`);
 }
 
 /** "2 cores, load average 3.1 2.8 2.5": the context every figure needs on a shared machine. */

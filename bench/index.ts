@@ -6,6 +6,7 @@ import { benchBackends } from './backends';
 import { benchInference } from './inference';
 import { benchPreprocessing } from './preprocessing';
 import { profileUnet } from './profile-unet';
+import { benchVsNnunet } from './vs-nnunet';
 
 interface Subcommand { run: (argv: string[]) => Promise<void>; measures: string }
 
@@ -17,6 +18,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   inference: { run: benchInference, measures: 'seconds per case with and without mirroring TTA, peak RSS: demo task 3d_fullres and a synthetic 512x512 CT volume' },
   training: { run: benchTraining, measures: 'iterations/s and peak RSS of nnU-Net training iterations (demo 3d_fullres and 2d plans) per backend; = backends --workloads unet3d,unet2d' },
   backends: { run: benchBackends, measures: 'a training step (conv3d, conv2d, unet3d, unet2d) per tensor backend and PyTorch CPU, with ratios' },
+  'vs-nnunet': { run: benchVsNnunet, measures: 'ours vs nnU-Net v1\'s own code, same plans and data (Hippocampus): training iteration, network step, inference, preprocessing, GFLOP/s; ratio table + JSON (--parts, --quick, --help)' },
   profile: { run: profileUnet, measures: 'where a U-Net iteration\'s time goes on one backend (per TensorFlow op)' },
 };
 

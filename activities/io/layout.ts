@@ -119,6 +119,24 @@ export function stageDataFolder(preprocessedDir: string, dataIdentifier: string,
   return path.join(preprocessedDir, `${dataIdentifier}_stage${stageIndex}`);
 }
 
+/** A preprocessed case as we write it: the (C+1, z, y, x) array with the segmentation last, and its properties. */
+export const preprocessedCaseFiles = (stageDir: string, caseId: string): { data: string; properties: string } => ({
+  data: path.join(stageDir, `${caseId}.npy`), properties: path.join(stageDir, `${caseId}.json`),
+});
+/**
+ * The same case as nnU-Net v1 keeps it: `<case>.npz` (key `data`; its loader lists cases by these), the unpacked
+ * `<case>.npy` it reads, and the properties pickle.
+ */
+export const nnunetCaseFiles = (stageDir: string, caseId: string): { npz: string; npy: string; pkl: string } => ({
+  npz: path.join(stageDir, `${caseId}.npz`), npy: path.join(stageDir, `${caseId}.npy`), pkl: path.join(stageDir, `${caseId}.pkl`),
+});
+/** nnU-Net v1's own plans file in a preprocessed task folder: <plans id>_plans_3D.pkl / _2D.pkl. */
+export function nnunetPlansPklFile(preprocessedDir: string, plansIdentifier: string, kind: '2d' | '3d'): string {
+  return path.join(preprocessedDir, plansFileName(plansIdentifier, kind).replace(/\.json$/, '.pkl'));
+}
+/** nnU-Net v1's fingerprint file (ours: dataset_properties.json). */
+export const datasetPropertiesPklFile = (dir: string): string => path.join(dir, 'dataset_properties.pkl');
+
 // ---- results: models, folds, cross-validation, ensembles -----------------------------------------------------
 
 /** One plans identifier for every configuration, or one per plans kind (see plansByKind in the contract). */

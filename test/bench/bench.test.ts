@@ -14,18 +14,37 @@ import { plan } from '../../activities/planning/activity';
 import { runJob } from '../../bench/child';
 import { freshPaths } from '../../bench/datasets';
 import { helpText, SUBCOMMANDS } from '../../bench/index';
+import { trainingStepFlops } from '../../bench/unet-flops';
 
 const BENCH_MAIN = path.join(__dirname, '..', '..', 'bench', 'index.js');
 
 test('npm run bench with no subcommand lists every subcommand and exits 0; an unknown one exits 2', () => {
   const r = spawnSync(process.execPath, [BENCH_MAIN], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stderr);
-  for (const name of ['preprocessing', 'inference', 'training', 'backends', 'profile']) assert.match(r.stdout, new RegExp(`^  ${name} +\\S`, 'm'));
+  for (const name of ['preprocessing', 'inference', 'training', 'backends', 'vs-nnunet', 'profile']) assert.match(r.stdout, new RegExp(`^  ${name} +\\S`, 'm'));
   assert.equal(r.stdout.trim(), helpText());
-  assert.deepEqual(Object.keys(SUBCOMMANDS).sort(), ['backends', 'inference', 'preprocessing', 'profile', 'training']);
+  assert.deepEqual(Object.keys(SUBCOMMANDS).sort(), ['backends', 'inference', 'preprocessing', 'profile', 'training', 'vs-nnunet']);
   const bad = spawnSync(process.execPath, [BENCH_MAIN, 'nope'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown benchmark 'nope'/);
+});
+
+test('vs-nnunet --help lists its parts and options and exits 0; an unknown part is refused by name', () => {
+  const r = spawnSync(process.execPath, [BENCH_MAIN, 'vs-nnunet', '--help'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  for (const part of ['train', 'infer', 'preprocess', 'gemm', 'learn']) assert.match(r.stdout, new RegExp(`^  ${part} +\\S`, 'm'));
+  assert.match(r.stdout, /--parts .*--quick/s);
+  const bad = spawnSync(process.execPath, [BENCH_MAIN, 'vs-nnunet', '--parts', 'train,nope'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /unknown part 'nope'/);
+});
+
+test('the U-Net FLOP count: one 3x3 conv pair per level, counted by hand for a 2D two-level network', () => {
+  // Encoder: 1->32 and 32->32 at 8x8, bottleneck 32->64 (stride 2) and 64->64 at 4x4; decoder: up 64->32 at 8x8,
+  // 64->32 and 32->32 at 8x8, head 32->2. Forward MACs x2, training = 3 x forward x batch.
+  const mac = 1 * 32 * 9 * 64 + 32 * 32 * 9 * 64 + 32 * 64 * 9 * 16 + 64 * 64 * 9 * 16 + 64 * 32 * 64 + 64 * 32 * 9 * 64 + 32 * 32 * 9 * 64 + 32 * 2 * 64;
+  const stage = { pool_op_kernel_sizes: [[2, 2]], conv_kernel_sizes: [[3, 3], [3, 3]], patch_size: [8, 8], batch_size: 3 };
+  assert.equal(trainingStepFlops(stage, 1, 2), 3 * 2 * mac * 3);
 });
 
 test('stage jobs run in a child process: fingerprint and 3d_fullres preprocessing of 2 demo cases, with time and peak RSS', async () => {
