@@ -117,9 +117,6 @@ function mirrorIndex(i: number, n: number): number {
  * B-spline coefficients with mirrored indices past the edges.
  */
 class Taps {
-  readonly index: Int32Array;
-  readonly weight: Float64Array;
-  count = 0;
   private readonly width: number;
   /** Per axis: 4 weights and 4 indices (flat, axis-major). */
   private readonly w = new Float64Array(12);
@@ -127,8 +124,6 @@ class Taps {
 
   constructor(private readonly shape: [number, number, number], private readonly order: 1 | 3) {
     this.width = order === 3 ? 4 : 2;
-    this.index = new Int32Array(this.width ** 3);
-    this.weight = new Float64Array(this.width ** 3);
   }
 
   private axis(a: number, coordinate: number): boolean {
@@ -149,7 +144,8 @@ class Taps {
       w[o + 1] = (4 - 6 * t2 + 3 * t3) / 6;
       w[o + 2] = (1 + 3 * t + 3 * t2 - 3 * t3) / 6;
       w[o + 3] = t3 / 6;
-      for (let j = 0; j < 4; j++) ix[o + j] = mirrorIndex(f - 1 + j, n);
+      if (f >= 1 && f + 2 < n) { ix[o] = f - 1; ix[o + 1] = f; ix[o + 2] = f + 1; ix[o + 3] = f + 2; } // no mirrored tap
+      else for (let j = 0; j < 4; j++) ix[o + j] = mirrorIndex(f - 1 + j, n);
     }
     return true;
   }
@@ -183,33 +179,56 @@ class Taps {
     return v;
   }
 
-  /** Locates the point and lists its taps (index, weight); false outside the volume. */
-  set(z: number, y: number, x: number): boolean {
-    if (!this.locate(z, y, x)) return false;
-    const Y = this.shape[1];
+  /**
+   * The label of a located order-1 point (interpolate_img: each label's mask resampled linearly, the highest
+   * label reaching 0.5 wins, else 0): tap weights summed per label slot in the tap order of `set`. When every
+   * tap that counts carries one label, that label's weights sum to 1 and it wins without the sums.
+   */
+  label(slotOf: Uint8Array, labels: readonly number[], acc: Float64Array): number {
     const X = this.shape[2];
-    const width = this.width;
+    const Y = this.shape[1];
     const w = this.w;
     const ix = this.ix;
-    let k = 0;
-    for (let i = 0; i < width; i++) {
-      const wz = w[i]!;
-      if (wz === 0) continue;
-      const zOff = ix[i]! * Y;
-      for (let j = 0; j < width; j++) {
-        const wzy = wz * w[4 + j]!;
-        if (wzy === 0) continue;
-        const yOff = (zOff + ix[4 + j]!) * X;
-        for (let l = 0; l < width; l++) {
-          const wt = wzy * w[8 + l]!;
-          if (wt === 0) continue;
-          this.index[k] = yOff + ix[8 + l]!;
-          this.weight[k++] = wt;
+    let uniform = -1;
+    for (let i = 0; i < 2; i++) {
+      if (w[i] === 0) continue;
+      for (let j = 0; j < 2; j++) {
+        if (w[4 + j] === 0) continue;
+        const row = (ix[i]! * Y + ix[4 + j]!) * X;
+        for (let l = 0; l < 2; l++) {
+          if (w[8 + l] === 0) continue;
+          const slot = slotOf[row + ix[8 + l]!]!;
+          if (uniform === -1) uniform = slot;
+          else if (slot !== uniform) return this.mixedLabel(slotOf, labels, acc);
         }
       }
     }
-    this.count = k;
-    return true;
+    return labels[uniform]!;
+  }
+
+  private mixedLabel(slotOf: Uint8Array, labels: readonly number[], acc: Float64Array): number {
+    const X = this.shape[2];
+    const Y = this.shape[1];
+    const w = this.w;
+    const ix = this.ix;
+    acc.fill(0);
+    for (let i = 0; i < 2; i++) {
+      const wz = w[i]!;
+      if (wz === 0) continue;
+      for (let j = 0; j < 2; j++) {
+        const wzy = wz * w[4 + j]!;
+        if (wzy === 0) continue;
+        const row = (ix[i]! * Y + ix[4 + j]!) * X;
+        for (let l = 0; l < 2; l++) {
+          const wt = wzy * w[8 + l]!;
+          if (wt === 0) continue;
+          acc[slotOf[row + ix[8 + l]!]!]! += wt;
+        }
+      }
+    }
+    let label = 0;
+    for (let l = 0; l < labels.length; l++) if (acc[l]! >= 0.5) label = labels[l]!;
+    return label;
   }
 }
 
@@ -308,12 +327,8 @@ export function transformSegmentation(src: Channels, out: readonly number[], m: 
     for (let i = 0; i < nIn; i++) slotOf[i] = slotByLabel.get(src.data[base + i]!)!;
     const acc = new Float64Array(labels.length);
     forEachSource(inShape, outShape, m, (o, z, y, x) => {
-      if (!taps.set(z, y, x)) return; // every label mask reads cval (< 0.5) there: the voxel keeps 0
-      acc.fill(0);
-      for (let t = 0; t < taps.count; t++) acc[slotOf[taps.index[t]!]!]! += taps.weight[t]!;
-      let label = 0;
-      for (let l = 0; l < labels.length; l++) if (acc[l]! >= 0.5) label = labels[l]!;
-      res[c * nOut + o] = label;
+      if (!taps.locate(z, y, x)) return; // every label mask reads cval (< 0.5) there: the voxel keeps 0
+      res[c * nOut + o] = taps.label(slotOf, labels, acc);
     });
   }
   return { data: res, channels: src.channels, shape: [...out] };
