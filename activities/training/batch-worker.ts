@@ -126,7 +126,7 @@ export function toChannelsLast(data: Float32Array, shape: readonly number[]): { 
 export function toNetworkBatch(batch: Batch, deepSupervisionScales: readonly number[][]): NetworkBatch {
   const { data, shape } = toChannelsLast(batch.data, batch.dataShape);
   const segShape = [batch.segShape[0]!, ...batch.segShape.slice(2)];
-  const seg = Int32Array.from(batch.seg);
+  const seg = new Int32Array(batch.seg);
   const scales = deepSupervisionScales.length > 0 ? deepSupervisionScales : [segShape.slice(1).map(() => 1)];
   return { data, dataShape: shape, targets: scales.map((s) => downsampleSegmentation(seg, segShape, s)), keys: batch.keys };
 }

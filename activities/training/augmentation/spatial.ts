@@ -276,8 +276,8 @@ function prefilterAxis(c: Float64Array, shape: readonly [number, number, number]
 }
 
 /** Cubic B-spline coefficients of one 3D channel (separable prefilter along each axis). */
-export function splineCoefficients(v: ArrayLike<number>, shape: readonly [number, number, number]): Float64Array {
-  const c = Float64Array.from(v);
+export function splineCoefficients(v: Float32Array | Float64Array, shape: readonly [number, number, number]): Float64Array {
+  const c = new Float64Array(v); // a typed-array copy; .from() walks the iterator
   for (let axis = 0; axis < 3; axis++) prefilterAxis(c, shape, axis);
   return c;
 }
