@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../activities/network/backend';
 import { buildUNet } from '../activities/network/unet';
 import { deepSupervisionWeights } from '../activities/network/deep-supervision';
-import { stages, type Plans } from '../activities/planning/plans';
+import { stages } from '../activities/planning/plans';
+import { readPlansFile } from '../activities/planning/plans-file';
 import { BatchProducer, producerOptionsForStage, toNetworkBatch, type NetworkBatch } from '../activities/training/batch-worker';
 import { PatchDataLoader } from '../activities/training/dataloader';
 import { augmentBatch } from '../activities/training/augmentation/pipeline';
@@ -54,7 +55,7 @@ function caseIds(dir: string): string[] {
 export async function benchIteration(argv: string[]): Promise<void> {
   const a = parseArgs(argv);
   const choice = await initBackend({ preference: 'tfjs-node', threads: a.threads });
-  const plans = JSON.parse(fs.readFileSync(a.plansFile, 'utf8')) as Plans;
+  const plans = readPlansFile(a.plansFile);
   const stage = stages(plans).at(-1)!;
   const configuration = plans.plans_kind === '2d' ? '2d' : '3d_fullres';
   const opts = producerOptionsForStage({ stage, useMaskForNorm: plans.use_mask_for_norm, dir: a.dir, caseIds: caseIds(a.dir), purpose: 'train', seed: 1 });
