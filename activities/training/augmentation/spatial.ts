@@ -303,11 +303,26 @@ function prefilterAxis(c: Float64Array, shape: readonly [number, number, number]
   }
 }
 
-/** Cubic B-spline coefficients of one 3D channel (separable prefilter along each axis). */
-export function splineCoefficients(v: Float32Array | Float64Array, shape: readonly [number, number, number]): Float64Array {
-  const c = new Float64Array(v); // a typed-array copy; .from() walks the iterator
+/**
+ * Cubic B-spline coefficients of one 3D channel (separable prefilter along each axis), written to `into` when
+ * given (its first v.length values).
+ */
+export function splineCoefficients(v: Float32Array | Float64Array, shape: readonly [number, number, number], into?: Float64Array): Float64Array {
+  const c = into ? into.subarray(0, v.length) : new Float64Array(v.length);
+  c.set(v);
   for (let axis = 0; axis < 3; axis++) prefilterAxis(c, shape, axis);
   return c;
+}
+
+/**
+ * Coefficient storage reused from one sample to the next in this thread: a fresh multi-megabyte array per
+ * channel and sample kept the garbage collector busy (10 % of the batch producer's time).
+ */
+let coefficientScratch = new Float64Array(0);
+
+function scratchFor(length: number): Float64Array {
+  if (coefficientScratch.length < length) coefficientScratch = new Float64Array(length);
+  return coefficientScratch;
 }
 
 /** Resamples image channels through `m` into an output patch (order 3 or 1, constant border `cval`). */
@@ -317,9 +332,10 @@ export function transformImage(src: Channels, out: readonly number[], m: number[
   const nIn = inShape[0] * inShape[1] * inShape[2];
   const nOut = outShape[0] * outShape[1] * outShape[2];
   const res = new Float32Array(src.channels * nOut);
+  const scratch = order === 3 ? scratchFor(src.channels * nIn) : undefined;
   const coeffs = Array.from({ length: src.channels }, (_, c) => {
     const channel = src.data.subarray(c * nIn, (c + 1) * nIn);
-    return order === 3 ? splineCoefficients(channel, inShape) : channel;
+    return scratch ? splineCoefficients(channel, inShape, scratch.subarray(c * nIn)) : channel;
   });
   const taps = new Taps(inShape, order);
   forEachSource(inShape, outShape, m, (o, z, y, x) => {
