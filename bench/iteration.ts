@@ -1,5 +1,5 @@
 /**
- * Where a whole training iteration's time goes (`npm run bench -- iteration PLANS_JSON STAGE_DIR [...]`, a
+ * Where a whole training iteration's time goes (`npm run bench -- iteration PLANS_FILE STAGE_DIR [...]`, a
  * preprocessed stage folder): the batch producer's parts (loading + oversampling, augmentation, network layout +
  * deep-supervision targets), the copy into tensors, the network step, and the whole iteration with the batches made in this thread
  * (numWorkers 0, no overlap) and in background workers (overlap), alternated so load drifts hit both alike.
@@ -26,7 +26,7 @@ interface Args { plansFile: string; dir: string; iterations: number; rounds: num
 
 function parseArgs(argv: string[]): Args {
   const [plansFile, dir] = argv;
-  if (!plansFile || !dir) throw new Error('usage: iteration PLANS_JSON STAGE_DIR [--iterations N] [--rounds R] [--workers 0,1] [--base-features F] [--threads T]');
+  if (!plansFile || !dir) throw new Error('usage: iteration PLANS_FILE STAGE_DIR [--iterations N] [--rounds R] [--workers 0,1] [--base-features F] [--threads T]');
   const opt = (name: string, fallback: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1]! : fallback; };
   const base = opt('base-features', '');
   return {
