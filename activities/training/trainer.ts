@@ -274,7 +274,8 @@ export class NnUNetTrainerV2 {
     };
     // The saved stream states belong to a worker count: a resume keeps it, whatever this machine has.
     const numWorkers = resumedWorkerCount(rng.train, this.setup.numWorkers ?? defaultBatchWorkers());
-    const valWorkers = rng.val?.workers.length ?? 1;
+    // Validation: one worker (0 when the training stream is made in-thread: no threads at all).
+    const valWorkers = resumedWorkerCount(rng.val, Math.min(1, numWorkers));
     // Without augmentation nnU-Net's training loader samples the network patch itself, like its validation loader.
     this.trainBatches = new BatchProducer({
       loader: { ...loader, caseIds: this.setup.trainCases, patchSize: this.dataAugmentation ? this.augmentation.generatorPatchSize : stage.patch_size },
