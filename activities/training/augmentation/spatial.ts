@@ -345,11 +345,35 @@ export function transformImage(src: Channels, out: readonly number[], m: number[
   return { data: res, channels: src.channels, shape: [...out] };
 }
 
-/** Distinct values of one channel, ascending (np.unique, as interpolate_img iterates them). */
-function sortedLabels(a: Float32Array, start: number, end: number): number[] {
-  const seen = new Set<number>();
-  for (let i = start; i < end; i++) seen.add(a[i]!);
-  return [...seen].sort((x, y) => x - y);
+/** Labels that are integers −1..255 (the loader's −1 padding and up to 255 classes) are tabled, not hashed. */
+const SMALL_LABELS = 257;
+
+/**
+ * Distinct values of one channel, ascending (np.unique, as interpolate_img iterates them), and each voxel's
+ * index into them, so the resampling loop indexes typed arrays only.
+ */
+function labelSlots(a: Float32Array, start: number, end: number): { labels: number[]; slotOf: Uint8Array } {
+  const seen = new Uint8Array(SMALL_LABELS);
+  let small = true;
+  for (let i = start; i < end && small; i++) {
+    const k = a[i]! + 1;
+    if (k >= 0 && k < SMALL_LABELS && Number.isInteger(k)) seen[k] = 1;
+    else small = false;
+  }
+  const slotOf = new Uint8Array(end - start);
+  if (small) {
+    const slot = new Uint8Array(SMALL_LABELS);
+    const labels: number[] = [];
+    seen.forEach((s, k) => { if (s) { slot[k] = labels.length; labels.push(k - 1); } });
+    if (labels.length > 255) throw new RangeError(`transformSegmentation: ${labels.length} labels in one channel`);
+    for (let i = start; i < end; i++) slotOf[i - start] = slot[a[i]! + 1]!;
+    return { labels, slotOf };
+  }
+  const labels = [...new Set(a.subarray(start, end))].sort((x, y) => x - y);
+  if (labels.length > 255) throw new RangeError(`transformSegmentation: ${labels.length} labels in one channel`);
+  const slotByLabel = new Map(labels.map((l, i) => [l, i]));
+  for (let i = start; i < end; i++) slotOf[i - start] = slotByLabel.get(a[i]!)!;
+  return { labels, slotOf };
 }
 
 /** Per-label linear resampling of label channels (border -1 for every label mask, like interpolate_img). */
@@ -363,12 +387,7 @@ export function transformSegmentation(src: Channels, out: readonly number[], m: 
   const taps = new Taps(inShape, 1);
   for (let c = 0; c < src.channels; c++) {
     const base = c * nIn;
-    const labels = sortedLabels(src.data, base, base + nIn);
-    // Slot of every input voxel's label, so the hot loop indexes typed arrays only.
-    const slotOf = new Uint8Array(nIn);
-    const slotByLabel = new Map(labels.map((l, i) => [l, i]));
-    if (labels.length > 255) throw new RangeError(`transformSegmentation: ${labels.length} labels in one channel`);
-    for (let i = 0; i < nIn; i++) slotOf[i] = slotByLabel.get(src.data[base + i]!)!;
+    const { labels, slotOf } = labelSlots(src.data, base, base + nIn);
     const acc = new Float64Array(labels.length);
     forEachSource(inShape, outShape, m, (o, z, y, x) => {
       if (!taps.locate(z, y, x)) return; // every label mask reads cval (< 0.5) there: the voxel keeps 0
