@@ -38,6 +38,8 @@ export interface WorkerSettings {
   checkpointEveryEpochs?: number;
   /** Folders of the user's own trainer modules (`training.trainerPaths`), loaded by the training child process. */
   trainerPaths?: string[];
+  /** Batch-producing threads of a training (`training.augmentationWorkers`); absent: cores − 1, 1 to 4. */
+  augmentationWorkers?: number;
   /**
    * GPUs this worker trains on, one training at a time on each: its training child sees only that GPU
    * (CUDA_VISIBLE_DEVICES). Ids as CUDA numbers them (`0`) or GPU UUIDs. Empty or absent: CPU slots (below).

@@ -4,6 +4,8 @@
  */
 import { benchBackends } from './backends';
 import { benchInference } from './inference';
+import { benchIteration } from './iteration';
+import { benchMixedPrecision } from './mixed-precision';
 import { benchPreprocessing } from './preprocessing';
 import { profileUnet } from './profile-unet';
 import { benchVsNnunet } from './vs-nnunet';
@@ -19,6 +21,8 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   training: { run: benchTraining, measures: 'iterations/s and peak RSS of nnU-Net training iterations (demo 3d_fullres and 2d plans) per backend; = backends --workloads unet3d,unet2d' },
   backends: { run: benchBackends, measures: 'a training step (conv3d, conv2d, unet3d, unet2d) per tensor backend and PyTorch CPU, with ratios' },
   'vs-nnunet': { run: benchVsNnunet, measures: 'ours vs nnU-Net v1\'s own code, same plans and data (Hippocampus): training iteration, network step, inference, preprocessing, GFLOP/s; ratio table + JSON (--parts, --quick, --help)' },
+  iteration: { run: benchIteration, measures: 'a whole training iteration on a preprocessed stage: batch production parts, network step, in-thread vs background batch workers' },
+  precision: { run: benchMixedPrecision, measures: 'Conv3D forward/backward in float32, bfloat16 and float16 through the native binding (why tfjs cannot train in mixed precision)' },
   profile: { run: profileUnet, measures: 'where a U-Net iteration\'s time goes on one backend (per TensorFlow op)' },
 };
 

@@ -50,6 +50,7 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' 
   // A small budget for dry runs and tests without changing nnU-Net's command lines (nnUNet_train has no such flag).
   { env: 'NNUNET_EPOCHS', key: 'training.epochs', type: 'number' },
   { env: 'NNUNET_ITERATIONS_PER_EPOCH', key: 'training.iterationsPerEpoch', type: 'number' },
+  { env: 'nnUNet_n_proc_DA', key: 'training.augmentationWorkers', type: 'number' },
   { env: 'NNUNET_HEARTBEAT_TIMEOUT_SECONDS', key: 'training.heartbeatTimeoutSeconds', type: 'number' },
 ];
 

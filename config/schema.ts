@@ -55,6 +55,8 @@ export const ConfigSchema = z
         trainerPaths: z.array(nonEmpty),
         epochs: positiveInt,
         iterationsPerEpoch: positiveInt,
+        /** Batch-producing threads beside the training step ('auto': cores − 1, 1 to 4; 0: in the step's own thread). */
+        augmentationWorkers: z.union([z.literal('auto'), z.number().int().nonnegative()]),
         heartbeatTimeoutSeconds: positiveInt,
       })
       .strict(),

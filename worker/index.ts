@@ -68,9 +68,10 @@ const quietBundlerLogger = {
  */
 export function workerSettingsOf(config: Config, slots: SlotChoice = {}): WorkerSettings {
   const { backend, checkpointEveryEpochs, maxConcurrentTraining } = config.worker;
-  const { trainerPaths } = config.training;
+  const { trainerPaths, augmentationWorkers } = config.training;
   return {
     backend, ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}), ...(trainerPaths.length > 0 ? { trainerPaths } : {}),
+    ...(augmentationWorkers === 'auto' ? {} : { augmentationWorkers }),
     ...trainingSlotsOf(slots, maxConcurrentTraining),
   };
 }

@@ -17,9 +17,10 @@ const KEEPALIVE_MS = 30_000;
 
 /** The worker's settings as the training child's runtime options (backend, checkpoints, where custom trainers are). */
 function runtimeOf(settings: WorkerSettings, slot: TrainingSlot): TrainRuntimeOptions {
-  const { backend, checkpointEveryEpochs, trainerPaths } = settings;
+  const { backend, checkpointEveryEpochs, trainerPaths, augmentationWorkers } = settings;
   return {
     ...(backend ? { backend } : {}), ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}),
+    ...(augmentationWorkers !== undefined ? { numWorkers: augmentationWorkers } : {}),
     ...(trainerPaths?.length ? { trainerPaths } : {}), slot: describeSlot(slot),
   };
 }

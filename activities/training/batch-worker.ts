@@ -42,6 +42,10 @@ export interface BatchProducerOptions {
   state?: ProducerState;
   /** Batches prepared ahead in total (≥ 1). */
   queueSize?: number;
+  /**
+   * Worker threads (default 1). 0: batches are made in this thread when asked for (no overlap with the step); the
+   * stream and its saved state are those of one worker, so 0 and 1 resume each other.
+   */
   numWorkers?: number;
 }
 
@@ -122,7 +126,7 @@ export function toChannelsLast(data: Float32Array, shape: readonly number[]): { 
 export function toNetworkBatch(batch: Batch, deepSupervisionScales: readonly number[][]): NetworkBatch {
   const { data, shape } = toChannelsLast(batch.data, batch.dataShape);
   const segShape = [batch.segShape[0]!, ...batch.segShape.slice(2)];
-  const seg = Int32Array.from(batch.seg);
+  const seg = new Int32Array(batch.seg);
   const scales = deepSupervisionScales.length > 0 ? deepSupervisionScales : [segShape.slice(1).map(() => 1)];
   return { data, dataShape: shape, targets: scales.map((s) => downsampleSegmentation(seg, segShape, s)), keys: batch.keys };
 }
@@ -186,12 +190,17 @@ interface Lane {
   exited: Promise<void>;
 }
 
+/** The in-thread lane of `numWorkers: 0`: one worker's stream, made on demand. */
+interface InlineLane { source: BatchSource; state: WorkerStreamState }
+
 export class BatchProducer {
-  private readonly lanes: Lane[];
+  private readonly lanes: Lane[] = [];
+  private readonly inline?: InlineLane;
   private nextLane: number;
   private closed = false;
 
   constructor(opts: BatchProducerOptions) {
+    const inThread = Math.floor(opts.numWorkers ?? 1) === 0;
     const numWorkers = Math.max(1, Math.floor(opts.numWorkers ?? 1));
     if (opts.state && opts.state.workers.length !== numWorkers) {
       throw new RangeError(`BatchProducer: saved state has ${opts.state.workers.length} workers, asked for ${numWorkers}`);
@@ -199,7 +208,7 @@ export class BatchProducer {
     const perLane = Math.max(1, Math.ceil((opts.queueSize ?? 2) / numWorkers));
     const seeder = Rng.seeded(opts.seed ?? 12345);
     this.nextLane = opts.state?.nextWorker ?? 0;
-    this.lanes = Array.from({ length: numWorkers }, (_, k) => {
+    const configs = Array.from({ length: numWorkers }, (_, k) => {
       // A fresh lane's state is that of its seeds, so state() is defined before the first batch.
       const saved = opts.state?.workers[k] ?? { loader: Rng.seeded(seeder.nextSeed()).getState(), augment: Rng.seeded(seeder.nextSeed()).getState() };
       const config: WorkerConfig = {
@@ -209,8 +218,10 @@ export class BatchProducer {
         deepSupervisionScales: opts.deepSupervisionScales ?? [],
         augmentState: saved.augment,
       };
-      return this.startLane(config, perLane, saved);
+      return { config, saved };
     });
+    if (inThread) this.inline = { source: new BatchSource(configs[0]!.config), state: configs[0]!.saved };
+    else this.lanes = configs.map(({ config, saved }) => this.startLane(config, perLane, saved));
   }
 
   private startLane(config: WorkerConfig, ahead: number, saved: WorkerStreamState): Lane {
@@ -234,6 +245,11 @@ export class BatchProducer {
   /** The next batch (round-robin over the workers). */
   async next(): Promise<NetworkBatch> {
     if (this.closed) throw new Error('BatchProducer: closed');
+    if (this.inline) {
+      const { batch, state } = this.inline.source.next();
+      this.inline.state = state;
+      return batch;
+    }
     const k = this.nextLane;
     const lane = this.lanes[k]!;
     const reply = lane.ready.shift() ?? (lane.failure ? undefined : await new Promise<Reply>((resolve) => lane.waiting.push({ resolve })));
@@ -247,6 +263,7 @@ export class BatchProducer {
 
   /** Generator states behind the last batch taken from each worker: a checkpoint saves this to resume the stream. */
   state(): ProducerState {
+    if (this.inline) return { workers: [this.inline.state], nextWorker: 0 };
     return { workers: this.lanes.map((l) => l.state), nextWorker: this.nextLane };
   }
 

@@ -53,7 +53,10 @@ export interface TrainerSetup {
   checkpointEveryMinutes?: number;
   /** Write model_best when the moving-average criterion improves (default true; nnUNet_train --disable_saving: false). */
   saveBest?: boolean;
-  /** Batch-producing worker threads of the training stream (default: cores − 1, 1 to 4; a resume keeps the saved count). */
+  /**
+   * Batch-producing worker threads of the training stream (default: cores − 1, 1 to 4; 0: made in this thread;
+   * a resume keeps the saved count, where 0 and 1 are the same stream).
+   */
   numWorkers?: number;
   /** 3d_cascade_fullres: folder of <case>_segFromPrevStage.npy (the 3d_lowres pred_next_stage, cascade.ts). */
   previousStageDir?: string;
@@ -92,6 +95,12 @@ export type RunOutcome = { status: 'finished'; finalCheckpoint: string } | { sta
 /** Training batch workers: one core is the training step's; nnU-Net's augmentation gains little past 4 here. */
 export function defaultBatchWorkers(): number {
   return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
+
+/** The saved stream's worker count, or `wanted` where it makes the same stream (0 and 1: one stream). */
+export function resumedWorkerCount(saved: ProducerState | undefined, wanted: number): number {
+  if (!saved) return wanted;
+  return saved.workers.length === 1 && wanted <= 1 ? wanted : saved.workers.length;
 }
 
 /** A crash costs at most this much training even between the 50-epoch checkpoints. */
@@ -291,8 +300,9 @@ export class NnUNetTrainerV2 {
       ...(this.cascade ? { previousStageDir: this.cascade.previousStageDir } : {}),
     };
     // The saved stream states belong to a worker count: a resume keeps it, whatever this machine has.
-    const numWorkers = rng.train?.workers.length ?? this.setup.numWorkers ?? defaultBatchWorkers();
-    const valWorkers = rng.val?.workers.length ?? 1;
+    const numWorkers = resumedWorkerCount(rng.train, this.setup.numWorkers ?? defaultBatchWorkers());
+    // Validation: one worker (0 when the training stream is made in-thread: no threads at all).
+    const valWorkers = resumedWorkerCount(rng.val, Math.min(1, numWorkers));
     // Without augmentation nnU-Net's training loader samples the network patch itself, like its validation loader.
     this.trainBatches = new BatchProducer({
       loader: { ...loader, caseIds: this.setup.trainCases, patchSize: this.dataAugmentation ? this.augmentation.generatorPatchSize : stage.patch_size },

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIGURATIONS, type Configuration, type Fold, type TrainInput } from '../../activities/contract';
-import { runTrainingFold } from '../../activities/training/train-fold';
+import { runTrainingFold, type TrainRuntimeOptions } from '../../activities/training/train-fold';
+import type { Config } from '../../config/schema';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
@@ -34,10 +35,16 @@ function parseConfiguration(s: string): Configuration {
   throw new UsageError(`unknown configuration '${s}'; use ${CONFIGURATIONS.join(', ')}`);
 }
 
+/** A training in this process: the user's trainers and the batch workers from the config. */
+function localRuntime(config: Config): TrainRuntimeOptions {
+  const { trainerPaths, augmentationWorkers } = config.training;
+  return { trainerPaths, ...(augmentationWorkers === 'auto' ? {} : { numWorkers: augmentationWorkers }) };
+}
+
 /** --find-lr: in this process (a plot, nothing durable to resume). */
-async function findLr(input: TrainInput, opts: TrainOpts, trainerPaths: string[]): Promise<void> {
+async function findLr(input: TrainInput, opts: TrainOpts, runtime: TrainRuntimeOptions): Promise<void> {
   const iterations = opts.iters ?? FIND_LR_ITERATIONS;
-  const result = await runTrainingFold({ ...input, runtime: { trainerPaths, findLr: { iterations } } }, {
+  const result = await runTrainingFold({ ...input, runtime: { ...runtime, findLr: { iterations } } }, {
     log: opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
   if (result.status !== 'done' || !result.lrFinder) throw new WorkFailedError('the learning-rate finder did not finish');
@@ -96,7 +103,7 @@ export function register(program: Command): void {
         ...(opts.foldPostprocessing === false ? { skipFoldPostprocessing: true } : {}),
       };
       if (opts.findLr) {
-        await findLr(input, opts, config.training.trainerPaths);
+        await findLr(input, opts, localRuntime(config));
         return;
       }
       if (opts.viaTemporal) {
@@ -114,7 +121,7 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const result = await runTrainingFold(
-          { ...input, runtime: { trainerPaths: config.training.trainerPaths } },
+          { ...input, runtime: localRuntime(config) },
           {
             shouldStop: () => stop,
             log: opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),

@@ -115,3 +115,12 @@ test("nnU-Net v2's variables: nnUNet_raw holds Dataset folders, nnUNet_results i
   assert.equal(both.paths.results, '/d/results1', "RESULTS_FOLDER wins: the results tree is v1's");
   assert.equal(both.paths.raw, undefined, 'without nnUNet_raw, Dataset folders are looked for in nnUNet_raw_data_base');
 });
+
+test('training.augmentationWorkers: auto by default (absent from the settings), nnUNet_n_proc_DA sets it, 0 allowed, negative refused', () => {
+  const cpu = { slots: 1 };
+  assert.equal(loadConfig({ env: {} }).training.augmentationWorkers, 'auto');
+  assert.equal(workerSettingsOf(loadConfig({ env: {} }), cpu).augmentationWorkers, undefined);
+  assert.equal(workerSettingsOf(loadConfig({ env: { nnUNet_n_proc_DA: '0' } }), cpu).augmentationWorkers, 0);
+  assert.equal(workerSettingsOf(loadConfig({ env: { nnUNet_n_proc_DA: '3' } }), cpu).augmentationWorkers, 3);
+  assert.throws(() => loadConfig({ env: { nnUNet_n_proc_DA: '-1' } }), (e: unknown) => e instanceof ConfigError && /training\.augmentationWorkers/.test(e.message));
+});

@@ -58,6 +58,17 @@ test('spatial sampling equals scipy map_coordinates (mode constant) for order 1 
   }
 });
 
+test('spatial: labels outside −1..255 or not integral (hashed, not tabled) resample like small ones', () => {
+  const s = labelVolume([4, 6, 6]);
+  const m = rotationX(0.3);
+  const small = transformSegmentation(s, [4, 6, 6], m);
+  // Increasing maps that keep 0 (what a voxel no label reaches gets): the result maps the same way.
+  for (const f of [(v: number) => v * 1000, (v: number) => (v === 0 ? 0 : v + 0.5)]) {
+    const mapped = transformSegmentation({ ...s, data: s.data.map(f) }, [4, 6, 6], m);
+    assert.deepEqual(mapped.data, small.data.map(f));
+  }
+});
+
 test('spatial: a 90° rotation about axis 0 is a transpose + flip of the last two axes', () => {
   const v = randomVolume([4, 6, 6]);
   const s = labelVolume([4, 6, 6]);

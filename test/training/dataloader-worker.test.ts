@@ -116,3 +116,20 @@ test('producerOptionsForStage wires the cascade (previous-stage folder, one-hot 
   assert.equal(val.loader.previousStageDir, '/prev');
   assert.deepEqual(val.loader.patchSize, [8, 12, 8]);
 });
+
+test('a background worker makes the same batches and states as the in-thread producer (numWorkers 0) for a seed', async () => {
+  const dir = stage();
+  const inThread = new BatchProducer(options(dir, { numWorkers: 0 }));
+  const worker = new BatchProducer(options(dir, { numWorkers: 1, queueSize: 3 }));
+  for (let i = 0; i < 5; i++) {
+    const [a, b] = [await inThread.next(), await worker.next()];
+    assert.deepEqual(a.data, b.data);
+    assert.deepEqual(a.targets, b.targets);
+    assert.deepEqual(a.keys, b.keys);
+    assert.deepEqual(inThread.state(), worker.state());
+  }
+  // The in-thread state resumes a worker's stream (and back): one stream, two ways to make it.
+  const resumed = new BatchProducer(options(dir, { numWorkers: 1, state: inThread.state() }));
+  assert.deepEqual((await resumed.next()).data, (await inThread.next()).data);
+  await Promise.all([inThread.close(), worker.close(), resumed.close()]);
+});

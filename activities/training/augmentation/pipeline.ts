@@ -103,8 +103,9 @@ function mapSamples(batch: Batch, perSample: (image: Channels, seg: Channels) =>
   let outShape: number[] = [];
   let outChannels = 0;
   for (let b = 0; b < B; b++) {
-    const image: Channels = { data: batch.data.slice(b * C * nIn, (b + 1) * C * nIn), channels: C, shape: inSpatial };
-    const s: Channels = { data: batch.seg.slice(b * S * nIn, (b + 1) * S * nIn), channels: S, shape: inSpatial };
+    // Views, not copies: every per-sample step writes new arrays (the spatial step allocates its output).
+    const image: Channels = { data: batch.data.subarray(b * C * nIn, (b + 1) * C * nIn), channels: C, shape: inSpatial };
+    const s: Channels = { data: batch.seg.subarray(b * S * nIn, (b + 1) * S * nIn), channels: S, shape: inSpatial };
     const r = perSample(image, s);
     if (!data) {
       outShape = r.image.shape;

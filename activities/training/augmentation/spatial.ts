@@ -117,9 +117,6 @@ function mirrorIndex(i: number, n: number): number {
  * B-spline coefficients with mirrored indices past the edges.
  */
 class Taps {
-  readonly index: Int32Array;
-  readonly weight: Float64Array;
-  count = 0;
   private readonly width: number;
   /** Per axis: 4 weights and 4 indices (flat, axis-major). */
   private readonly w = new Float64Array(12);
@@ -127,8 +124,6 @@ class Taps {
 
   constructor(private readonly shape: [number, number, number], private readonly order: 1 | 3) {
     this.width = order === 3 ? 4 : 2;
-    this.index = new Int32Array(this.width ** 3);
-    this.weight = new Float64Array(this.width ** 3);
   }
 
   private axis(a: number, coordinate: number): boolean {
@@ -149,7 +144,8 @@ class Taps {
       w[o + 1] = (4 - 6 * t2 + 3 * t3) / 6;
       w[o + 2] = (1 + 3 * t + 3 * t2 - 3 * t3) / 6;
       w[o + 3] = t3 / 6;
-      for (let j = 0; j < 4; j++) ix[o + j] = mirrorIndex(f - 1 + j, n);
+      if (f >= 1 && f + 2 < n) { ix[o] = f - 1; ix[o + 1] = f; ix[o + 2] = f + 1; ix[o + 3] = f + 2; } // no mirrored tap
+      else for (let j = 0; j < 4; j++) ix[o + j] = mirrorIndex(f - 1 + j, n);
     }
     return true;
   }
@@ -160,7 +156,8 @@ class Taps {
   }
 
   /** The located point's value in `data`, summed separably (no tap list). */
-  sample(data: ArrayLike<number>): number {
+  sample(data: Float32Array | Float64Array): number {
+    if (this.order === 3) return this.sampleCubic(data);
     const Y = this.shape[1];
     const X = this.shape[2];
     const width = this.width;
@@ -183,33 +180,83 @@ class Taps {
     return v;
   }
 
-  /** Locates the point and lists its taps (index, weight); false outside the volume. */
-  set(z: number, y: number, x: number): boolean {
-    if (!this.locate(z, y, x)) return false;
+  /**
+   * `sample` for order 3 with the x taps unrolled: the same products summed in the same order (0 + a is a), so
+   * the same value, without the inner loop.
+   */
+  private sampleCubic(data: Float32Array | Float64Array): number {
     const Y = this.shape[1];
     const X = this.shape[2];
-    const width = this.width;
     const w = this.w;
     const ix = this.ix;
-    let k = 0;
-    for (let i = 0; i < width; i++) {
+    const w0 = w[8]!, w1 = w[9]!, w2 = w[10]!, w3 = w[11]!;
+    const x0 = ix[8]!, x1 = ix[9]!, x2 = ix[10]!, x3 = ix[11]!;
+    let v = 0;
+    for (let i = 0; i < 4; i++) {
       const wz = w[i]!;
       if (wz === 0) continue;
       const zOff = ix[i]! * Y;
-      for (let j = 0; j < width; j++) {
-        const wzy = wz * w[4 + j]!;
-        if (wzy === 0) continue;
-        const yOff = (zOff + ix[4 + j]!) * X;
-        for (let l = 0; l < width; l++) {
-          const wt = wzy * w[8 + l]!;
-          if (wt === 0) continue;
-          this.index[k] = yOff + ix[8 + l]!;
-          this.weight[k++] = wt;
+      for (let j = 0; j < 4; j++) {
+        const wy = w[4 + j]!;
+        if (wy === 0) continue;
+        const row = (zOff + ix[4 + j]!) * X;
+        const sx = w0 * data[row + x0]! + w1 * data[row + x1]! + w2 * data[row + x2]! + w3 * data[row + x3]!;
+        v += wz * wy * sx;
+      }
+    }
+    return v;
+  }
+
+  /**
+   * The label of a located order-1 point (interpolate_img: each label's mask resampled linearly, the highest
+   * label reaching 0.5 wins, else 0): tap weights summed per label slot in the tap order of `set`. When every
+   * tap that counts carries one label, that label's weights sum to 1 and it wins without the sums.
+   */
+  label(slotOf: Uint8Array, labels: readonly number[], acc: Float64Array): number {
+    const X = this.shape[2];
+    const Y = this.shape[1];
+    const w = this.w;
+    const ix = this.ix;
+    let uniform = -1;
+    for (let i = 0; i < 2; i++) {
+      if (w[i] === 0) continue;
+      for (let j = 0; j < 2; j++) {
+        if (w[4 + j] === 0) continue;
+        const row = (ix[i]! * Y + ix[4 + j]!) * X;
+        for (let l = 0; l < 2; l++) {
+          if (w[8 + l] === 0) continue;
+          const slot = slotOf[row + ix[8 + l]!]!;
+          if (uniform === -1) uniform = slot;
+          else if (slot !== uniform) return this.mixedLabel(slotOf, labels, acc);
         }
       }
     }
-    this.count = k;
-    return true;
+    return labels[uniform]!;
+  }
+
+  private mixedLabel(slotOf: Uint8Array, labels: readonly number[], acc: Float64Array): number {
+    const X = this.shape[2];
+    const Y = this.shape[1];
+    const w = this.w;
+    const ix = this.ix;
+    acc.fill(0);
+    for (let i = 0; i < 2; i++) {
+      const wz = w[i]!;
+      if (wz === 0) continue;
+      for (let j = 0; j < 2; j++) {
+        const wzy = wz * w[4 + j]!;
+        if (wzy === 0) continue;
+        const row = (ix[i]! * Y + ix[4 + j]!) * X;
+        for (let l = 0; l < 2; l++) {
+          const wt = wzy * w[8 + l]!;
+          if (wt === 0) continue;
+          acc[slotOf[row + ix[8 + l]!]!]! += wt;
+        }
+      }
+    }
+    let label = 0;
+    for (let l = 0; l < labels.length; l++) if (acc[l]! >= 0.5) label = labels[l]!;
+    return label;
   }
 }
 
@@ -256,11 +303,26 @@ function prefilterAxis(c: Float64Array, shape: readonly [number, number, number]
   }
 }
 
-/** Cubic B-spline coefficients of one 3D channel (separable prefilter along each axis). */
-export function splineCoefficients(v: ArrayLike<number>, shape: readonly [number, number, number]): Float64Array {
-  const c = Float64Array.from(v);
+/**
+ * Cubic B-spline coefficients of one 3D channel (separable prefilter along each axis), written to `into` when
+ * given (its first v.length values).
+ */
+export function splineCoefficients(v: Float32Array | Float64Array, shape: readonly [number, number, number], into?: Float64Array): Float64Array {
+  const c = into ? into.subarray(0, v.length) : new Float64Array(v.length);
+  c.set(v);
   for (let axis = 0; axis < 3; axis++) prefilterAxis(c, shape, axis);
   return c;
+}
+
+/**
+ * Coefficient storage reused from one sample to the next in this thread: a fresh multi-megabyte array per
+ * channel and sample kept the garbage collector busy (10 % of the batch producer's time).
+ */
+let coefficientScratch = new Float64Array(0);
+
+function scratchFor(length: number): Float64Array {
+  if (coefficientScratch.length < length) coefficientScratch = new Float64Array(length);
+  return coefficientScratch;
 }
 
 /** Resamples image channels through `m` into an output patch (order 3 or 1, constant border `cval`). */
@@ -270,9 +332,10 @@ export function transformImage(src: Channels, out: readonly number[], m: number[
   const nIn = inShape[0] * inShape[1] * inShape[2];
   const nOut = outShape[0] * outShape[1] * outShape[2];
   const res = new Float32Array(src.channels * nOut);
+  const scratch = order === 3 ? scratchFor(src.channels * nIn) : undefined;
   const coeffs = Array.from({ length: src.channels }, (_, c) => {
     const channel = src.data.subarray(c * nIn, (c + 1) * nIn);
-    return order === 3 ? splineCoefficients(channel, inShape) : channel;
+    return scratch ? splineCoefficients(channel, inShape, scratch.subarray(c * nIn)) : channel;
   });
   const taps = new Taps(inShape, order);
   forEachSource(inShape, outShape, m, (o, z, y, x) => {
@@ -282,11 +345,35 @@ export function transformImage(src: Channels, out: readonly number[], m: number[
   return { data: res, channels: src.channels, shape: [...out] };
 }
 
-/** Distinct values of one channel, ascending (np.unique, as interpolate_img iterates them). */
-function sortedLabels(a: Float32Array, start: number, end: number): number[] {
-  const seen = new Set<number>();
-  for (let i = start; i < end; i++) seen.add(a[i]!);
-  return [...seen].sort((x, y) => x - y);
+/** Labels that are integers −1..255 (the loader's −1 padding and up to 255 classes) are tabled, not hashed. */
+const SMALL_LABELS = 257;
+
+/**
+ * Distinct values of one channel, ascending (np.unique, as interpolate_img iterates them), and each voxel's
+ * index into them, so the resampling loop indexes typed arrays only.
+ */
+function labelSlots(a: Float32Array, start: number, end: number): { labels: number[]; slotOf: Uint8Array } {
+  const seen = new Uint8Array(SMALL_LABELS);
+  let small = true;
+  for (let i = start; i < end && small; i++) {
+    const k = a[i]! + 1;
+    if (k >= 0 && k < SMALL_LABELS && Number.isInteger(k)) seen[k] = 1;
+    else small = false;
+  }
+  const slotOf = new Uint8Array(end - start);
+  if (small) {
+    const slot = new Uint8Array(SMALL_LABELS);
+    const labels: number[] = [];
+    seen.forEach((s, k) => { if (s) { slot[k] = labels.length; labels.push(k - 1); } });
+    if (labels.length > 255) throw new RangeError(`transformSegmentation: ${labels.length} labels in one channel`);
+    for (let i = start; i < end; i++) slotOf[i - start] = slot[a[i]! + 1]!;
+    return { labels, slotOf };
+  }
+  const labels = [...new Set(a.subarray(start, end))].sort((x, y) => x - y);
+  if (labels.length > 255) throw new RangeError(`transformSegmentation: ${labels.length} labels in one channel`);
+  const slotByLabel = new Map(labels.map((l, i) => [l, i]));
+  for (let i = start; i < end; i++) slotOf[i - start] = slotByLabel.get(a[i]!)!;
+  return { labels, slotOf };
 }
 
 /** Per-label linear resampling of label channels (border -1 for every label mask, like interpolate_img). */
@@ -300,20 +387,11 @@ export function transformSegmentation(src: Channels, out: readonly number[], m: 
   const taps = new Taps(inShape, 1);
   for (let c = 0; c < src.channels; c++) {
     const base = c * nIn;
-    const labels = sortedLabels(src.data, base, base + nIn);
-    // Slot of every input voxel's label, so the hot loop indexes typed arrays only.
-    const slotOf = new Uint8Array(nIn);
-    const slotByLabel = new Map(labels.map((l, i) => [l, i]));
-    if (labels.length > 255) throw new RangeError(`transformSegmentation: ${labels.length} labels in one channel`);
-    for (let i = 0; i < nIn; i++) slotOf[i] = slotByLabel.get(src.data[base + i]!)!;
+    const { labels, slotOf } = labelSlots(src.data, base, base + nIn);
     const acc = new Float64Array(labels.length);
     forEachSource(inShape, outShape, m, (o, z, y, x) => {
-      if (!taps.set(z, y, x)) return; // every label mask reads cval (< 0.5) there: the voxel keeps 0
-      acc.fill(0);
-      for (let t = 0; t < taps.count; t++) acc[slotOf[taps.index[t]!]!]! += taps.weight[t]!;
-      let label = 0;
-      for (let l = 0; l < labels.length; l++) if (acc[l]! >= 0.5) label = labels[l]!;
-      res[c * nOut + o] = label;
+      if (!taps.locate(z, y, x)) return; // every label mask reads cval (< 0.5) there: the voxel keeps 0
+      res[c * nOut + o] = taps.label(slotOf, labels, acc);
     });
   }
   return { data: res, channels: src.channels, shape: [...out] };
