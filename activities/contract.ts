@@ -155,6 +155,8 @@ export interface TrainInput {
   skipFoldPostprocessing?: boolean;
   /** nnUNet_train --val_folder NAME: the validation goes to fold_X/NAME (and NAME_postprocessed) instead of validation_raw. */
   validationFolderName?: string;
+  /** nnUNet_train --val_disable_overwrite: cases already in the validation folder are kept, not predicted again. */
+  keepExistingValidation?: boolean;
   /**
    * nnUNet_train --disable_saving: no model_best during training, and once the fold is validated its checkpoints
    * are removed (nnU-Net writes neither best nor final, and deletes model_latest at the end).

@@ -91,7 +91,7 @@ const TRAIN_RULES: Record<string, FlagRule> = {
   '--deterministic': { arity: 0, ignore: 'training is seeded already: sampling, augmentation and initialisation use fixed seeds (numpy\'s MT19937), and no cuDNN autotuning runs' },
   '--use_compressed_data': { arity: 0, ignore: 'preprocessed data is stored uncompressed (.npy)' },
   '--disable_saving': { arity: 0, to: '--disable-saving' },
-  '--val_disable_overwrite': { arity: 0, ignore: 'the validation folder is written as a whole (atomically); a finished validation with the same settings is kept anyway' },
+  '--val_disable_overwrite': { arity: 0, to: '--val-disable-overwrite' },
   '--disable_postprocessing_on_folds': { arity: 0, to: '--no-fold-postprocessing' },
   '--val_folder': { arity: 1, to: '--val-folder' },
   '-pretrained_weights': { arity: 1, to: '--pretrained-weights' },

@@ -3,6 +3,7 @@
  * TTA and step size into validation_raw/, then summary.json and validation_args.json. The cascade appends each
  * case's out-of-fold lowres map; 3d_lowres also exports every case for the next stage (inference/cascade.ts).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_VALIDATION, describeValidation, validationSettingsProblem, type TaskPaths, type TrainInput, type TrainOutput, type ValidationSettings } from '../contract';
 import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
@@ -14,7 +15,7 @@ import { evaluateFolderV2 } from '../evaluation/summary-v2';
 import { cascadeExtra, exportForNextStage, predictOnGrid } from '../inference/cascade';
 import { loadUNetFor, networkPatchPredictor } from '../inference/network-predictor';
 import { hasRegionOutputs, labelManagerOf } from '../planning/plans';
-import { segmentationFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
+import { segmentationFile, softmaxFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
 import { readDataset } from '../io/dataset';
 import { gtSegmentationsFolder, summaryFile as summaryFileIn, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder, validationPostprocessedName } from '../io/layout';
 import { initBackend } from '../network/backend';
@@ -50,6 +51,8 @@ export interface FoldValidation {
   nextStage?: string;
   /** nnU-Net's run_postprocessing_on_folds (default on; nnUNet_train --disable_postprocessing_on_folds turns it off). */
   postprocessOnFold?: boolean;
+  /** --val_disable_overwrite: keep the cases the validation folder holds already. */
+  keepExisting?: boolean;
   /** nnUNet_train --val_folder: the folder name instead of validation_raw. */
   folderName?: string;
   /** The tensor backend for a re-validation ('auto' or a backend id). */
@@ -78,6 +81,10 @@ export async function validateFold(net: ValidationNetwork, job: FoldValidation):
     for (const id of valCases) {
       const c = byId.get(id);
       if (!c) throw new BadInputError(`${dataset.jsonFile}: validation case ${id} is not among the training cases`, dataset.jsonFile);
+      if (job.keepExisting && !nextStage && keepPrediction(finalDir, tmp, id, job.saveSoftmax)) {
+        log(`kept ${id}: its prediction is in ${folderName}/ already (--val_disable_overwrite)`);
+        continue;
+      }
       let windows = 0;
       passes = 0;
       const extra = net.previousStageDir ? cascadeExtra(net.previousStageDir, id, rc.plans) : undefined;
@@ -98,6 +105,17 @@ export async function validateFold(net: ValidationNetwork, job: FoldValidation):
     log(`postprocessing of this fold: ${path.basename(pp.postprocessingFile)} (${pp.json.for_which_classes.length ? JSON.stringify(pp.json.for_which_classes) : 'none'}), ${validationPostprocessedName(folderName)}/ written`);
   }
   return meanDice;
+}
+
+/**
+ * nnU-Net's validate(overwrite=False): a case whose segmentation (and, with --npz, softmax) the finished folder holds
+ * is not predicted again; its files are carried into the staged folder. A cascade's lowres fold always predicts,
+ * because pred_next_stage needs the softmax.
+ */
+function keepPrediction(finalDir: string, stagedDir: string, id: string, saveSoftmax: boolean): boolean {
+  if (!fs.existsSync(segmentationFile(finalDir, id)) || (saveSoftmax && !fs.existsSync(softmaxFile(finalDir, id)))) return false;
+  for (const name of fs.readdirSync(finalDir).filter((n) => n.startsWith(`${id}.`))) fs.copyFileSync(path.join(finalDir, name), path.join(stagedDir, name));
+  return true;
 }
 
 /**

@@ -283,6 +283,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const job = (valCases: string[], log: (line: string) => void): FoldValidation => ({
     rc, paths, foldDir, valCases, settings: validation, saveSoftmax: input.saveSoftmax ?? false, nextStage, backend: rt.backend, log, folderName: validationName,
     ...(input.skipFoldPostprocessing ? { postprocessOnFold: false } : {}),
+    ...(input.keepExistingValidation ? { keepExisting: true } : {}),
   });
   const skipValidation = rt.skipValidation === true || input.skipValidation === true;
   if (input.startOver) {

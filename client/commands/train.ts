@@ -18,7 +18,7 @@ import { DEFAULT_TRAINER, plansFile as taskPlansFile, RESULT_FOLDERS, trainerFor
 interface TrainOpts extends ValidationFlags {
   continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean;
   viaTemporal?: boolean; detach?: boolean; pretrainedWeights?: string; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
-  valFolder?: string; disableSaving?: boolean; findLr?: boolean; foldPostprocessing?: boolean;
+  valFolder?: string; valDisableOverwrite?: boolean; disableSaving?: boolean; findLr?: boolean; foldPostprocessing?: boolean;
 }
 
 /** nnU-Net's find_lr runs 1000 iterations. */
@@ -73,6 +73,7 @@ export function register(program: Command): void {
     .option('--no-next-stage', '3d_lowres: write no pred_next_stage maps (nnUNet_train --disable_next_stage_pred)')
     .option('--pretrained-weights <file>', 'start from the weights of this checkpoint (nnU-Net .model or ours; nnUNet_train -pretrained_weights); ignored when continuing')
     .option('--val-folder <name>', `validation folder name in fold_X instead of ${RESULT_FOLDERS.validation} (nnUNet_train --val_folder); find-best and ensembling read ${RESULT_FOLDERS.validation} only`)
+    .option('--val-disable-overwrite', 'a validation keeps the cases its folder holds already instead of predicting them again (nnUNet_train --val_disable_overwrite)')
     .option('--no-fold-postprocessing', 'the validation decides no postprocessing of the fold alone (nnUNet_train --disable_postprocessing_on_folds)')
     .option('--disable-saving', 'no model_best while training, and no checkpoint kept once the fold is validated (nnUNet_train --disable_saving)')
     .option('--find-lr', `only nnU-Net's learning-rate range test: ${FIND_LR_ITERATIONS} iterations (or --iters) at a growing learning rate, plotted to fold_X/lr_finder.png; nothing trained is kept (nnUNet_train --find_lr)`)
@@ -99,6 +100,7 @@ export function register(program: Command): void {
         ...(opts.nextStage === false ? { skipNextStage: true } : {}),
         ...(opts.pretrainedWeights ? { pretrainedWeights: path.resolve(opts.pretrainedWeights) } : {}),
         ...(opts.valFolder ? { validationFolderName: opts.valFolder } : {}),
+        ...(opts.valDisableOverwrite ? { keepExistingValidation: true } : {}),
         ...(opts.disableSaving ? { disableSaving: true } : {}),
         ...(opts.foldPostprocessing === false ? { skipFoldPostprocessing: true } : {}),
       };

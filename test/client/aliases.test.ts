@@ -22,8 +22,9 @@ test('nnUNet_train -val, --valbest, -p and the --disable_* flags and -pretrained
   assert.deepEqual(steps('--validation_only', '--valbest'), ['--validation-only', '--valbest']);
   assert.deepEqual(steps('-p', 'nnUNetPlansv2.1_verybig'), ['--plans-identifier', 'nnUNetPlansv2.1_verybig']);
   assert.deepEqual(steps('--disable_validation_inference', '--disable_next_stage_pred'), ['--no-validation', '--no-next-stage']);
-  const noted = translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '--deterministic', '--val_disable_overwrite', '--fp32']);
-  assert.deepEqual(noted.notes.map((n) => n.split(' ')[0]), ['--deterministic', '--val_disable_overwrite', '--fp32']);
+  const noted = translateAlias('nnUNet_train', ['2d', 'nnUNetTrainerV2', '4', '0', '--deterministic', '--fp32']);
+  assert.deepEqual(noted.notes.map((n) => n.split(' ')[0]), ['--deterministic', '--fp32']);
+  assert.deepEqual(steps('-val', '--val_disable_overwrite'), ['--validation-only', '--val-disable-overwrite']);
   assert.deepEqual(steps('--disable_saving', '--val_folder', 'validation_other'), ['--disable-saving', '--val-folder', 'validation_other']);
   assert.deepEqual(steps('--disable_postprocessing_on_folds'), ['--no-fold-postprocessing']);
   assert.deepEqual(steps('-pretrained_weights', 'x.model'), ['--pretrained-weights', 'x.model']);

@@ -65,3 +65,25 @@ test('--disable_postprocessing_on_folds: validation without the fold\'s own post
   assert.ok(!fs.existsSync(path.join(out.foldDir, 'postprocessing.json')));
   assert.ok(!fs.existsSync(path.join(out.foldDir, 'validation_raw_postprocessed')));
 });
+
+test('--val_disable_overwrite: -val keeps the cases the validation folder holds; without it every case is predicted again', async () => {
+  const out = await runTrainingFold(input({ fold: 2 }));
+  assert.equal(out.status, 'done');
+  const dir = path.join(out.foldDir, 'validation_raw');
+  const segs = fs.readdirSync(dir).filter((f) => f.endsWith('.nii.gz')).sort();
+  const bytes = segs.map((f) => fs.readFileSync(path.join(dir, f)));
+  fs.rmSync(path.join(dir, segs[0]!)); // one case lost: only it is predicted again
+
+  const kept: string[] = [];
+  const keep = await runTrainingFold(input({ fold: 2, validationOnly: true, keepExistingValidation: true }), { log: (l) => kept.push(l) });
+  assert.equal(keep.status, 'done');
+  assert.equal(kept.filter((l) => /^kept \S+: its prediction is in validation_raw\/ already/.test(l)).length, segs.length - 1, kept.join('\n'));
+  assert.equal(kept.filter((l) => /^validated \S+:/.test(l)).length, 1, kept.join('\n'));
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.nii.gz')).sort(), segs);
+  segs.slice(1).forEach((f, i) => assert.deepEqual(fs.readFileSync(path.join(dir, f)), bytes[i + 1], `${f} kept as it was`));
+  assert.ok(fs.existsSync(path.join(dir, 'summary.json')));
+
+  const again: string[] = [];
+  await runTrainingFold(input({ fold: 2, validationOnly: true }), { log: (l) => again.push(l) });
+  assert.equal(again.filter((l) => /^validated \S+:/.test(l)).length, segs.length, 'without the flag, nnU-Net overwrites');
+});
