@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import type { TrainProgress } from '../contract';
 import { childExitError, watchPeakRss } from './child-memory';
 import { runTrainingFold, type TrainFoldInput, type TrainFoldResult } from './train-fold';
+import { forwardStderrWithoutNoise } from '../network/tensorflow-noise';
 
 export type { TrainFoldInput, TrainFoldResult, TrainRuntimeOptions } from './train-fold';
 
@@ -64,9 +65,10 @@ export function runTrainingFoldInChild(input: TrainFoldInput, opts: ChildRunOpti
   // Under tsx (tests) the child needs tsx's CommonJS hook; never inherit the parent's flags (e.g. --test).
   const child = fork(__filename, [], {
     execArgv: isTs ? ['--require', require.resolve('tsx/cjs')] : [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     env: { ...process.env, ...opts.env },
   });
+  if (child.stderr) forwardStderrWithoutNoise(child.stderr);
   return new Promise<TrainFoldResult>((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void) => { if (!settled) { settled = true; opts.signal?.removeEventListener('abort', stop); fn(); } };
