@@ -1,0 +1,57 @@
+/**
+ * nnU-Net v2's fold validation on the tiny v2 dataset (fixture.ts): training 1 epoch × 2 iterations ends with
+ * fold_0/validation/<case>.nii.gz for the fold's validation case and summary.json in v2's schema; --val --val_best
+ * --npz validates a trained fold again from checkpoint_best.pth and adds <case>.npz + <case>.pkl.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readNpz } from '../../../activities/io/npz';
+import { readNifti } from '../../../activities/io/nifti';
+import { trainFoldV2, validateTrainedFoldV2, type TrainFoldV2Input } from '../../../activities/training/v2/train-fold';
+import { TINY_DATASET, tinyPreprocessedV2 } from './fixture';
+
+const input = (d: { preprocessedDir: string; resultsRoot: string }): TrainFoldV2Input => ({
+  preprocessedDir: d.preprocessedDir, resultsRoot: d.resultsRoot, datasetName: TINY_DATASET, configuration: '3d_fullres', fold: 0,
+  trainer: 'nnUNetTrainer', plansName: 'nnUNetPlans', epochs: 1, iterationsPerEpoch: 2, valIterationsPerEpoch: 1,
+  numWorkers: 1, backend: 'cpu',
+});
+
+test('v2 training ends with the fold validation: validation/<case>.nii.gz and summary.json (v2 schema)', async () => {
+  const d = tinyPreprocessedV2();
+  try {
+    const done = await trainFoldV2(input(d));
+    assert.equal(done.status, 'done');
+    const validationDir = path.join(d.resultsRoot, TINY_DATASET, 'nnUNetTrainer__nnUNetPlans__3d_fullres', 'fold_0', 'validation');
+    assert.equal(done.validation?.validationDir, validationDir);
+    const splits = JSON.parse(fs.readFileSync(path.join(d.preprocessedDir, 'splits_final.json'), 'utf8')) as { val: string[] }[];
+    const valCases = splits[0]!.val;
+    assert.ok(valCases.length >= 1);
+    for (const c of valCases) {
+      const seg = await readNifti(path.join(validationDir, `${c}.nii.gz`));
+      assert.deepEqual([...seg.shape].slice(0, 3), [12, 20, 20]);
+      assert.ok(Array.from(seg.data as ArrayLike<number>).every((v) => v === 0 || v === 1), 'labels 0/1 only');
+      assert.ok(!fs.existsSync(path.join(validationDir, `${c}.npz`)), 'no probabilities without --npz');
+    }
+    const summary = JSON.parse(fs.readFileSync(path.join(validationDir, 'summary.json'), 'utf8').replace(/\bNaN\b/g, 'null')) as {
+      foreground_mean: { Dice: number | null; n_ref: number }; mean: Record<string, unknown>; metric_per_case: { prediction_file: string }[];
+    };
+    assert.deepEqual(Object.keys(summary.mean), ['1']);
+    assert.deepEqual(summary.metric_per_case.map((m) => path.basename(m.prediction_file)), valCases.map((c) => `${c}.nii.gz`));
+    assert.ok(summary.foreground_mean.n_ref > 0, 'the reference box is counted');
+    assert.equal(done.validation?.summary.foreground_mean.n_ref, summary.foreground_mean.n_ref);
+
+    const again = await validateTrainedFoldV2({ ...input(d), saveProbabilities: true }, 'best');
+    const c = valCases[0]!;
+    const probs = readNpz(path.join(again.validationDir, `${c}.npz`)).probabilities!;
+    assert.deepEqual(probs.shape, [2, 12, 20, 20]);
+    const p = probs.data as Float32Array;
+    const n = 12 * 20 * 20;
+    assert.ok(Math.abs(p[0]! + p[n]! - 1) < 1e-5, 'softmax over the 2 classes');
+    assert.ok(fs.existsSync(path.join(again.validationDir, `${c}.pkl`)));
+    await assert.rejects(validateTrainedFoldV2({ ...input(d), fold: 1 }, 'final'), /checkpoint_final\.pth: missing; train the fold/);
+  } finally {
+    d.cleanup();
+  }
+});
