@@ -123,12 +123,12 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: pipeline.planAndPreprocess,
   },
   nnUNetv2_train: {
-    does: 'trains one fold with nnU-Net v2\'s trainer in this process into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format); the fold validation is not run yet',
+    does: 'trains one fold with nnU-Net v2\'s trainer in this process into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format), then validates it as v2: fold_X/validation/<case> + summary.json against gt_segmentations',
     flags: {
       '-tr': 'nnUNetTrainer or a parameter-only variant (nnUNetTrainer_Xepochs, NoDeepSupervision, CELoss, DiceCELoss_noSmooth, NoDA, NoMirroring, onlyMirror01)', '-p': 'plans name',
       '--c': 'continue from checkpoint_final, _latest or _best', '-device': 'accepted; the backend is the config\'s worker.backend (NNUNET_BACKEND)',
-      '--npz': 'accepted, no effect yet (no fold validation)', '-pretrained_weights': 'a v2 checkpoint: its weights but the segmentation heads, for a fold starting at epoch 0', '--val': 'exit 2 (not available yet)',
-      '--val_best': 'exit 2 (not available yet)', '--disable_checkpointing': 'no checkpoint files (the fold cannot be continued)', '-num_gpus': 'only 1 (more: exit 2)',
+      '--npz': 'the validation also writes <case>.npz (probabilities) + <case>.pkl', '-pretrained_weights': 'a v2 checkpoint: its weights but the segmentation heads, for a fold starting at epoch 0', '--val': 'only validate the trained fold (checkpoint_final.pth)',
+      '--val_best': 'validate with checkpoint_best.pth', '--disable_checkpointing': 'no checkpoint files (the fold cannot be continued)', '-num_gpus': 'only 1 (more: exit 2)',
     },
     run: trainV2,
   },

@@ -58,6 +58,8 @@ export interface TrainFoldV2Input {
   backend?: string;
   /** false: no fold validation at the end (default true, as nnUNetv2_train). */
   validate?: boolean;
+  /** --val_best: validate with checkpoint_best.pth instead of the final weights. */
+  validationCheckpoint?: 'final' | 'best';
   /** --npz: the validation also writes <case>.npz + <case>.pkl. */
   saveProbabilities?: boolean;
 }
@@ -205,7 +207,9 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
       log('fold validation skipped: --disable_checkpointing wrote no checkpoint_final.pth to predict with');
       return done;
     }
-    const validation = await validateFoldV2({ modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, saveProbabilities: input.saveProbabilities, log });
+    const validation = await validateFoldV2({
+      modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, checkpoint: input.validationCheckpoint, saveProbabilities: input.saveProbabilities, log,
+    });
     return { ...done, validation };
   } finally {
     await trainer.dispose();
