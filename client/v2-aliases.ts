@@ -150,7 +150,11 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: predictV2.predictFromModelFolder,
   },
   nnUNetv2_find_best_configuration: { does: 'not available', run: missing(`v2 cross-validation results (${V2_TRAINER})`, 'nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models trained here)') },
-  nnUNetv2_accumulate_crossval_results: { does: 'not available', run: missing(`v2 fold validations (${V2_TRAINER})`, '`nnunet determine-postprocessing -t ID -m CONFIGURATION` pools v1 folds into cv_niftis_raw with its summary.json') },
+  nnUNetv2_accumulate_crossval_results: {
+    does: 'copies the folds\' validation/<case> of nnUNet_results/DatasetXXX/TR__P__C into crossval_results_folds_0_1_2_3_4 (emptied first) with dataset.json and plans.json, then summary.json against nnUNet_raw labelsTr (else gt_segmentations)',
+    flags: { '-c': 'configuration', '-o': 'output folder (default: in the model folder)', '-f': 'folds (each needs fold_X/validation)', '-p': 'plans identifier', '-tr': 'trainer' },
+    run: v2.accumulateCrossvalResults,
+  },
   nnUNetv2_determine_postprocessing: { does: 'not available', run: missing('v2\'s postprocessing.pkl writer and v2 plans-based label handling', 'nnUNet_determine_postprocessing -t ID -m CONFIGURATION (v1 models, postprocessing.json)') },
   nnUNetv2_apply_postprocessing: {
     does: 'applies a v2 postprocessing.pkl (remove_all_but_largest_component_from_segmentation steps, full connectivity) to every NIfTI file of a folder',

@@ -10,7 +10,10 @@ import type { Config } from '../config';
 import { BadInputError } from '../activities/common/errors';
 import { writeFileAtomic } from '../activities/common/atomic';
 import { convertMsdToV2, convertOldTaskToV2, pythonJsonText } from '../activities/io/convert-v2';
-import { datasetJsonFile, modelPlansFile, v2DownloadedZipFile, datasetFingerprintFile, plansV2File } from '../activities/io/layout';
+import {
+  datasetJsonFile, modelPlansFile, v2DownloadedZipFile, datasetFingerprintFile, plansV2File, gtSegmentationsFolder, rawLabelsFolder, v2CrossvalFolder, v2ModelFolder,
+} from '../activities/io/layout';
+import { accumulateCrossvalV2 } from '../activities/evaluation/accumulate-cv-v2';
 import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
 import { readLabelVolume } from '../activities/evaluation/label-io';
@@ -252,4 +255,16 @@ export const applyPostprocessing: V2Handler = async (prog, args) => {
     await writeNifti(path.join(output, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
   }
   console.log(`${prog}: ${files.length} files, ${steps.length} step(s) -> ${output}`);
+};
+
+/** nnUNetv2_accumulate_crossval_results DATASET -c CONFIGURATION [-f FOLDS] [-o OUT] [-p PLANS] [-tr TRAINER]. */
+export const accumulateCrossvalResults: V2Handler = async (prog, args, config) => {
+  const { paths } = resolveDataset(config, String(args.values.dataset_name_or_id));
+  const modelDir = v2ModelFolder(config.paths.results, paths.taskName, String(args.values.tr), String(args.values.p), String(args.values.c));
+  const folds = list(args.values.f).map(String);
+  const outputDir = str(args.values.o) ?? v2CrossvalFolder(modelDir, folds);
+  const r = await accumulateCrossvalV2({
+    modelDir, outputDir, folds, referenceDirs: [rawLabelsFolder(paths.rawDir), gtSegmentationsFolder(paths.preprocessedDir)],
+  });
+  console.log(`${prog}: ${r.summaryFile}: mean Dice ${r.summary.foreground_mean.Dice} (reference ${r.referenceDir})`);
 };

@@ -303,6 +303,8 @@ export const v2PredictionFiles = (outputDir: string, caseId: string, fileEnding:
   ({ segmentation: path.join(outputDir, caseId + fileEnding), probabilities: path.join(outputDir, `${caseId}.npz`), properties: path.join(outputDir, `${caseId}.pkl`) });
 /** What nnUNetPredictor.predict_from_files leaves beside the predictions: its arguments, dataset.json and plans.json. */
 export const v2PredictionArgsFile = (outputDir: string): string => path.join(outputDir, 'predict_from_raw_data_args.json');
+/** A raw dataset's reference label maps (nnUNet_raw/<Dataset>/labelsTr). */
+export const rawLabelsFolder = (rawDir: string): string => path.join(rawDir, 'labelsTr');
 /** A v2 fold's validation predictions and their summary.json: fold_X/validation. */
 export const v2ValidationFolder = (foldDir: string): string => path.join(foldDir, RESULT_FOLDERS.v2Validation);
 /** v2's pooled cross-validation of some folds: crossval_results_folds_0_1_2_3_4. */

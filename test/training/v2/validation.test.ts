@@ -1,12 +1,14 @@
 /**
  * nnU-Net v2's fold validation on the tiny v2 dataset (fixture.ts): training 1 epoch × 2 iterations ends with
  * fold_0/validation/<case>.nii.gz for the fold's validation case and summary.json in v2's schema; --val --val_best
- * --npz validates a trained fold again from checkpoint_best.pth and adds <case>.npz + <case>.pkl.
+ * --npz validates a trained fold again from checkpoint_best.pth and adds <case>.npz + <case>.pkl; the accumulated
+ * cross-validation of the fold holds its cases and the same summary.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { accumulateCrossvalV2 } from '../../../activities/evaluation/accumulate-cv-v2';
 import { readNpz } from '../../../activities/io/npz';
 import { readNifti } from '../../../activities/io/nifti';
 import { trainFoldV2, validateTrainedFoldV2, type TrainFoldV2Input } from '../../../activities/training/v2/train-fold';
@@ -51,6 +53,16 @@ test('v2 training ends with the fold validation: validation/<case>.nii.gz and su
     assert.ok(Math.abs(p[0]! + p[n]! - 1) < 1e-5, 'softmax over the 2 classes');
     assert.ok(fs.existsSync(path.join(again.validationDir, `${c}.pkl`)));
     await assert.rejects(validateTrainedFoldV2({ ...input(d), fold: 1 }, 'final'), /checkpoint_final\.pth: missing; train the fold/);
+
+    const modelDir = path.dirname(path.dirname(validationDir));
+    const outputDir = path.join(modelDir, 'crossval_results_folds_0');
+    const referenceDirs = [path.join(d.root, 'raw', 'labelsTr'), path.join(d.preprocessedDir, 'gt_segmentations')];
+    const cv = await accumulateCrossvalV2({ modelDir, outputDir, folds: [0], referenceDirs });
+    assert.equal(cv.referenceDir, referenceDirs[1]);
+    assert.deepEqual(fs.readdirSync(outputDir).sort(), ['dataset.json', 'plans.json', 'summary.json', ...valCases.map((v) => `${v}.nii.gz`)].sort());
+    assert.equal(cv.summary.foreground_mean.TP, again.summary.foreground_mean.TP);
+    await assert.rejects(accumulateCrossvalV2({ modelDir, outputDir, folds: [0, 0], referenceDirs }), /more than one of the folds 0, 0 has a prediction/);
+    await assert.rejects(accumulateCrossvalV2({ modelDir, outputDir, folds: [1], referenceDirs }), /fold_1.validation: missing; fold 1/);
   } finally {
     d.cleanup();
   }
