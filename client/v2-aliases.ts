@@ -155,7 +155,14 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     flags: { '-c': 'configuration', '-o': 'output folder (default: in the model folder)', '-f': 'folds (each needs fold_X/validation)', '-p': 'plans identifier', '-tr': 'trainer' },
     run: v2.accumulateCrossvalResults,
   },
-  nnUNetv2_determine_postprocessing: { does: 'not available', run: missing('v2\'s postprocessing.pkl writer and v2 plans-based label handling', 'nnUNet_determine_postprocessing -t ID -m CONFIGURATION (v1 models, postprocessing.json)') },
+  nnUNetv2_determine_postprocessing: {
+    does: 'v2\'s determine_postprocessing: keep the largest foreground component, then per label, each kept when the Dice rises; writes postprocessing.pkl, postprocessing.json and postprocessed/ in the input folder',
+    flags: {
+      '-i': 'predictions (e.g. crossval_results_folds_0_1_2_3_4)', '-ref': 'reference segmentations', '-plans_json': 'plans file (default: input/plans.json)',
+      '-dataset_json': 'dataset.json (default: input/dataset.json)', '-np': NP_IGNORED, '--remove_postprocessed': 'remove postprocessed/ at the end',
+    },
+    run: v2.determinePostprocessing,
+  },
   nnUNetv2_apply_postprocessing: {
     does: 'applies a v2 postprocessing.pkl (remove_all_but_largest_component_from_segmentation steps, full connectivity) to every NIfTI file of a folder',
     flags: {

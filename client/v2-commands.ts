@@ -19,6 +19,7 @@ import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../
 import { readLabelVolume } from '../activities/evaluation/label-io';
 import { writeNifti } from '../activities/io/nifti';
 import { applyPostprocessingV2, readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
+import { determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
 import { planExperimentV2 } from '../activities/planning/v2/experiment';
 import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
@@ -267,4 +268,18 @@ export const accumulateCrossvalResults: V2Handler = async (prog, args, config) =
     modelDir, outputDir, folds, referenceDirs: [rawLabelsFolder(paths.rawDir), gtSegmentationsFolder(paths.preprocessedDir)],
   });
   console.log(`${prog}: ${r.summaryFile}: mean Dice ${r.summary.foreground_mean.Dice} (reference ${r.referenceDir})`);
+};
+
+/** nnUNetv2_determine_postprocessing -i PREDICTIONS -ref REFERENCES [-plans_json F] [-dataset_json F] [--remove_postprocessed]. */
+export const determinePostprocessing: V2Handler = async (prog, args) => {
+  const input = String(args.values.i);
+  const dataset = readJsonFile(str(args.values.dataset_json) ?? datasetJsonFile(input), 'dataset.json (give -dataset_json, or keep the copy the validation/accumulation leaves in the input folder)');
+  const plans = readJsonFile(str(args.values.plans_json) ?? modelPlansFile(input), 'the plans file (give -plans_json, or keep plans.json in the input folder)');
+  if (plans.label_manager !== undefined && plans.label_manager !== 'LabelManager') throw new BadInputError(`label manager ${String(plans.label_manager)} is not available here (only LabelManager)`);
+  const { labelsOrRegions, ignoreLabel } = labelsFromDatasetJson(dataset.labels as Record<string, number | number[]>, str(args.values.dataset_json) ?? datasetJsonFile(input));
+  const r = await determinePostprocessingV2({
+    predictionsDir: input, referenceDir: String(args.values.ref), fileEnding: String(dataset.file_ending), labelsOrRegions, ignoreLabel,
+    keepPostprocessed: args.values.remove_postprocessed !== true, log: (line) => console.log(line),
+  });
+  console.log(`${prog}: ${r.kwargs.length} step(s); foreground mean Dice ${r.before} -> ${r.after}`);
 };

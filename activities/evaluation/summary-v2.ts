@@ -105,6 +105,18 @@ export function stringifySummaryV2(summary: V2Summary): string {
   return pythonJson(summary, false);
 }
 
+/** Any JSON value as v2's save_json writes it (sorted keys, indent 4, Python float forms under means). */
+export function stringifyPythonJsonV2(value: unknown): string {
+  return pythonJson(value, false);
+}
+
+/** A summary.json read back (NaN included) for its means. */
+export function readSummaryV2(file: string): V2Summary {
+  if (!fs.existsSync(file)) throw new BadInputError(`${file}: missing`, file);
+  const revive = (_k: string, v: unknown) => (v === null ? NaN : v);
+  return JSON.parse(fs.readFileSync(file, 'utf8').replace(/\bNaN\b/g, 'null'), revive) as V2Summary;
+}
+
 export interface EvaluateFolderV2Options {
   referenceDir: string;
   predictionDir: string;

@@ -303,6 +303,10 @@ export const v2PredictionFiles = (outputDir: string, caseId: string, fileEnding:
   ({ segmentation: path.join(outputDir, caseId + fileEnding), probabilities: path.join(outputDir, `${caseId}.npz`), properties: path.join(outputDir, `${caseId}.pkl`) });
 /** What nnUNetPredictor.predict_from_files leaves beside the predictions: its arguments, dataset.json and plans.json. */
 export const v2PredictionArgsFile = (outputDir: string): string => path.join(outputDir, 'predict_from_raw_data_args.json');
+/** v2's determine_postprocessing outputs in a prediction folder: the rules and their report, and the postprocessed copies. */
+export const v2PostprocessingFiles = (predictionsDir: string): { pkl: string; json: string; postprocessedDir: string } => ({
+  pkl: path.join(predictionsDir, 'postprocessing.pkl'), json: path.join(predictionsDir, 'postprocessing.json'), postprocessedDir: path.join(predictionsDir, 'postprocessed'),
+});
 /** A raw dataset's reference label maps (nnUNet_raw/<Dataset>/labelsTr). */
 export const rawLabelsFolder = (rawDir: string): string => path.join(rawDir, 'labelsTr');
 /** A v2 fold's validation predictions and their summary.json: fold_X/validation. */
