@@ -171,7 +171,11 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: v2.applyPostprocessing,
   },
-  nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s ensembling of probability files (nnUNetv2_predict --save_probabilities writes them)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
+  nnUNetv2_ensemble: {
+    does: 'v2\'s ensemble_folders: averages each case\'s <case>.npz probabilities over the folders (nnUNetv2_predict --save_probabilities, validation --npz) and writes <case><file_ending> with the first folder\'s <case>.pkl geometry',
+    flags: { '-i': 'the folders (each with the same <case>.npz files and dataset.json in the first)', '-o': 'output folder', '-np': NP_IGNORED, '--save_npz': 'also the averaged <case>.npz (+ <case>.pkl holding the array, as v2)' },
+    run: v2.ensembleFolders,
+  },
   nnUNetv2_export_model_to_zip: {
     does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
     flags: {

@@ -20,6 +20,7 @@ import { readLabelVolume } from '../activities/evaluation/label-io';
 import { writeNifti } from '../activities/io/nifti';
 import { applyPostprocessingV2, readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
 import { determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
+import { ensembleFoldersV2 } from '../activities/ensembling/ensemble-folders-v2';
 import { planExperimentV2 } from '../activities/planning/v2/experiment';
 import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
@@ -282,4 +283,16 @@ export const determinePostprocessing: V2Handler = async (prog, args) => {
     keepPostprocessed: args.values.remove_postprocessed !== true, log: (line) => console.log(line),
   });
   console.log(`${prog}: ${r.kwargs.length} step(s); foreground mean Dice ${r.before} -> ${r.after}`);
+};
+
+/** nnUNetv2_ensemble -i FOLDER FOLDER ... -o OUT [--save_npz]: dataset.json from the first folder. */
+export const ensembleFolders: V2Handler = async (prog, args) => {
+  const inputs = list(args.values.i).map(String);
+  const dataset = readJsonFile(datasetJsonFile(inputs[0]!), 'dataset.json in the first input folder (nnUNetv2_predict writes it)');
+  const regions = Object.values(dataset.labels as Record<string, unknown>).some(Array.isArray);
+  const cases = await ensembleFoldersV2({
+    inputDirs: inputs, outputDir: String(args.values.o), fileEnding: String(dataset.file_ending),
+    regionsClassOrder: regions ? (dataset.regions_class_order as number[]) : undefined, saveProbabilities: args.values.save_npz === true,
+  });
+  console.log(`${prog}: ${cases.length} cases from ${inputs.length} folders -> ${String(args.values.o)}`);
 };

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { accumulateCrossvalV2 } from '../../../activities/evaluation/accumulate-cv-v2';
+import { ensembleFoldersV2 } from '../../../activities/ensembling/ensemble-folders-v2';
 import { readNpz } from '../../../activities/io/npz';
 import { readNifti } from '../../../activities/io/nifti';
 import { trainFoldV2, validateTrainedFoldV2, type TrainFoldV2Input } from '../../../activities/training/v2/train-fold';
@@ -52,6 +53,12 @@ test('v2 training ends with the fold validation: validation/<case>.nii.gz and su
     const n = 12 * 20 * 20;
     assert.ok(Math.abs(p[0]! + p[n]! - 1) < 1e-5, 'softmax over the 2 classes');
     assert.ok(fs.existsSync(path.join(again.validationDir, `${c}.pkl`)));
+    const ensembled = path.join(d.root, 'ensembled');
+    assert.deepEqual(await ensembleFoldersV2({ inputDirs: [again.validationDir, again.validationDir], outputDir: ensembled, fileEnding: '.nii.gz', saveProbabilities: true }), valCases);
+    const mine = await readNifti(path.join(ensembled, `${c}.nii.gz`));
+    const theirs = await readNifti(path.join(again.validationDir, `${c}.nii.gz`));
+    assert.deepEqual(Array.from(mine.data as ArrayLike<number>), Array.from(theirs.data as ArrayLike<number>), 'a folder ensembled with itself is itself');
+    assert.deepEqual(Array.from(readNpz(path.join(ensembled, `${c}.npz`)).probabilities!.data as Float32Array), Array.from(p));
     await assert.rejects(validateTrainedFoldV2({ ...input(d), fold: 1 }, 'final'), /checkpoint_final\.pth: missing; train the fold/);
 
     const modelDir = path.dirname(path.dirname(validationDir));
