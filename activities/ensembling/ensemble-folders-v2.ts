@@ -7,7 +7,6 @@
  * With saveProbabilities also <case>.npz ('probabilities') and, as v2 does, <case>.pkl holding that array.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BadInputError } from '../common/errors';
 import { datasetJsonFile, v2PredictionFiles } from '../io/layout';
 import type { Mat3, Vec3 } from '../io/geometry';
