@@ -149,7 +149,11 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: predictV2.predictFromModelFolder,
   },
-  nnUNetv2_find_best_configuration: { does: 'not available', run: missing(`v2 cross-validation results (${V2_TRAINER})`, 'nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models trained here)') },
+  nnUNetv2_find_best_configuration: {
+    does: 'not available',
+    run: missing('v2\'s model/ensemble selection (inference_information.json, inference_instructions.txt)',
+      'its steps one by one: nnUNetv2_accumulate_crossval_results per configuration, nnUNetv2_ensemble of validation folders trained with --npz, nnUNetv2_determine_postprocessing on the best; or nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models)'),
+  },
   nnUNetv2_accumulate_crossval_results: {
     does: 'copies the folds\' validation/<case> of nnUNet_results/DatasetXXX/TR__P__C into crossval_results_folds_0_1_2_3_4 (emptied first) with dataset.json and plans.json, then summary.json against nnUNet_raw labelsTr (else gt_segmentations)',
     flags: { '-c': 'configuration', '-o': 'output folder (default: in the model folder)', '-f': 'folds (each needs fold_X/validation)', '-p': 'plans identifier', '-tr': 'trainer' },
