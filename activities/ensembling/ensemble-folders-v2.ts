@@ -62,6 +62,20 @@ function geometryOf(pkl: string): { spacing: Vec3; origin: Vec3; direction: Mat3
   return g as { spacing: Vec3; origin: Vec3; direction: Mat3 };
 }
 
+/** merge_files: one case from its probability files (the first one's .pkl gives the geometry) into outputDir. */
+export async function mergeCaseV2(probabilityFiles: readonly string[], propertiesFile: string, outputDir: string, caseId: string, input: Omit<EnsembleFoldersV2Input, 'inputDirs' | 'outputDir'>): Promise<void> {
+  const avg = averaged(probabilityFiles);
+  const heads = avg.shape[0]!;
+  const seg = segmentationOf(inferenceNonlin(avg.data, heads, input.regionsClassOrder !== undefined), heads, input.regionsClassOrder);
+  const out = v2PredictionFiles(outputDir, caseId, input.fileEnding);
+  const wide = seg.some((v) => v >= 255);
+  await writeNifti(out.segmentation, { data: wide ? seg : Uint8Array.from(seg), dtype: wide ? 'uint16' : 'uint8', shape: avg.shape.slice(1), geometry: geometryOf(propertiesFile) });
+  if (input.saveProbabilities) {
+    writeNpz(out.probabilities, { probabilities: { data: avg.data, shape: avg.shape, dtype: 'float32' } });
+    writePickle(out.properties, new NumpyArray('float32', avg.shape, avg.data));
+  }
+}
+
 export async function ensembleFoldersV2(input: EnsembleFoldersV2Input): Promise<string[]> {
   const cases = npzCases(input.inputDirs);
   fs.mkdirSync(input.outputDir, { recursive: true });
@@ -69,17 +83,7 @@ export async function ensembleFoldersV2(input: EnsembleFoldersV2Input): Promise<
   if (fs.existsSync(ds)) fs.copyFileSync(ds, datasetJsonFile(input.outputDir));
   for (const c of cases) {
     const inputs = input.inputDirs.map((d) => v2PredictionFiles(d, c, input.fileEnding));
-    const avg = averaged(inputs.map((f) => f.probabilities));
-    const heads = avg.shape[0]!;
-    const seg = segmentationOf(inferenceNonlin(avg.data, heads, input.regionsClassOrder !== undefined), heads, input.regionsClassOrder);
-    const out = v2PredictionFiles(input.outputDir, c, input.fileEnding);
-    const shape = avg.shape.slice(1);
-    const wide = seg.some((v) => v >= 255);
-    await writeNifti(out.segmentation, { data: wide ? seg : Uint8Array.from(seg), dtype: wide ? 'uint16' : 'uint8', shape, geometry: geometryOf(inputs[0]!.properties) });
-    if (input.saveProbabilities) {
-      writeNpz(out.probabilities, { probabilities: { data: avg.data, shape: avg.shape, dtype: 'float32' } });
-      writePickle(out.properties, new NumpyArray('float32', avg.shape, avg.data));
-    }
+    await mergeCaseV2(inputs.map((f) => f.probabilities), inputs[0]!.properties, input.outputDir, c, input);
   }
   return cases;
 }
