@@ -150,9 +150,12 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: predictV2.predictFromModelFolder,
   },
   nnUNetv2_find_best_configuration: {
-    does: 'not available',
-    run: missing('v2\'s model/ensemble selection (inference_information.json, inference_instructions.txt)',
-      'its steps one by one: nnUNetv2_accumulate_crossval_results per configuration, nnUNetv2_ensemble of validation folders trained with --npz, nnUNetv2_determine_postprocessing on the best; or nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models)'),
+    does: 'v2\'s find_best_configuration: accumulates each trained TR__P__C\'s folds, ensembles every pair (validation --npz probabilities) into ensembles/, picks the best foreground Dice, determines its postprocessing, writes inference_information.json and inference_instructions.txt',
+    flags: {
+      '-p': 'plans identifiers', '-c': 'configurations (those missing from the plans are skipped)', '-tr': 'trainers', '-np': NP_IGNORED, '-f': 'folds',
+      '--disable_ensembling': 'no ensembles', '--no_overwrite': 'accepted; every step is redone (v2 also redoes most)',
+    },
+    run: v2.findBestConfiguration,
   },
   nnUNetv2_accumulate_crossval_results: {
     does: 'copies the folds\' validation/<case> of nnUNet_results/DatasetXXX/TR__P__C into crossval_results_folds_0_1_2_3_4 (emptied first) with dataset.json and plans.json, then summary.json against nnUNet_raw labelsTr (else gt_segmentations)',

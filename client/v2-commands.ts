@@ -21,6 +21,7 @@ import { writeNifti } from '../activities/io/nifti';
 import { applyPostprocessingV2, readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
 import { determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
 import { ensembleFoldersV2 } from '../activities/ensembling/ensemble-folders-v2';
+import { findBestConfigurationV2 } from '../activities/ensembling/find-best-v2';
 import { planExperimentV2 } from '../activities/planning/v2/experiment';
 import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
@@ -295,4 +296,19 @@ export const ensembleFolders: V2Handler = async (prog, args) => {
     regionsClassOrder: regions ? (dataset.regions_class_order as number[]) : undefined, saveProbabilities: args.values.save_npz === true,
   });
   console.log(`${prog}: ${cases.length} cases from ${inputs.length} folders -> ${String(args.values.o)}`);
+};
+
+/** nnUNetv2_find_best_configuration DATASET [-p ...] [-c ...] [-tr ...] [-f ...] [--disable_ensembling]. */
+export const findBestConfiguration: V2Handler = async (prog, args, config) => {
+  const spec = String(args.values.dataset_name_or_id);
+  const { paths } = resolveDataset(config, spec);
+  // dumb_trainer_config_plans_to_trained_models_dict: trainers × configurations × plans
+  const models = list(args.values.tr).flatMap((trainer) => list(args.values.c).flatMap((configuration) =>
+    list(args.values.p).map((plans) => ({ plans: String(plans), configuration: String(configuration), trainer: String(trainer) }))));
+  const r = await findBestConfigurationV2({
+    resultsRoot: config.paths.results, datasetName: paths.taskName, datasetNameOrId: spec, preprocessedDir: paths.preprocessedDir, rawDir: paths.rawDir,
+    models, folds: list(args.values.f).map(Number), allowEnsembling: args.values.disable_ensembling !== true, log: (line) => console.log(line),
+  });
+  console.log(`\n${r.instructions}`);
+  console.log(`${prog}: best ${r.best}`);
 };

@@ -90,6 +90,8 @@ export function pythonFloat(x: number): string {
 function pythonJson(value: unknown, floats: boolean, indent = ''): string {
   const inner = `${indent}    `;
   if (typeof value === 'number') return floats || !Number.isInteger(value) || !Number.isFinite(value) ? pythonFloat(value) : String(value);
+  if (typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';

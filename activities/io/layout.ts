@@ -318,5 +318,8 @@ export const v2EnsemblesFolder = (results: string, dataset: string): string => p
 /** find_best_configuration's outputs beside the model folders. */
 export const v2InferenceInformationFiles = (results: string, dataset: string): string[] =>
   ['inference_information.json', 'inference_information.txt'].map((f) => path.join(results, dataset, f));
+/** What nnUNetv2_find_best_configuration writes beside the model folders. */
+export const v2FindBestFiles = (results: string, dataset: string): { information: string; instructions: string } =>
+  ({ information: path.join(results, dataset, 'inference_information.json'), instructions: path.join(results, dataset, 'inference_instructions.txt') });
 /** A v2 model zip being downloaded (resumable) before it is installed: <results>/.downloads/<name>. */
 export const v2DownloadedZipFile = (results: string, name: string): string => path.join(results, '.downloads', name);

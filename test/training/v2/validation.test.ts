@@ -2,7 +2,8 @@
  * nnU-Net v2's fold validation on the tiny v2 dataset (fixture.ts): training 1 epoch × 2 iterations ends with
  * fold_0/validation/<case>.nii.gz for the fold's validation case and summary.json in v2's schema; --val --val_best
  * --npz validates a trained fold again from checkpoint_best.pth and adds <case>.npz + <case>.pkl; the accumulated
- * cross-validation of the fold holds its cases and the same summary.
+ * cross-validation of the fold holds its cases and the same summary; find_best_configuration over two trainers
+ * (their ensemble included) writes inference_information.json and inference_instructions.txt.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { accumulateCrossvalV2 } from '../../../activities/evaluation/accumulate-cv-v2';
 import { ensembleFoldersV2 } from '../../../activities/ensembling/ensemble-folders-v2';
+import { findBestConfigurationV2 } from '../../../activities/ensembling/find-best-v2';
 import { readNpz } from '../../../activities/io/npz';
 import { readNifti } from '../../../activities/io/nifti';
 import { trainFoldV2, validateTrainedFoldV2, type TrainFoldV2Input } from '../../../activities/training/v2/train-fold';
@@ -70,7 +72,26 @@ test('v2 training ends with the fold validation: validation/<case>.nii.gz and su
     assert.equal(cv.summary.foreground_mean.TP, again.summary.foreground_mean.TP);
     await assert.rejects(accumulateCrossvalV2({ modelDir, outputDir, folds: [0, 0], referenceDirs }), /more than one of the folds 0, 0 has a prediction/);
     await assert.rejects(accumulateCrossvalV2({ modelDir, outputDir, folds: [1], referenceDirs }), /fold_1.validation: missing; fold 1/);
+
+    await trainFoldV2({ ...input(d), trainer: 'nnUNetTrainerNoMirroring', saveProbabilities: true });
+    const best = await findBestConfigurationV2({
+      resultsRoot: d.resultsRoot, datasetName: TINY_DATASET, datasetNameOrId: '990', preprocessedDir: d.preprocessedDir, rawDir: path.join(d.root, 'raw'),
+      models: ['2d', '3d_fullres'].flatMap((configuration) => ['nnUNetTrainer', 'nnUNetTrainerNoMirroring'].map((trainer) => ({ plans: 'nnUNetPlans', configuration, trainer }))),
+      folds: [0], allowEnsembling: true,
+    });
+    const ensemble = 'ensemble___nnUNetTrainer__nnUNetPlans__3d_fullres___nnUNetTrainerNoMirroring__nnUNetPlans__3d_fullres___0';
+    assert.deepEqual(Object.keys(best.results), ['nnUNetTrainer__nnUNetPlans__3d_fullres', 'nnUNetTrainerNoMirroring__nnUNetPlans__3d_fullres', ensemble]);
+    assert.ok(fs.existsSync(path.join(d.resultsRoot, TINY_DATASET, 'ensembles', ensemble, `${c}.nii.gz`)));
+    const info = JSON.parse(fs.readFileSync(path.join(d.resultsRoot, TINY_DATASET, 'inference_information.json'), 'utf8').replace(/\bNaN\b/g, 'null')) as {
+      folds: number[]; ensembling_allowed: boolean; best_model_or_ensemble: { selected_model_or_models: unknown[]; postprocessing_file: string };
+    };
+    assert.deepEqual([info.folds, info.ensembling_allowed], [[0], true]);
+    assert.ok(fs.existsSync(info.best_model_or_ensemble.postprocessing_file));
+    const text = fs.readFileSync(path.join(d.resultsRoot, TINY_DATASET, 'inference_instructions.txt'), 'utf8');
+    assert.match(text, /^\*\*\*Run inference like this:\*\*\*\n\n/);
+    assert.match(text, /nnUNetv2_predict -d 990 -i INPUT_FOLDER -o OUTPUT_FOLDER\S* -f  0 -tr nnUNetTrainer\S* -c 3d_fullres -p nnUNetPlans/);
+    assert.match(text, /nnUNetv2_apply_postprocessing -i OUTPUT_FOLDER -o OUTPUT_FOLDER_PP -pp_pkl_file \S+postprocessing\.pkl -np 8 -plans_json \S+plans\.json\n$/);
   } finally {
-    d.cleanup();
+    if (!process.env.KEEP_V2VAL) d.cleanup(); else console.log(d.root);
   }
 });
