@@ -92,6 +92,6 @@ test('v2 training ends with the fold validation: validation/<case>.nii.gz and su
     assert.match(text, /nnUNetv2_predict -d 990 -i INPUT_FOLDER -o OUTPUT_FOLDER\S* -f  0 -tr nnUNetTrainer\S* -c 3d_fullres -p nnUNetPlans/);
     assert.match(text, /nnUNetv2_apply_postprocessing -i OUTPUT_FOLDER -o OUTPUT_FOLDER_PP -pp_pkl_file \S+postprocessing\.pkl -np 8 -plans_json \S+plans\.json\n$/);
   } finally {
-    if (!process.env.KEEP_V2VAL) d.cleanup(); else console.log(d.root);
+    d.cleanup();
   }
 });
