@@ -123,12 +123,12 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: pipeline.planAndPreprocess,
   },
   nnUNetv2_train: {
-    does: 'trains one fold with nnU-Net v2\'s trainer in this process into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format); the fold validation is not run yet',
+    does: 'trains one fold with nnU-Net v2\'s trainer in this process into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format), then validates it as v2: fold_X/validation/<case> + summary.json against gt_segmentations',
     flags: {
       '-tr': 'nnUNetTrainer or a parameter-only variant (nnUNetTrainer_Xepochs, NoDeepSupervision, CELoss, DiceCELoss_noSmooth, NoDA, NoMirroring, onlyMirror01)', '-p': 'plans name',
       '--c': 'continue from checkpoint_final, _latest or _best', '-device': 'accepted; the backend is the config\'s worker.backend (NNUNET_BACKEND)',
-      '--npz': 'accepted, no effect yet (no fold validation)', '-pretrained_weights': 'a v2 checkpoint: its weights but the segmentation heads, for a fold starting at epoch 0', '--val': 'exit 2 (not available yet)',
-      '--val_best': 'exit 2 (not available yet)', '--disable_checkpointing': 'no checkpoint files (the fold cannot be continued)', '-num_gpus': 'only 1 (more: exit 2)',
+      '--npz': 'the validation also writes <case>.npz (probabilities) + <case>.pkl', '-pretrained_weights': 'a v2 checkpoint: its weights but the segmentation heads, for a fold starting at epoch 0', '--val': 'only validate the trained fold (checkpoint_final.pth)',
+      '--val_best': 'validate with checkpoint_best.pth', '--disable_checkpointing': 'no checkpoint files (the fold cannot be continued)', '-num_gpus': 'only 1 (more: exit 2)',
     },
     run: trainV2,
   },
@@ -149,9 +149,27 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: predictV2.predictFromModelFolder,
   },
-  nnUNetv2_find_best_configuration: { does: 'not available', run: missing(`v2 cross-validation results (${V2_TRAINER})`, 'nnUNet_find_best_configuration -t ID -m 2d 3d_fullres (v1 models trained here)') },
-  nnUNetv2_accumulate_crossval_results: { does: 'not available', run: missing(`v2 fold validations (${V2_TRAINER})`, '`nnunet determine-postprocessing -t ID -m CONFIGURATION` pools v1 folds into cv_niftis_raw with its summary.json') },
-  nnUNetv2_determine_postprocessing: { does: 'not available', run: missing('v2\'s postprocessing.pkl writer and v2 plans-based label handling', 'nnUNet_determine_postprocessing -t ID -m CONFIGURATION (v1 models, postprocessing.json)') },
+  nnUNetv2_find_best_configuration: {
+    does: 'v2\'s find_best_configuration: accumulates each trained TR__P__C\'s folds, ensembles every pair (validation --npz probabilities) into ensembles/, picks the best foreground Dice, determines its postprocessing, writes inference_information.json and inference_instructions.txt',
+    flags: {
+      '-p': 'plans identifiers', '-c': 'configurations (those missing from the plans are skipped)', '-tr': 'trainers', '-np': NP_IGNORED, '-f': 'folds',
+      '--disable_ensembling': 'no ensembles', '--no_overwrite': 'accepted; every step is redone (v2 also redoes most)',
+    },
+    run: v2.findBestConfiguration,
+  },
+  nnUNetv2_accumulate_crossval_results: {
+    does: 'copies the folds\' validation/<case> of nnUNet_results/DatasetXXX/TR__P__C into crossval_results_folds_0_1_2_3_4 (emptied first) with dataset.json and plans.json, then summary.json against nnUNet_raw labelsTr (else gt_segmentations)',
+    flags: { '-c': 'configuration', '-o': 'output folder (default: in the model folder)', '-f': 'folds (each needs fold_X/validation)', '-p': 'plans identifier', '-tr': 'trainer' },
+    run: v2.accumulateCrossvalResults,
+  },
+  nnUNetv2_determine_postprocessing: {
+    does: 'v2\'s determine_postprocessing: keep the largest foreground component, then per label, each kept when the Dice rises; writes postprocessing.pkl, postprocessing.json and postprocessed/ in the input folder',
+    flags: {
+      '-i': 'predictions (e.g. crossval_results_folds_0_1_2_3_4)', '-ref': 'reference segmentations', '-plans_json': 'plans file (default: input/plans.json)',
+      '-dataset_json': 'dataset.json (default: input/dataset.json)', '-np': NP_IGNORED, '--remove_postprocessed': 'remove postprocessed/ at the end',
+    },
+    run: v2.determinePostprocessing,
+  },
   nnUNetv2_apply_postprocessing: {
     does: 'applies a v2 postprocessing.pkl (remove_all_but_largest_component_from_segmentation steps, full connectivity) to every NIfTI file of a folder',
     flags: {
@@ -160,7 +178,11 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: v2.applyPostprocessing,
   },
-  nnUNetv2_ensemble: { does: 'not available', run: missing('v2\'s ensembling of probability files (nnUNetv2_predict --save_probabilities writes them)', 'nnUNet_ensemble -f FOLDER1 FOLDER2 -o OUT (v1 softmax .npz folders)') },
+  nnUNetv2_ensemble: {
+    does: 'v2\'s ensemble_folders: averages each case\'s <case>.npz probabilities over the folders (nnUNetv2_predict --save_probabilities, validation --npz) and writes <case><file_ending> with the first folder\'s <case>.pkl geometry',
+    flags: { '-i': 'the folders (each with the same <case>.npz files and dataset.json in the first)', '-o': 'output folder', '-np': NP_IGNORED, '--save_npz': 'also the averaged <case>.npz (+ <case>.pkl holding the array, as v2)' },
+    run: v2.ensembleFolders,
+  },
   nnUNetv2_export_model_to_zip: {
     does: 'zips a v2 model folder tree (nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION, e.g. one trained by nnunetv2) as v2 does: checkpoints, debug.json, progress.png, validation summary, plans, dataset.json, fingerprint, crossval results, matching ensembles, inference_information',
     flags: {

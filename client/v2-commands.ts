@@ -10,12 +10,18 @@ import type { Config } from '../config';
 import { BadInputError } from '../activities/common/errors';
 import { writeFileAtomic } from '../activities/common/atomic';
 import { convertMsdToV2, convertOldTaskToV2, pythonJsonText } from '../activities/io/convert-v2';
-import { datasetJsonFile, modelPlansFile, v2DownloadedZipFile, datasetFingerprintFile, plansV2File } from '../activities/io/layout';
+import {
+  datasetJsonFile, modelPlansFile, v2DownloadedZipFile, datasetFingerprintFile, plansV2File, gtSegmentationsFolder, rawLabelsFolder, v2CrossvalFolder, v2ModelFolder,
+} from '../activities/io/layout';
+import { accumulateCrossvalV2 } from '../activities/evaluation/accumulate-cv-v2';
 import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
 import { readLabelVolume } from '../activities/evaluation/label-io';
 import { writeNifti } from '../activities/io/nifti';
 import { applyPostprocessingV2, readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
+import { determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
+import { ensembleFoldersV2 } from '../activities/ensembling/ensemble-folders-v2';
+import { findBestConfigurationV2 } from '../activities/ensembling/find-best-v2';
 import { planExperimentV2 } from '../activities/planning/v2/experiment';
 import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
@@ -252,4 +258,57 @@ export const applyPostprocessing: V2Handler = async (prog, args) => {
     await writeNifti(path.join(output, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
   }
   console.log(`${prog}: ${files.length} files, ${steps.length} step(s) -> ${output}`);
+};
+
+/** nnUNetv2_accumulate_crossval_results DATASET -c CONFIGURATION [-f FOLDS] [-o OUT] [-p PLANS] [-tr TRAINER]. */
+export const accumulateCrossvalResults: V2Handler = async (prog, args, config) => {
+  const { paths } = resolveDataset(config, String(args.values.dataset_name_or_id));
+  const modelDir = v2ModelFolder(config.paths.results, paths.taskName, String(args.values.tr), String(args.values.p), String(args.values.c));
+  const folds = list(args.values.f).map(String);
+  const outputDir = str(args.values.o) ?? v2CrossvalFolder(modelDir, folds);
+  const r = await accumulateCrossvalV2({
+    modelDir, outputDir, folds, referenceDirs: [rawLabelsFolder(paths.rawDir), gtSegmentationsFolder(paths.preprocessedDir)],
+  });
+  console.log(`${prog}: ${r.summaryFile}: mean Dice ${r.summary.foreground_mean.Dice} (reference ${r.referenceDir})`);
+};
+
+/** nnUNetv2_determine_postprocessing -i PREDICTIONS -ref REFERENCES [-plans_json F] [-dataset_json F] [--remove_postprocessed]. */
+export const determinePostprocessing: V2Handler = async (prog, args) => {
+  const input = String(args.values.i);
+  const dataset = readJsonFile(str(args.values.dataset_json) ?? datasetJsonFile(input), 'dataset.json (give -dataset_json, or keep the copy the validation/accumulation leaves in the input folder)');
+  const plans = readJsonFile(str(args.values.plans_json) ?? modelPlansFile(input), 'the plans file (give -plans_json, or keep plans.json in the input folder)');
+  if (plans.label_manager !== undefined && plans.label_manager !== 'LabelManager') throw new BadInputError(`label manager ${String(plans.label_manager)} is not available here (only LabelManager)`);
+  const { labelsOrRegions, ignoreLabel } = labelsFromDatasetJson(dataset.labels as Record<string, number | number[]>, str(args.values.dataset_json) ?? datasetJsonFile(input));
+  const r = await determinePostprocessingV2({
+    predictionsDir: input, referenceDir: String(args.values.ref), fileEnding: String(dataset.file_ending), labelsOrRegions, ignoreLabel,
+    keepPostprocessed: args.values.remove_postprocessed !== true, log: (line) => console.log(line),
+  });
+  console.log(`${prog}: ${r.kwargs.length} step(s); foreground mean Dice ${r.before} -> ${r.after}`);
+};
+
+/** nnUNetv2_ensemble -i FOLDER FOLDER ... -o OUT [--save_npz]: dataset.json from the first folder. */
+export const ensembleFolders: V2Handler = async (prog, args) => {
+  const inputs = list(args.values.i).map(String);
+  const dataset = readJsonFile(datasetJsonFile(inputs[0]!), 'dataset.json in the first input folder (nnUNetv2_predict writes it)');
+  const regions = Object.values(dataset.labels as Record<string, unknown>).some(Array.isArray);
+  const cases = await ensembleFoldersV2({
+    inputDirs: inputs, outputDir: String(args.values.o), fileEnding: String(dataset.file_ending),
+    regionsClassOrder: regions ? (dataset.regions_class_order as number[]) : undefined, saveProbabilities: args.values.save_npz === true,
+  });
+  console.log(`${prog}: ${cases.length} cases from ${inputs.length} folders -> ${String(args.values.o)}`);
+};
+
+/** nnUNetv2_find_best_configuration DATASET [-p ...] [-c ...] [-tr ...] [-f ...] [--disable_ensembling]. */
+export const findBestConfiguration: V2Handler = async (prog, args, config) => {
+  const spec = String(args.values.dataset_name_or_id);
+  const { paths } = resolveDataset(config, spec);
+  // dumb_trainer_config_plans_to_trained_models_dict: trainers × configurations × plans
+  const models = list(args.values.tr).flatMap((trainer) => list(args.values.c).flatMap((configuration) =>
+    list(args.values.p).map((plans) => ({ plans: String(plans), configuration: String(configuration), trainer: String(trainer) }))));
+  const r = await findBestConfigurationV2({
+    resultsRoot: config.paths.results, datasetName: paths.taskName, datasetNameOrId: spec, preprocessedDir: paths.preprocessedDir, rawDir: paths.rawDir,
+    models, folds: list(args.values.f).map(Number), allowEnsembling: args.values.disable_ensembling !== true, log: (line) => console.log(line),
+  });
+  console.log(`\n${r.instructions}`);
+  console.log(`${prog}: best ${r.best}`);
 };

@@ -90,6 +90,8 @@ export function pythonFloat(x: number): string {
 function pythonJson(value: unknown, floats: boolean, indent = ''): string {
   const inner = `${indent}    `;
   if (typeof value === 'number') return floats || !Number.isInteger(value) || !Number.isFinite(value) ? pythonFloat(value) : String(value);
+  if (typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
@@ -103,6 +105,18 @@ function pythonJson(value: unknown, floats: boolean, indent = ''): string {
 
 export function stringifySummaryV2(summary: V2Summary): string {
   return pythonJson(summary, false);
+}
+
+/** Any JSON value as v2's save_json writes it (sorted keys, indent 4, Python float forms under means). */
+export function stringifyPythonJsonV2(value: unknown): string {
+  return pythonJson(value, false);
+}
+
+/** A summary.json read back (NaN included) for its means. */
+export function readSummaryV2(file: string): V2Summary {
+  if (!fs.existsSync(file)) throw new BadInputError(`${file}: missing`, file);
+  const revive = (_k: string, v: unknown) => (v === null ? NaN : v);
+  return JSON.parse(fs.readFileSync(file, 'utf8').replace(/\bNaN\b/g, 'null'), revive) as V2Summary;
 }
 
 export interface EvaluateFolderV2Options {

@@ -32,6 +32,8 @@ export const RESULT_FOLDERS = {
   ensembledRaw: 'ensembled_raw',
   ensembledPostprocessed: 'ensembled_postprocessed',
   predNextStage: 'pred_next_stage',
+  /** nnU-Net v2's fold validation (nnUNetTrainer.perform_actual_validation). */
+  v2Validation: 'validation',
 } as const;
 
 /** nnU-Net v2's checkpoint files in a fold folder (nnUNetPredictor's default is the final one). */

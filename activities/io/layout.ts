@@ -303,6 +303,14 @@ export const v2PredictionFiles = (outputDir: string, caseId: string, fileEnding:
   ({ segmentation: path.join(outputDir, caseId + fileEnding), probabilities: path.join(outputDir, `${caseId}.npz`), properties: path.join(outputDir, `${caseId}.pkl`) });
 /** What nnUNetPredictor.predict_from_files leaves beside the predictions: its arguments, dataset.json and plans.json. */
 export const v2PredictionArgsFile = (outputDir: string): string => path.join(outputDir, 'predict_from_raw_data_args.json');
+/** v2's determine_postprocessing outputs in a prediction folder: the rules and their report, and the postprocessed copies. */
+export const v2PostprocessingFiles = (predictionsDir: string): { pkl: string; json: string; postprocessedDir: string } => ({
+  pkl: path.join(predictionsDir, 'postprocessing.pkl'), json: path.join(predictionsDir, 'postprocessing.json'), postprocessedDir: path.join(predictionsDir, 'postprocessed'),
+});
+/** A raw dataset's reference label maps (nnUNet_raw/<Dataset>/labelsTr). */
+export const rawLabelsFolder = (rawDir: string): string => path.join(rawDir, 'labelsTr');
+/** A v2 fold's validation predictions and their summary.json: fold_X/validation. */
+export const v2ValidationFolder = (foldDir: string): string => path.join(foldDir, RESULT_FOLDERS.v2Validation);
 /** v2's pooled cross-validation of some folds: crossval_results_folds_0_1_2_3_4. */
 export const v2CrossvalFolder = (model: string, folds: readonly string[]): string => path.join(model, `crossval_results_folds_${folds.join('_')}`);
 /** v2's ensembles of a dataset: <results>/<dataset>/ensembles/ensemble___<model>___<model>___<folds>. */
@@ -310,5 +318,8 @@ export const v2EnsemblesFolder = (results: string, dataset: string): string => p
 /** find_best_configuration's outputs beside the model folders. */
 export const v2InferenceInformationFiles = (results: string, dataset: string): string[] =>
   ['inference_information.json', 'inference_information.txt'].map((f) => path.join(results, dataset, f));
+/** What nnUNetv2_find_best_configuration writes beside the model folders. */
+export const v2FindBestFiles = (results: string, dataset: string): { information: string; instructions: string } =>
+  ({ information: path.join(results, dataset, 'inference_information.json'), instructions: path.join(results, dataset, 'inference_instructions.txt') });
 /** A v2 model zip being downloaded (resumable) before it is installed: <results>/.downloads/<name>. */
 export const v2DownloadedZipFile = (results: string, name: string): string => path.join(results, '.downloads', name);

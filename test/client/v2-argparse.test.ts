@@ -101,7 +101,7 @@ test('the commands that need v2\'s trainer parse their full command line, then e
   for (const prog of unavailable) {
     await assert.rejects(runV2Alias(prog, minimalArgv(prog)), (e: unknown) => e instanceof V2NotAvailable && e.exitCode === 2 && /not available in nnunet-ts yet: it needs .+What works instead: /.test(e.message), prog);
   }
-  await assert.rejects(runV2Alias('nnUNetv2_train', ['4', '2d', '0', '-device', 'cpu', '--c', '--val_best', '-pretrained_weights', 'w.pth', '-num_gpus', '1']), V2NotAvailable);
+  await assert.rejects(runV2Alias('nnUNetv2_train', ['4', '2d', '0', '-device', 'cpu', '--c', '--val_best', '-pretrained_weights', 'w.pth', '-num_gpus', '2']), V2NotAvailable);
   await assert.rejects(runV2Alias('nnUNetv2_train', ['4', '2d']), UsageError, 'a bad command line is a usage error first');
 });
 

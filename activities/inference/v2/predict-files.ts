@@ -50,7 +50,8 @@ function foregroundLabels(model: LoadedV2Model): number[] {
   return [...new Set(values)].filter((v) => v !== 0 && v !== ignore).sort((a, b) => a - b);
 }
 
-function exportModel(model: LoadedV2Model): ExportModelV2 {
+/** What export_prediction_from_logits reads from a loaded model. */
+export function exportModelV2(model: LoadedV2Model): ExportModelV2 {
   const regions = isRegionBased(model);
   if (regions && !Array.isArray(model.datasetJson.regions_class_order)) {
     throw new BadInputError(`${datasetJsonFile(model.dir)}: a region-based model needs regions_class_order`, datasetJsonFile(model.dir));
@@ -103,7 +104,8 @@ function pythonProperties(p: CasePropertiesV2): Record<string, unknown> {
   };
 }
 
-async function writeCase(files: ReturnType<typeof v2PredictionFiles>, r: ExportedCaseV2, props: CasePropertiesV2, heads: number): Promise<void> {
+/** Writes one exported case: the segmentation, and with probabilities <case>.npz + <case>.pkl. */
+export async function writeExportedCaseV2(files: ReturnType<typeof v2PredictionFiles>, r: ExportedCaseV2, props: CasePropertiesV2, heads: number): Promise<void> {
   if (r.probabilities) {
     writeNpz(files.probabilities, { probabilities: { data: r.probabilities, shape: [heads, ...r.shape], dtype: 'float32' } });
     writePickle(files.properties, pythonProperties(props));
@@ -120,8 +122,8 @@ export async function predictRawCaseV2(model: LoadedV2Model, rawCase: RawCaseV2,
   const c = preprocess(model, rawCase);
   const logits = await predictPreprocessedV2(model, c.input, c.shape, options);
   const heads = model.description.numClasses;
-  const r = exportLogitsV2(logits, heads, c.shape, c.properties, exportModel(model), options.saveProbabilities === true);
-  await writeCase(v2PredictionFiles(outputDir, rawCase.caseId, model.datasetJson.file_ending), r, c.properties, heads);
+  const r = exportLogitsV2(logits, heads, c.shape, c.properties, exportModelV2(model), options.saveProbabilities === true);
+  await writeExportedCaseV2(v2PredictionFiles(outputDir, rawCase.caseId, model.datasetJson.file_ending), r, c.properties, heads);
 }
 
 /** predict_from_files: every case (skipping finished ones unless overwrite), plus v2's bookkeeping files. */

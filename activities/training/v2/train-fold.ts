@@ -3,7 +3,8 @@
  * results tree <results>/<Dataset>/<Trainer>__<Plans>__<configuration>/ (plans.json, dataset.json,
  * dataset_fingerprint.json) with fold_X/ (checkpoints, training log, progress.png, debug.json), resume with
  * --c from checkpoint_final > checkpoint_latest > checkpoint_best as nnUNetTrainer does, then the epochs.
- * Validation of the fold (v2 prediction export) is not run here yet: docs/nnunet-v2-training.md.
+ * At the end the fold's validation (validate-fold.ts, nnUNetTrainer.perform_actual_validation) unless turned off;
+ * validateTrainedFoldV2 runs it alone on a trained fold (nnUNetv2_train --val).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,6 +27,7 @@ import type { TrainingLogV2 } from './checkpoint';
 import { applyPretrainedWeightsV2 } from './pretrained';
 import { NnUNetTrainerV2Loop, type EpochReportV2 } from './trainer';
 import { preprocessedCasesV2, unpackDatasetV2 } from './unpack';
+import { validateFoldV2, type ValidateFoldV2Result } from './validate-fold';
 import { trainerSettingsV2, type TrainerV2Settings } from './variants';
 
 export interface TrainFoldV2Input {
@@ -54,6 +56,12 @@ export interface TrainFoldV2Input {
   seed?: number;
   numWorkers?: number;
   backend?: string;
+  /** false: no fold validation at the end (default true, as nnUNetv2_train). */
+  validate?: boolean;
+  /** --val_best: validate with checkpoint_best.pth instead of the final weights. */
+  validationCheckpoint?: 'final' | 'best';
+  /** --npz: the validation also writes <case>.npz + <case>.pkl. */
+  saveProbabilities?: boolean;
 }
 
 export interface TrainFoldV2Hooks {
@@ -62,7 +70,7 @@ export interface TrainFoldV2Hooks {
   shouldStop?: () => boolean;
 }
 
-export type TrainFoldV2Result = { status: 'done' | 'stopped'; foldDir: string; checkpoint: string; epochs: number };
+export type TrainFoldV2Result = { status: 'done' | 'stopped'; foldDir: string; checkpoint: string; epochs: number; validation?: ValidateFoldV2Result };
 
 function readJson<T>(file: string, fix: string): T {
   if (!fs.existsSync(file)) throw new BadInputError(`${file}: missing; ${fix}`, file);
@@ -193,9 +201,37 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
       log(`stopped; state saved in ${path.basename(outcome.checkpoint)}`);
       return { status: 'stopped', foldDir, checkpoint: outcome.checkpoint, epochs: trainer.epoch };
     }
-    log('validation of the fold is not run: nnU-Net v2 prediction export is not wired into the v2 trainer yet');
-    return { status: 'done', foldDir, checkpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
+    const done = { status: 'done' as const, foldDir, checkpoint: outcome.finalCheckpoint, epochs: trainer.epoch };
+    if (input.validate === false) return done;
+    if (input.disableCheckpointing) {
+      log('fold validation skipped: --disable_checkpointing wrote no checkpoint_final.pth to predict with');
+      return done;
+    }
+    const validation = await validateFoldV2({
+      modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, checkpoint: input.validationCheckpoint, saveProbabilities: input.saveProbabilities, log,
+    });
+    return { ...done, validation };
   } finally {
     await trainer.dispose();
   }
+}
+
+/**
+ * nnUNetv2_train --val [--val_best]: the validation of a trained fold alone, from checkpoint_final.pth (or
+ * checkpoint_best.pth), with the fold's validation cases from splits_final.json.
+ */
+export async function validateTrainedFoldV2(input: TrainFoldV2Input, checkpoint: 'final' | 'best', log?: (line: string) => void): Promise<ValidateFoldV2Result> {
+  const plansFile = plansV2File(input.preprocessedDir, input.plansName);
+  const plans = readJson<PlansV2>(plansFile, 'run nnUNetv2_plan_and_preprocess (or pass -p with the plans name)');
+  if (!plans.configurations?.[input.configuration]) throw new BadInputError(`${plansFile}: no configuration ${input.configuration}`, plansFile);
+  const cfg = resolveConfiguration(plans, input.configuration);
+  const cases = preprocessedCasesV2(dataFolderV2(input.preprocessedDir, String(cfg.data_identifier)));
+  const splits = splitsFile({ preprocessedDir: input.preprocessedDir });
+  if (!fs.existsSync(splits)) throw new BadInputError(`${splits}: missing; train the fold first (nnUNetv2_train without --val)`, splits);
+  const split = selectFold(loadOrCreateSplits(splits, cases), input.fold, cases);
+  const modelDir = v2ModelFolder(input.resultsRoot, input.datasetName, input.trainer, input.plansName, input.configuration);
+  const file = path.join(v2FoldFolder(modelDir, input.fold), V2_CHECKPOINT_FILES[checkpoint]);
+  if (!fs.existsSync(file)) throw new BadInputError(`${file}: missing; train the fold to the end first${checkpoint === 'best' ? ' (or validate checkpoint_final.pth without --val_best)' : ''}`, file);
+  await initBackend({ preference: input.backend });
+  return validateFoldV2({ modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, checkpoint, saveProbabilities: input.saveProbabilities, log });
 }

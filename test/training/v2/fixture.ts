@@ -2,13 +2,16 @@
  * A tiny preprocessed nnU-Net v2 dataset for the v2 trainer tests, written as v2's DefaultPreprocessor writes one
  * (nnUNetPlans.json, dataset.json, nnUNetPlans_3d_fullres/<case>.npz + <case>.json with v2's class_locations):
  * 5 cases of 12×20×20 voxels, a bright box labelled 1 inside a noisy background, and a tiny PlainConvUNet plan
- * (3 stages, 4/8/16 features, patch 8×16×16, batch 2). Synthetic rather than run through fingerprint/plan/
+ * (3 stages, 4/8/16 features, patch 8×16×16, batch 2), and gt_segmentations/<case>.nii.gz as the fold validation's
+ * reference. Synthetic rather than run through fingerprint/plan/
  * preprocess, so that the training tests take seconds.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MT19937 } from '../../../activities/common/mt19937';
+import { writeNiftiSync } from '../../../activities/io/nifti';
+import type { Mat3, Vec3 } from '../../../activities/io/geometry';
 import { writeNpz } from '../../../activities/io/npz';
 import { sampleClassLocationsV2 } from '../../../activities/preprocessing/v2/class-locations';
 
@@ -47,7 +50,9 @@ export function tinyPlansV2(): Record<string, unknown> {
   };
 }
 
-function writeCase(folder: string, id: string, rng: MT19937): void {
+const GEOMETRY = { spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as Mat3 };
+
+function writeCase(folder: string, gtFolder: string, id: string, rng: MT19937): void {
   const [Z, Y, X] = SHAPE;
   const data = new Float32Array(Z * Y * X);
   const seg = new Int8Array(Z * Y * X);
@@ -59,8 +64,9 @@ function writeCase(folder: string, id: string, rng: MT19937): void {
     data[i] = (inside ? 2 : 0) + 0.3 * rng.standardNormal();
   }
   writeNpz(path.join(folder, `${id}.npz`), { data: { data, shape: [1, ...SHAPE], dtype: 'float32' }, seg: { data: seg, shape: [1, ...SHAPE], dtype: 'int8' } });
+  writeNiftiSync(path.join(gtFolder, `${id}.nii.gz`), { data: Uint8Array.from(seg), shape: [...SHAPE], dtype: 'uint8', geometry: GEOMETRY });
   const properties = {
-    spacing: [1, 1, 1], shape_before_cropping: SHAPE, bbox_used_for_cropping: SHAPE.map((s) => [0, s]),
+    sitk_stuff: { spacing: [...GEOMETRY.spacing], origin: [...GEOMETRY.origin], direction: [...GEOMETRY.direction] }, spacing: [1, 1, 1], shape_before_cropping: SHAPE, bbox_used_for_cropping: SHAPE.map((s) => [0, s]),
     shape_after_cropping_and_before_resampling: SHAPE, class_locations: sampleClassLocationsV2(seg, SHAPE, [1]),
   };
   fs.writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(properties));
@@ -77,8 +83,10 @@ export function tinyPreprocessedV2(): TinyV2 {
   fs.writeFileSync(path.join(preprocessedDir, 'dataset.json'), JSON.stringify({
     channel_names: { 0: 'MRI' }, labels: { background: 0, box: 1 }, numTraining: 5, file_ending: '.nii.gz', name: TINY_DATASET,
   }));
+  const gtFolder = path.join(preprocessedDir, 'gt_segmentations');
+  fs.mkdirSync(gtFolder, { recursive: true });
   const rng = new MT19937(7);
-  for (let c = 0; c < 5; c++) writeCase(folder, `case_${c}`, rng);
+  for (let c = 0; c < 5; c++) writeCase(folder, gtFolder, `case_${c}`, rng);
   return { root, preprocessedDir, resultsRoot: path.join(root, 'results'), cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 

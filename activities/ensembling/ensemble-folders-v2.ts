@@ -1,0 +1,89 @@
+/**
+ * nnU-Net v2's ensemble_folders (nnUNetv2_ensemble): folders of <case>.npz probabilities (+ <case>.pkl properties,
+ * as nnUNetv2_predict --save_probabilities or the fold validation with --npz write them) averaged per case in
+ * float32 in folder order, turned into a segmentation as LabelManager.convert_logits_to_segmentation does (its
+ * inference nonlinearity applied to the averaged probabilities, then argmax or regions_class_order) and written
+ * with the first folder's properties as <case><file_ending>. Every folder must hold the same .npz files.
+ * With saveProbabilities also <case>.npz ('probabilities') and, as v2 does, <case>.pkl holding that array.
+ */
+import * as fs from 'node:fs';
+import { BadInputError } from '../common/errors';
+import { datasetJsonFile, v2PredictionFiles } from '../io/layout';
+import type { Mat3, Vec3 } from '../io/geometry';
+import { writeNifti } from '../io/nifti';
+import { readNpzArray, writeNpz } from '../io/npz';
+import { NumpyArray, readPickle, writePickle, type PyValue } from '../io/pickle';
+import { inferenceNonlin, segmentationOf } from '../inference/v2/export';
+
+export interface EnsembleFoldersV2Input {
+  inputDirs: readonly string[];
+  outputDir: string;
+  fileEnding: string;
+  /** dataset.json's regions_class_order for a region model, else undefined. */
+  regionsClassOrder?: readonly number[];
+  saveProbabilities?: boolean;
+}
+
+function npzCases(dirs: readonly string[]): string[] {
+  const perDir = dirs.map((d) => {
+    if (!fs.existsSync(d)) throw new BadInputError(`${d}: no such folder`, d);
+    return new Set(fs.readdirSync(d).filter((f) => f.endsWith('.npz')).map((f) => f.slice(0, -4)));
+  });
+  const all = new Set(perDir.flatMap((s) => [...s]));
+  perDir.forEach((s, i) => {
+    const missing = [...all].filter((c) => !s.has(c));
+    if (missing.length > 0) throw new BadInputError(`${dirs[i]}: no ${missing.slice(0, 3).map((c) => `${c}.npz`).join(', ')}; not all folders contain the same files for ensembling (predict with --save_probabilities)`, dirs[i]);
+  });
+  if (all.size === 0) throw new BadInputError(`${dirs[0]}: no <case>.npz probabilities; predict with --save_probabilities (validation: --npz)`, dirs[0]);
+  return [...all].sort();
+}
+
+/** average_probabilities: float32 sum in folder order, divided by the count. */
+function averaged(files: readonly string[]): { data: Float32Array; shape: number[] } {
+  const first = readNpzArray(files[0]!, 'probabilities');
+  const sum = Float32Array.from(first.data as ArrayLike<number>);
+  for (const f of files.slice(1)) {
+    const p = readNpzArray(f, 'probabilities');
+    if (p.shape.join() !== first.shape.join()) throw new BadInputError(`${f}: probabilities of shape ${p.shape.join('x')}, ${files[0]} has ${first.shape.join('x')}`, f);
+    const d = p.data as ArrayLike<number>;
+    for (let i = 0; i < sum.length; i++) sum[i] = Math.fround(sum[i]! + d[i]!);
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] = Math.fround(sum[i]! / files.length);
+  return { data: sum, shape: [...first.shape] };
+}
+
+function geometryOf(pkl: string): { spacing: Vec3; origin: Vec3; direction: Mat3 } {
+  const props = readPickle(fs.readFileSync(pkl)) as Record<string, PyValue> | Map<PyValue, PyValue>;
+  const get = (o: unknown, k: string): unknown => (o instanceof Map ? o.get(k) : (o as Record<string, unknown> | undefined)?.[k]);
+  const sitk = get(props, 'sitk_stuff');
+  const nums = (k: string) => Array.from((get(sitk, k) ?? []) as ArrayLike<unknown>).map(Number);
+  const g = { spacing: nums('spacing'), origin: nums('origin'), direction: nums('direction') };
+  if (g.spacing.length !== 3 || g.origin.length !== 3 || g.direction.length !== 9) throw new BadInputError(`${pkl}: no 3D sitk_stuff (spacing, origin, direction)`, pkl);
+  return g as { spacing: Vec3; origin: Vec3; direction: Mat3 };
+}
+
+/** merge_files: one case from its probability files (the first one's .pkl gives the geometry) into outputDir. */
+export async function mergeCaseV2(probabilityFiles: readonly string[], propertiesFile: string, outputDir: string, caseId: string, input: Omit<EnsembleFoldersV2Input, 'inputDirs' | 'outputDir'>): Promise<void> {
+  const avg = averaged(probabilityFiles);
+  const heads = avg.shape[0]!;
+  const seg = segmentationOf(inferenceNonlin(avg.data, heads, input.regionsClassOrder !== undefined), heads, input.regionsClassOrder);
+  const out = v2PredictionFiles(outputDir, caseId, input.fileEnding);
+  const wide = seg.some((v) => v >= 255);
+  await writeNifti(out.segmentation, { data: wide ? seg : Uint8Array.from(seg), dtype: wide ? 'uint16' : 'uint8', shape: avg.shape.slice(1), geometry: geometryOf(propertiesFile) });
+  if (input.saveProbabilities) {
+    writeNpz(out.probabilities, { probabilities: { data: avg.data, shape: avg.shape, dtype: 'float32' } });
+    writePickle(out.properties, new NumpyArray('float32', avg.shape, avg.data));
+  }
+}
+
+export async function ensembleFoldersV2(input: EnsembleFoldersV2Input): Promise<string[]> {
+  const cases = npzCases(input.inputDirs);
+  fs.mkdirSync(input.outputDir, { recursive: true });
+  const ds = datasetJsonFile(input.inputDirs[0]!);
+  if (fs.existsSync(ds)) fs.copyFileSync(ds, datasetJsonFile(input.outputDir));
+  for (const c of cases) {
+    const inputs = input.inputDirs.map((d) => v2PredictionFiles(d, c, input.fileEnding));
+    await mergeCaseV2(inputs.map((f) => f.probabilities), inputs[0]!.properties, input.outputDir, c, input);
+  }
+  return cases;
+}
