@@ -3,7 +3,9 @@
  * written under nnUNet_raw / nnUNet_preprocessed / nnUNet_results, on the demo task converted to a v2 Dataset, each
  * checked for its exit code and what it writes. The training budget is tiny through NNUNET_EPOCHS /
  * NNUNET_ITERATIONS_PER_EPOCH; nnU-Net's own flags stay as the documentation writes them. The printed commands of
- * inference_instructions.txt are run as printed, placeholders replaced by folders.
+ * inference_instructions.txt are run as printed, placeholders replaced by folders. Two documented lines are wrong in
+ * v2's own documentation (nnunetv2 exits 2 on them too) and are checked to fail as there. region_based_training.md's
+ * training is a known gap here (the v2 trainer has no regions yet), checked to fail naming the Dataset's dataset.json.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +19,16 @@ const ID = '972';
 const DATASET = `Dataset${ID}_Demo`;
 const FOLDS = ['0', '1', '2', '3', '4'];
 const CONFIGS = ['2d', '3d_fullres'];
+const REGIONS_ID = '973';
+const REGIONS = `Dataset${REGIONS_ID}_DemoRegions`;
 const MODEL = (c: string): string => `nnUNetTrainer__nnUNetPlans__${c}`;
+
+/** The documented lines the demo Dataset cannot run (it plans no 3d_lowres), and lines needing what this machine has not. */
+export const NOT_RUN_HERE: Array<{ line: string; reason: string }> = [
+  { line: 'nnUNetv2_train DATASET_NAME_OR_ID 3d_lowres FOLD [--npz]', reason: 'the demo plans no 3d_lowres configuration' },
+  { line: 'nnUNetv2_train DATASET_NAME_OR_ID 3d_cascade_fullres FOLD [--npz]', reason: 'as above; the v2 trainer has no cascade yet (docs/nnunet-v2.md)' },
+  { line: 'nnUNetv2_train DATASET_NAME_OR_ID 2d 0 [--npz] -num_gpus X', reason: 'DDP over several GPUs' },
+];
 
 interface Ran { code: number | null; stdout: string; stderr: string }
 
@@ -66,14 +77,17 @@ test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny
       assert.equal(niftis(path.join(env.nnUNet_raw, DATASET, 'labelsTr')).length, 5);
     });
 
-    await t.test('nnUNetv2_plan_and_preprocess -d DATASET_ID --verify_dataset_integrity -c 2d 3d_fullres', async () => {
-      await ok(env, ['nnUNetv2_plan_and_preprocess', '-d', ID, '--verify_dataset_integrity', '-c', ...CONFIGS]);
+    await t.test('nnUNetv2_plan_and_preprocess -d DATASET_ID --verify_dataset_integrity', async () => {
+      await ok(env, ['nnUNetv2_plan_and_preprocess', '-d', ID, '--verify_dataset_integrity']);
       const pre = path.join(env.nnUNet_preprocessed, DATASET);
       for (const f of ['nnUNetPlans.json', 'dataset.json', 'dataset_fingerprint.json']) assert.ok(fs.existsSync(path.join(pre, f)), f);
+      const plans = JSON.parse(fs.readFileSync(path.join(pre, 'nnUNetPlans.json'), 'utf8')) as { configurations: Record<string, unknown> };
+      assert.deepEqual(Object.keys(plans.configurations).filter((c) => !CONFIGS.includes(c)), [], 'no 3d_lowres on the demo: NOT_RUN_HERE holds');
       assert.equal(niftis(path.join(pre, 'gt_segmentations')).length, 5);
     });
 
     await t.test('nnUNetv2_train DATASET_NAME_OR_ID UNET_CONFIGURATION FOLD --npz', async () => {
+      for (const p of NOT_RUN_HERE) t.diagnostic(`not run here: ${p.line} (${p.reason})`);
       for (const c of CONFIGS) {
         for (const f of FOLDS) await ok(env, ['nnUNetv2_train', ID, c, f, '--npz']);
         for (const f of FOLDS) {
@@ -83,6 +97,14 @@ test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny
           assert.ok(fs.readdirSync(path.join(fold, 'validation')).some((n) => n.endsWith('.npz')), `${c} fold ${f}: --npz`);
         }
       }
+    });
+
+    await t.test('nnUNetv2_train DATASET_NAME_OR_ID UNET_CONFIGURATION FOLD --val --npz (validation only)', async () => {
+      const fold = path.join(results, MODEL('2d'), 'fold_0');
+      const before = fs.statSync(path.join(fold, 'checkpoint_final.pth')).mtimeMs;
+      await ok(env, ['nnUNetv2_train', ID, '2d', '0', '--val', '--npz']);
+      assert.equal(fs.statSync(path.join(fold, 'checkpoint_final.pth')).mtimeMs, before, '--val trains nothing');
+      assert.ok(fs.existsSync(path.join(fold, 'validation', 'summary.json')));
     });
 
     let instructions: string[] = [];
@@ -108,13 +130,39 @@ test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny
       assert.equal(niftis(tmp('final_pp')).length, 1, 'postprocessed');
     });
 
-    await t.test('nnUNetv2_predict -c each --save_probabilities, then nnUNetv2_ensemble -i A B -o OUT -np 2', async () => {
+    await t.test('nnUNetv2_predict -i IN -o OUT -d ID -m CONFIGURATION --save_probabilities: as written, refused (v2 has no -m)', async () => {
+      // how_to_use_nnunet.md writes `-m CONFIGURATION`; v2's parser names it -c and has no -m, so nnunetv2 exits 2 on
+      // this line too (-c is required). Our parser is v2's, so the same; the line with -c is run below.
+      const r = await run(env, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp('pred_m'), '-d', ID, '-m', '2d', '--save_probabilities']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /the following arguments are required: -c/);
+    });
+
+    await t.test('nnUNetv2_predict -c each --save_probabilities, then nnUNetv2_ensemble -i FOLDER1 FOLDER2 -o OUT -np 2', async () => {
       for (const c of CONFIGS) {
-        await ok(env, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp(`pred_${c}`), '-d', ID, '-c', c, '-f', ...FOLDS, '--save_probabilities', '--disable_tta']);
+        await ok(env, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp(`pred_${c}`), '-d', ID, '-c', c, '--save_probabilities', '--disable_tta']);
         assert.ok(fs.readdirSync(tmp(`pred_${c}`)).some((n) => n.endsWith('.npz')), `${c}: probabilities`);
       }
       await ok(env, ['nnUNetv2_ensemble', '-i', ...CONFIGS.map((c) => tmp(`pred_${c}`)), '-o', tmp('ensembled'), '-np', '2']);
       assert.equal(niftis(tmp('ensembled')).length, 1);
+    });
+
+    await t.test('nnUNetv2_apply_postprocessing -i ENSEMBLED -o OUT -pp_pkl_file F -plans_json P -dataset_json D', async () => {
+      const pp = fs.readFileSync(path.join(results, 'inference_instructions.txt'), 'utf8').match(/-pp_pkl_file (\S+)/)![1]!;
+      const model = path.join(results, MODEL('2d'));
+      const pkl = ['-pp_pkl_file', pp, '-plans_json', path.join(model, 'plans.json'), '-dataset_json', path.join(model, 'dataset.json')];
+      // how_to_use_nnunet.md spells it --pp_pkl_file; v2's parser only knows -pp_pkl_file, so nnunetv2 exits 2 on it too
+      const asWritten = await run(env, ['nnUNetv2_apply_postprocessing', '-i', tmp('ensembled'), '-o', tmp('ensembled_pp'), '--pp_pkl_file', ...pkl.slice(1)]);
+      assert.equal(asWritten.code, 2, asWritten.stderr);
+      await ok(env, ['nnUNetv2_apply_postprocessing', '-i', tmp('ensembled'), '-o', tmp('ensembled_pp'), ...pkl]);
+      assert.equal(niftis(tmp('ensembled_pp')).length, 1);
+    });
+
+    await t.test('nnUNetv2_train ID 2d all, then nnUNetv2_predict … -f all (a single model on all training cases)', async () => {
+      await ok(env, ['nnUNetv2_train', ID, '2d', 'all']);
+      assert.ok(fs.existsSync(path.join(results, MODEL('2d'), 'fold_all', 'checkpoint_final.pth')));
+      await ok(env, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp('pred_all'), '-d', ID, '-c', '2d', '-f', 'all', '--disable_tta']);
+      assert.equal(niftis(tmp('pred_all')).length, 1);
     });
 
     await t.test('nnUNetv2_evaluate_folder GT PRED -djfile DATASET_JSON -pfile PLANS (and --chill for one fold)', async () => {
@@ -142,6 +190,20 @@ test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny
       for (const f of FOLDS) assert.ok(fs.existsSync(path.join(installed, `fold_${f}`, 'checkpoint_final.pth')), `fold ${f} installed`);
       await ok(other, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp('pred_installed'), '-d', ID, '-c', '2d', '-f', ...FOLDS, '--disable_tta']);
       assert.equal(niftis(tmp('pred_installed')).length, 1);
+    });
+
+    await t.test('region_based_training.md: a regions Dataset plans and preprocesses; nnUNetv2_train is a known gap (clear refusal)', async () => {
+      // demo-dataset --regions writes v2's dataset.json (labels as region lists, regions_class_order): placed in
+      // nnUNet_raw as DatasetXXX_NAME, as dataset_format.md says, not converted.
+      const base = tmp('v1_regions');
+      await ok(env, ['nnunet', 'demo-dataset', '-t', REGIONS_ID, '--cases', '2', '--test-cases', '0', '--regions', '-o', base]);
+      const written = path.join(base, 'nnUNet_raw_data', fs.readdirSync(path.join(base, 'nnUNet_raw_data'))[0]!);
+      fs.renameSync(written, path.join(env.nnUNet_raw, REGIONS));
+      await ok(env, ['nnUNetv2_plan_and_preprocess', '-d', REGIONS_ID, '-c', '2d', '--verify_dataset_integrity']);
+      // Known gap (docs/nnunet-v2.md, "Not there yet"): the v2 trainer here trains plain label maps only.
+      const train = await run(env, ['nnUNetv2_train', REGIONS_ID, '2d', '0']);
+      assert.equal(train.code, 1, train.stderr);
+      assert.match(train.stderr, new RegExp(`${REGIONS}/dataset\\.json: region-based labels`));
     });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
