@@ -1,0 +1,211 @@
+/**
+ * The v2 audit: the command lines of nnU-Net v2's documentation (documentation/how_to_use_nnunet.md), run as
+ * written under nnUNet_raw / nnUNet_preprocessed / nnUNet_results, on the demo task converted to a v2 Dataset, each
+ * checked for its exit code and what it writes. The training budget is tiny through NNUNET_EPOCHS /
+ * NNUNET_ITERATIONS_PER_EPOCH; nnU-Net's own flags stay as the documentation writes them. The printed commands of
+ * inference_instructions.txt are run as printed, placeholders replaced by folders. Two documented lines are wrong in
+ * v2's own documentation (nnunetv2 exits 2 on them too) and are checked to fail as there. region_based_training.md's
+ * training is a known gap here (the v2 trainer has no regions yet), checked to fail naming the Dataset's dataset.json.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { assertBuilt, binShim, cleanEnv, CLI, ROOT } from '../client/cli-helpers';
+
+const ID = '972';
+const DATASET = `Dataset${ID}_Demo`;
+const FOLDS = ['0', '1', '2', '3', '4'];
+const CONFIGS = ['2d', '3d_fullres'];
+const REGIONS_ID = '973';
+const REGIONS = `Dataset${REGIONS_ID}_DemoRegions`;
+const MODEL = (c: string): string => `nnUNetTrainer__nnUNetPlans__${c}`;
+
+/** The documented lines the demo Dataset cannot run (it plans no 3d_lowres), and lines needing what this machine has not. */
+export const NOT_RUN_HERE: Array<{ line: string; reason: string }> = [
+  { line: 'nnUNetv2_train DATASET_NAME_OR_ID 3d_lowres FOLD [--npz]', reason: 'the demo plans no 3d_lowres configuration' },
+  { line: 'nnUNetv2_train DATASET_NAME_OR_ID 3d_cascade_fullres FOLD [--npz]', reason: 'as above; the v2 trainer has no cascade yet (docs/nnunet-v2.md)' },
+  { line: 'nnUNetv2_train DATASET_NAME_OR_ID 2d 0 [--npz] -num_gpus X', reason: 'DDP over several GPUs' },
+];
+
+interface Ran { code: number | null; stdout: string; stderr: string }
+
+/** Runs an nnU-Net v2 command line (its bin shim) or `nnunet …`, as a user's shell would, without blocking the event loop. */
+function run(env: Record<string, string>, line: string[], timeoutMs = 600_000): Promise<Ran> {
+  const [cmd, ...args] = line;
+  const script = cmd === 'nnunet' ? CLI : binShim(cmd);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { env: cleanEnv(env), cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${line.join(' ')} timed out\n${stderr}`)); }, timeoutMs);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+async function ok(env: Record<string, string>, line: string[]): Promise<Ran> {
+  const r = await run(env, line);
+  assert.equal(r.code, 0, `${line.join(' ')}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+const niftis = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.nii.gz')).sort();
+
+const skip = process.env.NNUNET_AUDIT === '1' ? false : 'set NNUNET_AUDIT=1 to run the audit of nnU-Net v2\'s documented command lines (a few minutes)';
+
+test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny budget', { skip, timeout: 1_200_000 }, async (t) => {
+  assertBuilt();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-e2e-v2audit-'));
+  const tmp = (name: string): string => path.join(root, name);
+  const env = {
+    nnUNet_raw: tmp('nnUNet_raw'), nnUNet_preprocessed: tmp('nnUNet_preprocessed'), nnUNet_results: tmp('nnUNet_results'),
+    NNUNET_LOG_LEVEL: 'warn', NNUNET_EPOCHS: '1', NNUNET_ITERATIONS_PER_EPOCH: '1',
+  };
+  const results = path.join(env.nnUNet_results, DATASET);
+  try {
+    const v1 = { ...env, nnUNet_raw_data_base: tmp('v1') };
+    await ok(v1, ['nnunet', 'demo-dataset', '-t', ID, '--cases', '5', '--test-cases', '1']);
+    const task = path.join(v1.nnUNet_raw_data_base, 'nnUNet_raw_data', `Task${ID}_Demo`);
+    const imagesTs = path.join(task, 'imagesTs');
+
+    await t.test('nnUNetv2_convert_old_nnUNet_dataset INPUT_FOLDER OUTPUT_DATASET_NAME', async () => {
+      await ok(env, ['nnUNetv2_convert_old_nnUNet_dataset', task, DATASET]);
+      assert.equal(niftis(path.join(env.nnUNet_raw, DATASET, 'labelsTr')).length, 5);
+    });
+
+    await t.test('nnUNetv2_plan_and_preprocess -d DATASET_ID --verify_dataset_integrity', async () => {
+      await ok(env, ['nnUNetv2_plan_and_preprocess', '-d', ID, '--verify_dataset_integrity']);
+      const pre = path.join(env.nnUNet_preprocessed, DATASET);
+      for (const f of ['nnUNetPlans.json', 'dataset.json', 'dataset_fingerprint.json']) assert.ok(fs.existsSync(path.join(pre, f)), f);
+      const plans = JSON.parse(fs.readFileSync(path.join(pre, 'nnUNetPlans.json'), 'utf8')) as { configurations: Record<string, unknown> };
+      assert.deepEqual(Object.keys(plans.configurations).filter((c) => !CONFIGS.includes(c)), [], 'no 3d_lowres on the demo: NOT_RUN_HERE holds');
+      assert.equal(niftis(path.join(pre, 'gt_segmentations')).length, 5);
+    });
+
+    await t.test('nnUNetv2_train DATASET_NAME_OR_ID UNET_CONFIGURATION FOLD --npz', async () => {
+      for (const p of NOT_RUN_HERE) t.diagnostic(`not run here: ${p.line} (${p.reason})`);
+      for (const c of CONFIGS) {
+        for (const f of FOLDS) await ok(env, ['nnUNetv2_train', ID, c, f, '--npz']);
+        for (const f of FOLDS) {
+          const fold = path.join(results, MODEL(c), `fold_${f}`);
+          assert.ok(fs.existsSync(path.join(fold, 'checkpoint_final.pth')), `${c} fold ${f}: trained`);
+          assert.ok(fs.existsSync(path.join(fold, 'validation', 'summary.json')), `${c} fold ${f}: validated`);
+          assert.ok(fs.readdirSync(path.join(fold, 'validation')).some((n) => n.endsWith('.npz')), `${c} fold ${f}: --npz`);
+        }
+      }
+    });
+
+    await t.test('nnUNetv2_train DATASET_NAME_OR_ID UNET_CONFIGURATION FOLD --val --npz (validation only)', async () => {
+      const fold = path.join(results, MODEL('2d'), 'fold_0');
+      const before = fs.statSync(path.join(fold, 'checkpoint_final.pth')).mtimeMs;
+      await ok(env, ['nnUNetv2_train', ID, '2d', '0', '--val', '--npz']);
+      assert.equal(fs.statSync(path.join(fold, 'checkpoint_final.pth')).mtimeMs, before, '--val trains nothing');
+      assert.ok(fs.existsSync(path.join(fold, 'validation', 'summary.json')));
+    });
+
+    let instructions: string[] = [];
+    await t.test('nnUNetv2_find_best_configuration DATASET_NAME_OR_ID -c CONFIGURATIONS -f FOLDS', async () => {
+      await ok(env, ['nnUNetv2_find_best_configuration', ID, '-c', ...CONFIGS, '-f', ...FOLDS]);
+      assert.ok(fs.existsSync(path.join(results, 'inference_information.json')));
+      instructions = fs.readFileSync(path.join(results, 'inference_instructions.txt'), 'utf8').split('\n').filter((l) => l.startsWith('nnUNetv2_'));
+      assert.ok(instructions.some((l) => l.startsWith('nnUNetv2_predict ')), instructions.join('\n'));
+      assert.ok(instructions.some((l) => l.startsWith('nnUNetv2_apply_postprocessing ')), instructions.join('\n'));
+    });
+
+    await t.test('the printed nnUNetv2_predict / nnUNetv2_ensemble / nnUNetv2_apply_postprocessing lines, as printed', async () => {
+      const folders: Record<string, string> = {
+        INPUT_FOLDER: imagesTs, OUTPUT_FOLDER: tmp('final'), OUTPUT_FOLDER_PP: tmp('final_pp'),
+        OUTPUT_FOLDER_MODEL_1: tmp('model1'), OUTPUT_FOLDER_MODEL_2: tmp('model2'),
+      };
+      for (const line of instructions) {
+        // the budget: no mirroring (a v2 flag too); everything else exactly as printed
+        const argv = line.split(/\s+/).filter(Boolean).map((w) => folders[w] ?? w);
+        await ok(env, argv[0] === 'nnUNetv2_predict' ? [...argv, '--disable_tta'] : argv);
+      }
+      assert.equal(niftis(tmp('final')).length, 1, 'the test case');
+      assert.equal(niftis(tmp('final_pp')).length, 1, 'postprocessed');
+    });
+
+    await t.test('nnUNetv2_predict -i IN -o OUT -d ID -m CONFIGURATION --save_probabilities: as written, refused (v2 has no -m)', async () => {
+      // how_to_use_nnunet.md writes `-m CONFIGURATION`; v2's parser names it -c and has no -m, so nnunetv2 exits 2 on
+      // this line too (-c is required). Our parser is v2's, so the same; the line with -c is run below.
+      const r = await run(env, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp('pred_m'), '-d', ID, '-m', '2d', '--save_probabilities']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /the following arguments are required: -c/);
+    });
+
+    await t.test('nnUNetv2_predict -c each --save_probabilities, then nnUNetv2_ensemble -i FOLDER1 FOLDER2 -o OUT -np 2', async () => {
+      for (const c of CONFIGS) {
+        await ok(env, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp(`pred_${c}`), '-d', ID, '-c', c, '--save_probabilities', '--disable_tta']);
+        assert.ok(fs.readdirSync(tmp(`pred_${c}`)).some((n) => n.endsWith('.npz')), `${c}: probabilities`);
+      }
+      await ok(env, ['nnUNetv2_ensemble', '-i', ...CONFIGS.map((c) => tmp(`pred_${c}`)), '-o', tmp('ensembled'), '-np', '2']);
+      assert.equal(niftis(tmp('ensembled')).length, 1);
+    });
+
+    await t.test('nnUNetv2_apply_postprocessing -i ENSEMBLED -o OUT -pp_pkl_file F -plans_json P -dataset_json D', async () => {
+      const pp = fs.readFileSync(path.join(results, 'inference_instructions.txt'), 'utf8').match(/-pp_pkl_file (\S+)/)![1]!;
+      const model = path.join(results, MODEL('2d'));
+      const pkl = ['-pp_pkl_file', pp, '-plans_json', path.join(model, 'plans.json'), '-dataset_json', path.join(model, 'dataset.json')];
+      // how_to_use_nnunet.md spells it --pp_pkl_file; v2's parser only knows -pp_pkl_file, so nnunetv2 exits 2 on it too
+      const asWritten = await run(env, ['nnUNetv2_apply_postprocessing', '-i', tmp('ensembled'), '-o', tmp('ensembled_pp'), '--pp_pkl_file', ...pkl.slice(1)]);
+      assert.equal(asWritten.code, 2, asWritten.stderr);
+      await ok(env, ['nnUNetv2_apply_postprocessing', '-i', tmp('ensembled'), '-o', tmp('ensembled_pp'), ...pkl]);
+      assert.equal(niftis(tmp('ensembled_pp')).length, 1);
+    });
+
+    await t.test('nnUNetv2_train ID 2d all, then nnUNetv2_predict … -f all (a single model on all training cases)', async () => {
+      await ok(env, ['nnUNetv2_train', ID, '2d', 'all']);
+      assert.ok(fs.existsSync(path.join(results, MODEL('2d'), 'fold_all', 'checkpoint_final.pth')));
+      await ok(env, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp('pred_all'), '-d', ID, '-c', '2d', '-f', 'all', '--disable_tta']);
+      assert.equal(niftis(tmp('pred_all')).length, 1);
+    });
+
+    await t.test('nnUNetv2_evaluate_folder GT PRED -djfile DATASET_JSON -pfile PLANS (and --chill for one fold)', async () => {
+      const pre = path.join(env.nnUNet_preprocessed, DATASET);
+      const gt = path.join(pre, 'gt_segmentations');
+      const flags = ['-djfile', path.join(pre, 'dataset.json'), '-pfile', path.join(pre, 'nnUNetPlans.json')];
+      const fold0 = path.join(results, MODEL('2d'), 'fold_0', 'validation');
+      const strict = await run(env, ['nnUNetv2_evaluate_folder', gt, fold0, ...flags, '-o', tmp('strict.json')]);
+      assert.equal(strict.code, 1, 'one fold does not predict every reference case: refused without --chill, as v2');
+      assert.match(strict.stderr, /--chill/);
+      const out = tmp('eval_summary.json');
+      await ok(env, ['nnUNetv2_evaluate_folder', gt, fold0, ...flags, '-o', out, '--chill']);
+      const summary = JSON.parse(fs.readFileSync(out, 'utf8').replace(/\bNaN\b/g, 'null')) as { metric_per_case: unknown[]; mean: Record<string, unknown> };
+      assert.equal(summary.metric_per_case.length, niftis(fold0).length);
+      assert.deepEqual(Object.keys(summary.mean).sort(), ['1', '2']);
+    });
+
+    await t.test('nnUNetv2_export_model_to_zip -d ID -o ZIP -c 2d -f FOLDS, then nnUNetv2_install_pretrained_model_from_zip ZIP', async () => {
+      const zip = tmp('model.zip');
+      await ok(env, ['nnUNetv2_export_model_to_zip', '-d', ID, '-o', zip, '-c', '2d', '-f', ...FOLDS]);
+      assert.ok(fs.statSync(zip).size > 0);
+      const other = { ...env, nnUNet_results: tmp('installed_results') };
+      await ok(other, ['nnUNetv2_install_pretrained_model_from_zip', zip]);
+      const installed = path.join(other.nnUNet_results, DATASET, MODEL('2d'));
+      for (const f of FOLDS) assert.ok(fs.existsSync(path.join(installed, `fold_${f}`, 'checkpoint_final.pth')), `fold ${f} installed`);
+      await ok(other, ['nnUNetv2_predict', '-i', imagesTs, '-o', tmp('pred_installed'), '-d', ID, '-c', '2d', '-f', ...FOLDS, '--disable_tta']);
+      assert.equal(niftis(tmp('pred_installed')).length, 1);
+    });
+
+    await t.test('region_based_training.md: a regions Dataset plans and preprocesses; nnUNetv2_train is a known gap (clear refusal)', async () => {
+      // demo-dataset --regions writes v2's dataset.json (labels as region lists, regions_class_order): placed in
+      // nnUNet_raw as DatasetXXX_NAME, as dataset_format.md says, not converted.
+      const base = tmp('v1_regions');
+      await ok(env, ['nnunet', 'demo-dataset', '-t', REGIONS_ID, '--cases', '2', '--test-cases', '0', '--regions', '-o', base]);
+      const written = path.join(base, 'nnUNet_raw_data', fs.readdirSync(path.join(base, 'nnUNet_raw_data'))[0]!);
+      fs.renameSync(written, path.join(env.nnUNet_raw, REGIONS));
+      await ok(env, ['nnUNetv2_plan_and_preprocess', '-d', REGIONS_ID, '-c', '2d', '--verify_dataset_integrity']);
+      // Known gap (docs/nnunet-v2.md, "Not there yet"): the v2 trainer here trains plain label maps only.
+      const train = await run(env, ['nnUNetv2_train', REGIONS_ID, '2d', '0']);
+      assert.equal(train.code, 1, train.stderr);
+      assert.match(train.stderr, new RegExp(`${REGIONS}/dataset\\.json: region-based labels`));
+    });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
