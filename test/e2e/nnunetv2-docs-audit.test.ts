@@ -9,11 +9,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assertBuilt, binShim, cleanEnv, CLI, ROOT } from '../client/cli-helpers';
+import { assertBuilt } from '../client/cli-helpers';
+import { niftis, ok, run } from './audit-lines';
 
 const ID = '972';
 const DATASET = `Dataset${ID}_Demo`;
@@ -30,30 +30,6 @@ export const NOT_RUN_HERE: Array<{ line: string; reason: string }> = [
   { line: 'nnUNetv2_train DATASET_NAME_OR_ID 2d 0 [--npz] -num_gpus X', reason: 'DDP over several GPUs' },
 ];
 
-interface Ran { code: number | null; stdout: string; stderr: string }
-
-/** Runs an nnU-Net v2 command line (its bin shim) or `nnunet …`, as a user's shell would, without blocking the event loop. */
-function run(env: Record<string, string>, line: string[], timeoutMs = 600_000): Promise<Ran> {
-  const [cmd, ...args] = line;
-  const script = cmd === 'nnunet' ? CLI : binShim(cmd);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env: cleanEnv(env), cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${line.join(' ')} timed out\n${stderr}`)); }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
-
-async function ok(env: Record<string, string>, line: string[]): Promise<Ran> {
-  const r = await run(env, line);
-  assert.equal(r.code, 0, `${line.join(' ')}\n${r.stdout}\n${r.stderr}`);
-  return r;
-}
-
-const niftis = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.nii.gz')).sort();
 
 const skip = process.env.NNUNET_AUDIT === '1' ? false : 'set NNUNET_AUDIT=1 to run the audit of nnU-Net v2\'s documented command lines (a few minutes)';
 
