@@ -70,10 +70,11 @@ export function columnwise(rows: ReadonlyArray<ReadonlyArray<number>>, stat: (co
  * running sum can differ in the last bits; this follows numpy's pairwise_sum for float64.
  */
 export function sum(values: ArrayLike<number>): number {
-  return pairwiseSum(values, 0, values.length);
+  return pairwiseSum64(values, 0, values.length);
 }
 
-function pairwiseSum(a: ArrayLike<number>, start: number, n: number): number {
+/** numpy's pairwise_sum in float64 over values[start, start + n). */
+export function pairwiseSum64(a: ArrayLike<number>, start: number, n: number): number {
   if (n < 8) {
     let res = 0;
     for (let i = 0; i < n; i++) res += a[start + i]!;
@@ -89,7 +90,7 @@ function pairwiseSum(a: ArrayLike<number>, start: number, n: number): number {
   }
   let n2 = Math.floor(n / 2);
   n2 -= n2 % 8;
-  return pairwiseSum(a, start, n2) + pairwiseSum(a, start + n2, n - n2);
+  return pairwiseSum64(a, start, n2) + pairwiseSum64(a, start + n2, n - n2);
 }
 
 export function mean(values: ArrayLike<number>): number {

@@ -9,6 +9,7 @@
  */
 import { MT19937 } from '../../common/mt19937';
 import { pairwiseSum, REDUCE_CHUNK } from '../../common/float32-reductions';
+import { pairwiseSum64 } from '../../common/numeric';
 
 export const FOREGROUND_SEED = 1234;
 /** num_foreground_voxels_for_intensitystats (10e7): samples per channel over the whole dataset. */
@@ -152,23 +153,8 @@ function pooledSum(cases: readonly CaseForeground[], channel: number, map: (v: n
 }
 
 function pairwiseSumIn(chunk: Float64Array, n: number, round: (x: number) => number): number {
+  // float64 when a case without foreground made the pooled array float64
   return round === Math.fround ? pairwiseSum(chunk, 0, n) : pairwiseSum64(chunk, 0, n);
-}
-
-/** numpy's pairwise_sum in float64 (used when a case without foreground made the pooled array float64). */
-function pairwiseSum64(v: Float64Array, start: number, n: number): number {
-  if (n < 8) { let s = 0; for (let i = 0; i < n; i++) s += v[start + i]!; return s; }
-  if (n <= 128) {
-    const r = Array.from(v.subarray(start, start + 8));
-    let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j]! += v[start + i + j]!;
-    let s = ((r[0]! + r[1]!) + (r[2]! + r[3]!)) + ((r[4]! + r[5]!) + (r[6]! + r[7]!));
-    for (; i < n; i++) s += v[start + i]!;
-    return s;
-  }
-  let n2 = Math.floor(n / 2);
-  n2 -= n2 % 8;
-  return pairwiseSum64(v, start, n2) + pairwiseSum64(v, start + n2, n - n2);
 }
 
 /** The pooled statistics of one channel; null when no case has foreground (nnU-Net fails there). */
