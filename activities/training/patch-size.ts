@@ -6,6 +6,7 @@
  */
 import { roundHalfEven } from '../common/numeric';
 import { deepSupervisionScales } from '../network/deep-supervision';
+import type { CascadeAugmentationV2 } from './v2/cascade-transforms';
 
 const DEG = Math.PI / 180;
 
@@ -100,6 +101,8 @@ export interface AugmentationParams {
   cascadeLabels: number[];
   /** Cascade: random binary morphology on those one-hot channels (p per sample, ball radius range). */
   cascadeMorphology: { pPerSample: number; radiusRange: Range; pPerLabel?: number };
+  /** nnU-Net v2's cascade transforms in place of cascadeMorphology (training/v2/cascade-transforms.ts). */
+  cascadeV2?: CascadeAugmentationV2;
 }
 
 /** The part of a plans stage that decides the augmentation. */
