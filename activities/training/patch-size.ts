@@ -6,7 +6,6 @@
  */
 import { roundHalfEven } from '../common/numeric';
 import { deepSupervisionScales } from '../network/deep-supervision';
-import type { CascadeAugmentationV2 } from './v2/cascade-transforms';
 
 const DEG = Math.PI / 180;
 
@@ -103,6 +102,12 @@ export interface AugmentationParams {
   cascadeMorphology: { pPerSample: number; radiusRange: Range; pPerLabel?: number };
   /** nnU-Net v2's cascade transforms in place of cascadeMorphology (training/v2/cascade-transforms.ts). */
   cascadeV2?: CascadeAugmentationV2;
+}
+
+/** nnU-Net v2's cascade transforms on the one-hot previous stage (values: v2/cascade-transforms.ts). */
+export interface CascadeAugmentationV2 {
+  binaryOperator: { pPerSample: number; strelSize: Range; pPerLabel: number };
+  removeComponent: { pPerSample: number; maxFraction: number; pPerLabel: number; fillWithOtherClassP: number };
 }
 
 /** The part of a plans stage that decides the augmentation. */

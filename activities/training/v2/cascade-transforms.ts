@@ -18,13 +18,7 @@ import { labelComponents, type Shape3 } from '../../volume/connected-components'
 import { ballRows, binaryDilation, BINARY_OPERATORS, type BinaryOperator } from '../augmentation/morphology';
 import type { Rng } from '../augmentation/random';
 import type { Channels } from '../augmentation/spatial';
-
-type Range = readonly [number, number];
-
-export interface CascadeAugmentationV2 {
-  binaryOperator: { pPerSample: number; strelSize: Range; pPerLabel: number };
-  removeComponent: { pPerSample: number; maxFraction: number; pPerLabel: number; fillWithOtherClassP: number };
-}
+import type { CascadeAugmentationV2 } from '../patch-size';
 
 /** nnunetv2 2.8.1's nnUNetTrainer.get_training_transforms, is_cascaded. */
 export const CASCADE_AUGMENTATION_V2: CascadeAugmentationV2 = {
