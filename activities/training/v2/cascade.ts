@@ -57,14 +57,20 @@ export function exportForNextStagesV2(x: NextStageExportV2, caseId: string, logi
     const d = readNpz(file).data;
     if (!d || d.shape.length !== 4) throw new BadInputError(`${file}: expected 'data' (C, z, y, x); preprocess ${next} again`, file);
     const target = d.shape.slice(1) as unknown as Shape3;
-    // resample_and_save hands the configuration's spacing as both current and target spacing
-    const resampled = resampleLogitsToShape(logits, x.heads, shape, target, spacing, spacing, x.model);
-    const seg = segmentationOf(resampled, x.heads, x.model.regionsClassOrder);
     const out = v2PredictedNextStageFolder(x.modelDir, next);
     fs.mkdirSync(out, { recursive: true });
     const wide = x.foregroundLabelCount >= 255;
+    const seg = nextStageSegmentation(logits, x.heads, shape, target, x.model);
     writeNpzSeg(v2NextStageSegFile(out, caseId), wide ? seg : Uint8Array.from(seg), target, wide);
   }
+}
+
+/** resample_and_save's segmentation: the logits resampled to the next stage's grid, then argmax (or regions). */
+export function nextStageSegmentation(logits: Float32Array, heads: number, shape: Shape3, target: Shape3, model: ExportModelV2): Uint16Array {
+  const spacing = model.configuration.spacing as number[];
+  // resample_and_save hands the configuration's spacing as both current and target spacing
+  const resampled = resampleLogitsToShape(logits, heads, shape, target, spacing, spacing, model);
+  return segmentationOf(resampled, heads, model.regionsClassOrder);
 }
 
 /** np.savez_compressed(seg=...) as nnUNetDatasetNumpy.save_seg (uint16 from 255 foreground labels on). */
