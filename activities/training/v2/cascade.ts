@@ -98,14 +98,16 @@ export function previousStageV2(args: { resultsRoot: string; datasetName: string
   };
 }
 
+function missingPreviousStage(p: PreviousStageV2, caseId: string, file: string): BadInputError {
+  const fold = p.splits.findIndex((s) => s.val.includes(caseId));
+  const which = fold >= 0 ? `train ${p.previous} fold ${fold} first (its validation writes it): ${p.command(fold)}` : `train ${p.previous} first (${p.command('all')} predicts every case)`;
+  return new BadInputError(`${file}: the ${p.previous} segmentation of ${caseId} is missing; ${which}`, file);
+}
+
 /** The previous stage's segmentation of a case (z, y, x); a clear error naming the fold to train when it is missing. */
 export function readPreviousStageSeg(p: PreviousStageV2, caseId: string): { data: ArrayLike<number>; shape: number[]; file: string } {
   const file = v2NextStageSegFile(p.folder, caseId);
-  if (!fs.existsSync(file)) {
-    const fold = p.splits.findIndex((s) => s.val.includes(caseId));
-    const which = fold >= 0 ? `train ${p.previous} fold ${fold} first (its validation writes it): ${p.command(fold)}` : `train ${p.previous} first (${p.command('all')} predicts every case)`;
-    throw new BadInputError(`${file}: the ${p.previous} segmentation of ${caseId} is missing; ${which}`, file);
-  }
+  if (!fs.existsSync(file)) throw missingPreviousStage(p, caseId, file);
   const seg = readNpz(file).seg;
   if (!seg || seg.shape.length !== 3) throw new BadInputError(`${file}: expected 'seg' (z, y, x); train ${p.previous} again`, file);
   return { data: seg.data as ArrayLike<number>, shape: seg.shape, file };
@@ -116,6 +118,10 @@ export function readPreviousStageSeg(p: PreviousStageV2, caseId: string): { data
  * as v2's loader casts it), rewritten only when its .npz is newer. Returns the folder the loader reads.
  */
 export function unpackPreviousStageV2(p: PreviousStageV2, caseIds: readonly string[]): string {
+  for (const id of caseIds) {
+    const file = v2NextStageSegFile(p.folder, id);
+    if (!fs.existsSync(file)) throw missingPreviousStage(p, id, file);
+  }
   const out = v2UnpackedFolder(p.folder);
   fs.mkdirSync(out, { recursive: true });
   for (const id of caseIds) {

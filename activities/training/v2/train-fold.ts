@@ -168,6 +168,8 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
   if (split.val.length === 0) throw new BadInputError(`splits_final.json: fold ${input.fold} has no validation cases`);
   const previousStage = cascadePreviousStage(input, cfg, splits);
   const foreground = foregroundLabelsOf(ds);
+  // before anything is written: a missing previous-stage case names the fold to train
+  const cascade = previousStage && { previousStageDir: unpackPreviousStageV2(previousStage, [...split.train, ...split.val]), labels: foreground };
 
   const modelDir = v2ModelFolder(input.resultsRoot, input.datasetName, input.trainer, input.plansName, input.configuration);
   const foldDir = v2FoldFolder(modelDir, input.fold);
@@ -185,7 +187,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
     patchSize: cfg.patch_size as number[], batchSize: Number(cfg.batch_size), batchDice: cfg.batch_dice === true,
     maskChannels: useMask.flatMap((m, i) => (m ? [i] : [])),
     dataDir: unpackDatasetV2(dataFolder, cases), foldDir, trainCases: split.train, valCases: split.val,
-    cascade: previousStage && { previousStageDir: unpackPreviousStageV2(previousStage, [...split.train, ...split.val]), labels: foreground },
+    cascade,
     initArgs: { plans, configuration: input.configuration, fold: input.fold, dataset_json: ds },
     seed: input.seed, numWorkers: input.numWorkers, disableCheckpointing: input.disableCheckpointing, log,
   });
