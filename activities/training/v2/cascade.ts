@@ -45,9 +45,9 @@ export interface NextStageExportV2 {
 
 /** The stage's logits of one case (heads × shape, preprocessed grid) as every next stage's segmentation. */
 export function exportForNextStagesV2(x: NextStageExportV2, caseId: string, logits: Float32Array, shape: Shape3): void {
-  const spacing = x.model.configuration.spacing as number[];
-  if (spacing.length !== 3) throw new BadInputError(`${x.model.source}: a cascade's first stage must be 3D (spacing ${JSON.stringify(spacing)})`, x.model.source);
   for (const next of nextStageNames(x.model.configuration)) {
+    const spacing = x.model.configuration.spacing as number[];
+    if (spacing.length !== 3) throw new BadInputError(`${x.model.source}: a cascade's first stage must be 3D (spacing ${JSON.stringify(spacing)})`, x.model.source);
     const folder = dataFolderV2(x.preprocessedDir, String(resolveConfiguration(x.plans, next).data_identifier));
     const file = preprocessedCaseV2Files(folder, caseId).npz;
     if (!fs.existsSync(file)) {
