@@ -4,7 +4,8 @@
  * into <model>/predicted_next_stage/<next configuration>/<case>.npz (`seg`, uint8, (z, y, x)). A stage with
  * `previous_stage` (3d_cascade_fullres) reads them from the previous stage's model folder of the same trainer and
  * plans (folder_with_segs_from_previous_stage): as a second seg channel in training, stacked one-hot onto the
- * image in validation. Every case of the split needs one, so every fold of the previous stage must be trained.
+ * image in validation. Every case of the split needs one: every fold of the previous stage is trained first (or
+ * its fold `all`, whose validation predicts every case).
  */
 import * as fs from 'node:fs';
 import { BadInputError } from '../../common/errors';
@@ -48,6 +49,7 @@ export function exportForNextStagesV2(x: NextStageExportV2, caseId: string, logi
   for (const next of nextStageNames(x.model.configuration)) {
     const spacing = x.model.configuration.spacing as number[];
     if (spacing.length !== 3) throw new BadInputError(`${x.model.source}: a cascade's first stage must be 3D (spacing ${JSON.stringify(spacing)})`, x.model.source);
+    if (!x.plans.configurations[next]) throw new BadInputError(`${x.model.source}: next_stage ${next} is not a configuration of the plans`, x.model.source);
     const folder = dataFolderV2(x.preprocessedDir, String(resolveConfiguration(x.plans, next).data_identifier));
     const file = preprocessedCaseV2Files(folder, caseId).npz;
     if (!fs.existsSync(file)) {
