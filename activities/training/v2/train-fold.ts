@@ -202,6 +202,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
       initial_patch_size: trainer.augmentation.generatorPatchSize, do_dummy_2d_data_aug: trainer.augmentation.dummy2D,
       rotation_for_DA: trainer.augmentation.rotation.x, inference_allowed_mirroring_axes: trainer.mirrorAxes,
       num_parameters: trainer.description.numParameters, train_cases: split.train, val_cases: split.val, network: trainer.network.summary(),
+      is_cascaded: previousStage !== undefined, folder_with_segs_from_previous_stage: previousStage?.folder ?? null,
     });
     log(`training ${split.train.length} cases, validating ${split.val.length}; ${settings.numEpochs} epochs from epoch ${trainer.epoch}`);
     const title = `${input.datasetName} ${input.configuration} ${input.trainer} fold ${input.fold}`;

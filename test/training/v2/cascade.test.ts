@@ -52,6 +52,8 @@ test('v2 cascade: 3d_lowres exports predicted_next_stage, 3d_cascade_fullres tra
 
     const cascade = await trainFoldV2(input(d, '3d_cascade_fullres', 0));
     assert.equal(cascade.status, 'done');
+    const debug = JSON.parse(fs.readFileSync(path.join(cascade.foldDir, 'debug.json'), 'utf8')) as { is_cascaded: boolean; folder_with_segs_from_previous_stage: string };
+    assert.deepEqual([debug.is_cascaded, debug.folder_with_segs_from_previous_stage], [true, next]);
     const ck = readTorchCheckpoint(cascade.checkpoint);
     const firstConv = ck.stateDict.get('encoder.stages.0.0.convs.0.conv.weight')!;
     assert.deepEqual(firstConv.shape, [4, 2, 3, 3, 3], 'image channel + one-hot of label 1');
