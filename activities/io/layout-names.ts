@@ -34,6 +34,8 @@ export const RESULT_FOLDERS = {
   predNextStage: 'pred_next_stage',
   /** nnU-Net v2's fold validation (nnUNetTrainer.perform_actual_validation). */
   v2Validation: 'validation',
+  /** v2's 3d_lowres validation exports for the next stage: <model>/predicted_next_stage/<next configuration>/<case>.npz. */
+  v2PredictedNextStage: 'predicted_next_stage',
 } as const;
 
 /** nnU-Net v2's checkpoint files in a fold folder (nnUNetPredictor's default is the final one). */

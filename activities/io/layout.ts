@@ -311,6 +311,10 @@ export const v2PostprocessingFiles = (predictionsDir: string): { pkl: string; js
 export const rawLabelsFolder = (rawDir: string): string => path.join(rawDir, 'labelsTr');
 /** A v2 fold's validation predictions and their summary.json: fold_X/validation. */
 export const v2ValidationFolder = (foldDir: string): string => path.join(foldDir, RESULT_FOLDERS.v2Validation);
+/** A v2 stage's segmentations for its next stage (3d_cascade_fullres): <model>/predicted_next_stage/<next configuration>. */
+export const v2PredictedNextStageFolder = (model: string, nextConfiguration: string): string => path.join(model, RESULT_FOLDERS.v2PredictedNextStage, nextConfiguration);
+/** A case's segmentation there (nnUNetDatasetNumpy.save_seg: `seg`, (z, y, x), uint8). */
+export const v2NextStageSegFile = (folder: string, caseId: string): string => path.join(folder, `${caseId}.npz`);
 /** v2's pooled cross-validation of some folds: crossval_results_folds_0_1_2_3_4. */
 export const v2CrossvalFolder = (model: string, folds: readonly string[]): string => path.join(model, `crossval_results_folds_${folds.join('_')}`);
 /** v2's ensembles of a dataset: <results>/<dataset>/ensembles/ensemble___<model>___<model>___<folds>. */

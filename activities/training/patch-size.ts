@@ -100,6 +100,14 @@ export interface AugmentationParams {
   cascadeLabels: number[];
   /** Cascade: random binary morphology on those one-hot channels (p per sample, ball radius range). */
   cascadeMorphology: { pPerSample: number; radiusRange: Range; pPerLabel?: number };
+  /** nnU-Net v2's cascade transforms in place of cascadeMorphology (training/v2/cascade-transforms.ts). */
+  cascadeV2?: CascadeAugmentationV2;
+}
+
+/** nnU-Net v2's cascade transforms on the one-hot previous stage (values: v2/cascade-transforms.ts). */
+export interface CascadeAugmentationV2 {
+  binaryOperator: { pPerSample: number; strelSize: Range; pPerLabel: number };
+  removeComponent: { pPerSample: number; maxFraction: number; pPerLabel: number; fillWithOtherClassP: number };
 }
 
 /** The part of a plans stage that decides the augmentation. */

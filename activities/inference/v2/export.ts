@@ -60,10 +60,15 @@ export function resampleLogitsBack(logits: Float32Array, heads: number, shape: S
   const spacingT = model.transposeForward.map((a) => props.spacing[a]!);
   const cfgSpacing = model.configuration.spacing as number[];
   const current = cfgSpacing.length === 3 ? cfgSpacing : [spacingT[0]!, ...cfgSpacing];
-  const target = asShape3(props.shape_after_cropping_and_before_resampling);
+  return resampleLogitsToShape(logits, heads, shape, asShape3(props.shape_after_cropping_and_before_resampling), current, spacingT, model);
+}
+
+/** resampling_fn_probabilities (+ kwargs) of the logits from `shape` to `target`, rounded to float16 as above. */
+export function resampleLogitsToShape(logits: Float32Array, heads: number, shape: Shape3, target: Shape3,
+  currentSpacing: readonly number[], targetSpacing: readonly number[], model: ExportModelV2): Float32Array {
   if (shape.every((s, i) => s === target[i])) return logits;
   const kw = probabilityResampling(model);
-  const opts = { isSeg: kw.is_seg, axis: separateAxisV2(kw.force_separate_z, current, spacingT), order: asOrder(kw.order, model.source), orderZ: asOrder(kw.order_z, model.source) };
+  const opts = { isSeg: kw.is_seg, axis: separateAxisV2(kw.force_separate_z, currentSpacing, targetSpacing), order: asOrder(kw.order, model.source), orderZ: asOrder(kw.order_z, model.source) };
   const n = product(shape);
   const m = product(target);
   const out = new Float32Array(heads * m);

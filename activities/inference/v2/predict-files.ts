@@ -43,7 +43,8 @@ export interface PredictFilesV2Options extends PredictV2Options {
 
 const isRegionBased = (model: LoadedV2Model): boolean => Object.values(model.datasetJson.labels).some((v) => Array.isArray(v));
 
-function foregroundLabels(model: LoadedV2Model): number[] {
+/** LabelManager.foreground_labels of a model. */
+export function foregroundLabelsV2(model: LoadedV2Model): number[] {
   const labels = model.datasetJson.labels;
   const ignore = labels.ignore;
   const values = Object.entries(labels).filter(([k]) => k !== 'ignore').flatMap(([, v]) => (Array.isArray(v) ? v : [v]));
@@ -67,13 +68,13 @@ export function exportModelV2(model: LoadedV2Model): ExportModelV2 {
 const isCascade = (model: LoadedV2Model): boolean => typeof model.configuration.previous_stage === 'string' && model.configuration.previous_stage !== '';
 
 /** convert_labelmap_to_one_hot(seg, foreground_labels) stacked after the image channels. */
-function withPreviousStage(c: PreprocessedCaseV2, labels: readonly number[]): Float32Array {
-  const n = c.seg.length;
-  const out = new Float32Array(c.data.length + labels.length * n);
-  out.set(c.data);
+export function withPreviousStage(data: Float32Array, seg: ArrayLike<number>, labels: readonly number[]): Float32Array {
+  const n = seg.length;
+  const out = new Float32Array(data.length + labels.length * n);
+  out.set(data);
   labels.forEach((label, k) => {
-    const base = c.data.length + k * n;
-    for (let i = 0; i < n; i++) if (c.seg[i] === label) out[base + i] = 1;
+    const base = data.length + k * n;
+    for (let i = 0; i < n; i++) if (seg[i] === label) out[base + i] = 1;
   });
   return out;
 }
@@ -89,7 +90,7 @@ function preprocess(model: LoadedV2Model, rawCase: RawCaseV2): PreprocessedCaseV
   const cfg = resolveConfigurationV2(model.plans as unknown as PlansJsonV2, model.configurationName, plansFile);
   const loaded = loadCaseV2(rawCase.images, cascade ? rawCase.previousStage! : null);
   const c = runCaseArraysV2(loaded, cfg, null, rawCase.images[0]!);
-  return { ...c, input: cascade ? withPreviousStage(c, foregroundLabels(model)) : c.data };
+  return { ...c, input: cascade ? withPreviousStage(c.data, c.seg, foregroundLabelsV2(model)) : c.data };
 }
 
 /** The properties as v2 pickles them (tuples, floats). */

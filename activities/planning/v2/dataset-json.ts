@@ -59,9 +59,13 @@ function allLabels(ds: DatasetJsonV2): number[] {
   return [...new Set(values)].filter((v) => typeof ignore !== 'number' || v !== ignore);
 }
 
-/** LabelManager.foreground_labels: every label but background (0) and the ignore label. */
+/** LabelManager.foreground_labels: every label but background (0) and the ignore label, ascending. */
+export function foregroundLabelsOf(ds: DatasetJsonV2): number[] {
+  return allLabels(ds).filter((v) => v !== 0).sort((a, b) => a - b);
+}
+
 export function foregroundLabelCount(ds: DatasetJsonV2): number {
-  return allLabels(ds).filter((v) => v !== 0).length;
+  return foregroundLabelsOf(ds).length;
 }
 
 /** LabelManager.num_segmentation_heads: one per region (region-based), else one per label incl. background. */

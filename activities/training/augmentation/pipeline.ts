@@ -2,7 +2,8 @@
  * nnU-Net's training augmentation (get_moreDA_augmentation as nnUNetTrainerV2 sets it up), one
  * sample at a time, in nnU-Net's order and with its probabilities: [dummy 2D] spatial → noise → blur →
  * brightness → contrast → low resolution → inverted gamma → gamma → mirror → mask → seg −1 → 0 → (cascade) the
- * previous stage's seg (second seg channel) as one-hot image channels, with random binary morphology (p 0.4).
+ * previous stage's seg (second seg channel) as one-hot image channels, with random binary morphology (p 0.4), or
+ * for nnU-Net v2 its cascade transforms (v2/cascade-transforms.ts).
  * Deep-supervision targets are made by network/deepSupervision (see batch-worker's toNetworkBatch).
  * See docs/augmentation.md, 'Pipeline'.
  */
@@ -15,6 +16,7 @@ import { simulateLowResolution } from './lowres';
 import { mirror } from './mirror';
 import { randomBinaryOperators } from './morphology';
 import type { Rng } from './random';
+import { cascadeAugmentationV2 } from '../v2/cascade-transforms';
 import { drawSpatialMatrix, spatialTransform, type Channels } from './spatial';
 
 /** Image channels zeroed where the (first) seg channel is < 0 (MaskTransform, use_mask_for_norm). */
@@ -85,7 +87,8 @@ export function augmentSample(image: Channels, seg: Channels, params: Augmentati
   removeNegativeLabels(r.seg.data);
   if (params.cascadeLabels.length === 0) return { image: img, seg: r.seg };
   const moved = moveSegAsOneHotToData(img, r.seg, params.cascadeLabels);
-  if (rng.chance(params.cascadeMorphology.pPerSample)) {
+  if (params.cascadeV2) cascadeAugmentationV2(moved.image, params.cascadeLabels.length, params.cascadeV2, rng);
+  else if (rng.chance(params.cascadeMorphology.pPerSample)) {
     const oneHot = params.cascadeLabels.map((_, k) => img.channels + k);
     randomBinaryOperators(moved.image, oneHot, params.cascadeMorphology.radiusRange, rng, params.cascadeMorphology.pPerLabel);
   }

@@ -9,6 +9,7 @@
  * batchgeneratorsv2 does differently.
  */
 import type { V2NetworkSpec } from '../../network/v2/arch-kwargs';
+import { CASCADE_AUGMENTATION_V2 } from './cascade-transforms';
 import type { TrainerV2Settings } from './variants';
 import { GENERATOR_SCALE_RANGE, getPatchSize, setupAugmentationParams, type AugmentationParams, type Range } from '../patch-size';
 
@@ -38,12 +39,14 @@ export function mirrorAxesV2(dims: number, mirroring: TrainerV2Settings['mirrori
   return Array.from({ length: dims }, (_, i) => i);
 }
 
+/** `cascadeLabels`: a cascade stage's foreground labels (its one-hot previous stage gets v2's cascade transforms). */
 export function augmentationParamsV2(spec: V2NetworkSpec, patch: readonly number[], maskChannels: readonly number[],
-  opts: Pick<TrainerV2Settings, 'deepSupervision' | 'dataAugmentation' | 'mirroring'>): AugmentationParams {
+  opts: Pick<TrainerV2Settings, 'deepSupervision' | 'dataAugmentation' | 'mirroring'>, cascadeLabels: readonly number[] = []): AugmentationParams {
   const { rotation, dummy2D } = rotationForDAV2(patch);
   const base = setupAugmentationParams(
     { patch_size: [...patch], do_dummy_2D_data_aug: dummy2D, pool_op_kernel_sizes: spec.strides.slice(1) },
     Object.fromEntries(maskChannels.map((c) => [String(c), true])),
+    { cascadeLabels: [...cascadeLabels] },
   );
   return {
     ...base,
@@ -52,5 +55,6 @@ export function augmentationParamsV2(spec: V2NetworkSpec, patch: readonly number
     imageOrder: 1,
     mirrorAxes: opts.dataAugmentation ? mirrorAxesV2(patch.length, opts.mirroring) : [],
     deepSupervisionScales: opts.deepSupervision ? base.deepSupervisionScales : [],
+    ...(cascadeLabels.length ? { cascadeV2: CASCADE_AUGMENTATION_V2 } : {}),
   };
 }

@@ -4,7 +4,9 @@
  * dataset_fingerprint.json) with fold_X/ (checkpoints, training log, progress.png, debug.json), resume with
  * --c from checkpoint_final > checkpoint_latest > checkpoint_best as nnUNetTrainer does, then the epochs.
  * At the end the fold's validation (validate-fold.ts, nnUNetTrainer.perform_actual_validation) unless turned off;
- * validateTrainedFoldV2 runs it alone on a trained fold (nnUNetv2_train --val).
+ * validateTrainedFoldV2 runs it alone on a trained fold (nnUNetv2_train --val). A cascade stage (previous_stage)
+ * trains on the previous stage's predicted_next_stage segmentations (cascade.ts); its network takes one more
+ * input channel per foreground label.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,12 +19,13 @@ import {
 import { initBackend } from '../../network/backend';
 import { readV2Architecture, type V2ArchitectureJson } from '../../network/v2/arch-kwargs';
 import type { DatasetJsonV2 } from '../../planning/v2/dataset-json';
-import { segmentationHeads } from '../../planning/v2/dataset-json';
+import { foregroundLabelsOf, segmentationHeads } from '../../planning/v2/dataset-json';
 import type { PlansV2 } from '../../planning/v2/experiment';
 import { resolveConfiguration } from '../../planning/v2/parameters';
 import { writeProgressPng } from '../progress-plot';
-import { loadOrCreateSplits, selectFold } from '../splits';
+import { loadOrCreateSplits, selectFold, type FoldSplit } from '../splits';
 import { scaledValidationIterations } from '../trainer';
+import { previousStageName, previousStageV2, unpackPreviousStageV2, type PreviousStageV2 } from './cascade';
 import type { TrainingLogV2 } from './checkpoint';
 import { applyPretrainedWeightsV2 } from './pretrained';
 import { NnUNetTrainerV2Loop, type EpochReportV2 } from './trainer';
@@ -88,6 +91,13 @@ function requirePlainLabels(ds: DatasetJsonV2, file: string): void {
   }
 }
 
+/** folder_with_segs_from_previous_stage of a cascade stage (the same trainer and plans), else undefined. */
+function cascadePreviousStage(input: TrainFoldV2Input, cfg: Record<string, unknown>, splits: readonly FoldSplit[]): PreviousStageV2 | undefined {
+  const previous = previousStageName(cfg);
+  if (!previous) return undefined;
+  return previousStageV2({ ...input, previous, splits });
+}
+
 /** The settings with the budget overrides; the validation iterations scale with the iterations (1:5, at least 1). */
 function settingsOf(input: TrainFoldV2Input): TrainerV2Settings {
   const s = trainerSettingsV2(input.trainer);
@@ -149,13 +159,17 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
   const settings = settingsOf(input);
   if (!plans.configurations?.[input.configuration]) throw new BadInputError(`${plansFile}: no configuration ${input.configuration} (has ${Object.keys(plans.configurations ?? {}).join(', ')})`, plansFile);
   const cfg = resolveConfiguration(plans, input.configuration);
-  if (typeof cfg.previous_stage === 'string' && cfg.previous_stage) throw new BadInputError(`${plansFile}: configuration ${input.configuration} is a cascade stage; cascade training is not available for v2 yet`, plansFile);
   const spec = readV2Architecture(cfg.architecture as V2ArchitectureJson, `${plansFile} (configuration ${input.configuration})`);
 
   const dataFolder = dataFolderV2(input.preprocessedDir, String(cfg.data_identifier));
   const cases = preprocessedCasesV2(dataFolder);
-  const split = selectFold(loadOrCreateSplits(splitsFile({ preprocessedDir: input.preprocessedDir }), cases), input.fold, cases);
+  const splits = loadOrCreateSplits(splitsFile({ preprocessedDir: input.preprocessedDir }), cases);
+  const split = selectFold(splits, input.fold, cases);
   if (split.val.length === 0) throw new BadInputError(`splits_final.json: fold ${input.fold} has no validation cases`);
+  const previousStage = cascadePreviousStage(input, cfg, splits);
+  const foreground = foregroundLabelsOf(ds);
+  // before anything is written: a missing previous-stage case names the fold to train
+  const cascade = previousStage && { previousStageDir: unpackPreviousStageV2(previousStage, [...split.train, ...split.val]), labels: foreground };
 
   const modelDir = v2ModelFolder(input.resultsRoot, input.datasetName, input.trainer, input.plansName, input.configuration);
   const foldDir = v2FoldFolder(modelDir, input.fold);
@@ -169,10 +183,11 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
   const useMask = (cfg.use_mask_for_norm as boolean[] | undefined) ?? [];
   const trainer = new NnUNetTrainerV2Loop({
     trainerName: input.trainer, settings, spec,
-    inChannels: Object.keys(ds.channel_names ?? ds.modality ?? {}).length, numClasses: segmentationHeads(ds),
+    inChannels: Object.keys(ds.channel_names ?? ds.modality ?? {}).length + (previousStage ? foreground.length : 0), numClasses: segmentationHeads(ds),
     patchSize: cfg.patch_size as number[], batchSize: Number(cfg.batch_size), batchDice: cfg.batch_dice === true,
     maskChannels: useMask.flatMap((m, i) => (m ? [i] : [])),
     dataDir: unpackDatasetV2(dataFolder, cases), foldDir, trainCases: split.train, valCases: split.val,
+    cascade,
     initArgs: { plans, configuration: input.configuration, fold: input.fold, dataset_json: ds },
     seed: input.seed, numWorkers: input.numWorkers, disableCheckpointing: input.disableCheckpointing, log,
   });
@@ -187,6 +202,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
       initial_patch_size: trainer.augmentation.generatorPatchSize, do_dummy_2d_data_aug: trainer.augmentation.dummy2D,
       rotation_for_DA: trainer.augmentation.rotation.x, inference_allowed_mirroring_axes: trainer.mirrorAxes,
       num_parameters: trainer.description.numParameters, train_cases: split.train, val_cases: split.val, network: trainer.network.summary(),
+      is_cascaded: previousStage !== undefined, folder_with_segs_from_previous_stage: previousStage?.folder ?? null,
     });
     log(`training ${split.train.length} cases, validating ${split.val.length}; ${settings.numEpochs} epochs from epoch ${trainer.epoch}`);
     const title = `${input.datasetName} ${input.configuration} ${input.trainer} fold ${input.fold}`;
@@ -208,7 +224,8 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
       return done;
     }
     const validation = await validateFoldV2({
-      modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, checkpoint: input.validationCheckpoint, saveProbabilities: input.saveProbabilities, log,
+      modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, checkpoint: input.validationCheckpoint, saveProbabilities: input.saveProbabilities,
+      previousStage, log,
     });
     return { ...done, validation };
   } finally {
@@ -228,10 +245,14 @@ export async function validateTrainedFoldV2(input: TrainFoldV2Input, checkpoint:
   const cases = preprocessedCasesV2(dataFolderV2(input.preprocessedDir, String(cfg.data_identifier)));
   const splits = splitsFile({ preprocessedDir: input.preprocessedDir });
   if (!fs.existsSync(splits)) throw new BadInputError(`${splits}: missing; train the fold first (nnUNetv2_train without --val)`, splits);
-  const split = selectFold(loadOrCreateSplits(splits, cases), input.fold, cases);
+  const allSplits = loadOrCreateSplits(splits, cases);
+  const split = selectFold(allSplits, input.fold, cases);
   const modelDir = v2ModelFolder(input.resultsRoot, input.datasetName, input.trainer, input.plansName, input.configuration);
   const file = path.join(v2FoldFolder(modelDir, input.fold), V2_CHECKPOINT_FILES[checkpoint]);
   if (!fs.existsSync(file)) throw new BadInputError(`${file}: missing; train the fold to the end first${checkpoint === 'best' ? ' (or validate checkpoint_final.pth without --val_best)' : ''}`, file);
   await initBackend({ preference: input.backend });
-  return validateFoldV2({ modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, checkpoint, saveProbabilities: input.saveProbabilities, log });
+  return validateFoldV2({
+    modelDir, fold: input.fold, preprocessedDir: input.preprocessedDir, valCases: split.val, checkpoint, saveProbabilities: input.saveProbabilities,
+    previousStage: cascadePreviousStage(input, cfg, allSplits), log,
+  });
 }

@@ -45,6 +45,8 @@ export interface TrainerV2Setup {
   initArgs: CheckpointV2['initArgs'];
   seed?: number;
   numWorkers?: number;
+  /** 3d_cascade_fullres: the loader's folder of <case>_segFromPrevStage.npy and the foreground labels (one-hot inputs). */
+  cascade?: { previousStageDir: string; labels: number[] };
   /** --disable_checkpointing: no checkpoint file is written (nor can the fold be continued). */
   disableCheckpointing?: boolean;
   log?: (line: string) => void;
@@ -94,7 +96,7 @@ export class NnUNetTrainerV2Loop {
   constructor(readonly setup: TrainerV2Setup) {
     const s = setup.settings;
     this.description = describeV2Network(setup.spec, { inChannels: setup.inChannels, numClasses: setup.numClasses, deepSupervision: s.deepSupervision });
-    this.augmentation = augmentationParamsV2(setup.spec, setup.patchSize, setup.maskChannels, s);
+    this.augmentation = augmentationParamsV2(setup.spec, setup.patchSize, setup.maskChannels, s, setup.cascade?.labels);
     this.dsWeights = s.deepSupervision ? deepSupervisionWeights(this.augmentation.deepSupervisionScales.length) : [1];
     this.lossOptions = { batchDice: setup.batchDice, smooth: s.diceSmooth, kind: s.loss, doBg: false };
   }
@@ -124,16 +126,20 @@ export class NnUNetTrainerV2Loop {
     let rng: { train?: ProducerState; val?: ProducerState } = {};
     if (resumeFrom) rng = this.restore(readCheckpointV2(resumeFrom, this.description));
     const da = setup.settings.dataAugmentation;
-    const loader = { dir: setup.dataDir, batchSize: setup.batchSize, finalPatchSize: setup.patchSize, oversampleForegroundPercent: setup.settings.oversampleForegroundPercent };
+    const loader = {
+      dir: setup.dataDir, batchSize: setup.batchSize, finalPatchSize: setup.patchSize, oversampleForegroundPercent: setup.settings.oversampleForegroundPercent,
+      ...(setup.cascade ? { previousStageDir: setup.cascade.previousStageDir } : {}),
+    };
+    const cascadeLabels = setup.cascade?.labels ?? [];
     const scales = this.augmentation.deepSupervisionScales;
     const numWorkers = rng.train?.workers.length ?? setup.numWorkers ?? defaultBatchWorkers();
     this.trainBatches = new BatchProducer({
       loader: { ...loader, caseIds: setup.trainCases, patchSize: da ? this.augmentation.generatorPatchSize : setup.patchSize },
-      augmentation: da ? this.augmentation : null, deepSupervisionScales: scales, seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
+      augmentation: da ? this.augmentation : null, cascadeLabels, deepSupervisionScales: scales, seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
     });
     this.valBatches = new BatchProducer({
       loader: { ...loader, caseIds: setup.valCases, patchSize: setup.patchSize },
-      augmentation: null, deepSupervisionScales: scales, seed: seed + 1, state: rng.val, numWorkers: rng.val?.workers.length ?? 1, queueSize: 2,
+      augmentation: null, cascadeLabels, deepSupervisionScales: scales, seed: seed + 1, state: rng.val, numWorkers: rng.val?.workers.length ?? 1, queueSize: 2,
     });
   }
 

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { MT19937 } from '../../../activities/common/mt19937';
 import { writeNiftiSync } from '../../../activities/io/nifti';
 import type { Mat3, Vec3 } from '../../../activities/io/geometry';
-import { writeNpz } from '../../../activities/io/npz';
+import { readNpz, writeNpz } from '../../../activities/io/npz';
 import { sampleClassLocationsV2 } from '../../../activities/preprocessing/v2/class-locations';
 
 export const TINY_DATASET = 'Dataset990_TinyV2';
@@ -103,4 +103,52 @@ export function add2dConfiguration(d: TinyV2): void {
   plans.configurations['2d'] = c;
   fs.writeFileSync(plansFile, JSON.stringify(plans, null, 2));
   fs.cpSync(path.join(d.preprocessedDir, 'nnUNetPlans_3d_fullres'), path.join(d.preprocessedDir, 'nnUNetPlans_2d'), { recursive: true });
+}
+
+/**
+ * Adds nnU-Net v2's cascade to the tiny dataset: 3d_lowres (spacing 2, the cases subsampled to 6×10×10, patch
+ * 4×8×8, next_stage 3d_cascade_fullres) and 3d_cascade_fullres (inherits 3d_fullres, previous_stage 3d_lowres),
+ * as ExperimentPlanner writes them when the lowres stage is worth it.
+ */
+export function addCascadeConfigurations(d: TinyV2): void {
+  const plansFile = path.join(d.preprocessedDir, 'nnUNetPlans.json');
+  const plans = JSON.parse(fs.readFileSync(plansFile, 'utf8')) as { configurations: Record<string, Record<string, unknown>> };
+  const low = structuredClone(plans.configurations['3d_fullres']!);
+  Object.assign(low, { data_identifier: 'nnUNetPlans_3d_lowres', spacing: [2, 2, 2], patch_size: [4, 8, 8], median_image_size_in_voxels: [6, 10, 10], next_stage: '3d_cascade_fullres' });
+  plans.configurations['3d_lowres'] = low;
+  plans.configurations['3d_cascade_fullres'] = { inherits_from: '3d_fullres', previous_stage: '3d_lowres' };
+  fs.writeFileSync(plansFile, JSON.stringify(plans, null, 2));
+  const full = path.join(d.preprocessedDir, 'nnUNetPlans_3d_fullres');
+  const lowFolder = path.join(d.preprocessedDir, 'nnUNetPlans_3d_lowres');
+  fs.mkdirSync(lowFolder, { recursive: true });
+  const [Z, Y, X] = SHAPE;
+  const small = [Z / 2, Y / 2, X / 2] as const;
+  const every2nd = <T extends Float32Array | Int8Array>(src: T, out: T): T => {
+    for (let z = 0; z < small[0]; z++) for (let y = 0; y < small[1]; y++) for (let x = 0; x < small[2]; x++) {
+      out[(z * small[1] + y) * small[2] + x] = src[(2 * z * Y + 2 * y) * X + 2 * x]!;
+    }
+    return out;
+  };
+  for (const f of fs.readdirSync(full).filter((n) => n.endsWith('.npz'))) {
+    const id = f.slice(0, -4);
+    const arrays = readNpz(path.join(full, f));
+    const n = small[0] * small[1] * small[2];
+    const data = every2nd(arrays.data!.data as Float32Array, new Float32Array(n));
+    const seg = every2nd(arrays.seg!.data as Int8Array, new Int8Array(n));
+    writeNpz(path.join(lowFolder, f), { data: { data, shape: [1, ...small], dtype: 'float32' }, seg: { data: seg, shape: [1, ...small], dtype: 'int8' } });
+    const props = JSON.parse(fs.readFileSync(path.join(full, `${id}.json`), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(lowFolder, `${id}.json`), JSON.stringify({ ...props, class_locations: sampleClassLocationsV2(seg, [...small], [1]) }));
+  }
+}
+
+/** nnUNet_raw-style inputs of the tiny cases: <root>/raw_inputs/<case>_0000.nii.gz (the fullres data, spacing 1). */
+export function tinyRawInputs(d: TinyV2): string {
+  const dir = path.join(d.root, 'raw_inputs');
+  fs.mkdirSync(dir, { recursive: true });
+  const full = path.join(d.preprocessedDir, 'nnUNetPlans_3d_fullres');
+  for (const f of fs.readdirSync(full).filter((n) => n.endsWith('.npz'))) {
+    const data = readNpz(path.join(full, f)).data!.data as Float32Array;
+    writeNiftiSync(path.join(dir, `${f.slice(0, -4)}_0000.nii.gz`), { data, shape: [...SHAPE], dtype: 'float32', geometry: GEOMETRY });
+  }
+  return dir;
 }
