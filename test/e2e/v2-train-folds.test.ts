@@ -2,7 +2,8 @@
  * nnUNetv2_train as a durable fold workflow, on the tiny v2 dataset (test/training/v2/fixture.ts) with one worker of
  * two training slots: folds 0 and 1 train at the same time, a second call for fold 0 attaches to its running
  * workflow, and the training child of one fold killed after a checkpoint costs only that attempt: the retry
- * continues from checkpoint_latest.pth. Then on the finished folds: --c returns at once, --val --npz only validates.
+ * continues from checkpoint_latest.pth; `nnunet status --workflow` shows the fold. Then on the finished folds: --c
+ * returns at once, --val --npz only validates.
  * Budget: 5 epochs × 2 iterations, checkpoint_latest.pth every epoch.
  */
 import { after, test } from 'node:test';
@@ -95,6 +96,10 @@ test('nnUNetv2_train: two folds at once as fold workflows, a second call attache
       assert.equal(losses.length, EPOCHS, 'one loss per epoch: none trained twice or lost');
       assert.ok(fs.existsSync(path.join(dir, 'validation', 'summary.json')), `${dir} validated`);
     }
+
+    const status = await startCli(['status', '--workflow', workflowId(1)], env, 60_000).done;
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`${workflowId(1)}[\\s\\S]*fold 1\\s+done`), 'nnunet status --workflow shows the fold');
 
     // On the finished folds: --c returns at once (nothing trained), --val --npz only validates, now with the probabilities.
     const finalMtime = (f: number) => fs.statSync(path.join(dirs[f]!, 'checkpoint_final.pth')).mtimeMs;
