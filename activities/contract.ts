@@ -162,6 +162,10 @@ export interface TrainInput {
    * are removed (nnU-Net writes neither best nor final, and deletes model_latest at the end).
    */
   disableSaving?: boolean;
+  /** nnU-Net v2: plansFile is the v2 plans json, paths.resultsDir is nnUNet_results, trainer a v2 trainer. */
+  method?: 'v2';
+  /** The v2 plans name (nnUNetPlans, nnUNetResEncUNetMPlans ...): the model folder's <trainer>__<plans>__<configuration>. */
+  plansName?: string;
 }
 export interface TrainOutput {
   foldDir: string;

@@ -1,6 +1,7 @@
 /**
- * `nnunet train ... --via-temporal` (what nnUNet_train runs): one fold as its own durable workflow (foldWorkflow),
- * started or attached under an id naming the model folder and the fold, then followed like `nnunet run`.
+ * `nnunet train ... --via-temporal` (what nnUNet_train runs) and nnUNetv2_train: one fold as its own durable
+ * workflow (foldWorkflow), started or attached under an id naming the model folder and the fold, then followed
+ * like `nnunet run`.
  */
 import type { TaskPaths, TrainInput } from '../activities/contract';
 import type { Config } from '../config';
@@ -8,7 +9,7 @@ import type { FoldWorkflowInput } from '../workflows/fold';
 import type { Client } from '@temporalio/client';
 import { nodeIds } from '../workflows/dag';
 import { taskStateQuery } from '../workflows/definitions';
-import { foldWorkflowId } from '../workflows/state';
+import { foldWorkflowId, v2FoldWorkflowId } from '../workflows/state';
 import { UsageError } from './context';
 import { followWorkflow } from './run-task';
 import { taskWorkflowIdFor } from './temporal/task-client';
@@ -28,11 +29,19 @@ function taskIdOf(taskName: string): number | string {
 /** What -c (or its absence) meant for this call, said once the workflow is started or attached. */
 function continueNote(input: TrainInput, flags: FoldRunFlags, attached: boolean, status: string): string {
   const fold = `${input.configuration} fold ${input.fold}`;
+  // nnUNetv2_train spells them --c and --val.
+  const [c, val] = input.method === 'v2' ? ['--c', '--val'] : ['-c', '-val'];
   if (attached && status === 'RUNNING') return `${fold} is already running (another call started it): attached to it, neither started over nor restarted`;
-  if (input.validationOnly) return `-val: validating ${fold} again from its ${input.validationCheckpoint ?? 'final'} checkpoint, no training`;
+  if (input.validationOnly) return `${val}: validating ${fold} again from its ${input.validationCheckpoint ?? 'final'} checkpoint, no training`;
   return flags.continue
-    ? `-c: ${fold} continues from its newest valid checkpoint (a finished fold only validates what is missing)`
-    : `no -c: ${fold} starts over (its checkpoints and validation are removed first, as nnU-Net trains from scratch); pass -c to continue instead`;
+    ? `${c}: ${fold} continues from its newest valid checkpoint (a finished fold only validates what is missing)`
+    : `no ${c}: ${fold} starts over (its checkpoints and validation are removed first, as nnU-Net trains from scratch); pass ${c} to continue instead`;
+}
+
+/** The fold's workflow id: nnUNet_train's, or nnUNetv2_train's (named by the Dataset and the v2 model folder). */
+function foldWorkflowIdOf(paths: TaskPaths, input: TrainInput): string {
+  if (input.method === 'v2') return v2FoldWorkflowId(paths.taskName, input.trainer, input.plansName ?? '', input.configuration, input.fold);
+  return foldWorkflowId(taskIdOf(paths.taskName), input.configuration, input.trainer, input.plansIdentifier ?? '', input.fold);
 }
 
 /**
@@ -69,8 +78,10 @@ export async function runFoldCommand(config: Config, paths: TaskPaths, input: Tr
     train: { ...input, startOver: !flags.continue && !input.validationOnly },
     timing: { trainHeartbeatTimeoutMs: config.training.heartbeatTimeoutSeconds * 1000 },
   };
-  const workflowId = foldWorkflowId(taskIdOf(paths.taskName), input.configuration, input.trainer, input.plansIdentifier ?? '', input.fold);
+  const workflowId = foldWorkflowIdOf(paths, input);
   // Every call is a new request (start over, continue or validate): a completed run is never just re-reported.
   const target = { workflowType: 'foldWorkflow' as const, workflowId, args: [wfInput], rerunCompleted: true };
-  await followWorkflow(config, paths, flags, target, { beforeStart: (client) => refuseFoldOfRunningTask(client, paths, input, workflowId), afterStart: (attached, status) => continueNote(input, flags, attached, status) });
+  // The v1 task workflow's folds are v1 folds: a v2 fold cannot collide with them.
+  const beforeStart = input.method === 'v2' ? undefined : (client: Client) => refuseFoldOfRunningTask(client, paths, input, workflowId);
+  await followWorkflow(config, paths, flags, target, { beforeStart, afterStart: (attached, status) => continueNote(input, flags, attached, status) });
 }

@@ -123,10 +123,10 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     run: pipeline.planAndPreprocess,
   },
   nnUNetv2_train: {
-    does: 'trains one fold with nnU-Net v2\'s trainer in this process into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format), then validates it as v2: fold_X/validation/<case> + summary.json against gt_segmentations',
+    does: 'trains one fold with nnU-Net v2\'s trainer as its own durable workflow (nnunet-v2-fold-<Dataset>-<TRAINER>__<PLANS>__<CONFIGURATION>-<fold>; a second call for a running fold attaches, a crash resumes from the newest checkpoint) into nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION/fold_X (checkpoint_final.pth in v2\'s format), then validates it as v2: fold_X/validation/<case> + summary.json against gt_segmentations. In this process instead: nnunet train --method v2',
     flags: {
       '-tr': 'nnUNetTrainer or a parameter-only variant (nnUNetTrainer_Xepochs, NoDeepSupervision, CELoss, DiceCELoss_noSmooth, NoDA, NoMirroring, onlyMirror01)', '-p': 'plans name',
-      '--c': 'continue from checkpoint_final, _latest or _best', '-device': 'accepted; the backend is the config\'s worker.backend (NNUNET_BACKEND)',
+      '--c': 'continue from checkpoint_final, _latest or _best (a finished, validated fold returns at once); without it the fold starts over', '-device': 'accepted; the backend is the config\'s worker.backend (NNUNET_BACKEND)',
       '--npz': 'the validation also writes <case>.npz (probabilities) + <case>.pkl', '-pretrained_weights': 'a v2 checkpoint: its weights but the segmentation heads, for a fold starting at epoch 0', '--val': 'only validate the trained fold (checkpoint_final.pth)',
       '--val_best': 'validate with checkpoint_best.pth', '--disable_checkpointing': 'no checkpoint files (the fold cannot be continued)', '-num_gpus': 'only 1 (more: exit 2)',
     },

@@ -78,6 +78,12 @@ export const foldWorkflowId = (taskId: number | string, configuration: Configura
 /** The fold workflow id under a task workflow's id: `nnunet-task-004` gives nnUNet_train's ids; other ids (tests) prefix theirs. */
 export const foldWorkflowIdUnder = (taskWorkflowIdValue: string, configuration: Configuration, trainer: string, plansIdentifier: string, fold: Fold): string =>
   `${taskWorkflowIdValue.startsWith('nnunet-task-') ? taskWorkflowIdValue.replace('nnunet-task-', 'nnunet-fold-') : `${taskWorkflowIdValue}-fold`}-${configuration}-${trainer}__${plansIdentifier}-${fold}`;
+/**
+ * One nnU-Net v2 fold's workflow (nnUNetv2_train): `nnunet-v2-fold-Dataset004_Hippocampus-nnUNetTrainer__nnUNetPlans__3d_fullres-0`,
+ * named by the Dataset and the v2 model folder: apart from v1's ids, as Task004 and Dataset004 may both exist.
+ */
+export const v2FoldWorkflowId = (dataset: string, trainer: string, plansName: string, configuration: string, fold: Fold): string =>
+  `nnunet-v2-fold-${dataset}-${trainer}__${plansName}__${configuration}-${fold}`;
 
 /** A fold workflow's result: the task result of its one fold, plus the training's own output (for a parent task workflow). */
 export interface FoldResult extends TaskResult {

@@ -1,6 +1,6 @@
 /**
- * Activity `train`: one fold of one configuration, run in a child process (train-process.ts) so the worker's
- * event loop stays free for heartbeats and cancellation. Heartbeats carry TrainProgress after every epoch (and
+ * Activity `train`: one fold of one configuration (nnU-Net v1's, or v2's with TrainInput.method 'v2'), run in a
+ * child process (train-process.ts) so the worker's event loop stays free for heartbeats and cancellation. Heartbeats carry TrainProgress after every epoch (and
  * the last one again every 30 s, so a long epoch does not trip the heartbeat timeout). The activity always
  * continues from the newest valid checkpoint, so a retry or a re-run after a crash loses at most the work
  * since the last checkpoint; a finished fold (final checkpoint + validation) returns at once. Temporal

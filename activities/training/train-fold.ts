@@ -155,18 +155,24 @@ const log0 = (hooks: TrainFoldHooks) => hooks.log ?? (() => undefined);
  * (the marker file holds it) continues what the start-over began.
  */
 export function startFoldOver(foldDir: string, token: string, log: (line: string) => void = () => {}, validationName?: string): boolean {
+  const checkpoints = Object.values(CHECKPOINT_FILES).map((f) => path.join(foldDir, f));
+  const validations = [validationFolder(foldDir), ...(validationName ? [validationFolder(foldDir, validationName)] : [])];
+  if (!startOverOnce(foldDir, token, [...checkpoints, ...validations])) return false;
+  log(`started over (no -c): removed the checkpoints and the validation of ${foldDir}`);
+  return true;
+}
+
+/** Removes `outputs` the first time `token` is seen in foldDir (its start_over.json marker); false when already seen. */
+export function startOverOnce(foldDir: string, token: string, outputs: readonly string[]): boolean {
   const marker = startOverFile(foldDir);
   try {
     if ((JSON.parse(fs.readFileSync(marker, 'utf8')) as { token?: string }).token === token) return false;
   } catch {
     /* no marker yet, or unreadable: start over */
   }
-  for (const f of Object.values(CHECKPOINT_FILES)) fs.rmSync(path.join(foldDir, f), { force: true });
-  fs.rmSync(validationFolder(foldDir), { recursive: true, force: true });
-  if (validationName) fs.rmSync(validationFolder(foldDir, validationName), { recursive: true, force: true });
+  for (const p of outputs) fs.rmSync(p, { recursive: true, force: true });
   fs.mkdirSync(foldDir, { recursive: true });
   writeJsonAtomic(marker, { token, at: new Date().toISOString() });
-  log(`started over (no -c): removed the checkpoints and the validation of ${foldDir}`);
   return true;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The child-process protocol of the `train` activity: the activity forks this file, sends `start` with the fold's
- * input, and the child runs runTrainingFold (train-fold.ts), reporting progress, log lines and the result over IPC;
- * `stop` (or a vanished parent) checkpoints and stops. So the training loop never blocks the worker's event loop.
+ * input, and the child runs runTrainingFold (train-fold.ts; an nnU-Net v2 fold: v2/run-fold.ts), reporting
+ * progress, log lines and the result over IPC; `stop` (or a vanished parent) checkpoints and stops. So the
+ * training loop never blocks the worker's event loop.
  */
 import { fork } from 'node:child_process';
 import type { TrainProgress } from '../contract';
 import { childExitError, watchPeakRss } from './child-memory';
 import { runTrainingFold, type TrainFoldInput, type TrainFoldResult } from './train-fold';
+import { runTrainingFoldV2 } from './v2/run-fold';
 import { forwardStderrWithoutNoise } from '../network/tensorflow-noise';
 
 export type { TrainFoldInput, TrainFoldResult, TrainRuntimeOptions } from './train-fold';
@@ -30,7 +32,8 @@ export function serveChild(): void {
   process.on('message', (m: ToChild) => {
     if (m.type === 'stop') { stopRequested = true; return; }
     send({ type: 'log', line: `training process ${process.pid}: CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? '(unset)'}` });
-    runTrainingFold(m.input, {
+    const run = m.input.method === 'v2' ? runTrainingFoldV2 : runTrainingFold;
+    run(m.input, {
       shouldStop: () => stopRequested,
       onProgress: (progress) => send({ type: 'progress', progress }),
       log: (line) => send({ type: 'log', line }),

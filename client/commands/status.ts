@@ -1,10 +1,14 @@
-/** `nnunet status -t 4`: the task's DAG as a tree with progress bars; --json prints the state raw; --watch follows it. */
+/**
+ * `nnunet status -t 4`: the task's DAG as a tree with progress bars; --json prints the state raw; --watch follows it.
+ * `--workflow ID`: a fold workflow's single node instead (nnUNet_train's and nnUNetv2_train's print their id).
+ */
 import type { Command } from 'commander';
 import { configFor, printJson, UsageError, WorkFailedError } from '../context';
 import { resolveTask } from '../task-ref';
 
 interface StatusFlags {
-  task: string;
+  task?: string;
+  workflow?: string;
   json?: boolean;
   watch?: boolean;
 }
@@ -13,7 +17,8 @@ export function register(program: Command): void {
   program
     .command('status')
     .description("show a task's pipeline state: every step with status, attempt, times, errors and training progress")
-    .requiredOption('-t, --task <task>', 'task id (4) or folder name (Task004_Hippocampus)')
+    .option('-t, --task <task>', 'task id (4) or folder name (Task004_Hippocampus)')
+    .option('--workflow <id>', 'a fold workflow instead of the task workflow (the id nnUNet_train / nnUNetv2_train print: nnunet-fold-…, nnunet-v2-fold-…)')
     .option('--json', 'print the raw state as JSON')
     .option('--watch', 'keep refreshing until the task ends')
     .action(async (flags: StatusFlags, cmd: Command) => {
@@ -24,14 +29,15 @@ export function register(program: Command): void {
       const { renderTaskState } = await import('../render/tree');
       const { watchTask } = await import('../render/watch');
       const { outcomeLines, readTaskView } = await import('../task-view');
-      const paths = resolveTask(config, flags.task).paths;
-      const workflowId = taskWorkflowIdFor(paths.taskName);
+      if (!flags.task && !flags.workflow) throw new UsageError('which task? pass -t TASK (or --workflow ID for one fold\'s workflow)');
+      const paths = flags.task ? resolveTask(config, flags.task).paths : undefined;
+      const workflowId = flags.workflow ?? taskWorkflowIdFor(paths!.taskName);
       const say = (m: string): void => { process.stderr.write(`${m}\n`); };
       // Embedded: uses the server a running `nnunet run`/`nnunet server` started, else starts one headless.
       const session = await openSession(config, { ui: false, queryWorker: true, say: flags.json ? () => {} : say });
       try {
         const view = await readTaskView(session.client, workflowId);
-        if (!view) throw new UsageError(`no workflow ${workflowId} on ${session.address}: start it with \`nnunet run -t ${flags.task}\``);
+        if (!view) throw new UsageError(`no workflow ${workflowId} on ${session.address}${flags.workflow ? '' : `: start it with \`nnunet run -t ${flags.task}\``}`);
         if (flags.watch && view.status === 'RUNNING' && view.state && !flags.json) {
           const abort = new AbortController();
           process.once('SIGINT', () => abort.abort());

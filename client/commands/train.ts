@@ -2,6 +2,7 @@
  * `nnunet train CONFIGURATION TRAINER TASK FOLD [-c] [--npz] [--epochs N] [--iters N]`: nnUNet_train's arguments,
  * one fold trained in this process (no Temporal) by the same function the `train` activity runs. -c continues
  * from the newest valid checkpoint; a finished fold returns at once. Ctrl-C writes a checkpoint and stops.
+ * `--method v2`: an nnU-Net v2 fold (DATASET, a v2 trainer, --plans-identifier the v2 plans name; client/v2-train.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,12 +13,13 @@ import type { Config } from '../../config/schema';
 import { configFor, positiveInt, printJson, UsageError, WorkFailedError } from '../context';
 import { disableTtaOption, stepSizeOption, validationFromFlags, type ValidationFlags } from '../options';
 import { resolveTask } from '../task-ref';
+import { methodOf } from './method-v2';
 import { assertKnownTrainer, plansIdentifierFor, stageSettings } from '../settings';
 import { DEFAULT_TRAINER, plansFile as taskPlansFile, RESULT_FOLDERS, trainerFor } from '../../activities/io/layout';
 
 interface TrainOpts extends ValidationFlags {
   continue?: boolean; npz?: boolean; epochs?: number; iters?: number; plansIdentifier?: string; json?: boolean; quiet?: boolean;
-  viaTemporal?: boolean; detach?: boolean; pretrainedWeights?: string; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
+  viaTemporal?: boolean; detach?: boolean; method?: string; pretrainedWeights?: string; validationOnly?: boolean; valbest?: boolean; validation?: boolean; nextStage?: boolean;
   valFolder?: string; valDisableOverwrite?: boolean; disableSaving?: boolean; findLr?: boolean; foldPostprocessing?: boolean;
 }
 
@@ -52,6 +54,35 @@ async function findLr(input: TrainInput, opts: TrainOpts, runtime: TrainRuntimeO
   else console.log(`${result.lrFinder.plot}: loss against learning rate over ${result.lrFinder.losses.length} iterations`);
 }
 
+/** --method v2: nnU-Net v2's fold, in this process or (--via-temporal) as the fold workflow nnUNetv2_train starts. */
+async function trainV2Fold(config: Config, args: { configuration: string; trainer: string; task: string; fold: string }, opts: TrainOpts): Promise<void> {
+  const v1Only = {
+    '--disable-tta': opts.disableTta, '--step-size': opts.stepSize !== undefined, '--no-next-stage': opts.nextStage === false, '--val-folder': opts.valFolder,
+    '--val-disable-overwrite': opts.valDisableOverwrite, '--no-fold-postprocessing': opts.foldPostprocessing === false, '--find-lr': opts.findLr,
+  };
+  const given = Object.entries(v1Only).filter(([, on]) => on).map(([flag]) => flag);
+  if (given.length) throw new UsageError(`${given.join(', ')}: nnU-Net v1 options, not available with --method v2`);
+  const { v2TrainInput, trainV2InProcess } = await import('../v2-train');
+  const { resolveDataset } = await import('../v2-commands');
+  const { paths } = resolveDataset(config, args.task);
+  const input: TrainInput = {
+    ...v2TrainInput(config, paths, {
+      configuration: args.configuration, fold: args.fold, trainer: args.trainer, plansName: opts.plansIdentifier ?? 'nnUNetPlans', continue: opts.continue, npz: opts.npz,
+      validationOnly: opts.validationOnly, validationCheckpoint: opts.valbest ? 'best' : 'final', pretrainedWeights: opts.pretrainedWeights,
+      disableCheckpointing: opts.disableSaving, epochs: opts.epochs, iterationsPerEpoch: opts.iters,
+    }),
+    ...(opts.validation === false ? { skipValidation: true } : {}),
+  };
+  if (opts.viaTemporal) {
+    const { runFoldCommand } = await import('../run-fold');
+    await runFoldCommand(config, paths, input, { continue: opts.continue, json: opts.json, detach: opts.detach });
+    return;
+  }
+  const result = await trainV2InProcess(config, input, opts.quiet || opts.json ? undefined : (line) => process.stderr.write(`${line}\n`));
+  if (opts.json) printJson(result);
+  else console.log(`${result.foldDir}: ${result.epochs} epochs${result.validationMeanDice === undefined ? '' : `, validation mean Dice ${result.validationMeanDice.toFixed(4)}`}`);
+}
+
 export function register(program: Command): void {
   program
     .command('train')
@@ -79,9 +110,14 @@ export function register(program: Command): void {
     .option('--find-lr', `only nnU-Net's learning-rate range test: ${FIND_LR_ITERATIONS} iterations (or --iters) at a growing learning rate, plotted to fold_X/lr_finder.png; nothing trained is kept (nnUNet_train --find_lr)`)
     .option('--via-temporal', 'run the fold as its own durable workflow (what nnUNet_train does): any number of folds at once, each resumable; without -c the fold starts over')
     .option('--detach', 'with --via-temporal: start or attach, then return at once (needs a server that keeps running)')
+    .option('--method <v1|v2>', 'v2: an nnU-Net v2 fold (TASK a DatasetXXX, TRAINER a v2 trainer, --plans-identifier the v2 plans name, default nnUNetPlans), as nnUNetv2_train', 'v1')
     .option('-q, --quiet', 'no per-epoch lines on stderr')
     .option('--json', 'print the result as JSON')
     .action(async (configurationArg: string, trainer: string, taskArg: string, foldArg: string, opts: TrainOpts, cmd: Command) => {
+      if (methodOf(opts.method) === 'v2') {
+        await trainV2Fold(configFor(cmd), { configuration: configurationArg, trainer, task: taskArg, fold: foldArg }, opts);
+        return;
+      }
       const configuration = parseConfiguration(configurationArg);
       const fold = parseFold(foldArg);
       const config = configFor(cmd);

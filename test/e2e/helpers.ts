@@ -117,3 +117,17 @@ export function processesMentioning(needle: string): number[] {
   }
   return pids;
 }
+
+/** The training child (train-process.js) in process group `pgid` that runs in slot `slot` (its NNUNET_TRAINING_SLOT). */
+export function trainingChildIn(pgid: number, slot: number): number | undefined {
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).find((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      return pgrp === pgid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('train-process')
+        && fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NNUNET_TRAINING_SLOT=${slot}`);
+    } catch {
+      return false;
+    }
+  });
+}

@@ -12,7 +12,7 @@ import { readCheckpoint } from '../../activities/training/checkpoint';
 import { startDevServer, type DevServer } from '../../client/temporal/devserver';
 import { assertBuilt } from '../client/cli-helpers';
 import { temporalUnavailable } from '../helpers/temporal';
-import { makeDataEnv, startCli, type DataEnv } from './helpers';
+import { makeDataEnv, startCli, trainingChildIn, type DataEnv } from './helpers';
 import { startCliGroup } from './pipeline-helpers';
 
 const skip = temporalUnavailable() ?? false;
@@ -44,20 +44,6 @@ function readFoldLog(dir: string): FoldLog {
   const slots = lines.flatMap((l) => [...l.matchAll(/training (slot \d\/\d \(CPU\))/g)].map((m) => m[1]));
   const epochLines = lines.filter((l) => /epochs from epoch|This epoch took/.test(l)).map(at);
   return { starts, slots, from: Math.min(...epochLines), to: Math.max(...epochLines) };
-}
-
-/** The training child (train-process.js) in process group `pgid` that runs in slot `slot` (its NNUNET_TRAINING_SLOT). */
-function trainingChildIn(pgid: number, slot: number): number | undefined {
-  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).find((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      return pgrp === pgid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('train-process')
-        && fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NNUNET_TRAINING_SLOT=${slot}`);
-    } catch {
-      return false;
-    }
-  });
 }
 
 test('nnunet worker --slots 2 trains two folds at once; a killed training child resumes its fold from the checkpoint', { skip, timeout: 300_000 }, async () => {

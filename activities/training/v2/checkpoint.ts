@@ -139,3 +139,8 @@ export function readCheckpointV2(file: string, d: V2NetworkDescription): Checkpo
     rng: ours.rng,
   };
 }
+
+/** The epochs a checkpoint had completed (current_epoch), without loading its weights. */
+export function checkpointEpochV2(file: string): number {
+  return Number(readTorchCheckpoint(file).meta.current_epoch);
+}

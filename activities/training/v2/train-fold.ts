@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { TrainProgress } from '../../contract';
 import { writeJsonAtomic } from '../../common/atomic';
 import { BadInputError } from '../../common/errors';
 import {
@@ -65,11 +66,15 @@ export interface TrainFoldV2Input {
   validationCheckpoint?: 'final' | 'best';
   /** --npz: the validation also writes <case>.npz + <case>.pkl. */
   saveProbabilities?: boolean;
+  /** The worker's training slot this fold runs in (slots.ts describeSlot), for the training log. */
+  slot?: string;
 }
 
 export interface TrainFoldV2Hooks {
   log?: (line: string) => void;
   onEpoch?: (r: EpochReportV2) => void;
+  /** After each epoch, what the `train` activity heartbeats. */
+  onProgress?: (p: TrainProgress) => void;
   shouldStop?: () => boolean;
 }
 
@@ -149,6 +154,14 @@ function writeModelFiles(modelDir: string, input: TrainFoldV2Input, plans: Plans
   if (fs.existsSync(fingerprint)) fs.copyFileSync(fingerprint, datasetFingerprintFile(modelDir));
 }
 
+/** Heartbeat details after an epoch (as v1's progressOf); `checkpoint` is the newest checkpoint on disk, if any. */
+function progressOfV2(r: EpochReportV2, totalEpochs: number, checkpoint?: string): TrainProgress {
+  return {
+    epoch: r.epoch + 1, totalEpochs, trainLoss: r.trainLoss, valLoss: r.valLoss,
+    pseudoDice: r.pseudoDice.map((d) => (Number.isNaN(d) ? 0 : d)), ...(checkpoint ? { checkpoint } : {}),
+  };
+}
+
 export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hooks = {}): Promise<TrainFoldV2Result> {
   const plansFile = plansV2File(input.preprocessedDir, input.plansName);
   const plans = readJson<PlansV2>(plansFile, 'run nnUNetv2_plan_and_preprocess (or pass -p with the plans name)');
@@ -179,6 +192,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
   const log = (line: string) => { fs.appendFileSync(logFile, `${new Date().toISOString()}: ${line}\n`); hooks.log?.(line); };
   const backend = await initBackend({ preference: input.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
+  if (input.slot) log(`training ${input.slot}; CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? '(unset)'}`);
 
   const useMask = (cfg.use_mask_for_norm as boolean[] | undefined) ?? [];
   const trainer = new NnUNetTrainerV2Loop({
@@ -206,11 +220,14 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
     });
     log(`training ${split.train.length} cases, validating ${split.val.length}; ${settings.numEpochs} epochs from epoch ${trainer.epoch}`);
     const title = `${input.datasetName} ${input.configuration} ${input.trainer} fold ${input.fold}`;
+    let newest = resume;
     const outcome = await trainer.run({
       shouldStop: hooks.shouldStop,
       onEpoch: async (r) => {
         await writeProgressPng(progressPlotFile(foldDir), historyForPlot(trainer.log), title);
+        newest = r.checkpoint ?? newest;
         hooks.onEpoch?.(r);
+        hooks.onProgress?.(progressOfV2(r, settings.numEpochs, newest));
       },
     });
     if (outcome.status === 'stopped') {
