@@ -47,6 +47,11 @@ export function taskPathsFor(rawDir: string, roots: LayoutRoots): TaskPaths {
   };
 }
 
+/** nnU-Net v2's folders of a dataset: as v1's, but models live under nnUNet_results itself (<results>/<Dataset>/...). */
+export function taskPathsForV2(rawDir: string, roots: LayoutRoots): TaskPaths {
+  return { ...taskPathsFor(rawDir, roots), resultsDir: path.resolve(roots.results) };
+}
+
 /** The configuration folders of the results tree (RESULTS_FOLDER/nnUNet/<configuration>). */
 export function configurationFolders(results: string, configurations: readonly string[]): string[] {
   return configurations.map((c) => path.join(results, 'nnUNet', c));
