@@ -69,6 +69,8 @@ export const ConfigSchema = z
         v2Planner: nonEmpty.optional(),
       })
       .strict(),
+    /** `nnunet sweep`'s method variants when no --variants is given (v1, v2, v2:<planner>); absent: none. */
+    sweep: z.object({ variants: z.array(nonEmpty).optional() }).strict().optional(),
     numProcesses: positiveInt,
     logging: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) })

@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -35,16 +36,22 @@ function childError(err: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
+/** Sweeps recorded before method variants replay without them (their tasks have none anyway). */
+export const SWEEP_VARIANTS_PATCH = 'sweep-method-variants';
+
 export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
   const carried = input.carried ?? { outcomes: [], startedAt: new Date().toISOString(), runs: 0 };
   const outcomes: SweepTaskOutcome[] = [...carried.outcomes];
   const finished = new Set(outcomes.map((o) => o.workflowId));
-  const waiting: SweepTask[] = input.tasks.filter((t) => !finished.has(taskWorkflowId(t.taskId)));
+  // Method variants (v1 / v2 / a v2 planner): each task once per variant, under the variant's own id and options.
+  const variants = input.tasks.some((t) => t.variant !== undefined) && patched(SWEEP_VARIANTS_PATCH);
+  const idOf = (t: SweepTask): string => (variants && t.workflowId ? t.workflowId : taskWorkflowId(t.taskId));
+  const waiting: SweepTask[] = input.tasks.filter((t) => !finished.has(idOf(t)));
   const running = new Set<string>();
   setHandler(sweepStateQuery, () => ({
     name: input.name,
     running: [...running],
-    waiting: waiting.map((t) => taskWorkflowId(t.taskId)),
+    waiting: waiting.map(idOf),
     outcomes,
     runs: carried.runs,
   }));
@@ -55,17 +62,18 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
     return info.continueAsNewSuggested || (input.maxHistoryEvents !== undefined && info.historyLength >= input.maxHistoryEvents);
   };
   const runTask = async (t: SweepTask): Promise<void> => {
-    const workflowId = taskWorkflowId(t.taskId);
+    const workflowId = idOf(t);
+    const own = variants ? { options: t.options ?? {}, task: t.task ?? t.paths.taskName, variant: t.variant !== undefined ? { variant: t.variant } : {} } : { options: {}, task: t.paths.taskName, variant: {} };
     running.add(workflowId);
     try {
       const result = await executeChild(taskWorkflow, {
         workflowId,
         taskQueue: WORKFLOW_TASK_QUEUE,
-        args: [{ paths: t.paths, options: { ...input.options, configurations: input.configurations }, timing: input.timing }],
+        args: [{ paths: t.paths, options: { ...input.options, ...own.options, configurations: input.configurations }, timing: input.timing }],
       });
-      outcomes.push({ taskId: t.taskId, task: t.paths.taskName, workflowId, status: 'completed', result });
+      outcomes.push({ taskId: t.taskId, ...own.variant, task: own.task, workflowId, status: 'completed', result });
     } catch (err) {
-      outcomes.push({ taskId: t.taskId, task: t.paths.taskName, workflowId, status: 'failed', error: childError(err) });
+      outcomes.push({ taskId: t.taskId, ...own.variant, task: own.task, workflowId, status: 'failed', error: childError(err) });
     } finally {
       running.delete(workflowId);
     }
