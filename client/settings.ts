@@ -136,14 +136,20 @@ export function methodFor(config: Pick<Config, 'planning'>, flag?: string): 'v1'
   return m;
 }
 
+/** The v2 planner: --planner, else `planning.v2Planner`, else ExperimentPlanner. */
+export function v2PlannerFor(config: Pick<Config, 'planning'>, flag?: string): string {
+  const planner = flag ?? config.planning.v2Planner ?? DEFAULT_PLANNER_V2;
+  if (!isPlannerV2(planner)) throw new UsageError(`--planner ${planner}: not an nnU-Net v2 planner; use one of ${plannerNamesV2().join(', ')}`);
+  return planner;
+}
+
 /**
  * `--method v2`'s settings: --planner, else `planning.v2Planner`, else ExperimentPlanner; --gpu-memory, else a
  * `planning.gpuMemoryTargetGb` other than nnU-Net's 8 (a v2 preset has its own target: ResEncL 24, XL 40); --trainer,
  * else `training.trainer` unless it is v1's default, else nnUNetTrainer.
  */
 export function v2Settings(config: Pick<Config, 'planning' | 'training'>, flags: { planner?: string; gpuMemory?: number; trainer?: string } = {}): V2Settings {
-  const planner = flags.planner ?? config.planning.v2Planner ?? DEFAULT_PLANNER_V2;
-  if (!isPlannerV2(planner)) throw new UsageError(`--planner ${planner}: not an nnU-Net v2 planner; use one of ${plannerNamesV2().join(', ')}`);
+  const planner = v2PlannerFor(config, flags.planner);
   const gb = flags.gpuMemory ?? (config.planning.gpuMemoryTargetGb !== PLANNING.defaultGpuMemoryGb ? config.planning.gpuMemoryTargetGb : undefined);
   const trainer = flags.trainer ?? (config.training.trainer !== DEFAULT_TRAINER_V1 ? config.training.trainer : DEFAULT_TRAINER_V2);
   if (!trainerNamesV2().includes(trainer)) throw new UsageError(`--trainer ${trainer}: not an nnU-Net v2 trainer; known: ${trainerNamesV2().join(', ')}`);
