@@ -18,7 +18,7 @@ import { TASK_QUEUES } from '../activities/contract';
 import { NON_RETRYABLE_TYPES } from '../activities/contract';
 import type { ReportActivities } from '../activities/report/contract';
 import { sweepStateQuery } from './definitions';
-import { WORKFLOW_TASK_QUEUE } from './options';
+import { WORKFLOW_TASK_QUEUE, type TaskOptions } from './options';
 import { taskWorkflowId } from './state';
 import { sweepRows, type SweepInput, type SweepResult, type SweepTask, type SweepTaskOutcome } from './sweep-types';
 import { taskWorkflow } from './task';
@@ -34,6 +34,11 @@ function childError(err: unknown): string {
   while (e instanceof ChildWorkflowFailure && e.cause) e = e.cause;
   if (e instanceof ApplicationFailure) return `${e.type ?? 'Error'}: ${e.message}`;
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** What a task's variant brings: its options over the sweep's, its name in the report, and the variant for its rows. */
+function variantOf(t: SweepTask): { options: Partial<TaskOptions>; task: string; label: { variant?: string } } {
+  return { options: t.options ?? {}, task: t.task ?? t.paths.taskName, label: t.variant !== undefined ? { variant: t.variant } : {} };
 }
 
 /** Sweeps recorded before method variants replay without them (their tasks have none anyway). */
@@ -63,7 +68,7 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
   };
   const runTask = async (t: SweepTask): Promise<void> => {
     const workflowId = idOf(t);
-    const own = variants ? { options: t.options ?? {}, task: t.task ?? t.paths.taskName, variant: t.variant !== undefined ? { variant: t.variant } : {} } : { options: {}, task: t.paths.taskName, variant: {} };
+    const own = variants ? variantOf(t) : { options: {}, task: t.paths.taskName, label: {} };
     running.add(workflowId);
     try {
       const result = await executeChild(taskWorkflow, {
@@ -71,9 +76,9 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
         taskQueue: WORKFLOW_TASK_QUEUE,
         args: [{ paths: t.paths, options: { ...input.options, ...own.options, configurations: input.configurations }, timing: input.timing }],
       });
-      outcomes.push({ taskId: t.taskId, ...own.variant, task: own.task, workflowId, status: 'completed', result });
+      outcomes.push({ taskId: t.taskId, ...own.label, task: own.task, workflowId, status: 'completed', result });
     } catch (err) {
-      outcomes.push({ taskId: t.taskId, ...own.variant, task: own.task, workflowId, status: 'failed', error: childError(err) });
+      outcomes.push({ taskId: t.taskId, ...own.label, task: own.task, workflowId, status: 'failed', error: childError(err) });
     } finally {
       running.delete(workflowId);
     }
