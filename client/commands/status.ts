@@ -2,12 +2,9 @@
 import type { Command } from 'commander';
 import { configFor, printJson, UsageError, WorkFailedError } from '../context';
 import { resolveTask } from '../task-ref';
-import { methodFor, v2PlannerFor } from '../settings';
 
 interface StatusFlags {
   task: string;
-  method?: string;
-  planner?: string;
   json?: boolean;
   watch?: boolean;
 }
@@ -17,27 +14,24 @@ export function register(program: Command): void {
     .command('status')
     .description("show a task's pipeline state: every step with status, attempt, times, errors and training progress")
     .requiredOption('-t, --task <task>', 'task id (4) or folder name (Task004_Hippocampus)')
-    .option('--method <v1|v2>', 'the run of `nnunet run --method` (default from config: planning.method)')
-    .option('--planner <class>', 'with --method v2: the run of that v2 planner (default from config: planning.v2Planner)')
     .option('--json', 'print the raw state as JSON')
     .option('--watch', 'keep refreshing until the task ends')
     .action(async (flags: StatusFlags, cmd: Command) => {
       const config = configFor(cmd);
       // Loaded here: Temporal's client takes a second to load, and `--help` should not pay for it.
       const { openSession } = await import('../temporal/session');
-      const { describeTaskState, taskWorkflowIdOf } = await import('../temporal/task-client');
+      const { describeTaskState, taskWorkflowIdFor } = await import('../temporal/task-client');
       const { renderTaskState } = await import('../render/tree');
       const { watchTask } = await import('../render/watch');
       const { outcomeLines, readTaskView } = await import('../task-view');
-      const v2 = methodFor(config, flags.method) === 'v2';
-      const paths = resolveTask(config, flags.task, v2 ? 'Dataset' : 'Task').paths;
-      const workflowId = taskWorkflowIdOf({ paths, options: v2 ? { method: 'v2', planner: v2PlannerFor(config, flags.planner) } : {} });
+      const paths = resolveTask(config, flags.task).paths;
+      const workflowId = taskWorkflowIdFor(paths.taskName);
       const say = (m: string): void => { process.stderr.write(`${m}\n`); };
       // Embedded: uses the server a running `nnunet run`/`nnunet server` started, else starts one headless.
       const session = await openSession(config, { ui: false, queryWorker: true, say: flags.json ? () => {} : say });
       try {
         const view = await readTaskView(session.client, workflowId);
-        if (!view) throw new UsageError(`no workflow ${workflowId} on ${session.address}: start it with \`nnunet run -t ${flags.task}${v2 ? ' --method v2' : ''}\``);
+        if (!view) throw new UsageError(`no workflow ${workflowId} on ${session.address}: start it with \`nnunet run -t ${flags.task}\``);
         if (flags.watch && view.status === 'RUNNING' && view.state && !flags.json) {
           const abort = new AbortController();
           process.once('SIGINT', () => abort.abort());
