@@ -60,6 +60,7 @@ function methodOptions(config: Config, flags: TaskInputFlags): TaskWorkflowInput
     if (flags.planner !== undefined) throw new UsageError('--planner names an nnU-Net v2 planner: add --method v2 (v1\'s planners: nnunet plan-and-preprocess -pl3d/-pl2d)');
     return undefined;
   }
+  if (validationFromFlags(flags)) throw new UsageError('--disable-tta / --step-size set v1\'s fold validation; nnU-Net v2\'s fold validation has no such options: leave them out with --method v2');
   const v2: V2Settings = v2Settings(config, { planner: flags.planner, trainer: flags.trainer });
   return { method: 'v2', planner: v2.planner, gpuMemoryTargetGb: v2.gpuMemoryTargetGb, trainer: v2.trainer };
 }

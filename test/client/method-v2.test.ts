@@ -46,6 +46,7 @@ test('the task workflow input and id: v1 unchanged, v2 with method, planner and 
   const v2 = taskInput(config(), paths, { method: 'v2' });
   assert.deepEqual([v2.options!.method, v2.options!.planner, v2.options!.trainer, v2.options!.gpuMemoryTargetGb], ['v2', 'ExperimentPlanner', 'nnUNetTrainer', undefined]);
   assert.equal(taskWorkflowIdOf(v2), 'nnunet-task-004-v2-nnUNetPlans');
+  assert.throws(() => taskInput(config(), paths, { method: 'v2', disableTta: true }), (e: unknown) => e instanceof UsageError && /nnU-Net v2's fold validation has no such options/.test(e.message));
   assert.equal(taskWorkflowIdOf(taskInput(config(), paths, { method: 'v2', planner: 'nnUNetPlannerResEncM' })), 'nnunet-task-004-v2-nnUNetResEncUNetMPlans');
 });
 
