@@ -49,6 +49,13 @@ export interface WorkerSettings {
   trainingSlots?: number;
 }
 
+/**
+ * Which nnU-Net a step runs. Absent: nnU-Net v1 (inputs recorded before v2 existed replay unchanged); 'v2': nnU-Net
+ * v2's method (activities/<stage>/v2), with v2's files: <preprocessed>/<Dataset>/<plans name>.json, and models under
+ * `paths.resultsDir` = nnUNet_results/<Dataset>/<trainer>__<plans name>__<configuration>.
+ */
+export type Method = 'v2';
+
 /** Context every activity log line carries. */
 export interface StepContext {
   task: string;
@@ -59,7 +66,7 @@ export interface StepContext {
 export interface VerifyInput { paths: TaskPaths }
 export interface VerifyOutput { numTrainingCases: number; numTestCases: number; modalities: string[]; labels: Record<string, string> }
 
-export interface FingerprintInput { paths: TaskPaths; numProcesses: number }
+export interface FingerprintInput { paths: TaskPaths; numProcesses: number; method?: Method }
 export interface FingerprintOutput { fingerprintFile: string; numCases: number }
 
 export interface PlanInput {
@@ -69,6 +76,8 @@ export interface PlanInput {
   planner?: string;
   /** GPU memory target in GB (8 = nnU-Net's default). */
   gpuMemoryTargetGb?: number;
+  /** 'v2': `planner` is a v2 planner class (default ExperimentPlanner); writes <preprocessed>/<Dataset>/<plans name>.json. */
+  method?: Method;
 }
 /**
  * The plans identifier of each plans kind. The 2D and 3D planners name their plans apart when the GPU memory target
@@ -96,7 +105,7 @@ export interface PlanOutput {
   configurations: Configuration[];
 }
 
-export interface PreprocessInput { paths: TaskPaths; plansFile: string; configuration: Configuration; numProcesses: number }
+export interface PreprocessInput { paths: TaskPaths; plansFile: string; configuration: Configuration; numProcesses: number; method?: Method }
 export interface PreprocessOutput { dataDir: string; numCases: number }
 
 /**
@@ -198,6 +207,8 @@ export interface FindBestInput {
   strict?: boolean;
   /** nnU-Net's --disable_postprocessing: no postprocessing.json for any candidate, no -pp in the printed commands. */
   disablePostprocessing?: boolean;
+  /** 'v2': v2's find_best_configuration (plansIdentifier = the plans name); it also determines the winner's postprocessing. */
+  method?: Method;
 }
 export interface CandidateResult {
   name: string;
@@ -224,6 +235,8 @@ export interface PostprocessInput {
   folds: Fold[];
   /** nnUNet_determine_postprocessing -val NAME: the folds' validation folder to pool (default validation_raw). */
   validationFolderName?: string;
+  /** 'v2': reports the postprocessing v2's find-best determined for the winner (postprocessing.pkl beside its predictions). */
+  method?: Method;
 }
 export interface PostprocessOutput { postprocessingFile: string; removeAllButLargestForeground: boolean; forClasses: number[]; diceBefore: number; diceAfter: number }
 
@@ -234,6 +247,8 @@ export interface PredictTestSetInput {
   trainer: string;
   plansIdentifier: string;
   plansIdentifiers?: PlansIdentifiers;
+  /** 'v2': v2's predictor (the winner's folds; an ensemble's members averaged) and the winner's postprocessing.pkl. */
+  method?: Method;
 }
 export interface PredictTestSetOutput { outputDir: string; cases: number }
 

@@ -13,11 +13,13 @@ import { PLANNING } from '../activities/planning/constants';
 import { openSession, stoppedWithin, type TemporalSession } from './temporal/session';
 import { findRunningServer } from './temporal/embedded';
 import { assertOutputFoldersWritable } from './output-folders';
-import { startOrAttach, describeTaskState, taskWorkflowIdFor } from './temporal/task-client';
+import { startOrAttach, describeTaskState, taskWorkflowIdOf } from './temporal/task-client';
 import { renderTaskState } from './render/tree';
 import { watchTask } from './render/watch';
 import { outcomeLines, readTaskView } from './task-view';
 import { predictTestSet, taskInput, type RunFlags } from './task-input';
+import { methodFor } from './settings';
+import { v2DatasetPaths } from './v2-dataset';
 
 /** Messages for the person go to stderr when stdout carries JSON. */
 const sayTo = (json: boolean | undefined) => (m: string): void => {
@@ -149,7 +151,10 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   const say = sayTo(flags.json);
   if (!flags.task && !flags.demo) throw new UsageError('which task? pass -t TASK (e.g. -t 4) or --demo');
   if (flags.large && !flags.demo) throw new UsageError('--large goes with --demo (nnunet run --demo --large)');
-  const paths = flags.demo ? await ensureDemoTask(config, say, flags.large) : resolveTask(config, flags.task!).paths;
+  const v2 = methodFor(config, flags.method) === 'v2';
+  if (v2 && flags.large) throw new UsageError('--large shows the cascade, which the nnU-Net v2 trainer does not have yet: use --demo --method v2');
+  const found = flags.demo ? await ensureDemoTask(config, say, flags.large) : resolveTask(config, flags.task!, v2 ? 'Dataset' : 'Task').paths;
+  const paths = v2 ? await v2DatasetPaths(config, found, say) : found;
   if (flags.large) ({ config, flags } = largeDemoDefaults(config, flags, say));
   else if (flags.demo && flags.epochs === undefined && flags.iters === undefined) {
     flags = { ...flags, epochs: DEMO_SCHEDULE.epochs, iters: DEMO_SCHEDULE.iterationsPerEpoch };
@@ -159,7 +164,7 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   const validationNote = input.options?.validation && `fold validation: ${describeValidation(input.options.validation)} `
     + `(faster; the CV Dice differs slightly from nnU-Net's default: ${describeValidation(DEFAULT_VALIDATION)})`;
   if (validationNote) say(validationNote);
-  const target: WorkflowTarget = { workflowType: 'taskWorkflow', workflowId: taskWorkflowIdFor(paths.taskName), args: [input], rerunCompleted: flags.rerun };
+  const target: WorkflowTarget = { workflowType: 'taskWorkflow', workflowId: taskWorkflowIdOf(input), args: [input], rerunCompleted: flags.rerun };
   await followWorkflow(config, paths, flags, target, { validationNote });
 }
 

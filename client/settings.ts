@@ -7,9 +7,13 @@
  */
 import type { Configuration, PlansIdentifiers } from '../activities/contract';
 import { plansKindOf } from '../activities/contract';
-import { DEFAULT_CHECKPOINT } from '../activities/io/layout';
+import { DEFAULT_CHECKPOINT, DEFAULT_TRAINER as DEFAULT_TRAINER_V1 } from '../activities/io/layout';
 import { DEFAULT_PLANNER_2D, getPlanner, planner3dForMemory } from '../activities/planning/registry';
 import { BUILTIN_TRAINER_NAMES, unknownTrainerMessage } from '../activities/training/trainer-names';
+import { trainerNamesV2 } from '../activities/training/v2/variants';
+import { isPlannerV2, plannerNamesV2, PLANNER_PRESETS_V2 } from '../activities/planning/v2/presets';
+import { DEFAULT_PLANNER_V2 } from '../activities/planning/v2/activity';
+import { PLANNING } from '../activities/planning/constants';
 import type { Config } from '../config';
 import { UsageError } from './context';
 
@@ -112,4 +116,42 @@ export function assertKnownTrainer(name: string, trainerPaths: readonly string[]
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** nnU-Net v2's default trainer (v1's is nnUNetTrainerV2). */
+export const DEFAULT_TRAINER_V2 = 'nnUNetTrainer';
+
+/** What `--method v2` runs: the planner class, the plans name it writes, its GPU memory target (absent: the planner's own) and the trainer. */
+export interface V2Settings {
+  planner: string;
+  plansName: string;
+  gpuMemoryTargetGb?: number;
+  trainer: string;
+}
+
+/** The method flag, else `planning.method`, else v1. */
+export function methodFor(config: Pick<Config, 'planning'>, flag?: string): 'v1' | 'v2' {
+  const m = flag ?? config.planning.method ?? 'v1';
+  if (m !== 'v1' && m !== 'v2') throw new UsageError(`--method ${m}: use v1 (nnU-Net v1) or v2 (nnU-Net v2)`);
+  return m;
+}
+
+/** The v2 planner: --planner, else `planning.v2Planner`, else ExperimentPlanner. */
+export function v2PlannerFor(config: Pick<Config, 'planning'>, flag?: string): string {
+  const planner = flag ?? config.planning.v2Planner ?? DEFAULT_PLANNER_V2;
+  if (!isPlannerV2(planner)) throw new UsageError(`--planner ${planner}: not an nnU-Net v2 planner; use one of ${plannerNamesV2().join(', ')}`);
+  return planner;
+}
+
+/**
+ * `--method v2`'s settings: --planner, else `planning.v2Planner`, else ExperimentPlanner; --gpu-memory, else a
+ * `planning.gpuMemoryTargetGb` other than nnU-Net's 8 (a v2 preset has its own target: ResEncL 24, XL 40); --trainer,
+ * else `training.trainer` unless it is v1's default, else nnUNetTrainer.
+ */
+export function v2Settings(config: Pick<Config, 'planning' | 'training'>, flags: { planner?: string; gpuMemory?: number; trainer?: string } = {}): V2Settings {
+  const planner = v2PlannerFor(config, flags.planner);
+  const gb = flags.gpuMemory ?? (config.planning.gpuMemoryTargetGb !== PLANNING.defaultGpuMemoryGb ? config.planning.gpuMemoryTargetGb : undefined);
+  const trainer = flags.trainer ?? (config.training.trainer !== DEFAULT_TRAINER_V1 ? config.training.trainer : DEFAULT_TRAINER_V2);
+  if (!trainerNamesV2().includes(trainer)) throw new UsageError(`--trainer ${trainer}: not an nnU-Net v2 trainer; known: ${trainerNamesV2().join(', ')}`);
+  return { planner, plansName: PLANNER_PRESETS_V2[planner]!.plansName, ...(gb !== undefined ? { gpuMemoryTargetGb: gb } : {}), trainer };
 }

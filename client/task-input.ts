@@ -10,7 +10,7 @@ import { UsageError } from './context';
 import type { Configuration, Fold, TaskPaths } from '../activities/contract';
 import type { TaskWorkflowInput } from '../workflows/options';
 import { validationFromFlags, type ValidationFlags } from './options';
-import { assertKnownTrainer, stageSettings, type SettingsFlags } from './settings';
+import { assertKnownTrainer, methodFor, stageSettings, v2Settings, type SettingsFlags, type V2Settings } from './settings';
 
 export interface RunFlags extends ValidationFlags {
   task?: string;
@@ -31,6 +31,10 @@ export interface RunFlags extends ValidationFlags {
   json?: boolean;
   /** Start the embedded server's web UI (off by default: anyone on this machine could use it). */
   ui?: boolean;
+  /** v1 (nnU-Net v1) or v2 (nnU-Net v2); absent: `planning.method`, else v1. */
+  method?: string;
+  /** With --method v2: the v2 planner class (default `planning.v2Planner`, else ExperimentPlanner). */
+  planner?: string;
 }
 
 /** The task workflow's input: the run's flags, plus the planner and process flags of plan-and-preprocess --via-temporal. */
@@ -50,10 +54,22 @@ export function predictTestSet(paths: TaskPaths, flags: Pick<RunFlags, 'predict'
   return flags.findBest !== false && (flags.predict ?? testImages);
 }
 
+/** The method's own options: v2's planner, GPU memory target and trainer replace v1's planner list and trainer. */
+function methodOptions(config: Config, flags: TaskInputFlags): TaskWorkflowInput['options'] | undefined {
+  if (methodFor(config, flags.method) !== 'v2') {
+    if (flags.planner !== undefined) throw new UsageError('--planner names an nnU-Net v2 planner: add --method v2 (v1\'s planners: nnunet plan-and-preprocess -pl3d/-pl2d)');
+    return undefined;
+  }
+  if (validationFromFlags(flags)) throw new UsageError('--disable-tta / --step-size set v1\'s fold validation; nnU-Net v2\'s fold validation has no such options: leave them out with --method v2');
+  const v2: V2Settings = v2Settings(config, { planner: flags.planner, trainer: flags.trainer });
+  return { method: 'v2', planner: v2.planner, gpuMemoryTargetGb: v2.gpuMemoryTargetGb, trainer: v2.trainer };
+}
+
 export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlags): TaskWorkflowInput {
   const validation = validationFromFlags(flags);
   const settings = stageSettings(config, flags);
-  assertKnownTrainer(settings.trainer, config.training.trainerPaths);
+  const v2 = methodOptions(config, flags);
+  if (!v2) assertKnownTrainer(settings.trainer, config.training.trainerPaths);
   return {
     paths,
     options: {
@@ -72,6 +88,8 @@ export function taskInput(config: Config, paths: TaskPaths, flags: TaskInputFlag
       ...(settings.numProcessesLowres !== undefined ? { numProcessesLowres: settings.numProcessesLowres } : {}),
       gpuMemoryTargetGb: settings.planner.gpuMemoryTargetGb,
       ...(settings.planner.list ? { planner: settings.planner.list } : {}),
+      // v2's planner and trainer; its GPU memory target undefined (dropped) unless set: each v2 preset has its own.
+      ...(v2 ?? {}),
     },
     timing: { trainHeartbeatTimeoutMs: config.training.heartbeatTimeoutSeconds * 1000 },
   };

@@ -19,9 +19,9 @@ export interface TaskRef {
 }
 
 /** A task that names no folder is a usage error (exit code 2). */
-export function resolveTask(config: Config, spec: string): TaskRef {
+export function resolveTask(config: Config, spec: string, prefer?: 'Task' | 'Dataset'): TaskRef {
   try {
-    const paths = resolveTaskFolders(spec, dataRoots(config));
+    const paths = resolveTaskFolders(spec, dataRoots(config), prefer);
     const m = /^(?:Task|Dataset)(\d+)_/.exec(paths.taskName);
     return { id: m ? Number(m[1]) : undefined, paths };
   } catch (err) {

@@ -64,6 +64,8 @@ export function outcomeLines(state: TaskState | undefined, result: TaskResult | 
   return lines;
 }
 
+const isV2 = (best: FindBestOutput): boolean => best.predictCommands.some((c) => c.startsWith('nnUNetv2_'));
+
 function winnerLines(best: FindBestOutput, paths?: TaskPaths): string[] {
   const names = paths ? labelNames(paths.rawDir) : {};
   const perClass = Object.entries(best.winnerDicePerClass)
@@ -72,7 +74,9 @@ function winnerLines(best: FindBestOutput, paths?: TaskPaths): string[] {
   return [
     `best configuration: ${best.winner.name} (mean foreground Dice ${best.winner.meanForegroundDice.toFixed(4)})`,
     `cross-validation Dice per class: ${perClass.join(', ') || 'none'}`,
-    ...(paths ? ['predict with:', ...nnunetPredictCommands(best, paths).map((c) => `  ${c}`), "or with nnU-Net's commands:"] : []),
+    // A v2 winner (find-best printed nnUNetv2_ commands) is predicted with those; `nnunet predict` is v1's.
+    ...(paths && !isV2(best) ? ['predict with:', ...nnunetPredictCommands(best, paths).map((c) => `  ${c}`), "or with nnU-Net's commands:"] : []),
+    ...(isV2(best) ? ['predict with (nnU-Net v2):'] : []),
     ...best.predictCommands.map((c) => `  ${c}`),
   ];
 }

@@ -16,14 +16,11 @@ import {
 import { accumulateCrossvalV2 } from '../activities/evaluation/accumulate-cv-v2';
 import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
-import { readLabelVolume } from '../activities/evaluation/label-io';
-import { writeNifti } from '../activities/io/nifti';
-import { applyPostprocessingV2, readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
-import { determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
+import { readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
+import { applyPostprocessingFolderV2, determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
 import { ensembleFoldersV2 } from '../activities/ensembling/ensemble-folders-v2';
 import { findBestConfigurationV2 } from '../activities/ensembling/find-best-v2';
-import { planExperimentV2 } from '../activities/planning/v2/experiment';
-import { readDatasetJsonV2, readFingerprintV2 } from '../activities/planning/v2/inputs';
+import { planDatasetV2 } from '../activities/planning/v2/plan-dataset';
 import { isPlannerV2, plannerNamesV2 } from '../activities/planning/v2/presets';
 import { movePlans, readerWriterFor, type PlansJson } from '../activities/planning/v2/move-plans';
 import type { V2Args, V2Value } from './v2-argparse';
@@ -108,17 +105,13 @@ export async function planDatasets(prog: string, args: V2Args, config: Config): 
     const { paths } = resolveDataset(config, id);
     const fingerprintFile = datasetFingerprintFile(paths.preprocessedDir);
     if (!fs.existsSync(fingerprintFile)) throw new BadInputError(`${fingerprintFile}: no dataset fingerprint; run nnUNetv2_extract_fingerprint -d ${String(id)} first`, fingerprintFile);
-    const plans = planExperimentV2(readFingerprintV2(fingerprintFile), readDatasetJsonV2(datasetJsonFile(paths.rawDir)), {
+    const { plansFile: out, plans } = planDatasetV2(paths, {
       planner,
-      datasetName: paths.taskName,
       gpuMemoryTargetGb: args.values.gpu_memory_target === null ? undefined : Number(args.values.gpu_memory_target),
       preprocessorName: String(args.values.preprocessor_name),
       overwriteTargetSpacing: targetSpacing(list(args.values.overwrite_target_spacing)),
       plansName: str(args.values.overwrite_plans_name),
     });
-    const out = plansV2File(paths.preprocessedDir, String(plans.plans_name));
-    writeFileAtomic(out, pythonJsonText(plans));
-    fs.copyFileSync(datasetJsonFile(paths.rawDir), datasetJsonFile(paths.preprocessedDir));
     console.log(`${prog}: ${paths.taskName}: ${planner} -> ${out} (configurations ${Object.keys(plans.configurations).join(', ')})`);
     planned.push({ paths, plansName: String(plans.plans_name) });
   }
@@ -232,13 +225,6 @@ export const downloadByUrl: V2Handler = async (prog, args, config) => {
   fs.rmSync(target, { force: true });
 };
 
-/** SimpleITKIO.write_seg's data type: uint8 when every label is below 255, else uint16. */
-function asWrittenSeg(data: ArrayLike<number>): { data: Uint8Array | Uint16Array; dtype: 'uint8' | 'uint16' } {
-  let max = 0;
-  for (let i = 0; i < data.length; i++) if (data[i]! > max) max = data[i]!;
-  return max < 255 ? { data: Uint8Array.from(data), dtype: 'uint8' } : { data: Uint16Array.from(data), dtype: 'uint16' };
-}
-
 /** v2's apply_postprocessing_to_folder: plans.json and dataset.json from the flags or the input folder. */
 export const applyPostprocessing: V2Handler = async (prog, args) => {
   const input = String(args.values.i);
@@ -251,12 +237,7 @@ export const applyPostprocessing: V2Handler = async (prog, args) => {
   if (ending !== '.nii.gz' && ending !== '.nii') throw new BadInputError(`file ending ${ending}: only NIfTI (.nii.gz, .nii) is available here`);
   const steps = readPostprocessingPklV2(String(args.values.pp_pkl_file));
   const files = fs.readdirSync(input).filter((f) => f.endsWith(ending)).sort();
-  fs.mkdirSync(output, { recursive: true });
-  for (const f of files) {
-    const seg = await readLabelVolume(path.join(input, f));
-    applyPostprocessingV2(seg.data, seg.shape, steps);
-    await writeNifti(path.join(output, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
-  }
+  await applyPostprocessingFolderV2(input, output, files, steps);
   console.log(`${prog}: ${files.length} files, ${steps.length} step(s) -> ${output}`);
 };
 

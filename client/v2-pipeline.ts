@@ -7,12 +7,11 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Config } from '../config';
 import type { TaskPaths } from '../activities/contract';
 import { BadInputError } from '../activities/common/errors';
-import { readDataset } from '../activities/io/dataset';
-import { datasetFingerprintFile, gtSegmentationsFolder, plansV2File } from '../activities/io/layout';
+import { copyGroundTruthV2 } from '../activities/preprocessing/v2/ground-truth';
+import { datasetFingerprintFile, plansV2File } from '../activities/io/layout';
 import { fingerprintV2, preprocessV2 } from './commands/method-v2';
 import { verifyTask } from './commands/verify';
 import { UsageError } from './context';
@@ -65,19 +64,6 @@ function processCounts(prog: string, configurations: readonly string[], np: V2Va
   return given;
 }
 
-/** Copies every training label to gt_segmentations (only newer ones, as v2's copy_file(update=True)). */
-function copyGroundTruth(paths: TaskPaths): void {
-  const d = readDataset(paths.rawDir);
-  const dir = gtSegmentationsFolder(paths.preprocessedDir);
-  fs.mkdirSync(dir, { recursive: true });
-  for (const c of d.training) {
-    if (!c.label) continue;
-    const target = path.join(dir, c.id + d.fileEnding);
-    if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= fs.statSync(c.label).mtimeMs) continue;
-    fs.copyFileSync(c.label, target);
-  }
-}
-
 /** preprocess_dataset for one dataset and plans. */
 async function preprocessDataset(prog: string, paths: TaskPaths, plansName: string, configurations: readonly string[], np: V2Value): Promise<void> {
   const counts = processCounts(prog, configurations, np);
@@ -91,7 +77,7 @@ async function preprocessDataset(prog: string, paths: TaskPaths, plansName: stri
     }
     await preprocessV2(paths, { plansFile, configurations: [c], numProcesses: threads(counts[i]!) });
   }
-  copyGroundTruth(paths);
+  copyGroundTruthV2(paths);
 }
 
 export const preprocess: V2Handler = async (prog, args, config) => {

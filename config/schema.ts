@@ -60,7 +60,17 @@ export const ConfigSchema = z
         heartbeatTimeoutSeconds: positiveInt,
       })
       .strict(),
-    planning: z.object({ gpuMemoryTargetGb: z.number().positive() }).strict(),
+    planning: z
+      .object({
+        gpuMemoryTargetGb: z.number().positive(),
+        /** The method `nnunet run` / `nnunet sweep` run when no --method is given; absent: v1. */
+        method: z.enum(['v1', 'v2']).optional(),
+        /** The nnU-Net v2 planner class of `--method v2` when no --planner is given; absent: ExperimentPlanner. */
+        v2Planner: nonEmpty.optional(),
+      })
+      .strict(),
+    /** `nnunet sweep`'s method variants when no --variants is given (v1, v2, v2:<planner>); absent: none. */
+    sweep: z.object({ variants: z.array(nonEmpty).optional() }).strict().optional(),
     numProcesses: positiveInt,
     logging: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) })

@@ -3,7 +3,7 @@
  * configurations planning created and the user's options. The task workflow executes it; tests check it
  * without a server.
  */
-import { CONFIGURATIONS, FOLDS, validationSettingsProblem, type Configuration, type Fold, type PlanOutput, type ValidationSettings } from '../activities/contract';
+import { CONFIGURATIONS, FOLDS, validationSettingsProblem, type Configuration, type Fold, type Method, type PlanOutput, type ValidationSettings } from '../activities/contract';
 import type { NodeKind } from './state';
 
 export { DEFAULT_TRAINER } from '../activities/io/layout-names';
@@ -28,6 +28,8 @@ export interface DagOptions {
   predict?: boolean;
   /** 'preprocess': plan and preprocess only (nnUNet_plan_and_preprocess); later nodes are kept but skipped. */
   stopAfter?: 'preprocess';
+  /** 'v2': every step runs nnU-Net v2's method (same nodes; the cascade is not trained: v2's trainer has none yet). */
+  method?: Method;
 }
 
 export interface PlannedNode {
@@ -92,6 +94,7 @@ function checkOptions(options: DagOptions): void {
   }
   if (options.folds && options.folds.length === 0) throw new DagOptionsError('no folds selected: use 0..4 or all');
   if (options.configurations && options.configurations.length === 0) throw new DagOptionsError('no configurations selected');
+  if (options.method !== undefined && options.method !== 'v2') throw new DagOptionsError(`unknown method '${String(options.method)}': leave it out (nnU-Net v1) or use 'v2'`);
   if (options.stopAfter !== undefined && options.stopAfter !== 'preprocess') throw new DagOptionsError(`unknown stopAfter '${String(options.stopAfter)}': use 'preprocess'`);
   for (const key of ['epochs', 'iterationsPerEpoch'] as const) {
     const v = options[key];
@@ -115,6 +118,8 @@ function selectConfigurations(planned: readonly Configuration[], options: DagOpt
     if (!wanted.has(c)) continue;
     if (!planned.includes(c)) {
       notes.push(`${c} skipped: planning did not create it for this dataset`);
+    } else if (c === '3d_cascade_fullres' && options.method === 'v2') {
+      notes.push('3d_cascade_fullres skipped: the nnU-Net v2 trainer has no cascade yet');
     } else if (c === '3d_cascade_fullres' && !(planned.includes('3d_lowres') && wanted.has('3d_lowres'))) {
       notes.push('3d_cascade_fullres skipped: it needs 3d_lowres, which was not planned or not selected');
     } else {

@@ -8,6 +8,14 @@ export interface SweepTask {
   /** The task number or name its workflow id is made from (`4` → nnunet-task-004). */
   taskId: number | string;
   paths: TaskPaths;
+  /** The method variant this run is ('v1', 'v2', 'v2:nnUNetPlannerResEncM'); absent in sweeps without variants. */
+  variant?: string;
+  /** With a variant: its own workflow id (a v2 run's names its plans), so the variants of a task are separate runs. */
+  workflowId?: string;
+  /** With a variant: its options over the sweep's (method, planner, GPU memory target, trainer). */
+  options?: Partial<TaskOptions>;
+  /** With a variant: the task's name in the report, the same for every variant (v2 runs on a Dataset folder). */
+  task?: string;
 }
 
 export interface SweepInput {
@@ -37,6 +45,8 @@ export interface SweepCarry {
 
 export interface SweepTaskOutcome {
   taskId: number | string;
+  /** The task's variant, when the sweep has variants. */
+  variant?: string;
   /** The task folder name (paths.taskName). */
   task: string;
   workflowId: string;
@@ -77,8 +87,9 @@ export function sweepRows(outcomes: SweepTaskOutcome[], configurations: Configur
   for (const o of outcomes) {
     const r = o.result;
     const task = o.task;
+    const variant = o.variant !== undefined ? { variant: o.variant } : {};
     if (o.status === 'failed' || !r) {
-      for (const c of configurations ?? ['-']) rows.push({ task, configuration: c, status: 'failed', error: o.error });
+      for (const c of configurations ?? ['-']) rows.push({ task, ...variant, configuration: c, status: 'failed', error: o.error });
       continue;
     }
     const taskWallTimeS = r.wallTimeMs !== undefined ? r.wallTimeMs / 1000 : undefined;
@@ -88,6 +99,7 @@ export function sweepRows(outcomes: SweepTaskOutcome[], configurations: Configur
       const single = r.best?.candidates.find((k) => k.configurations.length === 1 && k.configurations[0] === c);
       rows.push({
         task,
+        ...variant,
         configuration: c,
         status: 'completed',
         meanForegroundDice: single?.meanForegroundDice ?? mean(folds.flatMap((f) => (f.validationMeanDice === undefined ? [] : [f.validationMeanDice]))),

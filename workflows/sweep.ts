@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -17,7 +18,7 @@ import { TASK_QUEUES } from '../activities/contract';
 import { NON_RETRYABLE_TYPES } from '../activities/contract';
 import type { ReportActivities } from '../activities/report/contract';
 import { sweepStateQuery } from './definitions';
-import { WORKFLOW_TASK_QUEUE } from './options';
+import { WORKFLOW_TASK_QUEUE, type TaskOptions } from './options';
 import { taskWorkflowId } from './state';
 import { sweepRows, type SweepInput, type SweepResult, type SweepTask, type SweepTaskOutcome } from './sweep-types';
 import { taskWorkflow } from './task';
@@ -35,16 +36,27 @@ function childError(err: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
+/** What a task's variant brings: its options over the sweep's, its name in the report, and the variant for its rows. */
+function variantOf(t: SweepTask): { options: Partial<TaskOptions>; task: string; label: { variant?: string } } {
+  return { options: t.options ?? {}, task: t.task ?? t.paths.taskName, label: t.variant !== undefined ? { variant: t.variant } : {} };
+}
+
+/** Sweeps recorded before method variants replay without them (their tasks have none anyway). */
+export const SWEEP_VARIANTS_PATCH = 'sweep-method-variants';
+
 export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
   const carried = input.carried ?? { outcomes: [], startedAt: new Date().toISOString(), runs: 0 };
   const outcomes: SweepTaskOutcome[] = [...carried.outcomes];
   const finished = new Set(outcomes.map((o) => o.workflowId));
-  const waiting: SweepTask[] = input.tasks.filter((t) => !finished.has(taskWorkflowId(t.taskId)));
+  // Method variants (v1 / v2 / a v2 planner): each task once per variant, under the variant's own id and options.
+  const variants = input.tasks.some((t) => t.variant !== undefined) && patched(SWEEP_VARIANTS_PATCH);
+  const idOf = (t: SweepTask): string => (variants && t.workflowId ? t.workflowId : taskWorkflowId(t.taskId));
+  const waiting: SweepTask[] = input.tasks.filter((t) => !finished.has(idOf(t)));
   const running = new Set<string>();
   setHandler(sweepStateQuery, () => ({
     name: input.name,
     running: [...running],
-    waiting: waiting.map((t) => taskWorkflowId(t.taskId)),
+    waiting: waiting.map(idOf),
     outcomes,
     runs: carried.runs,
   }));
@@ -55,17 +67,18 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
     return info.continueAsNewSuggested || (input.maxHistoryEvents !== undefined && info.historyLength >= input.maxHistoryEvents);
   };
   const runTask = async (t: SweepTask): Promise<void> => {
-    const workflowId = taskWorkflowId(t.taskId);
+    const workflowId = idOf(t);
+    const own = variants ? variantOf(t) : { options: {}, task: t.paths.taskName, label: {} };
     running.add(workflowId);
     try {
       const result = await executeChild(taskWorkflow, {
         workflowId,
         taskQueue: WORKFLOW_TASK_QUEUE,
-        args: [{ paths: t.paths, options: { ...input.options, configurations: input.configurations }, timing: input.timing }],
+        args: [{ paths: t.paths, options: { ...input.options, ...own.options, configurations: input.configurations }, timing: input.timing }],
       });
-      outcomes.push({ taskId: t.taskId, task: t.paths.taskName, workflowId, status: 'completed', result });
+      outcomes.push({ taskId: t.taskId, ...own.label, task: own.task, workflowId, status: 'completed', result });
     } catch (err) {
-      outcomes.push({ taskId: t.taskId, task: t.paths.taskName, workflowId, status: 'failed', error: childError(err) });
+      outcomes.push({ taskId: t.taskId, ...own.label, task: own.task, workflowId, status: 'failed', error: childError(err) });
     } finally {
       running.delete(workflowId);
     }

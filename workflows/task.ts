@@ -288,13 +288,15 @@ class AfterPlan {
       if (exec.isScheduled(n.id)) continue;
       const options = this.options();
       const trainer = options.trainer ?? DEFAULT_TRAINER;
+      // Absent for v1, so v1 inputs stay as recorded before v2 existed.
+      const method = methodField(options);
       const skip = n.skip;
       if (skip !== undefined) {
         // Never runs; settles as skipped so nodes waiting on it settle too.
         void exec.schedule(n, () => Promise.reject(new Error('unreachable')), undefined, () => Promise.resolve(skip));
       } else if (n.kind === 'preprocess') {
         const numProcesses = (n.configuration === '3d_lowres' ? options.numProcessesLowres : undefined) ?? options.numProcesses ?? 8;
-        void exec.schedule(n, (a) => a.preprocess({ paths, plansFile: plansFileFor(plan, n.configuration!), configuration: n.configuration!, numProcesses }));
+        void exec.schedule(n, (a) => a.preprocess({ paths, plansFile: plansFileFor(plan, n.configuration!), configuration: n.configuration!, numProcesses, ...method }));
       } else if (n.kind === 'train') {
         const trainInput = (): TrainInput => ({
             paths,
@@ -310,6 +312,7 @@ class AfterPlan {
             saveSoftmax: options.saveSoftmax ?? this.dag.nodes.some((x) => x.kind === 'findBest'),
             // Absent unless asked for: the activity applies nnU-Net's defaults.
             ...(options.validation ? { validation: options.validation } : {}),
+            ...(options.method === 'v2' ? { method: 'v2' as const, plansName: plan.plansIdentifier } : {}),
           });
         void exec.schedule(
           n,
@@ -325,20 +328,20 @@ class AfterPlan {
       } else if (n.kind === 'findBest') {
         void exec.schedule(
           n,
-          (a) => a.findBestConfiguration({ paths, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, configurations: this.dag.configurations, folds: this.dag.cvFolds, strict: options.strictFindBest }),
+          (a) => a.findBestConfiguration({ paths, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, configurations: this.dag.configurations, folds: this.dag.cvFolds, strict: options.strictFindBest, ...method }),
           (best) => { result.best = best; },
           () => this.findBestReady(),
         );
       } else if (n.kind === 'postprocess') {
         void exec.schedule(
           n,
-          (a) => a.postprocess({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, folds: this.dag.cvFolds }),
+          (a) => a.postprocess({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, folds: this.dag.cvFolds, ...method }),
           (pp) => { result.postprocessing = pp; },
         );
       } else if (n.kind === 'predict') {
         void exec.schedule(
           n,
-          (a) => a.predictTestSet({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers }),
+          (a) => a.predictTestSet({ paths, winner: result.best!.winner, trainer, plansIdentifier: plan.plansIdentifier, plansIdentifiers: plan.plansIdentifiers, ...method }),
           (prediction) => { result.prediction = prediction; },
         );
       }
@@ -457,11 +460,12 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
     let fingerprintFile = '';
     if (!options.skipVerify) void exec.schedule(nodeOf(provisional, nodeIds.verify), (a) => a.verifyDataset({ paths }));
     const fingerprintNode = { ...nodeOf(provisional, nodeIds.fingerprint), dependsOn: options.skipVerify ? [] : [nodeIds.verify] };
-    void exec.schedule(fingerprintNode, (a) => a.fingerprint({ paths, numProcesses: options.numProcesses ?? 8 }), (out) => {
+    const method = methodField(options);
+    void exec.schedule(fingerprintNode, (a) => a.fingerprint({ paths, numProcesses: options.numProcesses ?? 8, ...method }), (out) => {
       fingerprintFile = out.fingerprintFile;
     });
     const plan = await exec.schedule(nodeOf(provisional, nodeIds.plan), (a) =>
-      a.plan({ paths, fingerprintFile, planner: options.planner, gpuMemoryTargetGb: options.gpuMemoryTargetGb }));
+      a.plan({ paths, fingerprintFile, planner: options.planner, gpuMemoryTargetGb: options.gpuMemoryTargetGb, ...method }));
     if (plan.ok) {
       planned = plan.value;
       const dag = buildDagOrFail(planned.configurations, options);
@@ -492,6 +496,9 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
   status = 'completed';
   return result;
 }
+
+/** The activities' `method` field: present only for v2, so a v1 task's inputs are what they always were. */
+const methodField = (options: TaskOptions): { method?: 'v2' } => (options.method === 'v2' ? { method: 'v2' } : {});
 
 /** The test-set prediction node exists only in histories that record its patch (older ones replay without it). */
 function withPatchedOptions(options: TaskOptions): TaskOptions {

@@ -9,8 +9,10 @@ import type { FindBestInput, FindBestOutput, PredictTestSetInput, PredictTestSet
 import { initBackend } from '../network/backend';
 import { findBest } from './find-best';
 import { predictTestSet as predictTestSetWith } from './predict-test-set';
+import { findBestConfigurationV2Activity, predictTestSetV2 } from './v2-activity';
 
 export async function findBestConfiguration(input: FindBestInput): Promise<FindBestOutput> {
+  if (input.method === 'v2') return findBestConfigurationV2Activity(input);
   const r = await findBest(input);
   const strip = ({ name, configurations, meanForegroundDice, dicePerClass }: FindBestOutput['winner']) => ({ name, configurations, meanForegroundDice, dicePerClass });
   return { winner: strip(r.winner), candidates: r.candidates.map(strip), winnerDicePerClass: r.winnerDicePerClass, predictCommands: r.predictCommands };
@@ -19,5 +21,5 @@ export async function findBestConfiguration(input: FindBestInput): Promise<FindB
 /** Activity `predictTestSet`: the task's imagesTs predicted as find-best's printed commands would (on the GPU queue). */
 export async function predictTestSet(input: PredictTestSetInput, settings: WorkerSettings = {}): Promise<PredictTestSetOutput> {
   await initBackend({ preference: settings.backend });
-  return predictTestSetWith(input);
+  return input.method === 'v2' ? predictTestSetV2(input) : predictTestSetWith(input);
 }

@@ -104,7 +104,18 @@ function instructions(input: FindBestV2Input, selected: readonly TrainedModelV2[
   return lines.map((l) => `${l}\n`).join('');
 }
 
-export async function findBestConfigurationV2(input: FindBestV2Input): Promise<{ best: string; results: Record<string, number>; instructions: string }> {
+/** One model or ensemble find_best_configuration scored: its pooled cross-validation folder (summary.json inside). */
+export interface CandidateV2 { name: string; result: number; source: string; members: TrainedModelV2[] }
+
+export interface FindBestV2Result {
+  best: string;
+  results: Record<string, number>;
+  /** Every candidate in v2's order (single models, then ensembles); `best` names one of them. */
+  candidates: CandidateV2[];
+  instructions: string;
+}
+
+export async function findBestConfigurationV2(input: FindBestV2Input): Promise<FindBestV2Result> {
   const log = input.log ?? (() => undefined);
   const models = availableModels(input);
   if (models.length === 0) throw new BadInputError(`${input.datasetName}: none of the requested configurations is in the plans`);
@@ -157,5 +168,8 @@ export async function findBestConfigurationV2(input: FindBestV2Input): Promise<{
   writeFileAtomic(files.information, stringifyPythonJsonV2(info));
   const text = instructions(input, results[best]!.members, pp.pkl, modelPlansFile(source));
   writeFileAtomic(files.instructions, text);
-  return { best, results: Object.fromEntries(keys.map((k) => [k, results[k]!.result])), instructions: text };
+  return {
+    best, results: Object.fromEntries(keys.map((k) => [k, results[k]!.result])), instructions: text,
+    candidates: keys.map((k) => ({ name: k, ...results[k]! })),
+  };
 }

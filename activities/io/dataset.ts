@@ -325,9 +325,10 @@ export function taskPaths(rawDir: string, roots: DataRoots): TaskPaths {
 /**
  * A task given by id (`4`, `004`), by folder name (`Task004_Hippocampus`, `Dataset004_X`) or by path to its raw
  * folder. An id is looked up as nnU-Net v1 does (task_name_id_conversion.py): every folder starting with
- * Task%03d_ (or Dataset%03d_) in the raw, cropped, preprocessed and results folders; exactly one distinct name.
+ * Task%03d_ (or Dataset%03d_) in the raw, cropped, preprocessed and results folders; exactly one distinct name, or
+ * exactly one of the `prefer` kind among them.
  */
-export function resolveTask(spec: string, roots: DataRoots): TaskPaths {
+export function resolveTask(spec: string, roots: DataRoots, prefer?: 'Task' | 'Dataset'): TaskPaths {
   const s = spec.trim();
   if (s.includes('/') || s.includes(path.sep) || s === '.' || s === '..') {
     // A path naming no folder is a wrong argument; a folder without dataset.json is a bad task folder, as it is
@@ -357,6 +358,9 @@ export function resolveTask(spec: string, roots: DataRoots): TaskPaths {
       'set nnUNet_raw_data_base to the folder holding nnUNet_raw_data (v1 Task folders) or nnUNet_raw to the folder holding ' +
       'DatasetXXX_Name folders (v2), or convert an MSD task with `nnunet convert-msd`');
   }
+  // A v1 Task and the v2 Dataset converted from it share the id: the caller's method picks its own kind.
+  const preferred = [...names].filter((n) => prefer !== undefined && n.startsWith(prefer));
+  if (names.size > 1 && preferred.length === 1) return taskPaths(rawDirFor(preferred[0]!, roots), roots);
   if (names.size > 1) throw new BadInputError(`task ${spec} is ambiguous: ${[...names].sort().join(', ')}; pass the full folder name`);
   return taskPaths(rawDirFor([...names][0], roots), roots);
 }

@@ -47,6 +47,11 @@ export function taskPathsFor(rawDir: string, roots: LayoutRoots): TaskPaths {
   };
 }
 
+/** nnU-Net v2's folders of a dataset: as v1's, but models live under nnUNet_results itself (<results>/<Dataset>/...). */
+export function taskPathsForV2(rawDir: string, roots: LayoutRoots): TaskPaths {
+  return { ...taskPathsFor(rawDir, roots), resultsDir: path.resolve(roots.results) };
+}
+
 /** The configuration folders of the results tree (RESULTS_FOLDER/nnUNet/<configuration>). */
 export function configurationFolders(results: string, configurations: readonly string[]): string[] {
   return configurations.map((c) => path.join(results, 'nnUNet', c));
@@ -325,5 +330,11 @@ export const v2InferenceInformationFiles = (results: string, dataset: string): s
 /** What nnUNetv2_find_best_configuration writes beside the model folders. */
 export const v2FindBestFiles = (results: string, dataset: string): { information: string; instructions: string } =>
   ({ information: path.join(results, dataset, 'inference_information.json'), instructions: path.join(results, dataset, 'inference_instructions.txt') });
+/**
+ * The test set `nnunet run --method v2` predicts with find-best's winner: <results>/predictions/<dataset>/<winner>/
+ * with each member's raw predictions in <configuration>/, an ensemble's average in ensemble/, and the winner's
+ * postprocessing applied in postprocessed/ (v1's test set goes to the same predictions/<task>/ tree).
+ */
+export const v2TestSetFolder = (results: string, dataset: string, winner: string, part: string): string => path.join(results, 'predictions', dataset, winner, part);
 /** A v2 model zip being downloaded (resumable) before it is installed: <results>/.downloads/<name>. */
 export const v2DownloadedZipFile = (results: string, name: string): string => path.join(results, '.downloads', name);

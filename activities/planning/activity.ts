@@ -5,6 +5,7 @@ import { writePlansFile } from './plans-file';
 import { plansFile } from '../io/layout';
 import type { ExperimentPlanner } from './registry';
 import { parsePlannerList, selectPlanners } from './select';
+import { planV2 } from './v2/activity';
 
 export interface PlannedFile { planner: ExperimentPlanner; plans: Plans; file: string }
 
@@ -35,6 +36,7 @@ export function configurationsOf(planned: readonly PlannedFile[]): Configuration
  * the same fingerprint and planners give byte-identical files, which are then left untouched.
  */
 export async function plan(input: PlanInput): Promise<PlanOutput> {
+  if (input.method === 'v2') return planV2(input);
   const planned = planTask(input);
   const plansFiles: PlanOutput['plansFiles'] = {};
   const plansIdentifiers: PlansIdentifiers = {};

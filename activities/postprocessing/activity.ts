@@ -21,6 +21,7 @@ import { determinePostprocessing } from './determine';
 import { ensembleFolder, gtFolder, modelFolder, postprocessingFile, postprocessingManifestFile, RESULT_FOLDERS, summaryFile } from '../io/layout';
 import { consolidateFolds, validationFolders } from './consolidate';
 import type { PostprocessingJson } from './rules';
+import { postprocessV2 } from './v2-activity';
 
 interface Layout { base: string; gtDir: string; raw: string; final: string }
 
@@ -80,6 +81,7 @@ function outputFrom(file: string, json: PostprocessingJson, diceAfter: number): 
 }
 
 export async function postprocess(input: PostprocessInput): Promise<PostprocessOutput> {
+  if (input.method === 'v2') return postprocessV2(input);
   const layout = layoutFor(input);
   if (!fs.existsSync(layout.gtDir)) throw new BadInputError(`${layout.gtDir}: reference segmentations missing (the model's ${RESULT_FOLDERS.gtNiftis} or the preprocessed reference segmentations)`, layout.gtDir);
   const classes = foregroundClasses(input);

@@ -16,7 +16,7 @@ import { readLabelVolume } from '../evaluation/label-io';
 import { writeNifti } from '../io/nifti';
 import { PyGlobal, PyTuple, writePickle, type PyValue } from '../io/pickle';
 import { v2PostprocessingFiles } from '../io/layout';
-import { applyPostprocessingV2 } from './v2-rules';
+import { applyPostprocessingV2, type KeepLargestStepV2 } from './v2-rules';
 
 const PP_MODULE = 'nnunetv2.postprocessing.remove_connected_components';
 const PP_FN = 'remove_all_but_largest_component_from_segmentation';
@@ -43,13 +43,18 @@ function asWrittenSeg(data: ArrayLike<number>): { data: Uint8Array | Uint16Array
 
 const flat = (r: LabelOrRegion): number[] => (typeof r === 'number' ? [r] : [...r]);
 
-async function postprocessFolder(input: DeterminePostprocessingV2Input, src: string, dst: string, files: readonly string[], labels: number[]): Promise<V2Summary> {
+/** apply_postprocessing_to_folder: each of `files` of `src` with `steps` applied, written to `dst` as SimpleITKIO writes a seg. */
+export async function applyPostprocessingFolderV2(src: string, dst: string, files: readonly string[], steps: readonly KeepLargestStepV2[]): Promise<void> {
   fs.mkdirSync(dst, { recursive: true });
   for (const f of files) {
     const seg = await readLabelVolume(path.join(src, f));
-    applyPostprocessingV2(seg.data, seg.shape, [{ labels }]);
+    applyPostprocessingV2(seg.data, seg.shape, steps);
     await writeNifti(path.join(dst, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
   }
+}
+
+async function postprocessFolder(input: DeterminePostprocessingV2Input, src: string, dst: string, files: readonly string[], labels: number[]): Promise<V2Summary> {
+  await applyPostprocessingFolderV2(src, dst, files, [{ labels }]);
   return (await evaluateFolderV2({ referenceDir: input.referenceDir, predictionDir: dst, fileEnding: input.fileEnding, labelsOrRegions: input.labelsOrRegions, ignoreLabel: input.ignoreLabel, chill: true })).summary;
 }
 

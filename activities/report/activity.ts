@@ -22,8 +22,10 @@ const fixed = (key: keyof SweepRow, header: string, digits = 1): Column => ({
 /** The table's columns; one `dice_<label>` column per foreground label that any row has. */
 function columns(rows: SweepRow[]): Column[] {
   const labels = [...new Set(rows.flatMap((r) => Object.keys(r.dicePerClass ?? {})))].sort((a, b) => Number(a) - Number(b));
+  const variants = rows.some((r) => r.variant !== undefined);
   return [
     fixed('task', 'task'),
+    ...(variants ? [fixed('variant', 'variant')] : []),
     fixed('configuration', 'configuration'),
     fixed('status', 'status'),
     fixed('meanForegroundDice', 'mean_fg_dice', 4),

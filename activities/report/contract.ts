@@ -2,6 +2,8 @@
 
 export interface SweepRow {
   task: string;
+  /** The method variant (v1, v2, v2:<planner>), when the sweep compares variants. */
+  variant?: string;
   /** A configuration name, or `-` when the task failed before planning. */
   configuration: string;
   status: 'completed' | 'failed';

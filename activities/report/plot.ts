@@ -13,22 +13,25 @@ const BAR_WIDTH = 48;
 
 interface Bar { task: string; configuration: string; dice: number; label: string; failed?: boolean }
 
+/** A bar's slot in its task's group: the configuration, with the method variant in front when the sweep compares variants. */
+const slotOf = (r: SweepRow): string => (r.variant !== undefined ? `${r.variant} ${r.configuration}` : r.configuration);
+
 /** Rows with a Dice value (failed rows have none and get no bar), in table order. */
 export function plottedBars(rows: readonly SweepRow[]): Bar[] {
   return rows
     .filter((r) => r.status === 'completed' && r.meanForegroundDice !== undefined && Number.isFinite(r.meanForegroundDice))
-    .map((r) => ({ task: r.task, configuration: r.configuration, dice: r.meanForegroundDice!, label: r.meanForegroundDice!.toFixed(3) }));
+    .map((r) => ({ task: r.task, configuration: slotOf(r), dice: r.meanForegroundDice!, label: r.meanForegroundDice!.toFixed(3) }));
 }
 
 /** A failed task x configuration: no bar, the word `failed` in its slot. */
 function failedSlots(rows: readonly SweepRow[]): Bar[] {
-  return rows.filter((r) => r.status === 'failed' && r.configuration !== '-').map((r) => ({ task: r.task, configuration: r.configuration, dice: 0, label: 'failed', failed: true }));
+  return rows.filter((r) => r.status === 'failed' && r.configuration !== '-').map((r) => ({ task: r.task, configuration: slotOf(r), dice: 0, label: 'failed', failed: true }));
 }
 
 function spec(name: string, rows: readonly SweepRow[]): vega.Spec {
   const bars = [...plottedBars(rows), ...failedSlots(rows)];
   const tasks = [...new Set(rows.map((r) => r.task))];
-  const configurations = [...new Set(rows.map((r) => r.configuration).filter((c) => c !== '-'))];
+  const configurations = [...new Set(rows.filter((r) => r.configuration !== '-').map(slotOf))];
   const groupWidth = Math.max(1, configurations.length) * BAR_WIDTH * 1.25;
   return {
     width: Math.max(240, tasks.length * groupWidth * 1.3),

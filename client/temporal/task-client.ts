@@ -15,6 +15,8 @@ import { cancelSignal, selectSignal, taskStateQuery, type SelectionChange } from
 import { WORKFLOW_TASK_QUEUE, type TaskWorkflowInput } from '../../workflows/options';
 import { sweepWorkflowId, taskWorkflowId, type DagNode, type TaskState } from '../../workflows/state';
 import type { SweepInput } from '../../workflows/sweep-types';
+import { presetV2 } from '../../activities/planning/v2/experiment';
+import { DEFAULT_PLANNER_V2 } from '../../activities/planning/v2/activity';
 
 export type WorkflowStatusName = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'UNSPECIFIED' | 'PAUSED' | 'UNKNOWN';
 
@@ -35,6 +37,16 @@ export interface AttachOptions {
 export function taskWorkflowIdFor(taskName: string): string {
   const m = /^(?:Task|Dataset)(\d+)(?:_|$)/.exec(taskName);
   return taskWorkflowId(m ? Number(m[1]) : taskName);
+}
+
+/**
+ * The workflow id of a task run: v1's `nnunet-task-004` (shared with nnUNet_train's fold ids); a v2 run adds its
+ * plans name (`nnunet-task-004-v2-nnUNetPlans`), so v1, v2 and each v2 planner of one dataset are separate runs.
+ */
+export function taskWorkflowIdOf(input: Pick<TaskWorkflowInput, 'paths' | 'options'>): string {
+  const base = taskWorkflowIdFor(input.paths.taskName);
+  if (input.options?.method !== 'v2') return base;
+  return `${base}-v2-${presetV2(input.options.planner ?? DEFAULT_PLANNER_V2).plansName}`;
 }
 
 async function currentStatus(handle: WorkflowHandle): Promise<WorkflowStatusName | undefined> {
@@ -116,7 +128,7 @@ export async function startOrAttach(client: Client, workflowType: string, workfl
 }
 
 export function startOrAttachTask(client: Client, input: TaskWorkflowInput, opts: AttachOptions & { workflowId?: string } = {}): Promise<StartOrAttach> {
-  return startOrAttach(client, 'taskWorkflow', opts.workflowId ?? taskWorkflowIdFor(input.paths.taskName), [input], opts);
+  return startOrAttach(client, 'taskWorkflow', opts.workflowId ?? taskWorkflowIdOf(input), [input], opts);
 }
 
 export function startOrAttachSweep(client: Client, input: SweepInput, opts: AttachOptions = {}): Promise<StartOrAttach> {

@@ -23,7 +23,7 @@ test('a bad --step-size exits 2 with one line naming the flag, before any work',
   }
 });
 
-test('the flags become TaskOptions.validation; nnU-Net\'s defaults leave it out (earlier requests compare equal)', () => {
+test('the flags become TaskOptions.validation; nnU-Net\'s defaults leave it out (earlier requests compare equal)', async () => {
   const config = loadConfig({ env: {}, cwd: os.tmpdir() });
   const paths = makeTaskPaths(os.tmpdir(), 'Task004_Hippocampus');
   assert.deepEqual(taskInput(config, paths, { disableTta: true, stepSize: 1 }).options?.validation, { tta: false, stepSize: 1 });
@@ -31,6 +31,6 @@ test('the flags become TaskOptions.validation; nnU-Net\'s defaults leave it out 
   assert.deepEqual(taskInput(config, paths, { stepSize: 0.75 }).options?.validation, { tta: true, stepSize: 0.75 });
   for (const defaults of [{}, { stepSize: 0.5 }]) assert.ok(!('validation' in taskInput(config, paths, defaults).options!));
   // The sweep hands the same options to every task workflow it starts.
-  const sweep = sweepInput(config, { tasks: ['Task004_Hippocampus', 'Task005_Prostate'], disableTta: true, stepSize: 1 });
+  const sweep = await sweepInput(config, { tasks: ['Task004_Hippocampus', 'Task005_Prostate'], disableTta: true, stepSize: 1 });
   assert.deepEqual(sweep.options?.validation, { tta: false, stepSize: 1 });
 });

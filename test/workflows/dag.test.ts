@@ -96,3 +96,15 @@ test('predict: a node after postprocessing (after find-best without it), only wh
   assert.equal(node({ predict: true, folds: ['all'] }), undefined);
   assert.match(node({ predict: true, stopAfter: 'preprocess' })?.skip ?? '', /stopped after preprocessing/);
 });
+
+test('method v2: the same nodes, the cascade left out (v2\'s trainer has none yet); an unknown method is refused', () => {
+  const dag = buildDag(ALL, { method: 'v2' });
+  assert.deepEqual(dag.configurations, ['2d', '3d_fullres', '3d_lowres']);
+  assert.ok(dag.notes.some((n) => /3d_cascade_fullres skipped: the nnU-Net v2 trainer has no cascade/.test(n)));
+  assert.deepEqual(ids(dag, 'preprocess'), ['preprocess/2d', 'preprocess/3d_fullres', 'preprocess/3d_lowres']);
+  assert.equal(ids(dag, 'train').length, 15);
+  assert.deepEqual(deps(dag, 'findBest'), ids(dag, 'train'));
+  const v1 = buildDag(['2d', '3d_fullres']);
+  assert.deepEqual(buildDag(['2d', '3d_fullres'], { method: 'v2' }).nodes, v1.nodes, 'without a cascade planned, v1 and v2 have the same DAG');
+  assert.throws(() => buildDag(ALL, { method: 'v3' as 'v2' }), (e: unknown) => e instanceof DagOptionsError && /unknown method 'v3'/.test(e.message));
+});

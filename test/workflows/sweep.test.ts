@@ -121,4 +121,30 @@ describe('sweep workflow on a real Temporal server', { skip: temporalUnavailable
     const again = await startOrAttachSweep(t.client, input);
     assert.deepEqual([again.attached, again.status], [true, 'COMPLETED']);
   });
+
+  test('method variants: each task once per variant under its own id and options; rows and report carry the variant', async () => {
+    const paths = makeTaskPaths(t.dir, 'Task305_V');
+    behaviours.Task305_V = { planned: ['2d', '3d_fullres'], epochs: 1, epochMs: 20 };
+    const input: SweepInput = {
+      name: 'variants',
+      tasks: [
+        { taskId: 305, paths, variant: 'v1', workflowId: 'nnunet-task-305', options: {}, task: 'Task305_V' },
+        { taskId: 305, paths, variant: 'v2:nnUNetPlannerResEncM', workflowId: 'nnunet-task-305-v2-nnUNetResEncUNetMPlans', options: { method: 'v2', planner: 'nnUNetPlannerResEncM', trainer: 'nnUNetTrainer' }, task: 'Task305_V' },
+      ],
+      configurations: ['2d'],
+      options: { folds: [0], trainer: 'nnUNetTrainerV2' },
+      timing: { retryInitialIntervalMs: 100, trainHeartbeatTimeoutMs: 5000 },
+      reportDir: path.join(t.dir, 'reports-variants'),
+    };
+    const result = (await (await startOrAttachSweep(t.client, input)).handle.result()) as SweepResult;
+    assert.deepEqual(result.rows.map((r) => [r.task, r.variant, r.configuration, r.status]), [
+      ['Task305_V', 'v1', '2d', 'completed'], ['Task305_V', 'v2:nnUNetPlannerResEncM', '2d', 'completed'],
+    ]);
+    for (const id of ['nnunet-task-305', 'nnunet-task-305-v2-nnUNetResEncUNetMPlans']) assert.equal((await t.client.workflow.getHandle(id).describe()).status.name, 'COMPLETED');
+    const plans = readEvents(eventsDir).filter((e) => e.activity === 'plan' && e.phase === 'start' && (e.input as { paths: { taskName: string } }).paths.taskName === 'Task305_V');
+    assert.deepEqual(plans.map((e) => (e.input as { method?: string; planner?: string })).map((i) => [i.method, i.planner]).sort(), [[undefined, undefined], ['v2', 'nnUNetPlannerResEncM']]);
+    const csv = fs.readFileSync(result.report.csvFile, 'utf8').trim().split('\n');
+    assert.ok(csv[0]!.startsWith('task,variant,configuration,status,'), csv[0]);
+    assert.ok(csv[2]!.startsWith('Task305_V,v2:nnUNetPlannerResEncM,2d,completed,'), csv[2]);
+  });
 });

@@ -264,6 +264,30 @@ describe('task workflow on a real Temporal server', { skip }, () => {
     assert.equal(state.nodes.find((n) => n.id === 'predict')?.status, 'done');
   });
 
+  test('method v2: every step gets method v2, training its plans name; the cascade is left out; v1 inputs carry no method', async () => {
+    const task = 'Task110_MethodV2';
+    const plansIdentifiers = { '2d': 'nnUNetResEncUNetMPlans', '3d': 'nnUNetResEncUNetMPlans' };
+    const input = inputFor(task, { planned: ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres'], epochs: 1, plansIdentifiers }, { folds: [0], predict: true, method: 'v2', planner: 'nnUNetPlannerResEncM', trainer: 'nnUNetTrainer' });
+    // The id of the v1 run (taskWorkflowIdOf would add -v2-<plans>), so the replay test below finds it.
+    const { handle } = await startOrAttachTask(t.client, input, { workflowId: taskWorkflowIdFor(task) });
+    const result = (await handle.result()) as TaskResult;
+    assert.deepEqual(result.configurations, ['2d', '3d_fullres', '3d_lowres']);
+    assert.ok(result.notes?.some((n) => /3d_cascade_fullres skipped: the nnU-Net v2 trainer/.test(n)));
+    const starts = eventsOf(task).filter((e) => e.phase === 'start');
+    for (const activity of ['fingerprint', 'plan', 'preprocess', 'train', 'findBestConfiguration', 'postprocess', 'predictTestSet']) {
+      const mine = starts.filter((e) => e.activity === activity);
+      assert.ok(mine.length > 0, `${activity} ran`);
+      for (const e of mine) assert.equal((e.input as { method?: string }).method, 'v2', `${e.node} gets method v2`);
+    }
+    assert.equal((starts.find((e) => e.activity === 'plan')!.input as { planner?: string }).planner, 'nnUNetPlannerResEncM');
+    for (const e of starts.filter((x) => x.activity === 'train')) {
+      const train = e.input as TrainInput;
+      assert.deepEqual([train.plansName, train.plansIdentifier, train.trainer], ['nnUNetResEncUNetMPlans', 'nnUNetResEncUNetMPlans', 'nnUNetTrainer'], e.node);
+    }
+    const v1 = eventsOf('Task109_Predict').filter((e) => e.phase === 'start');
+    assert.ok(v1.length > 0 && v1.every((e) => !('method' in (e.input as object))), 'a v1 task\'s inputs have no method field');
+  });
+
   test('the histories made in this run replay deterministically', async (tc) => {
     // Committed histories of earlier code are replayed by replay.test.ts; this covers this run's own.
     const tasks = [...behaviours.keys()];
