@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { applySpatialV2, asDummy2D, sampleSpatialV2 } from '../../../activities/training/v2/augmentation/spatial';
 import { toFloat16 } from '../../../activities/training/v2/augmentation/grid-sample';
+import { applyBlur, applyBrightness, applyContrast, applyGamma, applyLowRes, blurKernel, blurKernelSize } from '../../../activities/training/v2/augmentation/intensity';
+import { convertToRegions, downsampleSegForDS } from '../../../activities/training/v2/augmentation/targets';
 import { Rng } from '../../../activities/training/augmentation/random';
 import { channels, loadBgv2, maxDiff, mismatches, values, type StoredArray } from './bgv2-fixtures';
 
@@ -51,4 +53,57 @@ test('float16 rounding: ties to even, subnormals', () => {
   assert.equal(toFloat16(1000.2), 1000);
   assert.equal(toFloat16(-3.0001), -3);
   assert.equal(toFloat16(1e-7), 2 ** -24 * Math.round(1e-7 / 2 ** -24));
+});
+
+interface IntensityCase {
+  name: string; transform: 'blur' | 'brightness' | 'contrast' | 'gamma' | 'lowres';
+  params: { channels: number[]; sigmas?: number[][]; multipliers?: number[]; gammas?: number[]; invert?: boolean; scales?: number[][] };
+  input: StoredArray; output: StoredArray;
+}
+
+function applyCase(c: IntensityCase): Float32Array {
+  const x = channels(c.input);
+  const p = c.params;
+  if (c.transform === 'blur') applyBlur(x, { channels: p.channels, sigmas: p.sigmas! });
+  else if (c.transform === 'brightness') applyBrightness(x, { channels: p.channels, factors: p.multipliers! });
+  else if (c.transform === 'contrast') applyContrast(x, { channels: p.channels, factors: p.multipliers! });
+  else if (c.transform === 'lowres') applyLowRes(x, { channels: p.channels, scales: p.scales! });
+  else applyGamma(x, { channels: p.channels, gammas: p.gammas!, invert: p.channels.map(() => p.invert!), retainStats: p.channels.map(() => true) });
+  return x.data;
+}
+
+test('blur, brightness, contrast, low resolution, gamma (inverted and not) equal batchgeneratorsv2 in 3D and 2D', () => {
+  const { cases } = loadBgv2<{ cases: IntensityCase[] }>('intensity');
+  assert.equal(cases.length, 14);
+  for (const c of cases) {
+    const d = maxDiff(applyCase(c), values(c.output), c.name);
+    assert.ok(d <= 1e-5, `${c.name}: max diff ${d}`);
+  }
+});
+
+test('blur kernel sizes: round_to_nearest_odd(6σ + 0.5) with Python rounding', () => {
+  assert.equal(blurKernelSize(0.5), 3);
+  assert.equal(blurKernelSize(1), 7);
+  assert.equal(blurKernelSize(0.75), 5);
+  const k = blurKernel(0.8);
+  assert.ok(Math.abs(k.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  assert.equal(k[0], k[k.length - 1]);
+});
+
+interface TargetsFixture {
+  seg: StoredArray; scales: number[][]; downsampled: StoredArray[];
+  regions: (number | number[])[]; regionSeg: StoredArray; regionDownsampled: StoredArray[];
+}
+
+test('DownsampleSegForDSTransform (nearest-exact) and ConvertSegmentationToRegionsTransform equal batchgeneratorsv2', () => {
+  const t = loadBgv2<TargetsFixture>('targets');
+  const seg = channels(t.seg);
+  t.scales.forEach((s, k) => {
+    const r = downsampleSegForDS(seg, s);
+    assert.deepEqual(r.shape, t.downsampled[k]!.shape.slice(1), `scale ${s}`);
+    assert.equal(mismatches(r.data, values(t.downsampled[k]!)), 0, `scale ${s}`);
+  });
+  const regions = convertToRegions(seg, t.regions.map((r) => (Array.isArray(r) ? r : [r])));
+  assert.equal(mismatches(regions.data, values(t.regionSeg)), 0);
+  assert.equal(mismatches(downsampleSegForDS(regions, [0.5, 0.5, 0.5]).data, values(t.regionDownsampled[1]!)), 0);
 });
