@@ -3,7 +3,7 @@
  * iterations (deep-supervised Dice+CE, Nesterov SGD with clipping at 12), the validation iterations for the
  * validation loss and the pseudo-Dice, then on_epoch_end: the EMA pseudo-Dice (0.9·ema + 0.1·mean foreground
  * Dice) decides checkpoint_best.pth, checkpoint_latest.pth every save_every epochs, checkpoint_final.pth at the end.
- * Batches come from the v1 batch workers (same transform families, v2's parameters: augmentation-v2.ts).
+ * Batches come from the batch workers with nnUNetTrainer's batchgeneratorsv2 transforms (v2/augmentation/).
  * See docs/nnunet-v2-training.md.
  */
 import * as fs from 'node:fs';
@@ -20,6 +20,7 @@ import { lossAndGradients, NesterovSgd, polyLearningRate, type SgdState } from '
 import { globalDice, meanIgnoringNaN, defaultBatchWorkers } from '../trainer';
 import type { AugmentationParams } from '../patch-size';
 import { augmentationParamsV2 } from './augmentation-v2';
+import { toAugmentationV2 } from './augmentation/pipeline';
 import { emptyLogV2, readCheckpointV2, writeCheckpointV2, type CheckpointV2, type TrainingLogV2 } from './checkpoint';
 import type { TrainerV2Settings } from './variants';
 
@@ -45,6 +46,11 @@ export interface TrainerV2Setup {
   initArgs: CheckpointV2['initArgs'];
   seed?: number;
   numWorkers?: number;
+  /**
+   * The training transforms: nnunetv2's (batchgeneratorsv2, the default) or v1's batchgenerators pipeline with
+   * v2's parameters (this trainer's former path, kept to compare the two).
+   */
+  augmentationPipeline?: 'batchgeneratorsv2' | 'batchgenerators';
   /** --disable_checkpointing: no checkpoint file is written (nor can the fold be continued). */
   disableCheckpointing?: boolean;
   log?: (line: string) => void;
@@ -124,12 +130,16 @@ export class NnUNetTrainerV2Loop {
     let rng: { train?: ProducerState; val?: ProducerState } = {};
     if (resumeFrom) rng = this.restore(readCheckpointV2(resumeFrom, this.description));
     const da = setup.settings.dataAugmentation;
-    const loader = { dir: setup.dataDir, batchSize: setup.batchSize, finalPatchSize: setup.patchSize, oversampleForegroundPercent: setup.settings.oversampleForegroundPercent };
+    const loader = {
+      dir: setup.dataDir, batchSize: setup.batchSize, finalPatchSize: setup.patchSize,
+      oversampleForegroundPercent: setup.settings.oversampleForegroundPercent, foregroundSampling2D: 'voxel' as const,
+    };
+    const transforms = setup.augmentationPipeline === 'batchgenerators' ? this.augmentation : toAugmentationV2(this.augmentation);
     const scales = this.augmentation.deepSupervisionScales;
     const numWorkers = rng.train?.workers.length ?? setup.numWorkers ?? defaultBatchWorkers();
     this.trainBatches = new BatchProducer({
       loader: { ...loader, caseIds: setup.trainCases, patchSize: da ? this.augmentation.generatorPatchSize : setup.patchSize },
-      augmentation: da ? this.augmentation : null, deepSupervisionScales: scales, seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
+      augmentation: da ? transforms : null, deepSupervisionScales: scales, seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
     });
     this.valBatches = new BatchProducer({
       loader: { ...loader, caseIds: setup.valCases, patchSize: setup.patchSize },
