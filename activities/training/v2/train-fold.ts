@@ -25,7 +25,7 @@ import { loadOrCreateSplits, selectFold } from '../splits';
 import { scaledValidationIterations } from '../trainer';
 import type { TrainingLogV2 } from './checkpoint';
 import { applyPretrainedWeightsV2 } from './pretrained';
-import { NnUNetTrainerV2Loop, type EpochReportV2 } from './trainer';
+import { NnUNetTrainerV2Loop, type EpochReportV2, type TrainerV2Setup } from './trainer';
 import { preprocessedCasesV2, unpackDatasetV2 } from './unpack';
 import { validateFoldV2, type ValidateFoldV2Result } from './validate-fold';
 import { trainerSettingsV2, type TrainerV2Settings } from './variants';
@@ -62,6 +62,8 @@ export interface TrainFoldV2Input {
   validationCheckpoint?: 'final' | 'best';
   /** --npz: the validation also writes <case>.npz + <case>.pkl. */
   saveProbabilities?: boolean;
+  /** The training transforms (trainer.ts, TrainerV2Setup.augmentationPipeline); default batchgeneratorsv2. */
+  augmentationPipeline?: TrainerV2Setup['augmentationPipeline'];
 }
 
 export interface TrainFoldV2Hooks {
@@ -175,6 +177,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
     dataDir: unpackDatasetV2(dataFolder, cases), foldDir, trainCases: split.train, valCases: split.val,
     initArgs: { plans, configuration: input.configuration, fold: input.fold, dataset_json: ds },
     seed: input.seed, numWorkers: input.numWorkers, disableCheckpointing: input.disableCheckpointing, log,
+    augmentationPipeline: input.augmentationPipeline,
   });
   try {
     const resume = resumeCheckpoint(foldDir, input.continueTraining, log);

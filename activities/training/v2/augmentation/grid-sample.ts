@@ -27,17 +27,24 @@ export interface SampleGrid {
   normalised: Float32Array;
 }
 
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
 /** Rounds a float32 to the nearest float16 (ties to even), as torch's .to(torch.float16). */
 export function toFloat16(x: number): number {
   if (x === 0 || !Number.isFinite(x)) return x;
   const a = Math.abs(x);
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  const ulp = 2 ** (Math.max(e, -14) - 10);
+  if (a >= 2 ** -14 && a < 65520) {
+    // Normal half: keep 10 of float32's 23 mantissa bits, rounding to nearest even on the bits.
+    F32[0] = x;
+    const b = U32[0]!;
+    U32[0] = (b + 0xfff + ((b >>> 13) & 1)) & ~0x1fff;
+    return F32[0]!;
+  }
+  if (a >= 65520) return x < 0 ? -Infinity : Infinity;
+  const ulp = 2 ** -24; // subnormal halves
   const r = roundHalfEven(a / ulp) * ulp;
-  const m = r > 65504 ? Infinity : r;
-  return x < 0 ? -m : m;
+  return x < 0 ? -r : r;
 }
 
 /**
@@ -86,40 +93,32 @@ function madd(acc: number, v: number, w: number, fused: boolean): number {
 }
 
 function cornersOf(grid: SampleGrid, i: number, c: Corners): void {
-  const dims = grid.outShape.length;
   const S = grid.inShape;
   const g = grid.normalised;
-  if (dims === 2) {
-    const [H, W] = S as [number, number];
+  if (grid.outShape.length === 2) {
+    const H = S[0]!, W = S[1]!;
     const y = unnormalise(g[i * 2]!, H, 2), x = unnormalise(g[i * 2 + 1]!, W, 2);
     const x0 = Math.floor(x), y0 = Math.floor(y);
     const w = f(x - x0), e = f(1 - w), n = f(y - y0), s = f(1 - n);
-    const ws = [f(s * e), f(s * w), f(n * e), f(n * w)];
-    const ys = [y0, y0, y0 + 1, y0 + 1], xs = [x0, x0 + 1, x0, x0 + 1];
+    c.weight[0] = f(s * e); c.weight[1] = f(s * w); c.weight[2] = f(n * e); c.weight[3] = f(n * w);
     for (let k = 0; k < 4; k++) {
-      const inside = ys[k]! >= 0 && ys[k]! < H && xs[k]! >= 0 && xs[k]! < W;
-      c.index[k] = inside ? ys[k]! * W + xs[k]! : -1;
-      c.weight[k] = ws[k]!;
+      const yy = y0 + (k >> 1), xx = x0 + (k & 1);
+      c.index[k] = yy >= 0 && yy < H && xx >= 0 && xx < W ? yy * W + xx : -1;
     }
     c.count = 4;
     const ny = roundHalfEven(y), nx = roundHalfEven(x);
     c.nearest = ny >= 0 && ny < H && nx >= 0 && nx < W ? ny * W + nx : -1;
     return;
   }
-  const [D, H, W] = S as [number, number, number];
+  const D = S[0]!, H = S[1]!, W = S[2]!;
   const z = unnormalise(g[i * 3]!, D, 3), y = unnormalise(g[i * 3 + 1]!, H, 3), x = unnormalise(g[i * 3 + 2]!, W, 3);
   const x0 = Math.floor(x), y0 = Math.floor(y), z0 = Math.floor(z);
-  const wx = [f(x0 + 1 - x), f(x - x0)], wy = [f(y0 + 1 - y), f(y - y0)], wz = [f(z0 + 1 - z), f(z - z0)];
-  let k = 0;
-  for (let dz = 0; dz < 2; dz++) {
-    for (let dy = 0; dy < 2; dy++) {
-      for (let dx = 0; dx < 2; dx++, k++) {
-        const zz = z0 + dz, yy = y0 + dy, xx = x0 + dx;
-        const inside = zz >= 0 && zz < D && yy >= 0 && yy < H && xx >= 0 && xx < W;
-        c.index[k] = inside ? (zz * H + yy) * W + xx : -1;
-        c.weight[k] = f(f(wx[dx]! * wy[dy]!) * wz[dz]!);
-      }
-    }
+  const wx0 = f(x0 + 1 - x), wx1 = f(x - x0), wy0 = f(y0 + 1 - y), wy1 = f(y - y0), wz0 = f(z0 + 1 - z), wz1 = f(z - z0);
+  for (let k = 0; k < 8; k++) {
+    const dz = k >> 2, dy = (k >> 1) & 1, dx = k & 1;
+    const zz = z0 + dz, yy = y0 + dy, xx = x0 + dx;
+    c.index[k] = zz >= 0 && zz < D && yy >= 0 && yy < H && xx >= 0 && xx < W ? (zz * H + yy) * W + xx : -1;
+    c.weight[k] = f(f((dx ? wx1 : wx0) * (dy ? wy1 : wy0)) * (dz ? wz1 : wz0));
   }
   c.count = 8;
   const nz = roundHalfEven(z), ny = roundHalfEven(y), nx = roundHalfEven(x);
@@ -167,9 +166,19 @@ const SCALE = 1000;
 
 /** Sorted distinct labels of one channel (pd.unique + np.sort), with `pad` added when it takes part. */
 function labelsOf(data: Float32Array, withPad: number | null): number[] {
-  const set = new Set<number>(data);
-  if (withPad !== null) set.add(withPad);
-  return [...set].sort((a, b) => a - b);
+  // Integer labels −1..254 are tabled; anything else falls back to a set.
+  const seen = new Uint8Array(256);
+  let other: Set<number> | undefined;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    const k = v + 1;
+    if (k >= 0 && k < 256 && Number.isInteger(k)) seen[k] = 1;
+    else (other ??= new Set()).add(v);
+  }
+  const labels = [...(other ?? [])];
+  seen.forEach((s, k) => { if (s) labels.push(k - 1); });
+  if (withPad !== null && !labels.includes(withPad)) labels.push(withPad);
+  return labels.sort((a, b) => a - b);
 }
 
 /** One label's float16 score at a voxel: its indicator ×1000 sampled (the pad label: outside counts as it). */
@@ -188,6 +197,15 @@ function score(seg: Float32Array, base: number, c: Corners, label: number, isPad
     if (idx >= 0 && seg[base + idx] === label) acc = madd(acc, SCALE, c.weight[k]!, c.count === 4);
   }
   return toFloat16(acc);
+}
+
+/** Whether every corner (outside: the pad label) carries `label`. */
+function allCornersAre(seg: Float32Array, base: number, c: Corners, label: number, pad: number): boolean {
+  for (let k = 0; k < c.count; k++) {
+    const idx = c.index[k]!;
+    if ((idx >= 0 ? seg[base + idx]! : pad) !== label) return false;
+  }
+  return true;
 }
 
 /** SpatialTransform._apply_to_segmentation (mode_seg 'bilinear', seg_tiebreak 'nearest', constant padding `pad`). */
@@ -210,6 +228,10 @@ export function sampleSegmentation(src: Channels, grid: SampleGrid, pad: number)
     for (let i = 0; i < nOut; i++) {
       cornersOf(grid, i, c);
       const nearest = c.nearest >= 0 ? src.data[base + c.nearest]! : pad;
+      if (allCornersAre(src.data, base, c, nearest, pad)) {
+        out[o + i] = nearest; // one label under the kernel: it wins outright, whatever the branch
+        continue;
+      }
       if (labels.length === 2) {
         const hi = score(src.data, base, c, labels[1]!, isPad(labels[1]!));
         out[o + i] = hi === SCALE / 2 ? nearest : hi > SCALE / 2 ? labels[1]! : labels[0]!;
