@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { applySpatialV2, asDummy2D, sampleSpatialV2 } from '../../../activities/training/v2/augmentation/spatial';
 import { toFloat16 } from '../../../activities/training/v2/augmentation/grid-sample';
-import { applyBlur, applyBrightness, applyContrast, applyGamma, applyLowRes, blurKernel, blurKernelSize } from '../../../activities/training/v2/augmentation/intensity';
+import { applyBlur, applyBrightness, applyContrast, applyGamma, applyLowRes, blurKernel, blurKernelSize, sampleBlur, sampleGamma, sampleLowRes } from '../../../activities/training/v2/augmentation/intensity';
 import { convertToRegions, downsampleSegForDS } from '../../../activities/training/v2/augmentation/targets';
 import { Rng } from '../../../activities/training/augmentation/random';
+import { downsampleSegmentation } from '../../../activities/network/deep-supervision';
 import { channels, loadBgv2, maxDiff, mismatches, values, type StoredArray } from './bgv2-fixtures';
 
 interface SpatialCase {
@@ -103,7 +104,28 @@ test('DownsampleSegForDSTransform (nearest-exact) and ConvertSegmentationToRegio
     assert.deepEqual(r.shape, t.downsampled[k]!.shape.slice(1), `scale ${s}`);
     assert.equal(mismatches(r.data, values(t.downsampled[k]!)), 0, `scale ${s}`);
   });
+  // The batch worker's deep-supervision targets (v1's order-0 zoom) follow the same index rule.
+  t.scales.forEach((s, k) => {
+    const r = downsampleSegmentation(values(t.seg), t.seg.shape, s);
+    assert.equal(mismatches(r.data, values(t.downsampled[k]!)), 0, `worker targets, scale ${s}`);
+  });
   const regions = convertToRegions(seg, t.regions.map((r) => (Array.isArray(r) ? r : [r])));
   assert.equal(mismatches(regions.data, values(t.regionSeg)), 0);
   assert.equal(mismatches(downsampleSegForDS(regions, [0.5, 0.5, 0.5]).data, values(t.regionDownsampled[1]!)), 0);
+});
+
+test('intensity draws: BGContrast half below 1, blur σ per axis, low-res zoom shared by the axes (axis 0 kept for dummy 2D)', () => {
+  const rng = Rng.seeded(9);
+  const x = { data: new Float32Array(2 * 60), channels: 2, shape: [3, 4, 5] };
+  let below = 0, n = 0;
+  for (let i = 0; i < 2000; i++) {
+    const g = sampleGamma(rng, 2, 0);
+    for (const v of g.gammas) { n++; if (v < 1) below++; assert.ok(v >= 0.7 && v <= 1.5); }
+    assert.deepEqual(g.invert, [false, false]);
+    const b = sampleBlur(rng, x);
+    b.sigmas.forEach((s) => { assert.equal(s.length, 3); s.forEach((v) => assert.ok(v >= 0.5 && v < 1)); });
+    const l = sampleLowRes(rng, x, [0]);
+    l.scales.forEach((s) => { assert.equal(s[0], 1); assert.equal(s[1], s[2]); assert.ok(s[1]! >= 0.5 && s[1]! < 1); });
+  }
+  assert.ok(Math.abs(below / n - 0.5) < 0.03);
 });
