@@ -17,21 +17,25 @@ import { readPlansFile } from '../activities/planning/plans-file';
 import { BatchProducer, producerOptionsForStage, toNetworkBatch, type NetworkBatch } from '../activities/training/batch-worker';
 import { PatchDataLoader } from '../activities/training/dataloader';
 import { augmentBatch } from '../activities/training/augmentation/pipeline';
+import { augmentBatchV2, isAugmentationV2, toAugmentationV2 } from '../activities/training/v2/augmentation/pipeline';
 import { Rng } from '../activities/training/augmentation/random';
 import { NesterovSgd } from '../activities/training/optimizer';
 import { trainStep, type TrainBatch } from '../activities/training/train-step';
 import { batchDiceFor } from '../activities/training/loss';
 
-interface Args { plansFile: string; dir: string; iterations: number; rounds: number; workers: number[]; baseFeatures?: number; threads: number }
+/** The training transforms: nnU-Net v1's (cubic image), v1's with linear image (the v2 trainer's former path), v2's. */
+type Pipeline = 'v1' | 'v1-linear' | 'v2';
+interface Args { plansFile: string; dir: string; iterations: number; rounds: number; workers: number[]; baseFeatures?: number; threads: number; pipeline: Pipeline }
 
 function parseArgs(argv: string[]): Args {
   const [plansFile, dir] = argv;
-  if (!plansFile || !dir) throw new Error('usage: iteration PLANS_FILE STAGE_DIR [--iterations N] [--rounds R] [--workers 0,1] [--base-features F] [--threads T]');
+  if (!plansFile || !dir) throw new Error('usage: iteration PLANS_FILE STAGE_DIR [--iterations N] [--rounds R] [--workers 0,1] [--base-features F] [--threads T] [--pipeline v1|v1-linear|v2]');
   const opt = (name: string, fallback: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1]! : fallback; };
   const base = opt('base-features', '');
   return {
     plansFile, dir, iterations: Number(opt('iterations', '6')), rounds: Number(opt('rounds', '2')),
     workers: opt('workers', '0,1').split(',').map(Number), threads: Number(opt('threads', String(os.availableParallelism()))),
+    pipeline: opt('pipeline', 'v1') as Pipeline,
     ...(base ? { baseFeatures: Number(base) } : {}),
   };
 }
@@ -58,8 +62,11 @@ export async function benchIteration(argv: string[]): Promise<void> {
   const plans = readPlansFile(a.plansFile);
   const stage = stages(plans).at(-1)!;
   const configuration = plans.plans_kind === '2d' ? '2d' : '3d_fullres';
-  const opts = producerOptionsForStage({ stage, useMaskForNorm: plans.use_mask_for_norm, dir: a.dir, caseIds: caseIds(a.dir), purpose: 'train', seed: 1 });
-  process.stdout.write(`${choice.detail}; ${configuration} patch ${stage.patch_size.join('x')} batch ${stage.batch_size}; cores ${os.availableParallelism()}; load ${load()}\n`);
+  const base = producerOptionsForStage({ stage, useMaskForNorm: plans.use_mask_for_norm, dir: a.dir, caseIds: caseIds(a.dir), purpose: 'train', seed: 1 });
+  const params = base.augmentation!;
+  const augmentation = a.pipeline === 'v2' ? toAugmentationV2(params) : a.pipeline === 'v1-linear' ? { ...params, imageOrder: 1 as const } : params;
+  const opts = { ...base, augmentation };
+  process.stdout.write(`${choice.detail}; ${configuration} patch ${stage.patch_size.join('x')} batch ${stage.batch_size}; pipeline ${a.pipeline}; cores ${os.availableParallelism()}; load ${load()}\n`);
 
   // Batch producer parts, in this thread.
   const loader = new PatchDataLoader({ ...opts.loader, seed: 1 });
@@ -68,7 +75,7 @@ export async function benchIteration(argv: string[]): Promise<void> {
   const batches: NetworkBatch[] = [];
   for (let i = 0; i < a.iterations; i++) {
     const raw = await timed(() => loader.next());
-    const aug = await timed(() => augmentBatch(raw.value, opts.augmentation!, rng));
+    const aug = await timed(() => (isAugmentationV2(augmentation) ? augmentBatchV2(raw.value, augmentation, rng) : augmentBatch(raw.value, augmentation, rng)));
     const net = await timed(() => toNetworkBatch(aug.value, opts.deepSupervisionScales!));
     parts.load += raw.cpuMs; parts.augment += aug.cpuMs; parts.layout += net.cpuMs;
     batches.push(net.value);

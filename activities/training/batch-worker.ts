@@ -13,6 +13,7 @@ import { PatchDataLoader, type Batch, type DataLoaderOptions } from './dataloade
 import { setupAugmentationParams, type AugmentationParams, type StageForAugmentation } from './patch-size';
 import { augmentBatch, validationBatch } from './augmentation/pipeline';
 import { Rng } from './augmentation/random';
+import { augmentBatchV2, isAugmentationV2, type AugmentationV2 } from './v2/augmentation/pipeline';
 
 /** What the network's train step takes (activities/network/trainStep TrainBatch, before tf.tensor). */
 export interface NetworkBatch {
@@ -31,8 +32,8 @@ export interface ProducerState { workers: WorkerStreamState[]; nextWorker: numbe
 export interface BatchProducerOptions {
   /** Loader settings (seed/state are set per worker from `seed` / `state`). */
   loader: Omit<DataLoaderOptions, 'seed' | 'state'>;
-  /** null: validation batches (no augmentation, only seg −1 → 0). */
-  augmentation: AugmentationParams | null;
+  /** null: validation batches (no augmentation, only seg −1 → 0); AugmentationV2: nnU-Net v2's transforms. */
+  augmentation: AugmentationParams | AugmentationV2 | null;
   /** Deep-supervision target scales (AugmentationParams.deepSupervisionScales); [] or absent: one full-size target. */
   deepSupervisionScales?: number[][];
   /** Cascade: foreground labels whose one-hot previous-stage seg is appended (augmentation carries its own). */
@@ -68,7 +69,7 @@ export interface StageProducerArgs {
 }
 
 /** nnUNetTrainerV2's training or validation generator for a plans stage. */
-export function producerOptionsForStage(args: StageProducerArgs): BatchProducerOptions {
+export function producerOptionsForStage(args: StageProducerArgs): BatchProducerOptions & { augmentation: AugmentationParams | null } {
   const params = setupAugmentationParams(args.stage, args.useMaskForNorm, { cascadeLabels: args.cascade?.labels });
   const train = args.purpose === 'train';
   return {
@@ -92,7 +93,7 @@ export function producerOptionsForStage(args: StageProducerArgs): BatchProducerO
 
 interface WorkerConfig {
   loader: DataLoaderOptions;
-  augmentation: AugmentationParams | null;
+  augmentation: AugmentationParams | AugmentationV2 | null;
   /** Validation batches of the cascade still get the one-hot previous-stage channels. */
   cascadeLabels: number[];
   deepSupervisionScales: number[][];
@@ -143,7 +144,9 @@ export class BatchSource {
 
   next(): { batch: NetworkBatch; state: WorkerStreamState } {
     const raw = this.loader.next();
-    const batch = this.config.augmentation ? augmentBatch(raw, this.config.augmentation, this.rng) : validationBatch(raw, this.config.cascadeLabels);
+    const a = this.config.augmentation;
+    const batch = a === null ? validationBatch(raw, this.config.cascadeLabels)
+      : isAugmentationV2(a) ? augmentBatchV2(raw, a, this.rng) : augmentBatch(raw, a, this.rng);
     return { batch: toNetworkBatch(batch, this.config.deepSupervisionScales), state: { loader: this.loader.getState(), augment: this.rng.getState() } };
   }
 }
@@ -214,7 +217,7 @@ export class BatchProducer {
       const config: WorkerConfig = {
         loader: { ...opts.loader, state: saved.loader },
         augmentation: opts.augmentation,
-        cascadeLabels: opts.cascadeLabels ?? opts.augmentation?.cascadeLabels ?? [],
+        cascadeLabels: opts.cascadeLabels ?? (opts.augmentation && !isAugmentationV2(opts.augmentation) ? opts.augmentation.cascadeLabels : []),
         deepSupervisionScales: opts.deepSupervisionScales ?? [],
         augmentState: saved.augment,
       };

@@ -39,6 +39,12 @@ export interface DataLoaderOptions {
   cacheSize?: number;
   /** Cascade (3d_cascade_fullres): folder of <case>_segFromPrevStage.npy, loaded as a second seg channel. */
   previousStageDir?: string;
+  /**
+   * 2D forced-foreground samples: 'slice' (v1's DataLoader2D: a slice holding the class uniformly, then one of its
+   * voxels there) or 'voxel' (v2's nnUNetDataLoader, whose 2D patch is a 3D one of depth 1: one of the class's
+   * voxels uniformly, and its slice). Default 'slice'.
+   */
+  foregroundSampling2D?: 'slice' | 'voxel';
 }
 
 /** Lower/upper bounds of the random lower corner per axis (nnU-Net's lb/ub, need_to_pad rule). */
@@ -102,6 +108,7 @@ export class PatchDataLoader {
   private readonly store: CaseStore;
   private readonly firstForced: number;
   private readonly caseIds: string[];
+  private readonly foregroundSampling2D: 'slice' | 'voxel';
 
   constructor(opts: DataLoaderOptions) {
     if (opts.caseIds.length === 0) throw new RangeError('PatchDataLoader: no cases');
@@ -112,6 +119,7 @@ export class PatchDataLoader {
     this.patchSize = [...opts.patchSize];
     this.finalPatchSize = [...opts.finalPatchSize];
     this.caseIds = [...opts.caseIds];
+    this.foregroundSampling2D = opts.foregroundSampling2D ?? 'slice';
     this.rng = opts.state ? Rng.fromState(opts.state) : Rng.seeded(opts.seed ?? 12345);
     this.store = new CaseStore(opts.dir, opts.cacheSize ?? 32, opts.previousStageDir);
     this.segChannels = opts.previousStageDir ? 2 : 1;
@@ -175,7 +183,12 @@ export class PatchDataLoader {
     const P = this.patchSize as [number, number];
     let voxels = forceFg ? this.pickClass(info) : undefined;
     let slice: number;
-    if (voxels) {
+    let centre: number[] | undefined; // 'voxel' sampling: the chosen voxel's in-plane position
+    if (voxels && this.foregroundSampling2D === 'voxel') {
+      const v = this.rng.randint(0, voxels.length / 3);
+      slice = voxels[3 * v]!;
+      centre = [voxels[3 * v + 1]!, voxels[3 * v + 2]!];
+    } else if (voxels) {
       const slices = [...new Set(Array.from({ length: voxels.length / 3 }, (_, i) => voxels![3 * i]!))].sort((a, b) => a - b);
       slice = slices[this.rng.randint(0, slices.length)]!;
       const inSlice: number[] = [];
@@ -186,7 +199,9 @@ export class PatchDataLoader {
     }
     const { lb, ub } = cropBounds([Y, X], P, this.finalPatchSize);
     let lower: number[];
-    if (voxels) {
+    if (centre) {
+      lower = [0, 1].map((d) => Math.max(lb[d]!, centre![d]! - Math.floor(P[d]! / 2)));
+    } else if (voxels) {
       const v = this.rng.randint(0, voxels.length / 2);
       lower = [0, 1].map((d) => Math.max(lb[d]!, voxels![2 * v + d]! - Math.floor(P[d]! / 2)));
     } else {

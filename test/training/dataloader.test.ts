@@ -111,6 +111,26 @@ test('2D loader samples one slice per sample; forced samples come from foregroun
   }
 });
 
+test("2D forced foreground: v1 draws a slice holding the class, v2 ('voxel') one of the class's voxels", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-dl-'));
+  dirs.push(dir);
+  // One voxel of class 1 in slice 0, nine in slice 5.
+  writeCase(dir, 'c', [8, 16, 16], (z, y, x) => ((z === 0 && y === 0 && x === 0) || (z === 5 && y < 3 && x < 3) ? 1 : 0));
+  const fractionInSlice5 = (mode: 'slice' | 'voxel') => {
+    const loader = new PatchDataLoader({ dir, caseIds: ['c'], patchSize: [8, 8], finalPatchSize: [8, 8], batchSize: 1, oversampleForegroundPercent: 1, seed: 3, foregroundSampling2D: mode });
+    let n = 0;
+    for (let r = 0; r < 400; r++) {
+      const b = loader.next();
+      assert.ok(b.seg.some((v) => v > 0), 'forced sample has fg');
+      const z = Math.floor((b.data.find((v) => v > 0)! - 1) / 10000);
+      if (z === 5) n++;
+    }
+    return n / 400;
+  };
+  assert.ok(Math.abs(fractionInSlice5('slice') - 0.5) < 0.08);
+  assert.ok(Math.abs(fractionInSlice5('voxel') - 0.9) < 0.05);
+});
+
 test('a missing case is a clear error naming the file', () => {
   const dir = stageDir();
   assert.throws(() => new PatchDataLoader({ dir, caseIds: ['nope'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 1 }), /nope\.npy/);

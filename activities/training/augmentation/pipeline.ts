@@ -96,7 +96,7 @@ export function augmentSample(image: Channels, seg: Channels, params: Augmentati
 }
 
 /** Runs `perSample` on every sample of a batch and packs the results ([B, C', ...P], [B, 1, ...P]). */
-function mapSamples(batch: Batch, perSample: (image: Channels, seg: Channels) => { image: Channels; seg: Channels }): Batch {
+export function mapSamples(batch: Batch, perSample: (image: Channels, seg: Channels) => { image: Channels; seg: Channels }): Batch {
   const [B, C] = batch.dataShape as [number, number];
   const S = batch.segShape[1]!;
   const inSpatial = batch.dataShape.slice(2);

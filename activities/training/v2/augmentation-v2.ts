@@ -3,10 +3,8 @@
  * on the v1 augmentation pipeline. The rule (v2): 3D patches whose max(P)/P[0] > 3 are augmented slice-wise
  * (dummy 2D) with ±180° in-plane rotation, other 3D patches ±30° about each axis, 2D ±180° (±15° when
  * max(P)/min(P) > 1.5); the loader's patch is get_patch_size(P, rot, rot, rot, (0.85, 1.25)) with its first axis
- * reset to P[0] for dummy 2D. The transform parameters (scaling 0.7-1.4 p 0.2, rotation p 0.2, noise, blur,
- * brightness, contrast, low resolution, gamma, mirroring) equal nnUNetTrainerV2's, so the v1 pipeline runs them;
- * images are interpolated linearly as batchgeneratorsv2's grid_sample does. docs/nnunet-v2-training.md lists what
- * batchgeneratorsv2 does differently.
+ * reset to P[0] for dummy 2D. These parameters feed v2's transforms (augmentation/pipeline.ts, toAugmentationV2)
+ * and, for comparisons, v1's pipeline (image interpolated linearly, as batchgeneratorsv2's grid_sample).
  */
 import type { V2NetworkSpec } from '../../network/v2/arch-kwargs';
 import { CASCADE_AUGMENTATION_V2 } from './cascade-transforms';

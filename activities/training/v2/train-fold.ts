@@ -29,7 +29,7 @@ import { scaledValidationIterations } from '../trainer';
 import { previousStageName, previousStageV2, unpackPreviousStageV2, type PreviousStageV2 } from './cascade';
 import type { TrainingLogV2 } from './checkpoint';
 import { applyPretrainedWeightsV2 } from './pretrained';
-import { NnUNetTrainerV2Loop, type EpochReportV2 } from './trainer';
+import { NnUNetTrainerV2Loop, type EpochReportV2, type TrainerV2Setup } from './trainer';
 import { preprocessedCasesV2, unpackDatasetV2 } from './unpack';
 import { validateFoldV2, type ValidateFoldV2Result } from './validate-fold';
 import { trainerSettingsV2, type TrainerV2Settings } from './variants';
@@ -68,6 +68,8 @@ export interface TrainFoldV2Input {
   saveProbabilities?: boolean;
   /** The worker's training slot this fold runs in (slots.ts describeSlot), for the training log. */
   slot?: string;
+  /** The training transforms (trainer.ts, TrainerV2Setup.augmentationPipeline); default batchgeneratorsv2. */
+  augmentationPipeline?: TrainerV2Setup['augmentationPipeline'];
 }
 
 export interface TrainFoldV2Hooks {
@@ -204,6 +206,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
     cascade,
     initArgs: { plans, configuration: input.configuration, fold: input.fold, dataset_json: ds },
     seed: input.seed, numWorkers: input.numWorkers, disableCheckpointing: input.disableCheckpointing, log,
+    augmentationPipeline: input.augmentationPipeline,
   });
   try {
     const resume = resumeCheckpoint(foldDir, input.continueTraining, log);

@@ -3,7 +3,7 @@
  * iterations (deep-supervised Dice+CE, Nesterov SGD with clipping at 12), the validation iterations for the
  * validation loss and the pseudo-Dice, then on_epoch_end: the EMA pseudo-Dice (0.9·ema + 0.1·mean foreground
  * Dice) decides checkpoint_best.pth, checkpoint_latest.pth every save_every epochs, checkpoint_final.pth at the end.
- * Batches come from the v1 batch workers (same transform families, v2's parameters: augmentation-v2.ts).
+ * Batches come from the batch workers with nnUNetTrainer's batchgeneratorsv2 transforms (v2/augmentation/).
  * See docs/nnunet-v2-training.md.
  */
 import * as fs from 'node:fs';
@@ -20,6 +20,7 @@ import { lossAndGradients, NesterovSgd, polyLearningRate, type SgdState } from '
 import { globalDice, meanIgnoringNaN, defaultBatchWorkers } from '../trainer';
 import type { AugmentationParams } from '../patch-size';
 import { augmentationParamsV2 } from './augmentation-v2';
+import { toAugmentationV2 } from './augmentation/pipeline';
 import { emptyLogV2, readCheckpointV2, writeCheckpointV2, type CheckpointV2, type TrainingLogV2 } from './checkpoint';
 import type { TrainerV2Settings } from './variants';
 
@@ -47,6 +48,11 @@ export interface TrainerV2Setup {
   numWorkers?: number;
   /** 3d_cascade_fullres: the loader's folder of <case>_segFromPrevStage.npy and the foreground labels (one-hot inputs). */
   cascade?: { previousStageDir: string; labels: number[] };
+  /**
+   * The training transforms: nnunetv2's (batchgeneratorsv2, the default) or v1's batchgenerators pipeline with
+   * v2's parameters (this trainer's former path, kept to compare the two).
+   */
+  augmentationPipeline?: 'batchgeneratorsv2' | 'batchgenerators';
   /** --disable_checkpointing: no checkpoint file is written (nor can the fold be continued). */
   disableCheckpointing?: boolean;
   log?: (line: string) => void;
@@ -127,15 +133,19 @@ export class NnUNetTrainerV2Loop {
     if (resumeFrom) rng = this.restore(readCheckpointV2(resumeFrom, this.description));
     const da = setup.settings.dataAugmentation;
     const loader = {
-      dir: setup.dataDir, batchSize: setup.batchSize, finalPatchSize: setup.patchSize, oversampleForegroundPercent: setup.settings.oversampleForegroundPercent,
+      dir: setup.dataDir, batchSize: setup.batchSize, finalPatchSize: setup.patchSize,
+      oversampleForegroundPercent: setup.settings.oversampleForegroundPercent, foregroundSampling2D: 'voxel' as const,
       ...(setup.cascade ? { previousStageDir: setup.cascade.previousStageDir } : {}),
     };
     const cascadeLabels = setup.cascade?.labels ?? [];
+    // A cascade stage's previous-stage channel goes through v1's pipeline (its one-hot move and v2's cascade
+    // transforms live there); batchgeneratorsv2's pipeline here augments a single seg channel.
+    const transforms = setup.augmentationPipeline === 'batchgenerators' || setup.cascade ? this.augmentation : toAugmentationV2(this.augmentation);
     const scales = this.augmentation.deepSupervisionScales;
     const numWorkers = rng.train?.workers.length ?? setup.numWorkers ?? defaultBatchWorkers();
     this.trainBatches = new BatchProducer({
       loader: { ...loader, caseIds: setup.trainCases, patchSize: da ? this.augmentation.generatorPatchSize : setup.patchSize },
-      augmentation: da ? this.augmentation : null, cascadeLabels, deepSupervisionScales: scales, seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
+      augmentation: da ? transforms : null, cascadeLabels, deepSupervisionScales: scales, seed, state: rng.train, numWorkers, queueSize: 2 * numWorkers,
     });
     this.valBatches = new BatchProducer({
       loader: { ...loader, caseIds: setup.valCases, patchSize: setup.patchSize },
