@@ -17,7 +17,8 @@ import { accumulateCrossvalV2 } from '../activities/evaluation/accumulate-cv-v2'
 import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
 import { readLabelVolume } from '../activities/evaluation/label-io';
-import { writeNifti } from '../activities/io/nifti';
+import { isReaderWriterName, readerWriterName, writeImageFile, type ImageFormatSpec } from '../activities/io/image-formats/registry';
+import { READER_WRITER_NAMES } from '../activities/io/image-formats/reader-writer';
 import { applyPostprocessingV2, readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
 import { determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
 import { ensembleFoldersV2 } from '../activities/ensembling/ensemble-folders-v2';
@@ -246,16 +247,16 @@ export const applyPostprocessing: V2Handler = async (prog, args) => {
   const plans = readJsonFile(str(args.values.plans_json) ?? modelPlansFile(input), 'the plans file (give -plans_json, or keep nnUNetv2_predict\'s plans.json in the input folder)');
   const dataset = readJsonFile(str(args.values.dataset_json) ?? datasetJsonFile(input), 'dataset.json (give -dataset_json, or keep the copy nnUNetv2_predict writes in the input folder)');
   const rw = plans.image_reader_writer ?? 'SimpleITKIO';
-  if (rw !== 'SimpleITKIO' && rw !== 'NibabelIO') throw new BadInputError(`image reader/writer ${String(rw)} is not available here (SimpleITKIO, NibabelIO: NIfTI)`);
+  if (!isReaderWriterName(rw)) throw new BadInputError(`image reader/writer ${String(rw)} is not available here (${READER_WRITER_NAMES.join(', ')})`);
   const ending = String(dataset.file_ending);
-  if (ending !== '.nii.gz' && ending !== '.nii') throw new BadInputError(`file ending ${ending}: only NIfTI (.nii.gz, .nii) is available here`);
+  readerWriterName({ file_ending: ending }, str(args.values.dataset_json) ?? datasetJsonFile(input));
   const steps = readPostprocessingPklV2(String(args.values.pp_pkl_file));
   const files = fs.readdirSync(input).filter((f) => f.endsWith(ending)).sort();
   fs.mkdirSync(output, { recursive: true });
   for (const f of files) {
-    const seg = await readLabelVolume(path.join(input, f));
+    const seg = await readLabelVolume(path.join(input, f), rw);
     applyPostprocessingV2(seg.data, seg.shape, steps);
-    await writeNifti(path.join(output, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
+    await writeImageFile(path.join(output, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry }, 'seg', rw);
   }
   console.log(`${prog}: ${files.length} files, ${steps.length} step(s) -> ${output}`);
 };
@@ -294,6 +295,7 @@ export const ensembleFolders: V2Handler = async (prog, args) => {
   const cases = await ensembleFoldersV2({
     inputDirs: inputs, outputDir: String(args.values.o), fileEnding: String(dataset.file_ending),
     regionsClassOrder: regions ? (dataset.regions_class_order as number[]) : undefined, saveProbabilities: args.values.save_npz === true,
+    readerWriter: readerWriterName(dataset as unknown as ImageFormatSpec, datasetJsonFile(inputs[0]!)),
   });
   console.log(`${prog}: ${cases.length} cases from ${inputs.length} folders -> ${String(args.values.o)}`);
 };

@@ -34,7 +34,7 @@ async function predictModelFolder(prog: string, args: V2Args, config: Config, mo
   const folds = foldsOf(prog, args, model, checkpoint);
   const { loadV2Model } = await import('../activities/network/v2/model-folder');
   const { initBackend } = await import('../activities/network/backend');
-  const { predictFilesV2, rawCasesInFolder } = await import('../activities/inference/v2/predict-files');
+  const { modelReaderWriter, predictFilesV2, rawCasesInFolder } = await import('../activities/inference/v2/predict-files');
   const numParts = Number(args.values.num_parts ?? 1);
   const partId = Number(args.values.part_id ?? 0);
   if (!(numParts >= 1 && partId >= 0 && partId < numParts)) throw new UsageError(`${prog}: -part_id must be in 0..num_parts-1 (got ${partId} of ${numParts})`);
@@ -44,9 +44,8 @@ async function predictModelFolder(prog: string, args: V2Args, config: Config, mo
   try {
     const channels = Object.keys(loaded.datasetJson.channel_names ?? loaded.datasetJson.modality ?? {}).length;
     const ending = loaded.datasetJson.file_ending;
-    if (ending !== '.nii.gz' && ending !== '.nii') throw new BadInputError(`${model}/dataset.json: file_ending ${ending}: v2 prediction reads NIfTI (.nii.gz, .nii) only so far`, model);
     const prev = args.values.prev_stage_predictions;
-    const cases = rawCasesInFolder(String(args.values.i), ending, channels)
+    const cases = rawCasesInFolder(String(args.values.i), ending, channels, modelReaderWriter(loaded))
       .filter((_, i) => i % numParts === partId)
       .map((c) => (prev ? { ...c, previousStage: existingPrevious(String(prev), c.caseId, ending) } : c));
     const done = await predictFilesV2(loaded, cases, String(args.values.o), {

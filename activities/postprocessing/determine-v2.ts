@@ -13,7 +13,7 @@ import {
   evaluateFolderV2, labelOrRegionKey, readSummaryV2, stringifyPythonJsonV2, type LabelOrRegion, type V2Summary,
 } from '../evaluation/summary-v2';
 import { readLabelVolume } from '../evaluation/label-io';
-import { writeNifti } from '../io/nifti';
+import { writeImageFile } from '../io/image-formats/registry';
 import { PyGlobal, PyTuple, writePickle, type PyValue } from '../io/pickle';
 import { v2PostprocessingFiles } from '../io/layout';
 import { applyPostprocessingV2 } from './v2-rules';
@@ -48,7 +48,7 @@ async function postprocessFolder(input: DeterminePostprocessingV2Input, src: str
   for (const f of files) {
     const seg = await readLabelVolume(path.join(src, f));
     applyPostprocessingV2(seg.data, seg.shape, [{ labels }]);
-    await writeNifti(path.join(dst, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
+    await writeImageFile(path.join(dst, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry }, 'seg');
   }
   return (await evaluateFolderV2({ referenceDir: input.referenceDir, predictionDir: dst, fileEnding: input.fileEnding, labelsOrRegions: input.labelsOrRegions, ignoreLabel: input.ignoreLabel, chill: true })).summary;
 }

@@ -79,7 +79,7 @@ test('v2 fingerprint equals nnunetv2 (the default 10^8 samples, SCT)', { skip: s
     await assertFingerprint(dirs.Dataset901_SCT!, path.join(fixtures, 'Dataset901_SCT', 'fingerprint.json'));
   }));
 
-function assertCase(label: string, got: ReturnType<typeof runCaseV2>, want: CaseRecord): void {
+function assertCase(label: string, got: Awaited<ReturnType<typeof runCaseV2>>, want: CaseRecord): void {
   assert.deepEqual(got.properties.bbox_used_for_cropping, want.bbox_used_for_cropping, `${label} bbox`);
   assert.deepEqual(got.properties.shape_before_cropping, want.shape_before_cropping, `${label} shape before cropping`);
   assert.deepEqual(got.properties.shape_after_cropping_and_before_resampling, want.shape_after_cropping_and_before_resampling, `${label} cropped shape`);
@@ -119,7 +119,7 @@ test('v2 DefaultPreprocessor equals nnunetv2 on every case, configuration and va
         const dir = dirs[name]!;
         // the no_label variant runs the case as a test case: the seg is made from the nonzero mask
         const label = key.endsWith('/no_label') ? null : path.join(dir, 'labelsTr', `${id}.nii.gz`);
-        const got = runCaseV2([path.join(dir, 'imagesTr', `${id}_0000.nii.gz`)], label, cfg, classes);
+        const got = await runCaseV2([path.join(dir, 'imagesTr', `${id}_0000.nii.gz`)], label, cfg, classes);
         assertCase(`${name} ${key} ${id}`, got, want);
         checked++;
       }
