@@ -8,7 +8,6 @@
  * plans.json and predict_from_raw_data_args.json in the output folder.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BadInputError } from '../../common/errors';
 import { writeJsonAtomic } from '../../common/atomic';
 import { caseImages } from '../../io/dataset';
