@@ -55,7 +55,10 @@ function readJsonFile(file: string, what: string): Record<string, unknown> {
 
 /** A v2 dataset by id or DatasetXXX_NAME (v2's maybe_convert_to_dataset_name); v1 Task folders are pointed to the converter. */
 export function resolveDataset(config: Config, spec: string | number): TaskRef {
-  const ref = resolveTask(config, String(spec));
+  // v2 looks for DatasetXXX_ folders only: a bare id names the one Dataset of that id even beside a v1 Task of
+  // the same id (as after nnunet move-to-v2)
+  const datasets = /^\d{1,3}$/.test(String(spec)) ? [...new Set(foldersWithId(config, Number(spec)).map((d) => path.basename(d)))] : [];
+  const ref = resolveTask(config, datasets.length === 1 ? datasets[0]! : String(spec));
   if (!ref.paths.taskName.startsWith('Dataset')) {
     throw new UsageError(`${spec} is the nnU-Net v1 task ${ref.paths.taskName}; nnU-Net v2's commands work on DatasetXXX_NAME folders: ` +
       `convert it with nnUNetv2_convert_old_nnUNet_dataset ${ref.paths.rawDir} Dataset${ref.paths.taskName.slice(4)}`);

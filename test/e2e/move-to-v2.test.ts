@@ -77,8 +77,8 @@ test('nnunet move-to-v2 places a v1 model into the v2 tree, where nnUNetv2_predi
     assert.deepEqual(a.geometry, b.geometry);
     assert.deepEqual(Array.from(a.data), Array.from(b.data), 'the same labels as nnunet predict on the v1 tree');
 
-    // -d 949 would name Task949_Demo too (the v1 task beside it): v2's commands take the full name then
-    await ok(env, ['nnUNetv2_accumulate_crossval_results', DATASET, '-c', '2d', '-f', '0', '-tr', 'nnUNetTrainerV2', '-p', 'nnUNetPlansv2.1']);
+    // a bare id names the Dataset, as in v2, although Task949_Demo shares it
+    await ok(env, ['nnUNetv2_accumulate_crossval_results', ID, '-c', '2d', '-f', '0', '-tr', 'nnUNetTrainerV2', '-p', 'nnUNetPlansv2.1']);
     assert.ok(fs.existsSync(path.join(moved, 'crossval_results_folds_0', 'summary.json')));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
