@@ -2,12 +2,15 @@
  * Prediction of an nnU-Net v1 model that `nnunet move-to-v2` placed into the v2 tree, asked for through v2's
  * commands (nnUNetv2_predict, nnUNetv2_predict_from_modelfolder). Its networks are v1's Generic_UNet, so it is
  * predicted with the v1 method, exactly as `nnunet predict` would predict the original folder: v1 preprocessing,
- * sliding window and softmax averaging, the model's own postprocessing.json, <case>.nii.gz outputs (docs/interop.md).
+ * sliding window and softmax averaging, the model's own postprocessing.json, <case>.nii.gz outputs (docs/interop.md),
+ * with the model's dataset.json and plans.json beside them as v2 leaves them.
  * v2's checkpoint names map onto v1's (checkpoint_final.pth → model_final_checkpoint, best, latest).
  */
+import * as fs from 'node:fs';
 import type { Fold } from '../contract';
+import { writeFileAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
-import { CHECKPOINT_NAMES, V2_CHECKPOINT_FILES } from '../io/layout';
+import { CHECKPOINT_NAMES, datasetJsonFile, modelPlansFile, V2_CHECKPOINT_FILES } from '../io/layout';
 import type { V1ModelMarker } from '../io/move-to-v2';
 import { predictModelFolderV1, type PredictFolderResult } from './predict-task';
 
@@ -45,11 +48,14 @@ function v1Folds(folds: ReadonlyArray<number | 'all'>, modelDir: string): Fold[]
   });
 }
 
-export function predictMovedV1Model(o: PredictMovedV1Options): Promise<PredictFolderResult> {
-  return predictModelFolderV1({
+/** Predicts, then leaves dataset.json and plans.json beside the outputs as v2's predictor does (apply_postprocessing reads them). */
+export async function predictMovedV1Model(o: PredictMovedV1Options): Promise<PredictFolderResult> {
+  const r = await predictModelFolderV1({
     modelDir: o.modelDir, configuration: o.marker.configuration, plansIdentifier: o.marker.plans_identifier,
     folds: v1Folds(o.folds, o.modelDir), checkpoint: v1CheckpointName(o.checkpoint, o.modelDir),
     inputDir: o.inputDir, outputDir: o.outputDir, saveNpz: o.saveNpz, tta: o.tta, stepSize: o.stepSize,
     lowresDir: o.lowresDir, overwrite: o.overwrite, onCase: o.onCase,
   });
+  for (const file of [datasetJsonFile, modelPlansFile]) writeFileAtomic(file(o.outputDir), fs.readFileSync(file(o.modelDir)));
+  return r;
 }

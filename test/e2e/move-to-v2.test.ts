@@ -3,8 +3,9 @@
  * into the v2 tree. The v2 model folder holds the v1 files (hard links), dataset.json, the v1 marker and
  * fold_0/validation; the raw and preprocessed v2 folders exist; the v1 tree is byte for byte what it was;
  * moving again is refused without --force. nnUNetv2_predict on the moved folder predicts with the v1 method and
- * writes what `nnunet predict` writes from the v1 tree; nnUNetv2_accumulate_crossval_results reads the moved
- * cross-validation.
+ * writes what `nnunet predict` writes from the v1 tree; nnUNetv2_accumulate_crossval_results and
+ * nnUNetv2_find_best_configuration (without ensembling) read the moved cross-validation, and the postprocessing
+ * find_best prints runs on that prediction.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,6 +81,14 @@ test('nnunet move-to-v2 places a v1 model into the v2 tree, where nnUNetv2_predi
     // a bare id names the Dataset, as in v2, although Task949_Demo shares it
     await ok(env, ['nnUNetv2_accumulate_crossval_results', ID, '-c', '2d', '-f', '0', '-tr', 'nnUNetTrainerV2', '-p', 'nnUNetPlansv2.1']);
     assert.ok(fs.existsSync(path.join(moved, 'crossval_results_folds_0', 'summary.json')));
+
+    // find_best takes the moved model (its marker stands in for v2 plans); its printed postprocessing line runs on
+    // nnUNetv2_predict's output, which holds dataset.json and plans.json as v2's does
+    const best = await ok(env, ['nnUNetv2_find_best_configuration', ID, '-c', '2d', '-tr', 'nnUNetTrainerV2', '-p', 'nnUNetPlansv2.1', '-f', '0', '--disable_ensembling']);
+    const pp = /nnUNetv2_apply_postprocessing -i OUTPUT_FOLDER -o OUTPUT_FOLDER_PP -pp_pkl_file (\S+) -np 8 -plans_json (\S+)/.exec(best.stdout);
+    assert.ok(pp, best.stdout);
+    await ok(env, ['nnUNetv2_apply_postprocessing', '-i', tmp('v2pred'), '-o', tmp('pp'), '-pp_pkl_file', pp[1]!, '-plans_json', pp[2]!]);
+    assert.ok(fs.existsSync(path.join(tmp('pp'), 'demo_test_000.nii.gz')));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
