@@ -7,7 +7,8 @@ v2_fingerprint_preprocess.py, plus the properties' `sitk_stuff` when the reader 
 test/preprocessing/v2-formats-parity.test.ts compares ours to them.
 
 Datasets: Dataset961_Png (grayscale pictures, two labels), Dataset962_Rgb (RGB pictures: three channels in one
-file), Dataset963_Mha (3D .mha with anisotropic spacing, an origin and an oblique direction, a zero border).
+file), Dataset963_Mha (3D .mha with anisotropic spacing, an origin and an oblique direction, a zero border),
+Dataset964_Tif (3D .tif stacks read by Tiff3DIO, spacing from the sidecar <case>.json).
 
 Needs what v2_fingerprint_preprocess.py needs (nnunetv2, SimpleITK, skimage).
 Usage: /usr/bin/python3 scripts/parity/v2_formats.py
@@ -89,6 +90,23 @@ def make_mha(dst, rng):
     return cases
 
 
+def make_tif(dst, rng):
+    import tifffile
+    for sub in ('imagesTr', 'labelsTr'):
+        os.makedirs(os.path.join(dst, sub), exist_ok=True)
+    cases = [f'case_{i}' for i in range(3)]
+    for i, c in enumerate(cases):
+        img, seg = blob_case(rng, (6 + i, 12, 10), border=1)
+        spacing = {'spacing': [2.5, 0.7 + 0.1 * i, 0.7]}
+        tifffile.imwrite(os.path.join(dst, 'imagesTr', c + '_0000.tif'), img.astype(np.uint16))
+        tifffile.imwrite(os.path.join(dst, 'labelsTr', c + '.tif'), seg.astype(np.uint8))
+        write_json(spacing, os.path.join(dst, 'imagesTr', c + '.json'))
+        write_json(spacing, os.path.join(dst, 'labelsTr', c + '.json'))
+    write_json({'channel_names': {'0': 'MRI'}, 'labels': LABELS, 'numTraining': len(cases), 'file_ending': '.tif',
+                'overwrite_image_reader_writer': 'Tiff3DIO', 'name': os.path.basename(dst)}, os.path.join(dst, 'dataset.json'))
+    return cases
+
+
 def run_dataset(name, make):
     import nnunetv2.paths as paths
     from nnunetv2.experiment_planning.dataset_fingerprint import fingerprint_extractor as fe
@@ -143,6 +161,7 @@ def main():
         run_dataset('Dataset961_Png', lambda d: make_png(d, rng, rgb=False))
         run_dataset('Dataset962_Rgb', lambda d: make_png(d, rng, rgb=True))
         run_dataset('Dataset963_Mha', lambda d: make_mha(d, rng))
+        run_dataset('Dataset964_Tif', lambda d: make_tif(d, rng))
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
  * nnU-Net v2's fingerprint and DefaultPreprocessor on datasets that are not NIfTI, against nnunetv2 2.8.1 reading
  * them with its own reader/writers (fixtures and the tiny raw datasets from scripts/parity/v2_formats.py):
  * grayscale PNG and RGB PNG (NaturalImage2DIO: spacing (999, 1, 1), no sitk_stuff; an RGB picture is three
- * channels) and .mha (SimpleITKIO: anisotropic spacing, origin, oblique direction). The fingerprint (10^5 samples)
+ * channels), .mha (SimpleITKIO: anisotropic spacing, origin, oblique direction) and 3D .tif (Tiff3DIO: spacing
+ * from the sidecar json, no sitk_stuff). The fingerprint (10^5 samples)
  * must be identical, every planned configuration's run_case identical as in v2-parity.test.ts, and sitk_stuff
  * present exactly where nnunetv2 records it, with its values.
  */
@@ -20,7 +21,7 @@ import { assertCase, type CaseRecord } from './v2-case-record';
 
 const repoRoot = path.resolve(__dirname, '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..')) === 'dist' ? ['..'] : []));
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'v2-formats');
-const DATASETS = ['Dataset961_Png', 'Dataset962_Rgb', 'Dataset963_Mha'];
+const DATASETS = ['Dataset961_Png', 'Dataset962_Rgb', 'Dataset963_Mha', 'Dataset964_Tif'];
 
 type Sitk = { spacing: number[]; origin: number[]; direction: number[] };
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
