@@ -252,6 +252,7 @@ export const applyPostprocessing: V2Handler = async (prog, args) => {
   const rw = plans.image_reader_writer ?? 'SimpleITKIO';
   if (!isReaderWriterName(rw)) throw new BadInputError(`image reader/writer ${String(rw)} is not available here (${READER_WRITER_NAMES.join(', ')})`);
   const ending = String(dataset.file_ending);
+  // an ending no reader/writer reads is refused here, naming dataset.json, before any file is touched
   readerWriterName({ file_ending: ending }, str(args.values.dataset_json) ?? datasetJsonFile(input));
   const steps = readPostprocessingPklV2(String(args.values.pp_pkl_file));
   const files = fs.readdirSync(input).filter((f) => f.endsWith(ending)).sort();
