@@ -16,6 +16,8 @@ import {
 import { accumulateCrossvalV2 } from '../activities/evaluation/accumulate-cv-v2';
 import { exportModelZipV2, installModelZipV2 } from '../activities/io/model-zip-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, type LabelOrRegion } from '../activities/evaluation/summary-v2';
+import { isReaderWriterName, readerWriterName, type ImageFormatSpec } from '../activities/io/image-formats/registry';
+import { READER_WRITER_NAMES } from '../activities/io/image-formats/reader-writer';
 import { readPostprocessingPklV2 } from '../activities/postprocessing/v2-rules';
 import { applyPostprocessingFolderV2, determinePostprocessingV2 } from '../activities/postprocessing/determine-v2';
 import { ensembleFoldersV2 } from '../activities/ensembling/ensemble-folders-v2';
@@ -51,7 +53,10 @@ function readJsonFile(file: string, what: string): Record<string, unknown> {
 
 /** A v2 dataset by id or DatasetXXX_NAME (v2's maybe_convert_to_dataset_name); v1 Task folders are pointed to the converter. */
 export function resolveDataset(config: Config, spec: string | number): TaskRef {
-  const ref = resolveTask(config, String(spec));
+  // v2 looks for DatasetXXX_ folders only: a bare id names the one Dataset of that id even beside a v1 Task of
+  // the same id (as after nnunet move-to-v2)
+  const datasets = /^\d{1,3}$/.test(String(spec)) ? [...new Set(foldersWithId(config, Number(spec)).map((d) => path.basename(d)))] : [];
+  const ref = resolveTask(config, datasets.length === 1 ? datasets[0]! : String(spec));
   if (!ref.paths.taskName.startsWith('Dataset')) {
     throw new UsageError(`${spec} is the nnU-Net v1 task ${ref.paths.taskName}; nnU-Net v2's commands work on DatasetXXX_NAME folders: ` +
       `convert it with nnUNetv2_convert_old_nnUNet_dataset ${ref.paths.rawDir} Dataset${ref.paths.taskName.slice(4)}`);
@@ -232,12 +237,13 @@ export const applyPostprocessing: V2Handler = async (prog, args) => {
   const plans = readJsonFile(str(args.values.plans_json) ?? modelPlansFile(input), 'the plans file (give -plans_json, or keep nnUNetv2_predict\'s plans.json in the input folder)');
   const dataset = readJsonFile(str(args.values.dataset_json) ?? datasetJsonFile(input), 'dataset.json (give -dataset_json, or keep the copy nnUNetv2_predict writes in the input folder)');
   const rw = plans.image_reader_writer ?? 'SimpleITKIO';
-  if (rw !== 'SimpleITKIO' && rw !== 'NibabelIO') throw new BadInputError(`image reader/writer ${String(rw)} is not available here (SimpleITKIO, NibabelIO: NIfTI)`);
+  if (!isReaderWriterName(rw)) throw new BadInputError(`image reader/writer ${String(rw)} is not available here (${READER_WRITER_NAMES.join(', ')})`);
   const ending = String(dataset.file_ending);
-  if (ending !== '.nii.gz' && ending !== '.nii') throw new BadInputError(`file ending ${ending}: only NIfTI (.nii.gz, .nii) is available here`);
+  // an ending no reader/writer reads is refused here, naming dataset.json, before any file is touched
+  readerWriterName({ file_ending: ending }, str(args.values.dataset_json) ?? datasetJsonFile(input));
   const steps = readPostprocessingPklV2(String(args.values.pp_pkl_file));
   const files = fs.readdirSync(input).filter((f) => f.endsWith(ending)).sort();
-  await applyPostprocessingFolderV2(input, output, files, steps);
+  await applyPostprocessingFolderV2(input, output, files, steps, rw);
   console.log(`${prog}: ${files.length} files, ${steps.length} step(s) -> ${output}`);
 };
 
@@ -275,6 +281,7 @@ export const ensembleFolders: V2Handler = async (prog, args) => {
   const cases = await ensembleFoldersV2({
     inputDirs: inputs, outputDir: String(args.values.o), fileEnding: String(dataset.file_ending),
     regionsClassOrder: regions ? (dataset.regions_class_order as number[]) : undefined, saveProbabilities: args.values.save_npz === true,
+    readerWriter: readerWriterName(dataset as unknown as ImageFormatSpec, datasetJsonFile(inputs[0]!)),
   });
   console.log(`${prog}: ${cases.length} cases from ${inputs.length} folders -> ${String(args.values.o)}`);
 };

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Config } from '../config';
 import { BadInputError } from '../activities/common/errors';
 import { v2CheckpointFile, v2ModelFolder, v2PredictionFiles } from '../activities/io/layout';
+import { readV1ModelMarker, type V1ModelMarker } from '../activities/io/move-to-v2';
 import { UsageError } from './context';
 import type { V2Args, V2Value } from './v2-argparse';
 import { foldersWithId, type V2Handler } from './v2-commands';
@@ -30,11 +31,13 @@ function foldsOf(prog: string, args: V2Args, model: string, checkpoint: string):
 /** The options both entry points share, run on a model folder. */
 async function predictModelFolder(prog: string, args: V2Args, config: Config, model: string): Promise<void> {
   if (!fs.existsSync(model)) throw new BadInputError(`${model}: no such model folder`, model);
+  const marker = readV1ModelMarker(model);
+  if (marker) return predictMovedV1(prog, args, config, model, marker);
   const checkpoint = String(args.values.chk);
   const folds = foldsOf(prog, args, model, checkpoint);
   const { loadV2Model } = await import('../activities/network/v2/model-folder');
   const { initBackend } = await import('../activities/network/backend');
-  const { predictFilesV2, rawCasesInFolder } = await import('../activities/inference/v2/predict-files');
+  const { modelReaderWriter, predictFilesV2, rawCasesInFolder } = await import('../activities/inference/v2/predict-files');
   const numParts = Number(args.values.num_parts ?? 1);
   const partId = Number(args.values.part_id ?? 0);
   if (!(numParts >= 1 && partId >= 0 && partId < numParts)) throw new UsageError(`${prog}: -part_id must be in 0..num_parts-1 (got ${partId} of ${numParts})`);
@@ -44,9 +47,8 @@ async function predictModelFolder(prog: string, args: V2Args, config: Config, mo
   try {
     const channels = Object.keys(loaded.datasetJson.channel_names ?? loaded.datasetJson.modality ?? {}).length;
     const ending = loaded.datasetJson.file_ending;
-    if (ending !== '.nii.gz' && ending !== '.nii') throw new BadInputError(`${model}/dataset.json: file_ending ${ending}: v2 prediction reads NIfTI (.nii.gz, .nii) only so far`, model);
     const prev = args.values.prev_stage_predictions;
-    const cases = rawCasesInFolder(String(args.values.i), ending, channels)
+    const cases = rawCasesInFolder(String(args.values.i), ending, channels, modelReaderWriter(loaded))
       .filter((_, i) => i % numParts === partId)
       .map((c) => (prev ? { ...c, previousStage: existingPrevious(String(prev), c.caseId, ending) } : c));
     const done = await predictFilesV2(loaded, cases, String(args.values.o), {
@@ -61,6 +63,24 @@ async function predictModelFolder(prog: string, args: V2Args, config: Config, mo
   } finally {
     loaded.dispose();
   }
+}
+
+/** A v1 model moved into the v2 tree (nnunet move-to-v2): predicted with the v1 method, <case>.nii.gz outputs. */
+async function predictMovedV1(prog: string, args: V2Args, config: Config, model: string, marker: V1ModelMarker): Promise<void> {
+  const folds = list(args.values.f).map((f) => (String(f) === 'all' ? 'all' as const : Number(f)));
+  const { predictMovedV1Model } = await import('../activities/inference/v1-in-v2');
+  const { initBackend } = await import('../activities/network/backend');
+  const backend = await initBackend({ preference: config.worker.backend });
+  console.error(`${prog}: backend ${backend.id} (${backend.detail})`);
+  console.error(`${prog}: ${model} is an nnU-Net v1 model (${marker.network}, moved by nnunet move-to-v2): predicting with the v1 method`);
+  const prev = args.values.prev_stage_predictions;
+  const r = await predictMovedV1Model({
+    modelDir: model, marker, inputDir: String(args.values.i), outputDir: String(args.values.o), folds, checkpoint: String(args.values.chk),
+    saveNpz: args.values.save_probabilities === true, tta: args.values.disable_tta !== true, stepSize: Number(args.values.step_size),
+    lowresDir: prev ? String(prev) : undefined, overwrite: args.values.continue_prediction !== true,
+    onCase: (done, total, id) => console.error(`${prog}: ${id} (${done}/${total})`),
+  });
+  console.log(`${prog}: ${r.predicted.length} of ${r.cases.length} case(s) predicted with the v1 ${marker.configuration} model (folds ${folds.join(' ')}) -> ${String(args.values.o)}`);
 }
 
 /** The previous stage's segmentation of a case (v2: <prev folder>/<case><file_ending>). */

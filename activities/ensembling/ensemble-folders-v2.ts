@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
 import { datasetJsonFile, v2PredictionFiles } from '../io/layout';
-import type { Mat3, Vec3 } from '../io/geometry';
-import { writeNifti } from '../io/nifti';
+import { geometryOfCaseProperties, type Geometry } from '../io/geometry';
+import { writeImageFile, type ReaderWriterName } from '../io/image-formats/registry';
 import { readNpzArray, writeNpz } from '../io/npz';
 import { NumpyArray, readPickle, writePickle, type PyValue } from '../io/pickle';
 import { inferenceNonlin, segmentationOf } from '../inference/v2/export';
@@ -22,6 +22,8 @@ export interface EnsembleFoldersV2Input {
   /** dataset.json's regions_class_order for a region model, else undefined. */
   regionsClassOrder?: readonly number[];
   saveProbabilities?: boolean;
+  /** dataset.json's overwrite_image_reader_writer class; else the file ending chooses. */
+  readerWriter?: ReaderWriterName;
 }
 
 function npzCases(dirs: readonly string[]): string[] {
@@ -52,14 +54,16 @@ function averaged(files: readonly string[]): { data: Float32Array; shape: number
   return { data: sum, shape: [...first.shape] };
 }
 
-function geometryOf(pkl: string): { spacing: Vec3; origin: Vec3; direction: Mat3 } {
+/** The raw image geometry from a v2 properties .pkl (sitk_stuff, or the spacing alone for pictures and tiffs). */
+function geometryOf(pkl: string): Geometry {
   const props = readPickle(fs.readFileSync(pkl)) as Record<string, PyValue> | Map<PyValue, PyValue>;
   const get = (o: unknown, k: string): unknown => (o instanceof Map ? o.get(k) : (o as Record<string, unknown> | undefined)?.[k]);
+  const nums = (o: unknown, k: string) => Array.from((get(o, k) ?? []) as ArrayLike<unknown>).map(Number);
   const sitk = get(props, 'sitk_stuff');
-  const nums = (k: string) => Array.from((get(sitk, k) ?? []) as ArrayLike<unknown>).map(Number);
-  const g = { spacing: nums('spacing'), origin: nums('origin'), direction: nums('direction') };
-  if (g.spacing.length !== 3 || g.origin.length !== 3 || g.direction.length !== 9) throw new BadInputError(`${pkl}: no 3D sitk_stuff (spacing, origin, direction)`, pkl);
-  return g as { spacing: Vec3; origin: Vec3; direction: Mat3 };
+  return geometryOfCaseProperties({
+    ...(sitk === undefined ? {} : { sitk_stuff: { spacing: nums(sitk, 'spacing'), origin: nums(sitk, 'origin'), direction: nums(sitk, 'direction') } }),
+    spacing: nums(props, 'spacing'),
+  }, pkl);
 }
 
 /** merge_files: one case from its probability files (the first one's .pkl gives the geometry) into outputDir. */
@@ -69,7 +73,7 @@ export async function mergeCaseV2(probabilityFiles: readonly string[], propertie
   const seg = segmentationOf(inferenceNonlin(avg.data, heads, input.regionsClassOrder !== undefined), heads, input.regionsClassOrder);
   const out = v2PredictionFiles(outputDir, caseId, input.fileEnding);
   const wide = seg.some((v) => v >= 255);
-  await writeNifti(out.segmentation, { data: wide ? seg : Uint8Array.from(seg), dtype: wide ? 'uint16' : 'uint8', shape: avg.shape.slice(1), geometry: geometryOf(propertiesFile) });
+  await writeImageFile(out.segmentation, { data: wide ? seg : Uint8Array.from(seg), dtype: wide ? 'uint16' : 'uint8', shape: avg.shape.slice(1), geometry: geometryOf(propertiesFile) }, 'seg', input.readerWriter);
   if (input.saveProbabilities) {
     writeNpz(out.probabilities, { probabilities: { data: avg.data, shape: avg.shape, dtype: 'float32' } });
     writePickle(out.properties, new NumpyArray('float32', avg.shape, avg.data));

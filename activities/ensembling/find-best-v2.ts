@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
+import { readV1ModelMarker } from '../io/move-to-v2';
 import { accumulateCrossvalV2 } from '../evaluation/accumulate-cv-v2';
 import { evaluateFolderV2, labelsFromDatasetJson, readSummaryV2, stringifyPythonJsonV2 } from '../evaluation/summary-v2';
 import {
@@ -42,6 +43,8 @@ const readJson = <T>(file: string): T => {
 /** filter_available_models: configurations the plans lack are skipped; a listed model without its folder is an error. */
 function availableModels(input: FindBestV2Input): TrainedModelV2[] {
   return input.models.filter((m) => {
+    // a v1 model moved by nnunet move-to-v2 has no v2 plans; its marker names its configuration
+    if (readV1ModelMarker(v2ModelFolder(input.resultsRoot, input.datasetName, m.trainer, m.plans, m.configuration))) return true;
     const plansFile = plansV2File(input.preprocessedDir, m.plans);
     const plans = readJson<{ configurations?: Record<string, unknown> }>(plansFile);
     if (!plans.configurations?.[m.configuration]) {

@@ -1,19 +1,20 @@
 /**
- * Label maps for evaluation and postprocessing, on top of the data layer's NIfTI reader/writer (activities/io).
+ * Label maps for evaluation and postprocessing, read and written through the data layer's image reader/writer
+ * registry (NIfTI by our own reader; v2's other formats by their file ending, see docs/image-formats.md).
  * A label map is one 3D volume (a 4D file with a single channel is accepted) in array order [z, y, x].
  */
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
-import { readNifti, writeNifti } from '../io/nifti';
+import { readImageFile, writeImageFile, type ReaderWriterName } from '../io/image-formats/registry';
 import type { LabelArray, Volume } from '../io/volume';
 
 export interface LabelVolume extends Volume {
   shape: [number, number, number];
 }
 
-/** Reads a .nii/.nii.gz label map; bad files raise BadInputError naming the file. */
-export async function readLabelVolume(file: string): Promise<LabelVolume> {
-  const v = await readNifti(file);
+/** Reads a label map (any registered format, `readerWriter` or its ending's class); bad files raise BadInputError naming the file. */
+export async function readLabelVolume(file: string, readerWriter?: ReaderWriterName): Promise<LabelVolume> {
+  const v = await readImageFile(file, 'seg', readerWriter);
   if (v.shape.length === 4 && v.shape[0] !== 1) {
     throw new BadInputError(`${file}: a label map must be one 3D volume, this file has ${v.shape[0]} channels`, file);
   }
@@ -28,11 +29,11 @@ export function voxelVolume(v: Pick<Volume, 'geometry'>): number {
 }
 
 /** Writes `labels` with the geometry and data type of `like` (nnU-Net's copy_geometry), atomically. */
-export async function writeLabelVolumeLike(like: LabelVolume, labels: LabelArray, file: string): Promise<void> {
+export async function writeLabelVolumeLike(like: LabelVolume, labels: LabelArray, file: string, readerWriter?: ReaderWriterName): Promise<void> {
   if (labels.length !== like.data.length || labels.constructor !== like.data.constructor) {
     throw new Error('writeLabelVolumeLike: labels must have the source volume\'s voxel count and element type');
   }
-  await writeNifti(file, { data: labels, dtype: like.dtype, shape: like.shape, geometry: like.geometry } as Volume);
+  await writeImageFile(file, { data: labels, dtype: like.dtype, shape: like.shape, geometry: like.geometry } as Volume, 'seg', readerWriter);
 }
 
 /** Label map files of a folder (.nii.gz or .nii), sorted, skipping hidden and temporary files. */

@@ -14,6 +14,7 @@ import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import { mapLimit } from './evaluate-folder';
 import { readLabelVolume } from './label-io';
+import { IMAGE_ENDINGS } from '../io/image-formats/registry';
 import { jointHistogram, type JointHistogram } from './metrics';
 
 /** A label value, or a region: several label values evaluated as one. */
@@ -142,8 +143,9 @@ function casesIn(dir: string, ending: string): string[] {
 export async function evaluateFolderV2(opts: EvaluateFolderV2Options): Promise<{ summary: V2Summary; outputFile: string }> {
   const outputFile = opts.outputFile ?? path.join(opts.predictionDir, 'summary.json');
   if (!outputFile.endsWith('.json')) throw new BadInputError(`${outputFile}: the output file should end with .json`);
-  if (!['.nii.gz', '.nii', '.gz'].includes(opts.fileEnding)) {
-    throw new BadInputError(`file ending ${opts.fileEnding}: evaluation reads NIfTI label maps (.nii.gz, .nii) only so far`);
+  // '.gz' is what evaluate_simple takes from case.nii.gz (the extension of the first reference file)
+  if (opts.fileEnding !== '.gz' && !IMAGE_ENDINGS.includes(opts.fileEnding.toLowerCase())) {
+    throw new BadInputError(`file ending ${opts.fileEnding}: no image reader/writer reads it; label maps must be one of ${IMAGE_ENDINGS.join(', ')}`);
   }
   if (opts.labelsOrRegions.length === 0) throw new BadInputError('no labels to evaluate: give the foreground labels (-l 1 2)');
   const predictions = casesIn(opts.predictionDir, opts.fileEnding);

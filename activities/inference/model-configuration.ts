@@ -33,12 +33,20 @@ export function plansFileFor(paths: TaskPaths, modelDir: string, configuration: 
 /** Resolves the configuration a model folder (ours or nnU-Net v1's) predicts with. */
 export function resolveModelConfiguration(w: ModelConfigurationWhere): ResolvedConfiguration {
   const { modelDir, configuration, plansIdentifier } = w;
+  const own = ownModelConfiguration(w);
+  if (own) return own;
+  return loadConfiguration(plansFileFor(w.paths, modelDir, configuration, plansIdentifier), configuration, { plansIdentifier });
+}
+
+/** The configuration from the model folder's own plans (plans.json, a checkpoint's .model.pkl, plans.pkl), if it has any. */
+export function ownModelConfiguration(w: Omit<ModelConfigurationWhere, 'paths'>): ResolvedConfiguration | undefined {
+  const { modelDir, configuration, plansIdentifier } = w;
   if (fs.existsSync(modelPlansFile(modelDir))) return loadConfiguration(modelPlansFile(modelDir), configuration, { plansIdentifier });
   const info = w.folds.map((f) => checkpointPklFile(checkpointFile(foldFolder(modelDir, f), w.checkpoint))).find((f) => fs.existsSync(f));
   if (info) return fromModelPkl(info, configuration, plansIdentifier);
   const pkl = modelPlansPklFile(modelDir);
   if (fs.existsSync(pkl)) return resolveConfiguration(readPlansPkl(pkl), pkl, configuration, { plansIdentifier });
-  return loadConfiguration(plansFileFor(w.paths, modelDir, configuration, plansIdentifier), configuration, { plansIdentifier });
+  return undefined;
 }
 
 /** nnU-Net's .model.pkl: its plans, and the stage its trainer was built for (init argument 5) checked. */

@@ -6,13 +6,13 @@
  * See docs/inference.md, 'How a case is predicted'.
  */
 import * as fs from 'node:fs';
-import type { Configuration, Fold, TaskPaths } from '../contract';
+import { CONFIGURATIONS, type Configuration, type Fold, type TaskPaths } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
 import type { ResolvedConfiguration } from '../planning/configuration';
 import { readPostprocessingRules, type PostprocessingRules } from '../postprocessing/rules';
 import { checkpointFile, DEFAULT_CHECKPOINT, foldFolder, lowresPredictionsFolder, modelFolder, postprocessingFile } from '../io/layout';
-import { plansFileFor, resolveModelConfiguration } from './model-configuration';
+import { ownModelConfiguration, plansFileFor, resolveModelConfiguration } from './model-configuration';
 import { availableFolds, loadModel } from './network-predictor';
 import { listInputCases, predictFolder, type InputCase, type PredictFolderResult } from './predict-folder';
 
@@ -48,6 +48,7 @@ export interface PredictTaskResult extends PredictFolderResult {
 }
 
 export { plansFileFor };
+export type { PredictFolderResult };
 
 interface Resolved { modelDir: string; resolved: ResolvedConfiguration; folds: Fold[]; cases: InputCase[] }
 
@@ -74,20 +75,58 @@ export async function predictTask(opts: PredictTaskOptions): Promise<PredictTask
     lowresDir = lowresPredictionsFolder(opts.outputDir);
     lowres = await predictTask({ ...opts, configuration: '3d_lowres', outputDir: lowresDir, saveNpz: false, lowresDir: undefined });
   }
-  const ppFile = postprocessingFile(main.modelDir);
+  const r = await predictWithModelFolder(main.modelDir, main.resolved, main.folds, main.cases, {
+    ...opts, lowresDir: opts.configuration === '3d_cascade_fullres' ? lowresDir : undefined,
+    onCase: (done, total, id) => opts.onCase?.(opts.configuration, done, total, id),
+  });
+  return { ...r, outputDir: opts.outputDir, modelDir: main.modelDir, folds: main.folds, lowres };
+}
+
+type FolderRunOptions = Pick<PredictTaskOptions, 'inputDir' | 'outputDir' | 'checkpoint' | 'saveNpz' | 'stepSize' | 'tta' | 'lowresDir' | 'overwrite'> & {
+  onCase?: (done: number, total: number, caseId: string) => void;
+};
+
+/** One model folder over the cases, its postprocessing.json applied (and copied into OUT) when it exists. */
+async function predictWithModelFolder(modelDir: string, resolved: ResolvedConfiguration, folds: Fold[], cases: InputCase[], opts: FolderRunOptions): Promise<PredictFolderResult & { postprocessingFile?: string }> {
+  const ppFile = postprocessingFile(modelDir);
   const postprocessing: PostprocessingRules | undefined = fs.existsSync(ppFile) ? readPostprocessingRules(ppFile) : undefined;
-  const model = loadModel(main.modelDir, main.resolved, main.folds, opts.checkpoint ?? DEFAULT_CHECKPOINT, opts.tta ?? true);
+  const model = loadModel(modelDir, resolved, folds, opts.checkpoint ?? DEFAULT_CHECKPOINT, opts.tta ?? true);
   try {
     const r = await predictFolder({
-      inputDir: opts.inputDir, outputDir: opts.outputDir, model, cases: main.cases, saveNpz: opts.saveNpz, stepSize: opts.stepSize,
-      postprocessing, lowresDir: opts.configuration === '3d_cascade_fullres' ? lowresDir : undefined, overwrite: opts.overwrite,
-      onCase: (done, total, id) => opts.onCase?.(opts.configuration, done, total, id),
+      inputDir: opts.inputDir, outputDir: opts.outputDir, model, cases, saveNpz: opts.saveNpz, stepSize: opts.stepSize,
+      postprocessing, lowresDir: opts.lowresDir, overwrite: opts.overwrite, onCase: opts.onCase,
     });
     if (postprocessing) writeFileAtomic(postprocessingFile(opts.outputDir), fs.readFileSync(ppFile));
-    return { ...r, outputDir: opts.outputDir, modelDir: main.modelDir, folds: main.folds, postprocessingFile: postprocessing ? ppFile : undefined, lowres };
+    return { ...r, postprocessingFile: postprocessing ? ppFile : undefined };
   } finally {
     model.dispose();
   }
+}
+
+export interface PredictModelFolderV1Options extends FolderRunOptions {
+  modelDir: string;
+  configuration: string;
+  plansIdentifier: string;
+  folds: Fold[];
+}
+
+/**
+ * A v1 model folder on its own (no task folders around it, e.g. one moved into the v2 tree): its own plans, the
+ * given folds and checkpoint; a cascade needs its 3d_lowres predictions given.
+ */
+export async function predictModelFolderV1(o: PredictModelFolderV1Options): Promise<PredictFolderResult> {
+  if (!(CONFIGURATIONS as readonly string[]).includes(o.configuration)) throw new BadInputError(`${o.modelDir}: configuration ${o.configuration} is not one of v1's (${CONFIGURATIONS.join(', ')})`, o.modelDir);
+  const configuration = o.configuration as Configuration;
+  const checkpoint = o.checkpoint ?? DEFAULT_CHECKPOINT;
+  const missing = o.folds.map((f) => checkpointFile(foldFolder(o.modelDir, f), checkpoint)).filter((f) => !fs.existsSync(f));
+  if (o.folds.length === 0 || missing.length) throw new BadInputError(`${missing.join(', ') || o.modelDir}: checkpoint missing; choose the folds the model has with -f, or another checkpoint with -chk`, missing[0] ?? o.modelDir);
+  const resolved = ownModelConfiguration({ modelDir: o.modelDir, configuration, plansIdentifier: o.plansIdentifier, folds: o.folds, checkpoint });
+  if (!resolved) throw new BadInputError(`${o.modelDir}: no plans (plans.json, a checkpoint's .model.pkl or plans.pkl); move the model again`, o.modelDir);
+  if (configuration === '3d_cascade_fullres' && !o.lowresDir) {
+    throw new BadInputError(`${o.modelDir}: a 3d_cascade_fullres model needs the 3d_lowres predictions; predict 3d_lowres first and pass them with -prev_stage_predictions`, o.modelDir);
+  }
+  const cases = await listInputCases(o.inputDir, resolved.plans.num_modalities);
+  return predictWithModelFolder(o.modelDir, resolved, o.folds, cases, { ...o, checkpoint });
 }
 
 /** Checks a prediction request without predicting (plans, input folder, folds, checkpoints; the cascade's lowres too). */

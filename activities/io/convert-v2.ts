@@ -62,6 +62,16 @@ export function datasetJsonFromV1(json: Json, file = 'dataset.json'): Json {
   return out;
 }
 
+/**
+ * The converted folder's dataset.json: a v1 one rewritten (datasetJsonFromV1); one that is already v2's
+ * (channel_names and file_ending, as `nnunet demo-dataset --mha | --2d-png` writes into a Task folder) kept as it
+ * is, so that its images keep their format. nnunetv2's converter only knows the v1 form.
+ */
+export function v2DatasetJsonOf(json: Json, file = 'dataset.json'): Json {
+  const isV2 = json.modality === undefined && json.channel_names !== undefined && typeof json.file_ending === 'string';
+  return isV2 ? json : datasetJsonFromV1(json, file);
+}
+
 /** nnUNetv2_convert_MSD_dataset's rewrite of an MSD dataset.json (file_ending before channel_names, as v2 does). */
 export function datasetJsonFromMsd(json: Json, file = 'dataset.json'): Json {
   requireKeys(file, json, ['modality', 'labels', 'training', 'test']);
@@ -113,7 +123,7 @@ export async function convertOldTaskToV2(sourceFolder: string, datasetName: stri
       throw new BadInputError(`${source}: not an nnU-Net v1 task folder: ${required} is missing (give the PATH of the old TaskXXX_NAME folder)`, source);
     }
   }
-  const json = datasetJsonFromV1(readJson(datasetJsonFile(source)), datasetJsonFile(source));
+  const json = v2DatasetJsonOf(readJson(datasetJsonFile(source)), datasetJsonFile(source));
   const outDir = path.join(path.resolve(rawRoot), datasetName);
   await buildDataset(outDir, (tmp) => {
     fs.mkdirSync(tmp);

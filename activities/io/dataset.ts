@@ -245,7 +245,7 @@ function readV2(dir: string, jsonFile: string, json: Record<string, unknown>): D
  * A case's image files: one per channel, except that a NaturalImage2DIO picture may hold several (RGB): its case's
  * files are those present, as v2 finds them, and the channels they hold are counted when they are read.
  */
-function caseImages(folder: string, id: string, ending: string, numChannels: number, readerWriter: ReaderWriterName): string[] {
+export function caseImages(folder: string, id: string, ending: string, numChannels: number, readerWriter: ReaderWriterName): string[] {
   const expected = Array.from({ length: numChannels }, (_, c) => path.join(folder, channelFileName(id, c, ending)));
   if (readerWriter !== 'NaturalImage2DIO') return expected;
   const isChannelFile = (f: string) => f.endsWith(ending) && f.startsWith(`${id}_`) && /^\d{4}$/.test(stem(f, ending).slice(id.length + 1));

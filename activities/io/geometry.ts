@@ -3,6 +3,7 @@
  * `direction` row-major (direction[3 * r + c] = component r of image axis c), as `GetDirection()` returns it.
  * nnU-Net's arrays are in the reverse axis order (z, y, x); `arraySpacing` gives the spacing in that order.
  */
+import { BadInputError } from '../common/errors';
 
 export type Vec3 = [number, number, number];
 /** Row-major 3x3 matrix; its columns are the unit vectors of the image axes x, y, z in world (LPS) space. */
@@ -28,6 +29,21 @@ export function arraySpacing(g: Geometry): Vec3 {
 /** Builds a geometry from nnU-Net array-order spacing (z, y, x). */
 export function geometryFromArraySpacing(spacingZyx: Vec3, origin: Vec3 = [0, 0, 0], direction: Mat3 = IDENTITY3): Geometry {
   return { spacing: [spacingZyx[2], spacingZyx[1], spacingZyx[0]], origin: [...origin], direction: [...direction] };
+}
+
+/**
+ * The raw image's geometry from nnU-Net v2's case properties: `sitk_stuff` where the reader records it
+ * (SimpleITKIO, NIfTI), else the array-order `spacing` with origin 0 and identity direction, which is all
+ * NaturalImage2DIO and Tiff3DIO record. `where` names the file holding the properties for the error.
+ */
+export function geometryOfCaseProperties(p: { sitk_stuff?: { spacing: readonly number[]; origin: readonly number[]; direction: readonly number[] }; spacing?: readonly number[] }, where: string): Geometry {
+  const s = p.sitk_stuff;
+  if (s) {
+    if (s.spacing.length !== 3 || s.origin.length !== 3 || s.direction.length !== 9) throw new BadInputError(`${where}: sitk_stuff is not 3D (spacing, origin, direction); preprocess again`, where);
+    return { spacing: [...s.spacing] as Vec3, origin: [...s.origin] as Vec3, direction: [...s.direction] as Mat3 };
+  }
+  if (!p.spacing || p.spacing.length !== 3) throw new BadInputError(`${where}: neither sitk_stuff nor a 3D spacing (the raw image geometry the export needs); preprocess again`, where);
+  return geometryFromArraySpacing([...p.spacing] as Vec3);
 }
 
 /** Tolerances for "same geometry" (nnU-Net compares with np.isclose: rtol 1e-5, atol 1e-8). */

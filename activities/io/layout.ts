@@ -338,3 +338,5 @@ export const v2FindBestFiles = (results: string, dataset: string): { information
 export const v2TestSetFolder = (results: string, dataset: string, winner: string, part: string): string => path.join(results, 'predictions', dataset, winner, part);
 /** A v2 model zip being downloaded (resumable) before it is installed: <results>/.downloads/<name>. */
 export const v2DownloadedZipFile = (results: string, name: string): string => path.join(results, '.downloads', name);
+/** The marker `nnunet move-to-v2` leaves in a v1 model folder it placed into the v2 tree (io/move-to-v2.ts). */
+export const v1ModelMarkerFile = (modelDir: string): string => path.join(modelDir, 'nnunet_ts_v1_model.json');

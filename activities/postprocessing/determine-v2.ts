@@ -13,7 +13,8 @@ import {
   evaluateFolderV2, labelOrRegionKey, readSummaryV2, stringifyPythonJsonV2, type LabelOrRegion, type V2Summary,
 } from '../evaluation/summary-v2';
 import { readLabelVolume } from '../evaluation/label-io';
-import { writeNifti } from '../io/nifti';
+import { writeImageFile } from '../io/image-formats/registry';
+import type { ReaderWriterName } from '../io/image-formats/reader-writer';
 import { PyGlobal, PyTuple, writePickle, type PyValue } from '../io/pickle';
 import { v2PostprocessingFiles } from '../io/layout';
 import { applyPostprocessingV2, type KeepLargestStepV2 } from './v2-rules';
@@ -43,13 +44,16 @@ function asWrittenSeg(data: ArrayLike<number>): { data: Uint8Array | Uint16Array
 
 const flat = (r: LabelOrRegion): number[] => (typeof r === 'number' ? [r] : [...r]);
 
-/** apply_postprocessing_to_folder: each of `files` of `src` with `steps` applied, written to `dst` as SimpleITKIO writes a seg. */
-export async function applyPostprocessingFolderV2(src: string, dst: string, files: readonly string[], steps: readonly KeepLargestStepV2[]): Promise<void> {
+/**
+ * apply_postprocessing_to_folder: each of `files` of `src` with `steps` applied, written to `dst` as the dataset's
+ * reader/writer writes a seg (by default the one its file ending names).
+ */
+export async function applyPostprocessingFolderV2(src: string, dst: string, files: readonly string[], steps: readonly KeepLargestStepV2[], readerWriter?: ReaderWriterName): Promise<void> {
   fs.mkdirSync(dst, { recursive: true });
   for (const f of files) {
-    const seg = await readLabelVolume(path.join(src, f));
+    const seg = await readLabelVolume(path.join(src, f), readerWriter);
     applyPostprocessingV2(seg.data, seg.shape, steps);
-    await writeNifti(path.join(dst, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry });
+    await writeImageFile(path.join(dst, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry }, 'seg', readerWriter);
   }
 }
 

@@ -30,6 +30,7 @@ const modules: Array<{ register: Registrar }> = [
   require('./determine-postprocessing'),
   require('./plot-task-pngs'),
   require('./change-trainer-class'),
+  require('./move-to-v2'),
 ];
 
 export function registerAll(program: Command): void {

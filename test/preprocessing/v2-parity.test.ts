@@ -7,14 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runFingerprintV2 } from '../../activities/fingerprint/v2/fingerprint';
-import { locationClassesV2, type LabelsJsonV2 } from '../../activities/preprocessing/v2/labels';
+import { locationClassesV2 } from '../../activities/preprocessing/v2/labels';
 import { resolveConfigurationV2, type PlansJsonV2 } from '../../activities/preprocessing/v2/plans';
 import { runCaseV2 } from '../../activities/preprocessing/v2/run-case';
+import { assertCase, sha256, type VariantRecord } from './v2-case-record';
 import { runPreprocessV2 } from '../../activities/preprocessing/v2/preprocess';
 import { readNpz } from '../../activities/io/npz';
 
@@ -24,16 +24,7 @@ const fixtures = path.join(repoRoot, 'test', 'fixtures', 'v2-preprocess');
 const DATASETS: Array<[string, string]> = [['Dataset004_Hippocampus', 'Task04_Hippocampus'], ['Dataset901_SCT', 'SCT_errsm30']];
 const skip = !fs.existsSync(realdata) && `no ${realdata} (shared test data absent)`;
 
-interface ChannelRecord { sum: number; abs_sum: number; min: number; max: number; sampled_index: number[]; sampled: number[] }
-interface CaseRecord {
-  bbox_used_for_cropping: number[][]; shape_before_cropping: number[]; shape_after_cropping_and_before_resampling: number[];
-  spacing: number[]; shape: number[]; seg_sha256: string; seg_counts: Record<string, number>; channels: ChannelRecord[];
-  class_locations: Record<string, { count: number; sha256: string }>;
-}
-interface VariantRecord { normalization_schemes: string[]; use_mask_for_norm: boolean[]; labels: LabelsJsonV2; cases: Record<string, CaseRecord> }
-
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A v2 Dataset folder with the fixture's dataset.json and copies of the real pairs (imagesTr/<case>_0000.nii.gz). */
 function makeDataset(root: string, name: string, source: string): string {
@@ -79,31 +70,6 @@ test('v2 fingerprint equals nnunetv2 (the default 10^8 samples, SCT)', { skip: s
     await assertFingerprint(dirs.Dataset901_SCT!, path.join(fixtures, 'Dataset901_SCT', 'fingerprint.json'));
   }));
 
-function assertCase(label: string, got: ReturnType<typeof runCaseV2>, want: CaseRecord): void {
-  assert.deepEqual(got.properties.bbox_used_for_cropping, want.bbox_used_for_cropping, `${label} bbox`);
-  assert.deepEqual(got.properties.shape_before_cropping, want.shape_before_cropping, `${label} shape before cropping`);
-  assert.deepEqual(got.properties.shape_after_cropping_and_before_resampling, want.shape_after_cropping_and_before_resampling, `${label} cropped shape`);
-  assert.deepEqual(got.properties.spacing, want.spacing, `${label} spacing`);
-  assert.deepEqual([...got.shape], want.shape, `${label} shape`);
-  assert.equal(sha256(Array.from(got.seg).join(',')), want.seg_sha256, `${label} seg`);
-  const locations = got.properties.class_locations ?? {};
-  assert.deepEqual(Object.keys(locations).sort(), Object.keys(want.class_locations).sort(), `${label} location keys`);
-  for (const [k, w] of Object.entries(want.class_locations)) {
-    const coords = locations[k]!;
-    assert.equal(coords.length, w.count, `${label} class ${k} count`);
-    assert.equal(sha256(coords.map((c) => c.slice(1).join(',')).join(';')), w.sha256, `${label} class ${k} locations`);
-  }
-  const m = got.shape[0] * got.shape[1] * got.shape[2];
-  want.channels.forEach((w, c) => {
-    const x = got.data.subarray(c * m, (c + 1) * m);
-    let sum = 0, min = Infinity, max = -Infinity;
-    for (const v of x) { sum += v; min = Math.min(min, v); max = Math.max(max, v); }
-    assert.ok(Math.abs(sum - w.sum) <= 1e-4 * Math.max(1, w.abs_sum), `${label} channel ${c} sum ${sum} vs ${w.sum}`);
-    assert.ok(Math.abs(min - w.min) <= 1e-4 && Math.abs(max - w.max) <= 1e-4, `${label} channel ${c} range`);
-    w.sampled_index.forEach((i, k) => assert.ok(Math.abs(x[i]! - w.sampled[k]!) <= 1e-4, `${label} channel ${c} voxel ${i}: ${x[i]} vs ${w.sampled[k]}`));
-  });
-}
-
 test('v2 DefaultPreprocessor equals nnunetv2 on every case, configuration and variant', { skip }, withDatasets(async (dirs) => {
   let checked = 0;
   for (const [name] of DATASETS) {
@@ -119,7 +85,7 @@ test('v2 DefaultPreprocessor equals nnunetv2 on every case, configuration and va
         const dir = dirs[name]!;
         // the no_label variant runs the case as a test case: the seg is made from the nonzero mask
         const label = key.endsWith('/no_label') ? null : path.join(dir, 'labelsTr', `${id}.nii.gz`);
-        const got = runCaseV2([path.join(dir, 'imagesTr', `${id}_0000.nii.gz`)], label, cfg, classes);
+        const got = await runCaseV2([path.join(dir, 'imagesTr', `${id}_0000.nii.gz`)], label, cfg, classes);
         assertCase(`${name} ${key} ${id}`, got, want);
         checked++;
       }

@@ -6,6 +6,7 @@
  */
 import { BadInputError } from '../../common/errors';
 import { serveWorkerRequests, type WithTransfer } from '../../common/worker-pool';
+import type { ReaderWriterName } from '../../io/image-formats/registry';
 import { cropToNonzero } from '../../volume/crop';
 import { caseForeground, foregroundValues, type CaseForeground } from './foreground-intensities';
 import { loadCaseV2 } from './load-case';
@@ -14,6 +15,8 @@ export interface AnalyzeCaseInput {
   caseId: string;
   images: string[];
   label: string;
+  /** The dataset's image reader/writer (dataset.json's file_ending or overwrite_image_reader_writer). */
+  readerWriter?: ReaderWriterName;
   /** Foreground samples this case contributes per channel (int(10e7 // num_cases)). */
   numSamples: number;
 }
@@ -28,8 +31,8 @@ export interface AnalyzeCaseOutput extends WithTransfer {
 
 const product = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
 
-export function analyzeCase(input: AnalyzeCaseInput): AnalyzeCaseOutput {
-  const c = loadCaseV2(input.images, input.label);
+export async function analyzeCase(input: AnalyzeCaseInput): Promise<AnalyzeCaseOutput> {
+  const c = await loadCaseV2(input.images, input.label, input.readerWriter);
   const cropped = cropToNonzero(c.channels, c.seg, c.shape);
   if (!cropped.hadNonzeroVoxels) {
     throw new BadInputError(`${input.images.join(', ')}: every voxel of every channel is 0; the case holds no image (check the export)`, input.images[0]);

@@ -30,7 +30,7 @@ export interface FingerprintV2Options {
 export async function runFingerprintV2(rawDir: string, outFile: string, options: FingerprintV2Options): Promise<DatasetFingerprintV2> {
   const task = describeTask(rawDir);
   const numSamples = samplesPerCase(task.cases.length, options.foregroundVoxelsForStats);
-  const inputs: AnalyzeCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, numSamples }));
+  const inputs: AnalyzeCaseInput[] = task.cases.map((c) => ({ caseId: c.id, images: c.images, label: c.label, readerWriter: task.readerWriter, numSamples }));
   let done = 0;
   const results: AnalyzeCaseOutput[] = await runPool(siblingModule(__filename, 'analyze-case'), analyzeCase, inputs, {
     concurrency: options.numProcesses,

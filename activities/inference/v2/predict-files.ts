@@ -8,15 +8,14 @@
  * plans.json and predict_from_raw_data_args.json in the output folder.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BadInputError } from '../../common/errors';
 import { writeJsonAtomic } from '../../common/atomic';
-import { channelFileName } from '../../io/dataset';
+import { caseImages } from '../../io/dataset';
 import { datasetJsonFile, modelPlansFile, v2PredictionArgsFile, v2PredictionFiles } from '../../io/layout';
-import { writeNifti } from '../../io/nifti';
+import { geometryOfCaseProperties } from '../../io/geometry';
+import { readerWriterName, writeImageFile, type ReaderWriterName } from '../../io/image-formats/registry';
 import { writeNpz } from '../../io/npz';
 import { PyFloat, tuple, writePickle } from '../../io/pickle';
-import type { Mat3, Vec3 } from '../../io/geometry';
 import { loadCaseV2 } from '../../fingerprint/v2/load-case';
 import type { LoadedV2Model } from '../../network/v2/model-folder';
 import { resolveConfigurationV2, type PlansJsonV2 } from '../../preprocessing/v2/plans';
@@ -80,7 +79,7 @@ export function withPreviousStage(data: Float32Array, seg: ArrayLike<number>, la
 }
 
 /** The preprocessed input of one case (image channels, plus the previous stage one-hot for a cascade). */
-function preprocess(model: LoadedV2Model, rawCase: RawCaseV2): PreprocessedCaseV2 & { input: Float32Array } {
+async function preprocess(model: LoadedV2Model, rawCase: RawCaseV2): Promise<PreprocessedCaseV2 & { input: Float32Array }> {
   const cascade = isCascade(model);
   if (cascade && !rawCase.previousStage) {
     throw new BadInputError(`${rawCase.caseId}: ${model.dir} is a cascade stage (previous_stage ${String(model.configuration.previous_stage)}); ` +
@@ -88,7 +87,11 @@ function preprocess(model: LoadedV2Model, rawCase: RawCaseV2): PreprocessedCaseV
   }
   const plansFile = modelPlansFile(model.dir);
   const cfg = resolveConfigurationV2(model.plans as unknown as PlansJsonV2, model.configurationName, plansFile);
-  const loaded = loadCaseV2(rawCase.images, cascade ? rawCase.previousStage! : null);
+  const loaded = await loadCaseV2(rawCase.images, cascade ? rawCase.previousStage! : null, modelReaderWriter(model));
+  const channels = Object.keys(model.datasetJson.channel_names ?? model.datasetJson.modality ?? {}).length;
+  if (channels > 0 && loaded.channels.length !== channels) {
+    throw new BadInputError(`${rawCase.images.join(', ')}: ${loaded.channels.length} channel(s), the model takes ${channels} (dataset.json channel_names)`, rawCase.images[0]);
+  }
   const c = runCaseArraysV2(loaded, cfg, null, rawCase.images[0]!);
   return { ...c, input: cascade ? withPreviousStage(c.data, c.seg, foregroundLabelsV2(model)) : c.data };
 }
@@ -96,8 +99,9 @@ function preprocess(model: LoadedV2Model, rawCase: RawCaseV2): PreprocessedCaseV
 /** The properties as v2 pickles them (tuples, floats). */
 function pythonProperties(p: CasePropertiesV2): Record<string, unknown> {
   const floats = (v: readonly number[]) => v.map((x) => new PyFloat(x));
+  const s = p.sitk_stuff;
   return {
-    sitk_stuff: { spacing: tuple(...floats(p.sitk_stuff.spacing)), origin: tuple(...floats(p.sitk_stuff.origin)), direction: tuple(...floats(p.sitk_stuff.direction)) },
+    ...(s ? { sitk_stuff: { spacing: tuple(...floats(s.spacing)), origin: tuple(...floats(s.origin)), direction: tuple(...floats(s.direction)) } } : {}),
     spacing: floats(p.spacing),
     shape_before_cropping: tuple(...p.shape_before_cropping),
     bbox_used_for_cropping: p.bbox_used_for_cropping.map((r) => [...r]),
@@ -105,26 +109,35 @@ function pythonProperties(p: CasePropertiesV2): Record<string, unknown> {
   };
 }
 
-/** Writes one exported case: the segmentation, and with probabilities <case>.npz + <case>.pkl. */
-export async function writeExportedCaseV2(files: ReturnType<typeof v2PredictionFiles>, r: ExportedCaseV2, props: CasePropertiesV2, heads: number): Promise<void> {
+/** The dataset's image reader/writer, as v2 picks it from the model folder's dataset.json. */
+export function modelReaderWriter(model: LoadedV2Model): ReaderWriterName {
+  return readerWriterName(model.datasetJson, datasetJsonFile(model.dir));
+}
+
+/**
+ * Writes one exported case: the segmentation with the dataset's reader/writer (v2's write_seg: in its file_ending,
+ * with the raw image's geometry), and with probabilities <case>.npz + <case>.pkl.
+ */
+export async function writeExportedCaseV2(files: ReturnType<typeof v2PredictionFiles>, r: ExportedCaseV2, props: CasePropertiesV2, heads: number,
+  readerWriter?: ReaderWriterName): Promise<void> {
   if (r.probabilities) {
     writeNpz(files.probabilities, { probabilities: { data: r.probabilities, shape: [heads, ...r.shape], dtype: 'float32' } });
     writePickle(files.properties, pythonProperties(props));
   }
-  const geometry = { spacing: [...props.sitk_stuff.spacing] as Vec3, origin: [...props.sitk_stuff.origin] as Vec3, direction: [...props.sitk_stuff.direction] as Mat3 };
+  const geometry = geometryOfCaseProperties(props, files.segmentation);
   const seg = r.segmentation;
-  await writeNifti(files.segmentation, seg instanceof Uint8Array
+  await writeImageFile(files.segmentation, seg instanceof Uint8Array
     ? { data: seg, shape: [...r.shape], dtype: 'uint8', geometry }
-    : { data: seg, shape: [...r.shape], dtype: 'uint16', geometry });
+    : { data: seg, shape: [...r.shape], dtype: 'uint16', geometry }, 'seg', readerWriter);
 }
 
 /** Predicts one raw case into `outputDir`. */
 export async function predictRawCaseV2(model: LoadedV2Model, rawCase: RawCaseV2, outputDir: string, options: PredictFilesV2Options = {}): Promise<void> {
-  const c = preprocess(model, rawCase);
+  const c = await preprocess(model, rawCase);
   const logits = await predictPreprocessedV2(model, c.input, c.shape, options);
   const heads = model.description.numClasses;
   const r = exportLogitsV2(logits, heads, c.shape, c.properties, exportModelV2(model), options.saveProbabilities === true);
-  await writeExportedCaseV2(v2PredictionFiles(outputDir, rawCase.caseId, model.datasetJson.file_ending), r, c.properties, heads);
+  await writeExportedCaseV2(v2PredictionFiles(outputDir, rawCase.caseId, model.datasetJson.file_ending), r, c.properties, heads, modelReaderWriter(model));
 }
 
 /** predict_from_files: every case (skipping finished ones unless overwrite), plus v2's bookkeeping files. */
@@ -147,9 +160,10 @@ export async function predictFilesV2(model: LoadedV2Model, cases: readonly RawCa
 
 /**
  * create_lists_from_splitted_dataset_folder: the cases of an input folder (<case>_XXXX<file_ending>), each with
- * one file per channel of the model; a case missing a channel is refused naming the file.
+ * one file per channel of the model (a colour picture holds several: its files are those present); a case
+ * missing a channel is refused naming the file.
  */
-export function rawCasesInFolder(inputDir: string, fileEnding: string, numChannels: number): RawCaseV2[] {
+export function rawCasesInFolder(inputDir: string, fileEnding: string, numChannels: number, readerWriter: ReaderWriterName = 'SimpleITKIO'): RawCaseV2[] {
   if (!fs.existsSync(inputDir)) throw new BadInputError(`${inputDir}: no such input folder`, inputDir);
   const pattern = /^(.*)_\d{4}$/;
   const ids = new Set<string>();
@@ -160,7 +174,7 @@ export function rawCasesInFolder(inputDir: string, fileEnding: string, numChanne
   }
   if (ids.size === 0) throw new BadInputError(`${inputDir}: no <case>_0000${fileEnding} files`, inputDir);
   return [...ids].sort().map((caseId) => {
-    const images = Array.from({ length: numChannels }, (_, ch) => path.join(inputDir, channelFileName(caseId, ch, fileEnding)));
+    const images = caseImages(inputDir, caseId, fileEnding, numChannels, readerWriter);
     const missing = images.find((f) => !fs.existsSync(f));
     if (missing) throw new BadInputError(`${missing}: missing; the model takes ${numChannels} channel(s) per case (_0000 ... _${String(numChannels - 1).padStart(4, '0')})`, missing);
     return { caseId, images };

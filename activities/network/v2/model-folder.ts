@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { BadInputError } from '../../common/errors';
+import { readV1ModelMarker } from '../../io/move-to-v2';
 import { datasetJsonFile, modelPlansFile, v2CheckpointFile, v2TrainedFolds, V2_CHECKPOINT_FILES } from '../../io/layout';
 import { readTorchCheckpoint, type TorchCheckpoint } from '../../io/torch-checkpoint';
 import type { PyValue } from '../../io/pickle-values';
@@ -59,6 +60,14 @@ function inputChannels(configuration: Record<string, unknown>, ds: DatasetJsonV2
   return channels + (cascaded ? foregroundLabelCount(ds) : 0);
 }
 
+/** A v1 model moved into the v2 tree (nnunet move-to-v2) holds Generic_UNet checkpoints: no v2 network reads them. */
+function refuseV1Model(dir: string): void {
+  const marker = readV1ModelMarker(dir);
+  if (!marker) return;
+  throw new BadInputError(`${dir}: an nnU-Net v1 model (${marker.network}, ${marker.trainer}) moved by nnunet move-to-v2; it is not a v2 network ` +
+    '(nnunetv2 cannot load it either). nnunet-ts\'s nnUNetv2_predict / nnUNetv2_predict_from_modelfolder predict it with the v1 method', dir);
+}
+
 /** What nnUNetPredictor takes from the first fold's checkpoint. */
 function checkpointInfo(ck: TorchCheckpoint, file: string): { configurationName: string; trainerName: string; mirrorAxes?: number[] } {
   const configurationName = record(ck.meta.init_args)?.configuration;
@@ -92,6 +101,7 @@ function modelInfo(dir: string, first: TorchCheckpoint, firstFile: string): V2Mo
  * checkpoint file (default checkpoint_final.pth), one network per fold.
  */
 export function loadV2Model(dir: string, opts: { folds?: (number | 'all')[]; checkpointName?: string } = {}): LoadedV2Model {
+  refuseV1Model(dir);
   const name = opts.checkpointName ?? V2_CHECKPOINT_FILES.final;
   const folds = opts.folds ?? v2TrainedFolds(dir, name);
   if (folds.length === 0) throw new BadInputError(`${dir}: no fold_N folder holds ${name}; pass the folds or another checkpoint name`, dir);

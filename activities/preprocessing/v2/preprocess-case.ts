@@ -5,6 +5,7 @@
  */
 import { writeJsonAtomic } from '../../common/atomic';
 import { serveWorkerRequests } from '../../common/worker-pool';
+import type { ReaderWriterName } from '../../io/image-formats/registry';
 import { writeNpz } from '../../io/npz';
 import { preprocessedCaseV2Files } from '../../io/layout';
 import type { LabelOrRegion } from './class-locations';
@@ -18,12 +19,14 @@ export interface PreprocessCaseV2Input {
   dataFolder: string;
   configuration: PreprocessConfigurationV2;
   locationClasses: LabelOrRegion[];
+  /** The dataset's image reader/writer. */
+  readerWriter?: ReaderWriterName;
 }
 
 export interface PreprocessCaseV2Output { caseId: string; shape: number[] }
 
-export function preprocessCaseV2(input: PreprocessCaseV2Input): PreprocessCaseV2Output {
-  const r = runCaseV2(input.images, input.label, input.configuration, input.locationClasses);
+export async function preprocessCaseV2(input: PreprocessCaseV2Input): Promise<PreprocessCaseV2Output> {
+  const r = await runCaseV2(input.images, input.label, input.configuration, input.locationClasses, input.readerWriter);
   const files = preprocessedCaseV2Files(input.dataFolder, input.caseId);
   writeNpz(files.npz, {
     data: { data: r.data, shape: [r.numChannels, ...r.shape], dtype: 'float32' },

@@ -32,7 +32,7 @@ export async function runPreprocessV2(rawDir: string, plansFile: string, configu
   fs.mkdirSync(dataFolder, { recursive: true });
   const inputs: PreprocessCaseV2Input[] = [...d.training].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((c) => {
     if (!c.label) throw new BadInputError(`${d.jsonFile}: training case ${c.id} has no label file`, d.jsonFile);
-    return { caseId: c.id, images: c.images, label: c.label, dataFolder, configuration: cfg, locationClasses };
+    return { caseId: c.id, images: c.images, label: c.label, dataFolder, configuration: cfg, locationClasses, readerWriter: d.readerWriter };
   });
   let done = 0;
   await runPool(siblingModule(__filename, 'preprocess-case'), preprocessCaseV2, inputs, {

@@ -7,7 +7,8 @@
  */
 import { cropToNonzero, type Shape3 } from '../../volume/crop';
 import { resampledShape } from '../../volume/resample';
-import { loadCaseV2, type LoadedCaseV2 } from '../../fingerprint/v2/load-case';
+import { loadCaseV2, type LoadedCaseV2, type SitkStuffV2 } from '../../fingerprint/v2/load-case';
+import type { ReaderWriterName } from '../../io/image-formats/registry';
 import { transposeChannels, transposedShape } from '../transpose';
 import { sampleClassLocationsV2, type ClassLocationsV2, type LabelOrRegion } from './class-locations';
 import { normalizeChannelV2 } from './normalization';
@@ -15,8 +16,8 @@ import type { PreprocessConfigurationV2 } from './plans';
 import { resampleToShapeV2 } from './resampling';
 
 export interface CasePropertiesV2 {
-  /** SimpleITK's spacing, origin, direction (x, y, z order), v2's properties['sitk_stuff']. */
-  sitk_stuff: LoadedCaseV2['sitk'];
+  /** SimpleITK's spacing, origin, direction (x, y, z order), v2's properties['sitk_stuff'] (SimpleITKIO and NIfTI only). */
+  sitk_stuff?: SitkStuffV2;
   /** Array axis order, untransposed. */
   spacing: number[];
   shape_before_cropping: number[];
@@ -70,7 +71,7 @@ export function runCaseArraysV2(c: LoadedCaseV2, cfg: PreprocessConfigurationV2,
   const data = resampleToShapeV2(cropped.data.subarray(0, numChannels * m), numChannels, cropped.shape, newShape, current, target, cfg.resamplingData, source);
   const segOut = resampleToShapeV2(seg, 1, cropped.shape, newShape, current, target, cfg.resamplingSeg, source);
   const properties: CasePropertiesV2 = {
-    sitk_stuff: c.sitk,
+    ...(c.sitk ? { sitk_stuff: c.sitk } : {}),
     spacing: c.spacing,
     shape_before_cropping: [...tShape],
     bbox_used_for_cropping: cropped.bbox.map((r) => [r[0], r[1]]),
@@ -82,6 +83,7 @@ export function runCaseArraysV2(c: LoadedCaseV2, cfg: PreprocessConfigurationV2,
 }
 
 /** DefaultPreprocessor.run_case: the files of one case (channel order) and its label, or null for a test case. */
-export function runCaseV2(imageFiles: readonly string[], segFile: string | null, cfg: PreprocessConfigurationV2, locationClasses: readonly LabelOrRegion[] | null): PreprocessedCaseV2 {
-  return runCaseArraysV2(loadCaseV2(imageFiles, segFile), cfg, segFile ? locationClasses : null, segFile ?? imageFiles[0]!);
+export async function runCaseV2(imageFiles: readonly string[], segFile: string | null, cfg: PreprocessConfigurationV2, locationClasses: readonly LabelOrRegion[] | null,
+  readerWriter?: ReaderWriterName): Promise<PreprocessedCaseV2> {
+  return runCaseArraysV2(await loadCaseV2(imageFiles, segFile, readerWriter), cfg, segFile ? locationClasses : null, segFile ?? imageFiles[0]!);
 }

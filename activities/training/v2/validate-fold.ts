@@ -12,7 +12,7 @@ import { BadInputError } from '../../common/errors';
 import { evaluateFolderV2, labelsFromDatasetJson, type V2Summary } from '../../evaluation/summary-v2';
 import { exportLogitsV2 } from '../../inference/v2/export';
 import { predictPreprocessedV2 } from '../../inference/v2/model-predictor';
-import { exportModelV2, foregroundLabelsV2, withPreviousStage, writeExportedCaseV2 } from '../../inference/v2/predict-files';
+import { exportModelV2, foregroundLabelsV2, modelReaderWriter, withPreviousStage, writeExportedCaseV2 } from '../../inference/v2/predict-files';
 import {
   dataFolderV2, datasetJsonFile, gtSegmentationsFolder, preprocessedCaseV2Files, v2FoldFolder, v2PredictionFiles, v2ValidationFolder, V2_CHECKPOINT_FILES,
 } from '../../io/layout';
@@ -53,7 +53,6 @@ function readPreprocessedCase(dataFolder: string, caseId: string): { data: Float
   } catch (err) {
     throw new BadInputError(`${files.properties}: cannot read the case properties (${(err as Error).message}); preprocess again`, files.properties);
   }
-  if (!properties.sitk_stuff) throw new BadInputError(`${files.properties}: no sitk_stuff (the raw image geometry the export needs); preprocess again`, files.properties);
   const [, z, y, x] = data.shape as number[];
   return { data: Float32Array.from(data.data as ArrayLike<number>), shape: [z!, y!, x!], properties };
 }
@@ -82,7 +81,7 @@ async function predictCases(model: LoadedV2Model, input: ValidateFoldV2Input, va
     const c = readPreprocessedCase(dataFolder, caseId);
     const logits = await predictPreprocessedV2(model, networkInput(model, input, caseId, c), c.shape);
     const exported = exportLogitsV2(logits, heads, c.shape, c.properties, exportModel, input.saveProbabilities === true);
-    await writeExportedCaseV2(v2PredictionFiles(validationDir, caseId, model.datasetJson.file_ending), exported, c.properties, heads);
+    await writeExportedCaseV2(v2PredictionFiles(validationDir, caseId, model.datasetJson.file_ending), exported, c.properties, heads, modelReaderWriter(model));
     exportForNextStagesV2(nextStage, caseId, logits, c.shape);
   }
 }
