@@ -217,7 +217,7 @@ export class BatchProducer {
       const config: WorkerConfig = {
         loader: { ...opts.loader, state: saved.loader },
         augmentation: opts.augmentation,
-        cascadeLabels: opts.cascadeLabels ?? (opts.augmentation && !isAugmentationV2(opts.augmentation) ? opts.augmentation.cascadeLabels : []),
+        cascadeLabels: opts.cascadeLabels ?? opts.augmentation?.cascadeLabels ?? [],
         deepSupervisionScales: opts.deepSupervisionScales ?? [],
         augmentState: saved.augment,
       };

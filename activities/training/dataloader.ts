@@ -16,7 +16,7 @@ export interface Batch {
   data: Float32Array;
   dataShape: number[];
   /** [B, S, ...patch] float32 labels (-1 outside the case / nonzero mask); S = 2 for the cascade, whose second
-   * channel is the previous stage's segmentation (padded with 0). */
+   * channel is the previous stage's segmentation (padded with DataLoaderOptions.previousStagePad). */
   seg: Float32Array;
   segShape: number[];
   keys: string[];
@@ -39,6 +39,8 @@ export interface DataLoaderOptions {
   cacheSize?: number;
   /** Cascade (3d_cascade_fullres): folder of <case>_segFromPrevStage.npy, loaded as a second seg channel. */
   previousStageDir?: string;
+  /** Label the previous stage's seg is padded with: 0 (v1's DataLoader, the default) or −1 (v2's nnUNetDataLoader). */
+  previousStagePad?: 0 | -1;
   /**
    * 2D forced-foreground samples: 'slice' (v1's DataLoader2D: a slice holding the class uniformly, then one of its
    * voxels there) or 'voxel' (v2's nnUNetDataLoader, whose 2D patch is a 3D one of depth 1: one of the class's
@@ -109,6 +111,7 @@ export class PatchDataLoader {
   private readonly firstForced: number;
   private readonly caseIds: string[];
   private readonly foregroundSampling2D: 'slice' | 'voxel';
+  private readonly previousStagePad: number;
 
   constructor(opts: DataLoaderOptions) {
     if (opts.caseIds.length === 0) throw new RangeError('PatchDataLoader: no cases');
@@ -120,6 +123,7 @@ export class PatchDataLoader {
     this.finalPatchSize = [...opts.finalPatchSize];
     this.caseIds = [...opts.caseIds];
     this.foregroundSampling2D = opts.foregroundSampling2D ?? 'slice';
+    this.previousStagePad = opts.previousStagePad ?? 0;
     this.rng = opts.state ? Rng.fromState(opts.state) : Rng.seeded(opts.seed ?? 12345);
     this.store = new CaseStore(opts.dir, opts.cacheSize ?? 32, opts.previousStageDir);
     this.segChannels = opts.previousStageDir ? 2 : 1;
@@ -211,7 +215,7 @@ export class PatchDataLoader {
   }
 
   /** Reads only the slab the box overlaps, then crops image channels (pad 0), the seg (pad -1) and the
-   * previous stage's seg (pad 0). */
+   * previous stage's seg (pad previousStagePad). */
   private copyBox(info: CaseInfo, shape: [number, number, number], lower: [number, number, number], size: readonly number[],
     data: Float32Array, dOff: number, seg: Float32Array, sOff: number): void {
     const C = this.numChannels;
@@ -222,7 +226,7 @@ export class PatchDataLoader {
     if (z1 <= z0) {
       data.fill(0, dOff, dOff + C * n);
       seg.fill(-1, sOff, sOff + n);
-      if (this.segChannels === 2) seg.fill(0, sOff + n, sOff + 2 * n);
+      if (this.segChannels === 2) seg.fill(this.previousStagePad, sOff + n, sOff + 2 * n);
       return;
     }
     const slab = this.store.readSlab(info, z0, z1);
@@ -232,7 +236,7 @@ export class PatchDataLoader {
     cropWithPadding(slab, slabShape, C, C + 1, slabLower, box, seg, sOff, -1);
     if (this.segChannels === 2) {
       const prev = readSlab(info.previousStage!, 1, z0, z1);
-      cropWithPadding(prev, slabShape, 0, 1, slabLower, box, seg, sOff + n, 0);
+      cropWithPadding(prev, slabShape, 0, 1, slabLower, box, seg, sOff + n, this.previousStagePad);
     }
   }
 }

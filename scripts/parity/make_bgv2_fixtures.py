@@ -70,9 +70,17 @@ def segmentation(rs, shape, labels=(0, 1, 2)):
     return torch.from_numpy(seg)
 
 
-def spatial_case(name, rs, shape, patch, angles, scale, labels=(0, 1, 2), rotate=True):
+def cascade_segmentation(rs, shape, labels=(0, 1, 2)):
+    """The cascade loader's 2 seg channels: the target and the previous stage's seg (both padded with -1)."""
+    target = segmentation(rs, (1, *shape), labels)
+    prev = segmentation(rs, (1, *shape), labels)
+    prev[:, :, :1] = -1
+    return torch.cat((target, prev))
+
+
+def spatial_case(name, rs, shape, patch, angles, scale, labels=(0, 1, 2), rotate=True, cascade=False):
     img = image(rs, shape)
-    seg = segmentation(rs, (1, *shape[1:]), labels)
+    seg = cascade_segmentation(rs, shape[1:], labels) if cascade else segmentation(rs, (1, *shape[1:]), labels)
     dim = len(patch)
     st = SpatialTransform(
         patch, patch_center_dist_from_border=0, random_crop=False, p_elastic_deform=0,
@@ -100,9 +108,22 @@ def spatial_fixtures(rs):
         spatial_case('2d ties (scale 0.5, two labels)', rs, (1, 12, 12), (8, 8), [0.0, 0.0], 0.5, labels=(0, 3)),
         spatial_case('2d many labels reaching outside', rs, (1, 13, 12), (12, 11), [0.0, -1.1], 1.2, labels=(0, 1, 2, 3, 5)),
     ]
-    # dummy 2D: the first axis folded into channels around a 2D SpatialTransform
+    cases.append(dummy_2d_case('dummy 2d', rs, lambda: segmentation(rs, (1, 4, 14, 12))))
+    # the cascade's 2 seg channels (own generator, so the cases above stay as they were)
+    rc = np.random.RandomState(4321)
+    cases += [
+        spatial_case('cascade 3d rotation and scaling reaching outside', rc, (1, 12, 14, 10), (10, 12, 8), [0.5, -0.3, 0.6], 1.25, cascade=True),
+        spatial_case('cascade 3d scaling inside', rc, (1, 12, 14, 10), (7, 8, 6), [0.2, 0.1, -0.4], 0.8, cascade=True),
+        spatial_case('cascade 3d centre crop (no grid)', rc, (1, 11, 14, 9), (6, 9, 4), [0, 0, 0], None, rotate=False, cascade=True),
+        dummy_2d_case('cascade dummy 2d', rc, lambda: cascade_segmentation(rc, (4, 14, 12))),
+    ]
+    write('spatial', {'cases': cases})
+
+
+def dummy_2d_case(name, rs, make_seg):
+    """Dummy 2D: the first axis folded into channels around a 2D SpatialTransform."""
     img = image(rs, (2, 4, 14, 12))
-    seg = segmentation(rs, (1, 4, 14, 12))
+    seg = make_seg()
     st = SpatialTransform((9, 8), 0, False, p_rotation=1, rotation=lambda image, dim: [0.0, 0.9][dim], p_scaling=1,
                           scaling=1.1, p_synchronize_scaling_across_axes=1, bg_style_seg_sampling=False,
                           border_mode_seg='constant', padding_value_seg=-1)
@@ -110,9 +131,8 @@ def spatial_fixtures(rs):
     dd = Convert3DTo2DTransform()(**dd)
     dd = st(**dd)
     dd = Convert2DTo3DTransform()(**dd)
-    cases.append({'name': 'dummy 2d', 'patch': [4, 9, 8], 'angles': [0.0, 0.9], 'scale': 1.1, 'dummy2D': True,
-                  'image': arr(img), 'seg': arr(seg), 'outImage': arr(dd['image']), 'outSeg': arr(dd['segmentation'])})
-    write('spatial', {'cases': cases})
+    return {'name': name, 'patch': [4, 9, 8], 'angles': [0.0, 0.9], 'scale': 1.1, 'dummy2D': True,
+            'image': arr(img), 'seg': arr(seg), 'outImage': arr(dd['image']), 'outSeg': arr(dd['segmentation'])}
 
 
 def intensity_fixtures(rs):

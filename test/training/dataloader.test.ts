@@ -136,7 +136,7 @@ test('a missing case is a clear error naming the file', () => {
   assert.throws(() => new PatchDataLoader({ dir, caseIds: ['nope'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 1 }), /nope\.npy/);
 });
 
-test('cascade: the previous stage segmentation is a second seg channel, same box, padded with 0', () => {
+test('cascade: the previous stage segmentation is a second seg channel, same box, padded with 0 (v1) or -1 (v2)', () => {
   const dir = stageDir();
   const prevDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-dl-prev-'));
   dirs.push(prevDir);
@@ -144,17 +144,21 @@ test('cascade: the previous stage segmentation is a second seg channel, same box
   const [Z, Y, X] = [20, 30, 24];
   const prev = Uint8Array.from({ length: Z * Y * X }, (_, i) => (i % X) % 3);
   fs.writeFileSync(path.join(prevDir, 'b_segFromPrevStage.npy'), encodeNpy({ data: prev, shape: [Z, Y, X], dtype: 'uint8' }));
-  const loader = new PatchDataLoader({ dir, caseIds: ['b'], patchSize: [24, 12, 30], finalPatchSize: [20, 10, 26], batchSize: 2, seed: 2, previousStageDir: prevDir });
-  const b = loader.next();
-  assert.deepEqual(b.segShape, [2, 2, 24, 12, 30]);
-  const n = 24 * 12 * 30;
-  for (let j = 0; j < 2; j++) {
-    for (let i = 0; i < n; i++) {
-      const code = b.data[j * n + i]!;
-      const p = b.seg[(2 * j + 1) * n + i]!;
-      if (code === 0) assert.equal(p, 0, 'padding of the previous stage is 0');
-      else assert.equal(p, ((code - 1) % 100) % 3, 'same box as the image');
+  for (const pad of [undefined, 0, -1] as const) {
+    const opts = { dir, caseIds: ['b'], patchSize: [24, 12, 30], finalPatchSize: [20, 10, 26], batchSize: 2, seed: 2, previousStageDir: prevDir };
+    const b = new PatchDataLoader(pad === undefined ? opts : { ...opts, previousStagePad: pad }).next();
+    assert.deepEqual(b.segShape, [2, 2, 24, 12, 30]);
+    const n = 24 * 12 * 30;
+    let padded = 0;
+    for (let j = 0; j < 2; j++) {
+      for (let i = 0; i < n; i++) {
+        const code = b.data[j * n + i]!;
+        const p = b.seg[(2 * j + 1) * n + i]!;
+        if (code === 0) { padded++; assert.equal(p, pad ?? 0, 'padding of the previous stage'); }
+        else assert.equal(p, ((code - 1) % 100) % 3, 'same box as the image');
+      }
     }
+    assert.ok(padded > 0);
   }
   assert.throws(() => new PatchDataLoader({ dir, caseIds: ['a'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 1, previousStageDir: prevDir }),
     /a_segFromPrevStage\.npy/);

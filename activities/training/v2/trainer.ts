@@ -135,12 +135,11 @@ export class NnUNetTrainerV2Loop {
     const loader = {
       dir: setup.dataDir, batchSize: setup.batchSize, finalPatchSize: setup.patchSize,
       oversampleForegroundPercent: setup.settings.oversampleForegroundPercent, foregroundSampling2D: 'voxel' as const,
-      ...(setup.cascade ? { previousStageDir: setup.cascade.previousStageDir } : {}),
+      // nnUNetDataLoader pads the previous stage's seg with −1 (v1's with 0).
+      ...(setup.cascade ? { previousStageDir: setup.cascade.previousStageDir, previousStagePad: -1 as const } : {}),
     };
     const cascadeLabels = setup.cascade?.labels ?? [];
-    // A cascade stage's previous-stage channel goes through v1's pipeline (its one-hot move and v2's cascade
-    // transforms live there); batchgeneratorsv2's pipeline here augments a single seg channel.
-    const transforms = setup.augmentationPipeline === 'batchgenerators' || setup.cascade ? this.augmentation : toAugmentationV2(this.augmentation);
+    const transforms = setup.augmentationPipeline === 'batchgenerators' ? this.augmentation : toAugmentationV2(this.augmentation);
     const scales = this.augmentation.deepSupervisionScales;
     const numWorkers = rng.train?.workers.length ?? setup.numWorkers ?? defaultBatchWorkers();
     this.trainBatches = new BatchProducer({

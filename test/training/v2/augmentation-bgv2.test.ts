@@ -15,9 +15,10 @@ interface SpatialCase {
   image: StoredArray; seg: StoredArray; outImage: StoredArray; outSeg: StoredArray;
 }
 
-test('SpatialTransform (grid_sample image, per-label seg with pad -1, centre crop, dummy 2D) equals batchgeneratorsv2', () => {
+test('SpatialTransform (grid_sample image, per-label seg with pad -1, centre crop, dummy 2D, the cascade\'s 2 seg channels) equals batchgeneratorsv2', () => {
   const { cases } = loadBgv2<{ cases: SpatialCase[] }>('spatial');
-  assert.ok(cases.length >= 8);
+  assert.ok(cases.length >= 12);
+  assert.equal(cases.filter((c) => c.seg.shape[0] === 2).length, 4, 'cascade cases: target + previous-stage seg');
   for (const c of cases) {
     const dims = c.dummy2D ? 2 : c.patch.length;
     const params = c.angles === null && c.scale === null ? null
