@@ -21,9 +21,9 @@ const BENCH_MAIN = path.join(__dirname, '..', '..', 'bench', 'index.js');
 test('npm run bench with no subcommand lists every subcommand and exits 0; an unknown one exits 2', () => {
   const r = spawnSync(process.execPath, [BENCH_MAIN], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stderr);
-  for (const name of ['preprocessing', 'inference', 'training', 'backends', 'vs-nnunet', 'profile', 'iteration', 'precision']) assert.match(r.stdout, new RegExp(`^  ${name} +\\S`, 'm'));
+  for (const name of ['preprocessing', 'inference', 'training', 'backends', 'vs-nnunet', 'profile', 'iteration', 'precision', 'v2-augmentation']) assert.match(r.stdout, new RegExp(`^  ${name} +\\S`, 'm'));
   assert.equal(r.stdout.trim(), helpText());
-  assert.deepEqual(Object.keys(SUBCOMMANDS).sort(), ['backends', 'inference', 'iteration', 'precision', 'preprocessing', 'profile', 'training', 'vs-nnunet']);
+  assert.deepEqual(Object.keys(SUBCOMMANDS).sort(), ['backends', 'inference', 'iteration', 'precision', 'preprocessing', 'profile', 'training', 'v2-augmentation', 'vs-nnunet']);
   const bad = spawnSync(process.execPath, [BENCH_MAIN, 'nope'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown benchmark 'nope'/);
