@@ -146,6 +146,13 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'task-v2',
+    description: 'nnunet run --method v2, fold 0, planning made every configuration incl. 3d_lowres and the cascade; test set predicted',
+    run: (r) => runTask(r, taskInput(r, 'Dataset415_V2', {
+      planned: ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres'], epochs: 1, plansIdentifiers: { '2d': 'nnUNetPlans', '3d': 'nnUNetPlans' },
+    }, { folds: [0], predict: true, method: 'v2', trainer: 'nnUNetTrainer' })),
+  },
+  {
     name: 'sweep',
     description: 'four tasks (one failing), two at a time, continue-as-new; every sweep run and every child task',
     async run(r) {
