@@ -12,7 +12,7 @@ import { taskStateQuery } from '../workflows/definitions';
 import { foldWorkflowId, v2FoldWorkflowId } from '../workflows/state';
 import { UsageError } from './context';
 import { followWorkflow } from './run-task';
-import { taskWorkflowIdFor } from './temporal/task-client';
+import { taskWorkflowIdFor, v2TaskWorkflowIdFor } from './temporal/task-client';
 
 export interface FoldRunFlags {
   /** nnUNet_train -c: continue from the newest checkpoint; without it the fold starts over (nnU-Net's meaning). */
@@ -44,6 +44,11 @@ function foldWorkflowIdOf(paths: TaskPaths, input: TrainInput): string {
   return foldWorkflowId(taskIdOf(paths.taskName), input.configuration, input.trainer, input.plansIdentifier ?? '', input.fold);
 }
 
+/** The `nnunet run` workflow that would train this fold: v1's, or the v2 run of the fold's plans. */
+function runningTaskWorkflowIdOf(paths: TaskPaths, input: TrainInput): string {
+  return input.method === 'v2' ? v2TaskWorkflowIdFor(paths.taskName, input.plansName ?? '') : taskWorkflowIdFor(paths.taskName);
+}
+
 /**
  * `nnunet run` trains each fold as a child fold workflow with this same id: a running one is simply attached to, and
  * a fold the running task has not started yet is trained here while the task, reaching it, waits for this workflow
@@ -51,7 +56,7 @@ function foldWorkflowIdOf(paths: TaskPaths, input: TrainInput): string {
  * fold workflow) would be trained twice into one folder: refused.
  */
 export async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, input: TrainInput, foldWorkflowIdValue: string): Promise<void> {
-  const taskWorkflowId = taskWorkflowIdFor(paths.taskName);
+  const taskWorkflowId = runningTaskWorkflowIdOf(paths, input);
   const handle = client.workflow.getHandle(taskWorkflowId);
   let state;
   try {
@@ -68,8 +73,9 @@ export async function refuseFoldOfRunningTask(client: Client, paths: TaskPaths, 
   if (node && (node.status === 'running' || node.status === 'queued')) {
     const fold = await client.workflow.getHandle(foldWorkflowIdValue).describe().catch(() => undefined);
     if (fold?.status.name === 'RUNNING') return;
-    throw new UsageError(`${paths.taskName} ${input.configuration} fold ${input.fold} is being trained by the running \`nnunet run\` workflow ${taskWorkflowId} (${node.status}); `
-      + `follow it with \`nnunet run -t ${paths.taskName}\` (or \`nnunet status\`), and train this fold on its own once that run has ended`);
+    const v2 = input.method === 'v2' ? ' --method v2' : '';
+    throw new UsageError(`${paths.taskName} ${input.configuration} fold ${input.fold} is being trained by the running \`nnunet run${v2}\` workflow ${taskWorkflowId} (${node.status}); `
+      + `follow it with \`nnunet run -t ${paths.taskName}${v2}\` (or \`nnunet status${v2}\`), and train this fold on its own once that run has ended`);
   }
 }
 
@@ -81,7 +87,6 @@ export async function runFoldCommand(config: Config, paths: TaskPaths, input: Tr
   const workflowId = foldWorkflowIdOf(paths, input);
   // Every call is a new request (start over, continue or validate): a completed run is never just re-reported.
   const target = { workflowType: 'foldWorkflow' as const, workflowId, args: [wfInput], rerunCompleted: true };
-  // The v1 task workflow's folds are v1 folds: a v2 fold cannot collide with them.
-  const beforeStart = input.method === 'v2' ? undefined : (client: Client) => refuseFoldOfRunningTask(client, paths, input, workflowId);
+  const beforeStart = (client: Client) => refuseFoldOfRunningTask(client, paths, input, workflowId);
   await followWorkflow(config, paths, flags, target, { beforeStart, afterStart: (attached, status) => continueNote(input, flags, attached, status) });
 }

@@ -152,7 +152,7 @@ export async function runCommand(config: Config, flags: RunFlags): Promise<void>
   if (!flags.task && !flags.demo) throw new UsageError('which task? pass -t TASK (e.g. -t 4) or --demo');
   if (flags.large && !flags.demo) throw new UsageError('--large goes with --demo (nnunet run --demo --large)');
   const v2 = methodFor(config, flags.method) === 'v2';
-  if (v2 && flags.large) throw new UsageError('--large shows the cascade, which the nnU-Net v2 trainer does not have yet: use --demo --method v2');
+  if (v2 && flags.large) throw new UsageError('--large applies v1 planning settings (its GPU memory target and lowres stage): use --demo --method v2, or -t TASK --method v2 on a dataset whose v2 plans have 3d_lowres for the cascade');
   const found = flags.demo ? await ensureDemoTask(config, say, flags.large) : resolveTask(config, flags.task!, v2 ? 'Dataset' : 'Task').paths;
   const paths = v2 ? await v2DatasetPaths(config, found, say) : found;
   if (flags.large) ({ config, flags } = largeDemoDefaults(config, flags, say));

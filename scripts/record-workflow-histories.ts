@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { createWorkers } from '../worker';
 import { cancelTask, selectTask, startOrAttach, startOrAttachSweep, startOrAttachTask, taskWorkflowIdFor } from '../client/temporal/task-client';
-import { foldWorkflowId } from '../workflows/state';
+import { foldWorkflowId, v2FoldWorkflowId } from '../workflows/state';
 import type { TaskOptions, TaskWorkflowInput } from '../workflows/options';
 import type { SweepInput, SweepResult } from '../workflows/sweep-types';
 import { HISTORIES_DIR, historyToJson, type HistoryFixture } from '../test/helpers/history-json';
@@ -140,6 +140,26 @@ const SCENARIOS: Scenario[] = [
       const input = taskInput(r, task, { planned: ['2d'], epochs: 2, epochMs: 20, slowNodes: { 'train/2d/0': 800 } }, { configurations: ['2d'], folds: [0], skipVerify: true, findBest: false });
       const train = { paths: input.paths, plansFile: '/pre/plans_2D.json', plansIdentifier: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 0 as const, trainer: 'nnUNetTrainerV2' };
       const foldId = foldWorkflowId(409, '2d', 'nnUNetTrainerV2', 'nnUNetPlansv2.1', 0);
+      await startOrAttach(r.t.client, 'foldWorkflow', foldId, [{ train: { ...train, startOver: true }, timing: FAST }], { rerunCompleted: true });
+      const ids = await runTask(r, { ...input, timing: { ...FAST, runningFoldPollMs: 300 } });
+      return [...ids, foldId];
+    },
+  },
+  {
+    name: 'task-v2',
+    description: 'nnunet run --method v2, fold 0, planning made every configuration incl. 3d_lowres and the cascade; test set predicted',
+    run: (r) => runTask(r, taskInput(r, 'Dataset415_V2', {
+      planned: ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres'], epochs: 1, plansIdentifiers: { '2d': 'nnUNetPlans', '3d': 'nnUNetPlans' },
+    }, { folds: [0], predict: true, method: 'v2', trainer: 'nnUNetTrainer' })),
+  },
+  {
+    name: 'task-v2-waits-for-running-fold',
+    description: 'nnunet run --method v2 while an nnUNetv2_train fold workflow holds the v2 id of its fold: the task waits, then its child continues that fold',
+    async run(r) {
+      const task = 'Dataset416_V2WaitsForFold';
+      const input = taskInput(r, task, { planned: ['2d'], epochs: 2, epochMs: 20, slowNodes: { 'train/2d/0': 800 } }, { configurations: ['2d'], folds: [0], skipVerify: true, findBest: false, method: 'v2', trainer: 'nnUNetTrainer' });
+      const train = { paths: input.paths, plansFile: '/pre/plans_2D.json', plansIdentifier: 'nnUNetPlansv2.1', plansName: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 0 as const, trainer: 'nnUNetTrainer', method: 'v2' as const };
+      const foldId = v2FoldWorkflowId(task, 'nnUNetTrainer', 'nnUNetPlansv2.1', '2d', 0);
       await startOrAttach(r.t.client, 'foldWorkflow', foldId, [{ train: { ...train, startOver: true }, timing: FAST }], { rerunCompleted: true });
       const ids = await runTask(r, { ...input, timing: { ...FAST, runningFoldPollMs: 300 } });
       return [...ids, foldId];

@@ -28,8 +28,13 @@ export interface DagOptions {
   predict?: boolean;
   /** 'preprocess': plan and preprocess only (nnUNet_plan_and_preprocess); later nodes are kept but skipped. */
   stopAfter?: 'preprocess';
-  /** 'v2': every step runs nnU-Net v2's method (same nodes; the cascade is not trained: v2's trainer has none yet). */
+  /** 'v2': every step runs nnU-Net v2's method (same nodes: the cascade's second stage trains on v2's predicted_next_stage). */
   method?: Method;
+  /**
+   * Set by the task workflow only, when it replays a v2 history recorded before the v2 trainer had the cascade:
+   * that run's DAG left 3d_cascade_fullres out, and its replay must too.
+   */
+  v2WithoutCascade?: boolean;
 }
 
 export interface PlannedNode {
@@ -118,7 +123,7 @@ function selectConfigurations(planned: readonly Configuration[], options: DagOpt
     if (!wanted.has(c)) continue;
     if (!planned.includes(c)) {
       notes.push(`${c} skipped: planning did not create it for this dataset`);
-    } else if (c === '3d_cascade_fullres' && options.method === 'v2') {
+    } else if (c === '3d_cascade_fullres' && options.method === 'v2' && options.v2WithoutCascade) {
       notes.push('3d_cascade_fullres skipped: the nnU-Net v2 trainer has no cascade yet');
     } else if (c === '3d_cascade_fullres' && !(planned.includes('3d_lowres') && wanted.has('3d_lowres'))) {
       notes.push('3d_cascade_fullres skipped: it needs 3d_lowres, which was not planned or not selected');

@@ -25,7 +25,7 @@ import { CONFIGURATIONS, plansByKind, plansKindOf, TASK_QUEUES, NON_RETRYABLE_TY
 import { buildDag, DagOptionsError, DEFAULT_TRAINER, nodeIds, plansFileFor, type Dag, type PlannedNode } from './dag';
 import { cancelSignal, selectSignal, taskStateQuery, type CancelRequest } from './definitions';
 import { DEFAULT_TIMING, LEGACY_HEARTBEAT_TIMEOUTS, SHORT_HEARTBEATS_PATCH, WORKFLOW_TASK_QUEUE, type StepTiming, type TaskOptions, type TaskWorkflowInput } from './options';
-import { foldWorkflowIdUnder, type DagNode, type FoldResult, type NodeKind, type TaskResult, type TaskState, type TrainedFold } from './state';
+import { foldWorkflowIdUnder, v2FoldWorkflowId, type DagNode, type FoldResult, type NodeKind, type TaskResult, type TaskState, type TrainedFold } from './state';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false };
 
@@ -350,18 +350,19 @@ class AfterPlan {
 
   /**
    * One fold through its fold workflow (continuing, like the activity always did); its output as the activity's.
-   * An nnUNet_train call may be training that fold under the same id already: the task waits for it to end, then
-   * its own child continues the fold, which (finished) returns that training's output from disk at once.
+   * An nnUNet_train (a v2 fold: nnUNetv2_train) call may be training that fold under the same id already: the task
+   * waits for it to end, then its own child continues the fold, which (finished) returns that output from disk at once.
    */
   private async trainInFoldWorkflow(train: TrainInput): Promise<TrainOutput> {
-    const workflowId = foldWorkflowIdUnder(workflowInfo().workflowId, train.configuration, train.trainer, train.plansIdentifier ?? '', train.fold);
+    const workflowId = foldWorkflowIdOf(train);
     const start = () => executeChild('foldWorkflow', {
       workflowId,
       taskQueue: WORKFLOW_TASK_QUEUE,
       args: [{ train, timing: this.input.timing }],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     }) as Promise<FoldResult>;
-    const result = patched(ATTACH_RUNNING_FOLD_PATCH) ? await startAfterRunningFold(start, workflowId, (note) => this.exec.notes.push(note), this.input.timing) : await start();
+    const say = (note: string): void => { this.exec.notes.push(note); };
+    const result = patched(ATTACH_RUNNING_FOLD_PATCH) ? await startAfterRunningFold(start, workflowId, train.method === 'v2' ? 'nnUNetv2_train' : 'nnUNet_train', say, this.input.timing) : await start();
     if (!result.trainOutput) throw ApplicationFailure.nonRetryable(`${workflowId} returned no training output`, 'NodeFailed');
     return result.trainOutput;
   }
@@ -377,22 +378,38 @@ class AfterPlan {
   }
 }
 
+/**
+ * A fold's child workflow id: the one its own training command uses, so `nnunet run` and nnUNet_train /
+ * nnUNetv2_train never train one fold twice at once. v2 histories recorded before V2_FOLD_ID_PATCH used v1's scheme.
+ */
+function foldWorkflowIdOf(train: TrainInput): string {
+  if (train.method === 'v2' && patched(V2_FOLD_ID_PATCH)) {
+    return v2FoldWorkflowId(train.paths.taskName, train.trainer, train.plansName ?? '', train.configuration, train.fold);
+  }
+  return foldWorkflowIdUnder(workflowInfo().workflowId, train.configuration, train.trainer, train.plansIdentifier ?? '', train.fold);
+}
+
+/** v2 folds run under nnUNetv2_train's fold workflow id (v2FoldWorkflowId); earlier v2 histories under v1's. */
+export const V2_FOLD_ID_PATCH = 'v2-fold-workflow-id';
+/** v2 runs train 3d_cascade_fullres; histories recorded before it replay without the cascade. */
+export const V2_CASCADE_PATCH = 'v2-cascade';
+
 /** Histories recorded before it fail the node when the fold's id is busy; newer ones wait for that fold workflow. */
 export const ATTACH_RUNNING_FOLD_PATCH = 'wait-for-running-fold-workflow';
 
 /**
- * Starts the child; while another fold workflow (an nnUNet_train call) holds its id, polls until it has ended and
- * says so on the node. A workflow cannot await a workflow it did not start, and Temporal has no "use the running
+ * Starts the child; while another fold workflow (an nnUNet_train or nnUNetv2_train call) holds its id, polls until
+ * it has ended and says so on the node. A workflow cannot await a workflow it did not start, and Temporal has no "use the running
  * one" policy for children, so the poll is the wait; the child then finds the fold finished (or continues it).
  */
-async function startAfterRunningFold<T>(start: () => Promise<T>, workflowId: string, say: (note: string) => void, timing: StepTiming | undefined): Promise<T> {
+async function startAfterRunningFold<T>(start: () => Promise<T>, workflowId: string, command: string, say: (note: string) => void, timing: StepTiming | undefined): Promise<T> {
   const pollMs = { ...DEFAULT_TIMING, ...timing }.runningFoldPollMs;
   for (let waited = false; ; waited = true) {
     try {
       return await start();
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      if (!waited) say(`${workflowId} is running (an nnUNet_train call for this fold): waiting for it to end, then using its result`);
+      if (!waited) say(`${workflowId} is running (an ${command} call for this fold): waiting for it to end, then using its result`);
       await sleep(pollMs);
     }
   }
@@ -500,9 +517,11 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
 /** The activities' `method` field: present only for v2, so a v1 task's inputs are what they always were. */
 const methodField = (options: TaskOptions): { method?: 'v2' } => (options.method === 'v2' ? { method: 'v2' } : {});
 
-/** The test-set prediction node exists only in histories that record its patch (older ones replay without it). */
+/** Options as the run's history recorded them: nodes added since (test-set prediction, the v2 cascade) only where their patch is recorded. */
 function withPatchedOptions(options: TaskOptions): TaskOptions {
-  return options.predict && !patched('predict-test-set') ? { ...options, predict: false } : options;
+  let o = options.predict && !patched('predict-test-set') ? { ...options, predict: false } : options;
+  if (o.method === 'v2' && !patched(V2_CASCADE_PATCH)) o = { ...o, v2WithoutCascade: true };
+  return o;
 }
 
 /** Why a selection change cannot apply now, if it cannot. */

@@ -5,7 +5,8 @@
  *   inference_instructions.txt; the candidates returned with their per-label Dice.
  * - the test set: what inference_instructions.txt says to run, on the raw dataset's imagesTs: nnUNetv2_predict per
  *   member (the folds trained), nnUNetv2_ensemble for an ensemble, nnUNetv2_apply_postprocessing with the winner's
- *   postprocessing.pkl (io/layout.ts v2TestSetFolder). Cases already predicted are kept on a retry.
+ *   postprocessing.pkl (io/layout.ts v2TestSetFolder). A cascade member predicts its previous stage first
+ *   (-prev_stage_predictions), which v2's printed instructions leave out. Cases already predicted are kept on a retry.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +14,8 @@ import type { CandidateResult, Configuration, FindBestInput, FindBestOutput, Pre
 import { BadInputError } from '../common/errors';
 import { readSummaryV2 } from '../evaluation/summary-v2';
 import { readDataset } from '../io/dataset';
-import { testImagesFolder, v2ModelFolder, v2TestSetFolder, v2TrainedFolds } from '../io/layout';
+import { modelPlansFile, testImagesFolder, v2ModelFolder, v2PredictionFiles, v2PreviousStagePart, v2TestSetFolder, v2TrainedFolds } from '../io/layout';
+import { rawConfiguration, readPlansV2 } from '../preprocessing/v2/plans';
 import { predictFilesV2, rawCasesInFolder } from '../inference/v2/predict-files';
 import { loadV2Model } from '../network/v2/model-folder';
 import { applyPostprocessingFolderV2 } from '../postprocessing/determine-v2';
@@ -46,16 +48,34 @@ export async function findBestConfigurationV2Activity(input: FindBestInput): Pro
   };
 }
 
+/** The configuration a cascade stage predicts on (plans.json previous_stage), else undefined. */
+function previousStageOf(model: string, configuration: string): string | undefined {
+  const file = modelPlansFile(model);
+  if (!fs.existsSync(file)) throw new BadInputError(`${file}: missing; train ${configuration} first`, file);
+  const previous = rawConfiguration(readPlansV2(file), configuration, file).previous_stage;
+  return typeof previous === 'string' && previous !== '' ? previous : undefined;
+}
+
+/**
+ * nnUNetv2_predict with one trained configuration over the test images. A cascade stage first predicts its
+ * previous stage (same trainer, plans and folds) into its own folder and reads it as -prev_stage_predictions.
+ */
 async function predictMember(input: PredictTestSetInput, configuration: string, outputDir: string, saveProbabilities: boolean): Promise<void> {
   const { paths } = input;
   const model = v2ModelFolder(paths.resultsDir, paths.taskName, input.trainer, input.plansIdentifier, configuration);
   const folds = v2TrainedFolds(model, CHECKPOINT);
   if (folds.length === 0) throw new BadInputError(`${model}: no fold holds ${CHECKPOINT}; train the model first`, model);
+  const previous = previousStageOf(model, configuration);
+  const previousDir = previous && v2TestSetFolder(paths.resultsDir, paths.taskName, input.winner.name, v2PreviousStagePart(previous));
+  if (previous && previousDir) await predictMember(input, previous, previousDir, false);
   const loaded = loadV2Model(model, { folds, checkpointName: CHECKPOINT });
   try {
     const channels = Object.keys(loaded.datasetJson.channel_names ?? loaded.datasetJson.modality ?? {}).length;
-    const cases = rawCasesInFolder(testImagesFolder(paths), loaded.datasetJson.file_ending, channels);
-    await predictFilesV2(loaded, cases, outputDir, { saveProbabilities, overwrite: false, recordedArgs: { model_folder: model, folds } });
+    const ending = loaded.datasetJson.file_ending;
+    const cases = rawCasesInFolder(testImagesFolder(paths), ending, channels)
+      .map((c) => (previousDir ? { ...c, previousStage: v2PredictionFiles(previousDir, c.caseId, ending).segmentation } : c));
+    const recordedArgs = { model_folder: model, folds, ...(previousDir ? { prev_stage_predictions: previousDir } : {}) };
+    await predictFilesV2(loaded, cases, outputDir, { saveProbabilities, overwrite: false, recordedArgs });
   } finally {
     loaded.dispose();
   }

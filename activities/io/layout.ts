@@ -336,6 +336,8 @@ export const v2FindBestFiles = (results: string, dataset: string): { information
  * postprocessing applied in postprocessed/ (v1's test set goes to the same predictions/<task>/ tree).
  */
 export const v2TestSetFolder = (results: string, dataset: string, winner: string, part: string): string => path.join(results, 'predictions', dataset, winner, part);
+/** The part of v2TestSetFolder holding a cascade member's previous stage (its -prev_stage_predictions). */
+export const v2PreviousStagePart = (previousConfiguration: string): string => `prev_stage_${previousConfiguration}`;
 /** A v2 model zip being downloaded (resumable) before it is installed: <results>/.downloads/<name>. */
 export const v2DownloadedZipFile = (results: string, name: string): string => path.join(results, '.downloads', name);
 /** The marker `nnunet move-to-v2` leaves in a v1 model folder it placed into the v2 tree (io/move-to-v2.ts). */

@@ -44,10 +44,12 @@ export function taskWorkflowIdFor(taskName: string): string {
  * plans name (`nnunet-task-004-v2-nnUNetPlans`), so v1, v2 and each v2 planner of one dataset are separate runs.
  */
 export function taskWorkflowIdOf(input: Pick<TaskWorkflowInput, 'paths' | 'options'>): string {
-  const base = taskWorkflowIdFor(input.paths.taskName);
-  if (input.options?.method !== 'v2') return base;
-  return `${base}-v2-${presetV2(input.options.planner ?? DEFAULT_PLANNER_V2).plansName}`;
+  if (input.options?.method !== 'v2') return taskWorkflowIdFor(input.paths.taskName);
+  return v2TaskWorkflowIdFor(input.paths.taskName, presetV2(input.options.planner ?? DEFAULT_PLANNER_V2).plansName);
 }
+
+/** The `nnunet run --method v2` workflow of a dataset whose plans are `plansName`: `nnunet-task-004-v2-nnUNetPlans`. */
+export const v2TaskWorkflowIdFor = (taskName: string, plansName: string): string => `${taskWorkflowIdFor(taskName)}-v2-${plansName}`;
 
 async function currentStatus(handle: WorkflowHandle): Promise<WorkflowStatusName | undefined> {
   try {

@@ -97,14 +97,23 @@ test('predict: a node after postprocessing (after find-best without it), only wh
   assert.match(node({ predict: true, stopAfter: 'preprocess' })?.skip ?? '', /stopped after preprocessing/);
 });
 
-test('method v2: the same nodes, the cascade left out (v2\'s trainer has none yet); an unknown method is refused', () => {
+test('method v2: the same nodes as v1, the cascade after all five 3d_lowres folds; an unknown method is refused', () => {
   const dag = buildDag(ALL, { method: 'v2' });
+  assert.deepEqual(dag.nodes, buildDag(ALL).nodes, 'v2 trains the cascade as v1 does');
+  assert.deepEqual(dag.configurations, ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres']);
+  assert.deepEqual(ids(dag, 'preprocess'), ['preprocess/2d', 'preprocess/3d_fullres', 'preprocess/3d_lowres']);
+  assert.deepEqual(deps(dag, 'train/3d_cascade_fullres/2'), ['preprocess/3d_fullres', ...[0, 1, 2, 3, 4].map((f) => `train/3d_lowres/${f}`)]);
+  assert.deepEqual(deps(dag, 'findBest'), ids(dag, 'train'), 'find-best considers the cascade');
+  const subset = buildDag(ALL, { method: 'v2', configurations: ['3d_lowres', '3d_cascade_fullres'], folds: [0] });
+  assert.deepEqual(ids(subset, 'train'), ['train/3d_lowres/0', 'train/3d_lowres/1', 'train/3d_lowres/2', 'train/3d_lowres/3', 'train/3d_lowres/4', 'train/3d_cascade_fullres/0']);
+  assert.deepEqual(buildDag(['2d', '3d_fullres'], { method: 'v2' }).nodes, buildDag(['2d', '3d_fullres']).nodes);
+  assert.throws(() => buildDag(ALL, { method: 'v3' as 'v2' }), (e: unknown) => e instanceof DagOptionsError && /unknown method 'v3'/.test(e.message));
+});
+
+test('method v2 replaying a run recorded before the v2 cascade: 3d_cascade_fullres left out, with the note it had', () => {
+  const dag = buildDag(ALL, { method: 'v2', v2WithoutCascade: true });
   assert.deepEqual(dag.configurations, ['2d', '3d_fullres', '3d_lowres']);
   assert.ok(dag.notes.some((n) => /3d_cascade_fullres skipped: the nnU-Net v2 trainer has no cascade/.test(n)));
-  assert.deepEqual(ids(dag, 'preprocess'), ['preprocess/2d', 'preprocess/3d_fullres', 'preprocess/3d_lowres']);
   assert.equal(ids(dag, 'train').length, 15);
-  assert.deepEqual(deps(dag, 'findBest'), ids(dag, 'train'));
-  const v1 = buildDag(['2d', '3d_fullres']);
-  assert.deepEqual(buildDag(['2d', '3d_fullres'], { method: 'v2' }).nodes, v1.nodes, 'without a cascade planned, v1 and v2 have the same DAG');
-  assert.throws(() => buildDag(ALL, { method: 'v3' as 'v2' }), (e: unknown) => e instanceof DagOptionsError && /unknown method 'v3'/.test(e.message));
+  assert.deepEqual(buildDag(ALL, { v2WithoutCascade: true }).nodes, buildDag(ALL).nodes, 'v1 ignores it');
 });

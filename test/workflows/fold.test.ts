@@ -11,7 +11,7 @@ import { startOrAttach, startOrAttachTask } from '../../client/temporal/task-cli
 import { taskStateQuery } from '../../workflows/definitions';
 import type { TrainInput } from '../../activities/contract';
 import type { FoldWorkflowInput } from '../../workflows/fold';
-import { foldWorkflowId, type TaskResult } from '../../workflows/state';
+import { foldWorkflowId, v2FoldWorkflowId, type TaskResult } from '../../workflows/state';
 import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, waitFor, type TestServer } from '../helpers/temporal';
 import { refuseFoldOfRunningTask } from '../../client/run-fold';
 import { mockActivities, readEvents } from './fixtures/mock-activities';
@@ -30,8 +30,8 @@ describe('fold workflow on a real Temporal server', { skip }, () => {
     eventsDir = path.join(t.dir, 'events');
     const activities = mockActivities(eventsDir, (task) => ({
       planned: ['2d'], epochs: 2, epochMs: 20, failures: { 'train/2d/2': { kind: 'Error', times: 1, message: 'a transient fault' } },
-      ...(task === 'Task908_Busy' ? { slowNodes: { 'train/2d/0': 1500 } } : {}),
-      ...(task === 'Task909_Pending' ? { stepMs: 60_000 } : {}),
+      ...(task === 'Task908_Busy' || task === 'Dataset910_BusyV2' ? { slowNodes: { 'train/2d/0': 1500 } } : {}),
+      ...(task === 'Task909_Pending' || task === 'Dataset911_PendingV2' ? { stepMs: 60_000 } : {}),
     }));
     workers = await createWorkers({ connection: t.native, queues: 'all', activities, maxConcurrentTraining: 2, workflowBundle: await testWorkflowBundle(), shutdownGraceTimeMs: 1000 });
     running = workers.run();
@@ -119,6 +119,44 @@ describe('fold workflow on a real Temporal server', { skip }, () => {
       process.stderr.write = write;
     }
     assert.match(notes.join(''), /will wait for this training and use it/);
+    await task.handle.terminate('test done');
+  });
+
+  test('nnunet run --method v2 while nnUNetv2_train trains one of its folds: the task waits for that v2 fold workflow, then uses its result', async () => {
+    const paths = makeTaskPaths(t.dir, 'Dataset910_BusyV2');
+    // The mock plans under nnUNetPlansv2.1: the v2 task trains folds of that plans name.
+    const train = { paths, plansFile: '/pre/plans_2D.json', plansIdentifier: 'nnUNetPlansv2.1', plansName: 'nnUNetPlansv2.1', configuration: '2d' as const, fold: 0 as const, trainer: 'nnUNetTrainer', method: 'v2' as const };
+    const id = v2FoldWorkflowId('Dataset910_BusyV2', 'nnUNetTrainer', 'nnUNetPlansv2.1', '2d', 0);
+    const fold = await startOrAttach(t.client, 'foldWorkflow', id, [{ train: { ...train, startOver: true }, timing: FAST }], { rerunCompleted: true });
+    const foldRunId = (await fold.handle.describe()).runId;
+    const input = { paths, options: { configurations: ['2d' as const], folds: [0 as const], skipVerify: true, findBest: false, method: 'v2' as const, trainer: 'nnUNetTrainer' }, timing: { ...FAST, runningFoldPollMs: 200 } };
+    const task = await startOrAttachTask(t.client, input);
+    const result = await task.handle.result() as TaskResult;
+    assert.deepEqual(result.training?.map((r) => [r.configuration, r.fold, r.epochs]), [['2d', 0, 2]]);
+    assert.ok(result.notes?.some((n) => n.includes(`${id} is running (an nnUNetv2_train call`)), `a note says the task waited: ${result.notes?.join(' | ')}`);
+    const starts = readEvents(eventsDir).filter((e) => e.node === 'train/2d/0' && e.phase === 'start' && (e.input as TrainInput).paths.taskName === 'Dataset910_BusyV2');
+    assert.deepEqual(starts.map((e) => (e.input as TrainInput).startOver), [foldRunId, undefined], 'the nnUNetv2_train fold, then the task\'s own child continuing it');
+    const child = await t.client.workflow.getHandle(id).describe();
+    assert.equal(child.status.name, 'COMPLETED');
+    assert.notEqual(child.runId, foldRunId, 'the task\'s child ran under the same v2 fold id');
+  });
+
+  test('nnUNetv2_train for a fold the running v2 task has not started is not refused; the v2 task is the one looked up', async () => {
+    const paths = makeTaskPaths(t.dir, 'Dataset911_PendingV2');
+    const input = { paths, options: { configurations: ['2d' as const], folds: [0 as const], skipVerify: true, findBest: false, method: 'v2' as const, trainer: 'nnUNetTrainer' }, timing: FAST };
+    const task = await startOrAttachTask(t.client, input);
+    assert.equal(task.handle.workflowId, 'nnunet-task-911-v2-nnUNetPlans');
+    await waitFor('the task to answer its state query', async () => (await task.handle.query(taskStateQuery).catch(() => undefined))?.nodes.some((n) => n.id === 'train/2d/0' && n.status === 'pending') ? true : undefined);
+    const train = { paths, plansFile: '/pre/plans_2D.json', plansName: 'nnUNetPlans', configuration: '2d' as const, fold: 0 as const, trainer: 'nnUNetTrainer', method: 'v2' as const };
+    const notes: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => { notes.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    try {
+      await refuseFoldOfRunningTask(t.client, paths, train, v2FoldWorkflowId('Dataset911_PendingV2', 'nnUNetTrainer', 'nnUNetPlans', '2d', 0));
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.match(notes.join(''), /nnunet-task-911-v2-nnUNetPlans, which will wait for this training and use it/);
     await task.handle.terminate('test done');
   });
 });

@@ -23,9 +23,9 @@ test('every recorded workflow history replays against the current workflow code'
   tc.diagnostic(`${results.length} recorded histories replayed`);
 });
 
-test('the fixtures cover the task workflow (normal, cascade, cancelled) and the sweep workflow', () => {
+test('the fixtures cover the task workflow (normal, cascade, cancelled, v2) and the sweep workflow', () => {
   const scenarios = new Set(loadHistoryFixtures().map(({ fixture }) => `${fixture.workflowType}/${fixture.scenario}`));
-  for (const s of ['taskWorkflow/task-normal', 'taskWorkflow/task-cascade', 'taskWorkflow/task-cancelled', 'sweepWorkflow/sweep', 'taskWorkflow/sweep', 'taskWorkflow/task-waits-for-running-fold']) {
+  for (const s of ['taskWorkflow/task-normal', 'taskWorkflow/task-cascade', 'taskWorkflow/task-cancelled', 'sweepWorkflow/sweep', 'taskWorkflow/sweep', 'taskWorkflow/task-waits-for-running-fold', 'taskWorkflow/task-v2', 'taskWorkflow/task-v2-waits-for-running-fold']) {
     assert.ok(scenarios.has(s), `a recorded ${s} history`);
   }
 });

@@ -13,7 +13,7 @@ import { describeTaskState, cancelTask, selectTask, startOrAttachTask, taskWorkf
 import { taskStateQuery } from '../../workflows/definitions';
 import type { TrainInput } from '../../activities/contract';
 import type { TaskWorkflowInput } from '../../workflows/options';
-import type { TaskResult } from '../../workflows/state';
+import { v2FoldWorkflowId, type TaskResult } from '../../workflows/state';
 import { makeTaskPaths, startTestServer, temporalUnavailable, testWorkflowBundle, waitFor, type TestServer } from '../helpers/temporal';
 import { mockActivities, readEvents, type MockBehaviour, type MockEvent } from './fixtures/mock-activities';
 
@@ -264,16 +264,27 @@ describe('task workflow on a real Temporal server', { skip }, () => {
     assert.equal(state.nodes.find((n) => n.id === 'predict')?.status, 'done');
   });
 
-  test('method v2: every step gets method v2, training its plans name; the cascade is left out; v1 inputs carry no method', async () => {
+  test('method v2: every step gets method v2, training its plans name; the cascade after all five lowres folds, in v2 fold workflows; v1 inputs carry no method', async () => {
     const task = 'Task110_MethodV2';
     const plansIdentifiers = { '2d': 'nnUNetResEncUNetMPlans', '3d': 'nnUNetResEncUNetMPlans' };
     const input = inputFor(task, { planned: ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres'], epochs: 1, plansIdentifiers }, { folds: [0], predict: true, method: 'v2', planner: 'nnUNetPlannerResEncM', trainer: 'nnUNetTrainer' });
     // The id of the v1 run (taskWorkflowIdOf would add -v2-<plans>), so the replay test below finds it.
     const { handle } = await startOrAttachTask(t.client, input, { workflowId: taskWorkflowIdFor(task) });
     const result = (await handle.result()) as TaskResult;
-    assert.deepEqual(result.configurations, ['2d', '3d_fullres', '3d_lowres']);
-    assert.ok(result.notes?.some((n) => /3d_cascade_fullres skipped: the nnU-Net v2 trainer/.test(n)));
-    const starts = eventsOf(task).filter((e) => e.phase === 'start');
+    assert.deepEqual(result.configurations, ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres']);
+    assert.ok(!result.notes?.some((n) => /3d_cascade_fullres skipped/.test(n)));
+    const ev = eventsOf(task);
+    const lowresEnds = ev.filter((e) => e.activity === 'train' && e.phase === 'end' && e.node.startsWith('train/3d_lowres/'));
+    assert.equal(lowresEnds.length, 5, 'all five lowres folds, for the cascade');
+    const cascadeStart = ev.find((e) => e.activity === 'train' && e.phase === 'start' && e.node === 'train/3d_cascade_fullres/0')!;
+    assert.ok(lowresEnds.every((e) => cascadeStart.t >= e.t), 'the cascade starts after every lowres fold ended');
+    const fb = ev.find((e) => e.activity === 'findBestConfiguration' && e.phase === 'start')!;
+    assert.deepEqual((fb.input as { configurations: unknown }).configurations, ['2d', '3d_fullres', '3d_lowres', '3d_cascade_fullres'], 'find-best considers the cascade');
+    for (const [c, f] of [['2d', 0], ['3d_lowres', 4], ['3d_cascade_fullres', 0]] as const) {
+      const fold = await t.client.workflow.getHandle(v2FoldWorkflowId(task, 'nnUNetTrainer', 'nnUNetResEncUNetMPlans', c, f)).describe();
+      assert.equal(fold.status.name, 'COMPLETED', `${c} fold ${f} ran under nnUNetv2_train's fold workflow id`);
+    }
+    const starts = ev.filter((e) => e.phase === 'start');
     for (const activity of ['fingerprint', 'plan', 'preprocess', 'train', 'findBestConfiguration', 'postprocess', 'predictTestSet']) {
       const mine = starts.filter((e) => e.activity === activity);
       assert.ok(mine.length > 0, `${activity} ran`);

@@ -39,7 +39,8 @@ export function readPlansV2(file: string): PlansJsonV2 {
   return plans;
 }
 
-function rawConfiguration(plans: PlansJsonV2, name: string, source: string, seen: string[] = []): Record<string, unknown> {
+/** A configuration's own fields over those it inherits_from (ConfigurationManager's view, unvalidated). */
+export function rawConfiguration(plans: PlansJsonV2, name: string, source: string, seen: string[] = []): Record<string, unknown> {
   const own = plans.configurations[name];
   if (!own) throw new BadInputError(`${source}: no configuration "${name}" (has ${Object.keys(plans.configurations).join(', ')})`, source);
   const parent = own.inherits_from;

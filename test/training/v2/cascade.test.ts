@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError } from '../../../activities/common/errors';
 import { findBestConfigurationV2 } from '../../../activities/ensembling/find-best-v2';
+import { predictTestSetV2 } from '../../../activities/ensembling/v2-activity';
 import { predictFilesV2, rawCasesInFolder } from '../../../activities/inference/v2/predict-files';
 import { readNifti } from '../../../activities/io/nifti';
 import { readNpz } from '../../../activities/io/npz';
@@ -91,6 +92,26 @@ test('v2 cascade: 3d_lowres exports predicted_next_stage, 3d_cascade_fullres tra
       'nnUNetTrainer__nnUNetPlans__3d_lowres', 'nnUNetTrainer__nnUNetPlans__3d_cascade_fullres',
       'ensemble___nnUNetTrainer__nnUNetPlans__3d_lowres___nnUNetTrainer__nnUNetPlans__3d_cascade_fullres___0',
     ]);
+
+    // nnunet run --method v2's test-set node with the cascade as winner: 3d_lowres first, then the cascade on it.
+    const rawDir = path.join(d.root, 'raw');
+    fs.mkdirSync(path.join(rawDir, 'imagesTs'), { recursive: true });
+    fs.copyFileSync(path.join(d.preprocessedDir, 'dataset.json'), path.join(rawDir, 'dataset.json'));
+    for (const c of ['case_0', 'case_1']) fs.copyFileSync(path.join(raw, `${c}_0000.nii.gz`), path.join(rawDir, 'imagesTs', `${c}_0000.nii.gz`));
+    const paths = { taskName: TINY_DATASET, rawDir, croppedDir: path.join(d.root, 'cropped'), preprocessedDir: d.preprocessedDir, resultsDir: d.resultsRoot };
+    const winner = { name: 'nnUNetTrainer__nnUNetPlans__3d_cascade_fullres', configurations: ['3d_cascade_fullres' as const], meanForegroundDice: best.results['nnUNetTrainer__nnUNetPlans__3d_cascade_fullres']! };
+    const testSet = await predictTestSetV2({ paths, winner, trainer: 'nnUNetTrainer', plansIdentifier: 'nnUNetPlans', method: 'v2' });
+    const winnerDir = path.join(d.resultsRoot, 'predictions', TINY_DATASET, winner.name);
+    assert.deepEqual(testSet, { outputDir: path.join(winnerDir, 'postprocessed'), cases: 2 });
+    const prevArgs = JSON.parse(fs.readFileSync(path.join(winnerDir, '3d_cascade_fullres', 'predict_from_raw_data_args.json'), 'utf8')) as { prev_stage_predictions?: string };
+    assert.equal(prevArgs.prev_stage_predictions, path.join(winnerDir, 'prev_stage_3d_lowres'));
+    for (const c of ['case_0', 'case_1']) {
+      const lowres = await readNifti(path.join(winnerDir, 'prev_stage_3d_lowres', `${c}.nii.gz`));
+      const direct = await readNifti(path.join(lowOut, `${c}.nii.gz`));
+      assert.deepEqual(Array.from(lowres.data), Array.from(direct.data), `${c}: the previous stage as nnUNetv2_predict -c 3d_lowres predicts it`);
+    }
+    const viaTask = await readNifti(path.join(winnerDir, '3d_cascade_fullres', 'case_0.nii.gz'));
+    assert.deepEqual(Array.from(viaTask.data), Array.from(predicted.data), 'the cascade as -prev_stage_predictions predicts it');
   } finally {
     d.cleanup();
   }
