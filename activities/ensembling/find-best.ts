@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { plansByKind, type CandidateResult, type Configuration, type FindBestInput, type FindBestOutput, type Fold } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import { readFolderScore, taskScoring, type FolderScore, type Scoring } from '../evaluation/scoring';
+import { readFolderScore, scoringKeys, taskScoring, type FolderScore, type Scoring } from '../evaluation/scoring';
 import { meanProbabilities } from '../inference/export';
 import { readSoftmax, segmentationFile, softmaxFile, writeSegmentation } from '../inference/write-prediction';
 import { segmentationOfMean } from './ensemble';
@@ -112,8 +112,7 @@ const pyFixed4 = (v: number | undefined): string => (v === undefined || Number.i
  * nnU-Net's summary.csv: `model,class1,...,classN,average`, N the winner's foreground classes (or regions, in
  * dataset.json order), each Dice as '%01.4f'; average is the mean over the foreground classes (regions).
  */
-export function summaryCsv(candidates: readonly Candidate[], winner: Candidate): string {
-  const keys = Object.keys(winner.dicePerClass);
+export function summaryCsv(candidates: readonly Candidate[], winner: Candidate, keys = Object.keys(winner.dicePerClass)): string {
   const header = ['model', ...keys.map((_, i) => `class${i + 1}`), 'average'].join(',');
   const rows = candidates.map((c) => [c.name, ...keys.map((k) => pyFixed4(c.dicePerClass[k])), pyFixed4(c.meanForegroundDice)].join(','));
   return [header, ...rows].join('\n') + '\n';
@@ -187,6 +186,6 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
   const csvFile = findBestSummaryCsv(paths);
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(commandsFile, `${predictCommands.join('\n')}\n`);
-  writeFileAtomic(csvFile, summaryCsv(candidates, winner));
+  writeFileAtomic(csvFile, summaryCsv(candidates, winner, scoring.kind === 'classes' ? undefined : scoringKeys(scoring)));
   return { winner, candidates, winnerDicePerClass: winner.dicePerClass, predictCommands, skipped, postprocessingSkipped, commandsFile, summaryCsv: csvFile };
 }

@@ -11,7 +11,7 @@ import { LabelManager, specialLabelSpec } from '../io/label-manager';
 import { summaryFile } from '../io/layout';
 import { evaluateStagedFolder } from './evaluate-folder';
 import { meanForegroundDice, readSummary, type SummaryJson } from './summary';
-import { evaluateFolderV2, labelOrRegionKey, readSummaryV2, stringifySummaryV2, type LabelOrRegion, type V2Summary } from './summary-v2';
+import { evaluateFolderV2, labelOrRegionKey, labelsFromDatasetJson, readSummaryV2, stringifySummaryV2, type LabelOrRegion, type V2Summary } from './summary-v2';
 
 export type Scoring =
   | { kind: 'classes'; classes: number[] }
@@ -20,10 +20,14 @@ export type Scoring =
 /** A scored folder: the mean foreground Dice and the mean Dice per class ("1") or per label/region ("(1, 2)"). */
 export interface FolderScore { meanForegroundDice: number; dicePerClass: Record<string, number> }
 
-/** v2 scoring for a dataset with regions or an ignore label, else v1's over the foreground classes. */
+/**
+ * v2 scoring for a dataset with regions or an ignore label (regions as dataset.json declares them: a plain integer
+ * stays a label, "2" not "(2,)", as in v2's LabelManager), else v1's over the foreground classes.
+ */
 export function scoringFor(labels: LabelManager | undefined, foregroundClasses: number[]): Scoring {
   if (!labels) return { kind: 'classes', classes: foregroundClasses };
-  return { kind: 'regions-or-ignore', labelsOrRegions: labels.labelsOrRegions, ...(labels.ignoreLabel !== undefined ? { ignoreLabel: labels.ignoreLabel } : {}) };
+  const { labelsOrRegions, ignoreLabel } = labelsFromDatasetJson(labels.spec.labels as Record<string, number | number[]>, labels.source);
+  return { kind: 'regions-or-ignore', labelsOrRegions, ...(ignoreLabel !== undefined ? { ignoreLabel } : {}) };
 }
 
 /** The scoring of a raw task (nnUNet_raw/<task>): from its dataset.json labels, regions_class_order and ignore label. */
@@ -31,6 +35,11 @@ export function taskScoring(rawDir: string): Scoring {
   const d = readDataset(rawDir);
   const spec = d.format === 'v2' ? specialLabelSpec(Object.fromEntries(d.labels.map((l) => [l.name, l.value])), d.regionsClassOrder, d.jsonFile) : undefined;
   return scoringFor(spec ? new LabelManager(spec, d.jsonFile) : undefined, labelValues(d).filter((l) => l !== 0));
+}
+
+/** The keys of a score's dicePerClass in dataset.json order (an object lists integer-like keys first). */
+export function scoringKeys(s: Scoring): string[] {
+  return s.kind === 'classes' ? s.classes.map(String) : s.labelsOrRegions.map(labelOrRegionKey);
 }
 
 /** What scoring and postprocessing digests record of a scoring (changes when the labels do). */

@@ -1,5 +1,5 @@
 /**
- * v1's find-best on a region dataset (dataset.json regions organ = (1, 2), lesion = (2,), regions_class_order
+ * v1's find-best on a region dataset (dataset.json regions organ = [1, 2], lesion = 2, regions_class_order
  * [1, 2]) from crafted fold validations: candidates ranked by v2's region foreground mean, an ensemble of region
  * models averaging their sigmoid probabilities before regions_class_order, and postprocessing decided per region
  * (an isolated false-positive organ voxel removed by keeping the largest foreground component).
@@ -66,7 +66,7 @@ test('find-best on regions: region Dice ranks, ensembles threshold averaged sigm
     }
     const r = await findBest({ paths, trainer: TR, plansIdentifier: PL, configurations: ['2d', '3d_fullres'], folds: [0] });
     const byName = Object.fromEntries(r.candidates.map((c) => [c.configurations.join('+'), c]));
-    assert.deepEqual(byName['2d']!.dicePerClass, { '(1, 2)': 12 / 13, '(2,)': 1 });
+    assert.deepEqual(byName['2d']!.dicePerClass, { '(1, 2)': 12 / 13, '2': 1 });
     assert.equal(byName['2d']!.meanForegroundDice, (12 / 13 + 1) / 2);
     assert.equal(byName['3d_fullres']!.meanForegroundDice, (0.8 + 1) / 2, 'organ 4 of 6 voxels: Dice 0.8');
     assert.equal(byName['2d+3d_fullres']!.meanForegroundDice, 1, 'averaged organ sigmoid: (0.9 + 0.3) / 2 > 0.5 on 4..5, (0.8 + 0.1) / 2 on 23');
@@ -82,7 +82,7 @@ test('find-best on regions: region Dice ranks, ensembles threshold averaged sigm
     const pp = await readNifti(segmentationFile(path.join(model2d, 'cv_niftis_postprocessed'), 'c1'));
     assert.deepEqual(Array.from(pp.data as ArrayLike<number>), Array.from(truth));
     const ppJson = JSON.parse(fs.readFileSync(path.join(model2d, 'postprocessing.json'), 'utf8')) as { dc_per_class_raw: Record<string, number> };
-    assert.deepEqual(Object.keys(ppJson.dc_per_class_raw), ['(1, 2)', '(2,)']);
+    assert.deepEqual(Object.keys(ppJson.dc_per_class_raw).sort(), ['(1, 2)', '2'], 'a plain integer stays a label key, as in v2');
     assert.deepEqual(fs.readdirSync(path.join(model2d, 'cv_niftis_raw')).sort(), ['c1.nii.gz', 'summary.json'], 'the pooled folder holds what v1 keeps there');
     assert.ok(fs.existsSync(path.join(ensembleFolder(paths, ['2d', '3d_fullres'], TR, PL), 'postprocessing.json')));
   } finally {
