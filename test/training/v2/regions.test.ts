@@ -17,7 +17,7 @@ import { TINY_DATASET, tinyPreprocessedV2 } from './fixture';
 
 const input = (d: { preprocessedDir: string; resultsRoot: string }): TrainFoldV2Input => ({
   preprocessedDir: d.preprocessedDir, resultsRoot: d.resultsRoot, datasetName: TINY_DATASET, configuration: '3d_fullres', fold: 0,
-  trainer: 'nnUNetTrainer', plansName: 'nnUNetPlans', epochs: 1, iterationsPerEpoch: 2, valIterationsPerEpoch: 1,
+  trainer: 'nnUNetTrainer', plansName: 'nnUNetPlans', epochs: 2, iterationsPerEpoch: 2, valIterationsPerEpoch: 1,
   numWorkers: 1, backend: 'cpu',
 });
 
@@ -33,6 +33,7 @@ test('regions: Dice+BCE training, pseudo-Dice and validation per region, then fi
     assert.deepEqual(Object.keys(unpacked.class_locations).sort(), ['1,2', '2']);
     assert.equal(unpacked.class_locations['2']![0]!.length, 3, 'coordinates (z, y, x)');
     const foldDir = path.dirname(done.validation!.validationDir);
+    assert.equal(dice.length, 2, 'two epochs');
     assert.equal(dice[0]!.length, 2, 'one pseudo-Dice per region');
     assert.ok(fs.existsSync(path.join(foldDir, 'checkpoint_final.pth')));
     const summary = done.validation!.summary;
