@@ -36,7 +36,7 @@ export const NOT_RUN_HERE: Array<{ line: string; reason: string }> = [
 
 const skip = process.env.NNUNET_AUDIT === '1' ? false : 'set NNUNET_AUDIT=1 to run the audit of nnU-Net v2\'s documented command lines (a few minutes)';
 
-test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny budget', { skip, timeout: 1_200_000 }, async (t) => {
+test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny budget', { skip, timeout: 2_400_000 }, async (t) => {
   assertBuilt();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-e2e-v2audit-'));
   const tmp = (name: string): string => path.join(root, name);
@@ -171,6 +171,21 @@ test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny
       assert.equal(niftis(tmp('pred_installed')).length, 1);
     });
 
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('region_based_training.md and ignore_label.md: such Datasets used as any other, with a tiny budget', { skip, timeout: 2_400_000 }, async (t) => {
+  assertBuilt();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-e2e-v2audit-regions-'));
+  const tmp = (name: string): string => path.join(root, name);
+  const env = {
+    nnUNet_raw: tmp('nnUNet_raw'), nnUNet_preprocessed: tmp('nnUNet_preprocessed'), nnUNet_results: tmp('nnUNet_results'),
+    NNUNET_LOG_LEVEL: 'warn', NNUNET_EPOCHS: '1', NNUNET_ITERATIONS_PER_EPOCH: '1',
+  };
+  fs.mkdirSync(env.nnUNet_raw, { recursive: true });
+  try {
     /** demo-dataset writes v2's dataset.json for these: placed in nnUNet_raw as DatasetXXX_NAME (dataset_format.md), not converted. */
     const placeV2Demo = async (id: string, flags: string[]): Promise<string> => {
       const base = tmp(`v1_${id}`);
