@@ -1,10 +1,10 @@
 /**
  * nnU-Net v2's ensemble_folders (nnUNetv2_ensemble): folders of <case>.npz probabilities (+ <case>.pkl properties,
  * as nnUNetv2_predict --save_probabilities or the fold validation with --npz write them) averaged per case in
- * float32 in folder order, turned into a segmentation as LabelManager.convert_logits_to_segmentation does (its
- * inference nonlinearity applied to the averaged probabilities, then argmax or regions_class_order) and written
+ * float32 in folder order, turned into a segmentation as LabelManager.convert_probabilities_to_segmentation does
+ * (argmax, or for regions regions_class_order where the averaged sigmoid probability exceeds 0.5) and written
  * with the first folder's properties as <case><file_ending>. Every folder must hold the same .npz files.
- * With saveProbabilities also <case>.npz ('probabilities') and, as v2 does, <case>.pkl holding that array.
+ * With saveProbabilities also <case>.npz ('probabilities') and <case>.pkl (the first folder's properties).
  */
 import * as fs from 'node:fs';
 import { BadInputError } from '../common/errors';
@@ -12,8 +12,8 @@ import { datasetJsonFile, v2PredictionFiles } from '../io/layout';
 import { geometryOfCaseProperties, type Geometry } from '../io/geometry';
 import { writeImageFile, type ReaderWriterName } from '../io/image-formats/registry';
 import { readNpzArray, writeNpz } from '../io/npz';
-import { NumpyArray, readPickle, writePickle, type PyValue } from '../io/pickle';
-import { inferenceNonlin, segmentationOf } from '../inference/v2/export';
+import { readPickle, type PyValue } from '../io/pickle';
+import { segmentationOf } from '../inference/v2/export';
 
 export interface EnsembleFoldersV2Input {
   inputDirs: readonly string[];
@@ -70,13 +70,13 @@ function geometryOf(pkl: string): Geometry {
 export async function mergeCaseV2(probabilityFiles: readonly string[], propertiesFile: string, outputDir: string, caseId: string, input: Omit<EnsembleFoldersV2Input, 'inputDirs' | 'outputDir'>): Promise<void> {
   const avg = averaged(probabilityFiles);
   const heads = avg.shape[0]!;
-  const seg = segmentationOf(inferenceNonlin(avg.data, heads, input.regionsClassOrder !== undefined), heads, input.regionsClassOrder);
+  const seg = segmentationOf(avg.data, heads, input.regionsClassOrder);
   const out = v2PredictionFiles(outputDir, caseId, input.fileEnding);
   const wide = seg.some((v) => v >= 255);
   await writeImageFile(out.segmentation, { data: wide ? seg : Uint8Array.from(seg), dtype: wide ? 'uint16' : 'uint8', shape: avg.shape.slice(1), geometry: geometryOf(propertiesFile) }, 'seg', input.readerWriter);
   if (input.saveProbabilities) {
     writeNpz(out.probabilities, { probabilities: { data: avg.data, shape: avg.shape, dtype: 'float32' } });
-    writePickle(out.properties, new NumpyArray('float32', avg.shape, avg.data));
+    fs.copyFileSync(propertiesFile, out.properties);
   }
 }
 

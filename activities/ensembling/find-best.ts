@@ -1,8 +1,10 @@
 /**
  * nnUNet_find_best_configuration (v1 `figure_out_what_to_submit.py`; v2 where noted):
  * - every configuration: pooled cross-validation Dice = mean foreground Dice of `cv_niftis_raw/summary.json`
- *   (consolidated from the folds' validation_raw when absent or older than them), BEFORE postprocessing;
- * - every unordered pair: the folds' validation softmax (`validation_raw/<case>.npz`) averaged and exported into
+ *   (consolidated from the folds' validation_raw when absent or older than them), BEFORE postprocessing; for a
+ *   dataset with regions or an ignore label v2's summary.json and its foreground mean over the labels or regions;
+ * - every unordered pair: the folds' validation softmax (`validation_raw/<case>.npz`; a region model's sigmoid
+ *   probabilities, thresholded at 0.5 in regions_class_order after averaging) averaged and exported into
  *   `ensembles/<task>/ensemble_<a>--<b>/ensembled_raw` with its summary.json, scored the same way;
  * - the winner is the highest score; on exact ties the first candidate (singles before ensembles, v2's rule);
  * - postprocessing decided for every candidate (its postprocessing.json), unless disabled;
@@ -14,14 +16,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { plansByKind, type CandidateResult, type Configuration, type FindBestInput, type FindBestOutput, type Fold, type TaskPaths } from '../contract';
-import { specialLabelSpec } from '../io/label-manager';
+import { plansByKind, type CandidateResult, type Configuration, type FindBestInput, type FindBestOutput, type Fold } from '../contract';
 import { BadInputError } from '../common/errors';
 import { writeFileAtomic } from '../common/atomic';
-import { meanForegroundDice, readSummary, type SummaryJson } from '../evaluation/summary';
-import { labelValues, readDataset } from '../io/dataset';
-import { argmaxClasses, meanProbabilities } from '../inference/export';
-import { readSoftmax, segmentationFile, writeSegmentation } from '../inference/write-prediction';
+import { readFolderScore, scoringKeys, taskScoring, type FolderScore, type Scoring } from '../evaluation/scoring';
+import { meanProbabilities } from '../inference/export';
+import { readSoftmax, segmentationFile, softmaxFile, writeSegmentation } from '../inference/write-prediction';
+import { segmentationOfMean } from './ensemble';
 import {
   cvRawFolder, ensembledRawFolder, ensembleFolder, ensemblesFolder, findBestSummaryCsv, foldFolder, gtFolder, modelFolder, plansFor, postprocessingFile, predictionCommandsFile,
   RESULT_FOLDERS, summaryFile, trainerFor, validationFolder,
@@ -32,6 +33,7 @@ import { postprocess } from '../postprocessing/activity';
 export interface Candidate extends CandidateResult {
   /** Folder whose summary.json was scored (cv_niftis_raw or ensembled_raw). */
   resultsDir: string;
+  /** Mean Dice per foreground class ("1"), or per label or region as v2 keys them ("(1, 2)"). */
   dicePerClass: Record<string, number>;
 }
 
@@ -47,12 +49,6 @@ export interface FindBestResult extends FindBestOutput {
 }
 
 const cvFolds = (folds: readonly Fold[]): Fold[] => folds.filter((f) => f !== 'all');
-
-function dicePerClass(summary: SummaryJson): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [label, metrics] of Object.entries(summary.results.mean)) if (/^\d+$/.test(label) && label !== '0') out[label] = metrics.Dice;
-  return out;
-}
 
 /** Why a configuration cannot be scored, or undefined when every fold has validation predictions. */
 function missingResults(model: string, folds: readonly Fold[]): string | undefined {
@@ -72,20 +68,20 @@ function ensembleCases(models: readonly string[], fold: Fold): string[] {
 }
 
 /** Averages both models' validation softmax per fold into ensembled_raw and evaluates it (rebuilt when a fold changes). */
-async function ensembledSummary(base: string, models: readonly string[], folds: readonly Fold[], gtDir: string, classes: number[]): Promise<SummaryJson | string> {
+async function ensembledScore(base: string, models: readonly string[], folds: readonly Fold[], gtDir: string, scoring: Scoring): Promise<FolderScore | string> {
   const rawDir = ensembledRawFolder(base);
   const sources = validationFolders(models, folds);
-  if (isUpToDate(rawDir, sources)) return readSummary(summaryFile(rawDir));
+  if (isUpToDate(rawDir, sources)) return readFolderScore(scoring, rawDir);
   const perFold = folds.map((f) => ({ fold: f, cases: ensembleCases(models, f) }));
   const empty = perFold.filter((p) => p.cases.length === 0).map((p) => p.fold);
   if (empty.length) return `no validation softmax (.npz) in both models for fold(s) ${empty.join(', ')}; train/validate with --npz`;
-  return buildEvaluatedFolder(rawDir, sources, gtDir, classes, async (tmp) => {
+  return buildEvaluatedFolder(rawDir, sources, gtDir, scoring, async (tmp) => {
     for (const { fold, cases } of perFold) {
       const dirs = models.map((m) => validationFolder(foldFolder(m, fold)));
       for (const id of cases) {
         const inputs = dirs.map((d) => readSoftmax(d, id));
         const mean = meanProbabilities(inputs.map((i) => i.probabilities));
-        await writeSegmentation(segmentationFile(tmp, id), argmaxClasses(mean), inputs[0].properties);
+        await writeSegmentation(segmentationFile(tmp, id), segmentationOfMean(mean, inputs, dirs.map((d) => softmaxFile(d, id))), inputs[0].properties);
       }
     }
   });
@@ -113,14 +109,12 @@ export function predictionCommands(winner: Candidate, input: FindBestInput): str
 const pyFixed4 = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'nan' : v.toFixed(4));
 
 /**
- * nnU-Net's summary.csv: `model,class1,...,classN,average`, N the winner's foreground classes, each Dice as '%01.4f';
- * average is the mean over the foreground classes.
+ * nnU-Net's summary.csv: `model,class1,...,classN,average`, N the winner's foreground classes (or regions, in
+ * dataset.json order), each Dice as '%01.4f'; average is the mean over the foreground classes (regions).
  */
-export function summaryCsv(candidates: readonly Candidate[], winner: Candidate): string {
-  const numClasses = Object.keys(winner.dicePerClass).length;
-  const classes = Array.from({ length: numClasses }, (_, i) => String(i + 1));
-  const header = ['model', ...classes.map((c) => `class${c}`), 'average'].join(',');
-  const rows = candidates.map((c) => [c.name, ...classes.map((l) => pyFixed4(c.dicePerClass[l])), pyFixed4(c.meanForegroundDice)].join(','));
+export function summaryCsv(candidates: readonly Candidate[], winner: Candidate, keys = Object.keys(winner.dicePerClass)): string {
+  const header = ['model', ...keys.map((_, i) => `class${i + 1}`), 'average'].join(',');
+  const rows = candidates.map((c) => [c.name, ...keys.map((k) => pyFixed4(c.dicePerClass[k])), pyFixed4(c.meanForegroundDice)].join(','));
   return [header, ...rows].join('\n') + '\n';
 }
 
@@ -142,21 +136,13 @@ async function determineForEvery(candidates: readonly Candidate[], input: FindBe
   return notDetermined;
 }
 
-/** The foreground classes ranked; regions and the ignore label are refused (their CV is v2-style, not ranked here yet). */
-function foregroundClasses(paths: TaskPaths): number[] {
-  const d = readDataset(paths.rawDir);
-  if (d.format === 'v2' && specialLabelSpec(Object.fromEntries(d.labels.map((l) => [l.name, l.value])), d.regionsClassOrder, d.jsonFile)) {
-    throw new BadInputError(`${d.jsonFile}: find-best and ensembling do not support regions or an ignore label yet; each fold's validation_raw/summary.json has the region Dice (run with --no-find-best)`, d.jsonFile);
-  }
-  return labelValues(d).filter((l) => l !== 0);
-}
 
 export async function findBest(input: FindBestInput & { ensembling?: boolean }): Promise<FindBestResult> {
   const { paths, trainer } = input;
   const plans = plansByKind(input);
   const folds = cvFolds(input.folds);
   if (folds.length === 0) throw new BadInputError('find-best needs cross-validation folds (0-4); fold "all" has no held-out cases');
-  const classes = foregroundClasses(paths);
+  const scoring = taskScoring(paths.rawDir);
   const skipped: string[] = [];
   const candidates: Candidate[] = [];
   const available: Configuration[] = [];
@@ -168,9 +154,9 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
       skipped.push(`${c}: ${why}`);
       continue;
     }
-    const summary = await consolidateFolds(model, folds, gtFolder(model, paths.preprocessedDir), classes);
+    const score = await consolidateFolds(model, folds, gtFolder(model, paths.preprocessedDir), scoring);
     available.push(c);
-    candidates.push({ name: c, configurations: [c], meanForegroundDice: meanForegroundDice(summary), resultsDir: cvRawFolder(model), dicePerClass: dicePerClass(summary) });
+    candidates.push({ name: c, configurations: [c], ...score, resultsDir: cvRawFolder(model) });
   }
   if (candidates.length === 0) {
     throw new BadInputError(`${paths.taskName}: no configuration has cross-validation results (${skipped.join('; ')})`, paths.resultsDir);
@@ -181,13 +167,13 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
         const pair = [available[i], available[j]];
         const models = pair.map((c) => modelFolder(paths, c, trainer, plans));
         const base = ensembleFolder(paths, pair, trainer, plans);
-        const r = await ensembledSummary(base, models, folds, gtFolder(models[0], paths.preprocessedDir), classes);
+        const r = await ensembledScore(base, models, folds, gtFolder(models[0], paths.preprocessedDir), scoring);
         if (typeof r === 'string') {
           if (input.strict) throw new BadInputError(`ensemble ${pair.join(' + ')}: ${r}`, models[0]);
           skipped.push(`ensemble ${pair.join(' + ')}: ${r}`);
           continue;
         }
-        candidates.push({ name: path.basename(base), configurations: pair, meanForegroundDice: meanForegroundDice(r), resultsDir: ensembledRawFolder(base), dicePerClass: dicePerClass(r) });
+        candidates.push({ name: path.basename(base), configurations: pair, ...r, resultsDir: ensembledRawFolder(base) });
       }
     }
   }
@@ -200,6 +186,6 @@ export async function findBest(input: FindBestInput & { ensembling?: boolean }):
   const csvFile = findBestSummaryCsv(paths);
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(commandsFile, `${predictCommands.join('\n')}\n`);
-  writeFileAtomic(csvFile, summaryCsv(candidates, winner));
+  writeFileAtomic(csvFile, summaryCsv(candidates, winner, scoring.kind === 'classes' ? undefined : scoringKeys(scoring)));
   return { winner, candidates, winnerDicePerClass: winner.dicePerClass, predictCommands, skipped, postprocessingSkipped, commandsFile, summaryCsv: csvFile };
 }

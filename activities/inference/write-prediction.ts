@@ -44,32 +44,31 @@ export function writeSoftmax(dir: string, caseId: string, probabilities: Probabi
   writeJsonAtomic(propertiesFile(dir, caseId), props);
 }
 
+/** Properties of stored probabilities; a region model's say so with its regions_class_order (sigmoid per region). */
+export type SoftmaxProperties = ExportProperties & { regions_class_order?: number[] };
+
 /** The case properties of a softmax: our .json, else nnU-Net's .pkl. */
-function readSoftmaxProperties(dir: string, caseId: string): ExportProperties {
+function readSoftmaxProperties(dir: string, caseId: string): SoftmaxProperties {
   const json = propertiesFile(dir, caseId);
-  if (fs.existsSync(json)) {
-    const props = JSON.parse(fs.readFileSync(json, 'utf8')) as ExportProperties & { regions_class_order?: number[] };
-    if (props.regions_class_order) throw new BadInputError(`${json}: a region-based prediction (sigmoid per region, regions_class_order ${JSON.stringify(props.regions_class_order)}); nnunet-ts ensembles softmax predictions only`, json);
-    return props;
-  }
+  if (fs.existsSync(json)) return JSON.parse(fs.readFileSync(json, 'utf8')) as SoftmaxProperties;
   const pkl = propertiesPklFile(dir, caseId);
   if (!fs.existsSync(pkl)) {
     throw new BadInputError(`${pkl}: missing (nor is there a ${path.basename(json)}); the folder must come from \`nnunet predict --save_npz\` or nnU-Net's -z / --npz, which write one beside each .npz`, pkl);
   }
   const props = readCasePropertiesPkl(pkl);
-  if (props.regions_class_order !== undefined && props.regions_class_order !== null) {
-    throw new BadInputError(`${pkl}: a region-based prediction (regions_class_order ${JSON.stringify(props.regions_class_order)}); nnunet-ts ensembles softmax predictions only`, pkl);
-  }
+  const order = props.regions_class_order;
+  if (order !== undefined && order !== null) props.regions_class_order = Array.from(order as ArrayLike<number>, Number);
+  else delete props.regions_class_order;
   const missing = ['original_size_of_raw_data', 'size_after_cropping', 'crop_bbox', 'itk_spacing', 'itk_origin', 'itk_direction'].filter((k) => props[k] === undefined);
   if (missing.length) throw new BadInputError(`${pkl}: not nnU-Net case properties (no ${missing.join(', ')}); point at the .pkl nnU-Net wrote beside the .npz`, pkl);
-  return props as unknown as ExportProperties;
+  return props as unknown as SoftmaxProperties;
 }
 
 /**
  * Reads a case's softmax and properties from a prediction folder (ours or nnU-Net's), as probabilities on the raw
- * image grid (background 1 outside the crop box).
+ * image grid (background 1 outside the crop box; for a region model's sigmoids, every region 0 there).
  */
-export function readSoftmax(dir: string, caseId: string): { probabilities: Probabilities; properties: ExportProperties } {
+export function readSoftmax(dir: string, caseId: string): { probabilities: Probabilities; properties: SoftmaxProperties } {
   const properties = readSoftmaxProperties(dir, caseId);
   const file = softmaxFile(dir, caseId);
   const arr = readNpzArray(file, 'softmax');
@@ -83,6 +82,6 @@ export function readSoftmax(dir: string, caseId: string): { probabilities: Proba
   if (!matches(cropped)) {
     throw new BadInputError(`${file}: softmax shape ${arr.shape.join('x')} matches neither the cropped case (K x ${cropped.join('x')}) nor the image (K x ${full.join('x')}); re-run predict with --save_npz`, file);
   }
-  const probabilities = uncropProbabilities({ data, numClasses, shape: [cropped[0], cropped[1], cropped[2]] }, properties);
+  const probabilities = uncropProbabilities({ data, numClasses, shape: [cropped[0], cropped[1], cropped[2]] }, properties, !properties.regions_class_order);
   return { probabilities, properties };
 }

@@ -11,9 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Fold } from '../contract';
 import { writeDirAtomic, writeFileAtomic } from '../common/atomic';
-import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
 import { listLabelFiles } from '../evaluation/label-io';
-import { readSummary, type SummaryJson } from '../evaluation/summary';
+import { readFolderScore, scoreStagedFolder, type FolderScore, type Scoring } from '../evaluation/scoring';
 import { cvRawFolder, foldFolder, sourcesDigestFile, summaryFile, validationFolder } from '../io/layout';
 
 const digestFile = sourcesDigestFile;
@@ -51,26 +50,25 @@ export function isUpToDate(outDir: string, sources: readonly string[]): boolean 
 
 /**
  * Builds `outDir` atomically from `sources` with `stage` (which writes the predictions into the temporary
- * folder), evaluates it against `gtDir` and records the sources' digest; returns its summary. Up-to-date
- * folders are returned as they are.
+ * folder), evaluates it against `gtDir` (v1's summary.json, or v2's for regions and the ignore label) and records
+ * the sources' digest; returns its score. Up-to-date folders are returned as they are.
  */
-export async function buildEvaluatedFolder(outDir: string, sources: readonly string[], gtDir: string, classes: number[], stage: (tmp: string) => Promise<void>): Promise<SummaryJson> {
-  const summary = summaryFile(outDir);
-  if (isUpToDate(outDir, sources)) return readSummary(summary);
+export async function buildEvaluatedFolder(outDir: string, sources: readonly string[], gtDir: string, scoring: Scoring, stage: (tmp: string) => Promise<void>): Promise<FolderScore> {
+  if (isUpToDate(outDir, sources)) return readFolderScore(scoring, outDir);
   const digest = sourcesDigest(sources);
   await writeDirAtomic(outDir, async (tmp) => {
     await stage(tmp);
-    await evaluateStagedFolder(tmp, outDir, gtDir, classes);
+    await scoreStagedFolder(scoring, tmp, outDir, gtDir);
   });
   // After the folder: a crash in between leaves an old or no digest, which only means one more rebuild.
   writeFileAtomic(digestFile(outDir), `${digest}\n`);
-  return readSummary(summary);
+  return readFolderScore(scoring, outDir);
 }
 
 /** cv_niftis_raw of one model: every fold's validation_raw segmentations copied, then evaluated. */
-export function consolidateFolds(model: string, folds: readonly Fold[], gtDir: string, classes: number[], validationName?: string): Promise<SummaryJson> {
+export function consolidateFolds(model: string, folds: readonly Fold[], gtDir: string, scoring: Scoring, validationName?: string): Promise<FolderScore> {
   const sources = validationFolders([model], folds, validationName);
-  return buildEvaluatedFolder(cvRawFolder(model), sources, gtDir, classes, async (tmp) => {
+  return buildEvaluatedFolder(cvRawFolder(model), sources, gtDir, scoring, async (tmp) => {
     for (const dir of sources) for (const f of listLabelFiles(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
   });
 }

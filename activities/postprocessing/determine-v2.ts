@@ -30,10 +30,21 @@ export interface DeterminePostprocessingV2Input {
   ignoreLabel?: number;
   /** false: postprocessed/ is removed at the end (--remove_postprocessed). */
   keepPostprocessed?: boolean;
+  /** Component connectivity: v2's 26 (default), or 6 where v1's postprocessing.json will apply the decision. */
+  connectivity?: 6 | 26;
   log?: (line: string) => void;
 }
 
-export interface DeterminePostprocessingV2Result { kwargs: Array<{ labels_or_regions: LabelOrRegion }>; before: number; after: number }
+export interface DeterminePostprocessingV2Result {
+  kwargs: Array<{ labels_or_regions: LabelOrRegion }>;
+  /** Whether kwargs[0] is the all-foreground step. */
+  keptLargestForeground: boolean;
+  before: number;
+  after: number;
+  /** Mean Dice per label or region ("(1, 2)") before and after the chosen steps. */
+  meanDiceBefore: Record<string, number>;
+  meanDiceAfter: Record<string, number>;
+}
 
 /** SimpleITKIO.write_seg's data type: uint8 when every label is below 255, else uint16. */
 function asWrittenSeg(data: ArrayLike<number>): { data: Uint8Array | Uint16Array; dtype: 'uint8' | 'uint16' } {
@@ -48,17 +59,17 @@ const flat = (r: LabelOrRegion): number[] => (typeof r === 'number' ? [r] : [...
  * apply_postprocessing_to_folder: each of `files` of `src` with `steps` applied, written to `dst` as the dataset's
  * reader/writer writes a seg (by default the one its file ending names).
  */
-export async function applyPostprocessingFolderV2(src: string, dst: string, files: readonly string[], steps: readonly KeepLargestStepV2[], readerWriter?: ReaderWriterName): Promise<void> {
+export async function applyPostprocessingFolderV2(src: string, dst: string, files: readonly string[], steps: readonly KeepLargestStepV2[], readerWriter?: ReaderWriterName, connectivity?: 6 | 26): Promise<void> {
   fs.mkdirSync(dst, { recursive: true });
   for (const f of files) {
     const seg = await readLabelVolume(path.join(src, f), readerWriter);
-    applyPostprocessingV2(seg.data, seg.shape, steps);
+    applyPostprocessingV2(seg.data, seg.shape, steps, connectivity);
     await writeImageFile(path.join(dst, f), { ...asWrittenSeg(seg.data), shape: seg.shape, geometry: seg.geometry }, 'seg', readerWriter);
   }
 }
 
 async function postprocessFolder(input: DeterminePostprocessingV2Input, src: string, dst: string, files: readonly string[], labels: number[]): Promise<V2Summary> {
-  await applyPostprocessingFolderV2(src, dst, files, [{ labels }]);
+  await applyPostprocessingFolderV2(src, dst, files, [{ labels }], undefined, input.connectivity);
   return (await evaluateFolderV2({ referenceDir: input.referenceDir, predictionDir: dst, fileEnding: input.fileEnding, labelsOrRegions: input.labelsOrRegions, ignoreLabel: input.ignoreLabel, chill: true })).summary;
 }
 
@@ -83,6 +94,7 @@ export async function determinePostprocessingV2(input: DeterminePostprocessingV2
   const fgDir = path.join(temp, 'keep_largest_fg');
   const fg = await postprocessFolder(input, input.predictionsDir, fgDir, files, allForeground);
   let improved = fg.foreground_mean.Dice > baseline.foreground_mean.Dice && Object.keys(fg.mean).every((k) => !(fg.mean[k]!.Dice < baseline.mean[k]!.Dice));
+  const keptLargestForeground = improved;
   let source = input.predictionsDir;
   let current = baseline;
   if (improved) {
@@ -116,5 +128,6 @@ export async function determinePostprocessingV2(input: DeterminePostprocessingV2
   }));
   fs.rmSync(temp, { recursive: true, force: true });
   if (input.keepPostprocessed === false) fs.rmSync(out.postprocessedDir, { recursive: true, force: true });
-  return { kwargs, before: baseline.foreground_mean.Dice, after: final.foreground_mean.Dice };
+  const dice = (s: V2Summary) => Object.fromEntries(Object.entries(s.mean).map(([k, m]) => [k, m.Dice]));
+  return { kwargs, keptLargestForeground, before: baseline.foreground_mean.Dice, after: final.foreground_mean.Dice, meanDiceBefore: dice(baseline), meanDiceAfter: dice(final) };
 }

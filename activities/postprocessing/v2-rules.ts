@@ -49,8 +49,8 @@ export function readPostprocessingPklV2(file: string): KeepLargestStepV2[] {
   });
 }
 
-/** Applies the steps in order, in place. */
-export function applyPostprocessingV2(seg: LabelArray, shape: Shape3, steps: readonly KeepLargestStepV2[]): void {
+/** Applies the steps in order, in place (v2's full connectivity unless told otherwise). */
+export function applyPostprocessingV2(seg: LabelArray, shape: Shape3, steps: readonly KeepLargestStepV2[], connectivity: 6 | 26 = 26): void {
   const scratch = steps.length > 0 ? new Int32Array(seg.length) : undefined;
-  for (const step of steps) keepLargestComponent(seg, shape, step.labels, 26, scratch);
+  for (const step of steps) keepLargestComponent(seg, shape, step.labels, connectivity, scratch);
 }

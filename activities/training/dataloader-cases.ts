@@ -11,8 +11,16 @@ import { readNpyHeader, type NpyHeader } from '../io/npy';
 import { arrayConstructor, bytesPerVoxel, type DType } from '../io/volume';
 import { segFromPrevStageFile } from '../io/layout';
 
-/** Foreground class -> stored voxel coordinates, flat [n * 3] (z, y, x in preprocessed space). */
-export type ClassLocations = Map<number, Int32Array>;
+/**
+ * Sampling key -> stored voxel coordinates, flat [n * 3] (z, y, x in preprocessed space). Keys as stored: a label
+ * ("2"), a v2 region ("1,2,3"), or v2's annotated-voxels key with an ignore label ("-1,0,1,2": -1 then every label).
+ */
+export type ClassLocations = Map<string, Int32Array>;
+
+const LOCATION_KEY = /^-?\d+(,-?\d+)*$/;
+
+/** v2's annotated_classes_key (tuple([-1] + all_labels)): present only for datasets with an ignore label. */
+export const isAnnotatedKey = (key: string): boolean => key.startsWith('-1,');
 
 export interface CaseInfo {
   id: string;
@@ -88,11 +96,11 @@ function parseClassLocations(file: string, raw: unknown): ClassLocations {
     throw new BadInputError(`${file}: no class_locations; preprocess the task again with this version`, file);
   }
   for (const [key, list] of Object.entries(raw as Record<string, unknown>)) {
-    const cls = Number(key);
+    if (!LOCATION_KEY.test(key)) throw new BadInputError(`${file}: class_locations key "${key}" is neither a label nor a region; preprocess again`, file);
     if (!Array.isArray(list)) throw new BadInputError(`${file}: class_locations["${key}"] is not a list`, file);
     const flat = new Int32Array(list.length * 3);
     list.forEach((v, i) => { flat[3 * i] = v[0]; flat[3 * i + 1] = v[1]; flat[3 * i + 2] = v[2]; });
-    out.set(cls, flat);
+    out.set(key, flat);
   }
   return out;
 }

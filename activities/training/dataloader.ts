@@ -8,7 +8,7 @@
 import { product } from '../common/numeric';
 import type { MT19937State } from '../common/mt19937';
 import { Rng } from './augmentation/random';
-import { CaseStore, readSlab, type CaseInfo } from './dataloader-cases';
+import { CaseStore, isAnnotatedKey, readSlab, type CaseInfo } from './dataloader-cases';
 import { OVERSAMPLE_FOREGROUND_PERCENT, firstForcedForegroundIndex } from './patch-size';
 
 export interface Batch {
@@ -160,9 +160,16 @@ export class PatchDataLoader {
     return { data, dataShape: [B, C, ...this.patchSize], seg, segShape: [B, S, ...this.patchSize], keys: choices.map((c) => c.info.id) };
   }
 
-  /** A foreground class with stored voxels, chosen uniformly (np.random.choice over the non-empty ones). */
-  private pickClass(info: CaseInfo): Int32Array | undefined {
-    const classes = [...info.classLocations.entries()].filter(([cls, v]) => cls > 0 && v.length > 0);
+  /**
+   * The voxels a patch is centred on, or undefined for a random patch. Forced: a foreground label or region with
+   * stored voxels, chosen uniformly (np.random.choice over the non-empty ones; v2 drops its annotated-voxels key when
+   * anything else is left). Not forced: random, except that v2 with an ignore label centres on an annotated voxel.
+   */
+  private patchCentres(info: CaseInfo, forceFg: boolean): Int32Array | undefined {
+    const entries = [...info.classLocations.entries()];
+    if (!forceFg) return entries.find(([key, v]) => isAnnotatedKey(key) && v.length > 0)?.[1];
+    let classes = entries.filter(([key, v]) => key !== '0' && v.length > 0);
+    if (classes.length > 1) classes = classes.filter(([key]) => !isAnnotatedKey(key));
     if (classes.length === 0) return undefined;
     return classes[this.rng.randint(0, classes.length)]![1];
   }
@@ -171,7 +178,7 @@ export class PatchDataLoader {
     const shape = info.shape.slice(1) as [number, number, number];
     const P = this.patchSize as [number, number, number];
     const { lb, ub } = cropBounds(shape, P, this.finalPatchSize);
-    const voxels = forceFg ? this.pickClass(info) : undefined;
+    const voxels = this.patchCentres(info, forceFg);
     let lower: number[];
     if (voxels) {
       const v = this.rng.randint(0, voxels.length / 3);
@@ -185,7 +192,7 @@ export class PatchDataLoader {
   private sample2D(info: CaseInfo, forceFg: boolean, data: Float32Array, dOff: number, seg: Float32Array, sOff: number): void {
     const [, Z, Y, X] = info.shape;
     const P = this.patchSize as [number, number];
-    let voxels = forceFg ? this.pickClass(info) : undefined;
+    let voxels = this.patchCentres(info, forceFg);
     let slice: number;
     let centre: number[] | undefined; // 'voxel' sampling: the chosen voxel's in-plane position
     if (voxels && this.foregroundSampling2D === 'voxel') {

@@ -8,16 +8,14 @@ import * as path from 'node:path';
 import { DEFAULT_VALIDATION, describeValidation, validationSettingsProblem, type TaskPaths, type TrainInput, type TrainOutput, type ValidationSettings } from '../contract';
 import { writeDirAtomic, writeJsonAtomic } from '../common/atomic';
 import { BadInputError } from '../common/errors';
-import { evaluateStagedFolder } from '../evaluation/evaluate-folder';
 import { postprocessFold } from '../postprocessing/fold';
-import { meanForegroundDice } from '../evaluation/summary';
-import { evaluateFolderV2 } from '../evaluation/summary-v2';
+import { scoreStagedFolder, scoringFor } from '../evaluation/scoring';
 import { cascadeExtra, exportForNextStage, predictOnGrid } from '../inference/cascade';
 import { loadUNetFor, networkPatchPredictor } from '../inference/network-predictor';
 import { hasRegionOutputs, labelManagerOf } from '../planning/plans';
 import { segmentationFile, softmaxFile, writeSegmentation, writeSoftmax } from '../inference/write-prediction';
 import { readDataset } from '../io/dataset';
-import { gtSegmentationsFolder, summaryFile as summaryFileIn, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder, validationPostprocessedName } from '../io/layout';
+import { gtSegmentationsFolder, RESULT_FOLDERS, VALIDATION_ARGS_FILE, validationFolder, validationPostprocessedName } from '../io/layout';
 import { initBackend } from '../network/backend';
 import type { UNet } from '../network/unet';
 import type { ResolvedConfiguration } from '../planning/configuration';
@@ -120,19 +118,12 @@ function keepPrediction(finalDir: string, stagedDir: string, id: string, saveSof
 
 /**
  * summary.json of the staged validation folder and its mean foreground Dice: v1's per class, or for regions and
- * the ignore label v2's per label or region with ignored voxels counting nowhere (evaluation/summary-v2.ts).
+ * the ignore label v2's per label or region with ignored voxels counting nowhere (evaluation/scoring.ts, as
+ * find-best scores the pooled folds).
  */
 async function evaluateValidation(rc: ResolvedConfiguration, stagedDir: string, finalDir: string, gtDir: string): Promise<number> {
-  const labels = labelManagerOf(rc.plans);
-  if (!labels) {
-    const classes = Array.from({ length: rc.network.numClasses }, (_, i) => i);
-    return meanForegroundDice(await evaluateStagedFolder(stagedDir, finalDir, gtDir, classes));
-  }
-  const { summary } = await evaluateFolderV2({
-    referenceDir: gtDir, predictionDir: stagedDir, fileEnding: '.nii.gz', labelsOrRegions: labels.labelsOrRegions,
-    ...(labels.ignoreLabel !== undefined ? { ignoreLabel: labels.ignoreLabel } : {}), chill: true, outputFile: summaryFileIn(stagedDir),
-  });
-  return summary.foreground_mean.Dice;
+  const classes = Array.from({ length: rc.network.numClasses }, (_, i) => i);
+  return (await scoreStagedFolder(scoringFor(labelManagerOf(rc.plans), classes), stagedDir, finalDir, gtDir)).meanForegroundDice;
 }
 
 /** A finished fold validated with other settings than `job.settings`: validation only, from the final checkpoint. */

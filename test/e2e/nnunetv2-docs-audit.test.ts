@@ -4,8 +4,10 @@
  * checked for its exit code and what it writes. The training budget is tiny through NNUNET_EPOCHS /
  * NNUNET_ITERATIONS_PER_EPOCH; nnU-Net's own flags stay as the documentation writes them. The printed commands of
  * inference_instructions.txt are run as printed, placeholders replaced by folders. Two documented lines are wrong in
- * v2's own documentation (nnunetv2 exits 2 on them too) and are checked to fail as there. region_based_training.md's
- * training is a known gap here (the v2 trainer has no regions yet), checked to fail naming the Dataset's dataset.json.
+ * v2's own documentation (nnunetv2 exits 2 on them too) and are checked to fail as there. region_based_training.md and
+ * ignore_label.md say to use such a Dataset "as you would any other": the same lines (plan and preprocess, train
+ * with --npz, find_best_configuration, its printed predict lines) run on the demo's --regions and --ignore-label
+ * Datasets, one fold each, checked for region-wise evaluation and ignored voxels counting nowhere.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertBuilt } from '../client/cli-helpers';
+import { readNifti } from '../../activities/io/nifti';
 import { niftis, ok, run } from './audit-lines';
 
 const ID = '972';
@@ -20,7 +23,7 @@ const DATASET = `Dataset${ID}_Demo`;
 const FOLDS = ['0', '1', '2', '3', '4'];
 const CONFIGS = ['2d', '3d_fullres'];
 const REGIONS_ID = '973';
-const REGIONS = `Dataset${REGIONS_ID}_DemoRegions`;
+const IGNORE_ID = '974';
 const MODEL = (c: string): string => `nnUNetTrainer__nnUNetPlans__${c}`;
 
 /** The documented lines the demo Dataset cannot run (it plans no 3d_lowres), and lines needing what this machine has not. */
@@ -33,7 +36,7 @@ export const NOT_RUN_HERE: Array<{ line: string; reason: string }> = [
 
 const skip = process.env.NNUNET_AUDIT === '1' ? false : 'set NNUNET_AUDIT=1 to run the audit of nnU-Net v2\'s documented command lines (a few minutes)';
 
-test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny budget', { skip, timeout: 1_800_000 }, async (t) => {
+test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny budget', { skip, timeout: 2_400_000 }, async (t) => {
   assertBuilt();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-e2e-v2audit-'));
   const tmp = (name: string): string => path.join(root, name);
@@ -170,18 +173,61 @@ test('nnU-Net v2\'s documented command lines run on the demo Dataset with a tiny
       assert.equal(niftis(tmp('pred_installed')).length, 1);
     });
 
-    await t.test('region_based_training.md: a regions Dataset plans and preprocesses; nnUNetv2_train is a known gap (clear refusal)', async () => {
-      // demo-dataset --regions writes v2's dataset.json (labels as region lists, regions_class_order): placed in
-      // nnUNet_raw as DatasetXXX_NAME, as dataset_format.md says, not converted.
-      const base = tmp('v1_regions');
-      await ok(env, ['nnunet', 'demo-dataset', '-t', REGIONS_ID, '--cases', '2', '--test-cases', '0', '--regions', '-o', base]);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('region_based_training.md and ignore_label.md: such Datasets used as any other, with a tiny budget', { skip, timeout: 2_400_000 }, async (t) => {
+  assertBuilt();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-e2e-v2audit-regions-'));
+  const tmp = (name: string): string => path.join(root, name);
+  const env = {
+    nnUNet_raw: tmp('nnUNet_raw'), nnUNet_preprocessed: tmp('nnUNet_preprocessed'), nnUNet_results: tmp('nnUNet_results'),
+    NNUNET_LOG_LEVEL: 'warn', NNUNET_EPOCHS: '1', NNUNET_ITERATIONS_PER_EPOCH: '1',
+  };
+  fs.mkdirSync(env.nnUNet_raw, { recursive: true });
+  try {
+    /** demo-dataset writes v2's dataset.json for these: placed in nnUNet_raw as DatasetXXX_NAME (dataset_format.md), not converted. */
+    const placeV2Demo = async (id: string, flags: string[]): Promise<string> => {
+      const base = tmp(`v1_${id}`);
+      await ok(env, ['nnunet', 'demo-dataset', '-t', id, '--cases', '5', '--test-cases', '1', ...flags, '-o', base]);
       const written = path.join(base, 'nnUNet_raw_data', fs.readdirSync(path.join(base, 'nnUNet_raw_data'))[0]!);
-      fs.renameSync(written, path.join(env.nnUNet_raw, REGIONS));
-      await ok(env, ['nnUNetv2_plan_and_preprocess', '-d', REGIONS_ID, '-c', '2d', '--verify_dataset_integrity']);
-      // Known gap (docs/nnunet-v2.md, "Not there yet"): the v2 trainer here trains plain label maps only.
-      const train = await run(env, ['nnUNetv2_train', REGIONS_ID, '2d', '0']);
-      assert.equal(train.code, 1, train.stderr);
-      assert.match(train.stderr, new RegExp(`${REGIONS}/dataset\\.json: region-based labels`));
+      const name = `Dataset${id}_${path.basename(written).replace(/^Task\d+_/, '')}`;
+      fs.renameSync(written, path.join(env.nnUNet_raw, name));
+      return name;
+    };
+    /** "Then use the dataset as you would any other": plan, train one fold with --npz, find_best, the printed predict line. */
+    const asAnyOther = async (id: string, name: string): Promise<Record<string, unknown>> => {
+      await ok(env, ['nnUNetv2_plan_and_preprocess', '-d', id, '-c', '2d', '--verify_dataset_integrity']);
+      await ok(env, ['nnUNetv2_train', id, '2d', '0', '--npz']);
+      await ok(env, ['nnUNetv2_find_best_configuration', id, '-c', '2d', '-f', '0']);
+      const out = path.join(env.nnUNet_results, name);
+      const predict = fs.readFileSync(path.join(out, 'inference_instructions.txt'), 'utf8').split('\n').find((l) => l.startsWith('nnUNetv2_predict '))!;
+      const images = path.join(env.nnUNet_raw, name, 'imagesTs');
+      await ok(env, [...predict.split(/\s+/).filter(Boolean).map((w) => (w === 'INPUT_FOLDER' ? images : w === 'OUTPUT_FOLDER' ? tmp(`pred_${id}`) : w)), '--disable_tta']);
+      assert.equal(niftis(tmp(`pred_${id}`)).length, 1);
+      return JSON.parse(fs.readFileSync(path.join(out, MODEL('2d'), 'fold_0', 'validation', 'summary.json'), 'utf8').replace(/\bNaN\b/g, 'null')) as Record<string, unknown>;
+    };
+
+    await t.test('region_based_training.md: a regions Dataset used as any other (train, find_best, predict), evaluated per region', async () => {
+      const name = await placeV2Demo(REGIONS_ID, ['--regions']);
+      const summary = await asAnyOther(REGIONS_ID, name) as { mean: Record<string, unknown> };
+      assert.deepEqual(Object.keys(summary.mean), ['(1, 2)', '(2,)'], 'evaluation and model selection on the regions');
+      const pp = JSON.parse(fs.readFileSync(path.join(env.nnUNet_results, name, MODEL('2d'), 'crossval_results_folds_0', 'postprocessing.json'), 'utf8').replace(/\bNaN\b/g, 'null')) as { input_folder: { mean: Record<string, unknown> } };
+      assert.deepEqual(Object.keys(pp.input_folder.mean), ['(1, 2)', '(2,)']);
+    });
+
+    await t.test('ignore_label.md: an ignore-label Dataset used as any other; ignored voxels count in no metric', async () => {
+      const name = await placeV2Demo(IGNORE_ID, ['--ignore-label']);
+      const summary = await asAnyOther(IGNORE_ID, name) as { mean: Record<string, unknown>; metric_per_case: Array<{ reference_file: string; metrics: Record<string, { TP: number; FP: number; FN: number; TN: number }> }> };
+      assert.deepEqual(Object.keys(summary.mean).sort(), ['1', '2']);
+      const ds = JSON.parse(fs.readFileSync(path.join(env.nnUNet_raw, name, 'dataset.json'), 'utf8')) as { labels: { ignore: number } };
+      const c = summary.metric_per_case[0]!;
+      const ref = Array.from((await readNifti(c.reference_file)).data as ArrayLike<number>);
+      const m = c.metrics['1']!;
+      assert.equal(m.TP + m.FP + m.FN + m.TN, ref.filter((v) => v !== ds.labels.ignore).length, 'only annotated voxels');
+      assert.ok(ref.some((v) => v === ds.labels.ignore), 'the demo leaves voxels unannotated');
     });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

@@ -106,14 +106,14 @@ test("find-best ensembles folds whose validation_raw nnU-Net wrote (.npz + .pkl,
   assert.deepEqual(ensemble.dicePerClass, { '1': 1, '2': 1 });
 });
 
-test('a folder without properties, or with a region-based .pkl, is refused naming the file', async () => {
+test('a folder without properties, or a region-based .pkl beside softmax ones, is refused naming the file', async () => {
   const dir = tmp();
   const [a, b] = ['a', 'b'].map((d) => path.join(dir, d));
   for (const d of [a, b]) fs.cpSync(MODELS[0], d, { recursive: true });
   fs.rmSync(path.join(b, 'case_a.pkl'));
   await assert.rejects(ensembleFolders([a, b], path.join(dir, 'out')), /b\/case_a\.pkl: missing .*--save_npz/);
   writeCasePropertiesPkl(path.join(b, 'case_a.pkl'), { ...readCasePropertiesPkl(path.join(a, 'case_a.pkl')), regions_class_order: [1, 2] });
-  await assert.rejects(ensembleFolders([a, b], path.join(dir, 'out')), /b\/case_a\.pkl: a region-based prediction/);
+  await assert.rejects(ensembleFolders([a, b], path.join(dir, 'out')), /b\/case_a\.pkl: a region-based prediction or not \(regions_class_order \[1,2\]\) unlike/);
 });
 
 test('floatToHalf rounds to nearest even like numpy (ties, subnormals, overflow, NaN)', () => {

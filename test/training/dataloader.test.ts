@@ -163,3 +163,43 @@ test('cascade: the previous stage segmentation is a second seg channel, same box
   assert.throws(() => new PatchDataLoader({ dir, caseIds: ['a'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 1, previousStageDir: prevDir }),
     /a_segFromPrevStage\.npy/);
 });
+
+/** A case whose class_locations hold v2 keys: a region over labels 1 and 2, and an ignore label's annotated voxels. */
+function writeV2KeyedCase(dir: string, id: string, locations: Record<string, number[][]>): void {
+  const [Z, Y, X] = [30, 30, 30];
+  const n = Z * Y * X;
+  const data = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) data[i] = i + 1;
+  fs.writeFileSync(path.join(dir, `${id}.npy`), encodeNpy({ data, shape: [2, Z, Y, X], dtype: 'float32' }));
+  fs.writeFileSync(path.join(dir, `${id}.json`), JSON.stringify({ class_locations: locations }));
+}
+
+/** Whether a patch (channel 0 = flat index + 1) contains the voxel (z, y, x) of a 30³ case. */
+const patchHolds = (img: Float32Array, [z, y, x]: number[]): boolean => img.includes((z! * 30 + y!) * 30 + x! + 1);
+
+test('v2 keys: forced patches centre on a region key, unforced ones on the annotated voxels of an ignore label', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-dl-'));
+  dirs.push(dir);
+  const region = [27, 27, 27], annotated = [2, 2, 2];
+  writeV2KeyedCase(dir, 'r', { '1,2': [region], '2': [] });
+  writeV2KeyedCase(dir, 'i', { '1': [], '-1,0,1': [annotated] });
+  const forced = new PatchDataLoader({ dir, caseIds: ['r'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 2, oversampleForegroundPercent: 1, seed: 3 });
+  const unforced = new PatchDataLoader({ dir, caseIds: ['i'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 2, oversampleForegroundPercent: 0, seed: 3 });
+  for (let r = 0; r < 10; r++) {
+    const a = forced.next(), b = unforced.next();
+    for (let j = 0; j < 2; j++) {
+      assert.ok(patchHolds(a.data.subarray(j * 512, (j + 1) * 512), region), 'the region voxel is in every forced patch');
+      assert.ok(patchHolds(b.data.subarray(j * 512, (j + 1) * 512), annotated), 'the only annotated voxel is in every patch');
+    }
+  }
+  // forced, with nothing but the annotated key left: v2 centres on annotated voxels
+  const onlyAnnotated = new PatchDataLoader({ dir, caseIds: ['i'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 1, oversampleForegroundPercent: 1, seed: 4 });
+  assert.ok(patchHolds(onlyAnnotated.next().data, annotated));
+});
+
+test('a class_locations key that is neither label nor region is bad input', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-dl-'));
+  dirs.push(dir);
+  writeV2KeyedCase(dir, 'x', { '(1, 2)': [] });
+  assert.throws(() => new PatchDataLoader({ dir, caseIds: ['x'], patchSize: [8, 8, 8], finalPatchSize: [8, 8, 8], batchSize: 1 }).next(), /class_locations key "\(1, 2\)" is neither a label nor a region/);
+});

@@ -17,6 +17,7 @@ import {
   dataFolderV2, datasetFingerprintFile, datasetJsonFile, debugFile, modelPlansFile, plansV2File, progressPlotFile, splitsFile,
   trainingLogFile, V2_CHECKPOINT_FILES, v2FoldFolder, v2ModelFolder,
 } from '../../io/layout';
+import { LabelManager } from '../../io/label-manager';
 import { initBackend } from '../../network/backend';
 import { readV2Architecture, type V2ArchitectureJson } from '../../network/v2/arch-kwargs';
 import type { DatasetJsonV2 } from '../../planning/v2/dataset-json';
@@ -91,11 +92,13 @@ function readJson<T>(file: string, fix: string): T {
   }
 }
 
-/** Region-based and ignore-label datasets need the region loss, which the v2 trainer does not have yet. */
-function requirePlainLabels(ds: DatasetJsonV2, file: string): void {
-  if (Object.values(ds.labels).some(Array.isArray) || 'ignore' in ds.labels) {
-    throw new BadInputError(`${file}: region-based labels or an ignore label; the nnU-Net v2 trainer here trains plain label maps only`, file);
+/** The dataset's regions and ignore label (v2's LabelManager); regions train with Dice+BCE only (as v2's CE trainer asserts). */
+function labelsOf(ds: DatasetJsonV2, file: string, trainer: string, settings: TrainerV2Settings): LabelManager {
+  const labels = new LabelManager({ labels: ds.labels, ...(ds.regions_class_order ? { regions_class_order: ds.regions_class_order } : {}) }, file);
+  if (labels.hasRegions && settings.loss !== 'dice+ce') {
+    throw new BadInputError(`${file}: regions train with Dice+BCE, ${trainer} has a cross-entropy loss only; use nnUNetTrainer`, file);
   }
+  return labels;
 }
 
 /** folder_with_segs_from_previous_stage of a cascade stage (the same trainer and plans), else undefined. */
@@ -170,8 +173,8 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
   const copied = datasetJsonFile(input.preprocessedDir);
   const dsFile = fs.existsSync(copied) || !input.rawDir ? copied : datasetJsonFile(input.rawDir);
   const ds = readJson<DatasetJsonV2>(dsFile, 'nnUNetv2_plan_and_preprocess copies dataset.json to nnUNet_preprocessed/<Dataset>; run it again');
-  requirePlainLabels(ds, dsFile);
   const settings = settingsOf(input);
+  const labels = labelsOf(ds, dsFile, input.trainer, settings);
   if (!plans.configurations?.[input.configuration]) throw new BadInputError(`${plansFile}: no configuration ${input.configuration} (has ${Object.keys(plans.configurations ?? {}).join(', ')})`, plansFile);
   const cfg = resolveConfiguration(plans, input.configuration);
   const spec = readV2Architecture(cfg.architecture as V2ArchitectureJson, `${plansFile} (configuration ${input.configuration})`);
@@ -199,7 +202,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
   const useMask = (cfg.use_mask_for_norm as boolean[] | undefined) ?? [];
   const trainer = new NnUNetTrainerV2Loop({
     trainerName: input.trainer, settings, spec,
-    inChannels: Object.keys(ds.channel_names ?? ds.modality ?? {}).length + (previousStage ? foreground.length : 0), numClasses: segmentationHeads(ds),
+    inChannels: Object.keys(ds.channel_names ?? ds.modality ?? {}).length + (previousStage ? foreground.length : 0), numClasses: segmentationHeads(ds), labels,
     patchSize: cfg.patch_size as number[], batchSize: Number(cfg.batch_size), batchDice: cfg.batch_dice === true,
     maskChannels: useMask.flatMap((m, i) => (m ? [i] : [])),
     dataDir: unpackDatasetV2(dataFolder, cases), foldDir, trainCases: split.train, valCases: split.val,

@@ -1,7 +1,8 @@
 /**
  * nnunetv2's nnUNetTrainer loop on our v2 networks: per epoch the poly learning rate (exponent 0.9), the training
- * iterations (deep-supervised Dice+CE, Nesterov SGD with clipping at 12), the validation iterations for the
- * validation loss and the pseudo-Dice, then on_epoch_end: the EMA pseudo-Dice (0.9·ema + 0.1·mean foreground
+ * iterations (deep-supervised Dice+CE, or Dice+BCE on sigmoid outputs for regions, ignore-label voxels masked out
+ * of both; Nesterov SGD with clipping at 12), the validation iterations for the validation loss and the pseudo-Dice
+ * (per label, or per region where sigmoid > 0.5), then on_epoch_end: the EMA pseudo-Dice (0.9·ema + 0.1·mean foreground
  * Dice) decides checkpoint_best.pth, checkpoint_latest.pth every save_every epochs, checkpoint_final.pth at the end.
  * Batches come from the batch workers with nnUNetTrainer's batchgeneratorsv2 transforms (v2/augmentation/).
  * See docs/nnunet-v2-training.md.
@@ -9,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { LabelManager } from '../../io/label-manager';
 import { V2_CHECKPOINT_FILES } from '../../io/layout';
 import { deepSupervisionWeights } from '../../network/deep-supervision';
 import type { V2NetworkSpec } from '../../network/v2/arch-kwargs';
@@ -17,7 +19,7 @@ import { buildV2UNet, type V2UNet } from '../../network/v2/unet';
 import { BatchProducer, type NetworkBatch, type ProducerState } from '../batch-worker';
 import { deepSupervisionLoss, type DiceCeOptions } from '../loss';
 import { lossAndGradients, NesterovSgd, polyLearningRate, type SgdState } from '../optimizer';
-import { globalDice, meanIgnoringNaN, defaultBatchWorkers } from '../trainer';
+import { countRegionOverlap, globalDice, meanIgnoringNaN, defaultBatchWorkers } from '../trainer';
 import type { AugmentationParams } from '../patch-size';
 import { augmentationParamsV2 } from './augmentation-v2';
 import { toAugmentationV2 } from './augmentation/pipeline';
@@ -31,7 +33,10 @@ export interface TrainerV2Setup {
   settings: TrainerV2Settings;
   spec: V2NetworkSpec;
   inChannels: number;
+  /** Segmentation heads: one per label with background, or one per foreground region. */
   numClasses: number;
+  /** The dataset's regions and ignore label (LabelManager); plain labels need none. */
+  labels?: LabelManager;
   patchSize: number[];
   batchSize: number;
   batchDice: boolean;
@@ -74,10 +79,11 @@ export type RunOutcomeV2 = { status: 'finished'; finalCheckpoint: string } | { s
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Validation counts of the hard argmax per foreground class (nnUNetTrainer.validation_step). */
-function countHard(seg: Int32Array, target: Int32Array, tp: Float64Array, fp: Float64Array, fn: Float64Array): void {
+/** Validation counts of the hard argmax per foreground class, ignore-label voxels left out (nnUNetTrainer.validation_step). */
+export function countHard(seg: Int32Array, target: Int32Array, ignoreLabel: number | undefined, tp: Float64Array, fp: Float64Array, fn: Float64Array): void {
   for (let i = 0; i < seg.length; i++) {
     const p = seg[i]!, t = target[i]!;
+    if (t === ignoreLabel) continue;
     if (p === t) { if (p > 0) tp[p - 1]!++; continue; }
     if (p > 0) fp[p - 1]!++;
     if (t > 0) fn[t - 1]!++;
@@ -104,7 +110,12 @@ export class NnUNetTrainerV2Loop {
     this.description = describeV2Network(setup.spec, { inChannels: setup.inChannels, numClasses: setup.numClasses, deepSupervision: s.deepSupervision });
     this.augmentation = augmentationParamsV2(setup.spec, setup.patchSize, setup.maskChannels, s, setup.cascade?.labels);
     this.dsWeights = s.deepSupervision ? deepSupervisionWeights(this.augmentation.deepSupervisionScales.length) : [1];
-    this.lossOptions = { batchDice: setup.batchDice, smooth: s.diceSmooth, kind: s.loss, doBg: false };
+    const labels = setup.labels;
+    this.lossOptions = {
+      batchDice: setup.batchDice, smooth: s.diceSmooth, kind: s.loss, doBg: false,
+      ...(labels?.hasRegions ? { regions: labels.regionMembership() } : {}),
+      ...(labels?.ignoreLabel !== undefined ? { ignoreLabel: labels.ignoreLabel } : {}),
+    };
   }
 
   get numEpochs(): number {
@@ -184,12 +195,15 @@ export class NnUNetTrainerV2Loop {
   private async validationIteration(tp: Float64Array, fp: Float64Array, fn: Float64Array): Promise<number> {
     const batch = this.toTensors(await this.valBatches.next());
     try {
-      const { loss, seg } = tf.tidy(() => {
+      const regions = this.setup.labels?.hasRegions === true;
+      const { loss, out } = tf.tidy(() => {
         const outputs = this.network.apply(batch.data);
         const l = deepSupervisionLoss(outputs, batch.targets, this.dsWeights, this.lossOptions).dataSync()[0]!;
-        return { loss: l, seg: tf.argMax(outputs[0]!, -1).dataSync() as Int32Array };
+        return { loss: l, out: regions ? outputs[0]!.dataSync() as Float32Array : tf.argMax(outputs[0]!, -1).dataSync() as Int32Array };
       });
-      countHard(seg, batch.targets[0]!.dataSync() as Int32Array, tp, fp, fn);
+      const target = batch.targets[0]!.dataSync() as Int32Array;
+      if (regions) countRegionOverlap(out as Float32Array, target, this.setup.labels!, { tp, fp, fn });
+      else countHard(out as Int32Array, target, this.setup.labels?.ignoreLabel, tp, fp, fn);
       return loss;
     } finally {
       tf.dispose([batch.data, ...batch.targets]);
@@ -224,7 +238,7 @@ export class NnUNetTrainerV2Loop {
       if (stop()) return this.rollback(before);
       trainSum += await this.trainIteration();
     }
-    const K = this.setup.numClasses - 1;
+    const K = this.setup.labels?.hasRegions ? this.setup.numClasses : this.setup.numClasses - 1;
     const tp = new Float64Array(K), fp = new Float64Array(K), fn = new Float64Array(K);
     let valSum = 0;
     for (let i = 0; i < s.numValIterationsPerEpoch; i++) valSum += await this.validationIteration(tp, fp, fn);

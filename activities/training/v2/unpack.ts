@@ -19,12 +19,15 @@ export function preprocessedCasesV2(dataFolder: string): string[] {
   return ids;
 }
 
-/** v2's class_locations {"1": [[0, z, y, x], ...]} → v1's {"1": [[z, y, x], ...]}; regions are refused. */
+/**
+ * v2's class_locations {"1": [[0, z, y, x], ...]} → the loader's {"1": [[z, y, x], ...]}; region keys ("1,2,3") and
+ * the ignore label's annotated-voxels key ("-1,0,1,2") are kept (dataloader.ts samples them as v2 does).
+ */
 function v1ClassLocations(raw: unknown, file: string): Record<string, number[][]> {
   if (raw === null || typeof raw !== 'object') throw new BadInputError(`${file}: no class_locations; preprocess the dataset again`, file);
   const out: Record<string, number[][]> = {};
   for (const [key, list] of Object.entries(raw as Record<string, number[][]>)) {
-    if (!/^\d+$/.test(key)) throw new BadInputError(`${file}: class_locations key "${key}" is a region or the ignore label; region-based v2 training is not available yet`, file);
+    if (!Array.isArray(list)) throw new BadInputError(`${file}: class_locations["${key}"] is not a list; preprocess again`, file);
     out[key] = list.map((c) => c.slice(-3));
   }
   return out;

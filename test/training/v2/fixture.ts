@@ -4,7 +4,9 @@
  * 5 cases of 12×20×20 voxels, a bright box labelled 1 inside a noisy background, and a tiny PlainConvUNet plan
  * (3 stages, 4/8/16 features, patch 8×16×16, batch 2), and gt_segmentations/<case>.nii.gz as the fold validation's
  * reference. Synthetic rather than run through fingerprint/plan/
- * preprocess, so that the training tests take seconds.
+ * preprocess, so that the training tests take seconds. Label variants: 'regions' (the box is label 1 with a core
+ * labelled 2; regions whole = (1, 2) and core = (2,), regions_class_order [1, 2]) and 'ignore' (label 2 = ignore
+ * on the outer two x-columns, as sparse annotations leave voxels unlabelled).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,6 +16,7 @@ import { writeNiftiSync } from '../../../activities/io/nifti';
 import type { Mat3, Vec3 } from '../../../activities/io/geometry';
 import { readNpz, writeNpz } from '../../../activities/io/npz';
 import { sampleClassLocationsV2 } from '../../../activities/preprocessing/v2/class-locations';
+import { locationClassesV2 } from '../../../activities/preprocessing/v2/labels';
 
 export const TINY_DATASET = 'Dataset990_TinyV2';
 const SHAPE: [number, number, number] = [12, 20, 20];
@@ -52,7 +55,22 @@ export function tinyPlansV2(): Record<string, unknown> {
 
 const GEOMETRY = { spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as Mat3 };
 
-function writeCase(folder: string, gtFolder: string, id: string, rng: MT19937): void {
+export type TinyLabels = 'plain' | 'regions' | 'ignore';
+
+const LABELS: Record<TinyLabels, { labels: Record<string, number | number[]>; regions_class_order?: number[] }> = {
+  plain: { labels: { background: 0, box: 1 } },
+  regions: { labels: { background: 0, whole: [1, 2], core: [2] }, regions_class_order: [1, 2] },
+  ignore: { labels: { background: 0, box: 1, ignore: 2 } },
+};
+
+/** The label a voxel gets: the box (its core 2 for regions), and for 'ignore' the unannotated outer columns. */
+function labelAt(kind: TinyLabels, inside: boolean, core: boolean, x: number): number {
+  if (kind === 'ignore' && (x < 2 || x >= SHAPE[2] - 2)) return 2;
+  if (!inside) return 0;
+  return kind === 'regions' && core ? 2 : 1;
+}
+
+function writeCase(folder: string, gtFolder: string, id: string, rng: MT19937, kind: TinyLabels): void {
   const [Z, Y, X] = SHAPE;
   const data = new Float32Array(Z * Y * X);
   const seg = new Int8Array(Z * Y * X);
@@ -60,33 +78,34 @@ function writeCase(folder: string, gtFolder: string, id: string, rng: MT19937): 
   for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
     const i = (z * Y + y) * X + x;
     const inside = z >= z0 && z < z0 + 5 && y >= y0 && y < y0 + 7 && x >= x0 && x < x0 + 7;
-    seg[i] = inside ? 1 : 0;
-    data[i] = (inside ? 2 : 0) + 0.3 * rng.standardNormal();
+    const core = inside && z > z0 && z < z0 + 4 && y > y0 + 1 && y < y0 + 5 && x > x0 + 1 && x < x0 + 5;
+    seg[i] = labelAt(kind, inside, core, x);
+    data[i] = (inside ? 2 : 0) + (core ? 1.5 : 0) + 0.3 * rng.standardNormal();
   }
   writeNpz(path.join(folder, `${id}.npz`), { data: { data, shape: [1, ...SHAPE], dtype: 'float32' }, seg: { data: seg, shape: [1, ...SHAPE], dtype: 'int8' } });
   writeNiftiSync(path.join(gtFolder, `${id}.nii.gz`), { data: Uint8Array.from(seg), shape: [...SHAPE], dtype: 'uint8', geometry: GEOMETRY });
   const properties = {
     sitk_stuff: { spacing: [...GEOMETRY.spacing], origin: [...GEOMETRY.origin], direction: [...GEOMETRY.direction] }, spacing: [1, 1, 1], shape_before_cropping: SHAPE, bbox_used_for_cropping: SHAPE.map((s) => [0, s]),
-    shape_after_cropping_and_before_resampling: SHAPE, class_locations: sampleClassLocationsV2(seg, SHAPE, [1]),
+    shape_after_cropping_and_before_resampling: SHAPE, class_locations: sampleClassLocationsV2(seg, SHAPE, locationClassesV2(LABELS[kind].labels, id)),
   };
   fs.writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(properties));
 }
 
 export interface TinyV2 { root: string; preprocessedDir: string; resultsRoot: string; cleanup(): void }
 
-export function tinyPreprocessedV2(): TinyV2 {
+export function tinyPreprocessedV2(kind: TinyLabels = 'plain'): TinyV2 {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nnunet-v2train-'));
   const preprocessedDir = path.join(root, 'preprocessed', TINY_DATASET);
   const folder = path.join(preprocessedDir, 'nnUNetPlans_3d_fullres');
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(path.join(preprocessedDir, 'nnUNetPlans.json'), JSON.stringify(tinyPlansV2(), null, 2));
   fs.writeFileSync(path.join(preprocessedDir, 'dataset.json'), JSON.stringify({
-    channel_names: { 0: 'MRI' }, labels: { background: 0, box: 1 }, numTraining: 5, file_ending: '.nii.gz', name: TINY_DATASET,
+    channel_names: { 0: 'MRI' }, ...LABELS[kind], numTraining: 5, file_ending: '.nii.gz', name: TINY_DATASET,
   }));
   const gtFolder = path.join(preprocessedDir, 'gt_segmentations');
   fs.mkdirSync(gtFolder, { recursive: true });
   const rng = new MT19937(7);
-  for (let c = 0; c < 5; c++) writeCase(folder, gtFolder, `case_${c}`, rng);
+  for (let c = 0; c < 5; c++) writeCase(folder, gtFolder, `case_${c}`, rng, kind);
   return { root, preprocessedDir, resultsRoot: path.join(root, 'results'), cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 
