@@ -28,7 +28,6 @@ interface V2Entry {
 
 const NP_IGNORED = 'accepted, no effect: work runs in this process (nnUNet_def_n_proc sets the thread count)';
 const LOGGING = { '--verbose': 'accepted, no effect', '--no_pbar': 'accepted, no effect' };
-const V2_TRAINER = 'nnU-Net v2\'s trainer (nnUNetTrainer, checkpoint_final.pth, the nnUNet_results/DatasetXXX/TRAINER__PLANS__CONFIGURATION tree)';
 const V2_PREPROCESSED_PLOTS = 'plots of nnU-Net v2\'s preprocessed data (nnUNetPlans_CONFIGURATION/<case>.npz)';
 
 /** The flags nnUNetv2_predict and nnUNetv2_predict_from_modelfolder share. */
@@ -132,7 +131,7 @@ export const V2_ENTRIES: Record<string, V2Entry> = {
     },
     run: trainV2,
   },
-  nnUNetv2_train_pretrained: { does: 'not available', run: missing(`${V2_TRAINER} and nnssl pretrained checkpoints`, 'nnUNet_train ... -pretrained_weights FILE (v1\'s rules)') },
+  nnUNetv2_train_pretrained: { does: 'not available', run: missing('nnssl pretrained checkpoints (their adaptation plans and weight layout)', 'nnUNetv2_train DATASET CONFIGURATION FOLD -pretrained_weights CHECKPOINT (a v2 checkpoint), or nnUNet_train ... -pretrained_weights FILE (v1)') },
   nnUNetv2_predict: {
     does: 'nnUNetPredictor.predict_from_files with nnUNet_results/DatasetXXX/TR__P__C: v2 preprocessing of each raw case, sliding window (float16 accumulators as v2), export resampled back to the raw image (PlainConvUNet, ResidualEncoderUNet)',
     flags: {

@@ -105,14 +105,14 @@ test('the commands that need v2\'s trainer parse their full command line, then e
   await assert.rejects(runV2Alias('nnUNetv2_train', ['4', '2d']), UsageError, 'a bad command line is a usage error first');
 });
 
-test('the bin shims: -h exits 0, nnUNetv2_train_pretrained exits 2 with nnUNet_train as what works instead, a bad flag exits 2 with argparse\'s text', () => {
+test('the bin shims: -h exits 0, nnUNetv2_train_pretrained exits 2 with nnUNetv2_train -pretrained_weights as what works instead, a bad flag exits 2 with argparse\'s text', () => {
   assertBuilt();
   const help = runCli(['-h'], { script: binShim('nnUNetv2_plan_experiment') });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^usage: nnUNetv2_plan_experiment \[-h\] \[-d D \[D \.\.\.\]\] \[-pl PL\]/);
   const train = runCli(['4', '3d_fullres', '0', '-p', 'P'], { script: binShim('nnUNetv2_train_pretrained') });
   assert.equal(train.status, 2);
-  assert.match(train.stderr, /^nnUNetv2_train_pretrained: not available in nnunet-ts yet: .*What works instead: nnUNet_train \.\.\. -pretrained_weights FILE/);
+  assert.match(train.stderr, /^nnUNetv2_train_pretrained: not available in nnunet-ts yet: .*What works instead: nnUNetv2_train DATASET CONFIGURATION FOLD -pretrained_weights CHECKPOINT/);
   const bad = runCli(['-i', 'x', '--nope'], { script: binShim('nnUNetv2_convert_MSD_dataset') });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /nnUNetv2_convert_MSD_dataset: error: unrecognized arguments: --nope/);
