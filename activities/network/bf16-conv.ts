@@ -163,3 +163,9 @@ export function useConvPrecision(precision: Precision, options: { allowEmulated?
   }
   current = precision;
 }
+
+/** useConvPrecision for a training, with one line in its log saying so. */
+export function useConvPrecisionLogged(precision: Precision, log: (line: string) => void): void {
+  useConvPrecision(precision);
+  log(`convolutions in ${precision} (training.precision; norms, loss, optimizer and weights in float32)`);
+}
