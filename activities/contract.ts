@@ -40,6 +40,8 @@ export interface WorkerSettings {
   trainerPaths?: string[];
   /** Batch-producing threads of a training (`training.augmentationWorkers`); absent: cores − 1, 1 to 4. */
   augmentationWorkers?: number;
+  /** 'bfloat16': the training's convolutions in bfloat16 (`training.precision`); absent: float32. */
+  precision?: 'bfloat16';
   /**
    * GPUs this worker trains on, one training at a time on each: its training child sees only that GPU
    * (CUDA_VISIBLE_DEVICES). Ids as CUDA numbers them (`0`) or GPU UUIDs. Empty or absent: CPU slots (below).

@@ -24,7 +24,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   'vs-nnunet': { run: benchVsNnunet, measures: 'ours vs nnU-Net v1\'s own code, same plans and data (Hippocampus): training iteration, network step, inference, preprocessing, GFLOP/s; ratio table + JSON (--parts, --quick, --help)' },
   iteration: { run: benchIteration, measures: 'a whole training iteration on a preprocessed stage: batch production parts, network step, in-thread vs background batch workers' },
   'v2-augmentation': { run: benchV2Augmentation, measures: 'nnU-Net v2 training batches: batchgeneratorsv2 transforms vs the v1 pipeline (CPU per batch) and a short nnUNetv2_train per pipeline (pseudo-Dice), demo task' },
-  precision: { run: benchMixedPrecision, measures: 'Conv3D forward/backward in float32, bfloat16 and float16 through the native binding (why tfjs cannot train in mixed precision)' },
+  precision: { run: benchMixedPrecision, measures: 'Conv3D forward/backward in float32, bfloat16 and float16 through the native binding; --step: the network step with bfloat16 convs (training.precision) vs float32, s/step and losses' },
   profile: { run: profileUnet, measures: 'where a U-Net iteration\'s time goes on one backend (per TensorFlow op)' },
 };
 

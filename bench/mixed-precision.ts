@@ -3,10 +3,17 @@
  * 16-bit dtype, so this calls TensorFlow through tfjs-node's binding: Cast → conv op with T = float16 or
  * bfloat16 → Cast back, the 16-bit tensors staying native. Prints ms per call of the forward and both backward
  * convolutions per dtype (two rounds, the first warms oneDNN up), the error against float32, and whether
- * tfjs can hold the 16-bit result. Findings: docs/training.md, 'Mixed precision'.
+ * tfjs can hold the 16-bit result. `precision --step [--steps N] [--configs 3d_fullres,2d]`: the whole network step
+ * (trainStep, demo plans, one fixed batch, the same initial weights) with the convolutions in float32, then in
+ * bfloat16 (network/bf16-conv.ts): seconds per step and the losses after each step. Findings: docs/training.md,
+ * 'Mixed precision'.
  */
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../activities/network/backend';
+import { useConvPrecision, whyBf16Slow, type Precision } from '../activities/network/bf16-conv';
+import { demoBenchPlans } from './demo-plan';
+import { buildUNetStep } from './unet-step';
 
 interface NativeTensor { id: number; shape: number[]; dtype: number }
 interface OpAttr { name: string; type: number; value: unknown }
@@ -39,7 +46,39 @@ function kernels(be: NodeBackend) {
   return { b, run, conv, cast, msPerCall };
 }
 
+/** N network steps per precision on each demo plan, alternating float32 / bfloat16 so load drifts hit both. */
+async function benchStep(argv: string[]): Promise<void> {
+  const opt = (name: string, fallback: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1]! : fallback; };
+  const steps = Number(opt('steps', '3'));
+  const configs = opt('configs', '3d_fullres,2d').split(',');
+  const plans = await demoBenchPlans();
+  await initBackend({ preference: 'tfjs-node' });
+  console.log(`bfloat16 here: ${whyBf16Slow() ?? 'native (oneDNN or CUDA)'}`);
+  for (const stage of [plans.unet3d, plans.unet2d].filter((st) => configs.includes(st.configuration))) {
+    const result: Partial<Record<Precision, { seconds: number[]; losses: number[] }>> = {};
+    for (const precision of ['float32', 'bfloat16'] as const) {
+      useConvPrecision(precision, { allowEmulated: true });
+      const step = buildUNetStep(stage);
+      const r = { seconds: [] as number[], losses: [] as number[] };
+      for (let i = 0; i < steps; i++) {
+        const t = performance.now();
+        r.losses.push(await step.run());
+        r.seconds.push((performance.now() - t) / 1000);
+      }
+      step.dispose();
+      result[precision] = r;
+      useConvPrecision('float32');
+    }
+    const show = (xs: number[], d: number) => xs.map((x) => x.toFixed(d)).join(' ');
+    console.log(`${stage.configuration} batch ${stage.batchSize} patch [${stage.patchSize.join(', ')}], load ${os.loadavg()[0]!.toFixed(1)}`);
+    for (const [p, r] of Object.entries(result)) console.log(`  ${p.padEnd(8)} s/step ${show(r.seconds, 2)}  losses ${show(r.losses, 4)}`);
+    const diff = result.bfloat16!.losses.map((l, i) => Math.abs(l - result.float32!.losses[i]!));
+    console.log(`  |loss bf16 - fp32| per step ${show(diff, 4)}`);
+  }
+}
+
 export async function benchMixedPrecision(argv: string[]): Promise<void> {
+  if (argv.includes('--step')) return benchStep(argv);
   const shape = (argv[0] ?? '2,20,28,20,32').split(',').map(Number) as [number, number, number, number, number];
   await initBackend({ preference: 'tfjs-node' });
   const be = tf.backend() as unknown as NodeBackend;

@@ -109,7 +109,7 @@ export const trainV2: V2Handler = async (prog, args, config: Config) => {
  */
 export async function trainV2InProcess(config: Config, input: TrainInput, log?: (line: string) => void): Promise<Extract<TrainFoldResult, { status: 'done' }>> {
   const { runTrainingFoldV2 } = await import('../activities/training/v2/run-fold');
-  const { augmentationWorkers } = config.training;
+  const { augmentationWorkers, precision } = config.training;
   let stop = false;
   const onSigint = () => {
     if (stop) process.exit(130);
@@ -119,7 +119,10 @@ export async function trainV2InProcess(config: Config, input: TrainInput, log?: 
   process.on('SIGINT', onSigint);
   try {
     const startOver = input.continueTraining || input.validationOnly ? {} : { startOver: randomUUID() };
-    const runtime = { backend: config.worker.backend, ...(augmentationWorkers === 'auto' ? {} : { numWorkers: augmentationWorkers }) };
+    const runtime = {
+      backend: config.worker.backend, ...(augmentationWorkers === 'auto' ? {} : { numWorkers: augmentationWorkers }),
+      ...(precision === 'bfloat16' ? { precision } : {}),
+    };
     const result = await runTrainingFoldV2({ ...input, ...startOver, runtime }, { log, shouldStop: () => stop });
     if (result.status === 'stopped') throw new WorkFailedError(`stopped after epoch ${result.epoch}; state saved in ${result.checkpoint}; continue with -c`);
     return result;

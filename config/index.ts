@@ -51,6 +51,7 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; type: 'string' 
   { env: 'NNUNET_EPOCHS', key: 'training.epochs', type: 'number' },
   { env: 'NNUNET_ITERATIONS_PER_EPOCH', key: 'training.iterationsPerEpoch', type: 'number' },
   { env: 'nnUNet_n_proc_DA', key: 'training.augmentationWorkers', type: 'number' },
+  { env: 'NNUNET_PRECISION', key: 'training.precision', type: 'string' },
   { env: 'NNUNET_METHOD', key: 'planning.method', type: 'string' },
   { env: 'NNUNET_V2_PLANNER', key: 'planning.v2Planner', type: 'string' },
   { env: 'NNUNET_HEARTBEAT_TIMEOUT_SECONDS', key: 'training.heartbeatTimeoutSeconds', type: 'number' },

@@ -58,6 +58,8 @@ export const ConfigSchema = z
         /** Batch-producing threads beside the training step ('auto': cores − 1, 1 to 4; 0: in the step's own thread). */
         augmentationWorkers: z.union([z.literal('auto'), z.number().int().nonnegative()]),
         heartbeatTimeoutSeconds: positiveInt,
+        /** 'bfloat16': the U-Net's convolutions in bfloat16 (opt-in; docs/training.md, 'Mixed precision'); absent: float32. */
+        precision: z.enum(['float32', 'bfloat16']).optional(),
       })
       .strict(),
     planning: z

@@ -68,10 +68,10 @@ const quietBundlerLogger = {
  */
 export function workerSettingsOf(config: Config, slots: SlotChoice = {}): WorkerSettings {
   const { backend, checkpointEveryEpochs, maxConcurrentTraining } = config.worker;
-  const { trainerPaths, augmentationWorkers } = config.training;
+  const { trainerPaths, augmentationWorkers, precision } = config.training;
   return {
     backend, ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}), ...(trainerPaths.length > 0 ? { trainerPaths } : {}),
-    ...(augmentationWorkers === 'auto' ? {} : { augmentationWorkers }),
+    ...(augmentationWorkers === 'auto' ? {} : { augmentationWorkers }), ...(precision === 'bfloat16' ? { precision } : {}),
     ...trainingSlotsOf(slots, maxConcurrentTraining),
   };
 }

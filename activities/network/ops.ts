@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LEAKY_SLOPE, NORM_EPS } from './architecture';
+import { convBf16, convPrecision } from './bf16-conv';
 
 const allOnes = (xs: readonly number[]): boolean => xs.every((v) => v === 1);
 
@@ -15,11 +16,12 @@ export function convNd(x: tf.Tensor, w: tf.Tensor, stride: readonly number[], pa
   return onPureJsBackend() ? convOnPureJs(x, w, stride) : convPortable(x, w, stride, padding);
 }
 
-/** The straightforward form for native backends: explicit tf.pad before strided convs. */
+/** The straightforward form for native backends: explicit tf.pad before strided convs; in bfloat16 when opted in. */
 export function convPortable(x: tf.Tensor, w: tf.Tensor, stride: readonly number[], padding: readonly number[]): tf.Tensor {
   // With stride 1 and an odd kernel padded by (k-1)/2, TensorFlow's 'same' is exactly PyTorch's padding.
   const input = allOnes(stride) ? x : tf.pad(x, [[0, 0], ...padding.map((p): [number, number] => [p, p]), [0, 0]]);
   const pad = allOnes(stride) ? 'same' : 'valid';
+  if (convPrecision() === 'bfloat16') return convBf16(input, w, stride, pad);
   if (stride.length === 3) return tf.conv3d(input as tf.Tensor5D, w as tf.Tensor5D, stride as [number, number, number], pad);
   return tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, stride as [number, number], pad);
 }

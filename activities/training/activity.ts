@@ -17,9 +17,9 @@ const KEEPALIVE_MS = 30_000;
 
 /** The worker's settings as the training child's runtime options (backend, checkpoints, where custom trainers are). */
 function runtimeOf(settings: WorkerSettings, slot: TrainingSlot): TrainRuntimeOptions {
-  const { backend, checkpointEveryEpochs, trainerPaths, augmentationWorkers } = settings;
+  const { backend, checkpointEveryEpochs, trainerPaths, augmentationWorkers, precision } = settings;
   return {
-    ...(backend ? { backend } : {}), ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}),
+    ...(backend ? { backend } : {}), ...(checkpointEveryEpochs ? { checkpointEveryEpochs } : {}), ...(precision ? { precision } : {}),
     ...(augmentationWorkers !== undefined ? { numWorkers: augmentationWorkers } : {}),
     ...(trainerPaths?.length ? { trainerPaths } : {}), slot: describeSlot(slot),
   };

@@ -20,6 +20,7 @@ import {
   progressPlotFile, RESULT_FOLDERS, splitsFile, SPLITS_FILE_NAME, startOverFile, trainerFor, trainingLogFile, validationFolder,
 } from '../io/layout';
 import { initBackend } from '../network/backend';
+import { useConvPrecisionLogged } from '../network/bf16-conv';
 import { describeUNet } from '../network/architecture';
 import { applyPretrainedWeights } from '../network/pretrained-weights';
 import type { UNet } from '../network/unet';
@@ -52,6 +53,8 @@ export interface TrainRuntimeOptions {
   skipValidation?: boolean;
   /** Folders of the user's own trainer modules (the worker's `training.trainerPaths`; custom-trainers.ts). */
   trainerPaths?: string[];
+  /** 'bfloat16': the convolutions in bfloat16 (`training.precision`; network/bf16-conv.ts); absent: float32. */
+  precision?: 'bfloat16';
   /** The worker's training slot this fold runs in (slots.ts describeSlot), for the training log. */
   slot?: string;
   /** nnUNet_train --find_lr: only nnU-Net's learning-rate range test (this many iterations), plotted; nothing trained is kept. */
@@ -245,6 +248,7 @@ async function findLearningRate(input: TrainFoldInput, s: FinderSetup, iteration
   const rt = input.runtime ?? {};
   const log = foldLogger(s.foldDir, hooks);
   const backend = await initBackend({ preference: rt.backend });
+  if (rt.precision) useConvPrecisionLogged(rt.precision, log);
   const trainer = new s.Trainer({
     trainerName: s.trainerName, plans: s.rc.plans, previousStageDir: s.previousStageDir, configuration: input.configuration, stage: s.rc.stage,
     dataDir: s.dataDir, foldDir: s.foldDir, trainCases: s.cases.train, valCases: s.cases.val, epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch,
@@ -321,6 +325,7 @@ export async function runTrainingFold(input: TrainFoldInput, hooks: TrainFoldHoo
   const log = foldLogger(foldDir, hooks);
   const backend = await initBackend({ preference: rt.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
+  if (rt.precision) useConvPrecisionLogged(rt.precision, log);
   if (rt.slot) log(`training ${rt.slot}; CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? '(unset)'}`);
 
   const trainer = new Trainer({

@@ -39,8 +39,8 @@ function parseConfiguration(s: string): Configuration {
 
 /** A training in this process: the user's trainers and the batch workers from the config. */
 function localRuntime(config: Config): TrainRuntimeOptions {
-  const { trainerPaths, augmentationWorkers } = config.training;
-  return { trainerPaths, ...(augmentationWorkers === 'auto' ? {} : { numWorkers: augmentationWorkers }) };
+  const { trainerPaths, augmentationWorkers, precision } = config.training;
+  return { trainerPaths, ...(augmentationWorkers === 'auto' ? {} : { numWorkers: augmentationWorkers }), ...(precision === 'bfloat16' ? { precision } : {}) };
 }
 
 /** --find-lr: in this process (a plot, nothing durable to resume). */

@@ -124,3 +124,12 @@ test('training.augmentationWorkers: auto by default (absent from the settings), 
   assert.equal(workerSettingsOf(loadConfig({ env: { nnUNet_n_proc_DA: '3' } }), cpu).augmentationWorkers, 3);
   assert.throws(() => loadConfig({ env: { nnUNet_n_proc_DA: '-1' } }), (e: unknown) => e instanceof ConfigError && /training\.augmentationWorkers/.test(e.message));
 });
+
+test('training.precision: absent by default (and from the worker settings), NNUNET_PRECISION=bfloat16 reaches them, float32 stays absent, others refused', () => {
+  const cpu = { slots: 1 };
+  assert.equal(loadConfig({ env: {} }).training.precision, undefined);
+  assert.equal('precision' in workerSettingsOf(loadConfig({ env: {} }), cpu), false);
+  assert.equal(workerSettingsOf(loadConfig({ env: { NNUNET_PRECISION: 'bfloat16' } }), cpu).precision, 'bfloat16');
+  assert.equal('precision' in workerSettingsOf(loadConfig({ env: { NNUNET_PRECISION: 'float32' } }), cpu), false);
+  assert.throws(() => loadConfig({ env: { NNUNET_PRECISION: 'float16' } }), (e: unknown) => e instanceof ConfigError && /training\.precision/.test(e.message));
+});

@@ -42,7 +42,7 @@ export function v2InputOf(input: TrainFoldInput): TrainFoldV2Input {
     configuration: input.configuration, fold: input.fold, trainer: input.trainer, plansName: plansNameOf(input),
     continueTraining: input.continueTraining, pretrainedWeights: input.pretrainedWeights, disableCheckpointing: input.disableSaving,
     epochs: input.epochs, iterationsPerEpoch: input.iterationsPerEpoch, valIterationsPerEpoch: rt.validationIterations,
-    saveEvery: rt.checkpointEveryEpochs, seed: rt.seed, numWorkers: rt.numWorkers, backend: rt.backend, slot: rt.slot,
+    saveEvery: rt.checkpointEveryEpochs, seed: rt.seed, numWorkers: rt.numWorkers, backend: rt.backend, slot: rt.slot, ...(rt.precision ? { precision: rt.precision } : {}),
     validate: !(input.skipValidation || rt.skipValidation), validationCheckpoint: input.validationCheckpoint, saveProbabilities: input.saveSoftmax,
   };
 }

@@ -19,6 +19,7 @@ import {
 } from '../../io/layout';
 import { LabelManager } from '../../io/label-manager';
 import { initBackend } from '../../network/backend';
+import { useConvPrecisionLogged } from '../../network/bf16-conv';
 import { readV2Architecture, type V2ArchitectureJson } from '../../network/v2/arch-kwargs';
 import type { DatasetJsonV2 } from '../../planning/v2/dataset-json';
 import { foregroundLabelsOf, segmentationHeads } from '../../planning/v2/dataset-json';
@@ -69,6 +70,8 @@ export interface TrainFoldV2Input {
   saveProbabilities?: boolean;
   /** The worker's training slot this fold runs in (slots.ts describeSlot), for the training log. */
   slot?: string;
+  /** 'bfloat16': the convolutions in bfloat16 (`training.precision`; network/bf16-conv.ts); absent: float32. */
+  precision?: 'bfloat16';
   /** The training transforms (trainer.ts, TrainerV2Setup.augmentationPipeline); default batchgeneratorsv2. */
   augmentationPipeline?: TrainerV2Setup['augmentationPipeline'];
 }
@@ -197,6 +200,7 @@ export async function trainFoldV2(input: TrainFoldV2Input, hooks: TrainFoldV2Hoo
   const log = (line: string) => { fs.appendFileSync(logFile, `${new Date().toISOString()}: ${line}\n`); hooks.log?.(line); };
   const backend = await initBackend({ preference: input.backend });
   log(`backend: ${backend.id} (${backend.detail})`);
+  if (input.precision) useConvPrecisionLogged(input.precision, log);
   if (input.slot) log(`training ${input.slot}; CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? '(unset)'}`);
 
   const useMask = (cfg.use_mask_for_norm as boolean[] | undefined) ?? [];
