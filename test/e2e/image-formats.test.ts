@@ -26,7 +26,9 @@ before(() => {
 after(() => data?.remove());
 
 for (const [flag, id, name, ending] of [['--2d-png', '945', 'Task945_Demo2dPng', '.png'], ['--mha', '946', 'Task946_DemoMha', '.mha']] as const) {
-  test(`${flag} demo end to end through nnunet run`, { skip, timeout: 480_000 }, async () => {
+  // The .mha run is the long one (3D cases, 5 folds): it runs with the audits (NNUNET_AUDIT=1).
+  const long = flag === '--mha' && process.env.NNUNET_AUDIT !== '1' ? 'a long end-to-end run: set NNUNET_AUDIT=1 (with the audits)' : false;
+  test(`${flag} demo end to end through nnunet run`, { skip: skip || long, timeout: 480_000 }, async () => {
     const env = { ...data.env, NNUNET_LOG_LEVEL: 'warn', NNUNET_EPOCHS: '1', NNUNET_ITERATIONS_PER_EPOCH: '2' };
     const demo = await startCli(['demo-dataset', '-t', id, flag, '--cases', '5', '--test-cases', '1'], env).done;
     assert.equal(demo.code, 0, demo.stderr);

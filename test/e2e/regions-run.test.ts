@@ -12,7 +12,7 @@ import { assertBuilt } from '../client/cli-helpers';
 import { temporalUnavailable } from '../helpers/temporal';
 import { makeDataEnv, startCli, type DataEnv } from './helpers';
 
-const skip = temporalUnavailable() ?? false;
+const skip = temporalUnavailable() ?? (process.env.NNUNET_AUDIT === '1' ? false : 'a long end-to-end run: set NNUNET_AUDIT=1 (with the audits)');
 let data: DataEnv;
 
 before(() => {
